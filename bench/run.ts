@@ -1,0 +1,131 @@
+// `npm run bench`: drives unique, correctly signed Flutterwave webhooks at 32 connections for 10 s
+// against (1) a hello-world on the same stack, (2) the hand-written baseline, (3) the gateway on
+// SQLite with full durability, and (4) the gateway on PostgreSQL when reachable; then payment
+// creation with Idempotency-Key. Each server runs in its own process; autocannon runs here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID, createHmac } from 'node:crypto';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const POSTGRES_URL = process.env.PAYWARDEN_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const secretHash = randomBytes(24).toString('base64url');
+const secretKey = `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
+const children: ChildProcess[] = [];
+
+interface Result { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number }
+
+function startProcess(script: string, args: string[], env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const ready = /READY (\d+)/.exec(out);
+      if (ready !== null) resolve({ port: Number(ready[1]), child });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
+  });
+}
+
+async function startGateway(databaseUrl: string, dataDir: string): Promise<{ port: number; key: string }> {
+  const port = 18_000 + Math.floor(Math.random() * 10_000);
+  const env = { PAYWARDEN_DATA_DIR: dataDir, PAYWARDEN_DATABASE_URL: databaseUrl, PAYWARDEN_PORT: String(port), PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_LOG_LEVEL: 'error', FLUTTERWAVE_TEST_SECRET_HASH: secretHash, PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '100000000' };
+  const child = spawn(process.execPath, ['src/main.ts', 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const key = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /(sk_test_[0-9A-Za-z]{48})/.exec(out);
+      if (match !== null) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+  return { port, key };
+}
+
+function signedWebhook(): { body: string; headers: Record<string, string> } {
+  const id = Math.floor(Math.random() * 1e12);
+  const body = JSON.stringify({ event: 'charge.completed', data: { id, tx_ref: `pay_bench${id}`, flw_ref: `FLW-BENCH-${id}`, amount: 100, currency: 'NGN', charged_amount: 100, status: 'successful', payment_type: 'card', created_at: new Date().toISOString(), customer: { id: 1, email: 'bench@example.com' } }, 'event.type': 'CARD_TRANSACTION' });
+  return { body, headers: { 'content-type': 'application/json', 'flutterwave-signature': createHmac('sha256', secretHash).update(body).digest('base64') } };
+}
+
+async function drive(name: string, url: string, setup: () => { method?: string; body?: string; headers: Record<string, string> }, connections = CONNECTIONS): Promise<Result> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: DURATION_S,
+    requests: [{ setupRequest: ((request: object) => ({ ...request, method: 'POST', ...setup() })) as never }],
+  });
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('drop schema if exists paywarden_bench cascade; create schema paywarden_bench');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'paywarden-bench-'));
+const results: Result[] = [];
+try {
+  const hello = await startProcess('bench/hello-world.ts', [], {});
+  results.push(await drive('hello-world (same stack)', `http://127.0.0.1:${hello.port}/hello`, signedWebhook));
+  hello.child.kill();
+
+  const plain = await startProcess('bench/plain-handler.ts', [], { SECRET_HASH: secretHash, DB_PATH: join(dir, 'plain.sqlite') });
+  results.push(await drive('plain handler (commit per request)', `http://127.0.0.1:${plain.port}/webhooks/flutterwave`, signedWebhook));
+  plain.child.kill();
+
+  const sqlite = await startGateway(join(dir, 'gateway.sqlite'), join(dir, 'sqlite-data'));
+  results.push(await drive('gateway webhooks, SQLite FULL', `http://127.0.0.1:${sqlite.port}/webhooks/flutterwave`, signedWebhook));
+  let n = 0;
+  results.push(await drive('gateway payment create, SQLite', `http://127.0.0.1:${sqlite.port}/v1/payments`, () => ({
+    body: JSON.stringify({ amount: 1000, currency: 'NGN', reference: `bench-${n++}-${randomUUID().slice(0, 8)}`, customer: { email: 'b@example.com' }, redirect_url: 'https://m.example/r' }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${sqlite.key}`, 'idempotency-key': randomUUID() },
+  })));
+  for (const child of children) child.kill();
+
+  if (await postgresReachable()) {
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set('options', '-c search_path=paywarden_bench');
+    const postgres = await startGateway(url.toString(), join(dir, 'pg-data'));
+    results.push(await drive('gateway webhooks, PostgreSQL', `http://127.0.0.1:${postgres.port}/webhooks/flutterwave`, signedWebhook));
+    results.push(await drive('gateway payment create, PostgreSQL', `http://127.0.0.1:${postgres.port}/v1/payments`, () => ({
+      body: JSON.stringify({ amount: 1000, currency: 'NGN', reference: `bench-${n++}-${randomUUID().slice(0, 8)}`, customer: { email: 'b@example.com' }, redirect_url: 'https://m.example/r' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${postgres.key}`, 'idempotency-key': randomUUID() },
+    })));
+  } else {
+    console.log('PostgreSQL not reachable; its figures are skipped.');
+  }
+} finally {
+  for (const child of children) child.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const ceiling = results[0]?.rps ?? 1;
+const plainRps = results[1]?.rps ?? 1;
+console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s each, Node ${process.version}\n`);
+console.log('| run | req/s | p50 ms | p99 ms | vs hello-world | vs plain handler | errors | non-2xx |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${((100 * r.rps) / ceiling).toFixed(0)}% | ${(r.rps / plainRps).toFixed(1)}x | ${r.errors} | ${r.non2xx} |`);
+}
+const gw = results.find((r) => r.name.startsWith('gateway webhooks, SQLite'));
+if (gw !== undefined) {
+  const ok = gw.rps >= 0.4 * ceiling && gw.rps >= 5 * plainRps && gw.p99 < 20;
+  console.log(`\nTargets (SQLite webhooks: >= 40% of hello-world, >= 5x plain, p99 < 20 ms): ${ok ? 'met' : 'NOT met'}`);
+}

@@ -1,0 +1,68 @@
+// Request schemas for the merchant API (API-10): types, lengths, character allowlists, enums, and
+// `additionalProperties: false` everywhere so an unknown or misspelt field is refused, not ignored.
+import { Type } from 'typebox';
+
+// Printable text without control characters; free text fields are escaped on output instead.
+const NO_CONTROL = '^[^\\p{Cc}\\p{Cs}]*$';
+
+export const PaymentCreateBody = Type.Object(
+  {
+    amount: Type.Integer({ minimum: 1, maximum: 999_999_999_999, description: 'Minor units of the currency (kobo, cents...)' }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    reference: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' }),
+    customer: Type.Object(
+      {
+        email: Type.String({ format: 'email', maxLength: 254 }),
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()&/-]+$" })),
+        phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9][0-9 ()-]{4,19}$' })),
+      },
+      { additionalProperties: false },
+    ),
+    redirect_url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
+    description: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NO_CONTROL })),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), Type.String({ maxLength: 500, pattern: NO_CONTROL }), { maxProperties: 20, additionalProperties: false }),
+    ),
+    provider: Type.Optional(Type.Union([Type.Literal('flutterwave')])),
+  },
+  { additionalProperties: false },
+);
+
+export const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9A-Za-z]{22}$` }) }, { additionalProperties: false });
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    starting_after: Type.Optional(Type.String({ maxLength: 40, pattern: '^[a-z]+_[0-9A-Za-z]{22}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const PaymentListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    starting_after: Type.Optional(Type.String({ pattern: '^pay_[0-9A-Za-z]{22}$' })),
+    reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EventListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    starting_after: Type.Optional(Type.String({ pattern: '^evt_[0-9A-Za-z]{22}$' })),
+    type: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$' })),
+    object_id: Type.Optional(Type.String({ maxLength: 40, pattern: '^[a-z]+_[0-9A-Za-z]{22}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EVENT_TYPES = ['payment.succeeded', 'payment.failed', 'payment.requires_review', 'payment.expired'] as const;
+
+export const WebhookEndpointCreateBody = Type.Object(
+  {
+    url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
+    events: Type.Array(Type.Union([Type.Literal('*'), Type.Literal('payment.*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]), { minItems: 1, maxItems: 20, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);

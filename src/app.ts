@@ -1,0 +1,83 @@
+// buildApp(deps) returns a Fastify instance and never listens; main.ts listens, tests inject.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import { newId } from './ids.ts';
+import { installErrorHandling, sendError } from './http/errors-plugin.ts';
+import { validatorCompiler } from './http/validation.ts';
+import { v1Plugin } from './api/v1-plugin.ts';
+import { webhooksPlugin } from './ingest/webhooks-plugin.ts';
+import type { Services } from './services.ts';
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'DELETE']);
+
+export interface BuildOptions {
+  /** A trusted TLS-terminating proxy's address(es): only then is X-Forwarded-For believed. */
+  readonly trustProxy?: string | boolean;
+  readonly https?: { key: Buffer; cert: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+}
+
+export async function buildApp(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId('req'),
+    requestIdHeader: false,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    ...(options.https === undefined ? {} : { https: { key: options.https.key, cert: options.https.cert, minVersion: options.https.minVersion } }),
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  installErrorHandling(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('request-id', request.id);
+    // NET-3: TRACE, PUT, PATCH, OPTIONS and the rest are refused everywhere.
+    if (!ALLOWED_METHODS.has(request.method)) {
+      void reply.header('allow', [...ALLOWED_METHODS].join(', '));
+      return sendError(reply, request, 'method_not_allowed');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    services.metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await services.database.dialect.ping(services.database.db);
+      return { status: 'ready' };
+    } catch {
+      return sendError(reply, request, 'service_unavailable', { message: 'The database is not reachable.' });
+    }
+  });
+
+  // MON-1: Prometheus metrics, for the monitoring system on this host (or behind the proxy) only.
+  app.get('/metrics', async (request, reply) => {
+    if (!isLoopback(request.socket.remoteAddress)) return sendError(reply, request, 'not_found');
+    return reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+  });
+
+  await app.register(v1Plugin, {
+    prefix: '/v1',
+    keys: services.keys,
+    metrics: services.metrics,
+    apiLimiter: services.apiLimiter,
+    idempotency: services.idempotency,
+    payments: services.payments,
+    endpoints: services.endpoints,
+    events: services.events,
+    liveEnabled: services.config.liveEnabled,
+  });
+  await app.register(webhooksPlugin, { prefix: '/webhooks', providers: services.providers, ingest: services.ingest, badSignatureLimiter: services.badSignatureLimiter });
+  return app;
+}

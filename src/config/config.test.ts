@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'paywarden-config-'));
+
+test('embedded defaults: test mode, SQLite under ./data, loopback, generated secrets kept private', () => {
+  const dir = tmp();
+  const config = loadConfig({}, dir);
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.port, 8080);
+  assert.equal(config.databaseUrl, join(dir, 'data', 'paywarden.sqlite'));
+  assert.equal(config.liveEnabled, false);
+  assert.equal(config.providers.flutterwave.test.baseUrl, undefined);
+  assert.equal(statSync(join(dir, 'data', 'master.key')).mode & 0o777, 0o600);
+  // The same secrets on the next start, so stored keys and sealed secrets stay readable.
+  assert.equal(loadConfig({}, dir).masterKey.reveal(), config.masterKey.reveal());
+});
+
+test('secrets never print: the wrapper redacts in strings, JSON and inspection', () => {
+  const config = loadConfig({}, tmp());
+  const secret = config.providers.flutterwave.test.secretKey.reveal();
+  assert.ok(secret.length > 10);
+  assert.ok(!JSON.stringify(config).includes(secret));
+  assert.ok(!String(config.masterKey).includes(config.masterKey.reveal()));
+  assert.ok(!inspect(config, { depth: 5 }).includes(secret));
+});
+
+test('*_FILE variants are read, with the trailing newline removed', () => {
+  const dir = tmp();
+  const file = join(dir, 'hash');
+  writeFileSync(file, 'from-a-file-secret-hash\n');
+  const config = loadConfig({ FLUTTERWAVE_TEST_SECRET_HASH_FILE: file, FLUTTERWAVE_TEST_SECRET_KEY: 'FLWSECK_TEST-x', FLUTTERWAVE_TEST_BASE_URL: 'http://127.0.0.1:1' }, dir);
+  assert.equal(config.providers.flutterwave.test.secretHash.reveal(), 'from-a-file-secret-hash');
+});
+
+test('every problem is reported at once', () => {
+  const error = captureConfigError({ PAYWARDEN_PORT: 'eighty', PAYWARDEN_LOG_LEVEL: 'loud', PAYWARDEN_MASTER_KEY: 'short', PAYWARDEN_TLS_MIN_VERSION: 'TLSv1.0', PAYWARDEN_RECONCILE_SCHEDULE_SECONDS: '10,soon' });
+  assert.equal(error.problems.length, 5, error.message);
+  assert.match(error.message, /PAYWARDEN_PORT/);
+  assert.match(error.message, /PAYWARDEN_LOG_LEVEL/);
+  assert.match(error.message, /PAYWARDEN_MASTER_KEY/);
+  assert.match(error.message, /TLSv1\.2 or TLSv1\.3/);
+  assert.match(error.message, /RECONCILE_SCHEDULE/);
+});
+
+test('a variable and its _FILE twin together are refused', () => {
+  const error = captureConfigError({ PAYWARDEN_MASTER_KEY: 'x', PAYWARDEN_MASTER_KEY_FILE: '/nonexistent' });
+  assert.match(error.message, /both set/);
+});
+
+test('live mode refuses to start without live secrets, with test values, or without TLS', () => {
+  const missing = captureConfigError({ PAYWARDEN_LIVE_ENABLED: 'true' });
+  assert.match(missing.message, /PAYWARDEN_MASTER_KEY/);
+  assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_KEY is required/);
+  assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_HASH is required/);
+  assert.match(missing.message, /needs TLS/);
+
+  const testValues = captureConfigError({
+    PAYWARDEN_LIVE_ENABLED: 'true',
+    PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+    FLUTTERWAVE_LIVE_SECRET_KEY: 'FLWSECK_TEST-abc-X',
+    FLUTTERWAVE_LIVE_SECRET_HASH: 'example',
+    PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
+  });
+  assert.match(testValues.message, /looks like a test key/);
+  assert.match(testValues.message, /SECRET_HASH must be a random value/);
+  assert.doesNotMatch(testValues.message, /needs TLS/);
+});
+
+test('live mode starts with live secrets behind a trusted TLS proxy', () => {
+  const config = loadConfig({
+    PAYWARDEN_LIVE_ENABLED: 'true',
+    PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+    FLUTTERWAVE_LIVE_SECRET_KEY: `FLWSECK-${randomBytes(16).toString('hex')}-X`,
+    FLUTTERWAVE_LIVE_SECRET_HASH: randomBytes(24).toString('hex'),
+    PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
+  }, tmp());
+  assert.equal(config.liveEnabled, true);
+  assert.equal(config.providers.flutterwave.live?.baseUrl, 'https://api.flutterwave.com');
+});
+
+test('TLS files must exist and come in pairs', () => {
+  const dir = tmp();
+  const cert = join(dir, 'cert.pem');
+  writeFileSync(cert, 'x');
+  assert.match(captureConfigError({ PAYWARDEN_TLS_CERT_FILE: cert }).message, /both PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE/);
+  assert.match(captureConfigError({ PAYWARDEN_TLS_CERT_FILE: cert, PAYWARDEN_TLS_KEY_FILE: join(dir, 'missing.pem') }).message, /does not exist/);
+  void readFileSync;
+});
+
+function captureConfigError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, tmp());
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -1,0 +1,159 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, resolve } from 'node:path';
+import { Secret } from '../crypto/secret.ts';
+import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
+
+export type Mode = 'test' | 'live';
+
+export interface ProviderCredentials {
+  readonly secretKey: Secret;
+  readonly secretHash: Secret;
+  /** undefined in test mode means "start the embedded simulator and use it". */
+  readonly baseUrl: string | undefined;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly masterKey: Secret;
+  readonly liveEnabled: boolean;
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' } | undefined;
+  readonly trustedProxy: string | undefined;
+  readonly logLevel: string;
+  readonly simulatorPort: number;
+  readonly paymentExpirySeconds: number;
+  readonly reconcileScheduleSeconds: readonly number[];
+  readonly workerConcurrency: number;
+  /** How long a claimed job is reserved; after a crash, its jobs run again once this lapses. */
+  readonly jobLeaseSeconds: number;
+  /** Per API key (API-8). */
+  readonly apiRateLimitPerMinute: number;
+  readonly providers: {
+    readonly flutterwave: { readonly test: ProviderCredentials; readonly live: ProviderCredentials | undefined };
+  };
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Paywarden cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const TEST_VALUE = /test|example|changeme|dummy|sample/i;
+
+/**
+ * Parses and validates the environment once. Every problem is collected so the operator fixes
+ * them in one pass instead of one restart per mistake. Test-mode secrets that are not configured
+ * are generated into the data directory (0600) so `npm start` works with no setup at all.
+ */
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const dataDir = resolvePath(readVar(env, 'PAYWARDEN_DATA_DIR', problems) ?? 'data', cwd);
+  const host = readVar(env, 'PAYWARDEN_HOST', problems) ?? '127.0.0.1';
+  const port = readInt(env, 'PAYWARDEN_PORT', 8080, 0, 65535, problems);
+  const liveEnabled = readBool(env, 'PAYWARDEN_LIVE_ENABLED', false, problems);
+  const databaseUrl = readVar(env, 'PAYWARDEN_DATABASE_URL', problems) ?? join(dataDir, 'paywarden.sqlite');
+  const logLevel = readVar(env, 'PAYWARDEN_LOG_LEVEL', problems) ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`PAYWARDEN_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
+  }
+
+  let masterKey = readSecret(env, 'PAYWARDEN_MASTER_KEY', problems);
+  if (masterKey !== undefined && Buffer.from(masterKey.reveal(), 'base64').length < 32) {
+    problems.push('PAYWARDEN_MASTER_KEY must be at least 32 random bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  if (masterKey === undefined) {
+    if (liveEnabled) problems.push('PAYWARDEN_MASTER_KEY (or PAYWARDEN_MASTER_KEY_FILE) is required in live mode');
+    else masterKey = generatedSecret(dataDir, 'master.key', () => randomBytes(32).toString('base64'));
+  }
+
+  const certFile = readVar(env, 'PAYWARDEN_TLS_CERT_FILE', problems);
+  const keyFile = readVar(env, 'PAYWARDEN_TLS_KEY_FILE', problems);
+  const tlsMin = readVar(env, 'PAYWARDEN_TLS_MIN_VERSION', problems) ?? 'TLSv1.2';
+  if (tlsMin !== 'TLSv1.2' && tlsMin !== 'TLSv1.3') problems.push('PAYWARDEN_TLS_MIN_VERSION must be TLSv1.2 or TLSv1.3 (NET-1)');
+  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('set both PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or neither');
+  for (const file of [certFile, keyFile]) if (file !== undefined && !existsSync(file)) problems.push(`TLS file ${file} does not exist`);
+  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, minVersion: tlsMin === 'TLSv1.3' ? ('TLSv1.3' as const) : ('TLSv1.2' as const) } : undefined;
+  const trustedProxy = readVar(env, 'PAYWARDEN_TRUSTED_PROXY', problems);
+  if (liveEnabled && tls === undefined && trustedProxy === undefined) {
+    problems.push('live mode needs TLS: set PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or PAYWARDEN_TRUSTED_PROXY for a TLS-terminating proxy (NET-1)');
+  }
+
+  const scheduleRaw = readVar(env, 'PAYWARDEN_RECONCILE_SCHEDULE_SECONDS', problems) ?? '600,3600,21600,86400';
+  const reconcileScheduleSeconds = scheduleRaw.split(',').map((s) => Number(s.trim()));
+  if (reconcileScheduleSeconds.some((n) => !Number.isInteger(n) || n < 1)) {
+    problems.push('PAYWARDEN_RECONCILE_SCHEDULE_SECONDS must be a comma-separated list of whole seconds, e.g. 600,3600,21600,86400');
+  }
+
+  const flutterwaveTest = testCredentials(env, dataDir, problems);
+  const flutterwaveLive = liveEnabled ? liveCredentials(env, problems) : undefined;
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl: readVar(env, 'PAYWARDEN_PUBLIC_URL', problems) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    dataDir,
+    databaseUrl,
+    redisUrl: readVar(env, 'PAYWARDEN_REDIS_URL', problems),
+    masterKey: masterKey ?? new Secret(''),
+    liveEnabled,
+    tls,
+    trustedProxy,
+    logLevel,
+    simulatorPort: readInt(env, 'PAYWARDEN_SIMULATOR_PORT', 4010, 0, 65535, problems),
+    paymentExpirySeconds: readInt(env, 'PAYWARDEN_PAYMENT_EXPIRY_SECONDS', 86_400, 60, 30 * 86_400, problems),
+    reconcileScheduleSeconds,
+    workerConcurrency: readInt(env, 'PAYWARDEN_WORKER_CONCURRENCY', 8, 1, 256, problems),
+    jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', 60, 2, 3600, problems),
+    apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
+    providers: { flutterwave: { test: flutterwaveTest, live: flutterwaveLive } },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function testCredentials(env: Env, dataDir: string, problems: string[]): ProviderCredentials {
+  const baseUrl = readVar(env, 'FLUTTERWAVE_TEST_BASE_URL', problems);
+  const secretKey = readSecret(env, 'FLUTTERWAVE_TEST_SECRET_KEY', problems);
+  const secretHash = readSecret(env, 'FLUTTERWAVE_TEST_SECRET_HASH', problems);
+  if (baseUrl !== undefined && (secretKey === undefined || secretHash === undefined)) {
+    problems.push('FLUTTERWAVE_TEST_BASE_URL is set, so FLUTTERWAVE_TEST_SECRET_KEY and FLUTTERWAVE_TEST_SECRET_HASH are required too');
+  }
+  return {
+    baseUrl,
+    // With the embedded simulator nothing outside this machine ever sees these values.
+    secretKey: secretKey ?? generatedSecret(dataDir, 'flutterwave-simulator.key', () => `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`),
+    secretHash: secretHash ?? generatedSecret(dataDir, 'flutterwave-simulator.hash', () => randomBytes(24).toString('base64url')),
+  };
+}
+
+function liveCredentials(env: Env, problems: string[]): ProviderCredentials | undefined {
+  const secretKey = readSecret(env, 'FLUTTERWAVE_LIVE_SECRET_KEY', problems);
+  const secretHash = readSecret(env, 'FLUTTERWAVE_LIVE_SECRET_HASH', problems);
+  const baseUrl = readVar(env, 'FLUTTERWAVE_LIVE_BASE_URL', problems) ?? 'https://api.flutterwave.com';
+  if (secretKey === undefined) problems.push('FLUTTERWAVE_LIVE_SECRET_KEY is required in live mode (API-1)');
+  else if (TEST_VALUE.test(secretKey.reveal())) problems.push('FLUTTERWAVE_LIVE_SECRET_KEY looks like a test key; live mode needs a live key (API-2)');
+  if (secretHash === undefined) problems.push('FLUTTERWAVE_LIVE_SECRET_HASH is required in live mode to verify webhooks (WHI-1)');
+  else if (secretHash.reveal().length < 16 || TEST_VALUE.test(secretHash.reveal())) problems.push('FLUTTERWAVE_LIVE_SECRET_HASH must be a random value of at least 16 characters');
+  if (!baseUrl.startsWith('https://')) problems.push('FLUTTERWAVE_LIVE_BASE_URL must use https (API-11)');
+  if (secretKey === undefined || secretHash === undefined) return undefined;
+  return { secretKey, secretHash, baseUrl };
+}
+
+function generatedSecret(dataDir: string, fileName: string, generate: () => string): Secret {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, fileName);
+  if (!existsSync(path)) writeFileSync(path, generate(), { mode: 0o600, flag: 'wx' });
+  return new Secret(readFileSync(path, 'utf8').trim());
+}
+
+function resolvePath(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}

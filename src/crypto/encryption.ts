@@ -1,0 +1,40 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import type { Secret } from './secret.ts';
+
+// Field-level encryption at rest (DAT-1): AES-256-GCM with a per-value random 96-bit nonce.
+// The stored form is `v1.<nonce>.<ciphertext>.<tag>` (base64url) so that the key version can be
+// rotated later without guessing which key sealed an old row.
+const VERSION = 'v1';
+
+export interface FieldCipher {
+  encrypt(plaintext: string, associatedData: string): string;
+  decrypt(sealed: string, associatedData: string): string;
+}
+
+export function deriveKey(masterKey: Secret, purpose: string): Buffer {
+  // Separate keys per purpose, so the API-key pepper never doubles as the encryption key.
+  return createHmac('sha256', Buffer.from(masterKey.reveal(), 'base64')).update(`paywarden:${purpose}`).digest();
+}
+
+export function createFieldCipher(masterKey: Secret): FieldCipher {
+  const key = deriveKey(masterKey, 'field-encryption-v1');
+  return {
+    encrypt(plaintext, associatedData) {
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return [VERSION, nonce.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    },
+    decrypt(sealed, associatedData) {
+      const [version, nonce, body, tag] = sealed.split('.');
+      if (version !== VERSION || nonce === undefined || body === undefined || tag === undefined) {
+        throw new Error('unsupported sealed value');
+      }
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+      decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectName } from './dialect.ts';
+import * as initial from './migrations/0001-initial.ts';
+
+// Migrations are listed in code rather than read from a folder, so they work the same from a
+// source checkout, an npm install and a bundled build.
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export async function migrateToLatest(handle: { db: Kysely<any>; dialect: { name: DialectName } }): Promise<string[]> {
+  const { db } = handle;
+  // Kysely looks for its bookkeeping tables in every schema it can see; on PostgreSQL, pin them to
+  // the schema we actually write to, or a database shared by several deployments (or test schemas)
+  // would find another one's tables.
+  const schema = handle.dialect.name === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider, migrationTableName: 'paywarden_migrations', migrationLockTableName: 'paywarden_migrations_lock', ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

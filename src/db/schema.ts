@@ -1,0 +1,187 @@
+// Table shapes as Kysely sees them. Times are integer milliseconds since the epoch (bigint in
+// PostgreSQL, parsed back to number by the dialect), money is integer minor units, booleans and
+// enums are text, JSON is text. One set of types serves both dialects.
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+
+export type Mode = 'test' | 'live';
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'requires_review' | 'expired';
+
+export interface ApiKeysTable {
+  id: string;
+  mode: Mode;
+  name: string;
+  lookup: string;
+  secret_hash: string;
+  display_prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface IdempotencyKeysTable {
+  api_key_id: string;
+  idem_key: string;
+  request_hash: string;
+  state: 'in_flight' | 'done';
+  response_status: number | null;
+  response_body: string | null;
+  locked_until: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface PaymentsTable {
+  id: string;
+  mode: Mode;
+  reference: string;
+  amount_minor: number;
+  currency: string;
+  status: PaymentStatus;
+  status_reason: string | null;
+  provider: string;
+  provider_tx_id: string | null;
+  checkout_url: string | null;
+  customer_email: string;
+  customer_name: string | null;
+  customer_phone: string | null;
+  redirect_url: string;
+  description: string | null;
+  metadata_json: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  next_reconcile_at: number | null;
+  reconcile_step: number;
+  version: number;
+}
+
+export interface EventsTable {
+  id: string;
+  mode: Mode;
+  type: string;
+  object_id: string;
+  data_json: string;
+  created_at: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  mode: Mode | null;
+  actor_type: 'api_key' | 'system' | 'operator' | 'cli';
+  actor_id: string | null;
+  action: string;
+  object_type: string;
+  object_id: string;
+  request_id: string | null;
+  ip: string | null;
+  details_json: string;
+  created_at: number;
+}
+
+export interface ProviderWebhooksTable {
+  id: string;
+  provider: string;
+  mode: Mode;
+  dedupe_key: string;
+  event_type: string;
+  provider_reference: string | null;
+  signature_scheme: string;
+  body: string;
+  received_at: number;
+  status: 'received' | 'processed' | 'ignored' | 'failed';
+  result: string | null;
+  processed_at: number | null;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  mode: Mode;
+  url: string;
+  events_json: string;
+  status: 'enabled' | 'disabled';
+  disabled_reason: string | null;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface EndpointSecretsTable {
+  id: string;
+  endpoint_id: string;
+  sealed_secret: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  mode: Mode;
+  event_id: string;
+  endpoint_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempted_at: number;
+  status_code: number | null;
+  latency_ms: number;
+  response_excerpt: string | null;
+  error: string | null;
+}
+
+export interface VerificationsTable {
+  id: string;
+  payment_id: string;
+  attempted_at: number;
+  outcome: 'succeeded' | 'failed' | 'pending' | 'mismatch' | 'not_found' | 'indefinite';
+  detail_json: string;
+  latency_ms: number;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload_json: string;
+  status: 'queued' | 'running' | 'done' | 'dead';
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  dedupe_key: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  payments: PaymentsTable;
+  events: EventsTable;
+  audit_log: AuditLogTable;
+  provider_webhooks: ProviderWebhooksTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  endpoint_secrets: EndpointSecretsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
+  verifications: VerificationsTable;
+  jobs: JobsTable;
+}
+
+/** Services accept either the root handle or a transaction, so callers choose the boundary. */
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+export type DbOrTx = Db | Tx;
+
+export type PaymentRow = Selectable<PaymentsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type NewJob = Insertable<JobsTable>;
+export type { Generated };

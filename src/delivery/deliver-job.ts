@@ -1,0 +1,142 @@
+// Sends one event to one merchant endpoint (WHO-1..3). Standard Webhooks headers, so merchants
+// verify with the official libraries. Any 2xx within 15 s is success; 3xx is failure (redirects
+// are never followed); 410 disables the endpoint; everything else is retried on the schedule
+// below, then the delivery is `failed` and stays replayable. Every attempt is recorded.
+import { request, type Dispatcher } from 'undici';
+import type { Clock } from '../clock.ts';
+import type { FieldCipher } from '../crypto/encryption.ts';
+import type { Db, Mode } from '../db/schema.ts';
+import { DELIVER_JOB } from '../events/outbox.ts';
+import { newId } from '../ids.ts';
+import { jitter, parseRetryAfterMs } from '../jobs/backoff.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { buildEventPayload } from '../events/event-object.ts';
+import { signPayload } from './signing.ts';
+import { checkDeliveryUrl, createGuardedDispatcher } from './ssrf.ts';
+import { activeSecrets } from '../webhook-endpoints/endpoint-service.ts';
+
+/** Delays before retry n (after attempt n fails): about a day in all, ±20% jitter. */
+export const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000] as const;
+export const DELIVERY_TIMEOUT_MS = 15_000;
+const EXCERPT_BYTES = 512;
+
+export interface DeliverDeps {
+  readonly db: Db;
+  readonly queue: JobQueue;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly cipher: FieldCipher;
+  readonly random?: () => number;
+  readonly timeoutMs?: number;
+}
+
+export function createDeliverJob(deps: DeliverDeps) {
+  const dispatchers: Record<Mode, Dispatcher> = { test: createGuardedDispatcher({ mode: 'test' }), live: createGuardedDispatcher({ mode: 'live' }) };
+  const log = deps.logger.child({ component: 'delivery' });
+
+  return async (payload: Record<string, unknown>): Promise<void> => {
+    const deliveryId = String(payload.deliveryId);
+    const delivery = await deps.db.selectFrom('deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+    if (delivery === undefined || delivery.status !== 'pending') return;
+    const [event, endpoint] = await Promise.all([
+      deps.db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirstOrThrow(),
+      deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirstOrThrow(),
+    ]);
+    const now = deps.clock.nowMs();
+    if (endpoint.deleted_at !== null || endpoint.status !== 'enabled') {
+      await finish(deliveryId, 'failed', null, now, { error: `endpoint is ${endpoint.deleted_at !== null ? 'deleted' : 'disabled'}`, latencyMs: 0, statusCode: null, excerpt: null });
+      return;
+    }
+    const target = checkDeliveryUrl(endpoint.url, { mode: endpoint.mode });
+    if (!target.ok) {
+      await finish(deliveryId, 'failed', null, now, { error: `endpoint URL refused: ${target.reason}`, latencyMs: 0, statusCode: null, excerpt: null });
+      return;
+    }
+    const secrets = await activeSecrets(deps.db, deps.cipher, endpoint.id, now);
+    const body = buildEventPayload(event);
+    const timestampSeconds = Math.floor(now / 1000);
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let excerpt: string | null = null;
+    let error: string | null = null;
+    let retryAfterMs: number | undefined;
+    try {
+      const response = await request(target.url, {
+        method: 'POST',
+        dispatcher: dispatchers[endpoint.mode],
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Paywarden-Webhooks/1',
+          'webhook-id': event.id,
+          'webhook-timestamp': String(timestampSeconds),
+          'webhook-signature': signPayload({ msgId: event.id, timestampSeconds, body, secrets }),
+        },
+        body,
+        // One deadline for the whole exchange: 15 s from connect to the last byte we read.
+        signal: AbortSignal.timeout(deps.timeoutMs ?? DELIVERY_TIMEOUT_MS),
+      });
+      statusCode = response.statusCode;
+      excerpt = await readExcerpt(response.body);
+      const retryAfter = response.headers['retry-after'];
+      retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now, 36_000_000);
+    } catch (caught) {
+      error = caught instanceof Error ? ((caught as { code?: string }).code ?? caught.name) + ': ' + caught.message : 'unknown error';
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    const attempt = { error, latencyMs, statusCode, excerpt };
+
+    if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
+      deps.metrics.deliveries.inc({ result: 'succeeded' });
+      await finish(deliveryId, 'succeeded', null, now, attempt);
+      return;
+    }
+    deps.metrics.deliveries.inc({ result: 'failed_attempt' });
+    if (statusCode === 410) {
+      // 410 Gone is the receiver saying "stop"; its events stay replayable once re-enabled.
+      await deps.db.updateTable('webhook_endpoints').set({ status: 'disabled', disabled_reason: 'endpoint answered 410 Gone' }).where('id', '=', endpoint.id).execute();
+      await finish(deliveryId, 'failed', null, now, attempt);
+      return;
+    }
+    const attemptsSoFar = delivery.attempts + 1;
+    const scheduled = RETRY_SCHEDULE_MS[attemptsSoFar - 1];
+    if (scheduled === undefined) {
+      log.error({ alert: 'delivery_failed', deliveryId, eventId: event.id, endpointId: endpoint.id }, 'event delivery failed after every retry');
+      await finish(deliveryId, 'failed', null, now, attempt);
+      return;
+    }
+    // Retry-After may ask for more patience, never for less than the schedule.
+    const delayMs = Math.max(jitter(scheduled, 0.2, deps.random), Math.min(retryAfterMs ?? 0, 36_000_000));
+    await finish(deliveryId, 'pending', now + delayMs, now, attempt);
+  };
+
+  async function finish(deliveryId: string, status: 'pending' | 'succeeded' | 'failed', nextAttemptAt: number | null, now: number, attempt: { error: string | null; latencyMs: number; statusCode: number | null; excerpt: string | null }): Promise<void> {
+    await deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('delivery_attempts')
+        .values({ id: newId('att'), delivery_id: deliveryId, attempted_at: now, status_code: attempt.statusCode, latency_ms: attempt.latencyMs, response_excerpt: attempt.excerpt, error: attempt.error })
+        .execute();
+      await trx
+        .updateTable('deliveries')
+        .set((eb) => ({ status, attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, last_attempt_at: now, last_status_code: attempt.statusCode, updated_at: now }))
+        .where('id', '=', deliveryId)
+        .execute();
+      // The retry is a new job row written with the attempt, so a crash cannot lose it.
+      if (nextAttemptAt !== null) await deps.queue.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId }, runAtMs: nextAttemptAt, maxAttempts: 50 });
+    });
+  }
+}
+
+async function readExcerpt(body: { text(): Promise<string>; destroy?: () => void } & AsyncIterable<Buffer>): Promise<string> {
+  // Read at most a small prefix: a hostile endpoint must not make us buffer megabytes.
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= EXCERPT_BYTES) break;
+  }
+  return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
+}

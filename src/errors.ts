@@ -1,0 +1,76 @@
+// The one error catalogue (API-9). Every error a client can see has a stable `code` listed here and
+// in docs/errors.md (a test keeps the two in step). Messages are written for the merchant's
+// developer and never carry internals: no stack, SQL, provider body or secret.
+
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'provider_error' | 'api_error';
+
+export interface CatalogueEntry {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  invalid_request: { status: 400, type: 'invalid_request_error', message: 'The request is not valid.' },
+  invalid_json: { status: 400, type: 'invalid_request_error', message: 'The request body is not valid JSON.' },
+  parameter_invalid: { status: 422, type: 'invalid_request_error', message: 'A parameter is not valid.' },
+  parameter_missing: { status: 422, type: 'invalid_request_error', message: 'A required parameter is missing.' },
+  parameter_unknown: { status: 422, type: 'invalid_request_error', message: 'The request contains a parameter that is not accepted.' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send the body as application/json.' },
+  body_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
+  not_found: { status: 404, type: 'invalid_request_error', message: 'No such resource.' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'This method is not allowed on this path.' },
+  reference_already_used: { status: 409, type: 'invalid_request_error', message: 'This reference belongs to a payment that is pending or has succeeded. Use a new reference.' },
+  currency_not_supported: { status: 422, type: 'invalid_request_error', message: 'No configured provider accepts this currency.' },
+  mode_not_enabled: { status: 403, type: 'invalid_request_error', message: 'Live mode is not enabled on this deployment.' },
+  event_not_redeliverable: { status: 409, type: 'invalid_request_error', message: 'This event has no webhook endpoint to redeliver to.' },
+  api_key_missing: { status: 401, type: 'authentication_error', message: 'Send your secret key as `Authorization: Bearer sk_...`.' },
+  api_key_invalid: { status: 401, type: 'authentication_error', message: 'The API key is not valid, has expired or was revoked.' },
+  idempotency_key_missing: { status: 400, type: 'idempotency_error', message: 'Every POST needs an `Idempotency-Key` header (1 to 255 printable characters).' },
+  idempotency_key_invalid: { status: 400, type: 'idempotency_error', message: 'The `Idempotency-Key` header must be 1 to 255 printable ASCII characters.' },
+  idempotency_key_reused: { status: 422, type: 'idempotency_error', message: 'This Idempotency-Key was already used with a different request body.' },
+  idempotency_key_in_flight: { status: 409, type: 'idempotency_error', message: 'A request with this Idempotency-Key is still being processed. Retry later.' },
+  rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests. Retry after the time in the Retry-After header.' },
+  webhook_signature_invalid: { status: 401, type: 'authentication_error', message: 'The webhook signature is missing or does not match.' },
+  provider_unavailable: { status: 502, type: 'provider_error', message: 'The payment provider could not be reached or did not answer. Nothing was charged; retry with a new Idempotency-Key.' },
+  provider_rejected: { status: 502, type: 'provider_error', message: 'The payment provider refused the request.' },
+  internal_error: { status: 500, type: 'api_error', message: 'Something went wrong on our side. Quote the request id if you contact support.' },
+  service_unavailable: { status: 503, type: 'api_error', message: 'The gateway is overloaded. Retry shortly.' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Thrown by routes and services for expected, client-visible failures; mapped by the error handler. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly param: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, options: { message?: string; param?: string; headers?: Record<string, string> } = {}) {
+    super(options.message ?? ERRORS[code].message);
+    this.code = code;
+    this.param = options.param;
+    this.headers = options.headers ?? {};
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export interface ErrorBody {
+  error: { type: ErrorType; code: ErrorCode; message: string; param?: string; request_id: string };
+}
+
+export function errorBody(code: ErrorCode, requestId: string, message?: string, param?: string): ErrorBody {
+  const entry = ERRORS[code];
+  return {
+    error: {
+      type: entry.type,
+      code,
+      message: message ?? entry.message,
+      ...(param === undefined ? {} : { param }),
+      request_id: requestId,
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Writing an event means, in the caller's transaction: the event row, one delivery row per
+// subscribed endpoint, and one job row per delivery (the outbox). Because all of it commits with
+// the state change, a crash can lose neither the event nor its deliveries.
+import type { Clock } from '../clock.ts';
+import type { Mode, Tx } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+
+export const DELIVER_JOB = 'deliver_event';
+
+export interface EventInput {
+  readonly mode: Mode;
+  readonly type: string;
+  readonly objectId: string;
+  readonly data: Record<string, unknown>;
+}
+
+export async function writeEvent(trx: Tx, deps: { queue: JobQueue; clock: Clock }, input: EventInput): Promise<string> {
+  const now = deps.clock.nowMs();
+  const eventId = newId('evt');
+  await trx
+    .insertInto('events')
+    .values({ id: eventId, mode: input.mode, type: input.type, object_id: input.objectId, data_json: JSON.stringify(input.data), created_at: now })
+    .execute();
+  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events_json']).where('mode', '=', input.mode).where('status', '=', 'enabled').where('deleted_at', 'is', null).execute();
+  for (const endpoint of endpoints) {
+    if (!subscribes(endpoint.events_json, input.type)) continue;
+    const deliveryId = newId('del');
+    await trx
+      .insertInto('deliveries')
+      .values({ id: deliveryId, mode: input.mode, event_id: eventId, endpoint_id: endpoint.id, status: 'pending', attempts: 0, next_attempt_at: now, last_attempt_at: null, last_status_code: null, created_at: now, updated_at: now })
+      .execute();
+    // Merchant endpoints may be down for a day; the delivery job keeps its own schedule and
+    // attempt count in `deliveries`, so the job itself is allowed many tries.
+    await deps.queue.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `deliver:${deliveryId}`, maxAttempts: 50 });
+  }
+  return eventId;
+}
+
+export function subscribes(eventsJson: string, type: string): boolean {
+  const events = JSON.parse(eventsJson) as string[];
+  return events.some((pattern) => pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))));
+}

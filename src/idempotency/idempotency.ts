@@ -1,0 +1,76 @@
+// Idempotency-Key on every POST (API-7), kept in the database for 24 h and scoped to the API key
+// (a key from one merchant credential can never replay another's response).
+//   same key, same body      -> the stored response again, with `Idempotent-Replayed: true`
+//   same key, other body     -> 422 idempotency_key_reused
+//   same key, still running  -> 409 idempotency_key_in_flight
+// 5xx answers are not stored, so a retry after our failure runs again. A request that crashed
+// mid-flight leaves a lock that lapses after LOCK_MS, after which the key can be used again.
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+
+export const RETENTION_MS = 24 * 3_600_000;
+export const LOCK_MS = 60_000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export type IdempotencyClaim = { kind: 'proceed' } | { kind: 'replay'; status: number; body: string };
+
+export function requestHash(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(body ?? null)}`).digest('hex');
+}
+
+export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
+  async function claim(apiKeyId: string, key: string | undefined, hash: string): Promise<IdempotencyClaim> {
+    if (key === undefined || key === '') throw new ApiError('idempotency_key_missing');
+    if (!KEY_PATTERN.test(key)) throw new ApiError('idempotency_key_invalid');
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const now = deps.clock.nowMs();
+      const inserted = await deps.db
+        .insertInto('idempotency_keys')
+        .values({ api_key_id: apiKeyId, idem_key: key, request_hash: hash, state: 'in_flight', response_status: null, response_body: null, locked_until: now + LOCK_MS, created_at: now, expires_at: now + RETENTION_MS })
+        .onConflict((oc) => oc.columns(['api_key_id', 'idem_key']).doNothing())
+        .returning('idem_key')
+        .executeTakeFirst();
+      if (inserted !== undefined) return { kind: 'proceed' };
+
+      const existing = await deps.db.selectFrom('idempotency_keys').selectAll().where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).executeTakeFirst();
+      if (existing === undefined) continue;
+      if (existing.expires_at <= now) {
+        await deps.db.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).where('expires_at', '<=', now).execute();
+        continue;
+      }
+      if (existing.request_hash !== hash) throw new ApiError('idempotency_key_reused');
+      if (existing.state === 'done' && existing.response_status !== null && existing.response_body !== null) return { kind: 'replay', status: existing.response_status, body: existing.response_body };
+      if (existing.locked_until > now) throw new ApiError('idempotency_key_in_flight');
+      // The earlier request died without answering: take the lock over, guarded on the old one.
+      const taken = await deps.db
+        .updateTable('idempotency_keys')
+        .set({ locked_until: now + LOCK_MS })
+        .where('api_key_id', '=', apiKeyId)
+        .where('idem_key', '=', key)
+        .where('state', '=', 'in_flight')
+        .where('locked_until', '=', existing.locked_until)
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) > 0) return { kind: 'proceed' };
+    }
+    throw new ApiError('idempotency_key_in_flight');
+  }
+
+  async function complete(apiKeyId: string, key: string, status: number, body: string): Promise<void> {
+    if (status >= 500) {
+      await deps.db.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).where('state', '=', 'in_flight').execute();
+      return;
+    }
+    await deps.db.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body }).where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).execute();
+  }
+
+  async function purgeExpired(): Promise<number> {
+    const result = await deps.db.deleteFrom('idempotency_keys').where('expires_at', '<=', deps.clock.nowMs()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  return { claim, complete, purgeExpired };
+}
+
+export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

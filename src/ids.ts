@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+
+// Identifiers are random, never sequential (DAT-2): 128 bits from the CSPRNG, base62 so they stay
+// URL- and log-friendly. The prefix says what kind of object an id names, as merchants expect.
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export const ID_PREFIXES = ['pay', 'evt', 'we', 'key', 'whk', 'del', 'att', 'job', 'aud', 'ver', 'req'] as const;
+export type IdPrefix = (typeof ID_PREFIXES)[number];
+
+export function randomBase62(length: number): string {
+  // Rejection sampling keeps every character uniformly likely (no modulo bias).
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${randomBase62(22)}`;
+}
+
+export function isId(prefix: IdPrefix, value: string): boolean {
+  return new RegExp(`^${prefix}_[0-9A-Za-z]{22}$`).test(value);
+}

@@ -1,0 +1,92 @@
+// Provider webhooks in (WHI-1..5): signature first, on the raw bytes; then schema; then the raw
+// event, its dedupe key and its job row in one transaction (group-committed); then 200. The
+// provider is never called on the request path: the job does that.
+import type { Clock } from '../clock.ts';
+import type { GroupCommitter } from '../db/group-commit.ts';
+import type { Db } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Logger } from '../log.ts';
+import type { ProviderWebhookHandler } from '../providers/types.ts';
+import { verifyPayment, type VerifyDeps } from '../payments/verification.ts';
+import type { Metrics } from '../metrics.ts';
+
+export const PROCESS_WEBHOOK_JOB = 'process_provider_webhook';
+
+export type IngestResult = { kind: 'stored'; webhookId: string } | { kind: 'duplicate' } | { kind: 'bad_signature'; reason: string } | { kind: 'bad_payload'; reason: string };
+
+export function createIngestService(deps: { db: Db; committer: GroupCommitter; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics }) {
+  const log = deps.logger.child({ component: 'ingest' });
+
+  async function ingest(handler: ProviderWebhookHandler, rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<IngestResult> {
+    const check = handler.verifySignature(rawBody, headers);
+    if (!check.ok) {
+      deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_signature' });
+      log.warn({ provider: handler.name, reason: check.reason }, 'rejected provider webhook: bad signature');
+      return { kind: 'bad_signature', reason: check.reason };
+    }
+    const parsed = handler.parse(rawBody);
+    if (!parsed.ok) {
+      deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_payload' });
+      log.warn({ provider: handler.name, reason: parsed.reason }, 'rejected provider webhook: payload does not match the schema');
+      return { kind: 'bad_payload', reason: parsed.reason };
+    }
+    const { event } = parsed;
+    const webhookId = newId('whk');
+    const stored = await deps.committer.run(async (trx) => {
+      const inserted = await trx
+        .insertInto('provider_webhooks')
+        .values({
+          id: webhookId,
+          provider: handler.name,
+          mode: check.mode,
+          dedupe_key: event.dedupeKey,
+          event_type: event.eventType,
+          provider_reference: event.paymentId ?? null,
+          signature_scheme: check.scheme,
+          body: rawBody.toString('utf8'),
+          received_at: deps.clock.nowMs(),
+          status: 'received',
+          result: null,
+          processed_at: null,
+        })
+        .onConflict((oc) => oc.column('dedupe_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted === undefined) return false;
+      await deps.queue.enqueue(trx, { kind: PROCESS_WEBHOOK_JOB, payload: { webhookId }, maxAttempts: 25 });
+      return true;
+    });
+    deps.metrics.webhooksReceived.inc({ provider: handler.name, result: stored ? 'stored' : 'duplicate' });
+    if (!stored) return { kind: 'duplicate' };
+    deps.queue.notify();
+    return { kind: 'stored', webhookId };
+  }
+
+  return { ingest };
+}
+
+/** The job: a verified webhook is a hint to ask the provider (never a reason to give value). */
+export function createProcessWebhookJob(deps: VerifyDeps & { handlers: (name: string) => ProviderWebhookHandler | undefined }) {
+  return async (payload: Record<string, unknown>): Promise<void> => {
+    const webhookId = String(payload.webhookId);
+    const row = await deps.db.selectFrom('provider_webhooks').selectAll().where('id', '=', webhookId).executeTakeFirst();
+    if (row === undefined || row.status !== 'received') return;
+    const handler = deps.handlers(row.provider);
+    const parsed = handler?.parse(Buffer.from(row.body, 'utf8'));
+    let status: 'processed' | 'ignored' = 'ignored';
+    let result = 'unrecognised payload';
+    if (parsed?.ok === true && parsed.event.paymentId !== undefined) {
+      const payment = await deps.db.selectFrom('payments').select(['id', 'mode']).where('id', '=', parsed.event.paymentId).executeTakeFirst();
+      if (payment === undefined || payment.mode !== row.mode) {
+        result = 'no payment with this reference in this mode';
+      } else {
+        result = await verifyPayment(deps, payment.id, parsed.event.providerTxId ?? null);
+        status = 'processed';
+      }
+    } else if (parsed?.ok === true) {
+      result = `event ${parsed.event.eventType} is not about a payment`;
+    }
+    await deps.db.updateTable('provider_webhooks').set({ status, result, processed_at: deps.clock.nowMs() }).where('id', '=', webhookId).execute();
+  };
+}

@@ -1,0 +1,114 @@
+// A durable job queue in our own database, so that a job commits in the same transaction as the
+// state change that caused it (no dual write). Rows: queued -> running (leased) -> done | dead.
+// A worker that dies mid-job leaves a lease that expires, and the job runs again: handlers must be
+// idempotent, and they are (every handler re-reads state and transitions through the state
+// machine, which refuses a second transition).
+import { sql } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { DialectStrategy } from '../db/dialect.ts';
+import type { Db, DbOrTx, JobRow } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+
+export interface EnqueueOptions {
+  readonly kind: string;
+  readonly payload: Record<string, unknown>;
+  readonly runAtMs?: number;
+  /** While a job with this key is queued or running, enqueuing another is a no-op. */
+  readonly dedupeKey?: string;
+  readonly maxAttempts?: number;
+}
+
+export interface JobQueue {
+  enqueue(db: DbOrTx, options: EnqueueOptions): Promise<void>;
+  claim(limit: number, leaseMs: number): Promise<JobRow[]>;
+  complete(id: string): Promise<void>;
+  reschedule(id: string, delayMs: number, error: string): Promise<void>;
+  kill(id: string, error: string): Promise<void>;
+  /** Called after enqueue commits, so in-process workers wake up without waiting for a poll. */
+  onEnqueued(listener: () => void): void;
+  notify(): void;
+}
+
+export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: Clock }): JobQueue {
+  const { db, dialect, clock } = deps;
+  const listeners: Array<() => void> = [];
+
+  return {
+    async enqueue(executor, options) {
+      const now = clock.nowMs();
+      let insert = executor.insertInto('jobs').values({
+        id: newId('job'),
+        kind: options.kind,
+        payload_json: JSON.stringify(options.payload),
+        status: 'queued',
+        attempts: 0,
+        max_attempts: options.maxAttempts ?? 10,
+        run_at: options.runAtMs ?? now,
+        lease_until: null,
+        last_error: null,
+        dedupe_key: options.dedupeKey ?? null,
+        created_at: now,
+        updated_at: now,
+      });
+      if (options.dedupeKey !== undefined) {
+        // The predicate must repeat the partial index's WHERE literally (SQLite matches the text of
+        // the conflict target against the index; a bound parameter would not match).
+        insert = insert.onConflict((oc) => oc.column('dedupe_key').where(sql<boolean>`status in ('queued', 'running')`).doNothing());
+      }
+      await insert.execute();
+    },
+
+    async claim(limit, leaseMs) {
+      const now = clock.nowMs();
+      return db.transaction().execute(async (trx) => {
+        // Ready jobs, plus running jobs whose lease ran out (their worker died).
+        const candidates = await dialect
+          .lockForClaim(
+            trx
+              .selectFrom('jobs')
+              .select('id')
+              .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
+              .orderBy('run_at')
+              .limit(limit),
+          )
+          .execute();
+        if (candidates.length === 0) return [];
+        return trx
+          .updateTable('jobs')
+          .set((eb) => ({ status: 'running', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
+          .where(
+            'id',
+            'in',
+            candidates.map((c) => c.id),
+          )
+          .returningAll()
+          .execute();
+      });
+    },
+
+    async complete(id) {
+      await db.updateTable('jobs').set({ status: 'done', lease_until: null, updated_at: clock.nowMs() }).where('id', '=', id).execute();
+    },
+
+    async reschedule(id, delayMs, error) {
+      const now = clock.nowMs();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'queued', run_at: now + delayMs, lease_until: null, last_error: error.slice(0, 500), updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async kill(id, error) {
+      await db.updateTable('jobs').set({ status: 'dead', lease_until: null, last_error: error.slice(0, 500), updated_at: clock.nowMs() }).where('id', '=', id).execute();
+    },
+
+    onEnqueued(listener) {
+      listeners.push(listener);
+    },
+
+    notify() {
+      for (const listener of listeners) listener();
+    },
+  };
+}

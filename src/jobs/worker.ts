@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import type { JobRow } from '../db/schema.ts';
+import { backoffDelayMs } from './backoff.ts';
+import type { JobQueue } from './queue.ts';
+
+/** A handler's way to say "not now, the answer was indefinite": the job runs again later. */
+export class RetryLater extends Error {
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: string, retryAfterMs?: number) {
+    super(reason);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A handler's way to say "this can never succeed": the job is marked dead at once, visibly. */
+export class PermanentFailure extends Error {}
+
+export type JobHandler = (payload: Record<string, unknown>, job: JobRow) => Promise<void>;
+
+export interface WorkerOptions {
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { concurrency: 8, leaseMs: 60_000, pollIntervalMs: 250, backoffBaseMs: 2_000, backoffCapMs: 3_600_000 };
+
+export interface Worker {
+  register(kind: string, handler: JobHandler): void;
+  /** Claims and runs one batch; resolves to the number of jobs run. Tests call this directly. */
+  processNext(): Promise<number>;
+  /** Runs batches until none is ready (jobs scheduled for later stay queued). */
+  drain(maxBatches?: number): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: Partial<WorkerOptions> }): Worker {
+  const options = { ...DEFAULT_WORKER_OPTIONS, ...deps.options };
+  const handlers = new Map<string, JobHandler>();
+  const log = deps.logger.child({ component: 'worker' });
+  let running = false;
+  let inFlight = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const active = new Set<Promise<void>>();
+
+  async function run(job: JobRow): Promise<void> {
+    const handler = handlers.get(job.kind);
+    if (handler === undefined) {
+      await deps.queue.kill(job.id, `no handler for job kind ${job.kind}`);
+      return;
+    }
+    try {
+      await handler(JSON.parse(job.payload_json) as Record<string, unknown>, job);
+      await deps.queue.complete(job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof PermanentFailure || job.attempts >= job.max_attempts) {
+        log.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, 'job is dead and needs attention');
+        await deps.queue.kill(job.id, message);
+        return;
+      }
+      const backoff = backoffDelayMs(job.attempts, options.backoffBaseMs, options.backoffCapMs);
+      const delay = error instanceof RetryLater ? Math.max(backoff, error.retryAfterMs ?? 0) : backoff;
+      if (!(error instanceof RetryLater)) log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed; will retry');
+      await deps.queue.reschedule(job.id, delay, message);
+    }
+  }
+
+  async function processNext(): Promise<number> {
+    const free = options.concurrency - inFlight;
+    if (free <= 0) return 0;
+    const jobs = await deps.queue.claim(free, options.leaseMs);
+    await Promise.all(
+      jobs.map(async (job) => {
+        inFlight += 1;
+        try {
+          await run(job);
+        } finally {
+          inFlight -= 1;
+        }
+      }),
+    );
+    return jobs.length;
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      let ran = 0;
+      try {
+        ran = await processNext();
+      } catch (error) {
+        log.error({ err: error instanceof Error ? error.message : String(error) }, 'job loop error');
+      }
+      if (ran === 0 && running) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, options.pollIntervalMs);
+        });
+        wake = undefined;
+      }
+    }
+  }
+
+  deps.queue.onEnqueued(() => wake?.());
+
+  return {
+    register(kind, handler) {
+      handlers.set(kind, handler);
+    },
+    processNext,
+    async drain(maxBatches = 1000) {
+      let total = 0;
+      for (let i = 0; i < maxBatches; i += 1) {
+        const ran = await processNext();
+        if (ran === 0) break;
+        total += ran;
+      }
+      return total;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      // Several loops give concurrency for slow jobs (a provider call) without one loop blocking others.
+      for (let i = 0; i < Math.max(1, Math.min(options.concurrency, 4)); i += 1) {
+        const p = loop().finally(() => active.delete(p));
+        active.add(p);
+      }
+    },
+    async stop() {
+      running = false;
+      if (timer !== undefined) clearTimeout(timer);
+      wake?.();
+      await Promise.all([...active]);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { manualClock } from '../clock.ts';
+import { Secret } from '../crypto/secret.ts';
+import { createApiKeyService } from './api-keys.ts';
+import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
+
+for (const dialect of await testDialects()) {
+  describe(`API keys on ${dialect.name}`, { skip: dialect.skip }, () => {
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
+    before(async () => {
+      database = await openTestDatabase(dialect);
+    });
+    after(async () => database.close());
+    const service = () => createApiKeyService({ db: database.db, masterKey: new Secret(randomBytes(32).toString('base64')), clock: manualClock() });
+
+    test('a created key is shown once, stored only as a keyed hash, and authenticates', async () => {
+      const keys = service();
+      const { id, key } = await keys.create({ mode: 'test', name: 'ci' });
+      assert.match(key, /^sk_test_[0-9A-Za-z]{48}$/);
+      const row = await database.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      assert.ok(!JSON.stringify(row).includes(key.slice(24)), 'the secret part is not stored');
+      assert.equal(row.secret_hash.length, 64);
+      assert.deepEqual(await keys.authenticate(key), { id, mode: 'test', name: 'ci' });
+    });
+
+    test('wrong, truncated, mode-swapped and revoked keys are refused', async () => {
+      const keys = service();
+      const { id, key } = await keys.create({ mode: 'test', name: 'x' });
+      const lastChar = key.at(-1) === 'a' ? 'b' : 'a';
+      assert.equal(await keys.authenticate(key.slice(0, -1) + lastChar), undefined);
+      assert.equal(await keys.authenticate(key.slice(0, -1)), undefined);
+      assert.equal(await keys.authenticate(key.replace('sk_test_', 'sk_live_')), undefined);
+      assert.equal(await keys.authenticate(''), undefined);
+      assert.equal(await keys.revoke(id), true);
+      assert.equal(await keys.authenticate(key), undefined);
+      assert.equal(await keys.revoke(id), false, 'revoking twice reports nothing revoked');
+    });
+
+    test('a key from another deployment (another master key) does not authenticate here', async () => {
+      const { key } = await service().create({ mode: 'test', name: 'other' });
+      assert.equal(await service().authenticate(key), undefined);
+    });
+
+    test('list shows prefix, name, mode and times, never the key', async () => {
+      const keys = service();
+      const { key } = await keys.create({ mode: 'live', name: 'prod' });
+      const listed = (await keys.list()).find((k) => k.name === 'prod');
+      assert.ok(listed);
+      assert.equal(listed.mode, 'live');
+      assert.equal(listed.prefix, key.slice(0, 12));
+      assert.ok(!JSON.stringify(await keys.list()).includes(key));
+    });
+  });
+}

@@ -1,0 +1,25 @@
+import pino, { type Logger } from 'pino';
+
+// Redaction is the second line of defence after the Secret wrapper (LOG-6): whatever reaches a
+// log line under these paths is censored, even if a future change logs a raw header object.
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["verif-hash"]',
+  'req.headers["flutterwave-signature"]',
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+  '*.secret',
+  '*.secretKey',
+  '*.secretHash',
+  '*.password',
+  '*.token',
+  '*.apiKey',
+  'headers.authorization',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'paywarden' } }, destination);
+}
+
+export type { Logger };

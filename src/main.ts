@@ -1,0 +1,136 @@
+// The `paywarden` command line: start, migrate, keys, demo, simulate.
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { createLogger } from './log.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createApiKeyService } from './keys/api-keys.ts';
+import { systemClock } from './clock.ts';
+import { startGateway } from './runtime.ts';
+import { printFirstRunHelp } from './cli/first-run.ts';
+import { runDemo } from './cli/demo.ts';
+import { startFlutterwaveSimulator } from './simulators/flutterwave/simulator.ts';
+import { randomBytes } from 'node:crypto';
+
+function config(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function withDatabase<T>(work: (cfg: Config, db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const database = openDatabase(cfg.databaseUrl);
+  try {
+    await migrateToLatest(database);
+    return await work(cfg, database);
+  } finally {
+    await database.close();
+  }
+}
+
+const program = new Command().name('paywarden').description('Self-hosted payments gateway').showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the gateway (test mode on embedded defaults unless configured otherwise)')
+  .action(async () => {
+    const cfg = config();
+    const logger = createLogger(cfg.logLevel);
+    const gateway = await startGateway(cfg, logger);
+    await printFirstRunHelp(gateway, cfg);
+    const stop = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await gateway.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(async () => {
+    await withDatabase(async (cfg, database) => {
+      console.log(`migrations applied to ${database.description}`);
+      void cfg;
+    });
+  });
+
+const keys = program.command('keys').description('manage API secret keys');
+keys
+  .command('create')
+  .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).default('test'))
+  .option('--name <name>', 'a label for the key', 'default')
+  .action(async (opts: { mode: 'test' | 'live'; name: string }) => {
+    if (!/^[\w .-]{1,64}$/.test(opts.name)) {
+      console.error('--name must be 1 to 64 letters, digits, spaces, dots, dashes or underscores');
+      process.exit(2);
+    }
+    await withDatabase(async (cfg, database) => {
+      if (opts.mode === 'live' && !cfg.liveEnabled) {
+        console.error('Live mode is not enabled (set PAYWARDEN_LIVE_ENABLED=true with live provider credentials).');
+        process.exit(2);
+      }
+      const created = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).create({ mode: opts.mode, name: opts.name });
+      console.log(`Created ${created.id} (${opts.mode}). This is the only time the key is shown; store it now:\n\n  ${created.key}\n`);
+    });
+  });
+keys.command('list').action(async () => {
+  await withDatabase(async (cfg, database) => {
+    const rows = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).list();
+    const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+    console.log(['id', 'prefix', 'name', 'mode', 'created', 'last used', 'revoked'].join('\t'));
+    for (const r of rows) console.log([r.id, `${r.prefix}…`, r.name, r.mode, iso(r.createdAt), iso(r.lastUsedAt), iso(r.revokedAt)].join('\t'));
+  });
+});
+keys
+  .command('revoke')
+  .argument('<id>', 'the key id (key_...)')
+  .action(async (id: string) => {
+    await withDatabase(async (cfg, database) => {
+      const revoked = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).revoke(id);
+      console.log(revoked ? `Revoked ${id}; it stops working at once.` : `No active key ${id}.`);
+      if (!revoked) process.exitCode = 1;
+    });
+  });
+
+program
+  .command('demo')
+  .description('drive one complete test payment against the running gateway and print each step')
+  .option('--url <url>', 'gateway URL', process.env.PAYWARDEN_URL ?? 'http://127.0.0.1:8080')
+  .option('--key <key>', 'test secret key (default: $PAYWARDEN_API_KEY, or a new one created in the local database)')
+  .action(async (opts: { url: string; key?: string }) => {
+    const code = await runDemo({ url: opts.url, key: opts.key ?? process.env.PAYWARDEN_API_KEY, config: config() });
+    process.exit(code);
+  });
+
+program
+  .command('simulate')
+  .argument('<provider>', 'flutterwave')
+  .description('run a provider simulator alone, for your own tests')
+  .option('--port <port>', 'port', '4010')
+  .option('--webhook-url <url>', 'where to send signed webhooks')
+  .option('--secret-key <key>', 'secret key to expect (default: random, printed)')
+  .option('--secret-hash <hash>', 'webhook secret hash (default: random, printed)')
+  .action(async (provider: string, opts: { port: string; webhookUrl?: string; secretKey?: string; secretHash?: string }) => {
+    if (provider !== 'flutterwave') {
+      console.error(`No simulator for "${provider}". Available: flutterwave`);
+      process.exit(2);
+    }
+    const secretKey = opts.secretKey ?? `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
+    const secretHash = opts.secretHash ?? randomBytes(24).toString('base64url');
+    const sim = await startFlutterwaveSimulator({ secretKey, secretHash, ...(opts.webhookUrl === undefined ? {} : { webhookUrl: opts.webhookUrl }), host: '127.0.0.1', port: Number(opts.port) });
+    console.log(`Flutterwave simulator on ${sim.url}\n  secret key:  ${secretKey}\n  secret hash: ${secretHash}\n  control API: ${sim.url}/_sim/ (see src/simulators/README.md)`);
+    process.once('SIGINT', () => void sim.close().then(() => process.exit(0)));
+    process.once('SIGTERM', () => void sim.close().then(() => process.exit(0)));
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,130 @@
+// Creating and reading payments. Creation claims the reference in the database first (the
+// partial unique index decides races), then asks the provider for a hosted checkout link. If the
+// provider cannot give one, nobody holds a link, nothing can be paid, and the payment is marked
+// failed so the reference is free again.
+import type { Clock } from '../clock.ts';
+import type { Db, Mode, PaymentRow } from '../db/schema.ts';
+import type { DialectStrategy } from '../db/dialect.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Logger } from '../log.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { writeAudit } from '../audit/audit.ts';
+import { transitionPayment } from './transition.ts';
+
+export interface CreatePaymentInput {
+  readonly amount: number;
+  readonly currency: string;
+  readonly reference: string;
+  readonly customer: { readonly email: string; readonly name?: string; readonly phone?: string };
+  readonly redirect_url: string;
+  readonly description?: string;
+  readonly metadata?: Record<string, string>;
+  readonly provider?: string;
+}
+
+export interface PaymentServiceDeps {
+  readonly db: Db;
+  readonly dialect: DialectStrategy;
+  readonly queue: JobQueue;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly providers: ProviderRegistry;
+  readonly paymentExpirySeconds: number;
+  readonly reconcileScheduleSeconds: readonly number[];
+}
+
+export interface RequestContext {
+  readonly mode: Mode;
+  readonly apiKeyId: string;
+  readonly requestId: string;
+  readonly ip: string;
+}
+
+export function createPaymentService(deps: PaymentServiceDeps) {
+  async function create(ctx: RequestContext, input: CreatePaymentInput): Promise<PaymentRow> {
+    const provider = input.provider === undefined ? deps.providers.route(ctx.mode, input.currency) : deps.providers.payment(ctx.mode, input.provider);
+    if (provider === undefined) throw new ApiError(input.provider === undefined ? 'currency_not_supported' : 'parameter_invalid', { param: input.provider === undefined ? 'currency' : 'provider', ...(input.provider === undefined ? {} : { message: `Provider "${input.provider}" is not configured in ${ctx.mode} mode.` }) });
+    if (!provider.currencies.includes(input.currency)) throw new ApiError('currency_not_supported', { param: 'currency', message: `${provider.name} does not accept ${input.currency}.` });
+
+    const now = deps.clock.nowMs();
+    const id = newId('pay');
+    const firstCheckSeconds = deps.reconcileScheduleSeconds[0] ?? 600;
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('payments')
+          .values({
+            id,
+            mode: ctx.mode,
+            reference: input.reference,
+            amount_minor: input.amount,
+            currency: input.currency,
+            status: 'pending',
+            status_reason: 'awaiting_customer',
+            provider: provider.name,
+            provider_tx_id: null,
+            checkout_url: null,
+            customer_email: input.customer.email,
+            customer_name: input.customer.name ?? null,
+            customer_phone: input.customer.phone ?? null,
+            redirect_url: input.redirect_url,
+            description: input.description ?? null,
+            metadata_json: JSON.stringify(input.metadata ?? {}),
+            created_at: now,
+            updated_at: now,
+            expires_at: now + deps.paymentExpirySeconds * 1000,
+            next_reconcile_at: now + firstCheckSeconds * 1000,
+            reconcile_step: 0,
+            version: 1,
+          })
+          .execute();
+        await writeAudit(trx, deps.clock, { mode: ctx.mode, actorType: 'api_key', actorId: ctx.apiKeyId, action: 'payment.create', objectType: 'payment', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { amount: input.amount, currency: input.currency, provider: provider.name } });
+      });
+    } catch (error) {
+      if (deps.dialect.isUniqueViolation(error)) throw new ApiError('reference_already_used', { param: 'reference' });
+      throw error;
+    }
+
+    const checkout = await provider.createCheckout({
+      paymentId: id,
+      amountMinor: input.amount,
+      currency: input.currency,
+      customer: { email: input.customer.email, name: input.customer.name ?? null, phone: input.customer.phone ?? null },
+      redirectUrl: input.redirect_url,
+      description: input.description ?? null,
+      merchantReference: input.reference,
+    });
+    if (checkout.kind !== 'ok') {
+      deps.logger.warn({ paymentId: id, provider: provider.name, outcome: checkout.kind, reason: checkout.reason }, 'provider did not create a checkout');
+      await deps.db.transaction().execute((trx) =>
+        transitionPayment(trx, deps, { paymentId: id, to: 'failed', reason: checkout.kind === 'rejected' ? 'provider_rejected_checkout' : 'provider_unavailable', actor: { type: 'system', id: null } }),
+      );
+      deps.queue.notify();
+      throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', checkout.kind === 'indefinite' && checkout.retryAfterMs !== undefined ? { headers: { 'retry-after': String(Math.ceil(checkout.retryAfterMs / 1000)) } } : {});
+    }
+    const updated = await deps.db.updateTable('payments').set({ checkout_url: checkout.value.checkoutUrl, updated_at: deps.clock.nowMs() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    return updated;
+  }
+
+  async function get(mode: Mode, id: string): Promise<PaymentRow | undefined> {
+    return deps.db.selectFrom('payments').selectAll().where('id', '=', id).where('mode', '=', mode).executeTakeFirst();
+  }
+
+  async function list(mode: Mode, options: { limit: number; startingAfter?: string; reference?: string }): Promise<{ data: PaymentRow[]; hasMore: boolean }> {
+    let query = deps.db.selectFrom('payments').selectAll().where('mode', '=', mode);
+    if (options.reference !== undefined) query = query.where('reference', '=', options.reference);
+    if (options.startingAfter !== undefined) {
+      const cursor = await get(mode, options.startingAfter);
+      if (cursor === undefined) throw new ApiError('parameter_invalid', { param: 'starting_after', message: 'starting_after names no payment.' });
+      query = query.where((eb) => eb.or([eb('created_at', '<', cursor.created_at), eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)])]));
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
+    return { data: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  }
+
+  return { create, get, list };
+}
+
+export type PaymentService = ReturnType<typeof createPaymentService>;

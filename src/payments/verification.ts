@@ -1,0 +1,125 @@
+// COL-1 and COL-5: value is given only after the provider's verify API confirms status, amount,
+// currency and reference. Only a definite answer changes state:
+//   exact match + success  -> succeeded
+//   definite failure       -> failed (after the reference, not only one attempt, says so)
+//   any mismatch           -> requires_review (alert), never succeeded
+//   timeout/5xx/429/unknown/pending -> unchanged; the job retries with backoff
+import type { Clock } from '../clock.ts';
+import type { Db, PaymentRow, VerificationsTable } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { RetryLater } from '../jobs/worker.ts';
+import type { Logger } from '../log.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { VerifiedTransaction, VerifyOutcome } from '../providers/types.ts';
+import { awaitsProvider } from './state-machine.ts';
+import { transitionPayment } from './transition.ts';
+
+export const VERIFY_JOB = 'verify_payment';
+
+export interface VerifyDeps {
+  readonly db: Db;
+  readonly queue: JobQueue;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly providers: ProviderRegistry;
+}
+
+export type VerifyResult = 'succeeded' | 'failed' | 'requires_review' | 'still_pending' | 'not_found' | 'already_final';
+
+export function compareWithPayment(payment: PaymentRow, tx: VerifiedTransaction): string[] {
+  const mismatches: string[] = [];
+  if (tx.reference !== payment.id) mismatches.push('reference');
+  if (tx.currency !== payment.currency) mismatches.push('currency');
+  if (tx.amountMinor !== payment.amount_minor) mismatches.push('amount');
+  return mismatches;
+}
+
+export async function verifyPayment(deps: VerifyDeps, paymentId: string, providerTxIdHint: string | null): Promise<VerifyResult> {
+  const payment = await deps.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  if (payment === undefined) return 'not_found';
+  if (!awaitsProvider(payment.status)) return 'already_final';
+  const provider = deps.providers.payment(payment.mode, payment.provider);
+  if (provider === undefined) throw new RetryLater(`provider ${payment.provider} is not configured in ${payment.mode} mode`, 60_000);
+
+  let outcome = await timed(() => provider.verifyPayment({ paymentId, providerTxId: providerTxIdHint ?? payment.provider_tx_id }));
+  // One failed attempt does not fail the payment: the customer may have retried at the hosted
+  // checkout and paid with another attempt under the same reference. Ask by reference too.
+  if (outcome.result.kind === 'ok' && outcome.result.value.status === 'failed' && (providerTxIdHint ?? payment.provider_tx_id) !== null) {
+    await record(deps, payment.id, 'failed', outcome.latencyMs, { by: 'id', ...summarise(outcome.result.value) });
+    outcome = await timed(() => provider.verifyPayment({ paymentId, providerTxId: null }));
+  }
+  const { result, latencyMs } = outcome;
+
+  if (result.kind === 'indefinite') {
+    await record(deps, payment.id, 'indefinite', latencyMs, { reason: result.reason });
+    throw new RetryLater(result.reason, result.retryAfterMs);
+  }
+  if (result.kind === 'not_found') {
+    await record(deps, payment.id, 'not_found', latencyMs, {});
+    // A webhook named a transaction the provider does not know yet: look again later. Without
+    // a hint it simply means the customer has not paid; reconciliation asks again on schedule.
+    if (providerTxIdHint !== null) throw new RetryLater('provider does not know the transaction yet', 30_000);
+    return 'not_found';
+  }
+  if (result.kind === 'rejected') {
+    await record(deps, payment.id, 'indefinite', latencyMs, { reason: result.reason });
+    throw new RetryLater(result.reason);
+  }
+
+  const tx = result.value;
+  const mismatches = compareWithPayment(payment, tx);
+  if (tx.status === 'pending') {
+    await record(deps, payment.id, 'pending', latencyMs, summarise(tx));
+    return 'still_pending';
+  }
+  if (tx.status === 'failed') {
+    if (mismatches.includes('reference')) {
+      await record(deps, payment.id, 'mismatch', latencyMs, { ...summarise(tx), mismatches });
+      // A failure that belongs to another payment says nothing about this one.
+      deps.logger.error({ alert: 'verify_reference_mismatch', paymentId, providerTxId: tx.providerTxId }, 'provider returned another reference for this payment');
+      return 'still_pending';
+    }
+    return decide(deps, payment, 'failed', 'provider_reported_failure', tx, latencyMs, []);
+  }
+  if (mismatches.length > 0) {
+    // Money moved, but not the money that was ordered: never success (COL-1).
+    deps.logger.error({ alert: 'verify_mismatch', paymentId, mismatches, expected: { amount: payment.amount_minor, currency: payment.currency }, got: { amount: tx.amountMinor ?? 'inexact', currency: tx.currency } }, 'verified payment does not match the order; flagged for review');
+    return decide(deps, payment, 'requires_review', `mismatch:${mismatches.join(',')}`, tx, latencyMs, mismatches);
+  }
+  if (payment.status !== 'pending') {
+    deps.logger.error({ alert: 'late_success', paymentId, status: payment.status }, 'provider confirmed success after the payment was marked ' + payment.status);
+    return decide(deps, payment, 'requires_review', `late_success_after_${payment.status}`, tx, latencyMs, []);
+  }
+  return decide(deps, payment, 'succeeded', 'verified_with_provider', tx, latencyMs, []);
+}
+
+async function decide(deps: VerifyDeps, payment: PaymentRow, to: 'succeeded' | 'failed' | 'requires_review', reason: string, tx: VerifiedTransaction, latencyMs: number, mismatches: string[]): Promise<VerifyResult> {
+  const outcome: VerificationsTable['outcome'] = mismatches.length > 0 ? 'mismatch' : to === 'failed' ? 'failed' : 'succeeded';
+  const moved = await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('verifications').values(verificationRow(deps.clock, payment.id, outcome, latencyMs, { ...summarise(tx), mismatches })).execute();
+    const result = await transitionPayment(trx, deps, { paymentId: payment.id, to, reason, actor: { type: 'system', id: null }, providerTxId: tx.providerTxId, details: { providerStatus: tx.providerStatus, mismatches } });
+    return result.ok;
+  });
+  if (moved) deps.queue.notify();
+  // Another worker may have moved the payment meanwhile; its decision stands.
+  return moved ? to : 'already_final';
+}
+
+async function timed(call: () => Promise<VerifyOutcome>): Promise<{ result: VerifyOutcome; latencyMs: number }> {
+  const started = performance.now();
+  const result = await call();
+  return { result, latencyMs: Math.round(performance.now() - started) };
+}
+
+function summarise(tx: VerifiedTransaction): Record<string, unknown> {
+  return { providerStatus: tx.providerStatus, amountMinor: tx.amountMinor ?? null, currency: tx.currency, reference: tx.reference, providerTxId: tx.providerTxId };
+}
+
+function verificationRow(clock: Clock, paymentId: string, outcome: VerificationsTable['outcome'], latencyMs: number, detail: Record<string, unknown>) {
+  return { id: newId('ver'), payment_id: paymentId, attempted_at: clock.nowMs(), outcome, detail_json: JSON.stringify(detail), latency_ms: latencyMs };
+}
+
+async function record(deps: VerifyDeps, paymentId: string, outcome: VerificationsTable['outcome'], latencyMs: number, detail: Record<string, unknown>): Promise<void> {
+  await deps.db.insertInto('verifications').values(verificationRow(deps.clock, paymentId, outcome, latencyMs, detail)).execute();
+}

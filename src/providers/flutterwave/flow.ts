@@ -1,0 +1,40 @@
+// Flutterwave v3 calls: one function per operation, URLs and headers here, mapping in
+// transformers.ts. Amounts cross the wire in major units; conversion is exact (src/money).
+import type { Secret } from '../../crypto/secret.ts';
+import type { HttpClient } from '../../http/outbound.ts';
+import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { parseCheckoutResponse, parseVerifyResponse, toStandardPaymentBody } from './transformers.ts';
+
+// Currencies Flutterwave collects in (its docs' list for Standard checkout).
+export const FLUTTERWAVE_CURRENCIES = ['NGN', 'GHS', 'KES', 'UGX', 'TZS', 'ZAR', 'RWF', 'XAF', 'XOF', 'ZMW', 'MWK', 'EGP', 'USD', 'EUR', 'GBP'] as const;
+
+export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
+  const base = deps.baseUrl.replace(/\/+$/, '');
+  const headers = () => ({ authorization: `Bearer ${deps.secretKey.reveal()}`, 'content-type': 'application/json', accept: 'application/json' });
+
+  return {
+    name: 'flutterwave',
+    currencies: FLUTTERWAVE_CURRENCIES,
+
+    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
+      const outcome = await deps.http.send({ method: 'POST', url: `${base}/v3/payments`, headers: headers(), body: JSON.stringify(toStandardPaymentBody(request)) });
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseCheckoutResponse(outcome.response.status, outcome.response.body);
+      return parsed.ok ? { kind: 'ok', value: { checkoutUrl: parsed.link } } : { kind: 'rejected', reason: parsed.reason };
+    },
+
+    async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
+      // By id when a webhook told us the transaction id; otherwise by our reference (tx_ref).
+      const url = request.providerTxId !== null && /^\d+$/.test(request.providerTxId)
+        ? `${base}/v3/transactions/${request.providerTxId}/verify`
+        : `${base}/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(request.paymentId)}`;
+      const outcome = await deps.http.send({ method: 'GET', url, headers: headers() });
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseVerifyResponse(outcome.response.status, outcome.response.body);
+      if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
+      if (parsed.kind === 'not_found') return { kind: 'not_found' };
+      // An answer we cannot read is not a definite failure: treat it as unknown and retry.
+      return { kind: 'indefinite', reason: parsed.reason };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// Pure mappings between our types and Flutterwave v3's wire format (see
+// shared/provider-wire-formats.md §1). No I/O here, so every quirk is unit-testable.
+import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
+import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
+
+/** POST /v3/payments body. tx_ref is our payment id: unique per attempt, as Flutterwave requires,
+ * even when the merchant retries a failed order with the same reference. */
+export function toStandardPaymentBody(request: CheckoutRequest): Record<string, unknown> {
+  return {
+    tx_ref: request.paymentId,
+    amount: minorToMajorString(request.amountMinor, request.currency),
+    currency: request.currency,
+    redirect_url: request.redirectUrl,
+    customer: {
+      email: request.customer.email,
+      ...(request.customer.name === null ? {} : { name: request.customer.name }),
+      // Flutterwave Standard spells it `phonenumber`, without an underscore.
+      ...(request.customer.phone === null ? {} : { phonenumber: request.customer.phone }),
+    },
+    meta: { paywarden_payment_id: request.paymentId, merchant_reference: request.merchantReference },
+    customizations: { title: 'Payment', ...(request.description === null ? {} : { description: request.description }) },
+  };
+}
+
+// Charge statuses are lowercase in v3. Anything not listed stays pending: only an explicit
+// success or failure may change a payment (COL-5).
+const CHARGE_STATUS: Readonly<Record<string, VerifiedTransaction['status']>> = {
+  successful: 'succeeded',
+  failed: 'failed',
+  cancelled: 'failed',
+  pending: 'pending',
+};
+
+export function normaliseChargeStatus(providerStatus: unknown): VerifiedTransaction['status'] {
+  return typeof providerStatus === 'string' ? (CHARGE_STATUS[providerStatus.toLowerCase()] ?? 'pending') : 'pending';
+}
+
+export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'malformed'; reason: string };
+
+/** Reads a verify answer (by id or by reference; both share one shape). */
+export function parseVerifyResponse(httpStatus: number, body: string): ParsedVerify {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { kind: 'malformed', reason: 'verify answer is not JSON' };
+  }
+  if (!isRecord(parsed)) return { kind: 'malformed', reason: 'verify answer is not an object' };
+  // "No transaction was found" comes with 400 or 200 depending on the account (§8 of the notes).
+  if (parsed.status === 'error' && typeof parsed.message === 'string' && /no transaction was found/i.test(parsed.message)) return { kind: 'not_found' };
+  if (httpStatus === 404) return { kind: 'not_found' };
+  if (httpStatus !== 200 || parsed.status !== 'success' || !isRecord(parsed.data)) return { kind: 'malformed', reason: `unexpected verify answer (HTTP ${httpStatus})` };
+  const data = parsed.data;
+  const currency = typeof data.currency === 'string' ? data.currency.toUpperCase() : '';
+  const amount = typeof data.amount === 'number' || typeof data.amount === 'string' ? majorToMinor(data.amount, currency) : undefined;
+  if (typeof data.tx_ref !== 'string' || (typeof data.id !== 'number' && typeof data.id !== 'string')) return { kind: 'malformed', reason: 'verify answer lacks tx_ref or id' };
+  return {
+    kind: 'found',
+    transaction: {
+      status: normaliseChargeStatus(data.status),
+      providerStatus: String(data.status),
+      amountMinor: amount !== undefined && amount.ok ? amount.amountMinor : undefined,
+      currency,
+      reference: data.tx_ref,
+      providerTxId: String(data.id),
+    },
+  };
+}
+
+export function parseCheckoutResponse(httpStatus: number, body: string): { ok: true; link: string } | { ok: false; reason: string } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.link === 'string') {
+      return { ok: true, link: parsed.data.link };
+    }
+    return { ok: false, reason: isRecord(parsed) && typeof parsed.message === 'string' ? parsed.message.slice(0, 200) : `HTTP ${httpStatus}` };
+  } catch {
+    return { ok: false, reason: `HTTP ${httpStatus}, body is not JSON` };
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

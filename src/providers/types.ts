@@ -1,0 +1,65 @@
+// The contract between the core and a provider adapter. Adapters hold no state and never touch
+// the database: the core owns persistence, idempotency and state transitions.
+import type { Mode } from '../db/schema.ts';
+
+export interface CheckoutRequest {
+  readonly paymentId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly customer: { readonly email: string; readonly name: string | null; readonly phone: string | null };
+  readonly redirectUrl: string;
+  readonly description: string | null;
+  readonly merchantReference: string;
+}
+
+/** Result of a call whose outcome may be unknown: "indefinite" must never be read as failure. */
+export type CallOutcome<T> =
+  | { readonly kind: 'ok'; readonly value: T }
+  | { readonly kind: 'rejected'; readonly reason: string }
+  | { readonly kind: 'indefinite'; readonly reason: string; readonly retryAfterMs?: number };
+
+export interface VerifiedTransaction {
+  /** Normalised: only an explicit provider success or failure leaves "pending". */
+  readonly status: 'succeeded' | 'failed' | 'pending';
+  readonly providerStatus: string;
+  /** undefined when the provider's amount cannot be expressed exactly in minor units. */
+  readonly amountMinor: number | undefined;
+  readonly currency: string;
+  /** The reference we gave the provider (our payment id). */
+  readonly reference: string;
+  readonly providerTxId: string;
+}
+
+export type VerifyOutcome = CallOutcome<VerifiedTransaction> | { readonly kind: 'not_found' };
+
+export interface VerifyRequest {
+  readonly paymentId: string;
+  readonly providerTxId: string | null;
+}
+
+/** What a verified provider webhook tells us; only a hint, never a reason to give value. */
+export interface ProviderWebhookEvent {
+  /** Namespaced, unique per provider event: `flutterwave:<id>:<event>:<status>`. */
+  readonly dedupeKey: string;
+  readonly eventType: string;
+  /** Our payment id, when the event is about a payment we created. */
+  readonly paymentId: string | undefined;
+  readonly providerTxId: string | undefined;
+}
+
+export type WebhookCheck = { readonly ok: true; readonly mode: Mode; readonly scheme: string } | { readonly ok: false; readonly reason: string };
+
+export interface PaymentProvider {
+  readonly name: string;
+  readonly currencies: readonly string[];
+  createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>>;
+  verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;
+}
+
+export interface ProviderWebhookHandler {
+  readonly name: string;
+  /** Checks the signature on the raw bytes before anything is parsed (WHI-1). */
+  verifySignature(rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): WebhookCheck;
+  /** Validates the payload against its schema (WHI-7); undefined when it is not one we understand. */
+  parse(rawBody: Buffer): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
+}

@@ -1,0 +1,95 @@
+// Starting and stopping a whole gateway: database and migrations, the embedded provider simulator
+// in test mode, the HTTP server, the job workers and the periodic sweeps. Used by `paywarden
+// start`, the end-to-end tests, the crash test and the benchmark, so all of them run the real thing.
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config/config.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import type { WorkerOptions } from './jobs/worker.ts';
+import type { Logger } from './log.ts';
+import { createServices, type Services } from './services.ts';
+import { startFlutterwaveSimulator } from './simulators/flutterwave/simulator.ts';
+
+export interface Gateway {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  readonly simulatorUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly worker?: Partial<WorkerOptions>;
+  readonly runWorkers?: boolean;
+  readonly sweepIntervalMs?: number;
+  readonly deliveryTimeoutMs?: number;
+  readonly apiRateLimitPerMinute?: number;
+  readonly providerTimeoutMs?: number;
+  /** A database handle the caller owns (tests share one across restarts); otherwise opened from config. */
+  readonly database?: DatabaseHandle;
+}
+
+export async function startGateway(config: Config, logger: Logger, options: StartOptions = {}): Promise<Gateway> {
+  const clock = options.clock ?? systemClock;
+  const database = options.database ?? openDatabase(config.databaseUrl);
+  await migrateToLatest(database);
+
+  const fwTest = config.providers.flutterwave.test;
+  const simulator = fwTest.baseUrl === undefined
+    ? await startFlutterwaveSimulator({ secretKey: fwTest.secretKey.reveal(), secretHash: fwTest.secretHash.reveal(), webhookUrl: `${config.publicUrl}/webhooks/flutterwave`, host: '127.0.0.1', port: config.simulatorPort })
+    : undefined;
+
+  const services = await createServices({
+    config,
+    database,
+    clock,
+    logger,
+    flutterwaveTestBaseUrl: simulator?.url ?? fwTest.baseUrl ?? '',
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
+    ...(options.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: options.deliveryTimeoutMs }),
+    ...(options.apiRateLimitPerMinute === undefined ? {} : { apiRateLimitPerMinute: options.apiRateLimitPerMinute }),
+    ...(options.providerTimeoutMs === undefined ? {} : { providerTimeoutMs: options.providerTimeoutMs }),
+  });
+  const app = await buildApp(services, {
+    ...(config.trustedProxy === undefined ? {} : { trustProxy: config.trustedProxy }),
+    ...(config.tls === undefined ? {} : { https: { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile), minVersion: config.tls.minVersion } }),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = `${config.tls === undefined ? 'http' : 'https'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  if (simulator !== undefined && config.port === 0) {
+    // The real port is known only now; point the simulator's webhooks at it.
+    await fetch(`${simulator.url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookUrl: `${url}/webhooks/flutterwave` }) });
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  if (options.runWorkers !== false) {
+    services.worker.start();
+    const sweepMs = options.sweepIntervalMs ?? 30_000;
+    const sweep = () => void services.reconciler.sweep().catch((error: unknown) => logger.error({ err: String(error) }, 'reconciliation sweep failed'));
+    timers.push(setInterval(sweep, sweepMs));
+    timers.push(setInterval(() => void services.idempotency.purgeExpired().catch(() => undefined), 3_600_000));
+    sweep();
+  }
+  for (const timer of timers) timer.unref();
+
+  return {
+    url,
+    app,
+    services,
+    simulatorUrl: simulator?.url,
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      await services.close();
+      await simulator?.close();
+      if (options.database === undefined) await database.close();
+    },
+  };
+}

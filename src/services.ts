@@ -1,0 +1,114 @@
+// All wiring in one place: services are factories taking their dependencies; nothing is global.
+// Tests build the same graph with their own database, clock and provider URLs.
+import { createClient } from 'redis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Clock } from './clock.ts';
+import type { Config } from './config/config.ts';
+import { createFieldCipher } from './crypto/encryption.ts';
+import type { DatabaseHandle } from './db/database.ts';
+import { createGroupCommitter } from './db/group-commit.ts';
+import { createDeliverJob } from './delivery/deliver-job.ts';
+import { createEventService } from './events/event-service.ts';
+import { DELIVER_JOB } from './events/outbox.ts';
+import { createOutboundHttp } from './http/outbound.ts';
+import { createIdempotencyStore } from './idempotency/idempotency.ts';
+import { createIngestService, createProcessWebhookJob, PROCESS_WEBHOOK_JOB } from './ingest/ingest-service.ts';
+import { createJobQueue } from './jobs/queue.ts';
+import { createWorker, type WorkerOptions } from './jobs/worker.ts';
+import { createApiKeyService } from './keys/api-keys.ts';
+import type { Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { createPaymentService } from './payments/payment-service.ts';
+import { VERIFY_JOB } from './payments/verification.ts';
+import { createFlutterwaveProvider } from './providers/flutterwave/flow.ts';
+import { createFlutterwaveWebhookHandler } from './providers/flutterwave/webhook.ts';
+import { createProviderRegistry } from './providers/registry.ts';
+import { createReconciler, createVerifyJob } from './reconcile/reconciler.ts';
+import { createEndpointService } from './webhook-endpoints/endpoint-service.ts';
+
+export interface ServiceOptions {
+  readonly config: Config;
+  readonly database: DatabaseHandle;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Where test-mode Flutterwave calls go when FLUTTERWAVE_TEST_BASE_URL is not set (the simulator). */
+  readonly flutterwaveTestBaseUrl: string;
+  readonly worker?: Partial<WorkerOptions>;
+  readonly deliveryTimeoutMs?: number;
+  readonly apiRateLimitPerMinute?: number;
+  readonly providerTimeoutMs?: number;
+}
+
+export async function createServices(options: ServiceOptions) {
+  const { config, database, clock, logger } = options;
+  const { db, dialect } = database;
+  const metrics = createMetrics({ defaultMetrics: true });
+  const cipher = createFieldCipher(config.masterKey);
+  const queue = createJobQueue({ db, dialect, clock });
+  const redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, logger);
+  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+    // Redis holds only what may be lost (counters); if it goes away, limits fall back to memory.
+    return redis === undefined ? memory : new RateLimiterRedis({ storeClient: redis, useRedisPackage: true, keyPrefix: `paywarden:${keyPrefix}`, points, duration, insuranceLimiter: memory });
+  };
+
+  // COL-3: documented per-provider budgets for outbound calls (Flutterwave publishes none for v3;
+  // these stay well under the legacy v2 figure of 300 verifies a minute).
+  const http = (provider: string, mode: 'test' | 'live') =>
+    createOutboundHttp({ provider, limiter: limiter(`out:${provider}:${mode}`, mode === 'live' ? 240 : 600, 60), clock, logger, ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }) });
+  const fwTest = config.providers.flutterwave.test;
+  const fwLive = config.providers.flutterwave.live;
+  const providers = createProviderRegistry({
+    test: [createFlutterwaveProvider({ baseUrl: fwTest.baseUrl ?? options.flutterwaveTestBaseUrl, secretKey: fwTest.secretKey, http: http('flutterwave', 'test') })],
+    live: fwLive === undefined || fwLive.baseUrl === undefined ? [] : [createFlutterwaveProvider({ baseUrl: fwLive.baseUrl, secretKey: fwLive.secretKey, http: http('flutterwave', 'live') })],
+    webhooks: [createFlutterwaveWebhookHandler([{ mode: 'test', secretHash: fwTest.secretHash }, ...(fwLive === undefined ? [] : [{ mode: 'live' as const, secretHash: fwLive.secretHash }])])],
+  });
+
+  const keys = createApiKeyService({ db, masterKey: config.masterKey, clock });
+  const payments = createPaymentService({ db, dialect, queue, clock, logger, providers, paymentExpirySeconds: config.paymentExpirySeconds, reconcileScheduleSeconds: config.reconcileScheduleSeconds });
+  const endpoints = createEndpointService({ db, clock, cipher });
+  const events = createEventService({ db, queue, clock });
+  const idempotency = createIdempotencyStore({ db, clock });
+  const committer = createGroupCommitter(db);
+  const ingest = createIngestService({ db, committer, queue, clock, logger, metrics });
+  const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
+
+  const worker = createWorker({ queue, logger, options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });
+  const verifyDeps = { db, queue, clock, logger, providers };
+  worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob({ ...verifyDeps, handlers: (name) => providers.webhook(name) }));
+  worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));
+  worker.register(DELIVER_JOB, createDeliverJob({ db, queue, clock, logger, metrics, cipher, ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }) }));
+
+  return {
+    config,
+    database,
+    clock,
+    logger,
+    metrics,
+    queue,
+    worker,
+    providers,
+    keys,
+    payments,
+    endpoints,
+    events,
+    idempotency,
+    ingest,
+    reconciler,
+    apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),
+    badSignatureLimiter: limiter('badsig', 30, 60),
+    async close() {
+      await worker.stop();
+      if (redis !== undefined) await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;
+
+async function connectRedis(url: string, logger: Logger) {
+  const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(retries * 200, 5000) } });
+  client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis error; rate limits fall back to memory'));
+  await client.connect();
+  return client;
+}
