@@ -23,7 +23,7 @@ import { startFlutterwaveSimulator } from '../../src/simulators/flutterwave/simu
 const PAYMENTS = Number(process.env.CRASH_PAYMENTS ?? 500);
 const COPIES = Number(process.env.CRASH_COPIES ?? 4);
 const CONCURRENCY = 16;
-const MIN_KILLS = Number(process.env.CRASH_MIN_KILLS ?? 5);
+const MIN_KILLS = Number(process.env.CRASH_MIN_KILLS ?? 10);
 
 const freePort = () => new Promise<number>((resolve) => {
   const server = createServer().listen(0, '127.0.0.1', () => {
@@ -128,7 +128,7 @@ try {
   let sending = true;
   const killer = (async () => {
     while (sending || kills < MIN_KILLS) {
-      await sleep(200 + Math.random() * 800);
+      await sleep(100 + Math.random() * 600);
       await killChild();
       await startChild();
     }
