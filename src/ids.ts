@@ -7,14 +7,26 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 export const ID_PREFIXES = ['pay', 'evt', 'we', 'key', 'whk', 'del', 'att', 'job', 'aud', 'ver', 'req'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
+// CSPRNG bytes are drawn in blocks and handed out in order: one system call per block rather
+// than per id, which matters on the webhook hot path. Each byte is used once.
+const POOL_BYTES = 4096;
+let pool = randomBytes(POOL_BYTES);
+let poolOffset = 0;
+
+function nextRandomByte(): number {
+  if (poolOffset === POOL_BYTES) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++]!;
+}
+
 export function randomBase62(length: number): string {
   // Rejection sampling keeps every character uniformly likely (no modulo bias).
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += ALPHABET[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = nextRandomByte();
+    if (byte < 248) out += ALPHABET[byte % 62];
   }
   return out;
 }

@@ -69,7 +69,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   }
 
   const timers: NodeJS.Timeout[] = [];
-  if (options.runWorkers !== false) {
+  if ((options.runWorkers ?? config.runWorkers) !== false) {
     services.worker.start();
     const sweepMs = options.sweepIntervalMs ?? 30_000;
     const sweep = () => void services.reconciler.sweep().catch((error: unknown) => logger.error({ err: String(error) }, 'reconciliation sweep failed'));

@@ -6,7 +6,6 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { createFieldCipher } from './crypto/encryption.ts';
 import type { DatabaseHandle } from './db/database.ts';
-import { createGroupCommitter } from './db/group-commit.ts';
 import { createDeliverJob } from './delivery/deliver-job.ts';
 import { createEventService } from './events/event-service.ts';
 import { DELIVER_JOB } from './events/outbox.ts';
@@ -69,8 +68,7 @@ export async function createServices(options: ServiceOptions) {
   const endpoints = createEndpointService({ db, clock, cipher });
   const events = createEventService({ db, queue, clock });
   const idempotency = createIdempotencyStore({ db, clock });
-  const committer = createGroupCommitter(db);
-  const ingest = createIngestService({ db, committer, queue, clock, logger, metrics });
+  const ingest = createIngestService({ db, dialect, queue, clock, logger, metrics });
   const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
 
   const worker = createWorker({ queue, logger, options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });

@@ -29,6 +29,8 @@ export interface Config {
   readonly paymentExpirySeconds: number;
   readonly reconcileScheduleSeconds: readonly number[];
   readonly workerConcurrency: number;
+  /** false for API-only processes (PostgreSQL deployments can split ingest from work). */
+  readonly runWorkers: boolean;
   /** How long a claimed job is reserved; after a crash, its jobs run again once this lapses. */
   readonly jobLeaseSeconds: number;
   /** Per API key (API-8). */
@@ -111,6 +113,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     paymentExpirySeconds: readInt(env, 'PAYWARDEN_PAYMENT_EXPIRY_SECONDS', 86_400, 60, 30 * 86_400, problems),
     reconcileScheduleSeconds,
     workerConcurrency: readInt(env, 'PAYWARDEN_WORKER_CONCURRENCY', 8, 1, 256, problems),
+    runWorkers: readBool(env, 'PAYWARDEN_RUN_WORKERS', true, problems),
     jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', 60, 2, 3600, problems),
     apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
     providers: { flutterwave: { test: flutterwaveTest, live: flutterwaveLive } },

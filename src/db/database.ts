@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { postgresStrategy, sqliteStrategy, type DialectStrategy } from './dialect.ts';
+import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
 export interface DatabaseHandle {
@@ -31,8 +32,8 @@ function openSqlite(path: string): DatabaseHandle {
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
-  return { db, dialect: sqliteStrategy, description: `sqlite:${path}`, close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  return { db, dialect: sqliteStrategy(connection), description: `sqlite:${path}`, close: () => db.destroy() };
 }
 
 // Postgres returns int8 (bigint) as strings to avoid precision loss. Our bigints are epoch

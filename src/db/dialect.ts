@@ -1,8 +1,16 @@
 // The one place where SQLite and PostgreSQL differ (see ARCHITECTURE.md, "dialect seam"). Every
 // other module writes portable Kysely and asks this module for the few strategies that are not.
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import { sql, type Insertable, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Database, JobsTable, ProviderWebhooksTable } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
+
+/** A provider webhook and the job that will process it: written together or not at all. */
+export interface IngestRow {
+  readonly webhook: Insertable<ProviderWebhooksTable>;
+  readonly job: Insertable<JobsTable>;
+}
 
 export interface DialectStrategy {
   readonly name: DialectName;
@@ -15,16 +23,50 @@ export interface DialectStrategy {
   isUniqueViolation(error: unknown): boolean;
   /** Cheap liveness probe used by /readyz. */
   ping(db: Kysely<any>): Promise<void>;
+  /**
+   * The webhook hot path: many webhooks (deduplicated on `dedupe_key`) and, for each new one, its
+   * job, in one transaction and as few round trips as the engine allows. Returns, per row,
+   * whether it was new.
+   */
+  writeIngestBatch(db: Kysely<Database>, rows: readonly IngestRow[]): Promise<boolean[]>;
 }
 
-export const sqliteStrategy: DialectStrategy = {
-  name: 'sqlite',
-  lockForClaim: (query) => query,
-  isUniqueViolation: (error) => typeof error === 'object' && error !== null && 'code' in error && String((error as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT'),
-  ping: async (db) => {
-    await sql`select 1`.execute(db);
-  },
-};
+const WEBHOOK_COLUMNS = ['id', 'provider', 'mode', 'dedupe_key', 'event_type', 'provider_reference', 'signature_scheme', 'body', 'received_at', 'status', 'result', 'processed_at'] as const;
+const JOB_COLUMNS = ['id', 'kind', 'payload_json', 'status', 'attempts', 'max_attempts', 'run_at', 'lease_until', 'last_error', 'dedupe_key', 'created_at', 'updated_at'] as const;
+
+const insertSql = (table: string, columns: readonly string[], suffix = '') => `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})${suffix}`;
+
+export function sqliteStrategy(raw: BetterSqlite3.Database): DialectStrategy {
+  // SQLite runs in-process and synchronously: the batch is written with statements prepared
+  // once, inside one native transaction, while Kysely's single connection is held so that no
+  // other query can interleave with it.
+  // Prepared on first use: the tables exist only once migrations have run.
+  let writeAll: ((rows: readonly IngestRow[]) => boolean[]) | undefined;
+  const prepare = () => {
+    const insertWebhook = raw.prepare(insertSql('provider_webhooks', WEBHOOK_COLUMNS, ' on conflict (dedupe_key) do nothing'));
+    const insertJob = raw.prepare(insertSql('jobs', JOB_COLUMNS));
+    return raw.transaction((rows: readonly IngestRow[]) =>
+      rows.map((row) => {
+        if (insertWebhook.run(row.webhook).changes === 0) return false;
+        insertJob.run(row.job);
+        return true;
+      }),
+    );
+  };
+  return {
+    name: 'sqlite',
+    lockForClaim: (query) => query,
+    isUniqueViolation: (error) => typeof error === 'object' && error !== null && 'code' in error && String((error as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT'),
+    ping: async (db) => {
+      await sql`select 1`.execute(db);
+    },
+    writeIngestBatch: (db, rows) =>
+      db.connection().execute(async () => {
+        writeAll ??= prepare();
+        return writeAll(rows);
+      }),
+  };
+}
 
 export const postgresStrategy: DialectStrategy = {
   name: 'postgres',
@@ -33,4 +75,18 @@ export const postgresStrategy: DialectStrategy = {
   ping: async (db) => {
     await sql`select 1`.execute(db);
   },
+  // Two multi-row statements in one transaction, whatever the batch size.
+  writeIngestBatch: (db, rows) =>
+    db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('provider_webhooks')
+        .values(rows.map((r) => r.webhook))
+        .onConflict((oc) => oc.column('dedupe_key').doNothing())
+        .returning('id')
+        .execute();
+      const newIds = new Set(inserted.map((r) => r.id));
+      const jobs = rows.filter((r) => newIds.has(r.webhook.id)).map((r) => r.job);
+      if (jobs.length > 0) await trx.insertInto('jobs').values(jobs).execute();
+      return rows.map((r) => newIds.has(r.webhook.id));
+    }),
 };

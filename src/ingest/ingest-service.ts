@@ -1,11 +1,13 @@
 // Provider webhooks in (WHI-1..5): signature first, on the raw bytes; then schema; then the raw
-// event, its dedupe key and its job row in one transaction (group-committed); then 200. The
+// event, its dedupe key and its job row in one transaction (group-committed, through the dialect
+// seam's batch writer); then 200. The
 // provider is never called on the request path: the job does that.
 import type { Clock } from '../clock.ts';
-import type { GroupCommitter } from '../db/group-commit.ts';
+import { createBatcher } from '../db/batcher.ts';
+import type { DialectStrategy, IngestRow } from '../db/dialect.ts';
 import type { Db } from '../db/schema.ts';
 import { newId } from '../ids.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import { buildJobRow, type JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderWebhookHandler } from '../providers/types.ts';
 import { verifyPayment, type VerifyDeps } from '../payments/verification.ts';
@@ -15,8 +17,10 @@ export const PROCESS_WEBHOOK_JOB = 'process_provider_webhook';
 
 export type IngestResult = { kind: 'stored'; webhookId: string } | { kind: 'duplicate' } | { kind: 'bad_signature'; reason: string } | { kind: 'bad_payload'; reason: string };
 
-export function createIngestService(deps: { db: Db; committer: GroupCommitter; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics }) {
+export function createIngestService(deps: { db: Db; dialect: DialectStrategy; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics }) {
   const log = deps.logger.child({ component: 'ingest' });
+  // Group commit: concurrent webhooks share one transaction (and one fsync).
+  const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows));
 
   async function ingest(handler: ProviderWebhookHandler, rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<IngestResult> {
     const check = handler.verifySignature(rawBody, headers);
@@ -33,29 +37,23 @@ export function createIngestService(deps: { db: Db; committer: GroupCommitter; q
     }
     const { event } = parsed;
     const webhookId = newId('whk');
-    const stored = await deps.committer.run(async (trx) => {
-      const inserted = await trx
-        .insertInto('provider_webhooks')
-        .values({
-          id: webhookId,
-          provider: handler.name,
-          mode: check.mode,
-          dedupe_key: event.dedupeKey,
-          event_type: event.eventType,
-          provider_reference: event.paymentId ?? null,
-          signature_scheme: check.scheme,
-          body: rawBody.toString('utf8'),
-          received_at: deps.clock.nowMs(),
-          status: 'received',
-          result: null,
-          processed_at: null,
-        })
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted === undefined) return false;
-      await deps.queue.enqueue(trx, { kind: PROCESS_WEBHOOK_JOB, payload: { webhookId }, maxAttempts: 25 });
-      return true;
+    const now = deps.clock.nowMs();
+    const stored = await batcher.submit({
+      webhook: {
+        id: webhookId,
+        provider: handler.name,
+        mode: check.mode,
+        dedupe_key: event.dedupeKey,
+        event_type: event.eventType,
+        provider_reference: event.paymentId ?? null,
+        signature_scheme: check.scheme,
+        body: rawBody.toString('utf8'),
+        received_at: now,
+        status: 'received',
+        result: null,
+        processed_at: null,
+      },
+      job: buildJobRow({ kind: PROCESS_WEBHOOK_JOB, payload: { webhookId }, maxAttempts: 25 }, now),
     });
     deps.metrics.webhooksReceived.inc({ provider: handler.name, result: stored ? 'stored' : 'duplicate' });
     if (!stored) return { kind: 'duplicate' };

@@ -6,7 +6,8 @@
 import { sql } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
-import type { Db, DbOrTx, JobRow } from '../db/schema.ts';
+import type { Insertable } from 'kysely';
+import type { Db, DbOrTx, JobRow, JobsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 
 export interface EnqueueOptions {
@@ -29,27 +30,31 @@ export interface JobQueue {
   notify(): void;
 }
 
+/** The row `enqueue` writes; exposed for batch writers that insert jobs alongside other rows. */
+export function buildJobRow(options: EnqueueOptions, nowMs: number): Insertable<JobsTable> {
+  return {
+    id: newId('job'),
+    kind: options.kind,
+    payload_json: JSON.stringify(options.payload),
+    status: 'queued',
+    attempts: 0,
+    max_attempts: options.maxAttempts ?? 10,
+    run_at: options.runAtMs ?? nowMs,
+    lease_until: null,
+    last_error: null,
+    dedupe_key: options.dedupeKey ?? null,
+    created_at: nowMs,
+    updated_at: nowMs,
+  };
+}
+
 export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: Clock }): JobQueue {
   const { db, dialect, clock } = deps;
   const listeners: Array<() => void> = [];
 
   return {
     async enqueue(executor, options) {
-      const now = clock.nowMs();
-      let insert = executor.insertInto('jobs').values({
-        id: newId('job'),
-        kind: options.kind,
-        payload_json: JSON.stringify(options.payload),
-        status: 'queued',
-        attempts: 0,
-        max_attempts: options.maxAttempts ?? 10,
-        run_at: options.runAtMs ?? now,
-        lease_until: null,
-        last_error: null,
-        dedupe_key: options.dedupeKey ?? null,
-        created_at: now,
-        updated_at: now,
-      });
+      let insert = executor.insertInto('jobs').values(buildJobRow(options, clock.nowMs()));
       if (options.dedupeKey !== undefined) {
         // The predicate must repeat the partial index's WHERE literally (SQLite matches the text of
         // the conflict target against the index; a bound parameter would not match).
