@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID, createHmac } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { newId } from '../src/ids.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -50,9 +51,12 @@ async function startGateway(databaseUrl: string, dataDir: string): Promise<{ por
   return { port, key };
 }
 
+// Like real traffic: Flutterwave's transaction ids increase, and tx_ref is one of our payment ids
+// (time-ordered). Every webhook is unique and correctly signed.
+let nextTransactionId = 400_000_000 + Math.floor(Math.random() * 1e8);
 function signedWebhook(): { body: string; headers: Record<string, string> } {
-  const id = Math.floor(Math.random() * 1e12);
-  const body = JSON.stringify({ event: 'charge.completed', data: { id, tx_ref: `pay_bench${id}`, flw_ref: `FLW-BENCH-${id}`, amount: 100, currency: 'NGN', charged_amount: 100, status: 'successful', payment_type: 'card', created_at: new Date().toISOString(), customer: { id: 1, email: 'bench@example.com' } }, 'event.type': 'CARD_TRANSACTION' });
+  const id = nextTransactionId++;
+  const body = JSON.stringify({ event: 'charge.completed', data: { id, tx_ref: newId('pay'), flw_ref: `FLW-BENCH-${id}`, amount: 100, currency: 'NGN', charged_amount: 100, status: 'successful', payment_type: 'card', created_at: new Date().toISOString(), customer: { id: 1, email: 'bench@example.com' } }, 'event.type': 'CARD_TRANSACTION' });
   return { body, headers: { 'content-type': 'application/json', 'flutterwave-signature': createHmac('sha256', secretHash).update(body).digest('base64') } };
 }
 

@@ -1,6 +1,6 @@
 // buildApp(deps) returns a Fastify instance and never listens; main.ts listens, tests inject.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
+import { computeSecurityHeaders } from './http/security-headers.ts';
 import { newId } from './ids.ts';
 import { installErrorHandling, sendError } from './http/errors-plugin.ts';
 import { validatorCompiler } from './http/validation.ts';
@@ -34,7 +34,9 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
+  const securityHeaders = computeSecurityHeaders();
   app.addHook('onRequest', async (request, reply) => {
+    void reply.headers(securityHeaders);
     void reply.header('request-id', request.id);
     // NET-3: TRACE, PUT, PATCH, OPTIONS and the rest are refused everywhere.
     if (!ALLOWED_METHODS.has(request.method)) {
@@ -46,10 +48,6 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     services.metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
-  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {

@@ -31,8 +31,24 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomBase62(22)}`;
+// An id is 7 base62 characters of creation time (milliseconds) and 15 random ones (89 bits from
+// the CSPRNG). Not sequential and not guessable (DAT-2), but roughly ordered, so each new row
+// lands at the right edge of its B-tree indexes instead of on a random page: on the webhook hot
+// path that is the difference between rewriting a few pages per commit and hundreds.
+const TIME_CHARS = 7;
+
+function base62Time(ms: number): string {
+  let out = '';
+  let rest = Math.floor(ms);
+  for (let i = 0; i < TIME_CHARS; i += 1) {
+    out = ALPHABET[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
+}
+
+export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
+  return `${prefix}_${base62Time(nowMs)}${randomBase62(22 - TIME_CHARS)}`;
 }
 
 export function isId(prefix: IdPrefix, value: string): boolean {

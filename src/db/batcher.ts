@@ -8,14 +8,28 @@ export interface Batcher<I, R> {
   submit(item: I): Promise<R>;
 }
 
-export function createBatcher<I, R>(flush: (items: I[]) => Promise<R[]>, options: { maxBatch?: number; flushOne?: (item: I) => Promise<R> } = {}): Batcher<I, R> {
+export function createBatcher<I, R>(flush: (items: I[]) => Promise<R[]>, options: { maxBatch?: number; maxInFlight?: number; flushOne?: (item: I) => Promise<R> } = {}): Batcher<I, R> {
   const maxBatch = options.maxBatch ?? 256;
+  // More than one batch may be on its way to the database, so the writer always has the next
+  // one waiting when a commit finishes (pipelining); batches still commit one after another.
+  const maxInFlight = options.maxInFlight ?? 1;
   let queue: Array<{ item: I; resolve: (value: R) => void; reject: (error: unknown) => void }> = [];
-  let writing = false;
+  let inFlight = 0;
+  let scheduled = false;
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    // Wait one turn of the event loop so requests that arrived together join one batch.
+    setImmediate(() => {
+      scheduled = false;
+      void run();
+    });
+  }
 
   async function run(): Promise<void> {
-    if (writing || queue.length === 0) return;
-    writing = true;
+    if (inFlight >= maxInFlight || queue.length === 0) return;
+    inFlight += 1;
     const batch = queue.slice(0, maxBatch);
     queue = queue.slice(batch.length);
     try {
@@ -31,8 +45,8 @@ export function createBatcher<I, R>(flush: (items: I[]) => Promise<R[]>, options
         }
       }
     } finally {
-      writing = false;
-      if (queue.length > 0) setImmediate(() => void run());
+      inFlight -= 1;
+      if (queue.length > 0) schedule();
     }
   }
 
@@ -40,8 +54,7 @@ export function createBatcher<I, R>(flush: (items: I[]) => Promise<R[]>, options
     submit(item) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        // Wait one turn of the event loop so requests that arrived together join one batch.
-        if (queue.length === 1 && !writing) setImmediate(() => void run());
+        schedule();
       });
     },
   };

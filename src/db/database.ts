@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { postgresStrategy, sqliteStrategy, type DialectStrategy } from './dialect.ts';
-import { withStatementCache } from './statement-cache.ts';
+import { SqliteThread, ThreadedSqliteDialect, threadIngestWriter } from './sqlite-thread/driver.ts';
 import type { Database } from './schema.ts';
 
 export interface DatabaseHandle {
@@ -25,15 +24,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
 
 function openSqlite(path: string): DatabaseHandle {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const connection = new BetterSqlite3(path);
-  // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so a
-  // write we acknowledged survives power loss, not only a process crash.
-  connection.pragma('journal_mode = WAL');
-  connection.pragma('synchronous = FULL');
-  connection.pragma('foreign_keys = ON');
-  connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
-  return { db, dialect: sqliteStrategy(connection), description: `sqlite:${path}`, close: () => db.destroy() };
+  // The connection lives on its own thread (WAL, synchronous=FULL; see sqlite-thread/thread.ts),
+  // so fsyncs never stall the event loop.
+  const thread = new SqliteThread(path);
+  const db = new Kysely<Database>({ dialect: new ThreadedSqliteDialect(thread) });
+  return { db, dialect: sqliteStrategy(threadIngestWriter(thread)), description: `sqlite:${path}`, close: () => db.destroy() };
 }
 
 // Postgres returns int8 (bigint) as strings to avoid precision loss. Our bigints are epoch

@@ -1,6 +1,5 @@
 // The one place where SQLite and PostgreSQL differ (see ARCHITECTURE.md, "dialect seam"). Every
 // other module writes portable Kysely and asks this module for the few strategies that are not.
-import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Insertable, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, JobsTable, ProviderWebhooksTable } from './schema.ts';
 
@@ -31,28 +30,7 @@ export interface DialectStrategy {
   writeIngestBatch(db: Kysely<Database>, rows: readonly IngestRow[]): Promise<boolean[]>;
 }
 
-const WEBHOOK_COLUMNS = ['id', 'provider', 'mode', 'dedupe_key', 'event_type', 'provider_reference', 'signature_scheme', 'body', 'received_at', 'status', 'result', 'processed_at'] as const;
-const JOB_COLUMNS = ['id', 'kind', 'payload_json', 'status', 'attempts', 'max_attempts', 'run_at', 'lease_until', 'last_error', 'dedupe_key', 'created_at', 'updated_at'] as const;
-
-const insertSql = (table: string, columns: readonly string[], suffix = '') => `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})${suffix}`;
-
-export function sqliteStrategy(raw: BetterSqlite3.Database): DialectStrategy {
-  // SQLite runs in-process and synchronously: the batch is written with statements prepared
-  // once, inside one native transaction, while Kysely's single connection is held so that no
-  // other query can interleave with it.
-  // Prepared on first use: the tables exist only once migrations have run.
-  let writeAll: ((rows: readonly IngestRow[]) => boolean[]) | undefined;
-  const prepare = () => {
-    const insertWebhook = raw.prepare(insertSql('provider_webhooks', WEBHOOK_COLUMNS, ' on conflict (dedupe_key) do nothing'));
-    const insertJob = raw.prepare(insertSql('jobs', JOB_COLUMNS));
-    return raw.transaction((rows: readonly IngestRow[]) =>
-      rows.map((row) => {
-        if (insertWebhook.run(row.webhook).changes === 0) return false;
-        insertJob.run(row.job);
-        return true;
-      }),
-    );
-  };
+export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBatch']): DialectStrategy {
   return {
     name: 'sqlite',
     lockForClaim: (query) => query,
@@ -60,11 +38,9 @@ export function sqliteStrategy(raw: BetterSqlite3.Database): DialectStrategy {
     ping: async (db) => {
       await sql`select 1`.execute(db);
     },
-    writeIngestBatch: (db, rows) =>
-      db.connection().execute(async () => {
-        writeAll ??= prepare();
-        return writeAll(rows);
-      }),
+    // SQLite: the batch runs on the SQLite thread as one native transaction with statements
+    // prepared once (see sqlite-thread/), while Kysely's single connection is held.
+    writeIngestBatch,
   };
 }
 

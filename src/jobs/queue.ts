@@ -58,7 +58,7 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
       if (options.dedupeKey !== undefined) {
         // The predicate must repeat the partial index's WHERE literally (SQLite matches the text of
         // the conflict target against the index; a bound parameter would not match).
-        insert = insert.onConflict((oc) => oc.column('dedupe_key').where(sql<boolean>`status in ('queued', 'running')`).doNothing());
+        insert = insert.onConflict((oc) => oc.column('dedupe_key').where(sql<boolean>`dedupe_key is not null and status in ('queued', 'running')`).doNothing());
       }
       await insert.execute();
     },

@@ -196,14 +196,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('jobs_ready').on('jobs').columns(['status', 'run_at']).execute();
   // At most one live job per dedupe key (e.g. one verification per payment at a time); finished
-  // jobs release the key so the next reconciliation can enqueue again.
-  await db.schema
-    .createIndex('jobs_active_dedupe')
-    .on('jobs')
-    .column('dedupe_key')
-    .unique()
-    .where(sql.ref('status'), 'in', ['queued', 'running'])
-    .execute();
+  // jobs release the key so the next reconciliation can enqueue again. Jobs without a key (most
+  // of them) stay out of the index entirely.
+  await sql`create unique index jobs_active_dedupe on jobs (dedupe_key) where dedupe_key is not null and status in ('queued', 'running')`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -3,7 +3,7 @@
 //   flutterwave-signature: base64(HMAC-SHA256(secret hash, raw body))  (current docs; preferred)
 //   verif-hash: the secret hash itself                                   (legacy v3)
 // The secret hash differs per mode, which is also how a delivery is assigned to test or live.
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
@@ -12,6 +12,14 @@ import { isRecord } from './transformers.ts';
 
 export function flutterwaveSignature(rawBody: Buffer | string, secretHash: string): string {
   return createHmac('sha256', secretHash).update(rawBody).digest('base64');
+}
+
+/** Compares the decoded HMAC bytes in constant time (both are 32 bytes; a malformed header is
+ * simply a mismatch). */
+function signatureMatches(header: string, rawBody: Buffer, secretHash: string): boolean {
+  const expected = createHmac('sha256', secretHash).update(rawBody).digest();
+  const presented = Buffer.from(header, 'base64');
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -31,7 +39,7 @@ export function verifyFlutterwaveSignature(rawBody: Buffer, headers: Headers, se
     // When the HMAC header is present it must match: a valid verif-hash next to a wrong HMAC
     // means the body was changed in transit.
     if (signature !== undefined) {
-      if (constantTimeEqual(signature, flutterwaveSignature(rawBody, secretHash.reveal()))) return { ok: true, mode, scheme: 'flutterwave-signature' };
+      if (signatureMatches(signature, rawBody, secretHash.reveal())) return { ok: true, mode, scheme: 'flutterwave-signature' };
       continue;
     }
     if (verifHash !== undefined && constantTimeEqual(verifHash, secretHash.reveal())) return { ok: true, mode, scheme: 'verif-hash' };

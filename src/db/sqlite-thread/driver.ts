@@ -1,0 +1,148 @@
+// A Kysely dialect for SQLite whose single connection lives on its own thread (see thread.ts).
+// It behaves like Kysely's own SqliteDialect: one connection, handed out under a mutex, so a
+// transaction's statements reach the thread in order and nothing interleaves with them.
+import { Worker } from 'node:worker_threads';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+} from 'kysely';
+import type { IngestRow } from '../dialect.ts';
+import type { QueryOutcome, Request, Response } from './protocol.ts';
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** The thread and its request/response plumbing. */
+export class SqliteThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  constructor(path: string) {
+    this.#worker = new Worker(new URL('./thread.ts', import.meta.url), { workerData: { path } });
+    this.#worker.on('message', (response: Response) => {
+      const pending = this.#pending.get(response.id);
+      if (pending === undefined) return;
+      this.#pending.delete(response.id);
+      if (response.ok) pending.resolve(response.result);
+      else pending.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
+    });
+    const failAll = (error: Error) => {
+      this.#failure = error;
+      for (const pending of this.#pending.values()) pending.reject(error);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', failAll);
+    this.#worker.on('exit', () => failAll(new Error('the SQLite thread has stopped')));
+  }
+
+  request<T>(body: RequestBody): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#worker.postMessage({ ...body, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#failure === undefined) await this.request({ op: 'close' }).catch(() => undefined);
+    await this.#worker.terminate();
+  }
+}
+
+class Mutex {
+  #held: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+  async lock(): Promise<void> {
+    while (this.#held !== undefined) await this.#held;
+    this.#held = new Promise<void>((resolve) => (this.#release = resolve));
+  }
+  unlock(): void {
+    const release = this.#release;
+    this.#held = undefined;
+    this.#release = undefined;
+    release?.();
+  }
+}
+
+class ThreadConnection implements DatabaseConnection {
+  readonly #thread: SqliteThread;
+  constructor(thread: SqliteThread) {
+    this.#thread = thread;
+  }
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const outcome = await this.#thread.request<QueryOutcome>({ op: 'query', sql: compiledQuery.sql, parameters: compiledQuery.parameters });
+    return outcome as QueryResult<R>;
+  }
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported by the SQLite thread driver');
+  }
+}
+
+class ThreadDriver implements Driver {
+  readonly #mutex = new Mutex();
+  readonly #connection: ThreadConnection;
+  readonly #thread: SqliteThread;
+  constructor(thread: SqliteThread) {
+    this.#thread = thread;
+    this.#connection = new ThreadConnection(thread);
+  }
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    return this.#connection;
+  }
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin'));
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+  async destroy(): Promise<void> {
+    await this.#thread.close();
+  }
+}
+
+export class ThreadedSqliteDialect implements Dialect {
+  readonly #thread: SqliteThread;
+  constructor(thread: SqliteThread) {
+    this.#thread = thread;
+  }
+  createDriver(): Driver {
+    return new ThreadDriver(this.#thread);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+/** The ingest batch, run on the thread as one native transaction of its own (the thread holds it
+ * back while a Kysely transaction is open, so the two never mix). */
+export function threadIngestWriter(thread: SqliteThread) {
+  return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => thread.request<boolean[]>({ op: 'ingest', rows });
+}
