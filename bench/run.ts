@@ -36,7 +36,7 @@ function startProcess(script: string, args: string[], env: Record<string, string
 
 async function startGateway(databaseUrl: string, dataDir: string): Promise<{ port: number; key: string }> {
   const port = 18_000 + Math.floor(Math.random() * 10_000);
-  const env = { PAYWARDEN_DATA_DIR: dataDir, PAYWARDEN_DATABASE_URL: databaseUrl, PAYWARDEN_PORT: String(port), PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_LOG_LEVEL: 'error', FLUTTERWAVE_TEST_SECRET_HASH: secretHash, PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '100000000' };
+  const env = { PAYWARDEN_DATA_DIR: dataDir, PAYWARDEN_DATABASE_URL: databaseUrl, PAYWARDEN_PORT: String(port), PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_LOG_LEVEL: 'error', FLUTTERWAVE_TEST_SECRET_HASH: secretHash, PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '100000000', PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '100000000' };
   const child = spawn(process.execPath, ['src/main.ts', 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const key = await new Promise<string>((resolve, reject) => {

@@ -9,13 +9,9 @@ export const REDACT_PATHS = [
   'req.headers["flutterwave-signature"]',
   'req.headers["idempotency-key"]',
   'res.headers["set-cookie"]',
-  '*.secret',
-  '*.secretKey',
-  '*.secretHash',
-  '*.password',
-  '*.token',
-  '*.apiKey',
   'headers.authorization',
+  // Secret-named fields, at the top level and one level down.
+  ...['secret', 'secretKey', 'secretHash', 'password', 'token', 'apiKey', 'authorization'].flatMap((name) => [name, `*.${name}`]),
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -51,10 +51,10 @@ export async function createServices(options: ServiceOptions) {
     return redis === undefined ? memory : new RateLimiterRedis({ storeClient: redis, useRedisPackage: true, keyPrefix: `paywarden:${keyPrefix}`, points, duration, insuranceLimiter: memory });
   };
 
-  // COL-3: documented per-provider budgets for outbound calls (Flutterwave publishes none for v3;
-  // these stay well under the legacy v2 figure of 300 verifies a minute).
+  // COL-3: a budget for outbound calls per provider and mode (Flutterwave publishes none for v3;
+  // the live default stays under the legacy v2 figure of 300 verifies a minute).
   const http = (provider: string, mode: 'test' | 'live') =>
-    createOutboundHttp({ provider, limiter: limiter(`out:${provider}:${mode}`, mode === 'live' ? 240 : 600, 60), clock, logger, ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }) });
+    createOutboundHttp({ provider, limiter: limiter(`out:${provider}:${mode}`, config.providerRateLimitPerMinute[mode], 60), clock, logger, ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }) });
   const fwTest = config.providers.flutterwave.test;
   const fwLive = config.providers.flutterwave.live;
   const providers = createProviderRegistry({

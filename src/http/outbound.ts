@@ -15,7 +15,8 @@ export interface HttpResponse {
   readonly latencyMs: number;
 }
 
-export type HttpOutcome = { kind: 'response'; response: HttpResponse } | { kind: 'indefinite'; reason: string; retryAfterMs?: number };
+/** `notSent`: our own per-provider budget held the call back; the provider never saw it. */
+export type HttpOutcome = { kind: 'response'; response: HttpResponse } | { kind: 'indefinite'; reason: string; retryAfterMs?: number; notSent?: boolean };
 
 export interface HttpClient {
   send(input: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string; timeoutMs?: number }): Promise<HttpOutcome>;
@@ -32,7 +33,7 @@ export function createOutboundHttp(deps: { provider: string; limiter: RateLimite
           await deps.limiter.consume(deps.provider);
         } catch (rejection) {
           const waitMs = typeof rejection === 'object' && rejection !== null && 'msBeforeNext' in rejection ? Number((rejection as { msBeforeNext: number }).msBeforeNext) : 1000;
-          return { kind: 'indefinite', reason: 'local rate limit reached', retryAfterMs: waitMs };
+          return { kind: 'indefinite', reason: 'outbound rate limit for this provider reached', retryAfterMs: waitMs, notSent: true };
         }
       }
       const started = performance.now();

@@ -102,7 +102,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         transitionPayment(trx, deps, { paymentId: id, to: 'failed', reason: checkout.kind === 'rejected' ? 'provider_rejected_checkout' : 'provider_unavailable', actor: { type: 'system', id: null } }),
       );
       deps.queue.notify();
-      throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', checkout.kind === 'indefinite' && checkout.retryAfterMs !== undefined ? { headers: { 'retry-after': String(Math.ceil(checkout.retryAfterMs / 1000)) } } : {});
+      const retryAfter = checkout.kind === 'indefinite' && checkout.retryAfterMs !== undefined ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(checkout.retryAfterMs / 1000))) } } : {};
+      // Our own budget for the provider (COL-3) is a rate limit the merchant can act on.
+      if (checkout.kind === 'indefinite' && checkout.notSent === true) throw new ApiError('rate_limited', { message: `The outbound rate limit for ${provider.name} is reached. Retry after the time in the Retry-After header.`, ...retryAfter });
+      throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', retryAfter);
     }
     const updated = await deps.db.updateTable('payments').set({ checkout_url: checkout.value.checkoutUrl, updated_at: deps.clock.nowMs() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     return updated;

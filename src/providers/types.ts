@@ -16,7 +16,7 @@ export interface CheckoutRequest {
 export type CallOutcome<T> =
   | { readonly kind: 'ok'; readonly value: T }
   | { readonly kind: 'rejected'; readonly reason: string }
-  | { readonly kind: 'indefinite'; readonly reason: string; readonly retryAfterMs?: number };
+  | { readonly kind: 'indefinite'; readonly reason: string; readonly retryAfterMs?: number; readonly notSent?: boolean };
 
 export interface VerifiedTransaction {
   /** Normalised: only an explicit provider success or failure leaves "pending". */

@@ -43,6 +43,17 @@ for (const dialect of await testDialects()) {
       assert.equal((await webhooksFor(payment.id)).length, 0);
       await gw.services.worker.drain();
       assert.equal(await statusOf(payment.id), 'pending');
+      // Counted for monitoring (MON-1, WHI-5).
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      assert.match(metrics, /paywarden_provider_webhooks_total\{provider="flutterwave",result="bad_signature"\} [3-9]/);
+    });
+
+    test('oversized and unknown-provider deliveries are refused before any work', async () => {
+      const huge = await fetch(`${gw.url}/webhooks/flutterwave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(300_000) }) });
+      assert.equal(huge.status, 413);
+      assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'body_too_large');
+      const unknown = await fetch(`${gw.url}/webhooks/acme`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(unknown.status, 404);
     });
 
     test('the same webhook delivered five times is stored and processed once', async () => {
