@@ -1,0 +1,132 @@
+// The commands a newcomer types: `npm start` (first run shows a key once), `keys`, `migrate`,
+// `simulate`, and `demo` driving a whole payment against a running gateway.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/config.ts';
+import { runDemo } from '../../src/cli/demo.ts';
+import { testDialects } from '../helpers/databases.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+const cli = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, ['src/main.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+
+/** Starts a long-running command and resolves once its output matches. */
+function startUntil(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['src/main.ts', ...args], { env: { ...process.env, ...env } });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no ${ready} in: ${output}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  });
+}
+
+const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
+  child.once('exit', () => resolve());
+  child.kill('SIGTERM');
+});
+
+describe('command line', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'paywarden-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('start: the first run creates a test key and shows it once; the next run does not', async () => {
+    const env = { PAYWARDEN_DATA_DIR: join(dir, 'start'), PAYWARDEN_PORT: '0', PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_LOG_LEVEL: 'warn' };
+    const first = await startUntil(['start'], env, /watch a whole payment/);
+    const key = /(sk_test_[0-9A-Za-z]{48})/.exec(first.output())?.[1];
+    assert.ok(key, first.output());
+    assert.match(first.output(), /curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/payments/);
+    assert.match(first.output(), /Simulator:\s+http:\/\/127\.0\.0\.1:\d+/);
+    await stop(first.child);
+    const second = await startUntil(['start'], env, /watch a whole payment/);
+    assert.doesNotMatch(second.output(), /sk_test_[0-9A-Za-z]{48}/, 'the key is never shown again');
+    await stop(second.child);
+  });
+
+  test('start refuses a bad configuration with every problem listed and a non-zero exit', () => {
+    const result = cli(['start'], { PAYWARDEN_DATA_DIR: join(dir, 'bad'), PAYWARDEN_PORT: 'x', PAYWARDEN_LIVE_ENABLED: 'true' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /PAYWARDEN_PORT/);
+    assert.match(result.stderr, /FLUTTERWAVE_LIVE_SECRET_KEY/);
+    assert.match(result.stderr, /needs TLS/);
+  });
+
+  test('keys create, list and revoke; live keys need live mode', () => {
+    const env = { PAYWARDEN_DATA_DIR: join(dir, 'keys') };
+    const created = cli(['keys', 'create', '--mode', 'test', '--name', 'ci'], env);
+    assert.equal(created.status, 0, created.stderr);
+    const key = /(sk_test_[0-9A-Za-z]{48})/.exec(created.stdout)?.[1];
+    const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
+    assert.ok(key && id);
+    const listed = cli(['keys', 'list'], env);
+    assert.match(listed.stdout, new RegExp(`${id}\\t${key.slice(0, 12)}…\\tci\\ttest`));
+    assert.ok(!listed.stdout.includes(key), 'the list never shows the key');
+    assert.equal(cli(['keys', 'revoke', id], env).status, 0);
+    assert.match(cli(['keys', 'list'], env).stdout, new RegExp(`${id}.*\\d{4}-\\d{2}-\\d{2}T[^\\t]*$`, 'm'));
+    assert.equal(cli(['keys', 'revoke', id], env).status, 1, 'revoking twice reports nothing revoked');
+    const live = cli(['keys', 'create', '--mode', 'live'], env);
+    assert.equal(live.status, 2);
+    assert.match(live.stderr, /Live mode is not enabled/);
+    assert.equal(cli(['keys', 'create', '--name', 'bad;name'], env).status, 2);
+  });
+
+  test('migrate applies the schema and exits', () => {
+    const result = cli(['migrate'], { PAYWARDEN_DATA_DIR: join(dir, 'migrate') });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /migrations applied to sqlite:/);
+  });
+
+  test('simulate flutterwave runs the simulator alone with the printed credentials', async () => {
+    const sim = await startUntil(['simulate', 'flutterwave', '--port', '0'], {}, /control API/);
+    try {
+      const url = /Flutterwave simulator on (http:\/\/\S+)/.exec(sim.output())?.[1];
+      const secretKey = /secret key:\s+(\S+)/.exec(sim.output())?.[1];
+      const res = await fetch(`${url}/v3/transactions/1/verify`, { headers: { authorization: `Bearer ${secretKey}` } });
+      assert.equal(res.status, 400);
+      assert.match(((await res.json()) as { message: string }).message, /No transaction was found/);
+      assert.equal((await fetch(`${url}/v3/transactions/1/verify`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+    } finally {
+      await stop(sim.child);
+    }
+    assert.equal(cli(['simulate', 'acme'], {}).status, 2);
+  });
+});
+
+describe('demo', () => {
+  let gw: TestGateway;
+  before(async () => {
+    const [sqlite] = await testDialects();
+    gw = await startTestGateway(sqlite!, { start: { runWorkers: true } });
+  });
+  after(async () => gw.close());
+
+  test('drives a complete payment and reports each step', async () => {
+    const lines: string[] = [];
+    const code = await runDemo({ url: gw.url, key: gw.key, config: loadConfig({ PAYWARDEN_DATA_DIR: gw.dataDir }), out: (line) => lines.push(line), timeoutMs: 15_000 });
+    const output = lines.join('\n');
+    assert.equal(code, 0, output);
+    for (const step of ['register a merchant webhook endpoint', 'create a payment', 'clicks Pay', 'webhook in, verified with provider, event delivered', 'read the payment back']) assert.match(output, new RegExp(`✓ .*${step}.*\\d+\\.\\d ms`));
+    assert.match(output, /signature valid/);
+    assert.match(output, /is succeeded/);
+    assert.equal((await gw.api('GET', '/v1/webhook_endpoints')).body.data.length, 0, 'the demo cleans up its endpoint');
+  });
+
+  test('says what to check when the gateway is not there', async () => {
+    const lines: string[] = [];
+    const code = await runDemo({ url: 'http://127.0.0.1:9', key: gw.key, config: loadConfig({ PAYWARDEN_DATA_DIR: gw.dataDir }), out: (line) => lines.push(line) });
+    assert.equal(code, 1);
+    assert.match(lines.join('\n'), /Is the gateway running/);
+  });
+});
