@@ -74,6 +74,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     payments: services.payments,
     endpoints: services.endpoints,
     events: services.events,
+    beneficiaries: services.beneficiaries,
+    lookupLimiter: services.lookupLimiter,
     liveEnabled: services.config.liveEnabled,
   });
   await app.register(webhooksPlugin, { prefix: '/webhooks', providers: services.providers, ingest: services.ingest, badSignatureLimiter: services.badSignatureLimiter });

@@ -23,6 +23,7 @@ export const ERRORS = {
   reference_already_used: { status: 409, type: 'invalid_request_error', message: 'This reference belongs to a payment that is pending or has succeeded. Use a new reference.' },
   currency_not_supported: { status: 422, type: 'invalid_request_error', message: 'No configured provider accepts this currency.' },
   mode_not_enabled: { status: 403, type: 'invalid_request_error', message: 'Live mode is not enabled on this deployment.' },
+  account_not_resolved: { status: 422, type: 'invalid_request_error', message: 'The provider could not resolve this account number at this bank. Check both.' },
   event_not_redeliverable: { status: 409, type: 'invalid_request_error', message: 'This event has no webhook endpoint to redeliver to.' },
   api_key_missing: { status: 401, type: 'authentication_error', message: 'Send your secret key as `Authorization: Bearer sk_...`.' },
   api_key_invalid: { status: 401, type: 'authentication_error', message: 'The API key is not valid, has expired or was revoked.' },

@@ -24,6 +24,7 @@ import { createFlutterwaveWebhookHandler } from './providers/flutterwave/webhook
 import { createProviderRegistry } from './providers/registry.ts';
 import { createReconciler, createVerifyJob } from './reconcile/reconciler.ts';
 import { createEndpointService } from './webhook-endpoints/endpoint-service.ts';
+import { createBeneficiaryService } from './beneficiaries/beneficiary-service.ts';
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -93,6 +94,8 @@ export async function createServices(options: ServiceOptions) {
     idempotency,
     ingest,
     reconciler,
+    beneficiaries: createBeneficiaryService({ providers, clock }),
+    lookupLimiter: limiter('lookup', config.lookupRateLimitPerMinute, 60),
     apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),
     badSignatureLimiter: limiter('badsig', 30, 60),
     async close() {

@@ -66,3 +66,20 @@ export const WebhookEndpointCreateBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const COUNTRY = Type.String({ pattern: '^[A-Z]{2}$' });
+const PROVIDER_NAME = Type.Union([Type.Literal('flutterwave'), Type.Literal('paystack'), Type.Literal('stripe'), Type.Literal('kwikpaisa')]);
+
+export const BanksQuery = Type.Object({ country: COUNTRY, provider: Type.Optional(PROVIDER_NAME) }, { additionalProperties: false });
+
+export const AccountResolveBody = Type.Object(
+  {
+    account_number: Type.String({ pattern: '^\\+?[0-9]{6,15}$' }),
+    bank_code: Type.String({ pattern: '^[A-Za-z0-9]{2,11}$' }),
+    country: COUNTRY,
+    // `MOBILEMONEY` is Flutterwave's own spelling; both mean the same.
+    type: Type.Optional(Type.Union([Type.Literal('bank_account'), Type.Literal('mobile_money'), Type.Literal('MOBILEMONEY')])),
+    provider: Type.Optional(PROVIDER_NAME),
+  },
+  { additionalProperties: false },
+);

@@ -35,6 +35,8 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   /** Per API key (API-8). */
   readonly apiRateLimitPerMinute: number;
+  /** Bank lists and account resolutions per API key (they reach the provider). */
+  readonly lookupRateLimitPerMinute: number;
   /** Outbound calls to each provider, per mode (COL-3). */
   readonly providerRateLimitPerMinute: { readonly test: number; readonly live: number };
   readonly providers: {
@@ -118,6 +120,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     runWorkers: readBool(env, 'PAYWARDEN_RUN_WORKERS', true, problems),
     jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', 60, 2, 3600, problems),
     apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
+    lookupRateLimitPerMinute: readInt(env, 'PAYWARDEN_LOOKUP_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000, problems),
     providerRateLimitPerMinute: {
       test: readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', 600, 1, 1_000_000_000, problems),
       live: readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', 240, 1, 1_000_000_000, problems),

@@ -107,7 +107,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (checkout.kind === 'indefinite' && checkout.notSent === true) throw new ApiError('rate_limited', { message: `The outbound rate limit for ${provider.name} is reached. Retry after the time in the Retry-After header.`, ...retryAfter });
       throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', retryAfter);
     }
-    const updated = await deps.db.updateTable('payments').set({ checkout_url: checkout.value.checkoutUrl, updated_at: deps.clock.nowMs() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    const updated = await deps.db
+      .updateTable('payments')
+      .set({ checkout_url: checkout.value.checkoutUrl, updated_at: deps.clock.nowMs(), ...(checkout.value.providerReference === undefined ? {} : { provider_tx_id: checkout.value.providerReference }) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return updated;
   }
 

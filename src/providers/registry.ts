@@ -1,5 +1,5 @@
 import type { Mode } from '../db/schema.ts';
-import type { PaymentProvider, ProviderWebhookHandler } from './types.ts';
+import type { BeneficiaryLookup, PaymentProvider, ProviderWebhookHandler } from './types.ts';
 
 /** Adapters per mode: test-mode adapters talk to simulators or provider sandboxes, live ones to
  * the real providers, and a test key can never reach a live adapter (API-2). */
@@ -8,6 +8,8 @@ export interface ProviderRegistry {
   /** The provider a payment in this currency goes to when the merchant does not name one. */
   route(mode: Mode, currency: string): PaymentProvider | undefined;
   webhook(name: string): ProviderWebhookHandler | undefined;
+  /** The provider that serves bank look-ups for a country (or the one named). */
+  beneficiaries(mode: Mode, country: string, name?: string): { name: string; lookup: BeneficiaryLookup } | undefined;
 }
 
 export function createProviderRegistry(input: { test: readonly PaymentProvider[]; live: readonly PaymentProvider[]; webhooks: readonly ProviderWebhookHandler[] }): ProviderRegistry {
@@ -16,5 +18,9 @@ export function createProviderRegistry(input: { test: readonly PaymentProvider[]
     payment: (mode, name) => byMode[mode].find((p) => p.name === name),
     route: (mode, currency) => byMode[mode].find((p) => p.currencies.includes(currency)),
     webhook: (name) => input.webhooks.find((w) => w.name === name),
+    beneficiaries: (mode, country, name) => {
+      const provider = byMode[mode].find((p) => (name === undefined || p.name === name) && p.beneficiaries?.countries.includes(country) === true);
+      return provider?.beneficiaries === undefined ? undefined : { name: provider.name, lookup: provider.beneficiaries };
+    },
   };
 }

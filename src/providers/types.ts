@@ -52,8 +52,30 @@ export type WebhookCheck = { readonly ok: true; readonly mode: Mode; readonly sc
 export interface PaymentProvider {
   readonly name: string;
   readonly currencies: readonly string[];
-  createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>>;
+  /** `providerReference`, when given, is kept and passed back to verifyPayment as providerTxId. */
+  createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>>;
   verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;
+  /** Bank lists and account-name look-ups (PAY-3), for providers that pay out. */
+  readonly beneficiaries?: BeneficiaryLookup;
+}
+
+export interface Bank {
+  readonly code: string;
+  readonly name: string;
+}
+
+export interface AccountLookupRequest {
+  readonly accountNumber: string;
+  readonly bankCode: string;
+  readonly country: string;
+  readonly type: 'bank_account' | 'mobile_money';
+}
+
+export interface BeneficiaryLookup {
+  readonly countries: readonly string[];
+  listBanks(country: string): Promise<CallOutcome<readonly Bank[]>>;
+  /** not_found: the provider says no such account (a definite answer, worth telling the merchant). */
+  resolveAccount(request: AccountLookupRequest): Promise<CallOutcome<{ accountNumber: string; accountName: string }> | { readonly kind: 'not_found'; readonly reason: string }>;
 }
 
 export interface ProviderWebhookHandler {

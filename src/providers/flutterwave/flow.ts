@@ -2,8 +2,8 @@
 // transformers.ts. Amounts cross the wire in major units; conversion is exact (src/money).
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
-import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
-import { parseCheckoutResponse, parseVerifyResponse, toStandardPaymentBody } from './transformers.ts';
+import type { BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { parseBanksResponse, parseCheckoutResponse, parseResolveResponse, parseVerifyResponse, toResolveBody, toStandardPaymentBody } from './transformers.ts';
 
 // Currencies Flutterwave collects in (its docs' list for Standard checkout).
 export const FLUTTERWAVE_CURRENCIES = ['NGN', 'GHS', 'KES', 'UGX', 'TZS', 'ZAR', 'RWF', 'XAF', 'XOF', 'ZMW', 'MWK', 'EGP', 'USD', 'EUR', 'GBP'] as const;
@@ -34,6 +34,31 @@ export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Se
       if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
       if (parsed.kind === 'not_found') return { kind: 'not_found' };
       // An answer we cannot read is not a definite failure: treat it as unknown and retry.
+      return { kind: 'indefinite', reason: parsed.reason };
+    },
+
+    beneficiaries: createBeneficiaryLookup(base, headers, deps.http),
+  };
+}
+
+/** Countries whose bank lists Flutterwave serves (§1.6). */
+export const FLUTTERWAVE_BANK_COUNTRIES = ['NG', 'GH', 'KE', 'UG', 'ZA', 'TZ'] as const;
+
+function createBeneficiaryLookup(base: string, headers: () => Record<string, string>, http: HttpClient): BeneficiaryLookup {
+  return {
+    countries: FLUTTERWAVE_BANK_COUNTRIES,
+    async listBanks(country) {
+      const outcome = await http.send({ method: 'GET', url: `${base}/v3/banks/${encodeURIComponent(country)}`, headers: headers() });
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseBanksResponse(outcome.response.status, outcome.response.body);
+      return parsed.ok ? { kind: 'ok', value: parsed.banks } : { kind: 'rejected', reason: parsed.reason };
+    },
+    async resolveAccount(request) {
+      const outcome = await http.send({ method: 'POST', url: `${base}/v3/accounts/resolve`, headers: headers(), body: JSON.stringify(toResolveBody(request)) });
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseResolveResponse(outcome.response.status, outcome.response.body);
+      if (parsed.kind === 'ok') return { kind: 'ok', value: { accountNumber: parsed.accountNumber, accountName: parsed.accountName } };
+      if (parsed.kind === 'not_found') return parsed;
       return { kind: 'indefinite', reason: parsed.reason };
     },
   };

@@ -82,3 +82,42 @@ export function parseCheckoutResponse(httpStatus: number, body: string): { ok: t
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** GET /v3/banks/{country}: `{status:"success", data:[{id, code, name}]}` (§1.6). */
+export function parseBanksResponse(httpStatus: number, body: string): { ok: true; banks: Array<{ code: string; name: string }> } | { ok: false; reason: string } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && Array.isArray(parsed.data)) {
+      const banks = parsed.data.filter(isRecord).filter((b) => typeof b.code === 'string' && typeof b.name === 'string').map((b) => ({ code: String(b.code), name: String(b.name) }));
+      return { ok: true, banks };
+    }
+    return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
+  } catch {
+    return { ok: false, reason: 'banks answer is not JSON' };
+  }
+}
+
+/** POST /v3/accounts/resolve body; for Kenyan M-Pesa, `type: MOBILEMONEY` and the country (§1.7). */
+export function toResolveBody(request: { accountNumber: string; bankCode: string; country: string; type: 'bank_account' | 'mobile_money' }): Record<string, string> {
+  return request.type === 'mobile_money'
+    ? { account_number: request.accountNumber, account_bank: request.bankCode, type: 'MOBILEMONEY', country: request.country }
+    : { account_number: request.accountNumber, account_bank: request.bankCode };
+}
+
+export type ParsedResolve = { kind: 'ok'; accountNumber: string; accountName: string } | { kind: 'not_found'; reason: string } | { kind: 'malformed'; reason: string };
+
+export function parseResolveResponse(httpStatus: number, body: string): ParsedResolve {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { kind: 'malformed', reason: 'resolve answer is not JSON' };
+  }
+  if (!isRecord(parsed)) return { kind: 'malformed', reason: 'resolve answer is not an object' };
+  if (httpStatus === 200 && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.account_name === 'string') {
+    return { kind: 'ok', accountNumber: String(parsed.data.account_number ?? ''), accountName: parsed.data.account_name };
+  }
+  // A 400 with an error envelope is Flutterwave saying the account does not resolve.
+  if (httpStatus === 400 && parsed.status === 'error') return { kind: 'not_found', reason: 'the account could not be resolved' };
+  return { kind: 'malformed', reason: `unexpected resolve answer (HTTP ${httpStatus})` };
+}

@@ -9,6 +9,7 @@ import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { createState, FAULTS, type FaultName, type SimulatorState, type Transaction } from './state.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { errorEnvelope, verifyData } from './wire.ts';
+import { resolveAccount, SIMULATED_BANKS } from './banks.ts';
 
 export interface FlutterwaveSimulatorOptions {
   readonly secretKey: string;
@@ -121,6 +122,20 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
       return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope('No transaction was found for this id'));
     }
     return sendVerify(reply, tx);
+  });
+
+  app.get<{ Params: { country: string } }>('/v3/banks/:country', async (request, reply) => {
+    if (!(await apiGate(request, reply, undefined))) return reply;
+    const banks = SIMULATED_BANKS[request.params.country.toUpperCase()];
+    if (banks === undefined) return reply.code(400).send(errorEnvelope('Country not supported'));
+    return { status: 'success', message: 'Banks fetched successfully', data: banks };
+  });
+
+  app.post('/v3/accounts/resolve', async (request, reply) => {
+    if (!(await apiGate(request, reply, undefined))) return reply;
+    const answer = resolveAccount((request.body ?? {}) as Record<string, unknown>);
+    if (!answer.ok) return reply.code(400).send(errorEnvelope(answer.message));
+    return { status: 'success', message: 'Account details fetched', data: { account_number: answer.accountNumber, account_name: answer.accountName } };
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------

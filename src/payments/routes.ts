@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { contextOf } from '../api/auth.ts';
+import { IdParams, PaymentCreateBody, PaymentListQuery } from '../api/schemas.ts';
+import { ApiError } from '../errors.ts';
+import { isCurrency } from '../money/currencies.ts';
+import { toPaymentObject } from './payment-object.ts';
+import type { PaymentService } from './payment-service.ts';
+
+export function paymentRoutes(app: FastifyInstance, payments: PaymentService): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.post('/payments', { schema: { body: PaymentCreateBody } }, async (request, reply) => {
+    const ctx = contextOf(request);
+    const body = request.body;
+    if (!isCurrency(body.currency)) throw new ApiError('parameter_invalid', { param: 'currency', message: `${body.currency} is not an ISO 4217 currency code.` });
+    if (ctx.mode === 'live' && !body.redirect_url.startsWith('https://')) throw new ApiError('parameter_invalid', { param: 'redirect_url', message: 'Live-mode redirect URLs must use https.' });
+    return reply.code(201).send(toPaymentObject(await payments.create(ctx, body)));
+  });
+
+  api.get('/payments/:id', { schema: { params: IdParams('pay') } }, async (request) => {
+    const payment = await payments.get(contextOf(request).mode, request.params.id);
+    if (payment === undefined) throw new ApiError('not_found', { message: 'No such payment.' });
+    return toPaymentObject(payment);
+  });
+
+  api.get('/payments', { schema: { querystring: PaymentListQuery } }, async (request) => {
+    const { limit = 20, starting_after, reference } = request.query;
+    const page = await payments.list(contextOf(request).mode, { limit, ...(starting_after === undefined ? {} : { startingAfter: starting_after }), ...(reference === undefined ? {} : { reference }) });
+    return { object: 'list', data: page.data.map(toPaymentObject), has_more: page.hasMore };
+  });
+}
