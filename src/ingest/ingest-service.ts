@@ -66,6 +66,13 @@ export function createIngestService(deps: { db: Db; dialect: DialectStrategy; qu
 
 /** The job: a verified webhook is a hint to ask the provider (never a reason to give value). */
 export function createProcessWebhookJob(deps: VerifyDeps & { handlers: (name: string) => ProviderWebhookHandler | undefined }) {
+  // Results of concurrent jobs are recorded together: one commit for many webhooks.
+  const recordResults = createBatcher<{ id: string; status: 'processed' | 'ignored'; result: string; processedAt: number }, void>((items) =>
+    deps.db.transaction().execute(async (trx) => {
+      for (const item of items) await trx.updateTable('provider_webhooks').set({ status: item.status, result: item.result, processed_at: item.processedAt }).where('id', '=', item.id).execute();
+      return items.map(() => undefined);
+    }),
+  );
   return async (payload: Record<string, unknown>): Promise<void> => {
     const webhookId = String(payload.webhookId);
     const row = await deps.db.selectFrom('provider_webhooks').selectAll().where('id', '=', webhookId).executeTakeFirst();
@@ -85,6 +92,6 @@ export function createProcessWebhookJob(deps: VerifyDeps & { handlers: (name: st
     } else if (parsed?.ok === true) {
       result = `event ${parsed.event.eventType} is not about a payment`;
     }
-    await deps.db.updateTable('provider_webhooks').set({ status, result, processed_at: deps.clock.nowMs() }).where('id', '=', webhookId).execute();
+    await recordResults.submit({ id: webhookId, status, result, processedAt: deps.clock.nowMs() });
   };
 }

@@ -65,7 +65,7 @@ for (const dialect of await testDialects()) {
       assert.equal(claimed.length, 1);
       await queue.enqueue(database.db, { kind: 'verify', payload: {}, dedupeKey: 'verify:pay_1' });
       assert.equal((await database.db.selectFrom('jobs').select('id').execute()).length, 1, 'running job still holds the key');
-      await queue.complete(claimed[0]!.id);
+      await queue.complete([claimed[0]!.id]);
       await queue.enqueue(database.db, { kind: 'verify', payload: {}, dedupeKey: 'verify:pay_1' });
       assert.equal((await database.db.selectFrom('jobs').select('id').where('status', '=', 'queued').execute()).length, 1);
     });

@@ -22,7 +22,8 @@ export interface EnqueueOptions {
 export interface JobQueue {
   enqueue(db: DbOrTx, options: EnqueueOptions): Promise<void>;
   claim(limit: number, leaseMs: number): Promise<JobRow[]>;
-  complete(id: string): Promise<void>;
+  /** Marks finished jobs done, many in one statement (one commit for a whole claimed batch). */
+  complete(ids: readonly string[]): Promise<void>;
   reschedule(id: string, delayMs: number, error: string): Promise<void>;
   kill(id: string, error: string): Promise<void>;
   /** Called after enqueue commits, so in-process workers wake up without waiting for a poll. */
@@ -91,8 +92,9 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
       });
     },
 
-    async complete(id) {
-      await db.updateTable('jobs').set({ status: 'done', lease_until: null, updated_at: clock.nowMs() }).where('id', '=', id).execute();
+    async complete(ids) {
+      if (ids.length === 0) return;
+      await db.updateTable('jobs').set({ status: 'done', lease_until: null, updated_at: clock.nowMs() }).where('id', 'in', ids).execute();
     },
 
     async reschedule(id, delayMs, error) {

@@ -47,26 +47,28 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
   let wake: (() => void) | undefined;
   const active = new Set<Promise<void>>();
 
-  async function run(job: JobRow): Promise<void> {
+  /** Runs one job; resolves true when it finished (to be marked done with its batch). */
+  async function run(job: JobRow): Promise<boolean> {
     const handler = handlers.get(job.kind);
     if (handler === undefined) {
       await deps.queue.kill(job.id, `no handler for job kind ${job.kind}`);
-      return;
+      return false;
     }
     try {
       await handler(JSON.parse(job.payload_json) as Record<string, unknown>, job);
-      await deps.queue.complete(job.id);
+      return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof PermanentFailure || job.attempts >= job.max_attempts) {
         log.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, 'job is dead and needs attention');
         await deps.queue.kill(job.id, message);
-        return;
+        return false;
       }
       const backoff = backoffDelayMs(job.attempts, options.backoffBaseMs, options.backoffCapMs);
       const delay = error instanceof RetryLater ? Math.max(backoff, error.retryAfterMs ?? 0) : backoff;
       if (!(error instanceof RetryLater)) log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed; will retry');
       await deps.queue.reschedule(job.id, delay, message);
+      return false;
     }
   }
 
@@ -74,16 +76,15 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
     const free = options.concurrency - inFlight;
     if (free <= 0) return 0;
     const jobs = await deps.queue.claim(free, options.leaseMs);
-    await Promise.all(
-      jobs.map(async (job) => {
-        inFlight += 1;
-        try {
-          await run(job);
-        } finally {
-          inFlight -= 1;
-        }
-      }),
-    );
+    inFlight += jobs.length;
+    try {
+      const finished = await Promise.all(jobs.map(run));
+      // One commit marks the whole batch done. A crash before it only means these jobs run
+      // again after their lease, which every handler tolerates.
+      await deps.queue.complete(jobs.filter((_, i) => finished[i]).map((j) => j.id));
+    } finally {
+      inFlight -= jobs.length;
+    }
     return jobs.length;
   }
 
