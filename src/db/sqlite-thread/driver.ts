@@ -144,5 +144,5 @@ export class ThreadedSqliteDialect implements Dialect {
 /** The ingest batch, run on the thread as one native transaction of its own (the thread holds it
  * back while a Kysely transaction is open, so the two never mix). */
 export function threadIngestWriter(thread: SqliteThread) {
-  return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => thread.request<boolean[]>({ op: 'ingest', rows });
+  return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => thread.request<boolean[]>({ op: 'ingest', rowsJson: JSON.stringify(rows) });
 }

@@ -1,10 +1,10 @@
 // Messages between the event loop and the SQLite thread. Errors cross as plain objects with the
 // SQLite error code, so callers can still tell a unique violation from anything else.
-import type { IngestRow } from '../dialect.ts';
-
 export type Request =
   | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly parameters: readonly unknown[] }
-  | { readonly id: number; readonly op: 'ingest'; readonly rows: readonly IngestRow[] }
+  // Rows travel as one JSON string: copying a string across threads is far cheaper than the
+  // structured clone of hundreds of small objects.
+  | { readonly id: number; readonly op: 'ingest'; readonly rowsJson: string }
   | { readonly id: number; readonly op: 'close' };
 
 export type Response =

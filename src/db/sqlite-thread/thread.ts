@@ -85,11 +85,11 @@ parentPort!.on('message', (request: Request) => {
   }
   if (request.op === 'ingest') {
     if (database.inTransaction) deferred.push(request);
-    else answer(request, () => ingestBatch(request.rows));
+    else answer(request, () => ingestBatch(JSON.parse(request.rowsJson) as IngestRow[]));
     return;
   }
   answer(request, () => query(request.sql, request.parameters));
   if (!database.inTransaction) {
-    for (const waiting of deferred.splice(0)) if (waiting.op === 'ingest') answer(waiting, () => ingestBatch(waiting.rows));
+    for (const waiting of deferred.splice(0)) if (waiting.op === 'ingest') answer(waiting, () => ingestBatch(JSON.parse(waiting.rowsJson) as IngestRow[]));
   }
 });
