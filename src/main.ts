@@ -9,8 +9,9 @@ import { systemClock } from './clock.ts';
 import { startGateway } from './runtime.ts';
 import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
-import { startFlutterwaveSimulator } from './simulators/flutterwave/simulator.ts';
-import { randomBytes } from 'node:crypto';
+import { PROVIDER_FACTORIES } from './providers/factories.ts';
+import { providerSpec } from './providers/catalogue.ts';
+import { Secret } from './crypto/secret.ts';
 
 function config(): Config {
   try {
@@ -114,21 +115,24 @@ program
 
 program
   .command('simulate')
-  .argument('<provider>', 'flutterwave')
+  .argument('<provider>', `one of: ${Object.keys(PROVIDER_FACTORIES).join(', ')}`)
   .description('run a provider simulator alone, for your own tests')
   .option('--port <port>', 'port', '4010')
   .option('--webhook-url <url>', 'where to send signed webhooks')
-  .option('--secret-key <key>', 'secret key to expect (default: random, printed)')
-  .option('--secret-hash <hash>', 'webhook secret hash (default: random, printed)')
-  .action(async (provider: string, opts: { port: string; webhookUrl?: string; secretKey?: string; secretHash?: string }) => {
-    if (provider !== 'flutterwave') {
-      console.error(`No simulator for "${provider}". Available: flutterwave`);
+  .option('--credential <field=value...>', 'a credential to expect instead of a random one (e.g. secretKey=...)')
+  .action(async (provider: string, opts: { port: string; webhookUrl?: string; credential?: string[] }) => {
+    const factory = PROVIDER_FACTORIES[provider];
+    const spec = providerSpec(provider);
+    if (factory === undefined || spec === undefined) {
+      console.error(`No simulator for "${provider}". Available: ${Object.keys(PROVIDER_FACTORIES).join(', ')}`);
       process.exit(2);
     }
-    const secretKey = opts.secretKey ?? `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
-    const secretHash = opts.secretHash ?? randomBytes(24).toString('base64url');
-    const sim = await startFlutterwaveSimulator({ secretKey, secretHash, ...(opts.webhookUrl === undefined ? {} : { webhookUrl: opts.webhookUrl }), host: '127.0.0.1', port: Number(opts.port) });
-    console.log(`Flutterwave simulator on ${sim.url}\n  secret key:  ${secretKey}\n  secret hash: ${secretHash}\n  control API: ${sim.url}/_sim/ (see src/simulators/README.md)`);
+    const given = Object.fromEntries((opts.credential ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+    const credentials = Object.fromEntries(spec.credentials.map((c) => [c.field, new Secret(given[c.field] ?? c.generateTest())]));
+    const sim = await factory.startSimulator({ credentials, webhookUrl: opts.webhookUrl, port: Number(opts.port) });
+    console.log(`${provider} simulator on ${sim.url}`);
+    for (const [field, value] of Object.entries(credentials)) console.log(`  ${field}: ${value.reveal()}`);
+    console.log(`  control API: ${sim.url}/_sim/ (see src/simulators/README.md)`);
     process.once('SIGINT', () => void sim.close().then(() => process.exit(0)));
     process.once('SIGTERM', () => void sim.close().then(() => process.exit(0)));
   });

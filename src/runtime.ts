@@ -11,13 +11,15 @@ import { migrateToLatest } from './db/migrate.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
 import type { Logger } from './log.ts';
 import { createServices, type Services } from './services.ts';
-import { startFlutterwaveSimulator } from './simulators/flutterwave/simulator.ts';
+import { PROVIDER_FACTORIES } from './providers/factories.ts';
 
 export interface Gateway {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly services: Services;
+  /** The Flutterwave simulator's URL in test mode (kept for the demo and tests). */
   readonly simulatorUrl: string | undefined;
+  readonly simulatorUrls: Readonly<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -38,17 +40,24 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   const database = options.database ?? openDatabase(config.databaseUrl);
   await migrateToLatest(database);
 
-  const fwTest = config.providers.flutterwave.test;
-  const simulator = fwTest.baseUrl === undefined
-    ? await startFlutterwaveSimulator({ secretKey: fwTest.secretKey.reveal(), secretHash: fwTest.secretHash.reveal(), webhookUrl: `${config.publicUrl}/webhooks/flutterwave`, host: '127.0.0.1', port: config.simulatorPort })
-    : undefined;
+  // Test mode without a provider's own test environment: its local simulator, one port each.
+  const simulators: Record<string, { url: string; close(): Promise<void> }> = {};
+  let index = 0;
+  for (const [name, providerConfig] of Object.entries(config.providers)) {
+    const port = config.simulatorPort === 0 ? 0 : config.simulatorPort + index;
+    index += 1;
+    if (providerConfig.test.baseUrl !== undefined) continue;
+    const factory = PROVIDER_FACTORIES[name];
+    if (factory !== undefined) simulators[name] = await factory.startSimulator({ credentials: providerConfig.test.credentials, webhookUrl: `${config.publicUrl}/webhooks/${name}`, port });
+  }
+  const simulator = simulators.flutterwave;
 
   const services = await createServices({
     config,
     database,
     clock,
     logger,
-    flutterwaveTestBaseUrl: simulator?.url ?? fwTest.baseUrl ?? '',
+    simulatorUrls: Object.fromEntries(Object.entries(simulators).map(([name, sim]) => [name, sim.url])),
     ...(options.worker === undefined ? {} : { worker: options.worker }),
     ...(options.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: options.deliveryTimeoutMs }),
     ...(options.apiRateLimitPerMinute === undefined ? {} : { apiRateLimitPerMinute: options.apiRateLimitPerMinute }),
@@ -63,9 +72,11 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `${config.tls === undefined ? 'http' : 'https'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  if (simulator !== undefined && config.port === 0) {
-    // The real port is known only now; point the simulator's webhooks at it.
-    await fetch(`${simulator.url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookUrl: `${url}/webhooks/flutterwave` }) });
+  if (config.port === 0) {
+    // The real port is known only now; point the simulators' webhooks at it.
+    for (const [name, sim] of Object.entries(simulators)) {
+      await fetch(`${sim.url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookUrl: `${url}/webhooks/${name}` }) });
+    }
   }
 
   const timers: NodeJS.Timeout[] = [];
@@ -84,11 +95,12 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     app,
     services,
     simulatorUrl: simulator?.url,
+    simulatorUrls: Object.fromEntries(Object.entries(simulators).map(([name, sim]) => [name, sim.url])),
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
       await services.close();
-      await simulator?.close();
+      for (const sim of Object.values(simulators)) await sim.close();
       if (options.database === undefined) await database.close();
     },
   };

@@ -19,8 +19,9 @@ import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createPaymentService } from './payments/payment-service.ts';
 import { VERIFY_JOB } from './payments/verification.ts';
-import { createFlutterwaveProvider } from './providers/flutterwave/flow.ts';
-import { createFlutterwaveWebhookHandler } from './providers/flutterwave/webhook.ts';
+import { PROVIDER_FACTORIES } from './providers/factories.ts';
+import type { PaymentProvider, ProviderWebhookHandler } from './providers/types.ts';
+import type { Mode } from './db/schema.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 import { createReconciler, createVerifyJob } from './reconcile/reconciler.ts';
 import { createEndpointService } from './webhook-endpoints/endpoint-service.ts';
@@ -31,8 +32,8 @@ export interface ServiceOptions {
   readonly database: DatabaseHandle;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Where test-mode Flutterwave calls go when FLUTTERWAVE_TEST_BASE_URL is not set (the simulator). */
-  readonly flutterwaveTestBaseUrl: string;
+  /** Where each provider's test-mode calls go when its <PREFIX>_TEST_BASE_URL is not set: its simulator. */
+  readonly simulatorUrls: Readonly<Record<string, string>>;
   readonly worker?: Partial<WorkerOptions>;
   readonly deliveryTimeoutMs?: number;
   readonly apiRateLimitPerMinute?: number;
@@ -52,17 +53,21 @@ export async function createServices(options: ServiceOptions) {
     return redis === undefined ? memory : new RateLimiterRedis({ storeClient: redis, useRedisPackage: true, keyPrefix: `paywarden:${keyPrefix}`, points, duration, insuranceLimiter: memory });
   };
 
-  // COL-3: a budget for outbound calls per provider and mode (Flutterwave publishes none for v3;
-  // the live default stays under the legacy v2 figure of 300 verifies a minute).
+  // COL-3: a budget for outbound calls per provider and mode, shared across processes in Redis.
   const http = (provider: string, mode: 'test' | 'live') =>
-    createOutboundHttp({ provider, limiter: limiter(`out:${provider}:${mode}`, config.providerRateLimitPerMinute[mode], 60), clock, logger, ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }) });
-  const fwTest = config.providers.flutterwave.test;
-  const fwLive = config.providers.flutterwave.live;
-  const providers = createProviderRegistry({
-    test: [createFlutterwaveProvider({ baseUrl: fwTest.baseUrl ?? options.flutterwaveTestBaseUrl, secretKey: fwTest.secretKey, http: http('flutterwave', 'test') })],
-    live: fwLive === undefined || fwLive.baseUrl === undefined ? [] : [createFlutterwaveProvider({ baseUrl: fwLive.baseUrl, secretKey: fwLive.secretKey, http: http('flutterwave', 'live') })],
-    webhooks: [createFlutterwaveWebhookHandler([{ mode: 'test', secretHash: fwTest.secretHash }, ...(fwLive === undefined ? [] : [{ mode: 'live' as const, secretHash: fwLive.secretHash }])])],
-  });
+    createOutboundHttp({ provider, limiter: limiter(`out:${provider}:${mode}`, config.providers[provider]!.rateLimitPerMinute[mode], 60), clock, logger, ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }) });
+  const adapters: Record<Mode, PaymentProvider[]> = { test: [], live: [] };
+  const webhookHandlers: ProviderWebhookHandler[] = [];
+  for (const [name, providerConfig] of Object.entries(config.providers)) {
+    const factory = PROVIDER_FACTORIES[name];
+    if (factory === undefined) throw new Error(`no factory for provider ${name}`);
+    const testBaseUrl = providerConfig.test.baseUrl ?? options.simulatorUrls[name];
+    if (testBaseUrl !== undefined) adapters.test.push(factory.createProvider({ baseUrl: testBaseUrl, credentials: providerConfig.test.credentials, http: http(name, 'test'), clock }));
+    const live = providerConfig.live;
+    if (live?.baseUrl !== undefined) adapters.live.push(factory.createProvider({ baseUrl: live.baseUrl, credentials: live.credentials, http: http(name, 'live'), clock }));
+    webhookHandlers.push(factory.createWebhookHandler([{ mode: 'test', credentials: providerConfig.test.credentials }, ...(live === undefined ? [] : [{ mode: 'live' as const, credentials: live.credentials }])], clock));
+  }
+  const providers = createProviderRegistry({ test: adapters.test, live: adapters.live, webhooks: webhookHandlers, routing: config.routing });
 
   const keys = createApiKeyService({ db, masterKey: config.masterKey, clock });
   const payments = createPaymentService({ db, dialect, queue, clock, logger, providers, paymentExpirySeconds: config.paymentExpirySeconds, reconcileScheduleSeconds: config.reconcileScheduleSeconds });

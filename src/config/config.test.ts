@@ -16,7 +16,7 @@ test('embedded defaults: test mode, SQLite under ./data, loopback, generated sec
   assert.equal(config.port, 8080);
   assert.equal(config.databaseUrl, join(dir, 'data', 'paywarden.sqlite'));
   assert.equal(config.liveEnabled, false);
-  assert.equal(config.providers.flutterwave.test.baseUrl, undefined);
+  assert.equal(config.providers.flutterwave?.test.baseUrl, undefined);
   assert.equal(statSync(join(dir, 'data', 'master.key')).mode & 0o777, 0o600);
   // The same secrets on the next start, so stored keys and sealed secrets stay readable.
   assert.equal(loadConfig({}, dir).masterKey.reveal(), config.masterKey.reveal());
@@ -24,7 +24,7 @@ test('embedded defaults: test mode, SQLite under ./data, loopback, generated sec
 
 test('secrets never print: the wrapper redacts in strings, JSON and inspection', () => {
   const config = loadConfig({}, tmp());
-  const secret = config.providers.flutterwave.test.secretKey.reveal();
+  const secret = config.providers.flutterwave?.test.credentials.secretKey?.reveal() ?? '';
   assert.ok(secret.length > 10);
   assert.ok(!JSON.stringify(config).includes(secret));
   assert.ok(!String(config.masterKey).includes(config.masterKey.reveal()));
@@ -36,7 +36,7 @@ test('*_FILE variants are read, with the trailing newline removed', () => {
   const file = join(dir, 'hash');
   writeFileSync(file, 'from-a-file-secret-hash\n');
   const config = loadConfig({ FLUTTERWAVE_TEST_SECRET_HASH_FILE: file, FLUTTERWAVE_TEST_SECRET_KEY: 'FLWSECK_TEST-x', FLUTTERWAVE_TEST_BASE_URL: 'http://127.0.0.1:1' }, dir);
-  assert.equal(config.providers.flutterwave.test.secretHash.reveal(), 'from-a-file-secret-hash');
+  assert.equal(config.providers.flutterwave?.test.credentials.secretHash?.reveal(), 'from-a-file-secret-hash');
 });
 
 test('every problem is reported at once', () => {
@@ -59,6 +59,7 @@ test('live mode refuses to start without live secrets, with test values, or with
   assert.match(missing.message, /PAYWARDEN_MASTER_KEY/);
   assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_KEY is required/);
   assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_HASH is required/);
+  assert.match(captureConfigError({ PAYWARDEN_LIVE_ENABLED: 'true', PAYWARDEN_LIVE_PROVIDERS: 'flutterwave,acme' }).message, /PAYWARDEN_LIVE_PROVIDERS names "acme"/);
   assert.match(missing.message, /needs TLS/);
 
   const testValues = captureConfigError({
@@ -68,8 +69,8 @@ test('live mode refuses to start without live secrets, with test values, or with
     FLUTTERWAVE_LIVE_SECRET_HASH: 'example',
     PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
   });
-  assert.match(testValues.message, /looks like a test key/);
-  assert.match(testValues.message, /SECRET_HASH must be a random value/);
+  assert.match(testValues.message, /FLUTTERWAVE_LIVE_SECRET_KEY looks like a test key/);
+  assert.match(testValues.message, /FLUTTERWAVE_LIVE_SECRET_HASH must be a random value/);
   assert.doesNotMatch(testValues.message, /needs TLS/);
 });
 
@@ -82,7 +83,7 @@ test('live mode starts with live secrets behind a trusted TLS proxy', () => {
     PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
   }, tmp());
   assert.equal(config.liveEnabled, true);
-  assert.equal(config.providers.flutterwave.live?.baseUrl, 'https://api.flutterwave.com');
+  assert.equal(config.providers.flutterwave?.live?.baseUrl, 'https://api.flutterwave.com');
 });
 
 test('TLS files must exist and come in pairs', () => {
@@ -103,3 +104,16 @@ function captureConfigError(env: Record<string, string>): ConfigError {
   }
   throw new Error('expected a ConfigError');
 }
+
+test('routing: a currency table from PAYWARDEN_ROUTING, validated', () => {
+  const config = loadConfig({ PAYWARDEN_ROUTING: 'NGN:flutterwave, GHS:paystack' }, tmp());
+  assert.deepEqual(config.routing, { NGN: 'flutterwave', GHS: 'paystack' });
+  assert.match(captureConfigError({ PAYWARDEN_ROUTING: 'ngn:flutterwave' }).message, /PAYWARDEN_ROUTING entry "ngn:flutterwave"/);
+  assert.match(captureConfigError({ PAYWARDEN_ROUTING: 'NGN:acme' }).message, /PAYWARDEN_ROUTING entry "NGN:acme"/);
+  assert.equal(loadConfig({}, tmp()).routing.NGN, 'flutterwave');
+});
+
+test('per-provider outbound budgets: catalogue defaults, overridable', () => {
+  assert.deepEqual(loadConfig({}, tmp()).providers.flutterwave?.rateLimitPerMinute, { test: 600, live: 240 });
+  assert.deepEqual(loadConfig({ PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '7' }, tmp()).providers.flutterwave?.rateLimitPerMinute, { test: 7, live: 240 });
+});

@@ -3,14 +3,22 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Secret } from '../crypto/secret.ts';
 import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
+import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
 
 export type Mode = 'test' | 'live';
 
 export interface ProviderCredentials {
-  readonly secretKey: Secret;
-  readonly secretHash: Secret;
+  /** Keyed by the catalogue's credential fields (secretKey, secretHash, ...). */
+  readonly credentials: Readonly<Record<string, Secret>>;
   /** undefined in test mode means "start the embedded simulator and use it". */
   readonly baseUrl: string | undefined;
+}
+
+export interface ProviderConfig {
+  readonly test: ProviderCredentials;
+  /** Present when live mode is enabled and this provider is among PAYWARDEN_LIVE_PROVIDERS. */
+  readonly live: ProviderCredentials | undefined;
+  readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
 }
 
 export interface Config {
@@ -37,11 +45,9 @@ export interface Config {
   readonly apiRateLimitPerMinute: number;
   /** Bank lists and account resolutions per API key (they reach the provider). */
   readonly lookupRateLimitPerMinute: number;
-  /** Outbound calls to each provider, per mode (COL-3). */
-  readonly providerRateLimitPerMinute: { readonly test: number; readonly live: number };
-  readonly providers: {
-    readonly flutterwave: { readonly test: ProviderCredentials; readonly live: ProviderCredentials | undefined };
-  };
+  readonly providers: Readonly<Record<string, ProviderConfig>>;
+  /** Currency -> provider name, for payments that name no provider. */
+  readonly routing: Readonly<Record<string, string>>;
 }
 
 export class ConfigError extends Error {
@@ -52,7 +58,6 @@ export class ConfigError extends Error {
   }
 }
 
-const TEST_VALUE = /test|example|changeme|dummy|sample/i;
 
 /**
  * Parses and validates the environment once. Every problem is collected so the operator fixes
@@ -98,8 +103,21 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     problems.push('PAYWARDEN_RECONCILE_SCHEDULE_SECONDS must be a comma-separated list of whole seconds, e.g. 600,3600,21600,86400');
   }
 
-  const flutterwaveTest = testCredentials(env, dataDir, problems);
-  const flutterwaveLive = liveEnabled ? liveCredentials(env, problems) : undefined;
+  const liveProviders = (readVar(env, 'PAYWARDEN_LIVE_PROVIDERS', problems) ?? 'flutterwave').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const name of liveProviders) if (providerSpec(name) === undefined) problems.push(`PAYWARDEN_LIVE_PROVIDERS names "${name}"; known providers: ${PROVIDER_SPECS.map((p) => p.name).join(', ')}`);
+  const rateOverride = {
+    test: readVar(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', problems) === undefined ? undefined : readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', 600, 1, 1_000_000_000, problems),
+    live: readVar(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', problems) === undefined ? undefined : readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', 240, 1, 1_000_000_000, problems),
+  };
+  const providers: Record<string, ProviderConfig> = {};
+  for (const spec of PROVIDER_SPECS) {
+    providers[spec.name] = {
+      test: testCredentials(spec, env, dataDir, problems),
+      live: liveEnabled && liveProviders.includes(spec.name) ? liveCredentials(spec, env, problems) : undefined,
+      rateLimitPerMinute: { test: rateOverride.test ?? spec.rateLimitPerMinute.test, live: rateOverride.live ?? spec.rateLimitPerMinute.live },
+    };
+  }
+  const routing = parseRouting(readVar(env, 'PAYWARDEN_ROUTING', problems) ?? DEFAULT_ROUTING, problems);
 
   const config: Config = {
     host,
@@ -121,43 +139,64 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', 60, 2, 3600, problems),
     apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
     lookupRateLimitPerMinute: readInt(env, 'PAYWARDEN_LOOKUP_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000, problems),
-    providerRateLimitPerMinute: {
-      test: readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', 600, 1, 1_000_000_000, problems),
-      live: readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', 240, 1, 1_000_000_000, problems),
-    },
-    providers: { flutterwave: { test: flutterwaveTest, live: flutterwaveLive } },
+    providers,
+    routing,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
 
-function testCredentials(env: Env, dataDir: string, problems: string[]): ProviderCredentials {
-  const baseUrl = readVar(env, 'FLUTTERWAVE_TEST_BASE_URL', problems);
-  const secretKey = readSecret(env, 'FLUTTERWAVE_TEST_SECRET_KEY', problems);
-  const secretHash = readSecret(env, 'FLUTTERWAVE_TEST_SECRET_HASH', problems);
-  if (baseUrl !== undefined && (secretKey === undefined || secretHash === undefined)) {
-    problems.push('FLUTTERWAVE_TEST_BASE_URL is set, so FLUTTERWAVE_TEST_SECRET_KEY and FLUTTERWAVE_TEST_SECRET_HASH are required too');
+function testCredentials(spec: ProviderSpec, env: Env, dataDir: string, problems: string[]): ProviderCredentials {
+  const baseUrl = readVar(env, `${spec.envPrefix}_TEST_BASE_URL`, problems);
+  const credentials: Record<string, Secret> = {};
+  const missing: string[] = [];
+  for (const credential of spec.credentials) {
+    const name = `${spec.envPrefix}_TEST_${credential.env}`;
+    const value = readSecret(env, name, problems);
+    if (value === undefined) missing.push(name);
+    // With the embedded simulator nothing outside this machine ever sees generated values.
+    credentials[credential.field] = value ?? generatedSecret(dataDir, `${spec.name}-simulator.${credential.field}`, credential.generateTest);
   }
-  return {
-    baseUrl,
-    // With the embedded simulator nothing outside this machine ever sees these values.
-    secretKey: secretKey ?? generatedSecret(dataDir, 'flutterwave-simulator.key', () => `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`),
-    secretHash: secretHash ?? generatedSecret(dataDir, 'flutterwave-simulator.hash', () => randomBytes(24).toString('base64url')),
-  };
+  if (baseUrl !== undefined && missing.length > 0) problems.push(`${spec.envPrefix}_TEST_BASE_URL is set, so ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required too`);
+  return { baseUrl, credentials };
 }
 
-function liveCredentials(env: Env, problems: string[]): ProviderCredentials | undefined {
-  const secretKey = readSecret(env, 'FLUTTERWAVE_LIVE_SECRET_KEY', problems);
-  const secretHash = readSecret(env, 'FLUTTERWAVE_LIVE_SECRET_HASH', problems);
-  const baseUrl = readVar(env, 'FLUTTERWAVE_LIVE_BASE_URL', problems) ?? 'https://api.flutterwave.com';
-  if (secretKey === undefined) problems.push('FLUTTERWAVE_LIVE_SECRET_KEY is required in live mode (API-1)');
-  else if (TEST_VALUE.test(secretKey.reveal())) problems.push('FLUTTERWAVE_LIVE_SECRET_KEY looks like a test key; live mode needs a live key (API-2)');
-  if (secretHash === undefined) problems.push('FLUTTERWAVE_LIVE_SECRET_HASH is required in live mode to verify webhooks (WHI-1)');
-  else if (secretHash.reveal().length < 16 || TEST_VALUE.test(secretHash.reveal())) problems.push('FLUTTERWAVE_LIVE_SECRET_HASH must be a random value of at least 16 characters');
-  if (!baseUrl.startsWith('https://')) problems.push('FLUTTERWAVE_LIVE_BASE_URL must use https (API-11)');
-  if (secretKey === undefined || secretHash === undefined) return undefined;
-  return { secretKey, secretHash, baseUrl };
+function liveCredentials(spec: ProviderSpec, env: Env, problems: string[]): ProviderCredentials | undefined {
+  const baseUrl = readVar(env, `${spec.envPrefix}_LIVE_BASE_URL`, problems) ?? spec.liveBaseUrl;
+  if (!baseUrl.startsWith('https://')) problems.push(`${spec.envPrefix}_LIVE_BASE_URL must use https (API-11)`);
+  const credentials: Record<string, Secret> = {};
+  let complete = true;
+  for (const credential of spec.credentials) {
+    const name = `${spec.envPrefix}_LIVE_${credential.env}`;
+    const value = readSecret(env, name, problems);
+    if (value === undefined) {
+      problems.push(`${name} is required in live mode (API-1)`);
+      complete = false;
+      continue;
+    }
+    const problem = credential.liveProblem?.(value.reveal());
+    if (problem !== undefined) problems.push(`${name} ${problem}`);
+    credentials[credential.field] = value;
+  }
+  return complete ? { baseUrl, credentials } : undefined;
 }
+
+function parseRouting(raw: string, problems: string[]): Record<string, string> {
+  const routing: Record<string, string> = {};
+  for (const entry of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const [currency, provider] = entry.split(':').map((s) => s.trim());
+    if (currency === undefined || provider === undefined || !/^[A-Z]{3}$/.test(currency) || providerSpec(provider) === undefined && !KNOWN_LATER.includes(provider)) {
+      problems.push(`PAYWARDEN_ROUTING entry "${entry}" must be CURRENCY:provider, e.g. NGN:flutterwave`);
+      continue;
+    }
+    routing[currency] = provider;
+  }
+  return routing;
+}
+
+// Providers the default routing names before their adapters are configured; routing to one that
+// is not configured falls back to any provider that takes the currency.
+const KNOWN_LATER = ['paystack', 'stripe', 'kwikpaisa'];
 
 function generatedSecret(dataDir: string, fileName: string, generate: () => string): Secret {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

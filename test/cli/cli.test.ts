@@ -91,8 +91,8 @@ describe('command line', () => {
   test('simulate flutterwave runs the simulator alone with the printed credentials', async () => {
     const sim = await startUntil(['simulate', 'flutterwave', '--port', '0'], {}, /control API/);
     try {
-      const url = /Flutterwave simulator on (http:\/\/\S+)/.exec(sim.output())?.[1];
-      const secretKey = /secret key:\s+(\S+)/.exec(sim.output())?.[1];
+      const url = /flutterwave simulator on (http:\/\/\S+)/.exec(sim.output())?.[1];
+      const secretKey = /secretKey:\s+(\S+)/.exec(sim.output())?.[1];
       const res = await fetch(`${url}/v3/transactions/1/verify`, { headers: { authorization: `Bearer ${secretKey}` } });
       assert.equal(res.status, 400);
       assert.match(((await res.json()) as { message: string }).message, /No transaction was found/);

@@ -1,0 +1,51 @@
+// What the configuration needs to know about each provider, as data: its environment variable
+// prefix, its credentials (how to generate a test value for the local simulator, and what makes a
+// live value unacceptable), its live base URL and its outbound budgets. Adding a provider adds an
+// entry here and one in factories.ts (see docs/adding-a-provider.md).
+import { randomBytes } from 'node:crypto';
+
+export interface CredentialSpec {
+  /** The field name the provider's factory reads. */
+  readonly field: string;
+  /** NAME in `<PREFIX>_TEST_<NAME>` and `<PREFIX>_LIVE_<NAME>` (each also as `_FILE`). */
+  readonly env: string;
+  /** A value for the embedded simulator; never leaves this machine. */
+  readonly generateTest: () => string;
+  /** Why a value cannot be used in live mode, if it cannot. */
+  readonly liveProblem?: (value: string) => string | undefined;
+}
+
+export interface ProviderSpec {
+  readonly name: string;
+  readonly envPrefix: string;
+  readonly liveBaseUrl: string;
+  readonly credentials: readonly CredentialSpec[];
+  /** Outbound calls per minute by default (COL-3); PAYWARDEN_PROVIDER_RATE_LIMIT_* override. */
+  readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
+}
+
+const LOOKS_LIKE_TEST = /test|example|changeme|dummy|sample/i;
+const notTest = (what: string) => (value: string) => (LOOKS_LIKE_TEST.test(value) ? `looks like a test ${what}; live mode needs a live one (API-2)` : undefined);
+const random = (minLength: number, what: string) => (value: string) => (value.length < minLength || LOOKS_LIKE_TEST.test(value) ? `must be a random ${what} of at least ${minLength} characters` : undefined);
+
+export const PROVIDER_SPECS: readonly ProviderSpec[] = [
+  {
+    name: 'flutterwave',
+    envPrefix: 'FLUTTERWAVE',
+    liveBaseUrl: 'https://api.flutterwave.com',
+    // Flutterwave publishes no v3 limits; the live default stays under the legacy v2 figure of
+    // 300 verifies a minute.
+    rateLimitPerMinute: { test: 600, live: 240 },
+    credentials: [
+      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`, liveProblem: notTest('key') },
+      { field: 'secretHash', env: 'SECRET_HASH', generateTest: () => randomBytes(24).toString('base64url'), liveProblem: random(16, 'value') },
+    ],
+  },
+];
+
+export function providerSpec(name: string): ProviderSpec | undefined {
+  return PROVIDER_SPECS.find((spec) => spec.name === name);
+}
+
+/** Which provider takes a currency when a payment names none (PAYWARDEN_ROUTING overrides). */
+export const DEFAULT_ROUTING = 'NGN:flutterwave,KES:flutterwave,GHS:paystack,INR:kwikpaisa,USD:stripe,EUR:stripe';

@@ -1,0 +1,34 @@
+// How each provider's adapter, webhook verifier and simulator are built from its credentials.
+// The catalogue (catalogue.ts) holds the data; this holds the code. One entry per provider.
+import type { Clock } from '../clock.ts';
+import type { Secret } from '../crypto/secret.ts';
+import type { Mode } from '../db/schema.ts';
+import type { HttpClient } from '../http/outbound.ts';
+import { startFlutterwaveSimulator } from '../simulators/flutterwave/simulator.ts';
+import { createFlutterwaveProvider } from './flutterwave/flow.ts';
+import { createFlutterwaveWebhookHandler } from './flutterwave/webhook.ts';
+import type { PaymentProvider, ProviderWebhookHandler } from './types.ts';
+
+export type Credentials = Readonly<Record<string, Secret>>;
+
+export interface ProviderFactory {
+  createProvider(input: { baseUrl: string; credentials: Credentials; http: HttpClient; clock: Clock }): PaymentProvider;
+  createWebhookHandler(byMode: ReadonlyArray<{ mode: Mode; credentials: Credentials }>, clock: Clock): ProviderWebhookHandler;
+  startSimulator(input: { credentials: Credentials; webhookUrl: string | undefined; port: number }): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+/** A credential the catalogue promises; its absence is a programming error, not a config one. */
+export function credential(credentials: Credentials, field: string): Secret {
+  const value = credentials[field];
+  if (value === undefined) throw new Error(`missing credential ${field}`);
+  return value;
+}
+
+export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
+  flutterwave: {
+    createProvider: ({ baseUrl, credentials, http }) => createFlutterwaveProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
+    createWebhookHandler: (byMode) => createFlutterwaveWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretHash: credential(credentials, 'secretHash') }))),
+    startSimulator: ({ credentials, webhookUrl, port }) =>
+      startFlutterwaveSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), secretHash: credential(credentials, 'secretHash').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+  },
+};
