@@ -1,15 +1,17 @@
-// Fault tests, each asserting the final state (issue: "never gives value for a payment that did
-// not happen"). Faults are injected through the simulator's control API, on the real wire.
+// The shared fault suite, one parameterised suite for every provider on every database. Each test
+// asserts the final state ("never gives value for a payment that did not happen"). Faults are
+// injected through the simulators' common control API, on the real wire.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../../src/clock.ts';
-import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
+import { PROVIDER_KITS } from '../helpers/provider-kits.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 
-for (const dialect of await testDialects()) {
-  describe(`payment faults on ${dialect.name}`, { skip: dialect.skip }, () => {
+const dialects = await testDialects();
+for (const kit of PROVIDER_KITS) for (const dialect of dialects) {
+  describe(`${kit.name} payment faults on ${dialect.name}`, { skip: dialect.skip }, () => {
     let gw: TestGateway;
     const clock = manualClock(Date.now());
     let counter = 0;
@@ -17,26 +19,27 @@ for (const dialect of await testDialects()) {
       gw = await startTestGateway(dialect, { clock, start: { providerTimeoutMs: 300 } });
     });
     after(async () => gw.close());
+    const sim = (method: string, path: string, body?: unknown): Promise<any> => gw.sim(method, path, body, kit.name);
     beforeEach(async () => {
-      await gw.sim('DELETE', '/_sim/faults');
+      await sim('DELETE', '/_sim/faults');
     });
 
     const db = () => gw.services.database.db;
     const createPayment = async (overrides: Record<string, unknown> = {}) => {
       counter += 1;
-      const res = await gw.api('POST', '/v1/payments', { amount: 250000, currency: 'NGN', reference: `fault-${dialect.name}-${counter}`, customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r', ...overrides });
+      const res = await gw.api('POST', '/v1/payments', { ...newPayment(`fault-${kit.name}-${dialect.name}-${counter}`), ...overrides });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body as { id: string; checkout_url: string; reference: string };
     };
+    const newPayment = (reference: string) => ({ amount: kit.amount, currency: kit.currency, provider: kit.name, reference, customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
     const webhooksFor = async (paymentId: string) => db().selectFrom('provider_webhooks').selectAll().where('provider_reference', '=', paymentId).execute();
     const statusOf = async (paymentId: string) => (await db().selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
     const eventsFor = async (paymentId: string) => (await db().selectFrom('events').select('type').where('object_id', '=', paymentId).execute()).map((e) => e.type);
 
     test('a forged signature is refused with 401 and stores nothing', async () => {
       const payment = await createPayment();
-      const body = JSON.stringify({ event: 'charge.completed', data: { id: 999001, tx_ref: payment.id, status: 'successful', amount: 2500, currency: 'NGN' } });
-      for (const headers of [{ 'flutterwave-signature': flutterwaveSignature(body, 'not-the-secret-hash') }, { 'verif-hash': 'guessed' }, {}]) {
-        const res = await fetch(`${gw.url}/webhooks/flutterwave`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      for (const { headers, body } of kit.forged(payment.id)) {
+        const res = await fetch(`${gw.url}/webhooks/${kit.name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
         assert.equal(res.status, 401);
         assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'webhook_signature_invalid');
       }
@@ -45,11 +48,11 @@ for (const dialect of await testDialects()) {
       assert.equal(await statusOf(payment.id), 'pending');
       // Counted for monitoring (MON-1, WHI-5).
       const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-      assert.match(metrics, /paywarden_provider_webhooks_total\{provider="flutterwave",result="bad_signature"\} [3-9]/);
+      assert.match(metrics, new RegExp(`paywarden_provider_webhooks_total\\{provider="${kit.name}",result="bad_signature"\\} [1-9]`));
     });
 
     test('oversized and unknown-provider deliveries are refused before any work', async () => {
-      const huge = await fetch(`${gw.url}/webhooks/flutterwave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(300_000) }) });
+      const huge = await fetch(`${gw.url}/webhooks/${kit.name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(300_000) }) });
       assert.equal(huge.status, 413);
       assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'body_too_large');
       const unknown = await fetch(`${gw.url}/webhooks/acme`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -58,9 +61,9 @@ for (const dialect of await testDialects()) {
 
     test('the same webhook delivered five times is stored and processed once', async () => {
       const payment = await createPayment();
-      await gw.sim('POST', '/_sim/faults', { fault: 'duplicate_webhook', tx_ref: payment.id, value: 5 });
+      await sim('POST', '/_sim/faults', { fault: 'duplicate_webhook', tx_ref: payment.id, value: 5 });
       await payAtCheckout(payment.checkout_url);
-      await waitUntil(async () => (await gw.sim('GET', '/_sim/webhooks')).filter((w: { body: string }) => w.body.includes(payment.id)).length >= 5, 'five deliveries');
+      await waitUntil(async () => (await sim('GET', '/_sim/webhooks')).filter((w: { body: string }) => w.body.includes(payment.id)).length >= 5, 'five deliveries');
       await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the stored webhook');
       await gw.services.worker.drain();
       assert.equal((await webhooksFor(payment.id)).length, 1);
@@ -71,7 +74,7 @@ for (const dialect of await testDialects()) {
     for (const [fault, reason] of [['wrong_amount', 'mismatch:amount'], ['wrong_currency', 'mismatch:currency']] as const) {
       test(`${fault} in the verify answer is never success: requires_review`, async () => {
         const payment = await createPayment();
-        await gw.sim('POST', '/_sim/faults', { fault, tx_ref: payment.id, times: 0 });
+        await sim('POST', '/_sim/faults', { fault, tx_ref: payment.id, times: 0 });
         await payAtCheckout(payment.checkout_url);
         await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
         await gw.services.worker.drain();
@@ -86,7 +89,7 @@ for (const dialect of await testDialects()) {
       const payment = await createPayment();
       await payAtCheckout(payment.checkout_url);
       await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
-      await gw.sim('POST', '/_sim/faults', { fault: 'http_500', times: 2 });
+      await sim('POST', '/_sim/faults', { fault: 'http_500', times: 2 });
       await gw.services.worker.drain();
       assert.equal(await statusOf(payment.id), 'pending');
       const verifications = await db().selectFrom('verifications').select('outcome').where('payment_id', '=', payment.id).execute();
@@ -102,10 +105,10 @@ for (const dialect of await testDialects()) {
       const payment = await createPayment();
       await payAtCheckout(payment.checkout_url);
       await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
-      await gw.sim('POST', '/_sim/faults', { fault: 'timeout', times: 1 });
+      await sim('POST', '/_sim/faults', { fault: 'timeout', times: 1 });
       await gw.services.worker.drain();
       assert.equal(await statusOf(payment.id), 'pending');
-      await gw.sim('DELETE', '/_sim/faults');
+      await sim('DELETE', '/_sim/faults');
       clock.advance(60_000);
       await gw.services.worker.drain();
       assert.equal(await statusOf(payment.id), 'succeeded');
@@ -113,7 +116,7 @@ for (const dialect of await testDialects()) {
 
     test('a webhook that never comes: reconciliation finds the payment on schedule', async () => {
       const payment = await createPayment();
-      await gw.sim('POST', '/_sim/faults', { fault: 'no_webhook', tx_ref: payment.id });
+      await sim('POST', '/_sim/faults', { fault: 'no_webhook', tx_ref: payment.id });
       await payAtCheckout(payment.checkout_url);
       await gw.services.worker.drain();
       assert.equal(await statusOf(payment.id), 'pending');
@@ -137,14 +140,20 @@ for (const dialect of await testDialects()) {
 
     test('a declined payment fails, and only then may its reference be used again', async () => {
       const payment = await createPayment();
-      const again = await gw.api('POST', '/v1/payments', { amount: 250000, currency: 'NGN', reference: payment.reference, customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
+      const again = await gw.api('POST', '/v1/payments', newPayment(payment.reference));
       assert.equal(again.status, 409);
       assert.equal(again.body.error.code, 'reference_already_used');
       await payAtCheckout(payment.checkout_url, 'decline');
-      await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
-      await gw.services.worker.drain();
+      if (kit.webhookOnDecline) {
+        await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
+        await gw.services.worker.drain();
+      } else {
+        clock.advance(10 * 60_000 + 1);
+        await gw.services.reconciler.sweep();
+        await gw.services.worker.drain();
+      }
       assert.equal(await statusOf(payment.id), 'failed');
-      const retry = await gw.api('POST', '/v1/payments', { amount: 250000, currency: 'NGN', reference: payment.reference, customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
+      const retry = await gw.api('POST', '/v1/payments', newPayment(payment.reference));
       assert.equal(retry.status, 201);
       assert.notEqual(retry.body.id, payment.id);
     });
@@ -155,13 +164,13 @@ for (const dialect of await testDialects()) {
       await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
       await gw.services.worker.drain();
       assert.equal(await statusOf(payment.id), 'succeeded');
-      const again = await gw.api('POST', '/v1/payments', { amount: 250000, currency: 'NGN', reference: payment.reference, customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
+      const again = await gw.api('POST', '/v1/payments', newPayment(payment.reference));
       assert.equal(again.status, 409);
     });
 
     test('out-of-order webhooks: a stale failure arriving after success changes nothing', async () => {
       const payment = await createPayment();
-      await gw.sim('POST', '/_sim/faults', { fault: 'out_of_order', tx_ref: payment.id });
+      await sim('POST', '/_sim/faults', { fault: 'out_of_order', tx_ref: payment.id });
       await payAtCheckout(payment.checkout_url);
       await waitUntil(async () => (await webhooksFor(payment.id)).length === 2, 'both webhooks');
       await gw.services.worker.drain();
@@ -170,11 +179,11 @@ for (const dialect of await testDialects()) {
     });
 
     test('the provider refusing to create a checkout fails the payment and frees its reference', async () => {
-      await gw.sim('POST', '/_sim/faults', { fault: 'http_503', times: 1 });
-      const res = await gw.api('POST', '/v1/payments', { amount: 1000, currency: 'NGN', reference: 'unlucky-1', customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
+      await sim('POST', '/_sim/faults', { fault: 'http_503', times: 1 });
+      const res = await gw.api('POST', '/v1/payments', newPayment(`unlucky-${kit.name}`));
       assert.equal(res.status, 502);
       assert.equal(res.body.error.code, 'provider_unavailable');
-      const retry = await gw.api('POST', '/v1/payments', { amount: 1000, currency: 'NGN', reference: 'unlucky-1', customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
+      const retry = await gw.api('POST', '/v1/payments', newPayment(`unlucky-${kit.name}`));
       assert.equal(retry.status, 201);
     });
   });

@@ -15,7 +15,8 @@ export interface TestGateway extends Gateway {
   readonly key: string;
   readonly dataDir: string;
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-  sim(method: string, path: string, body?: unknown): Promise<any>;
+  /** The control API of a provider's simulator (Flutterwave's unless named). */
+  sim(method: string, path: string, body?: unknown, provider?: string): Promise<any>;
 }
 
 export async function startTestGateway(dialect: TestDialect, options: { clock?: Clock; env?: Record<string, string>; start?: StartOptions } = {}): Promise<TestGateway> {
@@ -50,8 +51,8 @@ export async function startTestGateway(dialect: TestDialect, options: { clock?: 
       const text = await response.text();
       return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
     },
-    async sim(method, path, body) {
-      const response = await fetch(`${gateway.simulatorUrl}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    async sim(method, path, body, provider = 'flutterwave') {
+      const response = await fetch(`${gateway.simulatorUrls[provider]}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
       const text = await response.text();
       if (!response.ok) throw new Error(`simulator ${method} ${path} answered ${response.status}: ${text}`);
       return text === '' ? undefined : JSON.parse(text);
