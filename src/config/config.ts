@@ -196,7 +196,7 @@ function parseRouting(raw: string, problems: string[]): Record<string, string> {
 
 // Providers the default routing names before their adapters are configured; routing to one that
 // is not configured falls back to any provider that takes the currency.
-const KNOWN_LATER = ['paystack', 'stripe', 'kwikpaisa'];
+const KNOWN_LATER = ['paystack', 'stripe'];
 
 function generatedSecret(dataDir: string, fileName: string, generate: () => string): Secret {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

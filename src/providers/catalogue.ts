@@ -41,6 +41,17 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
       { field: 'secretHash', env: 'SECRET_HASH', generateTest: () => randomBytes(24).toString('base64url'), liveProblem: random(16, 'value') },
     ],
   },
+  {
+    name: 'kwikpaisa',
+    envPrefix: 'KWIKPAISA',
+    liveBaseUrl: 'https://api.kwikpaisa.com',
+    // KwikPaisa documents no limits; conservative defaults.
+    rateLimitPerMinute: { test: 300, live: 120 },
+    credentials: [
+      { field: 'apiKey', env: 'API_KEY', generateTest: () => `kp_test_${randomBytes(12).toString('hex')}`, liveProblem: notTest('API key') },
+      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => randomBytes(24).toString('base64url'), liveProblem: random(16, 'secret') },
+    ],
+  },
 ];
 
 export function providerSpec(name: string): ProviderSpec | undefined {

@@ -1,6 +1,6 @@
 // How each provider's adapter, webhook verifier and simulator are built from its credentials.
 // The catalogue (catalogue.ts) holds the data; this holds the code. One entry per provider.
-import type { Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { Secret } from '../crypto/secret.ts';
 import type { Mode } from '../db/schema.ts';
 import type { HttpClient } from '../http/outbound.ts';
@@ -8,6 +8,9 @@ import { startFlutterwaveSimulator } from '../simulators/flutterwave/simulator.t
 import { createFlutterwaveProvider } from './flutterwave/flow.ts';
 import { createFlutterwaveWebhookHandler } from './flutterwave/webhook.ts';
 import type { PaymentProvider, ProviderWebhookHandler } from './types.ts';
+import { createKwikPaisaProvider } from './kwikpaisa/flow.ts';
+import { createKwikPaisaWebhookHandler } from './kwikpaisa/webhook.ts';
+import { startKwikPaisaSimulator } from '../simulators/kwikpaisa/simulator.ts';
 
 export type Credentials = Readonly<Record<string, Secret>>;
 
@@ -30,5 +33,13 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
     createWebhookHandler: (byMode) => createFlutterwaveWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretHash: credential(credentials, 'secretHash') }))),
     startSimulator: ({ credentials, webhookUrl, port }) =>
       startFlutterwaveSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), secretHash: credential(credentials, 'secretHash').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+  },
+  // Signature timestamps are checked by the other party's clock, so they use the wall clock,
+  // never the injected scheduling clock that tests move forward.
+  kwikpaisa: {
+    createProvider: ({ baseUrl, credentials, http }) => createKwikPaisaProvider({ baseUrl, apiKey: credential(credentials, 'apiKey'), secretKey: credential(credentials, 'secretKey'), http, clock: systemClock }),
+    createWebhookHandler: (byMode) => createKwikPaisaWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') })), systemClock),
+    startSimulator: ({ credentials, webhookUrl, port }) =>
+      startKwikPaisaSimulator({ apiKey: credential(credentials, 'apiKey').reveal(), secretKey: credential(credentials, 'secretKey').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
   },
 };

@@ -31,7 +31,7 @@ for (const kit of PROVIDER_KITS) for (const dialect of dialects) {
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body as { id: string; checkout_url: string; reference: string };
     };
-    const newPayment = (reference: string) => ({ amount: kit.amount, currency: kit.currency, provider: kit.name, reference, customer: { email: 'c@example.com' }, redirect_url: 'https://merchant.example/r' });
+    const newPayment = (reference: string) => ({ amount: kit.amount, currency: kit.currency, provider: kit.name, reference, customer: kit.customer, redirect_url: 'https://merchant.example/r' });
     const webhooksFor = async (paymentId: string) => db().selectFrom('provider_webhooks').selectAll().where('provider_reference', '=', paymentId).execute();
     const statusOf = async (paymentId: string) => (await db().selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
     const eventsFor = async (paymentId: string) => (await db().selectFrom('events').select('type').where('object_id', '=', paymentId).execute()).map((e) => e.type);

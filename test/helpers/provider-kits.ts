@@ -2,6 +2,7 @@
 // and how to forge a delivery that must be refused. Everything else (checkout pages, the /_sim/
 // control API and its faults) is the same for every simulator by design.
 import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
+import { canonicalJson, kwikPaisaSignature } from '../../src/providers/kwikpaisa/signing.ts';
 
 export interface ForgedDelivery {
   readonly headers: Record<string, string>;
@@ -16,6 +17,8 @@ export interface ProviderKit {
   forged(paymentId: string): ForgedDelivery[];
   /** Whether a declined payment at the checkout produces a webhook (else reconciliation finds it). */
   readonly webhookOnDecline: boolean;
+  /** Customer fields the provider insists on. */
+  readonly customer: Record<string, string>;
 }
 
 export const PROVIDER_KITS: readonly ProviderKit[] = [
@@ -24,11 +27,30 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     currency: 'NGN',
     amount: 250000,
     webhookOnDecline: true,
+    customer: { email: 'c@example.com' },
     forged(paymentId): ForgedDelivery[] {
       const body = JSON.stringify({ event: 'charge.completed', data: { id: 999001, tx_ref: paymentId, status: 'successful', amount: 2500, currency: 'NGN' } });
       const deliveries: ForgedDelivery[] = [
         { headers: { 'flutterwave-signature': flutterwaveSignature(body, 'not-the-secret-hash') }, body },
         { headers: { 'verif-hash': 'guessed' }, body },
+        { headers: {}, body },
+      ];
+      return deliveries;
+    },
+  },
+  {
+    name: 'kwikpaisa',
+    currency: 'INR',
+    amount: 10500,
+    webhookOnDecline: true,
+    // KwikPaisa's order create requires the customer's name and phone.
+    customer: { email: 'c@example.com', name: 'Asha Rao', phone: '+919800000000' },
+    forged(paymentId): ForgedDelivery[] {
+      const body = canonicalJson({ event: 'payment.success', data: { order_id: paymentId, amount: '105.00', currency: 'INR', status: 'PAID' } });
+      const now = String(Math.floor(Date.now() / 1000));
+      const deliveries: ForgedDelivery[] = [
+        { headers: { 'x-timestamp': now, 'x-signature': kwikPaisaSignature(body, now, 'not-the-secret') }, body },
+        { headers: { 'x-timestamp': now }, body },
         { headers: {}, body },
       ];
       return deliveries;

@@ -152,6 +152,11 @@ describe('Flutterwave simulator', () => {
     assert.ok(Date.now() - started >= 140);
     await control('POST', '/_sim/faults', { fault: 'timeout' });
     await assert.rejects(v3('GET', '/v3/transactions/1/verify', undefined, secretKey, AbortSignal.timeout(200)), /abort|timeout/i);
+    // A POST is held too (its request 'close' fires once the body is read; the socket's does not).
+    await control('POST', '/_sim/faults', { fault: 'timeout' });
+    const heldSince = Date.now();
+    await assert.rejects(v3('POST', '/v3/payments', { tx_ref: 'held', amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } }, secretKey, AbortSignal.timeout(300)), /abort|timeout/i);
+    assert.ok(Date.now() - heldSince >= 280, 'held until the client gave up');
     await control('DELETE', '/_sim/faults');
   });
 

@@ -58,9 +58,10 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
         return false;
       default: {
         // timeout: hold the request until the client gives up (or the fault is cleared).
+        // Wait on the socket: a POST request's own 'close' fires once its body has been read.
         await new Promise<void>((resolve) => {
           hangs.add(resolve);
-          request.raw.once('close', resolve);
+          request.raw.socket.once('close', () => resolve());
         });
         reply.hijack();
         request.raw.socket.destroy();

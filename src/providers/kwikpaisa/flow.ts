@@ -1,0 +1,53 @@
+// KwikPaisa v3 payment-gateway calls (shared/provider-wire-formats.md §4): one function per
+// operation, URLs and signed headers here, mapping in transformers.ts. Every request is a signed
+// JSON POST (signing.ts); the bytes sent are exactly the bytes signed.
+import type { Clock } from '../../clock.ts';
+import type { Secret } from '../../crypto/secret.ts';
+import type { HttpClient } from '../../http/outbound.ts';
+import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { signRequest } from './signing.ts';
+import { KWIKPAISA_CURRENCIES, parseOrderCreateResponse, parseOrderStatusResponse, toOrderCreateBody, toOrderStatusBody, type ServiceType } from './transformers.ts';
+
+export interface KwikPaisaProviderDeps {
+  /** Sandbox `https://sandbox.kwikpaisa.com`, production `https://api.kwikpaisa.com`, or a simulator. */
+  readonly baseUrl: string;
+  readonly apiKey: Secret;
+  readonly secretKey: Secret;
+  readonly http: HttpClient;
+  readonly clock: Clock;
+  /** `service_type` of created orders (default DIGITAL). */
+  readonly serviceType?: ServiceType;
+}
+
+export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentProvider {
+  const base = deps.baseUrl.replace(/\/+$/, '');
+  const post = (path: string, body: Record<string, unknown>) => {
+    const signed = signRequest(body, { apiKey: deps.apiKey.reveal(), secretKey: deps.secretKey.reveal() }, deps.clock.nowMs());
+    return deps.http.send({ method: 'POST', url: `${base}${path}`, headers: signed.headers, body: signed.body });
+  };
+
+  return {
+    name: 'kwikpaisa',
+    currencies: KWIKPAISA_CURRENCIES,
+
+    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>> {
+      if (!(KWIKPAISA_CURRENCIES as readonly string[]).includes(request.currency)) return { kind: 'rejected', reason: `KwikPaisa collects INR only, not ${request.currency}` };
+      const outcome = await post('/api/v3/pg/order/create', toOrderCreateBody(request, deps.serviceType));
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseOrderCreateResponse(outcome.response.status, outcome.response.body);
+      if (!parsed.ok) return { kind: 'rejected', reason: parsed.reason };
+      return { kind: 'ok', value: { checkoutUrl: parsed.link, ...(parsed.kwikxOrderId === undefined ? {} : { providerReference: parsed.kwikxOrderId }) } };
+    },
+
+    async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
+      // The status call takes only our order id (§4.3); a kwikX id we may hold is not an input.
+      const outcome = await post('/api/v3/pg/order/status', toOrderStatusBody(request.paymentId));
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseOrderStatusResponse(outcome.response.status, outcome.response.body);
+      if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
+      if (parsed.kind === 'not_found') return { kind: 'not_found' };
+      // An answer we cannot read is not a definite failure: treat it as unknown and retry.
+      return { kind: 'indefinite', reason: parsed.reason };
+    },
+  };
+}

@@ -1,0 +1,301 @@
+// A local KwikPaisa v3 payment gateway: the same endpoints, payloads and signatures as the real
+// API (shared/provider-wire-formats.md §4), a hosted checkout with Pay and Decline buttons, signed
+// webhooks, and the same /_sim/ control API and faults as the Flutterwave simulator (README.md
+// here and ../README.md). Where the docs were cut off, the behaviour is ours and says so.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkoutCsp, renderCheckout } from './checkout-page.ts';
+import { API_FAULTS, createState, FAULTS, orderKey, type FaultName, type Order, type SimulatorSettings, type SimulatorState } from './state.ts';
+import { createWebhookSender } from './webhook-sender.ts';
+import { createData, errorEnvelope, kwikPaisaSignature, lowerAmount, normaliseAmount, sortedJson, statusData, type WebhookEventName } from './wire.ts';
+
+export interface KwikPaisaSimulatorOptions {
+  readonly apiKey: string;
+  readonly secretKey: string;
+  readonly webhookUrl?: string;
+  readonly publicBaseUrl?: string;
+  /** The simulator's clock (default Date.now), for X-TIMESTAMP checks and webhook timestamps. */
+  readonly nowMs?: () => number;
+}
+
+const sha = (value: string) => createHash('sha256').update(value).digest();
+const same = (a: string, b: string) => timingSafeEqual(sha(a), sha(b));
+const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+type JsonBody = { raw: string; parsed: unknown; valid: boolean };
+
+export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
+  const nowMs = options.nowMs ?? (() => Date.now());
+  const state = createState(options.webhookUrl);
+  const sender = createWebhookSender(state, options.secretKey, nowMs);
+  const hangs = new Set<() => void>();
+  const bodies = new WeakMap<object, JsonBody>();
+  // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
+  const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true }, forceCloseConnections: true });
+  void app.register(formbody);
+  // JSON is read as text first: the signature check needs the raw bytes as well as the parsed body.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const raw = typeof body === 'string' ? body : body.toString('utf8');
+    let parsed: unknown;
+    let valid = true;
+    try {
+      parsed = raw === '' ? {} : JSON.parse(raw);
+    } catch {
+      valid = false;
+    }
+    bodies.set(request, { raw, parsed, valid });
+    done(null, valid ? parsed : undefined);
+  });
+  app.addHook('onClose', async () => {
+    for (const release of hangs) release();
+    await sender.close();
+  });
+
+  // ---- Authentication (§4.1, §4.2) and API faults, for every /api/v3 call ----------------------
+  function authenticate(request: FastifyRequest): string | undefined {
+    const apiKey = firstHeader(request.headers['x-api-key']);
+    const timestamp = firstHeader(request.headers['x-timestamp']);
+    const signature = firstHeader(request.headers['x-signature']);
+    // Only "Invalid signature." is a documented message (§4.5); the others are ours. All are 401.
+    if (apiKey === undefined || timestamp === undefined || signature === undefined) return 'Missing authentication headers.';
+    if (!same(apiKey, options.apiKey)) return 'Invalid API key.';
+    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Math.floor(nowMs() / 1000) - Number(timestamp)) > state.settings.timestampToleranceSeconds) return 'Request timestamp expired.';
+    const body = bodies.get(request) ?? { raw: '', parsed: {}, valid: true };
+    const sort = state.settings.requestSignatureSort;
+    // Bodyless requests: how they are signed is undocumented; here the payload is "{}".
+    const payloads = new Set<string>();
+    if (sort === 'recursive' || sort === 'any') payloads.add(sortedJson(body.parsed ?? {}, 'recursive'));
+    if (sort === 'top-level' || sort === 'any') payloads.add(sortedJson(body.parsed ?? {}, 'top-level'));
+    if (sort === 'any' && body.raw !== '') payloads.add(body.raw);
+    let ok = false;
+    for (const payload of payloads) if (same(signature.toLowerCase(), kwikPaisaSignature(payload, timestamp, options.secretKey))) ok = true;
+    return ok ? undefined : 'Invalid signature.';
+  }
+
+  async function apiGate(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const body = bodies.get(request);
+    if (body !== undefined && !body.valid) {
+      await reply.code(400).send(errorEnvelope(400, 'Invalid JSON body.'));
+      return false;
+    }
+    const failure = authenticate(request);
+    if (failure !== undefined) {
+      await reply.code(401).send(errorEnvelope(401, failure));
+      return false;
+    }
+    const orderId = scopeOf(request.body);
+    const fault = state.takeFault(API_FAULTS, orderId);
+    if (fault === undefined) return true;
+    switch (fault.fault) {
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, fault.value ?? 1000));
+        return true;
+      case 'http_500':
+        await reply.code(500).send(errorEnvelope(500, 'Internal server error.'));
+        return false;
+      case 'http_503':
+        await reply.code(503).send(errorEnvelope(503, 'Service unavailable.'));
+        return false;
+      case 'http_429':
+        await reply.code(429).header('retry-after', String(fault.value ?? 1)).send(errorEnvelope(429, 'Too many requests.'));
+        return false;
+      default: {
+        // timeout: hold the request until the client gives up (or the fault is cleared). The
+        // socket's close is awaited, not the request's: a POST request emits 'close' as soon as
+        // its body has been read, which would end the hang at once.
+        const socket = request.raw.socket;
+        await new Promise<void>((resolve) => {
+          const release = () => {
+            socket.off('close', release);
+            hangs.delete(release);
+            resolve();
+          };
+          hangs.add(release);
+          socket.once('close', release);
+        });
+        reply.hijack();
+        request.raw.socket.destroy();
+        return false;
+      }
+    }
+  }
+
+  const scopeOf = (body: unknown): string | undefined => {
+    const id = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).order_id : undefined;
+    return typeof id === 'string' || typeof id === 'number' ? orderKey(id) : undefined;
+  };
+  const publicBase = (request: FastifyRequest) => options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
+
+  app.post('/api/v3/pg/order/create', async (request, reply) => {
+    if (!(await apiGate(request, reply))) return reply;
+    const body = (request.body ?? {}) as Record<string, any>;
+    const invalid = (message: string) => reply.code(422).send(errorEnvelope(422, message));
+    const orderId = body.order_id;
+    if (!((typeof orderId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(orderId)) || (typeof orderId === 'number' && Number.isSafeInteger(orderId) && orderId > 0))) return invalid('The order id field is required.');
+    const amount = normaliseAmount(body.order_amount);
+    if (amount === undefined) return invalid('The order amount must be a positive amount with at most two decimals.');
+    if (body.order_currency !== 'INR') return invalid('The selected order currency is invalid.');
+    if (typeof body.service_type !== 'string' || body.service_type === '') return invalid('The service type field is required.');
+    const customer = body.customer;
+    for (const field of ['name', 'email', 'phone'] as const) {
+      if (typeof customer?.[field] !== 'string' || customer[field] === '') return invalid(`The customer.${field} field is required.`);
+    }
+    if (typeof body.return_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.return_url)) return invalid('The return url must be a valid URL.');
+    try {
+      new URL(body.return_url);
+    } catch {
+      return invalid('The return url must be a valid URL.');
+    }
+    if (body.order_note !== undefined && typeof body.order_note !== 'string') return invalid('The order note must be a string.');
+    if (state.orders.has(orderKey(orderId))) return reply.code(409).send(errorEnvelope(409, 'Duplicate request: this order id already exists.'));
+    const order: Order = {
+      token: state.newToken(),
+      kwikxOrderId: state.newKwikxOrderId(),
+      orderId,
+      amount,
+      currency: 'INR',
+      note: typeof body.order_note === 'string' ? body.order_note : null,
+      serviceType: body.service_type,
+      returnUrl: body.return_url,
+      customer: { name: customer.name, email: customer.email, phone: customer.phone },
+      status: 'UN_PAID',
+      transactionId: null,
+      paymentMethod: null,
+      createdAt: new Date(nowMs()),
+      paidAt: null,
+    };
+    state.orders.set(orderKey(orderId), order);
+    state.ordersByToken.set(order.token, order);
+    return { code: '200', status: 'success', message: 'Order created successfully.', return_data: createData(order, `${publicBase(request)}/checkout/${order.token}`) };
+  });
+
+  app.post('/api/v3/pg/order/status', async (request, reply) => {
+    if (!(await apiGate(request, reply))) return reply;
+    const key = scopeOf(request.body);
+    const order = key === undefined ? undefined : state.orders.get(key);
+    if (order === undefined) return reply.code(404).send(errorEnvelope(404, 'Transaction not found.'));
+    const wrongAmount = state.takeFault(['wrong_amount'], key);
+    const wrongCurrency = state.takeFault(['wrong_currency'], key);
+    return {
+      code: '200',
+      status: 'success',
+      message: 'Order status fetched successfully.',
+      return_data: statusData(order, {
+        ...(wrongAmount === undefined ? {} : { amount: lowerAmount(order.amount, wrongAmount.value ?? 1) }),
+        ...(wrongCurrency === undefined ? {} : { currency: 'USD' }),
+      }),
+    };
+  });
+
+  // ---- Hosted checkout -------------------------------------------------------------------------
+  app.get<{ Params: { token: string } }>('/checkout/:token', async (request, reply) => {
+    const order = state.ordersByToken.get(request.params.token);
+    if (order === undefined) return reply.code(404).type('text/plain').send('No such checkout');
+    return reply.header('content-security-policy', checkoutCsp(order.returnUrl)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(renderCheckout(order));
+  });
+
+  function complete(key: string, outcome: 'PAID' | 'FAILED'): { order: Order; redirect: string } | undefined {
+    const order = state.orders.get(key);
+    if (order === undefined || order.status !== 'UN_PAID') return undefined;
+    order.status = outcome;
+    order.transactionId = `TXN${state.nextTransaction++}`;
+    order.paymentMethod = 'UPI';
+    if (outcome === 'PAID') order.paidAt = new Date(nowMs());
+    const event: WebhookEventName = outcome === 'PAID' ? 'payment.success' : 'payment.failed';
+    // out_of_order: an earlier failed attempt's payment.failed arrives after the success.
+    const outOfOrder = outcome === 'PAID' ? state.takeFault(['out_of_order'], key) : undefined;
+    if (state.takeFault(['no_webhook'], key) === undefined) {
+      const duplicate = state.takeFault(['duplicate_webhook'], key);
+      const badSignature = state.takeFault(['bad_signature'], key) !== undefined;
+      const sequence = [{ order, event }, ...(outOfOrder === undefined ? [] : [{ order, event: 'payment.failed' as const }])];
+      setImmediate(() => void sender.sendSequence(sequence, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
+    }
+    // The return URL's query is undocumented for v3; these names are ours.
+    const redirect = new URL(order.returnUrl);
+    redirect.searchParams.set('order_id', String(order.orderId));
+    redirect.searchParams.set('order_status', outcome);
+    return { order, redirect: redirect.toString() };
+  }
+
+  for (const [action, outcome] of [['pay', 'PAID'], ['decline', 'FAILED']] as const) {
+    app.post<{ Params: { token: string } }>(`/checkout/:token/${action}`, async (request, reply) => {
+      const order = state.ordersByToken.get(request.params.token);
+      if (order === undefined) return reply.code(404).type('text/plain').send('No such checkout');
+      const done = complete(orderKey(order.orderId), outcome);
+      if (done === undefined) return reply.code(409).type('text/plain').send(`This order is already ${order.status}.`);
+      return reply.redirect(done.redirect, 302);
+    });
+  }
+
+  // ---- Control API -----------------------------------------------------------------------------
+  app.register(async (control) => {
+    control.addHook('onRequest', async (request, reply) => {
+      if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
+    });
+    control.post('/faults', async (request, reply) => {
+      // `order_id` scopes a fault to one order; `tx_ref` is accepted as its alias, as in the Flutterwave simulator.
+      const body = (request.body ?? {}) as { fault?: string; order_id?: string | number; tx_ref?: string; times?: number; value?: number };
+      if (!FAULTS.includes(body.fault as FaultName)) return reply.code(400).send({ error: `fault must be one of ${FAULTS.join(', ')}` });
+      const times = body.times ?? 1;
+      if (!Number.isInteger(times) || times < 0) return reply.code(400).send({ error: 'times must be a whole number (0 = until cleared)' });
+      if (body.value !== undefined && (typeof body.value !== 'number' || !Number.isFinite(body.value) || body.value < 0)) return reply.code(400).send({ error: 'value must be a number >= 0' });
+      const scope = body.order_id ?? body.tx_ref;
+      state.faults.push({ fault: body.fault as FaultName, orderId: scope === undefined ? undefined : orderKey(scope), remaining: times === 0 ? Number.POSITIVE_INFINITY : times, value: body.value });
+      return reply.code(201).send({ faults: state.faults.map((f) => ({ ...f, remaining: Number.isFinite(f.remaining) ? f.remaining : 'until cleared' })) });
+    });
+    control.delete('/faults', async () => {
+      state.faults = [];
+      for (const release of hangs) release();
+      hangs.clear();
+      return { faults: [] };
+    });
+    control.post('/reset', async () => {
+      state.reset();
+      for (const release of hangs) release();
+      hangs.clear();
+      return { reset: true };
+    });
+    control.get('/webhooks', async () => state.webhooks);
+    control.get('/transactions', async () => [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })));
+    control.put('/config', async (request, reply) => {
+      const body = (request.body ?? {}) as Partial<Record<keyof SimulatorSettings, unknown>>;
+      if (body.requestSignatureSort !== undefined && !['recursive', 'top-level', 'any'].includes(String(body.requestSignatureSort))) return reply.code(400).send({ error: 'requestSignatureSort: recursive | top-level | any' });
+      if (body.webhookBodySort !== undefined && !['recursive', 'top-level', 'none'].includes(String(body.webhookBodySort))) return reply.code(400).send({ error: 'webhookBodySort: recursive | top-level | none' });
+      if (body.timestampToleranceSeconds !== undefined && !(Number.isInteger(body.timestampToleranceSeconds) && (body.timestampToleranceSeconds as number) > 0)) return reply.code(400).send({ error: 'timestampToleranceSeconds: a whole number > 0' });
+      if (body.webhookTimestampOffsetSeconds !== undefined && !Number.isInteger(body.webhookTimestampOffsetSeconds)) return reply.code(400).send({ error: 'webhookTimestampOffsetSeconds: a whole number' });
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return reply.code(400).send({ error: 'webhookUrl: a URL' });
+      Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => k in state.settings)));
+      return state.settings;
+    });
+    control.post<{ Params: { orderId: string } }>('/webhooks/:orderId/resend', async (request, reply) => {
+      const order = state.orders.get(request.params.orderId);
+      if (order === undefined) return reply.code(404).send({ error: 'no such order' });
+      if (order.status === 'UN_PAID') return reply.code(409).send({ error: 'the order is not paid or declined yet' });
+      const entry = sender.send(order, order.status === 'PAID' ? 'payment.success' : 'payment.failed', { badSignature: false });
+      return reply.code(202).send(entry ?? { error: 'no webhookUrl configured' });
+    });
+    control.post<{ Params: { orderId: string }; Body: { status?: string } }>('/transactions/:orderId/complete', async (request, reply) => {
+      // KwikPaisa's words (PAID, FAILED) or the Flutterwave simulator's (successful, failed).
+      const status = request.body?.status ?? 'PAID';
+      const outcome = status === 'PAID' || status === 'successful' ? 'PAID' : status === 'FAILED' || status === 'failed' ? 'FAILED' : undefined;
+      if (outcome === undefined) return reply.code(400).send({ error: 'status: PAID | FAILED (or successful | failed)' });
+      const done = complete(request.params.orderId, outcome);
+      if (done === undefined) return reply.code(409).send({ error: 'no open order with this order_id' });
+      return { ...statusData(done.order), redirect_url: done.redirect };
+    });
+  }, { prefix: '/_sim' });
+
+  return Object.assign(app, { simulatorState: state });
+}
+
+export async function startKwikPaisaSimulator(options: KwikPaisaSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+  const app = buildKwikPaisaSimulator(options);
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, close: () => app.close() };
+}
