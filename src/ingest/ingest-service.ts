@@ -20,7 +20,7 @@ export type IngestResult = { kind: 'stored'; webhookId: string } | { kind: 'dupl
 export function createIngestService(deps: { db: Db; dialect: DialectStrategy; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics }) {
   const log = deps.logger.child({ component: 'ingest' });
   // Group commit: concurrent webhooks share one transaction (and one fsync).
-  const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows), { maxInFlight: 2 });
+  const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows), { maxInFlight: 4 });
 
   async function ingest(handler: ProviderWebhookHandler, rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<IngestResult> {
     const check = handler.verifySignature(rawBody, headers);
