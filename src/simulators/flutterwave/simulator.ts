@@ -6,7 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import formbody from '@fastify/formbody';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
-import { createState, FAULTS, type FaultName, type SimulatorState, type Transaction } from './state.ts';
+import { createState, type SimulatorState, type Transaction } from './state.ts';
+import { createApiFaultGate } from '../shared/api-gate.ts';
+import { registerControlApi } from '../shared/control-api.ts';
+import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { errorEnvelope, verifyData } from './wire.ts';
 import { resolveAccount, SIMULATED_BANKS } from './banks.ts';
@@ -19,61 +22,34 @@ export interface FlutterwaveSimulatorOptions {
 }
 
 const sha = (value: string) => createHash('sha256').update(value).digest();
-const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
 export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.secretHash);
-  const hangs = new Set<() => void>();
   const publicBaseUrl = options.publicBaseUrl;
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true }, forceCloseConnections: true });
   void app.register(formbody);
   app.addHook('onClose', async () => {
-    for (const release of hangs) release();
+    gate.releaseAll();
     await sender.close();
   });
 
-  // ---- API faults and authentication, for every /v3 call -------------------------------------
+  // ---- Authentication and API faults, for every /v3 call -------------------------------------
+  const gate = createApiFaultGate(state.faults, (status) => errorEnvelope(status === 429 ? 'Too many requests' : 'An error occurred. Please contact support'));
   async function apiGate(request: FastifyRequest, reply: FastifyReply, txRef: string | undefined): Promise<boolean> {
     const auth = request.headers.authorization ?? '';
     if (!timingSafeEqual(sha(auth), sha(`Bearer ${options.secretKey}`))) {
       await reply.code(401).send(errorEnvelope('Invalid authorization key'));
       return false;
     }
-    const fault = state.takeFault(['delay', 'http_500', 'http_503', 'http_429', 'timeout'], txRef);
-    if (fault === undefined) return true;
-    switch (fault.fault) {
-      case 'delay':
-        await new Promise((resolve) => setTimeout(resolve, fault.value ?? 1000));
-        return true;
-      case 'http_500':
-        await reply.code(500).send(errorEnvelope('An error occurred. Please contact support'));
-        return false;
-      case 'http_503':
-        await reply.code(503).send(errorEnvelope('An error occurred. Please contact support'));
-        return false;
-      case 'http_429':
-        await reply.code(429).header('retry-after', String(fault.value ?? 1)).send(errorEnvelope('Too many requests'));
-        return false;
-      default: {
-        // timeout: hold the request until the client gives up (or the fault is cleared).
-        // Wait on the socket: a POST request's own 'close' fires once its body has been read.
-        await new Promise<void>((resolve) => {
-          hangs.add(resolve);
-          request.raw.socket.once('close', () => resolve());
-        });
-        reply.hijack();
-        request.raw.socket.destroy();
-        return false;
-      }
-    }
+    return gate.apply(request, reply, txRef);
   }
 
   const sendVerify = (reply: FastifyReply, tx: Transaction | undefined) => {
     if (tx === undefined) return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope('No transaction was found for this id'));
-    const wrongAmount = state.takeFault(['wrong_amount'], tx.tx_ref);
-    const wrongCurrency = state.takeFault(['wrong_currency'], tx.tx_ref);
+    const wrongAmount = state.faults.take(['wrong_amount'], tx.tx_ref);
+    const wrongCurrency = state.faults.take(['wrong_currency'], tx.tx_ref);
     return reply.send({
       status: 'success',
       message: 'Transaction fetched successfully',
@@ -167,13 +143,13 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
       state.transactions.set(id, tx);
       return tx;
     };
-    const outOfOrder = outcome === 'successful' ? state.takeFault(['out_of_order'], txRef) : undefined;
+    const outOfOrder = outcome === 'successful' ? state.faults.take(['out_of_order'], txRef) : undefined;
     // out_of_order: an earlier failed attempt whose webhook arrives after the success.
     const earlierFailure = outOfOrder === undefined ? undefined : makeTx('failed');
     const transaction = makeTx(outcome);
-    if (state.takeFault(['no_webhook'], txRef) === undefined) {
-      const duplicate = state.takeFault(['duplicate_webhook'], txRef);
-      const badSignature = state.takeFault(['bad_signature'], txRef) !== undefined;
+    if (state.faults.take(['no_webhook'], txRef) === undefined) {
+      const duplicate = state.faults.take(['duplicate_webhook'], txRef);
+      const badSignature = state.faults.take(['bad_signature'], txRef) !== undefined;
       const sequence = earlierFailure === undefined ? [transaction] : [transaction, earlierFailure];
       setImmediate(() => void sender.sendSequence(sequence, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
     }
@@ -195,63 +171,37 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
   }
 
   // ---- Control API -----------------------------------------------------------------------------
-  app.register(async (control) => {
-    control.addHook('onRequest', async (request, reply) => {
-      if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
-    });
-    control.post('/faults', async (request, reply) => {
-      const body = (request.body ?? {}) as { fault?: string; tx_ref?: string; times?: number; value?: number };
-      if (!FAULTS.includes(body.fault as FaultName)) return reply.code(400).send({ error: `fault must be one of ${FAULTS.join(', ')}` });
-      const times = body.times ?? 1;
-      if (!Number.isInteger(times) || times < 0) return reply.code(400).send({ error: 'times must be a whole number (0 = until cleared)' });
-      state.faults.push({ fault: body.fault as FaultName, txRef: body.tx_ref, remaining: times === 0 ? Number.POSITIVE_INFINITY : times, value: body.value });
-      return reply.code(201).send({ faults: state.faults.map((f) => ({ ...f, remaining: Number.isFinite(f.remaining) ? f.remaining : 'until cleared' })) });
-    });
-    control.delete('/faults', async () => {
-      state.faults = [];
-      for (const release of hangs) release();
-      hangs.clear();
-      return { faults: [] };
-    });
-    control.post('/reset', async () => {
-      state.reset();
-      for (const release of hangs) release();
-      hangs.clear();
-      return { reset: true };
-    });
-    control.get('/webhooks', async () => state.webhooks);
-    control.get('/transactions', async () => [...state.transactions.values()]);
-    control.put('/config', async (request, reply) => {
-      const body = (request.body ?? {}) as Partial<typeof state.settings>;
-      if (body.signatureHeaders !== undefined && !['both', 'verif-hash', 'flutterwave-signature'].includes(body.signatureHeaders)) return reply.code(400).send({ error: 'signatureHeaders: both | verif-hash | flutterwave-signature' });
-      if (body.payloadShape !== undefined && !['v3', 'flat'].includes(body.payloadShape)) return reply.code(400).send({ error: 'payloadShape: v3 | flat' });
-      if (body.notFoundHttpStatus !== undefined && ![200, 400].includes(body.notFoundHttpStatus)) return reply.code(400).send({ error: 'notFoundHttpStatus: 200 | 400' });
+  registerControlApi(app, {
+    faults: state.faults,
+    scopeFields: ['tx_ref'],
+    webhooks: () => state.webhooks,
+    transactions: () => [...state.transactions.values()],
+    configure(body) {
+      if (body.signatureHeaders !== undefined && !['both', 'verif-hash', 'flutterwave-signature'].includes(String(body.signatureHeaders))) return { ok: false, error: 'signatureHeaders: both | verif-hash | flutterwave-signature' };
+      if (body.payloadShape !== undefined && !['v3', 'flat'].includes(String(body.payloadShape))) return { ok: false, error: 'payloadShape: v3 | flat' };
+      if (body.notFoundHttpStatus !== undefined && ![200, 400].includes(body.notFoundHttpStatus as number)) return { ok: false, error: 'notFoundHttpStatus: 200 | 400' };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL' };
       Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => k in state.settings)));
-      return state.settings;
-    });
-    control.post<{ Params: { txId: string } }>('/webhooks/:txId/resend', async (request, reply) => {
-      const tx = state.transactions.get(Number(request.params.txId));
-      if (tx === undefined) return reply.code(404).send({ error: 'no such transaction' });
-      const entry = sender.send(tx, { badSignature: false });
-      return reply.code(202).send(entry ?? { error: 'no webhookUrl configured' });
-    });
-    control.post<{ Params: { txRef: string }; Body: { status?: string } }>('/transactions/:txRef/complete', async (request, reply) => {
-      const status = request.body?.status ?? 'successful';
-      if (status !== 'successful' && status !== 'failed') return reply.code(400).send({ error: 'status: successful | failed' });
-      const done = complete(request.params.txRef, status);
-      if (done === undefined) return reply.code(409).send({ error: 'no open checkout with this tx_ref' });
-      return { ...done.transaction, redirect_url: done.redirect };
-    });
-  }, { prefix: '/_sim' });
+      return { ok: true, settings: state.settings };
+    },
+    resend(id) {
+      const tx = state.transactions.get(Number(id));
+      if (tx === undefined) return { ok: false, status: 404, error: 'no such transaction' };
+      return { ok: true, entry: sender.send(tx, { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
+    },
+    complete(txRef, status = 'successful') {
+      if (status !== 'successful' && status !== 'failed') return { ok: false, status: 400, error: 'status: successful | failed' };
+      const done = complete(txRef, status);
+      if (done === undefined) return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
+      return { ok: true, result: { ...done.transaction, redirect_url: done.redirect } };
+    },
+    reset: () => state.reset(),
+    onClear: () => gate.releaseAll(),
+  });
 
   return Object.assign(app, { simulatorState: state });
 }
 
 export async function startFlutterwaveSimulator(options: FlutterwaveSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
-  const app = buildFlutterwaveSimulator(options);
-  const host = options.host ?? '127.0.0.1';
-  await app.listen({ host, port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, close: () => app.close() };
+  return listenSimulator(buildFlutterwaveSimulator(options), options.host, options.port);
 }

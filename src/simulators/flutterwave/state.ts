@@ -1,6 +1,8 @@
 // In-memory state of the Flutterwave simulator: hosted checkouts, transactions, injected faults,
 // settings and the log of webhooks sent. Nothing persists; `reset` clears it all.
 import { randomBytes } from 'node:crypto';
+import { createFaultStore } from '../shared/faults.ts';
+import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
 
 export interface Checkout {
   readonly token: string;
@@ -27,20 +29,6 @@ export interface Transaction {
   readonly meta: unknown;
 }
 
-export const FAULTS = ['delay', 'http_500', 'http_503', 'http_429', 'timeout', 'duplicate_webhook', 'out_of_order', 'wrong_amount', 'wrong_currency', 'bad_signature', 'no_webhook'] as const;
-export type FaultName = (typeof FAULTS)[number];
-export const API_FAULTS: readonly FaultName[] = ['delay', 'http_500', 'http_503', 'http_429', 'timeout'];
-export const VERIFY_FAULTS: readonly FaultName[] = ['wrong_amount', 'wrong_currency'];
-export const WEBHOOK_FAULTS: readonly FaultName[] = ['duplicate_webhook', 'out_of_order', 'bad_signature', 'no_webhook'];
-
-export interface Fault {
-  readonly fault: FaultName;
-  readonly txRef: string | undefined;
-  /** Uses left; Infinity for "until cleared". */
-  remaining: number;
-  readonly value: number | undefined;
-}
-
 export interface SimulatorSettings {
   webhookUrl: string | undefined;
   signatureHeaders: 'both' | 'verif-hash' | 'flutterwave-signature';
@@ -48,34 +36,16 @@ export interface SimulatorSettings {
   notFoundHttpStatus: 200 | 400;
 }
 
-export interface WebhookLogEntry {
-  readonly url: string;
-  readonly body: string;
-  readonly headers: Record<string, string>;
-  statusCode: number | null;
-  error: string | null;
-  done: boolean;
-  readonly sentAt: string;
-}
-
 export function createState(webhookUrl: string | undefined) {
   const state = {
     checkouts: new Map<string, Checkout>(),
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
-    faults: [] as Fault[],
+    faults: createFaultStore(),
     webhooks: [] as WebhookLogEntry[],
     settings: { webhookUrl, signatureHeaders: 'both', payloadShape: 'v3', notFoundHttpStatus: 400 } as SimulatorSettings,
     nextTransactionId: 285_959_875,
     newToken: () => randomBytes(12).toString('hex'),
-    /** Takes one use of the first matching fault among `names`, if any. */
-    takeFault(names: readonly FaultName[], txRef: string | undefined): Fault | undefined {
-      const fault = state.faults.find((f) => names.includes(f.fault) && f.remaining > 0 && (f.txRef === undefined || f.txRef === txRef));
-      if (fault === undefined) return undefined;
-      fault.remaining -= 1;
-      state.faults = state.faults.filter((f) => f.remaining > 0);
-      return fault;
-    },
     transactionsFor(txRef: string): Transaction[] {
       return [...state.transactions.values()].filter((t) => t.tx_ref === txRef);
     },
@@ -83,7 +53,7 @@ export function createState(webhookUrl: string | undefined) {
       state.checkouts.clear();
       state.checkoutsByRef.clear();
       state.transactions.clear();
-      state.faults = [];
+      state.faults.clear();
       state.webhooks.length = 0;
     },
   };

@@ -6,7 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import formbody from '@fastify/formbody';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
-import { API_FAULTS, createState, FAULTS, orderKey, type FaultName, type Order, type SimulatorSettings, type SimulatorState } from './state.ts';
+import { createState, orderKey, type Order, type SimulatorState } from './state.ts';
+import { createApiFaultGate } from '../shared/api-gate.ts';
+import { registerControlApi } from '../shared/control-api.ts';
+import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { createData, errorEnvelope, kwikPaisaSignature, lowerAmount, normaliseAmount, sortedJson, statusData, type WebhookEventName } from './wire.ts';
 
@@ -21,7 +24,6 @@ export interface KwikPaisaSimulatorOptions {
 
 const sha = (value: string) => createHash('sha256').update(value).digest();
 const same = (a: string, b: string) => timingSafeEqual(sha(a), sha(b));
-const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 type JsonBody = { raw: string; parsed: unknown; valid: boolean };
@@ -30,7 +32,7 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
   const nowMs = options.nowMs ?? (() => Date.now());
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.secretKey, nowMs);
-  const hangs = new Set<() => void>();
+  const gate = createApiFaultGate(state.faults, (status) => errorEnvelope(status, status === 500 ? 'Internal server error.' : status === 503 ? 'Service unavailable.' : 'Too many requests.'));
   const bodies = new WeakMap<object, JsonBody>();
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true }, forceCloseConnections: true });
@@ -50,7 +52,7 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     done(null, valid ? parsed : undefined);
   });
   app.addHook('onClose', async () => {
-    for (const release of hangs) release();
+    gate.releaseAll();
     await sender.close();
   });
 
@@ -86,41 +88,7 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
       await reply.code(401).send(errorEnvelope(401, failure));
       return false;
     }
-    const orderId = scopeOf(request.body);
-    const fault = state.takeFault(API_FAULTS, orderId);
-    if (fault === undefined) return true;
-    switch (fault.fault) {
-      case 'delay':
-        await new Promise((resolve) => setTimeout(resolve, fault.value ?? 1000));
-        return true;
-      case 'http_500':
-        await reply.code(500).send(errorEnvelope(500, 'Internal server error.'));
-        return false;
-      case 'http_503':
-        await reply.code(503).send(errorEnvelope(503, 'Service unavailable.'));
-        return false;
-      case 'http_429':
-        await reply.code(429).header('retry-after', String(fault.value ?? 1)).send(errorEnvelope(429, 'Too many requests.'));
-        return false;
-      default: {
-        // timeout: hold the request until the client gives up (or the fault is cleared). The
-        // socket's close is awaited, not the request's: a POST request emits 'close' as soon as
-        // its body has been read, which would end the hang at once.
-        const socket = request.raw.socket;
-        await new Promise<void>((resolve) => {
-          const release = () => {
-            socket.off('close', release);
-            hangs.delete(release);
-            resolve();
-          };
-          hangs.add(release);
-          socket.once('close', release);
-        });
-        reply.hijack();
-        request.raw.socket.destroy();
-        return false;
-      }
-    }
+    return gate.apply(request, reply, scopeOf(request.body));
   }
 
   const scopeOf = (body: unknown): string | undefined => {
@@ -177,8 +145,8 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     const key = scopeOf(request.body);
     const order = key === undefined ? undefined : state.orders.get(key);
     if (order === undefined) return reply.code(404).send(errorEnvelope(404, 'Transaction not found.'));
-    const wrongAmount = state.takeFault(['wrong_amount'], key);
-    const wrongCurrency = state.takeFault(['wrong_currency'], key);
+    const wrongAmount = state.faults.take(['wrong_amount'], key);
+    const wrongCurrency = state.faults.take(['wrong_currency'], key);
     return {
       code: '200',
       status: 'success',
@@ -206,10 +174,10 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     if (outcome === 'PAID') order.paidAt = new Date(nowMs());
     const event: WebhookEventName = outcome === 'PAID' ? 'payment.success' : 'payment.failed';
     // out_of_order: an earlier failed attempt's payment.failed arrives after the success.
-    const outOfOrder = outcome === 'PAID' ? state.takeFault(['out_of_order'], key) : undefined;
-    if (state.takeFault(['no_webhook'], key) === undefined) {
-      const duplicate = state.takeFault(['duplicate_webhook'], key);
-      const badSignature = state.takeFault(['bad_signature'], key) !== undefined;
+    const outOfOrder = outcome === 'PAID' ? state.faults.take(['out_of_order'], key) : undefined;
+    if (state.faults.take(['no_webhook'], key) === undefined) {
+      const duplicate = state.faults.take(['duplicate_webhook'], key);
+      const badSignature = state.faults.take(['bad_signature'], key) !== undefined;
       const sequence = [{ order, event }, ...(outOfOrder === undefined ? [] : [{ order, event: 'payment.failed' as const }])];
       setImmediate(() => void sender.sendSequence(sequence, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
     }
@@ -230,72 +198,43 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     });
   }
 
-  // ---- Control API -----------------------------------------------------------------------------
-  app.register(async (control) => {
-    control.addHook('onRequest', async (request, reply) => {
-      if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
-    });
-    control.post('/faults', async (request, reply) => {
-      // `order_id` scopes a fault to one order; `tx_ref` is accepted as its alias, as in the Flutterwave simulator.
-      const body = (request.body ?? {}) as { fault?: string; order_id?: string | number; tx_ref?: string; times?: number; value?: number };
-      if (!FAULTS.includes(body.fault as FaultName)) return reply.code(400).send({ error: `fault must be one of ${FAULTS.join(', ')}` });
-      const times = body.times ?? 1;
-      if (!Number.isInteger(times) || times < 0) return reply.code(400).send({ error: 'times must be a whole number (0 = until cleared)' });
-      if (body.value !== undefined && (typeof body.value !== 'number' || !Number.isFinite(body.value) || body.value < 0)) return reply.code(400).send({ error: 'value must be a number >= 0' });
-      const scope = body.order_id ?? body.tx_ref;
-      state.faults.push({ fault: body.fault as FaultName, orderId: scope === undefined ? undefined : orderKey(scope), remaining: times === 0 ? Number.POSITIVE_INFINITY : times, value: body.value });
-      return reply.code(201).send({ faults: state.faults.map((f) => ({ ...f, remaining: Number.isFinite(f.remaining) ? f.remaining : 'until cleared' })) });
-    });
-    control.delete('/faults', async () => {
-      state.faults = [];
-      for (const release of hangs) release();
-      hangs.clear();
-      return { faults: [] };
-    });
-    control.post('/reset', async () => {
-      state.reset();
-      for (const release of hangs) release();
-      hangs.clear();
-      return { reset: true };
-    });
-    control.get('/webhooks', async () => state.webhooks);
-    control.get('/transactions', async () => [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })));
-    control.put('/config', async (request, reply) => {
-      const body = (request.body ?? {}) as Partial<Record<keyof SimulatorSettings, unknown>>;
-      if (body.requestSignatureSort !== undefined && !['recursive', 'top-level', 'any'].includes(String(body.requestSignatureSort))) return reply.code(400).send({ error: 'requestSignatureSort: recursive | top-level | any' });
-      if (body.webhookBodySort !== undefined && !['recursive', 'top-level', 'none'].includes(String(body.webhookBodySort))) return reply.code(400).send({ error: 'webhookBodySort: recursive | top-level | none' });
-      if (body.timestampToleranceSeconds !== undefined && !(Number.isInteger(body.timestampToleranceSeconds) && (body.timestampToleranceSeconds as number) > 0)) return reply.code(400).send({ error: 'timestampToleranceSeconds: a whole number > 0' });
-      if (body.webhookTimestampOffsetSeconds !== undefined && !Number.isInteger(body.webhookTimestampOffsetSeconds)) return reply.code(400).send({ error: 'webhookTimestampOffsetSeconds: a whole number' });
-      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return reply.code(400).send({ error: 'webhookUrl: a URL' });
+  // ---- Control API (the same for every simulator; ../README.md) --------------------------------
+  registerControlApi(app, {
+    faults: state.faults,
+    // `order_id` scopes a fault to one order; `tx_ref` is accepted as its alias.
+    scopeFields: ['order_id', 'tx_ref'],
+    webhooks: () => state.webhooks,
+    transactions: () => [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })),
+    configure(body) {
+      if (body.requestSignatureSort !== undefined && !['recursive', 'top-level', 'any'].includes(String(body.requestSignatureSort))) return { ok: false, error: 'requestSignatureSort: recursive | top-level | any' };
+      if (body.webhookBodySort !== undefined && !['recursive', 'top-level', 'none'].includes(String(body.webhookBodySort))) return { ok: false, error: 'webhookBodySort: recursive | top-level | none' };
+      if (body.timestampToleranceSeconds !== undefined && !(Number.isInteger(body.timestampToleranceSeconds) && (body.timestampToleranceSeconds as number) > 0)) return { ok: false, error: 'timestampToleranceSeconds: a whole number > 0' };
+      if (body.webhookTimestampOffsetSeconds !== undefined && !Number.isInteger(body.webhookTimestampOffsetSeconds)) return { ok: false, error: 'webhookTimestampOffsetSeconds: a whole number' };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL' };
       Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => k in state.settings)));
-      return state.settings;
-    });
-    control.post<{ Params: { orderId: string } }>('/webhooks/:orderId/resend', async (request, reply) => {
-      const order = state.orders.get(request.params.orderId);
-      if (order === undefined) return reply.code(404).send({ error: 'no such order' });
-      if (order.status === 'UN_PAID') return reply.code(409).send({ error: 'the order is not paid or declined yet' });
-      const entry = sender.send(order, order.status === 'PAID' ? 'payment.success' : 'payment.failed', { badSignature: false });
-      return reply.code(202).send(entry ?? { error: 'no webhookUrl configured' });
-    });
-    control.post<{ Params: { orderId: string }; Body: { status?: string } }>('/transactions/:orderId/complete', async (request, reply) => {
+      return { ok: true, settings: state.settings };
+    },
+    resend(orderId) {
+      const order = state.orders.get(orderId);
+      if (order === undefined) return { ok: false, status: 404, error: 'no such order' };
+      if (order.status === 'UN_PAID') return { ok: false, status: 409, error: 'the order is not paid or declined yet' };
+      return { ok: true, entry: sender.send(order, order.status === 'PAID' ? 'payment.success' : 'payment.failed', { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
+    },
+    complete(orderId, status = 'PAID') {
       // KwikPaisa's words (PAID, FAILED) or the Flutterwave simulator's (successful, failed).
-      const status = request.body?.status ?? 'PAID';
       const outcome = status === 'PAID' || status === 'successful' ? 'PAID' : status === 'FAILED' || status === 'failed' ? 'FAILED' : undefined;
-      if (outcome === undefined) return reply.code(400).send({ error: 'status: PAID | FAILED (or successful | failed)' });
-      const done = complete(request.params.orderId, outcome);
-      if (done === undefined) return reply.code(409).send({ error: 'no open order with this order_id' });
-      return { ...statusData(done.order), redirect_url: done.redirect };
-    });
-  }, { prefix: '/_sim' });
+      if (outcome === undefined) return { ok: false, status: 400, error: 'status: PAID | FAILED (or successful | failed)' };
+      const done = complete(orderId, outcome);
+      if (done === undefined) return { ok: false, status: 409, error: 'no open order with this order_id' };
+      return { ok: true, result: { ...statusData(done.order), redirect_url: done.redirect } };
+    },
+    reset: () => state.reset(),
+    onClear: () => gate.releaseAll(),
+  });
 
   return Object.assign(app, { simulatorState: state });
 }
 
 export async function startKwikPaisaSimulator(options: KwikPaisaSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
-  const app = buildKwikPaisaSimulator(options);
-  const host = options.host ?? '127.0.0.1';
-  await app.listen({ host, port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, close: () => app.close() };
+  return listenSimulator(buildKwikPaisaSimulator(options), options.host, options.port);
 }

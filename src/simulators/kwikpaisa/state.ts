@@ -1,6 +1,8 @@
 // In-memory state of the KwikPaisa simulator: orders (each with its hosted checkout), injected
 // faults, settings and the log of webhooks sent. Nothing persists; `reset` clears it all.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createFaultStore } from '../shared/faults.ts';
+import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
 
 export interface Order {
   readonly token: string;
@@ -22,20 +24,6 @@ export interface Order {
   paidAt: Date | null;
 }
 
-// The same names and semantics as the Flutterwave simulator (../README.md).
-export const FAULTS = ['delay', 'http_500', 'http_503', 'http_429', 'timeout', 'duplicate_webhook', 'out_of_order', 'wrong_amount', 'wrong_currency', 'bad_signature', 'no_webhook'] as const;
-export type FaultName = (typeof FAULTS)[number];
-export const API_FAULTS: readonly FaultName[] = ['delay', 'http_500', 'http_503', 'http_429', 'timeout'];
-
-export interface Fault {
-  readonly fault: FaultName;
-  /** The merchant order id the fault is scoped to (`order_id`, or `tx_ref` as in the Flutterwave simulator). */
-  readonly orderId: string | undefined;
-  /** Uses left; Infinity for "until cleared". */
-  remaining: number;
-  readonly value: number | undefined;
-}
-
 export type SortSetting = 'recursive' | 'top-level' | 'any';
 
 export interface SimulatorSettings {
@@ -50,16 +38,6 @@ export interface SimulatorSettings {
   webhookTimestampOffsetSeconds: number;
 }
 
-export interface WebhookLogEntry {
-  readonly url: string;
-  readonly body: string;
-  readonly headers: Record<string, string>;
-  statusCode: number | null;
-  error: string | null;
-  done: boolean;
-  readonly sentAt: string;
-}
-
 export const orderKey = (orderId: string | number) => String(orderId);
 
 export function createState(webhookUrl: string | undefined) {
@@ -67,24 +45,16 @@ export function createState(webhookUrl: string | undefined) {
   const state = {
     orders: new Map<string, Order>(),
     ordersByToken: new Map<string, Order>(),
-    faults: [] as Fault[],
+    faults: createFaultStore(),
     webhooks: [] as WebhookLogEntry[],
     settings: defaults(),
     nextTransaction: 938_482_920,
     newToken: () => randomBytes(12).toString('hex'),
     newKwikxOrderId: () => `kp_${randomUUID()}`,
-    /** Takes one use of the first matching fault among `names`, if any. */
-    takeFault(names: readonly FaultName[], orderId: string | undefined): Fault | undefined {
-      const fault = state.faults.find((f) => names.includes(f.fault) && f.remaining > 0 && (f.orderId === undefined || f.orderId === orderId));
-      if (fault === undefined) return undefined;
-      fault.remaining -= 1;
-      state.faults = state.faults.filter((f) => f.remaining > 0);
-      return fault;
-    },
     reset() {
       state.orders.clear();
       state.ordersByToken.clear();
-      state.faults = [];
+      state.faults.clear();
       state.webhooks.length = 0;
     },
   };

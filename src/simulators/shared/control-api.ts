@@ -1,0 +1,66 @@
+// The /_sim/ control API, identical for every simulator (documented in ../README.md). Each
+// simulator supplies what differs: its transactions, its settings and how a payment completes.
+import type { FastifyInstance } from 'fastify';
+import { parseFaultRequest, type FaultStore } from './faults.ts';
+import type { WebhookLogEntry } from './webhook-poster.ts';
+
+export interface ControlHooks {
+  readonly faults: FaultStore;
+  /** Names a fault's scope may arrive under (tx_ref everywhere, plus the provider's own word). */
+  readonly scopeFields: readonly string[];
+  readonly webhooks: () => readonly WebhookLogEntry[];
+  readonly transactions: () => unknown[];
+  /** Validates and applies settings; answers the settings, or an error message. */
+  readonly configure: (body: Record<string, unknown>) => { ok: true; settings: unknown } | { ok: false; error: string };
+  /** Resends a transaction's webhook; undefined when there is no such transaction. */
+  readonly resend: (id: string) => { ok: true; entry: unknown } | { ok: false; status: number; error: string };
+  /** What the Pay or Decline button does, headlessly. */
+  readonly complete: (scope: string, status: string | undefined) => { ok: true; result: unknown } | { ok: false; status: number; error: string };
+  readonly reset: () => void;
+  /** Called when faults are cleared or everything is reset (releases held requests). */
+  readonly onClear: () => void;
+}
+
+const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+
+export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): void {
+  void app.register(
+    async (control) => {
+      control.addHook('onRequest', async (request, reply) => {
+        if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
+      });
+      control.post('/faults', async (request, reply) => {
+        const parsed = parseFaultRequest((request.body ?? {}) as Record<string, unknown>, hooks.scopeFields);
+        if (!parsed.ok) return reply.code(400).send({ error: parsed.error });
+        hooks.faults.add(parsed.fault);
+        return reply.code(201).send({ faults: hooks.faults.describe() });
+      });
+      control.delete('/faults', async () => {
+        hooks.faults.clear();
+        hooks.onClear();
+        return { faults: [] };
+      });
+      control.post('/reset', async () => {
+        hooks.faults.clear();
+        hooks.reset();
+        hooks.onClear();
+        return { reset: true };
+      });
+      control.get('/webhooks', async () => hooks.webhooks());
+      control.get('/transactions', async () => hooks.transactions());
+      control.put('/config', async (request, reply) => {
+        const result = hooks.configure((request.body ?? {}) as Record<string, unknown>);
+        return result.ok ? result.settings : reply.code(400).send({ error: result.error });
+      });
+      control.post<{ Params: { id: string } }>('/webhooks/:id/resend', async (request, reply) => {
+        const result = hooks.resend(request.params.id);
+        return result.ok ? reply.code(202).send(result.entry) : reply.code(result.status).send({ error: result.error });
+      });
+      control.post<{ Params: { scope: string }; Body: { status?: string } | undefined }>('/transactions/:scope/complete', async (request, reply) => {
+        const result = hooks.complete(request.params.scope, request.body?.status);
+        return result.ok ? result.result : reply.code(result.status).send({ error: result.error });
+      });
+    },
+    { prefix: '/_sim' },
+  );
+}
