@@ -23,7 +23,7 @@ export const PaymentCreateBody = Type.Object(
     metadata: Type.Optional(
       Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), Type.String({ maxLength: 500, pattern: NO_CONTROL }), { maxProperties: 20, additionalProperties: false }),
     ),
-    provider: Type.Optional(Type.Union([Type.Literal('flutterwave'), Type.Literal('kwikpaisa')])),
+    provider: Type.Optional(Type.Union([Type.Literal('flutterwave'), Type.Literal('paystack'), Type.Literal('stripe'), Type.Literal('kwikpaisa')])),
   },
   { additionalProperties: false },
 );

@@ -185,7 +185,7 @@ function parseRouting(raw: string, problems: string[]): Record<string, string> {
   const routing: Record<string, string> = {};
   for (const entry of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const [currency, provider] = entry.split(':').map((s) => s.trim());
-    if (currency === undefined || provider === undefined || !/^[A-Z]{3}$/.test(currency) || providerSpec(provider) === undefined && !KNOWN_LATER.includes(provider)) {
+    if (currency === undefined || provider === undefined || !/^[A-Z]{3}$/.test(currency) || providerSpec(provider) === undefined) {
       problems.push(`PAYWARDEN_ROUTING entry "${entry}" must be CURRENCY:provider, e.g. NGN:flutterwave`);
       continue;
     }
@@ -193,10 +193,6 @@ function parseRouting(raw: string, problems: string[]): Record<string, string> {
   }
   return routing;
 }
-
-// Providers the default routing names before their adapters are configured; routing to one that
-// is not configured falls back to any provider that takes the currency.
-const KNOWN_LATER = ['paystack', 'stripe'];
 
 function generatedSecret(dataDir: string, fileName: string, generate: () => string): Secret {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

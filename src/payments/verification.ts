@@ -45,7 +45,7 @@ export async function verifyPayment(deps: VerifyDeps, paymentId: string, provide
   let outcome = await timed(() => provider.verifyPayment({ paymentId, providerTxId: providerTxIdHint ?? payment.provider_tx_id }));
   // One failed attempt does not fail the payment: the customer may have retried at the hosted
   // checkout and paid with another attempt under the same reference. Ask by reference too.
-  if (outcome.result.kind === 'ok' && outcome.result.value.status === 'failed' && (providerTxIdHint ?? payment.provider_tx_id) !== null) {
+  if (outcome.result.kind === 'ok' && outcome.result.value.status === 'failed' && (providerTxIdHint ?? payment.provider_tx_id) !== null && provider.attemptsPerReference === 'many') {
     await record(deps, payment.id, 'failed', outcome.latencyMs, { by: 'id', ...summarise(outcome.result.value) });
     outcome = await timed(() => provider.verifyPayment({ paymentId, providerTxId: null }));
   }

@@ -52,6 +52,29 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
       { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => randomBytes(24).toString('base64url'), liveProblem: random(16, 'secret') },
     ],
   },
+  {
+    name: 'paystack',
+    envPrefix: 'PAYSTACK',
+    liveBaseUrl: 'https://api.paystack.co',
+    // Paystack's guidance: 600 calls a minute live, 100 in test.
+    rateLimitPerMinute: { test: 100, live: 600 },
+    credentials: [
+      // The secret key also signs Paystack's webhooks (x-paystack-signature).
+      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `sk_test_${randomBytes(20).toString('hex')}`, liveProblem: (value) => (value.startsWith('sk_live_') ? undefined : 'must be a live secret key (sk_live_...) (API-2)') },
+    ],
+  },
+  {
+    name: 'stripe',
+    envPrefix: 'STRIPE',
+    liveBaseUrl: 'https://api.stripe.com',
+    // Stripe's documented live limit is 100 read and 100 write operations a second; these budgets
+    // stay far below it, and its test mode allows 25 a second.
+    rateLimitPerMinute: { test: 600, live: 1200 },
+    credentials: [
+      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `sk_test_${randomBytes(24).toString('hex')}`, liveProblem: (value) => (value.startsWith('sk_live_') || value.startsWith('rk_live_') ? undefined : 'must be a live secret or restricted key (sk_live_ or rk_live_) (API-2)') },
+      { field: 'webhookSecret', env: 'WEBHOOK_SECRET', generateTest: () => `whsec_${randomBytes(24).toString('base64')}`, liveProblem: (value) => (value.startsWith('whsec_') && value.length >= 20 ? undefined : 'must be the endpoint signing secret (whsec_...)') },
+    ],
+  },
 ];
 
 export function providerSpec(name: string): ProviderSpec | undefined {

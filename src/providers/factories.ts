@@ -11,6 +11,12 @@ import type { PaymentProvider, ProviderWebhookHandler } from './types.ts';
 import { createKwikPaisaProvider } from './kwikpaisa/flow.ts';
 import { createKwikPaisaWebhookHandler } from './kwikpaisa/webhook.ts';
 import { startKwikPaisaSimulator } from '../simulators/kwikpaisa/simulator.ts';
+import { createPaystackProvider } from './paystack/flow.ts';
+import { createPaystackWebhookHandler } from './paystack/webhook.ts';
+import { startPaystackSimulator } from '../simulators/paystack/simulator.ts';
+import { createStripeProvider } from './stripe/flow.ts';
+import { createStripeWebhookHandler } from './stripe/webhook.ts';
+import { startStripeSimulator } from '../simulators/stripe/simulator.ts';
 
 export type Credentials = Readonly<Record<string, Secret>>;
 
@@ -41,5 +47,17 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
     createWebhookHandler: (byMode) => createKwikPaisaWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') })), systemClock),
     startSimulator: ({ credentials, webhookUrl, port }) =>
       startKwikPaisaSimulator({ apiKey: credential(credentials, 'apiKey').reveal(), secretKey: credential(credentials, 'secretKey').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+  },
+  paystack: {
+    createProvider: ({ baseUrl, credentials, http }) => createPaystackProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
+    createWebhookHandler: (byMode) => createPaystackWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') }))),
+    startSimulator: ({ credentials, webhookUrl, port }) =>
+      startPaystackSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+  },
+  stripe: {
+    createProvider: ({ baseUrl, credentials, http }) => createStripeProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
+    createWebhookHandler: (byMode) => createStripeWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secret: credential(credentials, 'webhookSecret') })), systemClock),
+    startSimulator: ({ credentials, webhookUrl, port }) =>
+      startStripeSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), webhookSecret: credential(credentials, 'webhookSecret').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
   },
 };

@@ -52,6 +52,12 @@ export type WebhookCheck = { readonly ok: true; readonly mode: Mode; readonly sc
 export interface PaymentProvider {
   readonly name: string;
   readonly currencies: readonly string[];
+  /**
+   * 'many': one reference can carry several attempts (a customer retrying at the hosted checkout
+   * creates new transactions under the same reference), so one failed attempt must be checked
+   * against the reference as a whole. 'one': the object verified is the whole payment.
+   */
+  readonly attemptsPerReference?: 'one' | 'many';
   /** `providerReference`, when given, is kept and passed back to verifyPayment as providerTxId. */
   createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>>;
   verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;

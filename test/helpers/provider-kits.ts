@@ -3,6 +3,8 @@
 // control API and its faults) is the same for every simulator by design.
 import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
 import { canonicalJson, kwikPaisaSignature } from '../../src/providers/kwikpaisa/signing.ts';
+import { stripeSignature } from '../../src/providers/stripe/webhook.ts';
+import { paystackSignature } from '../../src/providers/paystack/webhook.ts';
 
 export interface ForgedDelivery {
   readonly headers: Record<string, string>;
@@ -51,6 +53,41 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
       const deliveries: ForgedDelivery[] = [
         { headers: { 'x-timestamp': now, 'x-signature': kwikPaisaSignature(body, now, 'not-the-secret') }, body },
         { headers: { 'x-timestamp': now }, body },
+        { headers: {}, body },
+      ];
+      return deliveries;
+    },
+  },
+  {
+    name: 'paystack',
+    currency: 'GHS',
+    amount: 5000,
+    // A declined card produces no Paystack webhook; reconciliation finds the failure.
+    webhookOnDecline: false,
+    customer: { email: 'c@example.com' },
+    forged(paymentId): ForgedDelivery[] {
+      const body = JSON.stringify({ event: 'charge.success', data: { id: 4099260999, reference: paymentId.replace('_', '-'), amount: 5000, currency: 'GHS', status: 'success' } });
+      const deliveries: ForgedDelivery[] = [
+        { headers: { 'x-paystack-signature': paystackSignature(body, 'sk_' + 'test_not_the_secret_key') }, body },
+        { headers: { 'x-paystack-signature': 'ab'.repeat(64) }, body },
+        { headers: {}, body },
+      ];
+      return deliveries;
+    },
+  },
+  {
+    name: 'stripe',
+    currency: 'USD',
+    amount: 2500,
+    webhookOnDecline: true,
+    customer: { email: 'c@example.com' },
+    forged(paymentId): ForgedDelivery[] {
+      const body = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'checkout.session.completed', data: { object: { id: 'cs_test_forged', object: 'checkout.session', client_reference_id: paymentId, payment_status: 'paid', status: 'complete', amount_total: 2500, currency: 'usd' } } });
+      const now = Math.floor(Date.now() / 1000);
+      const wrongSecret = 'whsec_' + 'not-the-endpoint-secret';
+      const deliveries: ForgedDelivery[] = [
+        { headers: { 'stripe-signature': `t=${now},v1=${stripeSignature(body, String(now), wrongSecret)}` }, body },
+        { headers: { 'stripe-signature': `t=${now - 3600},v1=${stripeSignature(body, String(now - 3600), wrongSecret)}` }, body },
         { headers: {}, body },
       ];
       return deliveries;

@@ -15,6 +15,8 @@ export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Se
   return {
     name: 'flutterwave',
     currencies: FLUTTERWAVE_CURRENCIES,
+    // A tx_ref can hold several transactions: the customer may retry at the hosted checkout.
+    attemptsPerReference: 'many',
 
     async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
       const outcome = await deps.http.send({ method: 'POST', url: `${base}/v3/payments`, headers: headers(), body: JSON.stringify(toStandardPaymentBody(request)) });

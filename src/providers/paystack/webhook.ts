@@ -1,0 +1,134 @@
+// Paystack webhook authentication and parsing (§2.4).
+//   x-paystack-signature: lowercase hex(HMAC-SHA512(secret key `sk_…`, raw body))
+// Paystack's own sample hashes JSON.stringify(req.body), which only works while re-serialisation
+// is byte-identical; we always hash the raw bytes. There is no timestamp to bound replays: the
+// core's dedupe key and verify-before-value carry that. The secret key differs per mode, which
+// is also how a delivery is assigned to test or live.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Secret } from '../../crypto/secret.ts';
+import type { Mode } from '../../db/schema.ts';
+import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
+import { fromPaystackReference, isRecord, transactionId } from './transformers.ts';
+
+export const PAYSTACK_SIGNATURE_HEADER = 'x-paystack-signature';
+
+export function paystackSignature(rawBody: Buffer | string, secretKey: string): string {
+  return createHmac('sha512', secretKey).update(rawBody).digest('hex');
+}
+
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function verifyPaystackSignature(rawBody: Buffer, headers: Headers, secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>): WebhookCheck {
+  const presented = header(headers, PAYSTACK_SIGNATURE_HEADER)?.trim();
+  if (presented === undefined || presented === '') return { ok: false, reason: 'x-paystack-signature header is missing' };
+  // 64 bytes as hex. Decoded, so the comparison runs in constant time over equal-length buffers;
+  // a malformed header is simply a mismatch.
+  const presentedBytes = /^[0-9a-fA-F]{128}$/.test(presented) ? Buffer.from(presented, 'hex') : undefined;
+  if (presentedBytes !== undefined) {
+    for (const { mode, secretKey } of secretKeys) {
+      const expected = createHmac('sha512', secretKey.reveal()).update(rawBody).digest();
+      if (timingSafeEqual(presentedBytes, expected)) return { ok: true, mode, scheme: PAYSTACK_SIGNATURE_HEADER };
+    }
+  }
+  return { ok: false, reason: 'x-paystack-signature does not match the raw body (check the secret key for this mode, and that the body is not re-serialised before verification)' };
+}
+
+// ---- Events --------------------------------------------------------------------------------------
+// Events about a payment we created. `charge.failed` is not in Paystack's published list (a failed
+// card sends nothing); it is accepted because the simulator's out_of_order fault delivers a stale
+// failed attempt under that name, and it is harmless: a webhook is only a hint to verify.
+const PAYMENT_EVENTS = new Set(['charge.success', 'charge.failed']);
+const TRANSFER_EVENTS = new Set(['transfer.success', 'transfer.failed', 'transfer.reversed']);
+const REFUND_EVENTS = new Set(['refund.pending', 'refund.processing', 'refund.processed', 'refund.failed']);
+// The rest of the documented list (§2.4). Signed and well-formed, they are stored and ignored
+// rather than refused: a refusal makes Paystack retry for 72 hours.
+const OTHER_DOCUMENTED_EVENTS = new Set([
+  'charge.dispute.create', 'charge.dispute.remind', 'charge.dispute.resolve',
+  'customeridentification.failed', 'customeridentification.success',
+  'dedicatedaccount.assign.failed', 'dedicatedaccount.assign.success',
+  'invoice.create', 'invoice.payment_failed', 'invoice.update',
+  'paymentrequest.pending', 'paymentrequest.success',
+  'subscription.create', 'subscription.disable', 'subscription.expiring_cards', 'subscription.not_renew',
+]);
+
+type Parsed = { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
+
+/** The envelope is `{event, data}` with no event id (§2.4), so the dedupe key is built from the
+ * event name and the object's own id: `paystack:<data.id>:<event>`. */
+export function parsePaystackWebhook(rawBody: Buffer): Parsed {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  if (!isRecord(body)) return { ok: false, reason: 'body is not a JSON object' };
+  if (typeof body.event !== 'string' || !isRecord(body.data)) return { ok: false, reason: 'body is not a Paystack {event, data} envelope' };
+  const eventType = body.event;
+  const data = body.data;
+
+  if (PAYMENT_EVENTS.has(eventType)) {
+    const id = transactionId(data.id);
+    if (id === undefined) return { ok: false, reason: 'data.id is missing or not a transaction id' };
+    const reference = text(data.reference);
+    if (reference === undefined) return { ok: false, reason: 'data.reference is missing' };
+    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: fromPaystackReference(reference), providerTxId: id } };
+  }
+  if (TRANSFER_EVENTS.has(eventType)) {
+    const id = transactionId(data.id);
+    if (id === undefined) return { ok: false, reason: 'data.id is missing or not a transfer id' };
+    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: id } };
+  }
+  if (REFUND_EVENTS.has(eventType)) {
+    // Refund payloads carry refund_reference (and transaction_reference), not always an id.
+    const id = transactionId(data.id) ?? token(data.refund_reference);
+    if (id === undefined) return { ok: false, reason: 'refund event lacks data.id and data.refund_reference' };
+    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined } };
+  }
+  if (OTHER_DOCUMENTED_EVENTS.has(eventType)) {
+    // Byte-identical redeliveries share the body hash, so they still deduplicate without an id.
+    const id = transactionId(data.id) ?? `sha256-${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
+    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined } };
+  }
+  return { ok: false, reason: 'event is not one Paystack documents' };
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : undefined;
+}
+
+function token(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
+  return typeof value === 'string' && /^[A-Za-z0-9_.=-]{1,100}$/.test(value) ? value : undefined;
+}
+
+export function createPaystackWebhookHandler(secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>): ProviderWebhookHandler {
+  return {
+    name: 'paystack',
+    verifySignature: (rawBody, headers) => verifyPaystackSignature(rawBody, headers, secretKeys),
+    parse: parsePaystackWebhook,
+  };
+}
+
+// ---- Source IPs ----------------------------------------------------------------------------------
+// Paystack's published webhook source addresses, the same for test and live (§2.4). A soft check:
+// behind a proxy the source address is only as good as the proxy configuration, and the signature
+// remains the authentication. Not exercised in test mode, where deliveries come from our simulator.
+export const PAYSTACK_WEBHOOK_IPS: readonly string[] = ['52.31.139.75', '52.49.173.169', '52.214.14.220'];
+
+/** Whether `ip` is one of `allowlist` (an IPv4-mapped IPv6 address counts as its IPv4 form). */
+export function isPaystackSourceIp(ip: string | undefined, allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS): boolean {
+  if (ip === undefined) return false;
+  const address = ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return allowlist.some((allowed) => allowed.trim().toLowerCase() === address);
+}
+
+/** The check as the ingest path would apply it: off in test mode, the allowlist in live mode. */
+export function paystackSourceIpAllowed(ip: string | undefined, mode: Mode, allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS): boolean {
+  return mode === 'test' || isPaystackSourceIp(ip, allowlist);
+}

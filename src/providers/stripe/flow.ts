@@ -1,0 +1,59 @@
+// Stripe calls: Checkout Sessions, one function per operation; URLs and headers here, mapping in
+// transformers.ts. Amounts are integer minor units on both sides, so nothing is converted.
+//
+// Finding the session again: Stripe has no documented filter or search by client_reference_id,
+// so createCheckout hands the session id back as `providerReference`, which the core stores and
+// passes to verifyPayment as providerTxId. A `pi_…` id (from a payment_intent.* webhook) is
+// mapped to its session with the documented `payment_intent` filter of the session list.
+import type { Secret } from '../../crypto/secret.ts';
+import type { HttpClient } from '../../http/outbound.ts';
+import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { encodeForm, PAYMENT_INTENT_ID, parseCheckoutSessionResponse, parseListSessionsResponse, parseRetrieveSessionResponse, SESSION_ID, shouldRetry, STRIPE_API_VERSION, toCheckoutSessionParams, errorReason, type ParsedVerify } from './transformers.ts';
+
+export const STRIPE_CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
+
+export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
+  const base = deps.baseUrl.replace(/\/+$/, '');
+  const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${deps.secretKey.reveal()}`, accept: 'application/json', 'stripe-version': STRIPE_API_VERSION, ...extra });
+
+  async function get(url: string, parse: (status: number, body: string) => ParsedVerify): Promise<VerifyOutcome> {
+    const outcome = await deps.http.send({ method: 'GET', url, headers: headers() });
+    if (outcome.kind === 'indefinite') return outcome;
+    if (shouldRetry(outcome.response.status, outcome.response.headers)) return { kind: 'indefinite', reason: errorReason(outcome.response.status, outcome.response.body) };
+    const parsed = parse(outcome.response.status, outcome.response.body);
+    if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
+    if (parsed.kind === 'not_found') return { kind: 'not_found' };
+    if (parsed.kind === 'rejected') return { kind: 'rejected', reason: parsed.reason };
+    // An answer we cannot read is not a definite failure: treat it as unknown and retry.
+    return { kind: 'indefinite', reason: parsed.reason };
+  }
+
+  return {
+    name: 'stripe',
+    currencies: STRIPE_CURRENCIES,
+
+    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference: string }>> {
+      const outcome = await deps.http.send({
+        method: 'POST',
+        url: `${base}/v1/checkout/sessions`,
+        // Our payment id as the idempotency key: a retry after a lost answer gets the same
+        // session back instead of a second one (Stripe keeps keys at least 24 h, §3.2).
+        headers: headers({ 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': request.paymentId }),
+        body: encodeForm(toCheckoutSessionParams(request)),
+      });
+      if (outcome.kind === 'indefinite') return outcome;
+      const { status, headers: responseHeaders, body } = outcome.response;
+      if (shouldRetry(status, responseHeaders)) return { kind: 'indefinite', reason: errorReason(status, body) };
+      const parsed = parseCheckoutSessionResponse(status, body);
+      return parsed.ok ? { kind: 'ok', value: { checkoutUrl: parsed.url, providerReference: parsed.sessionId } } : { kind: 'rejected', reason: parsed.reason };
+    },
+
+    async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
+      const id = request.providerTxId;
+      if (id !== null && SESSION_ID.test(id)) return get(`${base}/v1/checkout/sessions/${encodeURIComponent(id)}`, parseRetrieveSessionResponse);
+      if (id !== null && PAYMENT_INTENT_ID.test(id)) return get(`${base}/v1/checkout/sessions?payment_intent=${encodeURIComponent(id)}&limit=1`, parseListSessionsResponse);
+      // No documented way to find a session by our reference alone: say so, never guess.
+      return { kind: 'indefinite', reason: 'stripe verification needs the session id' };
+    },
+  };
+}

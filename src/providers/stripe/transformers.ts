@@ -1,0 +1,200 @@
+// Pure mappings between our types and Stripe's wire format (shared/provider-wire-formats.md §3).
+// Requests are form-encoded with bracket nesting; answers are bare JSON objects or an
+// `{error:{type,code,message,param}}` envelope. No I/O here, so every quirk is unit-testable.
+import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
+
+/** Pinned so a dashboard upgrade of the account's default version cannot change the shapes we
+ * read (the version stripe@23.1.0 defaults to, §3.3). */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
+
+export type FormValue = string | number | boolean | null | undefined | readonly FormValue[] | { readonly [key: string]: FormValue };
+
+/**
+ * `application/x-www-form-urlencoded` with Stripe's bracket nesting:
+ * `{line_items:[{price_data:{currency:'usd'}}]}` -> `line_items[0][price_data][currency]=usd`.
+ * Brackets stay literal, as stripe-node sends them; null and undefined are left out.
+ */
+export function encodeForm(params: { readonly [key: string]: FormValue }): string {
+  const pairs: string[] = [];
+  const walk = (prefix: string, value: FormValue): void => {
+    if (value === null || value === undefined) return;
+    if (Array.isArray(value)) {
+      value.forEach((item: FormValue, index: number) => walk(`${prefix}[${index}]`, item));
+      return;
+    }
+    if (typeof value === 'object') {
+      for (const [key, item] of Object.entries(value as { readonly [key: string]: FormValue })) walk(`${prefix}[${encodeURIComponent(key)}]`, item);
+      return;
+    }
+    pairs.push(`${prefix}=${encodeURIComponent(String(value))}`);
+  };
+  for (const [key, value] of Object.entries(params)) walk(encodeURIComponent(key), value);
+  return pairs.join('&');
+}
+
+/**
+ * POST /v1/checkout/sessions parameters. Our payment id goes three ways: `client_reference_id`
+ * (on the session), `metadata` (on the session) and `payment_intent_data[metadata]`, because
+ * the PaymentIntent Checkout creates does not inherit the session's metadata and its own
+ * `payment_intent.*` events would otherwise name no payment of ours.
+ */
+export function toCheckoutSessionParams(request: CheckoutRequest): { [key: string]: FormValue } {
+  if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor <= 0) throw new Error(`not an amount in minor units: ${request.amountMinor}`);
+  const metadata = { paywarden_payment_id: request.paymentId, merchant_reference: request.merchantReference };
+  const description = request.description === null || request.description.trim() === '' ? undefined : request.description;
+  return {
+    mode: 'payment',
+    client_reference_id: request.paymentId,
+    // Both URLs are the merchant's redirect: the customer lands back either way, and the merchant
+    // reads the outcome from our API, never from the URL.
+    success_url: request.redirectUrl,
+    cancel_url: request.redirectUrl,
+    customer_email: request.customer.email,
+    line_items: [
+      {
+        quantity: 1,
+        price_data: {
+          // Stripe spells currencies in lowercase; unit_amount is an integer in minor units.
+          currency: request.currency.toLowerCase(),
+          unit_amount: request.amountMinor,
+          product_data: { name: description ?? 'Payment' },
+        },
+      },
+    ],
+    metadata,
+    payment_intent_data: { metadata },
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const SAFE_TOKEN = /^[A-Za-z0-9_.-]{1,60}$/;
+const token = (value: unknown): string | undefined => (typeof value === 'string' && SAFE_TOKEN.test(value) ? value : undefined);
+
+/** Stripe object ids: `cs_test_…`, `pi_…`, `evt_…`. */
+export const SESSION_ID = /^cs_[A-Za-z0-9_]{1,250}$/;
+export const PAYMENT_INTENT_ID = /^pi_[A-Za-z0-9_]{1,250}$/;
+
+/**
+ * A short, safe reason from an error envelope: its type and code (identifiers Stripe documents),
+ * never its message, which may quote request values back.
+ */
+export function errorReason(httpStatus: number, body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return `stripe answered HTTP ${httpStatus} without a JSON body`;
+  }
+  const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+  if (error === undefined) return `stripe answered HTTP ${httpStatus} without an error envelope`;
+  const parts = [token(error.type), token(error.code)].filter((p): p is string => p !== undefined);
+  const param = typeof error.param === 'string' && /^[a-z0-9_[\]]{1,80}$/.test(error.param) ? ` (param ${error.param})` : '';
+  return `stripe refused the request: ${parts.length > 0 ? parts.join('/') : 'unknown error'}${param}, HTTP ${httpStatus}`;
+}
+
+/** Stripe asks for a retry of what may not have been applied: 409 (a concurrent request with the
+ * same idempotency key) or `Stripe-Should-Retry: true`. */
+export function shouldRetry(httpStatus: number, headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const hint = headers['stripe-should-retry'];
+  return httpStatus === 409 || (Array.isArray(hint) ? hint[0] : hint) === 'true';
+}
+
+export type ParsedCheckout = { ok: true; sessionId: string; url: string } | { ok: false; reason: string };
+
+export function parseCheckoutSessionResponse(httpStatus: number, body: string): ParsedCheckout {
+  if (httpStatus !== 200) return { ok: false, reason: errorReason(httpStatus, body) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'checkout session answer is not JSON' };
+  }
+  if (!isRecord(parsed) || parsed.object !== 'checkout.session' || typeof parsed.id !== 'string' || !SESSION_ID.test(parsed.id)) {
+    return { ok: false, reason: 'checkout session answer is not a checkout.session' };
+  }
+  if (typeof parsed.url !== 'string' || !/^https?:\/\//.test(parsed.url)) return { ok: false, reason: 'checkout session answer has no hosted url' };
+  return { ok: true, sessionId: parsed.id, url: parsed.url };
+}
+
+/**
+ * Session state to our status. Only `payment_status: paid` is success, and only an unpaid session
+ * that has expired (it can no longer be paid) is failure. Everything else, including `complete`
+ * with `unpaid` (an async method still settling) and `no_payment_required`, stays pending (COL-5).
+ */
+export function normaliseSessionStatus(session: { readonly status?: unknown; readonly payment_status?: unknown }): VerifiedTransaction['status'] {
+  if (session.payment_status === 'paid') return 'succeeded';
+  if (session.payment_status === 'unpaid' && session.status === 'expired') return 'failed';
+  return 'pending';
+}
+
+/** The reference we gave: `client_reference_id`, else our metadata key. */
+export function paymentIdOf(object: Record<string, unknown>): string | undefined {
+  const fromClient = object.client_reference_id;
+  if (typeof fromClient === 'string' && fromClient.length > 0 && fromClient.length <= 200) return fromClient;
+  const metadata = isRecord(object.metadata) ? object.metadata.paywarden_payment_id : undefined;
+  return typeof metadata === 'string' && metadata.length > 0 && metadata.length <= 200 ? metadata : undefined;
+}
+
+export type ParsedSession = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'malformed'; reason: string };
+
+export function sessionToTransaction(session: unknown): ParsedSession {
+  if (!isRecord(session) || session.object !== 'checkout.session' || typeof session.id !== 'string' || !SESSION_ID.test(session.id)) {
+    return { kind: 'malformed', reason: 'answer is not a checkout.session' };
+  }
+  const reference = paymentIdOf(session);
+  if (reference === undefined) return { kind: 'malformed', reason: 'checkout.session has no client_reference_id' };
+  const amount = session.amount_total;
+  return {
+    kind: 'found',
+    transaction: {
+      status: normaliseSessionStatus(session),
+      providerStatus: `${String(session.status).slice(0, 30)}/${String(session.payment_status).slice(0, 30)}`,
+      // Already minor units; anything but a non-negative safe integer compares equal to nothing.
+      amountMinor: typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0 ? amount : undefined,
+      currency: typeof session.currency === 'string' ? session.currency.toUpperCase() : '',
+      reference,
+      providerTxId: session.id,
+    },
+  };
+}
+
+export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'rejected'; reason: string } | { kind: 'malformed'; reason: string };
+
+function errorOf(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET /v1/checkout/sessions/:id. */
+export function parseRetrieveSessionResponse(httpStatus: number, body: string): ParsedVerify {
+  if (httpStatus === 404 && errorOf(body)?.code === 'resource_missing') return { kind: 'not_found' };
+  if (httpStatus !== 200) return errorOf(body) === undefined ? { kind: 'malformed', reason: `unexpected session answer (HTTP ${httpStatus})` } : { kind: 'rejected', reason: errorReason(httpStatus, body) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { kind: 'malformed', reason: 'session answer is not JSON' };
+  }
+  return sessionToTransaction(parsed);
+}
+
+/** GET /v1/checkout/sessions?payment_intent=pi_…: a list with at most one session. */
+export function parseListSessionsResponse(httpStatus: number, body: string): ParsedVerify {
+  if (httpStatus !== 200) return errorOf(body) === undefined ? { kind: 'malformed', reason: `unexpected list answer (HTTP ${httpStatus})` } : { kind: 'rejected', reason: errorReason(httpStatus, body) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { kind: 'malformed', reason: 'list answer is not JSON' };
+  }
+  if (!isRecord(parsed) || parsed.object !== 'list' || !Array.isArray(parsed.data)) return { kind: 'malformed', reason: 'answer is not a list' };
+  const [first] = parsed.data as unknown[];
+  return first === undefined ? { kind: 'not_found' } : sessionToTransaction(first);
+}

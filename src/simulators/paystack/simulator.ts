@@ -1,0 +1,232 @@
+// A local Paystack: the same endpoints, payloads and signatures as the real API
+// (shared/provider-wire-formats.md §2), a hosted checkout with Pay and Decline buttons, signed
+// webhooks, and the common control API for fault injection under /_sim/ (./README.md and
+// ../README.md). Used by the gateway in test mode, by our tests, and alone by merchants.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createApiFaultGate } from '../shared/api-gate.ts';
+import { registerControlApi } from '../shared/control-api.ts';
+import { listenSimulator } from '../shared/listen.ts';
+import { checkoutCsp, renderCheckout } from './checkout-page.ts';
+import { createState, wireReference, type Checkout, type SimulatorSettings, type SimulatorState, type Transaction } from './state.ts';
+import { createWebhookSender } from './webhook-sender.ts';
+import { customerFor, DUPLICATE_REFERENCE, errorEnvelope, INVALID_KEY, RATE_LIMITED, unpaidTransaction, verifyData } from './wire.ts';
+
+export interface PaystackSimulatorOptions {
+  /** The secret key (`sk_test_…`): expected as `Authorization: Bearer …`, and it signs webhooks. */
+  readonly secretKey: string;
+  readonly webhookUrl?: string;
+  readonly publicBaseUrl?: string;
+}
+
+export const SIMULATED_CURRENCIES = ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] as const;
+const REFERENCE = /^[A-Za-z0-9.=-]{1,100}$/;
+const sha = (value: string) => createHash('sha256').update(value).digest();
+
+export function buildPaystackSimulator(options: PaystackSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
+  const state = createState(options.webhookUrl);
+  const sender = createWebhookSender(state, options.secretKey);
+  // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
+  const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true }, forceCloseConnections: true });
+  void app.register(formbody);
+  // The official SDK writes a JSON body without a Content-Type (§2.8): read any other or missing
+  // type as JSON when it parses, else as no body.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(String(body)));
+    } catch {
+      done(null, undefined);
+    }
+  });
+  app.addHook('onClose', async () => {
+    gate.releaseAll();
+    await sender.close();
+  });
+
+  // ---- Authentication and API faults, for every API call --------------------------------------
+  const gate = createApiFaultGate(state.faults, (status) => (status === 429 ? RATE_LIMITED : errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' })));
+  async function apiGate(request: FastifyRequest, reply: FastifyReply, reference: string | undefined): Promise<boolean> {
+    const auth = request.headers.authorization ?? '';
+    if (!timingSafeEqual(sha(auth), sha(`Bearer ${options.secretKey}`))) {
+      await reply.code(401).send(INVALID_KEY);
+      return false;
+    }
+    return gate.apply(request, reply, reference);
+  }
+
+  const publicBase = (request: FastifyRequest) => options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
+  const validation = (message: string, code: string) => errorEnvelope(message, { type: 'validation_error', code });
+
+  /** The transaction a reference stands for: the successful attempt if any, else the latest. */
+  const latestFor = (reference: string): Transaction | undefined => {
+    const all = state.transactionsFor(reference);
+    return all.find((t) => t.status === 'success') ?? all.at(-1);
+  };
+
+  app.post('/transaction/initialize', async (request, reply) => {
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
+    const given = typeof body.reference === 'string' && body.reference !== '' ? body.reference : undefined;
+    if (!(await apiGate(request, reply, given))) return reply;
+    if (typeof body.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body.email)) {
+      return reply.code(400).send(errorEnvelope('Email Address is required', { nextStep: 'Provide all required params ', type: 'validation_error', code: 'missing_params' }));
+    }
+    // Integer minor units; a form-encoded request sends it as a digit string.
+    const amount = typeof body.amount === 'number' ? body.amount : typeof body.amount === 'string' && /^\d{1,15}$/.test(body.amount) ? Number(body.amount) : NaN;
+    if (!Number.isSafeInteger(amount) || amount <= 0) return reply.code(400).send(validation('Invalid Amount Sent', 'invalid_amount'));
+    const currency = body.currency ?? 'NGN';
+    if (typeof currency !== 'string' || !(SIMULATED_CURRENCIES as readonly string[]).includes(currency)) return reply.code(400).send(validation('Currency not supported by merchant', 'unsupported_currency'));
+    if (given !== undefined && !REFERENCE.test(given)) return reply.code(400).send(validation('Invalid transaction reference: only -, ., = and alphanumeric characters are allowed', 'invalid_reference'));
+    if (body.callback_url !== undefined && (typeof body.callback_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.callback_url))) return reply.code(400).send(validation('Invalid callback_url', 'invalid_callback_url'));
+    const reference = given ?? randomBytes(5).toString('hex');
+    if (state.checkoutsByRef.has(reference)) return reply.code(400).send(DUPLICATE_REFERENCE);
+    // metadata may be an object or (from form-encoded clients) a JSON string.
+    let metadata: unknown = body.metadata ?? null;
+    if (typeof metadata === 'string') {
+      try {
+        metadata = JSON.parse(metadata);
+      } catch {
+        // kept as the string it is
+      }
+    }
+    const checkout: Checkout = {
+      accessCode: state.newAccessCode(),
+      reference,
+      amount,
+      currency,
+      email: body.email,
+      callbackUrl: typeof body.callback_url === 'string' ? body.callback_url : undefined,
+      metadata,
+      transactionId: state.nextTransactionId++,
+      status: 'open',
+      createdAt: new Date().toISOString(),
+    };
+    state.checkouts.set(checkout.accessCode, checkout);
+    state.checkoutsByRef.set(reference, checkout);
+    return { status: true, message: 'Authorization URL created', data: { authorization_url: `${publicBase(request)}/checkout/${checkout.accessCode}`, access_code: checkout.accessCode, reference } };
+  });
+
+  app.get<{ Params: { reference: string } }>('/transaction/verify/:reference', async (request, reply) => {
+    const reference = request.params.reference;
+    if (!(await apiGate(request, reply, reference))) return reply;
+    const tx = latestFor(reference);
+    if (tx === undefined) {
+      const checkout = state.checkoutsByRef.get(reference);
+      // Initialized but not paid: Paystack knows the transaction and calls it abandoned.
+      if (checkout !== undefined && state.settings.unpaidVerify === 'abandoned') return { status: true, message: 'Verification successful', data: verifyData(unpaidTransaction(checkout)) };
+      return reply.code(state.settings.notFoundHttpStatus).send(validation('Transaction reference not found', 'transaction_not_found'));
+    }
+    const wrongAmount = state.faults.take(['wrong_amount'], reference);
+    const wrongCurrency = state.faults.take(['wrong_currency'], reference);
+    return {
+      status: true,
+      message: 'Verification successful',
+      data: verifyData(tx, {
+        // `value` is in major units, like every simulator's; Paystack's currencies all have 2 decimals.
+        ...(wrongAmount === undefined ? {} : { amount: Math.max(0, tx.amount - Math.round((wrongAmount.value ?? 1) * 100)) }),
+        ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
+      }),
+    };
+  });
+
+  // ---- Hosted checkout -------------------------------------------------------------------------
+  app.get<{ Params: { accessCode: string } }>('/checkout/:accessCode', async (request, reply) => {
+    const checkout = state.checkouts.get(request.params.accessCode);
+    if (checkout === undefined) return reply.code(404).type('text/plain').send('No such checkout');
+    return reply.header('content-security-policy', checkoutCsp(checkout.callbackUrl)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderCheckout(checkout));
+  });
+
+  function complete(reference: string, outcome: 'success' | 'failed'): { transaction: Transaction; redirect: string | undefined } | undefined {
+    const checkout = state.checkoutsByRef.get(reference);
+    if (checkout === undefined || checkout.status !== 'open') return undefined;
+    checkout.status = outcome === 'success' ? 'paid' : 'declined';
+    const makeTx = (id: number, status: 'success' | 'failed'): Transaction => {
+      const now = new Date().toISOString();
+      const tx: Transaction = {
+        id,
+        reference,
+        amount: checkout.amount,
+        currency: checkout.currency,
+        status,
+        gateway_response: status === 'success' ? 'Successful' : 'Declined',
+        paid_at: status === 'success' ? now : null,
+        created_at: checkout.createdAt,
+        customer: customerFor(checkout),
+        metadata: checkout.metadata,
+      };
+      state.transactions.set(id, tx);
+      return tx;
+    };
+    const outOfOrder = outcome === 'success' ? state.faults.take(['out_of_order'], reference) : undefined;
+    // out_of_order: an earlier failed attempt whose (stale) webhook arrives after the success.
+    const earlierFailure = outOfOrder === undefined ? undefined : makeTx(state.nextTransactionId++, 'failed');
+    const transaction = makeTx(checkout.transactionId, outcome);
+    // Paystack sends nothing for a declined card: only a success has a webhook.
+    if (outcome === 'success' && state.faults.take(['no_webhook'], reference) === undefined) {
+      const duplicate = state.faults.take(['duplicate_webhook'], reference);
+      const badSignature = state.faults.take(['bad_signature'], reference) !== undefined;
+      const sequence = earlierFailure === undefined ? [transaction] : [transaction, earlierFailure];
+      setImmediate(() => void sender.sendSequence(sequence, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
+    }
+    let redirect: string | undefined;
+    if (checkout.callbackUrl !== undefined) {
+      const url = new URL(checkout.callbackUrl);
+      url.searchParams.set('trxref', reference);
+      url.searchParams.set('reference', reference);
+      redirect = url.toString();
+    }
+    return { transaction, redirect };
+  }
+
+  for (const [action, outcome] of [['pay', 'success'], ['decline', 'failed']] as const) {
+    app.post<{ Params: { accessCode: string } }>(`/checkout/:accessCode/${action}`, async (request, reply) => {
+      const checkout = state.checkouts.get(request.params.accessCode);
+      if (checkout === undefined) return reply.code(404).type('text/plain').send('No such checkout');
+      const done = complete(checkout.reference, outcome);
+      if (done === undefined) return reply.code(409).type('text/plain').send(`This checkout is already ${checkout.status}.`);
+      if (done.redirect !== undefined) return reply.redirect(done.redirect, 302);
+      // No callback_url (Paystack would use the dashboard's): say so on a page of our own.
+      return reply.header('content-security-policy', checkoutCsp(undefined)).type('text/plain').send(outcome === 'success' ? 'Payment successful. You may close this window.' : 'Payment declined. You may close this window.');
+    });
+  }
+
+  // ---- Control API -----------------------------------------------------------------------------
+  /** A scope in Paywarden's form (pay_…) finds its Paystack reference (pay-…). */
+  const referenceFor = (scope: string) => (state.checkoutsByRef.has(scope) ? scope : wireReference(scope));
+
+  registerControlApi(app, {
+    faults: state.faults,
+    scopeFields: ['reference', 'tx_ref'],
+    webhooks: () => state.webhooks,
+    transactions: () => [...state.transactions.values()].map((tx) => verifyData(tx)),
+    configure(body) {
+      if (body.notFoundHttpStatus !== undefined && ![400, 404].includes(body.notFoundHttpStatus as number)) return { ok: false, error: 'notFoundHttpStatus: 400 | 404' };
+      if (body.unpaidVerify !== undefined && !['abandoned', 'not_found'].includes(String(body.unpaidVerify))) return { ok: false, error: 'unpaidVerify: abandoned | not_found' };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL' };
+      const known: Array<keyof SimulatorSettings> = ['webhookUrl', 'notFoundHttpStatus', 'unpaidVerify'];
+      Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => (known as string[]).includes(k))));
+      return { ok: true, settings: state.settings };
+    },
+    resend(id) {
+      const tx = /^\d+$/.test(id) ? state.transactions.get(Number(id)) : undefined;
+      if (tx === undefined) return { ok: false, status: 404, error: 'no such transaction' };
+      return { ok: true, entry: sender.send(tx, { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
+    },
+    complete(scope, status = 'success') {
+      // `successful` is the word the other simulators use; accepted so shared tests drive all alike.
+      const outcome = status === 'success' || status === 'successful' ? 'success' : status === 'failed' ? 'failed' : undefined;
+      if (outcome === undefined) return { ok: false, status: 400, error: 'status: success | failed' };
+      const done = complete(referenceFor(scope), outcome);
+      if (done === undefined) return { ok: false, status: 409, error: 'no open checkout with this reference' };
+      return { ok: true, result: { ...verifyData(done.transaction), redirect_url: done.redirect ?? null } };
+    },
+    reset: () => state.reset(),
+    onClear: () => gate.releaseAll(),
+  });
+
+  return Object.assign(app, { simulatorState: state });
+}
+
+export async function startPaystackSimulator(options: PaystackSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+  return listenSimulator(buildPaystackSimulator(options), options.host, options.port);
+}

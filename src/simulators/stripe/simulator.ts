@@ -1,0 +1,288 @@
+// A local Stripe (Checkout Sessions): the same endpoints, form encoding, error envelope,
+// idempotency and Stripe-Signature as the real API (shared/provider-wire-formats.md §3), a hosted
+// checkout with Pay and Decline buttons, signed events, and the same /_sim/ control API and
+// faults as the Flutterwave simulator (../README.md; Stripe specifics in ./README.md).
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkoutCsp, renderCheckout } from './checkout-page.ts';
+import { parseSessionParams } from './session-params.ts';
+import { API_FAULTS, createState, FAULTS, newId, type FaultName, type Session, type SimulatorState, type StoredEvent } from './state.ts';
+import { createWebhookSender } from './webhook-sender.ts';
+import { decodeForm, errorEnvelope, eventBody, fingerprint, paymentIntentObject, sessionObject, SIM_API_VERSION, type FormTree } from './wire.ts';
+
+export interface StripeSimulatorOptions {
+  readonly secretKey: string;
+  readonly webhookSecret: string;
+  readonly webhookUrl?: string;
+  readonly publicBaseUrl?: string;
+}
+
+const sha = (value: string) => createHash('sha256').update(value).digest();
+const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const LIST_QUERY = new Set(['limit', 'payment_intent', 'status', 'starting_after', 'ending_before']);
+
+export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
+  const state = createState(options.webhookUrl);
+  const sender = createWebhookSender(state, options.webhookSecret);
+  const hangs = new Set<() => void>();
+  // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  // Stripe's bodies nest with brackets, which @fastify/formbody does not read: keep the raw text
+  // and decode it in the route, so a malformed body gets Stripe's envelope, not Fastify's.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1_048_576 }, (_request, body, done) => done(null, body));
+  app.addHook('onClose', async () => {
+    for (const release of hangs) release();
+    await sender.close();
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/v1/')) reply.header('stripe-version', SIM_API_VERSION).header('request-id', newId('req_'));
+  });
+
+  // ---- API authentication and faults, for every /v1 call -------------------------------------
+  /** Bearer sk_…, or Basic with the key as user name and an empty password (curl -u sk_…:). */
+  function presentedKey(header: string | undefined): string | undefined {
+    if (header === undefined) return undefined;
+    if (header.startsWith('Bearer ')) return header.slice(7);
+    if (header.startsWith('Basic ')) {
+      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      return colon < 0 ? decoded : decoded.slice(0, colon);
+    }
+    return undefined;
+  }
+
+  async function apiGate(request: FastifyRequest, reply: FastifyReply, txRef: string | null | undefined): Promise<boolean> {
+    const key = presentedKey(request.headers.authorization);
+    if (key === undefined || key === '') {
+      await reply.code(401).send(errorEnvelope('invalid_request_error', 'You did not provide an API key. Provide it in the Authorization header, using Bearer auth.'));
+      return false;
+    }
+    if (!timingSafeEqual(sha(key), sha(options.secretKey))) {
+      // Never echo the key back, not even masked.
+      await reply.code(401).send(errorEnvelope('invalid_request_error', 'Invalid API Key provided.'));
+      return false;
+    }
+    const fault = state.takeFault(API_FAULTS, txRef);
+    if (fault === undefined) return true;
+    switch (fault.fault) {
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, fault.value ?? 1000));
+        return true;
+      case 'http_500':
+        await reply.code(500).send(errorEnvelope('api_error', 'An unknown error occurred (simulated).'));
+        return false;
+      case 'http_503':
+        await reply.code(503).send(errorEnvelope('api_error', 'The service is temporarily unavailable (simulated).'));
+        return false;
+      case 'http_429':
+        await reply.code(429).header('retry-after', String(fault.value ?? 1)).send(errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' }));
+        return false;
+      default: {
+        // timeout: hold the request until the client gives up (or the fault is cleared).
+        await new Promise<void>((resolve) => {
+          hangs.add(resolve);
+          request.raw.socket.once('close', () => resolve());
+        });
+        reply.hijack();
+        request.raw.socket.destroy();
+        return false;
+      }
+    }
+  }
+
+  /** A session as an API answer, with the verify faults applied. */
+  function answer(session: Session): Record<string, unknown> {
+    const wrongAmount = state.takeFault(['wrong_amount'], session.clientReferenceId);
+    const wrongCurrency = state.takeFault(['wrong_currency'], session.clientReferenceId);
+    return sessionObject(session, {
+      // `value` is in major units, as for Flutterwave: 1 -> 100 minor units.
+      ...(wrongAmount === undefined ? {} : { amountTotal: Math.max(0, session.amountTotal - Math.round((wrongAmount.value ?? 1) * 100)) }),
+      ...(wrongCurrency === undefined ? {} : { currency: session.currency === 'usd' ? 'eur' : 'usd' }),
+    });
+  }
+
+  const missing = (reply: FastifyReply, id: string) => reply.code(404).send(errorEnvelope('invalid_request_error', `No such checkout.session: '${id.slice(0, 80)}'`, { code: 'resource_missing', param: 'session' }));
+
+  app.post('/v1/checkout/sessions', async (request, reply) => {
+    let tree: FormTree;
+    try {
+      tree = decodeForm(typeof request.body === 'string' ? request.body : '');
+    } catch (error) {
+      if (!(await apiGate(request, reply, undefined))) return reply;
+      return reply.code(400).send(errorEnvelope('invalid_request_error', `Invalid request body: ${error instanceof Error ? error.message : 'unreadable'}`));
+    }
+    const txRef = typeof tree.client_reference_id === 'string' ? tree.client_reference_id : undefined;
+    if (!(await apiGate(request, reply, txRef))) return reply;
+
+    const idempotencyKey = request.headers['idempotency-key'];
+    const key = typeof idempotencyKey === 'string' && idempotencyKey !== '' ? idempotencyKey : undefined;
+    if (key !== undefined && key.length > 255) return reply.code(400).send(errorEnvelope('invalid_request_error', 'Idempotency-Key is longer than 255 characters.', { param: 'Idempotency-Key' }));
+    const print = fingerprint(tree);
+    if (key !== undefined) {
+      const saved = state.idempotency.get(key);
+      if (saved !== undefined && saved.fingerprint !== print) {
+        return reply.code(400).send(errorEnvelope('idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`));
+      }
+      if (saved !== undefined) return reply.code(saved.statusCode).header('idempotent-replayed', 'true').type('application/json').send(saved.body);
+    }
+
+    const parsed = parseSessionParams(tree, nowSeconds());
+    // Validation failures are not saved under the key (docs.stripe.com/idempotency).
+    if (!parsed.ok) return reply.code(400).send(errorEnvelope('invalid_request_error', parsed.error.message, { ...(parsed.error.code === 'invalid_request' ? {} : { code: parsed.error.code }), param: parsed.error.param }));
+    const created = nowSeconds();
+    const id = newId('cs_test_');
+    const base = options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
+    const { expiresAt, ...params } = parsed.params;
+    const session: Session = { ...params, id, hostedUrl: `${base}/c/pay/${id}`, paymentIntentId: newId('pi_'), mode: 'payment', status: 'open', payment_status: 'unpaid', payment_intent: null, created, expiresAt: expiresAt ?? created + 86_400 };
+    state.sessions.set(id, session);
+    const body = JSON.stringify(sessionObject(session));
+    if (key !== undefined) state.idempotency.set(key, { fingerprint: print, statusCode: 200, body });
+    return reply.type('application/json').send(body);
+  });
+
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/v1/checkout/sessions', async (request, reply) => {
+    const query = request.query;
+    const unknown = Object.keys(query).find((k) => !LIST_QUERY.has(k));
+    if (!(await apiGate(request, reply, undefined))) return reply;
+    // Stripe refuses filters it does not have (client_reference_id is not one).
+    if (unknown !== undefined) return reply.code(400).send(errorEnvelope('invalid_request_error', `Received unknown parameter: ${unknown.slice(0, 80)}`, { code: 'parameter_unknown', param: unknown.slice(0, 80) }));
+    const limit = query.limit === undefined ? 10 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return reply.code(400).send(errorEnvelope('invalid_request_error', 'Invalid integer: limit must be between 1 and 100.', { code: 'parameter_invalid_integer', param: 'limit' }));
+    const matching = [...state.sessions.values()]
+      .filter((s) => query.payment_intent === undefined || s.payment_intent === query.payment_intent)
+      .filter((s) => query.status === undefined || s.status === query.status)
+      .reverse();
+    return { object: 'list', data: matching.slice(0, limit).map(answer), has_more: matching.length > limit, url: '/v1/checkout/sessions' };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id', async (request, reply) => {
+    const session = state.sessions.get(request.params.id);
+    if (!(await apiGate(request, reply, session?.clientReferenceId))) return reply;
+    if (session === undefined) return missing(reply, request.params.id);
+    return answer(session);
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/checkout/sessions/:id/expire', async (request, reply) => {
+    const session = state.sessions.get(request.params.id);
+    if (!(await apiGate(request, reply, session?.clientReferenceId))) return reply;
+    if (session === undefined) return missing(reply, request.params.id);
+    if (complete(session, 'failed') === undefined) return reply.code(400).send(errorEnvelope('invalid_request_error', `Only Checkout Sessions with a status in ["open"] can be expired. This session has status "${session.status}".`));
+    return sessionObject(session);
+  });
+
+  // ---- Hosted checkout -------------------------------------------------------------------------
+  app.get<{ Params: { id: string } }>('/c/pay/:id', async (request, reply) => {
+    const session = state.sessions.get(request.params.id);
+    if (session === undefined) return reply.code(404).type('text/plain').send('No such checkout session');
+    return reply.header('content-security-policy', checkoutCsp(session)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderCheckout(session));
+  });
+
+  function storeEvent(session: Session, type: string, object: Record<string, unknown>, created: number): StoredEvent {
+    const id = newId('evt_');
+    const event: StoredEvent = { id, sessionId: session.id, type, body: eventBody(id, type, object, created) };
+    state.events.set(id, event);
+    return event;
+  }
+
+  /** Pay (`successful`) or decline (`failed`: the session expires unpaid); undefined unless open. */
+  function complete(session: Session, outcome: 'successful' | 'failed'): { redirect: string | null } | undefined {
+    if (session.status !== 'open') return undefined;
+    const now = nowSeconds();
+    let events: StoredEvent[];
+    if (outcome === 'successful') {
+      session.status = 'complete';
+      session.payment_status = 'paid';
+      session.payment_intent = session.paymentIntentId;
+      const completed = storeEvent(session, 'checkout.session.completed', sessionObject(session), now);
+      // out_of_order: an earlier declined card attempt on the same session, delivered late.
+      const outOfOrder = state.takeFault(['out_of_order'], session.clientReferenceId);
+      events = outOfOrder === undefined ? [completed] : [completed, storeEvent(session, 'payment_intent.payment_failed', paymentIntentObject(session, 'requires_payment_method', now - 1), now - 1)];
+    } else {
+      session.status = 'expired';
+      events = [storeEvent(session, 'checkout.session.expired', sessionObject(session), now)];
+    }
+    if (state.takeFault(['no_webhook'], session.clientReferenceId) === undefined) {
+      const duplicate = state.takeFault(['duplicate_webhook'], session.clientReferenceId);
+      const badSignature = state.takeFault(['bad_signature'], session.clientReferenceId) !== undefined;
+      setImmediate(() => void sender.sendSequence(events, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
+    }
+    const target = outcome === 'successful' ? session.successUrl : session.cancelUrl;
+    // Stripe fills in this template variable in success_url.
+    return { redirect: target === null ? null : target.replaceAll('{CHECKOUT_SESSION_ID}', session.id) };
+  }
+
+  for (const [action, outcome] of [['pay', 'successful'], ['decline', 'failed']] as const) {
+    app.post<{ Params: { id: string } }>(`/c/pay/:id/${action}`, async (request, reply) => {
+      const session = state.sessions.get(request.params.id);
+      if (session === undefined) return reply.code(404).type('text/plain').send('No such checkout session');
+      const done = complete(session, outcome);
+      if (done === undefined) return reply.code(409).type('text/plain').send(`This checkout session is already ${session.status}.`);
+      if (done.redirect === null) return reply.header('content-security-policy', checkoutCsp(session)).type('text/html; charset=utf-8').send(renderCheckout(session));
+      return reply.redirect(done.redirect, 302);
+    });
+  }
+
+  // ---- Control API -----------------------------------------------------------------------------
+  app.register(async (control) => {
+    control.addHook('onRequest', async (request, reply) => {
+      if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
+    });
+    control.post('/faults', async (request, reply) => {
+      const body = (request.body ?? {}) as { fault?: string; tx_ref?: string; times?: number; value?: number };
+      if (!FAULTS.includes(body.fault as FaultName)) return reply.code(400).send({ error: `fault must be one of ${FAULTS.join(', ')}` });
+      const times = body.times ?? 1;
+      if (!Number.isInteger(times) || times < 0) return reply.code(400).send({ error: 'times must be a whole number (0 = until cleared)' });
+      state.faults.push({ fault: body.fault as FaultName, txRef: body.tx_ref, remaining: times === 0 ? Number.POSITIVE_INFINITY : times, value: body.value });
+      return reply.code(201).send({ faults: state.faults.map((f) => ({ ...f, remaining: Number.isFinite(f.remaining) ? f.remaining : 'until cleared' })) });
+    });
+    control.delete('/faults', async () => {
+      state.faults = [];
+      for (const release of hangs) release();
+      hangs.clear();
+      return { faults: [] };
+    });
+    control.post('/reset', async () => {
+      state.reset();
+      for (const release of hangs) release();
+      hangs.clear();
+      return { reset: true };
+    });
+    control.get('/webhooks', async () => state.webhooks);
+    control.get('/transactions', async () => [...state.sessions.values()].map((s) => sessionObject(s)));
+    control.put('/config', async (request, reply) => {
+      const body = (request.body ?? {}) as { webhookUrl?: unknown; additionalWebhookSecret?: unknown };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return reply.code(400).send({ error: 'webhookUrl: a URL string' });
+      if (body.additionalWebhookSecret !== undefined && body.additionalWebhookSecret !== null && typeof body.additionalWebhookSecret !== 'string') return reply.code(400).send({ error: 'additionalWebhookSecret: a whsec_ string or null' });
+      if (typeof body.webhookUrl === 'string') state.settings.webhookUrl = body.webhookUrl;
+      if (body.additionalWebhookSecret !== undefined) state.settings.additionalWebhookSecret = body.additionalWebhookSecret as string | null;
+      return { webhookUrl: state.settings.webhookUrl ?? null, additionalWebhookSecret: state.settings.additionalWebhookSecret === null ? null : '[set]' };
+    });
+    // By event id (evt_…), or a session id (cs_…) for that session's latest event.
+    control.post<{ Params: { id: string } }>('/webhooks/:id/resend', async (request, reply) => {
+      const event = state.events.get(request.params.id) ?? [...state.events.values()].filter((e) => e.sessionId === request.params.id).at(-1);
+      if (event === undefined) return reply.code(404).send({ error: 'no such event or session' });
+      const entry = sender.send(event, { badSignature: false });
+      return reply.code(202).send(entry ?? { error: 'no webhookUrl configured' });
+    });
+    control.post<{ Params: { txRef: string }; Body: { status?: string } }>('/transactions/:txRef/complete', async (request, reply) => {
+      const status = request.body?.status ?? 'successful';
+      if (status !== 'successful' && status !== 'failed') return reply.code(400).send({ error: 'status: successful | failed' });
+      const session = state.sessionFor(request.params.txRef);
+      const done = session === undefined ? undefined : complete(session, status);
+      if (session === undefined || done === undefined) return reply.code(409).send({ error: 'no open checkout with this tx_ref' });
+      return { ...sessionObject(session), redirect_url: done.redirect };
+    });
+  }, { prefix: '/_sim' });
+
+  return Object.assign(app, { simulatorState: state });
+}
+
+export async function startStripeSimulator(options: StripeSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+  const app = buildStripeSimulator(options);
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, close: () => app.close() };
+}

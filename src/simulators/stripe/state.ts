@@ -1,0 +1,111 @@
+// In-memory state of the Stripe simulator: Checkout Sessions, the events sent about them,
+// idempotency records, injected faults, settings and the log of webhooks sent. Nothing persists;
+// `reset` clears it all. Faults and their names are the Flutterwave simulator's (../README.md).
+import { randomBytes } from 'node:crypto';
+
+export interface Session {
+  readonly id: string;
+  /** The hosted page, on the simulator's own address as the client reached it. */
+  readonly hostedUrl: string;
+  readonly paymentIntentId: string;
+  readonly mode: 'payment';
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'paid' | 'unpaid';
+  /** Set once paid (Stripe creates the PaymentIntent lazily in recent API versions). */
+  payment_intent: string | null;
+  readonly amountTotal: number;
+  readonly currency: string;
+  readonly productName: string;
+  readonly clientReferenceId: string | null;
+  readonly customerEmail: string | null;
+  readonly metadata: Record<string, string>;
+  readonly paymentIntentMetadata: Record<string, string>;
+  readonly successUrl: string;
+  readonly cancelUrl: string | null;
+  readonly created: number;
+  readonly expiresAt: number;
+}
+
+export interface StoredEvent {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly type: string;
+  /** The exact bytes sent; a resend or a duplicate repeats them (only the signature's t changes). */
+  readonly body: string;
+}
+
+export const FAULTS = ['delay', 'http_500', 'http_503', 'http_429', 'timeout', 'duplicate_webhook', 'out_of_order', 'wrong_amount', 'wrong_currency', 'bad_signature', 'no_webhook'] as const;
+export type FaultName = (typeof FAULTS)[number];
+export const API_FAULTS: readonly FaultName[] = ['delay', 'http_500', 'http_503', 'http_429', 'timeout'];
+
+export interface Fault {
+  readonly fault: FaultName;
+  /** Our reference: the session's client_reference_id. */
+  readonly txRef: string | undefined;
+  /** Uses left; Infinity for "until cleared". */
+  remaining: number;
+  readonly value: number | undefined;
+}
+
+export interface SimulatorSettings {
+  webhookUrl: string | undefined;
+  /** While a secret is rolled Stripe signs with both: a second v1 entry with this secret. */
+  additionalWebhookSecret: string | null;
+}
+
+export interface WebhookLogEntry {
+  readonly url: string;
+  readonly eventId: string;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+  statusCode: number | null;
+  error: string | null;
+  done: boolean;
+  readonly sentAt: string;
+}
+
+export interface IdempotencyRecord {
+  readonly fingerprint: string;
+  readonly statusCode: number;
+  readonly body: string;
+}
+
+/** Stripe-looking ids: prefix plus 24 random alphanumerics. */
+export function newId(prefix: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return prefix + [...randomBytes(24)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+export function createState(webhookUrl: string | undefined) {
+  const state = {
+    sessions: new Map<string, Session>(),
+    events: new Map<string, StoredEvent>(),
+    idempotency: new Map<string, IdempotencyRecord>(),
+    faults: [] as Fault[],
+    webhooks: [] as WebhookLogEntry[],
+    settings: { webhookUrl, additionalWebhookSecret: null } as SimulatorSettings,
+    /** Takes one use of the first matching fault among `names`, if any. */
+    takeFault(names: readonly FaultName[], txRef: string | null | undefined): Fault | undefined {
+      const fault = state.faults.find((f) => names.includes(f.fault) && f.remaining > 0 && (f.txRef === undefined || f.txRef === txRef));
+      if (fault === undefined) return undefined;
+      fault.remaining -= 1;
+      state.faults = state.faults.filter((f) => f.remaining > 0);
+      return fault;
+    },
+    /** The open (or else the latest) session for our reference. */
+    sessionFor(txRef: string): Session | undefined {
+      const all = [...state.sessions.values()].filter((s) => s.clientReferenceId === txRef);
+      return all.find((s) => s.status === 'open') ?? all.at(-1);
+    },
+    reset() {
+      state.sessions.clear();
+      state.events.clear();
+      state.idempotency.clear();
+      state.faults = [];
+      state.webhooks.length = 0;
+    },
+  };
+  return state;
+}
+
+export type SimulatorState = ReturnType<typeof createState>;
