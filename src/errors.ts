@@ -32,6 +32,7 @@ export const ERRORS = {
   idempotency_key_reused: { status: 422, type: 'idempotency_error', message: 'This Idempotency-Key was already used with a different request body.' },
   idempotency_key_in_flight: { status: 409, type: 'idempotency_error', message: 'A request with this Idempotency-Key is still being processed. Retry later.' },
   rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests. Retry after the time in the Retry-After header.' },
+  webhook_source_not_allowed: { status: 403, type: 'authentication_error', message: 'Webhooks for this provider are accepted only from its published addresses.' },
   webhook_signature_invalid: { status: 401, type: 'authentication_error', message: 'The webhook signature is missing or does not match.' },
   provider_unavailable: { status: 502, type: 'provider_error', message: 'The payment provider could not be reached or did not answer. Nothing was charged; retry with a new Idempotency-Key.' },
   provider_rejected: { status: 502, type: 'provider_error', message: 'The payment provider refused the request.' },

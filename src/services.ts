@@ -74,7 +74,7 @@ export async function createServices(options: ServiceOptions) {
   const endpoints = createEndpointService({ db, clock, cipher });
   const events = createEventService({ db, queue, clock });
   const idempotency = createIdempotencyStore({ db, clock });
-  const ingest = createIngestService({ db, dialect, queue, clock, logger, metrics });
+  const ingest = createIngestService({ db, dialect, queue, clock, logger, metrics, ipAllowlists: Object.fromEntries(Object.entries(config.providers).map(([name, p]) => [name, p.webhookIpAllowlist])) });
   const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
 
   const worker = createWorker({ queue, logger, options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });

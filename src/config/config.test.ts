@@ -117,3 +117,11 @@ test('per-provider outbound budgets: catalogue defaults, overridable', () => {
   assert.deepEqual(loadConfig({}, tmp()).providers.flutterwave?.rateLimitPerMinute, { test: 600, live: 240 });
   assert.deepEqual(loadConfig({ PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '7' }, tmp()).providers.flutterwave?.rateLimitPerMinute, { test: 7, live: 240 });
 });
+
+test('webhook source allowlists: the published list by default, a list, off, or a clear error', () => {
+  assert.deepEqual(loadConfig({}, tmp()).providers.paystack?.webhookIpAllowlist, ['52.31.139.75', '52.49.173.169', '52.214.14.220']);
+  assert.equal(loadConfig({}, tmp()).providers.flutterwave?.webhookIpAllowlist, undefined, 'Flutterwave advises against IP allowlisting');
+  assert.deepEqual(loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: '198.51.100.7, 198.51.100.8' }, tmp()).providers.paystack?.webhookIpAllowlist, ['198.51.100.7', '198.51.100.8']);
+  assert.equal(loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'off' }, tmp()).providers.paystack?.webhookIpAllowlist, undefined);
+  assert.match(captureConfigError({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'paystack.co' }).message, /"paystack.co" is not an IP address/);
+});

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { Secret } from '../crypto/secret.ts';
 import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
 import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
@@ -19,6 +20,8 @@ export interface ProviderConfig {
   /** Present when live mode is enabled and this provider is among PAYWARDEN_LIVE_PROVIDERS. */
   readonly live: ProviderCredentials | undefined;
   readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
+  /** Live-mode webhooks are accepted only from these addresses; undefined means any (WHI-9). */
+  readonly webhookIpAllowlist: readonly string[] | undefined;
 }
 
 export interface Config {
@@ -115,6 +118,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       test: testCredentials(spec, env, dataDir, problems),
       live: liveEnabled && liveProviders.includes(spec.name) ? liveCredentials(spec, env, problems) : undefined,
       rateLimitPerMinute: { test: rateOverride.test ?? spec.rateLimitPerMinute.test, live: rateOverride.live ?? spec.rateLimitPerMinute.live },
+      webhookIpAllowlist: ipAllowlist(spec, env, problems),
     };
   }
   const routing = parseRouting(readVar(env, 'PAYWARDEN_ROUTING', problems) ?? DEFAULT_ROUTING, problems);
@@ -179,6 +183,16 @@ function liveCredentials(spec: ProviderSpec, env: Env, problems: string[]): Prov
     credentials[credential.field] = value;
   }
   return complete ? { baseUrl, credentials } : undefined;
+}
+
+/** `<PREFIX>_WEBHOOK_IP_ALLOWLIST`: comma-separated addresses, or `off`; default the provider's published list, if any. */
+function ipAllowlist(spec: ProviderSpec, env: Env, problems: string[]): readonly string[] | undefined {
+  const raw = readVar(env, `${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST`, problems);
+  if (raw === undefined) return spec.webhookSourceIps;
+  if (raw.trim() === 'off') return undefined;
+  const addresses = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const address of addresses) if (isIP(address) === 0) problems.push(`${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST: "${address}" is not an IP address`);
+  return addresses;
 }
 
 function parseRouting(raw: string, problems: string[]): Record<string, string> {

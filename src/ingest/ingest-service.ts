@@ -15,19 +15,28 @@ import type { Metrics } from '../metrics.ts';
 
 export const PROCESS_WEBHOOK_JOB = 'process_provider_webhook';
 
-export type IngestResult = { kind: 'stored'; webhookId: string } | { kind: 'duplicate' } | { kind: 'bad_signature'; reason: string } | { kind: 'bad_payload'; reason: string };
+const normaliseIp = (ip: string | undefined) => (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 
-export function createIngestService(deps: { db: Db; dialect: DialectStrategy; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics }) {
+export type IngestResult = { kind: 'stored'; webhookId: string } | { kind: 'duplicate' } | { kind: 'bad_signature'; reason: string } | { kind: 'bad_payload'; reason: string } | { kind: 'source_not_allowed' };
+
+export function createIngestService(deps: { db: Db; dialect: DialectStrategy; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics; ipAllowlists?: Readonly<Record<string, readonly string[] | undefined>> }) {
   const log = deps.logger.child({ component: 'ingest' });
   // Group commit: concurrent webhooks share one transaction (and one fsync).
   const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows), { maxInFlight: 4 });
 
-  async function ingest(handler: ProviderWebhookHandler, rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<IngestResult> {
+  async function ingest(handler: ProviderWebhookHandler, rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>, sourceIp?: string): Promise<IngestResult> {
     const check = handler.verifySignature(rawBody, headers);
     if (!check.ok) {
       deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_signature' });
       log.warn({ provider: handler.name, reason: check.reason }, 'rejected provider webhook: bad signature');
       return { kind: 'bad_signature', reason: check.reason };
+    }
+    // WHI-9: in live mode, a provider that publishes its webhook addresses is believed only from them.
+    const allowlist = deps.ipAllowlists?.[handler.name];
+    if (check.mode === 'live' && allowlist !== undefined && !allowlist.includes(normaliseIp(sourceIp))) {
+      deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'source_not_allowed' });
+      log.warn({ alert: 'webhook_source_not_allowed', provider: handler.name, ip: sourceIp }, 'rejected provider webhook: source address not on the allowlist');
+      return { kind: 'source_not_allowed' };
     }
     const parsed = handler.parse(rawBody);
     if (!parsed.ok) {

@@ -29,7 +29,7 @@ export async function webhooksPlugin(app: FastifyInstance, deps: WebhooksDeps): 
       return sendError(reply, request, 'rate_limited', { headers: { 'retry-after': String(Math.max(1, Math.ceil(blocked.msBeforeNext / 1000))) } });
     }
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const result = await deps.ingest.ingest(handler, rawBody, request.headers);
+    const result = await deps.ingest.ingest(handler, rawBody, request.headers, request.ip);
     switch (result.kind) {
       case 'bad_signature':
         await limiter.penalty(request.ip, 1).catch(() => undefined);
@@ -38,6 +38,8 @@ export async function webhooksPlugin(app: FastifyInstance, deps: WebhooksDeps): 
         // Signed by the provider but not a shape we know: 400 makes the provider retry, and the
         // delivery stays visible in the provider's dashboard and our logs.
         return sendError(reply, request, 'invalid_request', { message: `The webhook payload is not valid: ${result.reason}.` });
+      case 'source_not_allowed':
+        return sendError(reply, request, 'webhook_source_not_allowed');
       case 'duplicate':
         return reply.code(200).send({ received: true, duplicate: true });
       case 'stored':

@@ -3,6 +3,7 @@
 // live value unacceptable), its live base URL and its outbound budgets. Adding a provider adds an
 // entry here and one in factories.ts (see docs/adding-a-provider.md).
 import { randomBytes } from 'node:crypto';
+import { PAYSTACK_WEBHOOK_IPS } from './paystack/webhook.ts';
 
 export interface CredentialSpec {
   /** The field name the provider's factory reads. */
@@ -22,6 +23,8 @@ export interface ProviderSpec {
   readonly credentials: readonly CredentialSpec[];
   /** Outbound calls per minute by default (COL-3); PAYWARDEN_PROVIDER_RATE_LIMIT_* override. */
   readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
+  /** Source addresses the provider publishes for its webhooks (WHI-9), enforced in live mode. */
+  readonly webhookSourceIps?: readonly string[];
 }
 
 const LOOKS_LIKE_TEST = /test|example|changeme|dummy|sample/i;
@@ -58,6 +61,7 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
     liveBaseUrl: 'https://api.paystack.co',
     // Paystack's guidance: 600 calls a minute live, 100 in test.
     rateLimitPerMinute: { test: 100, live: 600 },
+    webhookSourceIps: PAYSTACK_WEBHOOK_IPS,
     credentials: [
       // The secret key also signs Paystack's webhooks (x-paystack-signature).
       { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `sk_test_${randomBytes(20).toString('hex')}`, liveProblem: (value) => (value.startsWith('sk_live_') ? undefined : 'must be a live secret key (sk_live_...) (API-2)') },
