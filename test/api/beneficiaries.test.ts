@@ -88,6 +88,21 @@ for (const dialect of await testDialects()) {
       });
     }
 
+    test('provider=paystack: its own bank list and resolution (GET /bank, GET /bank/resolve)', async () => {
+      const banks = await gw.api('GET', '/v1/banks?country=NG&provider=paystack');
+      assert.equal(banks.status, 200, JSON.stringify(banks.body));
+      assert.equal(banks.body.provider, 'paystack');
+      assert.ok(banks.body.data.some((b: { code: string }) => b.code === '063'));
+      const resolved = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0022728151', bank_code: '063', country: 'NG', provider: 'paystack' });
+      assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
+      assert.equal(resolved.body.provider, 'paystack');
+      assert.match(resolved.body.account_name, /^[A-Z]+ [A-Z]+$/);
+      const unknown = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0022720000', bank_code: '063', country: 'NG', provider: 'paystack' });
+      assert.equal(unknown.body.error.code, 'account_not_resolved');
+      const ghana = await gw.api('GET', '/v1/banks?country=GH', undefined);
+      assert.equal(ghana.body.provider, 'flutterwave', 'without a provider, the first that serves the country');
+    });
+
     test('look-ups have their own per-key limit', async () => {
       let limited: { status: number; body: any } | undefined;
       for (let i = 0; i < 60 && limited === undefined; i += 1) {

@@ -2,8 +2,8 @@
 // Amounts cross the wire as integers in minor units (§2.2), so no conversion is needed.
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
-import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
-import { parseInitializeResponse, parseVerifyResponse, toInitializeBody, toPaystackReference } from './transformers.ts';
+import type { BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { PAYSTACK_BANK_COUNTRIES, parseBanksResponse, parseInitializeResponse, parseResolveResponse, parseVerifyResponse, toInitializeBody, toPaystackReference } from './transformers.ts';
 
 // The currencies /transaction/initialize accepts (§2.2).
 export const PAYSTACK_CURRENCIES = ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] as const;
@@ -36,6 +36,45 @@ export function createPaystackProvider(deps: { baseUrl: string; secretKey: Secre
       if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
       if (parsed.kind === 'not_found') return { kind: 'not_found' };
       // An answer we cannot read is not a definite failure: treat it as unknown and retry.
+      return { kind: 'indefinite', reason: parsed.reason };
+    },
+
+    beneficiaries: createBeneficiaryLookup(base, headers, deps.http),
+  };
+}
+
+// At most this many pages of banks are followed; Paystack lists a few hundred per country.
+const MAX_BANK_PAGES = 10;
+
+function createBeneficiaryLookup(base: string, headers: () => Record<string, string>, http: HttpClient): BeneficiaryLookup {
+  return {
+    countries: Object.keys(PAYSTACK_BANK_COUNTRIES),
+    async listBanks(country) {
+      const name = PAYSTACK_BANK_COUNTRIES[country];
+      if (name === undefined) return { kind: 'rejected', reason: `no Paystack banks in ${country}` };
+      const banks: Array<{ code: string; name: string }> = [];
+      let next: string | null = null;
+      for (let page = 0; page < MAX_BANK_PAGES; page += 1) {
+        const query = new URLSearchParams({ country: name, perPage: '100', use_cursor: 'true', ...(next === null ? {} : { next }) });
+        const outcome = await http.send({ method: 'GET', url: `${base}/bank?${query.toString()}`, headers: headers() });
+        if (outcome.kind === 'indefinite') return outcome;
+        const parsed = parseBanksResponse(outcome.response.status, outcome.response.body);
+        if (!parsed.ok) return { kind: 'rejected', reason: parsed.reason };
+        banks.push(...parsed.banks);
+        next = parsed.next;
+        if (next === null) break;
+      }
+      return { kind: 'ok', value: banks };
+    },
+    async resolveAccount(request) {
+      // Paystack's resolve covers bank accounts (NUBAN); mobile-money names are not resolvable here.
+      if (request.type === 'mobile_money') return { kind: 'rejected', reason: 'Paystack does not resolve mobile-money accounts' };
+      const query = new URLSearchParams({ account_number: request.accountNumber, bank_code: request.bankCode });
+      const outcome = await http.send({ method: 'GET', url: `${base}/bank/resolve?${query.toString()}`, headers: headers() });
+      if (outcome.kind === 'indefinite') return outcome;
+      const parsed = parseResolveResponse(outcome.response.status, outcome.response.body);
+      if (parsed.kind === 'ok') return { kind: 'ok', value: { accountNumber: parsed.accountNumber, accountName: parsed.accountName } };
+      if (parsed.kind === 'not_found') return parsed;
       return { kind: 'indefinite', reason: parsed.reason };
     },
   };

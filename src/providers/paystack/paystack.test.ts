@@ -253,3 +253,13 @@ test('source IP allowlist: Paystack addresses by default, IPv4-mapped form, off 
   assert.equal(paystackSourceIpAllowed('127.0.0.1', 'live'), false);
   assert.equal(paystackSourceIpAllowed('52.49.173.169', 'live'), true);
 });
+
+test('banks and resolve answers (§2.6): active banks only, cursor, not-resolved as a definite answer', async () => {
+  const { parseBanksResponse, parseResolveResponse } = await import('./transformers.ts');
+  const banks = parseBanksResponse(200, JSON.stringify({ status: true, message: 'Banks retrieved', data: [{ name: 'Abbey Mortgage Bank', code: '801', active: true, is_deleted: false }, { name: 'Gone Bank', code: '999', active: false }], meta: { next: 'YmFuazoxNjk=', previous: null, perPage: 5 } }));
+  assert.deepEqual(banks, { ok: true, banks: [{ code: '801', name: 'Abbey Mortgage Bank' }], next: 'YmFuazoxNjk=' });
+  assert.equal(parseBanksResponse(401, '{"status":false,"message":"Invalid key"}').ok, false);
+  assert.deepEqual(parseResolveResponse(200, '{"status":true,"message":"Account number resolved","data":{"account_number":"0022728151","account_name":"WES GIBBONS"}}'), { kind: 'ok', accountNumber: '0022728151', accountName: 'WES GIBBONS' });
+  assert.equal(parseResolveResponse(422, '{"status":false,"message":"Could not resolve account name."}').kind, 'not_found');
+  assert.equal(parseResolveResponse(500, 'oops').kind, 'malformed');
+});

@@ -166,3 +166,43 @@ function parseJson(body: string): unknown {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+// ---- Banks and account resolution (§2.6) ----------------------------------------------------------
+/** Paystack names countries in words on GET /bank. */
+export const PAYSTACK_BANK_COUNTRIES: Readonly<Record<string, string>> = { NG: 'nigeria', GH: 'ghana', KE: 'kenya', ZA: 'south africa' };
+
+export type ParsedBanks = { ok: true; banks: Array<{ code: string; name: string }>; next: string | null } | { ok: false; reason: string };
+
+export function parseBanksResponse(httpStatus: number, body: string): ParsedBanks {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'banks answer is not JSON' };
+  }
+  if (httpStatus !== 200 || !isRecord(parsed) || parsed.status !== true || !Array.isArray(parsed.data)) return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
+  const banks = parsed.data
+    .filter(isRecord)
+    .filter((b) => typeof b.code === 'string' && typeof b.name === 'string' && b.active !== false && b.is_deleted !== true)
+    .map((b) => ({ code: String(b.code), name: String(b.name) }));
+  const next = isRecord(parsed.meta) && typeof parsed.meta.next === 'string' && parsed.meta.next !== '' ? parsed.meta.next : null;
+  return { ok: true, banks, next };
+}
+
+export type ParsedAccount = { kind: 'ok'; accountNumber: string; accountName: string } | { kind: 'not_found'; reason: string } | { kind: 'malformed'; reason: string };
+
+export function parseResolveResponse(httpStatus: number, body: string): ParsedAccount {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { kind: 'malformed', reason: 'resolve answer is not JSON' };
+  }
+  if (!isRecord(parsed)) return { kind: 'malformed', reason: 'resolve answer is not an object' };
+  if (httpStatus === 200 && parsed.status === true && isRecord(parsed.data) && typeof parsed.data.account_name === 'string') {
+    return { kind: 'ok', accountNumber: String(parsed.data.account_number ?? ''), accountName: parsed.data.account_name };
+  }
+  // 422 (or 400) with status false: Paystack could not resolve the account.
+  if ((httpStatus === 422 || httpStatus === 400) && parsed.status === false) return { kind: 'not_found', reason: 'the account could not be resolved' };
+  return { kind: 'malformed', reason: `unexpected resolve answer (HTTP ${httpStatus})` };
+}

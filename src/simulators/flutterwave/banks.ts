@@ -1,5 +1,6 @@
 // Bank lists and account resolution as the simulator answers them (§1.6, §1.7). Names are
 // deterministic so tests can assert them; an account number ending in 0000 does not resolve.
+import { simulatedAccountName } from '../shared/accounts.ts';
 export const SIMULATED_BANKS: Readonly<Record<string, ReadonlyArray<{ id: number; code: string; name: string }>>> = {
   NG: [
     { id: 132, code: '044', name: 'Access Bank' },
@@ -20,15 +21,6 @@ export const SIMULATED_BANKS: Readonly<Record<string, ReadonlyArray<{ id: number
   ZA: [{ id: 500, code: '632005', name: 'ABSA Bank' }],
   TZ: [{ id: 600, code: 'MPS', name: 'M-Pesa Tanzania' }],
 };
-
-const FIRST = ['Ada', 'Chinedu', 'Amina', 'Kofi', 'Wanjiru', 'Tunde', 'Zanele', 'Baraka'];
-const LAST = ['Okafor', 'Mensah', 'Otieno', 'Adeyemi', 'Nkosi', 'Mwangi', 'Bello', 'Owusu'];
-
-export function simulatedAccountName(accountNumber: string): string {
-  const digits = accountNumber.replace(/\D/g, '');
-  const seed = [...digits].reduce((sum, d) => sum * 31 + Number(d), 7);
-  return `${FIRST[seed % FIRST.length]} ${LAST[Math.floor(seed / 7) % LAST.length]}`.toUpperCase();
-}
 
 export type ResolveAnswer = { ok: true; accountNumber: string; accountName: string } | { ok: false; message: string };
 

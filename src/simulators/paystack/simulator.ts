@@ -8,10 +8,23 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createApiFaultGate } from '../shared/api-gate.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
+import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { createState, wireReference, type Checkout, type SimulatorSettings, type SimulatorState, type Transaction } from './state.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { customerFor, DUPLICATE_REFERENCE, errorEnvelope, INVALID_KEY, RATE_LIMITED, unpaidTransaction, verifyData } from './wire.ts';
+
+const SIMULATED_PAYSTACK_BANKS: Readonly<Record<string, ReadonlyArray<{ code: string; name: string; currency: string }>>> = {
+  nigeria: [
+    { code: '044', name: 'Access Bank', currency: 'NGN' },
+    { code: '063', name: 'Access Bank (Diamond)', currency: 'NGN' },
+    { code: '058', name: 'Guaranty Trust Bank', currency: 'NGN' },
+    { code: '057', name: 'Zenith Bank', currency: 'NGN' },
+  ],
+  ghana: [{ code: '280100', name: 'Access Bank Ghana', currency: 'GHS' }],
+  kenya: [{ code: '01', name: 'Kenya Commercial Bank', currency: 'KES' }],
+  'south africa': [{ code: '632005', name: 'ABSA Bank Limited', currency: 'ZAR' }],
+};
 
 export interface PaystackSimulatorOptions {
   /** The secret key (`sk_test_…`): expected as `Authorization: Bearer …`, and it signs webhooks. */
@@ -130,6 +143,26 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------
+  // ---- Banks and account resolution (§2.6) -------------------------------------------------------
+  app.get<{ Querystring: Record<string, string | undefined> }>('/bank', async (request, reply) => {
+    if (!(await apiGate(request, reply, undefined))) return reply;
+    const banks = SIMULATED_PAYSTACK_BANKS[(request.query.country ?? 'nigeria').toLowerCase()];
+    if (banks === undefined) return reply.code(400).send(errorEnvelope('Invalid country', { type: 'validation_error', code: 'invalid_params' }));
+    // One page is enough for the simulator; `meta.next` null says there is no other.
+    return { status: true, message: 'Banks retrieved', data: banks.map((b, i) => ({ name: b.name, slug: b.name.toLowerCase().replaceAll(' ', '-'), code: b.code, longcode: '', gateway: null, pay_with_bank: false, active: true, is_deleted: false, country: request.query.country ?? 'nigeria', currency: b.currency, type: 'nuban', id: 100 + i })), meta: { next: null, previous: null, perPage: 100 } };
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/bank/resolve', async (request, reply) => {
+    if (!(await apiGate(request, reply, undefined))) return reply;
+    const accountNumber = request.query.account_number ?? '';
+    const bankCode = request.query.bank_code ?? '';
+    const known = Object.values(SIMULATED_PAYSTACK_BANKS).some((banks) => banks.some((b) => b.code === bankCode));
+    if (!/^\d{6,15}$/.test(accountNumber) || !known || !accountResolves(accountNumber)) {
+      return reply.code(422).send(errorEnvelope('Could not resolve account name. Check parameters or try again.', { type: 'validation_error', code: 'invalid_bank_details' }));
+    }
+    return { status: true, message: 'Account number resolved', data: { account_number: accountNumber, account_name: simulatedAccountName(accountNumber), bank_id: 9 } };
+  });
+
   app.get<{ Params: { accessCode: string } }>('/checkout/:accessCode', async (request, reply) => {
     const checkout = state.checkouts.get(request.params.accessCode);
     if (checkout === undefined) return reply.code(404).type('text/plain').send('No such checkout');
