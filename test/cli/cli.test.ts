@@ -102,6 +102,21 @@ describe('command line', () => {
     }
     assert.equal(cli(['simulate', 'acme'], {}).status, 2);
   });
+
+  for (const provider of ['paystack', 'stripe', 'kwikpaisa']) {
+    test(`simulate ${provider} runs alone, with the same control API`, async () => {
+      const sim = await startUntil(['simulate', provider, '--port', '0'], {}, /control API/);
+      try {
+        const url = new RegExp(`${provider} simulator on (http://\\S+)`).exec(sim.output())?.[1];
+        assert.ok(url, sim.output());
+        const faults = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'http_500' }) });
+        assert.equal(faults.status, 201);
+        assert.equal((await fetch(`${url}/_sim/webhooks`)).status, 200);
+      } finally {
+        await stop(sim.child);
+      }
+    });
+  }
 });
 
 describe('demo', () => {
