@@ -38,7 +38,7 @@ export function createIngestService(deps: { db: Db; dialect: DialectStrategy; qu
       log.warn({ alert: 'webhook_source_not_allowed', provider: handler.name, ip: sourceIp }, 'rejected provider webhook: source address not on the allowlist');
       return { kind: 'source_not_allowed' };
     }
-    const parsed = handler.parse(rawBody);
+    const parsed = handler.parse(rawBody, headers);
     if (!parsed.ok) {
       deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_payload' });
       log.warn({ provider: handler.name, reason: parsed.reason }, 'rejected provider webhook: payload does not match the schema');

@@ -88,6 +88,10 @@ export interface ProviderWebhookHandler {
   readonly name: string;
   /** Checks the signature on the raw bytes before anything is parsed (WHI-1). */
   verifySignature(rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): WebhookCheck;
-  /** Validates the payload against its schema (WHI-7); undefined when it is not one we understand. */
-  parse(rawBody: Buffer): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
+  /**
+   * Validates the payload against its schema (WHI-7). `headers` are given at ingest (some
+   * providers' event identity includes a header, e.g. a signed timestamp); a stored body parsed
+   * again later comes without them.
+   */
+  parse(rawBody: Buffer, headers?: Readonly<Record<string, string | string[] | undefined>>): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
 }

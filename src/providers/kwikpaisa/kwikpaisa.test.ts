@@ -163,8 +163,9 @@ describe('webhooks', () => {
     assert.equal(handler.name, 'kwikpaisa');
     const deliver = (ts: string) => {
       const raw = Buffer.from(body);
-      const check = handler.verifySignature(raw, sign(body, ts));
-      return { check, parsed: handler.parse(raw) };
+      const headers = sign(body, ts);
+      const check = handler.verifySignature(raw, headers);
+      return { check, parsed: handler.parse(raw, headers) };
     };
     const first = deliver(String(VECTOR_NOW));
     assert.equal(first.check.ok, true);

@@ -116,22 +116,13 @@ export function parseKwikPaisaWebhook(rawBody: Buffer, timestamp: string | undef
   return { ok: false, reason: `event ${body.event.slice(0, 60)} is not a KwikPaisa payment or payout event` };
 }
 
-/**
- * `parse` receives only the body, but the dedupe key needs X-TIMESTAMP. The ingest path verifies
- * and then parses the very same Buffer, synchronously, so the verified timestamp is remembered per
- * Buffer object (a WeakMap: nothing outlives the request). A body parsed without a verification
- * (the processing job re-reads stored bodies) gets `no-timestamp`; that job does not use the key.
- */
+/** The event identity includes X-TIMESTAMP, which `parse` reads from the headers given at ingest.
+ * A stored body parsed again later (the processing job) has none and gets `no-timestamp`; that
+ * job does not use the key. */
 export function createKwikPaisaWebhookHandler(secrets: ReadonlyArray<{ mode: Mode; secretKey: Secret }>, clock: Clock, toleranceSeconds: number = TIMESTAMP_TOLERANCE_SECONDS): ProviderWebhookHandler {
-  const verifiedTimestamps = new WeakMap<Buffer, string>();
   return {
     name: 'kwikpaisa',
-    verifySignature(rawBody, headers) {
-      const check = verifyKwikPaisaSignature(rawBody, headers, secrets, Math.floor(clock.nowMs() / 1000), toleranceSeconds);
-      const timestamp = header(headers, 'x-timestamp');
-      if (check.ok && timestamp !== undefined) verifiedTimestamps.set(rawBody, timestamp);
-      return check;
-    },
-    parse: (rawBody) => parseKwikPaisaWebhook(rawBody, verifiedTimestamps.get(rawBody)),
+    verifySignature: (rawBody, headers) => verifyKwikPaisaSignature(rawBody, headers, secrets, Math.floor(clock.nowMs() / 1000), toleranceSeconds),
+    parse: (rawBody, headers) => parseKwikPaisaWebhook(rawBody, headers === undefined ? undefined : header(headers, 'x-timestamp')),
   };
 }
