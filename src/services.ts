@@ -79,7 +79,7 @@ export async function createServices(options: ServiceOptions) {
 
   const worker = createWorker({ queue, logger, options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });
   const verifyDeps = { db, queue, clock, logger, providers };
-  worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob({ ...verifyDeps, handlers: (name) => providers.webhook(name) }));
+  worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
   worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));
   worker.register(DELIVER_JOB, createDeliverJob({ db, queue, clock, logger, metrics, cipher, ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }) }));
 

@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { DialectStrategy, IngestRow } from '../db/dialect.ts';
-import type { Db } from '../db/schema.ts';
+import type { Db, Mode } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { buildJobRow, type JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
@@ -62,7 +62,8 @@ export function createIngestService(deps: { db: Db; dialect: DialectStrategy; qu
         result: null,
         processed_at: null,
       },
-      job: buildJobRow({ kind: PROCESS_WEBHOOK_JOB, payload: { webhookId }, maxAttempts: 25 }, now),
+      // The job carries what processing needs, so it does not read the stored body back.
+      job: buildJobRow({ kind: PROCESS_WEBHOOK_JOB, payload: { webhookId, mode: check.mode, eventType: event.eventType, paymentId: event.paymentId ?? null, providerTxId: event.providerTxId ?? null }, maxAttempts: 25 }, now),
     });
     deps.metrics.webhooksReceived.inc({ provider: handler.name, result: stored ? 'stored' : 'duplicate' });
     if (!stored) return { kind: 'duplicate' };
@@ -74,7 +75,19 @@ export function createIngestService(deps: { db: Db; dialect: DialectStrategy; qu
 }
 
 /** The job: a verified webhook is a hint to ask the provider (never a reason to give value). */
-export function createProcessWebhookJob(deps: VerifyDeps & { handlers: (name: string) => ProviderWebhookHandler | undefined }) {
+interface ProcessEvent {
+  readonly mode: Mode;
+  readonly eventType: string | null;
+  readonly paymentId: string | null;
+  readonly providerTxId: string | null;
+}
+
+function eventFromPayload(payload: Record<string, unknown>): ProcessEvent {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return { mode: payload.mode === 'live' ? 'live' : 'test', eventType: text(payload.eventType), paymentId: text(payload.paymentId), providerTxId: text(payload.providerTxId) };
+}
+
+export function createProcessWebhookJob(deps: VerifyDeps) {
   // Results of concurrent jobs are recorded together: one commit for many webhooks.
   const recordResults = createBatcher<{ id: string; status: 'processed' | 'ignored'; result: string; processedAt: number }, void>((items) =>
     deps.db.transaction().execute(async (trx) => {
@@ -84,22 +97,21 @@ export function createProcessWebhookJob(deps: VerifyDeps & { handlers: (name: st
   );
   return async (payload: Record<string, unknown>): Promise<void> => {
     const webhookId = String(payload.webhookId);
-    const row = await deps.db.selectFrom('provider_webhooks').selectAll().where('id', '=', webhookId).executeTakeFirst();
-    if (row === undefined || row.status !== 'received') return;
-    const handler = deps.handlers(row.provider);
-    const parsed = handler?.parse(Buffer.from(row.body, 'utf8'));
+    const event = eventFromPayload(payload);
     let status: 'processed' | 'ignored' = 'ignored';
     let result = 'unrecognised payload';
-    if (parsed?.ok === true && parsed.event.paymentId !== undefined) {
-      const payment = await deps.db.selectFrom('payments').select(['id', 'mode']).where('id', '=', parsed.event.paymentId).executeTakeFirst();
-      if (payment === undefined || payment.mode !== row.mode) {
+    if (event.paymentId !== null) {
+      const payment = await deps.db.selectFrom('payments').select(['id', 'mode']).where('id', '=', event.paymentId).executeTakeFirst();
+      if (payment === undefined || payment.mode !== event.mode) {
         result = 'no payment with this reference in this mode';
       } else {
-        result = await verifyPayment(deps, payment.id, parsed.event.providerTxId ?? null);
+        // A re-run after a crash verifies again; verification is idempotent (the state machine
+        // refuses a second transition).
+        result = await verifyPayment(deps, payment.id, event.providerTxId);
         status = 'processed';
       }
-    } else if (parsed?.ok === true) {
-      result = `event ${parsed.event.eventType} is not about a payment`;
+    } else if (event.eventType !== null) {
+      result = `event ${event.eventType} is not about a payment`;
     }
     await recordResults.submit({ id: webhookId, status, result, processedAt: deps.clock.nowMs() });
   };
