@@ -77,7 +77,7 @@ export async function createServices(options: ServiceOptions) {
   const ingest = createIngestService({ db, dialect, queue, clock, logger, metrics, ipAllowlists: Object.fromEntries(Object.entries(config.providers).map(([name, p]) => [name, p.webhookIpAllowlist])) });
   const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
 
-  const worker = createWorker({ queue, logger, options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });
+  const worker = createWorker({ queue, logger, onDead: (job) => metrics.deadJobs.inc({ kind: job.kind }), options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });
   const verifyDeps = { db, queue, clock, logger, providers };
   worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
   worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));

@@ -72,7 +72,8 @@ for (const dialect of await testDialects()) {
 
     test('RetryLater reschedules with backoff no shorter than Retry-After; PermanentFailure and exhausted attempts are dead', async () => {
       const { clock, queue } = await setup();
-      const worker = createWorker({ queue, logger, options: { backoffBaseMs: 1000, backoffCapMs: 60_000 } });
+      const dead: string[] = [];
+      const worker = createWorker({ queue, logger, options: { backoffBaseMs: 1000, backoffCapMs: 60_000 }, onDead: (job) => dead.push(job.kind) });
       worker.register('indefinite', async () => {
         throw new RetryLater('provider timed out', 30_000);
       });
@@ -98,6 +99,7 @@ for (const dialect of await testDialects()) {
       const flaky = await database.db.selectFrom('jobs').selectAll().where('kind', '=', 'flaky').executeTakeFirstOrThrow();
       assert.equal(flaky.status, 'dead', 'dead after max attempts, visible with its error');
       assert.equal(flaky.attempts, 2);
+      assert.deepEqual(dead.sort(), ['broken', 'flaky'], 'every death is reported (the gateway counts them in paywarden_jobs_dead_total)');
     });
 
     test('concurrent claimers never receive the same job', async () => {

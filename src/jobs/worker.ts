@@ -37,7 +37,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: Partial<WorkerOptions> }): Worker {
+export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: Partial<WorkerOptions>; onDead?: (job: JobRow, error: string) => void }): Worker {
   const options = { ...DEFAULT_WORKER_OPTIONS, ...deps.options };
   const handlers = new Map<string, JobHandler>();
   const log = deps.logger.child({ component: 'worker' });
@@ -60,8 +60,9 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof PermanentFailure || job.attempts >= job.max_attempts) {
-        log.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, 'job is dead and needs attention');
+        log.error({ alert: 'job_dead', jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, 'job is dead and needs attention');
         await deps.queue.kill(job.id, message);
+        deps.onDead?.(job, message);
         return false;
       }
       const backoff = backoffDelayMs(job.attempts, options.backoffBaseMs, options.backoffCapMs);

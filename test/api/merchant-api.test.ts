@@ -77,6 +77,16 @@ for (const dialect of await testDialects()) {
       assert.equal(res.headers['idempotent-replayed'], undefined);
     });
 
+    test('a 5xx answer is not stored: the same key runs again once the provider is back', async () => {
+      const key = randomUUID();
+      await gw.sim('POST', '/_sim/faults', { fault: 'http_503', times: 1 });
+      const failed = await inject('POST', '/v1/payments', { body: validPayment('idem-5xx'), headers: { 'idempotency-key': key } });
+      assert.equal(failed.statusCode, 502);
+      const retried = await inject('POST', '/v1/payments', { body: validPayment('idem-5xx'), headers: { 'idempotency-key': key } });
+      assert.equal(retried.statusCode, 201, retried.body);
+      assert.equal(retried.headers['idempotent-replayed'], undefined);
+    });
+
     test('a request still in flight with the same key gets 409', async () => {
       const key = randomUUID();
       const apiKeyId = (await gw.services.keys.authenticate(gw.key))!.id;

@@ -78,6 +78,22 @@ for (const dialect of await testDialects()) {
       });
     }
 
+    test('Flutterwave accounts on the legacy setup: verif-hash only and the flat camelCase payload', async () => {
+      await gw.sim('PUT', '/_sim/config', { signatureHeaders: 'verif-hash', payloadShape: 'flat' });
+      try {
+        const created = await gw.api('POST', '/v1/payments', { amount: 9900, currency: 'NGN', reference: 'legacy-1', customer: { email: 'l@example.com' }, redirect_url: 'https://merchant.example/r' });
+        await payAtCheckout(created.body.checkout_url);
+        await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('signature_scheme').where('provider_reference', '=', created.body.id).execute()).length === 1, 'the legacy webhook');
+        const stored = await gw.services.database.db.selectFrom('provider_webhooks').selectAll().where('provider_reference', '=', created.body.id).executeTakeFirstOrThrow();
+        assert.equal(stored.signature_scheme, 'verif-hash');
+        assert.ok(JSON.parse(stored.body).txRef, 'the flat form was received');
+        await gw.services.worker.drain();
+        assert.equal((await gw.api('GET', `/v1/payments/${created.body.id}`)).body.status, 'succeeded');
+      } finally {
+        await gw.sim('PUT', '/_sim/config', { signatureHeaders: 'both', payloadShape: 'v3' });
+      }
+    });
+
     test('lists and look-ups: by id, by reference, with cursor pagination', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
