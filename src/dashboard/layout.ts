@@ -1,0 +1,56 @@
+// The page frame: navigation, the mode, and a logout form on every page (OPS-5). No inline script
+// or style anywhere (the Content-Security-Policy forbids them); one stylesheet from our origin.
+import { html, type SafeHtml } from './html.ts';
+
+export interface PageContext {
+  readonly title: string;
+  readonly active: string;
+  readonly operator: { readonly email: string; readonly role: string } | undefined;
+  readonly mode: 'test' | 'live';
+  /** The per-session CSRF token, put in every form (OPS-9). */
+  readonly csrfToken: string | undefined;
+}
+
+const NAV: ReadonlyArray<[string, string]> = [
+  ['overview', 'Overview'],
+  ['payments', 'Payments'],
+  ['webhooks-in', 'Webhooks in'],
+  ['webhooks-out', 'Webhooks out'],
+  ['endpoints', 'Webhook endpoints'],
+  ['keys', 'API keys'],
+  ['operators', 'Operators'],
+  ['audit', 'Audit log'],
+  ['settings', 'Settings'],
+];
+
+export function csrfField(token: string | undefined): SafeHtml {
+  return html`<input type="hidden" name="csrf_token" value="${token ?? ''}">`;
+}
+
+export function layout(ctx: PageContext, body: SafeHtml): SafeHtml {
+  return html`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${ctx.title} · Paywarden</title><link rel="stylesheet" href="/dashboard/assets/app.css"></head>
+<body class="mode-${ctx.mode}">
+<header>
+  <strong>Paywarden</strong> <span class="mode">${ctx.mode} mode</span>
+  ${ctx.operator === undefined ? '' : html`<nav>${NAV.map(([key, label]) => html`<a href="/dashboard/${key === 'overview' ? '' : key}" class="${key === ctx.active ? 'active' : ''}">${label}</a>`)}</nav>
+  <form method="post" action="/dashboard/logout" class="logout">${csrfField(ctx.csrfToken)}<span>${ctx.operator.email} (${ctx.operator.role})</span> <button type="submit" id="logout">Log out</button></form>`}
+</header>
+<main>
+<h1>${ctx.title}</h1>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function formatMinor(amountMinor: number, currency: string, exponent: number): string {
+  const sign = amountMinor < 0 ? '-' : '';
+  const digits = String(Math.abs(amountMinor)).padStart(exponent + 1, '0');
+  return `${currency} ${sign}${exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`}`;
+}
+
+export function isoTime(ms: number | null): string {
+  return ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}

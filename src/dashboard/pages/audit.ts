@@ -1,0 +1,16 @@
+import type { Selectable } from 'kysely';
+import type { AuditLogTable } from '../../db/schema.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { isoTime } from '../layout.ts';
+
+export function auditPage(rows: ReadonlyArray<Selectable<AuditLogTable>>, filters: { actor?: string; action?: string; object?: string }): SafeHtml {
+  return html`<form method="get" action="/dashboard/audit">
+  <label>Actor <input name="actor" value="${filters.actor ?? ''}" maxlength="40"></label>
+  <label>Action <input name="action" value="${filters.action ?? ''}" maxlength="64"></label>
+  <label>Object <input name="object" value="${filters.object ?? ''}" maxlength="40"></label>
+  <button type="submit">Filter</button>
+</form>
+<table id="audit"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Object</th><th>From</th><th>Request</th><th>Details</th></tr></thead><tbody>${rows.map(
+    (r) => html`<tr><td>${isoTime(r.created_at)}</td><td>${r.actor_type} ${r.actor_id ?? ''}</td><td>${r.action}</td><td>${r.object_type} ${r.object_id}</td><td>${r.ip ?? ''}</td><td>${r.request_id ?? ''}</td><td><pre>${r.details_json}</pre></td></tr>`,
+  )}</tbody></table>`;
+}
