@@ -1,10 +1,8 @@
 // The hosted checkout page a customer sees. Server-rendered, every value escaped, no script or
 // style at all, so a strict CSP holds and a name like `<script>` is only text.
+import { escapeHtml } from '../shared/escape.ts';
 import type { Order } from './state.ts';
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export function renderCheckout(order: Order): string {
   const e = escapeHtml;

@@ -3,7 +3,7 @@
 // email or metadata value like `<script>` is only text.
 import { minorToMajorString } from '../../money/amount.ts';
 // Provider-neutral; shared with the Flutterwave simulator rather than copied.
-import { escapeHtml } from '../flutterwave/checkout-page.ts';
+import { escapeHtml } from '../shared/escape.ts';
 import type { Checkout } from './state.ts';
 
 function description(metadata: unknown): string | undefined {

@@ -6,7 +6,7 @@ import { API_FAULTS, type FaultStore } from './faults.ts';
 export function createApiFaultGate(faults: FaultStore, errorBody: (status: number) => unknown) {
   const holds = new Set<() => void>();
   return {
-    async apply(request: FastifyRequest, reply: FastifyReply, scope: string | undefined): Promise<boolean> {
+    async apply(request: FastifyRequest, reply: FastifyReply, scope: string | null | undefined): Promise<boolean> {
       const fault = faults.take(API_FAULTS, scope);
       if (fault === undefined) return true;
       switch (fault.fault) {

@@ -33,7 +33,7 @@ export function createFaultStore() {
       faults.push(fault);
     },
     /** Takes one use of the first matching fault among `names`, if any. */
-    take(names: readonly FaultName[], scope: string | undefined): Fault | undefined {
+    take(names: readonly FaultName[], scope: string | null | undefined): Fault | undefined {
       const fault = faults.find((f) => names.includes(f.fault) && f.remaining > 0 && (f.scope === undefined || f.scope === scope));
       if (fault === undefined) return undefined;
       fault.remaining -= 1;

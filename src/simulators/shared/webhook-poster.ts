@@ -2,6 +2,8 @@
 // differ in bodies and signatures, not in how a POST is made, timed out and recorded.
 export interface WebhookLogEntry {
   readonly url: string;
+  /** The provider's event id, where its webhooks have one (Stripe's evt_…). */
+  readonly eventId?: string;
   readonly body: string;
   readonly headers: Record<string, string>;
   statusCode: number | null;
@@ -33,8 +35,8 @@ export function createWebhookPoster(log: WebhookLogEntry[], nowMs: () => number 
     }
   }
 
-  function deliver(url: string, body: string, headers: Record<string, string>): WebhookLogEntry {
-    const entry: WebhookLogEntry = { url, body, headers, statusCode: null, error: null, done: false, sentAt: new Date(nowMs()).toISOString() };
+  function deliver(url: string, body: string, headers: Record<string, string>, eventId?: string): WebhookLogEntry {
+    const entry: WebhookLogEntry = { url, ...(eventId === undefined ? {} : { eventId }), body, headers, statusCode: null, error: null, done: false, sentAt: new Date(nowMs()).toISOString() };
     log.push(entry);
     const sending = post(entry).finally(() => inFlight.delete(sending));
     inFlight.add(sending);
@@ -44,7 +46,7 @@ export function createWebhookPoster(log: WebhookLogEntry[], nowMs: () => number 
   return {
     deliver,
     /** The identical bytes and headers again: a duplicate delivery, not a new event. */
-    repeat: (entry: WebhookLogEntry) => deliver(entry.url, entry.body, { ...entry.headers }),
+    repeat: (entry: WebhookLogEntry) => deliver(entry.url, entry.body, { ...entry.headers }, entry.eventId),
     async waitFor(entry: WebhookLogEntry): Promise<void> {
       while (!entry.done) await new Promise((resolve) => setTimeout(resolve, 5));
     },

@@ -1,10 +1,8 @@
 // The hosted Checkout page a customer sees. Server-rendered, every value escaped, no script or
 // style at all, so a strict CSP holds and a product name like `<script>` is only text.
+import { escapeHtml } from '../shared/escape.ts';
 import type { Session } from './state.ts';
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Amounts are minor units; shown with two decimals (USD, EUR, GBP and most others). */
 function formatAmount(amountMinor: number, currency: string): string {

@@ -6,7 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { parseSessionParams } from './session-params.ts';
-import { API_FAULTS, createState, FAULTS, newId, type FaultName, type Session, type SimulatorState, type StoredEvent } from './state.ts';
+import { createState, newId, type Session, type SimulatorState, type StoredEvent } from './state.ts';
+import { createApiFaultGate } from '../shared/api-gate.ts';
+import { registerControlApi } from '../shared/control-api.ts';
+import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { decodeForm, errorEnvelope, eventBody, fingerprint, paymentIntentObject, sessionObject, SIM_API_VERSION, type FormTree } from './wire.ts';
 
@@ -18,21 +21,22 @@ export interface StripeSimulatorOptions {
 }
 
 const sha = (value: string) => createHash('sha256').update(value).digest();
-const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const LIST_QUERY = new Set(['limit', 'payment_intent', 'status', 'starting_after', 'ending_before']);
 
 export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.webhookSecret);
-  const hangs = new Set<() => void>();
+  const gate = createApiFaultGate(state.faults, (status) =>
+    status === 429 ? errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' }) : errorEnvelope('api_error', status === 500 ? 'An unknown error occurred (simulated).' : 'The service is temporarily unavailable (simulated).'),
+  );
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   // Stripe's bodies nest with brackets, which @fastify/formbody does not read: keep the raw text
   // and decode it in the route, so a malformed body gets Stripe's envelope, not Fastify's.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1_048_576 }, (_request, body, done) => done(null, body));
   app.addHook('onClose', async () => {
-    for (const release of hangs) release();
+    gate.releaseAll();
     await sender.close();
   });
   app.addHook('onSend', async (request, reply) => {
@@ -63,38 +67,13 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
       await reply.code(401).send(errorEnvelope('invalid_request_error', 'Invalid API Key provided.'));
       return false;
     }
-    const fault = state.takeFault(API_FAULTS, txRef);
-    if (fault === undefined) return true;
-    switch (fault.fault) {
-      case 'delay':
-        await new Promise((resolve) => setTimeout(resolve, fault.value ?? 1000));
-        return true;
-      case 'http_500':
-        await reply.code(500).send(errorEnvelope('api_error', 'An unknown error occurred (simulated).'));
-        return false;
-      case 'http_503':
-        await reply.code(503).send(errorEnvelope('api_error', 'The service is temporarily unavailable (simulated).'));
-        return false;
-      case 'http_429':
-        await reply.code(429).header('retry-after', String(fault.value ?? 1)).send(errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' }));
-        return false;
-      default: {
-        // timeout: hold the request until the client gives up (or the fault is cleared).
-        await new Promise<void>((resolve) => {
-          hangs.add(resolve);
-          request.raw.socket.once('close', () => resolve());
-        });
-        reply.hijack();
-        request.raw.socket.destroy();
-        return false;
-      }
-    }
+    return gate.apply(request, reply, txRef);
   }
 
   /** A session as an API answer, with the verify faults applied. */
   function answer(session: Session): Record<string, unknown> {
-    const wrongAmount = state.takeFault(['wrong_amount'], session.clientReferenceId);
-    const wrongCurrency = state.takeFault(['wrong_currency'], session.clientReferenceId);
+    const wrongAmount = state.faults.take(['wrong_amount'], session.clientReferenceId);
+    const wrongCurrency = state.faults.take(['wrong_currency'], session.clientReferenceId);
     return sessionObject(session, {
       // `value` is in major units, as for Flutterwave: 1 -> 100 minor units.
       ...(wrongAmount === undefined ? {} : { amountTotal: Math.max(0, session.amountTotal - Math.round((wrongAmount.value ?? 1) * 100)) }),
@@ -196,15 +175,15 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
       session.payment_intent = session.paymentIntentId;
       const completed = storeEvent(session, 'checkout.session.completed', sessionObject(session), now);
       // out_of_order: an earlier declined card attempt on the same session, delivered late.
-      const outOfOrder = state.takeFault(['out_of_order'], session.clientReferenceId);
+      const outOfOrder = state.faults.take(['out_of_order'], session.clientReferenceId);
       events = outOfOrder === undefined ? [completed] : [completed, storeEvent(session, 'payment_intent.payment_failed', paymentIntentObject(session, 'requires_payment_method', now - 1), now - 1)];
     } else {
       session.status = 'expired';
       events = [storeEvent(session, 'checkout.session.expired', sessionObject(session), now)];
     }
-    if (state.takeFault(['no_webhook'], session.clientReferenceId) === undefined) {
-      const duplicate = state.takeFault(['duplicate_webhook'], session.clientReferenceId);
-      const badSignature = state.takeFault(['bad_signature'], session.clientReferenceId) !== undefined;
+    if (state.faults.take(['no_webhook'], session.clientReferenceId) === undefined) {
+      const duplicate = state.faults.take(['duplicate_webhook'], session.clientReferenceId);
+      const badSignature = state.faults.take(['bad_signature'], session.clientReferenceId) !== undefined;
       setImmediate(() => void sender.sendSequence(events, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
     }
     const target = outcome === 'successful' ? session.successUrl : session.cancelUrl;
@@ -223,66 +202,40 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
     });
   }
 
-  // ---- Control API -----------------------------------------------------------------------------
-  app.register(async (control) => {
-    control.addHook('onRequest', async (request, reply) => {
-      if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
-    });
-    control.post('/faults', async (request, reply) => {
-      const body = (request.body ?? {}) as { fault?: string; tx_ref?: string; times?: number; value?: number };
-      if (!FAULTS.includes(body.fault as FaultName)) return reply.code(400).send({ error: `fault must be one of ${FAULTS.join(', ')}` });
-      const times = body.times ?? 1;
-      if (!Number.isInteger(times) || times < 0) return reply.code(400).send({ error: 'times must be a whole number (0 = until cleared)' });
-      state.faults.push({ fault: body.fault as FaultName, txRef: body.tx_ref, remaining: times === 0 ? Number.POSITIVE_INFINITY : times, value: body.value });
-      return reply.code(201).send({ faults: state.faults.map((f) => ({ ...f, remaining: Number.isFinite(f.remaining) ? f.remaining : 'until cleared' })) });
-    });
-    control.delete('/faults', async () => {
-      state.faults = [];
-      for (const release of hangs) release();
-      hangs.clear();
-      return { faults: [] };
-    });
-    control.post('/reset', async () => {
-      state.reset();
-      for (const release of hangs) release();
-      hangs.clear();
-      return { reset: true };
-    });
-    control.get('/webhooks', async () => state.webhooks);
-    control.get('/transactions', async () => [...state.sessions.values()].map((s) => sessionObject(s)));
-    control.put('/config', async (request, reply) => {
-      const body = (request.body ?? {}) as { webhookUrl?: unknown; additionalWebhookSecret?: unknown };
-      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return reply.code(400).send({ error: 'webhookUrl: a URL string' });
-      if (body.additionalWebhookSecret !== undefined && body.additionalWebhookSecret !== null && typeof body.additionalWebhookSecret !== 'string') return reply.code(400).send({ error: 'additionalWebhookSecret: a whsec_ string or null' });
+  // ---- Control API (the same for every simulator; ../README.md) --------------------------------
+  registerControlApi(app, {
+    faults: state.faults,
+    // Our reference: the session's client_reference_id.
+    scopeFields: ['tx_ref'],
+    webhooks: () => state.webhooks,
+    transactions: () => [...state.sessions.values()].map((s) => sessionObject(s)),
+    configure(body) {
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL string' };
+      if (body.additionalWebhookSecret !== undefined && body.additionalWebhookSecret !== null && typeof body.additionalWebhookSecret !== 'string') return { ok: false, error: 'additionalWebhookSecret: a whsec_ string or null' };
       if (typeof body.webhookUrl === 'string') state.settings.webhookUrl = body.webhookUrl;
       if (body.additionalWebhookSecret !== undefined) state.settings.additionalWebhookSecret = body.additionalWebhookSecret as string | null;
-      return { webhookUrl: state.settings.webhookUrl ?? null, additionalWebhookSecret: state.settings.additionalWebhookSecret === null ? null : '[set]' };
-    });
+      return { ok: true, settings: { webhookUrl: state.settings.webhookUrl ?? null, additionalWebhookSecret: state.settings.additionalWebhookSecret === null ? null : '[set]' } };
+    },
     // By event id (evt_…), or a session id (cs_…) for that session's latest event.
-    control.post<{ Params: { id: string } }>('/webhooks/:id/resend', async (request, reply) => {
-      const event = state.events.get(request.params.id) ?? [...state.events.values()].filter((e) => e.sessionId === request.params.id).at(-1);
-      if (event === undefined) return reply.code(404).send({ error: 'no such event or session' });
-      const entry = sender.send(event, { badSignature: false });
-      return reply.code(202).send(entry ?? { error: 'no webhookUrl configured' });
-    });
-    control.post<{ Params: { txRef: string }; Body: { status?: string } }>('/transactions/:txRef/complete', async (request, reply) => {
-      const status = request.body?.status ?? 'successful';
-      if (status !== 'successful' && status !== 'failed') return reply.code(400).send({ error: 'status: successful | failed' });
-      const session = state.sessionFor(request.params.txRef);
+    resend(id) {
+      const event = state.events.get(id) ?? [...state.events.values()].filter((e) => e.sessionId === id).at(-1);
+      if (event === undefined) return { ok: false, status: 404, error: 'no such event or session' };
+      return { ok: true, entry: sender.send(event, { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
+    },
+    complete(txRef, status = 'successful') {
+      if (status !== 'successful' && status !== 'failed') return { ok: false, status: 400, error: 'status: successful | failed' };
+      const session = state.sessionFor(txRef);
       const done = session === undefined ? undefined : complete(session, status);
-      if (session === undefined || done === undefined) return reply.code(409).send({ error: 'no open checkout with this tx_ref' });
-      return { ...sessionObject(session), redirect_url: done.redirect };
-    });
-  }, { prefix: '/_sim' });
+      if (session === undefined || done === undefined) return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
+      return { ok: true, result: { ...sessionObject(session), redirect_url: done.redirect } };
+    },
+    reset: () => state.reset(),
+    onClear: () => gate.releaseAll(),
+  });
 
   return Object.assign(app, { simulatorState: state });
 }
 
 export async function startStripeSimulator(options: StripeSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
-  const app = buildStripeSimulator(options);
-  const host = options.host ?? '127.0.0.1';
-  await app.listen({ host, port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, close: () => app.close() };
+  return listenSimulator(buildStripeSimulator(options), options.host, options.port);
 }

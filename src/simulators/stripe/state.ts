@@ -1,6 +1,8 @@
 // In-memory state of the Stripe simulator: Checkout Sessions, the events sent about them,
 // idempotency records, injected faults, settings and the log of webhooks sent. Nothing persists;
 // `reset` clears it all. Faults and their names are the Flutterwave simulator's (../README.md).
+import { createFaultStore } from '../shared/faults.ts';
+import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface Session {
@@ -34,34 +36,10 @@ export interface StoredEvent {
   readonly body: string;
 }
 
-export const FAULTS = ['delay', 'http_500', 'http_503', 'http_429', 'timeout', 'duplicate_webhook', 'out_of_order', 'wrong_amount', 'wrong_currency', 'bad_signature', 'no_webhook'] as const;
-export type FaultName = (typeof FAULTS)[number];
-export const API_FAULTS: readonly FaultName[] = ['delay', 'http_500', 'http_503', 'http_429', 'timeout'];
-
-export interface Fault {
-  readonly fault: FaultName;
-  /** Our reference: the session's client_reference_id. */
-  readonly txRef: string | undefined;
-  /** Uses left; Infinity for "until cleared". */
-  remaining: number;
-  readonly value: number | undefined;
-}
-
 export interface SimulatorSettings {
   webhookUrl: string | undefined;
   /** While a secret is rolled Stripe signs with both: a second v1 entry with this secret. */
   additionalWebhookSecret: string | null;
-}
-
-export interface WebhookLogEntry {
-  readonly url: string;
-  readonly eventId: string;
-  readonly body: string;
-  readonly headers: Record<string, string>;
-  statusCode: number | null;
-  error: string | null;
-  done: boolean;
-  readonly sentAt: string;
 }
 
 export interface IdempotencyRecord {
@@ -81,17 +59,9 @@ export function createState(webhookUrl: string | undefined) {
     sessions: new Map<string, Session>(),
     events: new Map<string, StoredEvent>(),
     idempotency: new Map<string, IdempotencyRecord>(),
-    faults: [] as Fault[],
+    faults: createFaultStore(),
     webhooks: [] as WebhookLogEntry[],
     settings: { webhookUrl, additionalWebhookSecret: null } as SimulatorSettings,
-    /** Takes one use of the first matching fault among `names`, if any. */
-    takeFault(names: readonly FaultName[], txRef: string | null | undefined): Fault | undefined {
-      const fault = state.faults.find((f) => names.includes(f.fault) && f.remaining > 0 && (f.txRef === undefined || f.txRef === txRef));
-      if (fault === undefined) return undefined;
-      fault.remaining -= 1;
-      state.faults = state.faults.filter((f) => f.remaining > 0);
-      return fault;
-    },
     /** The open (or else the latest) session for our reference. */
     sessionFor(txRef: string): Session | undefined {
       const all = [...state.sessions.values()].filter((s) => s.clientReferenceId === txRef);
@@ -101,7 +71,7 @@ export function createState(webhookUrl: string | undefined) {
       state.sessions.clear();
       state.events.clear();
       state.idempotency.clear();
-      state.faults = [];
+      state.faults.clear();
       state.webhooks.length = 0;
     },
   };
