@@ -1,5 +1,6 @@
 // Pure mappings between our types and Flutterwave v3's wire format (see
 // shared/provider-wire-formats.md §1). No I/O here, so every quirk is unit-testable.
+import { isRecord } from '../webhook-fields.ts';
 import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
@@ -79,9 +80,6 @@ export function parseCheckoutResponse(httpStatus: number, body: string): { ok: t
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** GET /v3/banks/{country}: `{status:"success", data:[{id, code, name}]}` (§1.6). */
 export function parseBanksResponse(httpStatus: number, body: string): { ok: true; banks: Array<{ code: string; name: string }> } | { ok: false; reason: string } {

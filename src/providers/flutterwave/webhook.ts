@@ -3,12 +3,12 @@
 //   flutterwave-signature: base64(HMAC-SHA256(secret hash, raw body))  (current docs; preferred)
 //   verif-hash: the secret hash itself                                   (legacy v3)
 // The secret hash differs per mode, which is also how a delivery is assigned to test or live.
+import { header, identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
-import { isRecord } from './transformers.ts';
 
 export function flutterwaveSignature(rawBody: Buffer | string, secretHash: string): string {
   return createHmac('sha256', secretHash).update(rawBody).digest('base64');
@@ -22,12 +22,7 @@ function signatureMatches(header: string, rawBody: Buffer, secretHash: string): 
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
-type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 export function verifyFlutterwaveSignature(rawBody: Buffer, headers: Headers, secretHashes: ReadonlyArray<{ mode: Mode; secretHash: Secret }>): WebhookCheck {
   const signature = header(headers, 'flutterwave-signature');
@@ -55,29 +50,25 @@ export function verifyFlutterwaveSignature(rawBody: Buffer, headers: Headers, se
  * legacy flat camelCase charge (`txRef`, `flwRef`), and the legacy flat transfer `{transfer}`.
  */
 export function parseFlutterwaveWebhook(rawBody: Buffer): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'body is not JSON' };
-  }
-  if (!isRecord(body)) return { ok: false, reason: 'body is not a JSON object' };
+  const json = parseJsonObject(rawBody);
+  if (!json.ok) return json;
+  const body = json.body;
 
   if (typeof body.event === 'string' && isRecord(body.data)) {
     const data = body.data;
-    const id = scalar(data.id);
+    const id = identifier(data.id);
     if (id === undefined) return { ok: false, reason: 'data.id is missing' };
     const txRef = text(data.tx_ref, 200);
     const status = text(data.status, 50) ?? 'unknown';
     return { ok: true, event: { dedupeKey: `flutterwave:${id}:${body.event}:${status}`, eventType: body.event.slice(0, 100), paymentId: txRef, providerTxId: id } };
   }
   if (isRecord(body.transfer)) {
-    const id = scalar(body.transfer.id);
+    const id = identifier(body.transfer.id);
     if (id === undefined) return { ok: false, reason: 'transfer.id is missing' };
     const status = text(body.transfer.status, 50) ?? 'unknown';
     return { ok: true, event: { dedupeKey: `flutterwave:${id}:transfer.completed:${status}`, eventType: 'transfer.completed', paymentId: undefined, providerTxId: id } };
   }
-  const flatId = scalar(body.id);
+  const flatId = identifier(body.id);
   const flatRef = text(body.txRef, 200);
   if (flatId !== undefined && flatRef !== undefined) {
     const status = text(body.status, 50) ?? 'unknown';
@@ -86,11 +77,6 @@ export function parseFlutterwaveWebhook(rawBody: Buffer): { ok: true; event: Pro
   return { ok: false, reason: 'payload matches no known Flutterwave webhook shape' };
 }
 
-function scalar(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value)) return value;
-  return undefined;
-}
 
 function text(value: unknown, maxLength: number): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= maxLength ? value : undefined;

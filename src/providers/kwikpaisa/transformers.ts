@@ -1,6 +1,7 @@
 // Pure mappings between our types and KwikPaisa v3's wire format (shared/provider-wire-formats.md
 // §4.3, §4.5). No I/O here, so every quirk is unit-testable. Amounts cross the wire in MAJOR units
 // as decimal strings ("105.00"); conversion is exact (src/money).
+import { isRecord } from '../webhook-fields.ts';
 import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
@@ -8,9 +9,6 @@ export const KWIKPAISA_CURRENCIES = ['INR'] as const;
 
 export type ServiceType = 'DIGITAL' | 'PHYSICAL_GOODS';
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * POST /api/v3/pg/order/create body. `order_id` is our payment id (unique per attempt; the docs

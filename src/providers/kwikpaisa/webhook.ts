@@ -8,15 +8,14 @@
 //   - a PHP sender may escape non-ASCII as \uXXXX (§4.2) -> both sorts with that escaping too.
 // The freshness window (300 s, both directions) is ours: KwikPaisa documents none. The secret that
 // matches decides the mode (test or live keys differ).
+import { identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import type { Clock } from '../../clock.ts';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
 import { canonicalJson, escapeNonAscii, kwikPaisaSignature, TIMESTAMP_TOLERANCE_SECONDS } from './signing.ts';
-import { isRecord } from './transformers.ts';
 
-type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name] ?? headers[name.toUpperCase()];
@@ -74,11 +73,6 @@ export function verifyKwikPaisaSignature(
 const PAYMENT_EVENT = /^payment\.[a-z_]{1,40}$/;
 const PAYOUT_EVENT = /^payout\.[a-z_]{1,40}$/;
 
-function scalar(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
-  if (typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value)) return value;
-  return undefined;
-}
 
 /**
  * `{"event":"payment.success","data":{"order_id","amount","currency","status"}}` (§4.6). Events:
@@ -91,25 +85,21 @@ function scalar(value: unknown): string | undefined {
  * timestamp is stored twice; processing it is idempotent (it only triggers a verify call).
  */
 export function parseKwikPaisaWebhook(rawBody: Buffer, timestamp: string | undefined): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'body is not JSON' };
-  }
-  if (!isRecord(body)) return { ok: false, reason: 'body is not a JSON object' };
+  const json = parseJsonObject(rawBody);
+  if (!json.ok) return json;
+  const body = json.body;
   if (typeof body.event !== 'string' || !isRecord(body.data)) return { ok: false, reason: 'body lacks event or data' };
   const event = body.event.trim().toLowerCase();
   const data = body.data;
   // Without the header (a stored body parsed again later) the key cannot be rebuilt; say so in it.
   const stamp = timestamp !== undefined && /^\d{1,12}$/.test(timestamp) ? timestamp : 'no-timestamp';
   if (PAYMENT_EVENT.test(event)) {
-    const orderId = scalar(data.order_id);
+    const orderId = identifier(data.order_id);
     if (orderId === undefined) return { ok: false, reason: 'data.order_id is missing or malformed' };
     return { ok: true, event: { dedupeKey: `kwikpaisa:${orderId}:${event}:${stamp}`, eventType: event, paymentId: orderId, providerTxId: undefined } };
   }
   if (PAYOUT_EVENT.test(event)) {
-    const payoutId = scalar(data.payout_order_id) ?? scalar(data.order_id);
+    const payoutId = identifier(data.payout_order_id) ?? identifier(data.order_id);
     if (payoutId === undefined) return { ok: false, reason: 'payout event lacks payout_order_id' };
     return { ok: true, event: { dedupeKey: `kwikpaisa:${payoutId}:${event}:${stamp}`, eventType: event, paymentId: undefined, providerTxId: undefined } };
   }

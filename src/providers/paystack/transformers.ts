@@ -1,6 +1,7 @@
 // Pure mappings between our types and Paystack's wire format (shared/provider-wire-formats.md §2).
 // No I/O here, so every quirk is unit-testable. Paystack speaks integer minor units (kobo,
 // pesewas, cents) for every currency it takes, so amounts cross the wire unchanged.
+import { isRecord } from '../webhook-fields.ts';
 import { isValidAmountMinor } from '../../money/amount.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
@@ -163,9 +164,6 @@ function parseJson(body: string): unknown {
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 // ---- Banks and account resolution (§2.6) ----------------------------------------------------------
 /** Paystack names countries in words on GET /bank. */

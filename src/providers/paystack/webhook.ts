@@ -4,11 +4,12 @@
 // is byte-identical; we always hash the raw bytes. There is no timestamp to bound replays: the
 // core's dedupe key and verify-before-value carry that. The secret key differs per mode, which
 // is also how a delivery is assigned to test or live.
+import { header, identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
-import { fromPaystackReference, isRecord, transactionId } from './transformers.ts';
+import { fromPaystackReference, transactionId } from './transformers.ts';
 
 export const PAYSTACK_SIGNATURE_HEADER = 'x-paystack-signature';
 
@@ -16,12 +17,7 @@ export function paystackSignature(rawBody: Buffer | string, secretKey: string): 
   return createHmac('sha512', secretKey).update(rawBody).digest('hex');
 }
 
-type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 export function verifyPaystackSignature(rawBody: Buffer, headers: Headers, secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>): WebhookCheck {
   const presented = header(headers, PAYSTACK_SIGNATURE_HEADER)?.trim();
@@ -61,13 +57,9 @@ type Parsed = { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: s
 /** The envelope is `{event, data}` with no event id (§2.4), so the dedupe key is built from the
  * event name and the object's own id: `paystack:<data.id>:<event>`. */
 export function parsePaystackWebhook(rawBody: Buffer): Parsed {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'body is not JSON' };
-  }
-  if (!isRecord(body)) return { ok: false, reason: 'body is not a JSON object' };
+  const json = parseJsonObject(rawBody);
+  if (!json.ok) return json;
+  const body = json.body;
   if (typeof body.event !== 'string' || !isRecord(body.data)) return { ok: false, reason: 'body is not a Paystack {event, data} envelope' };
   const eventType = body.event;
   const data = body.data;

@@ -1,6 +1,7 @@
 // Pure mappings between our types and Stripe's wire format (shared/provider-wire-formats.md §3).
 // Requests are form-encoded with bracket nesting; answers are bare JSON objects or an
 // `{error:{type,code,message,param}}` envelope. No I/O here, so every quirk is unit-testable.
+import { isRecord } from '../webhook-fields.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 /** Pinned so a dashboard upgrade of the account's default version cannot change the shapes we
@@ -66,9 +67,6 @@ export function toCheckoutSessionParams(request: CheckoutRequest): { [key: strin
   };
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const SAFE_TOKEN = /^[A-Za-z0-9_.-]{1,60}$/;
 const token = (value: unknown): string | undefined => (typeof value === 'string' && SAFE_TOKEN.test(value) ? value : undefined);

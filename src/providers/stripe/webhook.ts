@@ -4,11 +4,12 @@
 // Unlike Standard Webhooks, the `whsec_` prefix is part of the key and nothing is base64-decoded.
 // Several v1 entries appear while a secret is rolled; any one matching is enough. Other schemes
 // (v0) are ignored. stripe-node only rejects old timestamps; we also reject future ones.
+import { isRecord } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
-import { isRecord, paymentIdOf, SESSION_ID } from './transformers.ts';
+import { paymentIdOf, SESSION_ID } from './transformers.ts';
 
 export const STRIPE_TOLERANCE_SECONDS = 300;
 

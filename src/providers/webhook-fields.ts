@@ -1,0 +1,31 @@
+// Small readers every provider's webhook parser needs: one header value, the JSON object body,
+// and identifiers that are safe to put in a dedupe key.
+export type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/** The first value of a header (Node gives arrays for repeated headers). */
+export function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The body as a JSON object, or why it is not one. */
+export function parseJsonObject(rawBody: Buffer): { ok: true; body: Record<string, unknown> } | { ok: false; reason: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  return isRecord(body) ? { ok: true, body } : { ok: false, reason: 'body is not a JSON object' };
+}
+
+/** A provider id that is safe in a dedupe key: a non-negative safe integer or a short token. */
+export function identifier(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value)) return value;
+  return undefined;
+}
