@@ -15,7 +15,6 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POSTGRES_URL = process.env.PAYWARDEN_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const secretHash = randomBytes(24).toString('base64url');
-const secretKey = `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
 const children: ChildProcess[] = [];
 
 interface Result { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number }

@@ -4,7 +4,7 @@
 // is byte-identical; we always hash the raw bytes. There is no timestamp to bound replays: the
 // core's dedupe key and verify-before-value carry that. The secret key differs per mode, which
 // is also how a delivery is assigned to test or live.
-import { header, identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
+import { header, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
