@@ -1,11 +1,13 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { DialectName } from './dialect.ts';
 import * as initial from './migrations/0001-initial.ts';
+import * as operators from './migrations/0002-operators.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-operators': operators,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

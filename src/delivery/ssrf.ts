@@ -1,64 +1,69 @@
-// Where we may deliver merchant events (WHO-3, SSRF). In live mode only https to public addresses.
-// Two checks, because each alone is bypassable:
-//   1. checkDeliveryUrl, on the URL itself: catches IP literals (http://127.0.0.1, http://[::1],
-//      http://2130706433/ which WHATWG URL normalises to 127.0.0.1) — for those, no DNS lookup
-//      happens, so a lookup hook would never see them;
-//   2. the guarded dispatcher's lookup, at connect time on the resolved addresses: catches a
-//      hostname that resolves (or is re-pointed after the URL was saved) to a private address.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
-import { Agent } from 'undici';
+// Where we may deliver merchant events (WHO-3, SSRF). Live mode: https to public addresses only.
+// Test mode: anything a developer points at (http, localhost, the LAN) except cloud metadata
+// endpoints, which hold the host's own credentials and are never a webhook receiver.
+//
+// Two checks, and every delivery needs both, because each alone is bypassable:
+//   1. checkDeliveryUrl, on the URL, before each attempt (not only when the URL is saved): it
+//      catches IP literals (http://127.0.0.1, http://[::1], and http://2130706433/ or
+//      http://0x7f.1/, which WHATWG URL normalises to 127.0.0.1). An IP-literal host never goes
+//      through DNS, so a lookup hook never sees it; a peer's DNS-only guard fell to exactly that.
+//   2. the guarded dispatcher, at connect time, on the RESOLVED addresses: it catches a name that
+//      resolves (or is re-pointed after the URL was saved: DNS rebinding) to a private address.
+//      Its connector also refuses IP literals, as a second line should check 1 ever be skipped.
+import { lookup as systemLookup } from 'node:dns/promises';
+import type { LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, buildConnector } from 'undici';
+import { classifyAddress, type AddressClass } from './address-class.ts';
 
-export type AddressClass = 'public' | 'private' | 'loopback' | 'link_local' | 'cgnat' | 'unspecified' | 'multicast' | 'reserved' | 'metadata';
+export { classifyAddress } from './address-class.ts';
+export type { AddressClass } from './address-class.ts';
 
-const v4 = (ranges: Array<[string, number]>) => {
-  const list = new BlockList();
-  for (const [net, prefix] of ranges) list.addSubnet(net, prefix, 'ipv4');
-  return list;
-};
-const v6 = (ranges: Array<[string, number]>) => {
-  const list = new BlockList();
-  for (const [net, prefix] of ranges) list.addSubnet(net, prefix, 'ipv6');
-  return list;
-};
+export interface DeliveryPolicy {
+  readonly mode: 'test' | 'live';
+}
 
-const CLASSES: Array<[AddressClass, BlockList, BlockList]> = [
-  ['metadata', v4([['169.254.169.254', 32], ['100.100.100.200', 32]]), v6([['fd00:ec2::254', 128]])],
-  ['unspecified', v4([['0.0.0.0', 8]]), v6([['::', 128]])],
-  ['loopback', v4([['127.0.0.0', 8]]), v6([['::1', 128]])],
-  ['private', v4([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]]), v6([['fc00::', 7]])],
-  ['link_local', v4([['169.254.0.0', 16]]), v6([['fe80::', 10]])],
-  ['cgnat', v4([['100.64.0.0', 10]]), v6([])],
-  ['multicast', v4([['224.0.0.0', 4]]), v6([['ff00::', 8]])],
-  ['reserved', v4([['240.0.0.0', 4], ['192.0.0.0', 24], ['192.0.2.0', 24], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['255.255.255.255', 32]]), v6([['2001:db8::', 32], ['100::', 64], ['2001::', 23]])],
-];
+export type UrlCheckFailure = 'invalid_url' | 'https_required' | 'credentials_in_url' | 'forbidden_address' | 'port_not_allowed';
+export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: UrlCheckFailure };
 
-export function classifyAddress(ip: string): AddressClass {
-  const family = isIP(ip);
-  if (family === 0) return 'reserved';
-  if (family === 6) {
-    const lower = ip.toLowerCase();
-    // IPv4 embedded in IPv6 (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96) is judged as the IPv4 it carries.
-    const embedded = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1] ?? hexEmbedded(lower);
-    if (embedded !== undefined) return classifyAddress(embedded);
-    for (const [name, , list] of CLASSES) if (list.check(ip, 'ipv6')) return name;
-    return 'public';
+/** Resolves a name to all its addresses; injectable so tests can play DNS. */
+export type ResolveHost = (hostname: string, family: 0 | 4 | 6) => Promise<readonly LookupAddress[]>;
+
+export interface GuardedDispatcherOptions {
+  readonly connectTimeoutMs?: number;
+  readonly resolveHost?: ResolveHost;
+}
+
+const MAX_URL_LENGTH = 2048;
+// Names that by definition never reach the public internet (RFC 6761 localhost, RFC 6762 .local,
+// RFC 8375 home.arpa, ICANN's 2024 .internal reservation) or conventionally don't (localdomain).
+const LOCAL_NAME = /(?:^|\.)(?:localhost|local|internal|home\.arpa|localdomain)$/;
+
+export class SsrfBlockedError extends Error {
+  readonly code = 'ERR_SSRF_BLOCKED';
+  readonly hostname: string;
+  readonly address: string;
+  readonly addressClass: AddressClass;
+
+  constructor(hostname: string, address: string) {
+    const addressClass = classifyAddress(address);
+    super(hostname === address ? `refusing to connect to ${address}: a ${addressClass} address` : `refusing to connect to ${hostname}: it resolves to ${address}, a ${addressClass} address`);
+    this.name = 'SsrfBlockedError';
+    this.hostname = hostname;
+    this.address = address;
+    this.addressClass = addressClass;
   }
-  for (const [name, list] of CLASSES) if (list.check(ip, 'ipv4')) return name;
-  return 'public';
 }
 
-function hexEmbedded(ip: string): string | undefined {
-  const match = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
-  if (match === null) return undefined;
-  const hi = parseInt(match[1]!, 16);
-  const lo = parseInt(match[2]!, 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+/** Whether a delivery may connect to this resolved address under the policy. */
+export function isAddressAllowed(ip: string, policy: DeliveryPolicy): boolean {
+  const addressClass = classifyAddress(ip);
+  return policy.mode === 'live' ? addressClass === 'public' : addressClass !== 'metadata';
 }
 
-export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: 'invalid_url' | 'https_required' | 'credentials_in_url' | 'forbidden_address' | 'port_not_allowed' };
-
-export function checkDeliveryUrl(raw: string, policy: { mode: 'test' | 'live' }): UrlCheck {
+/** The URL-level half of the guard; run it before every delivery attempt, not only on save. */
+export function checkDeliveryUrl(raw: string, policy: DeliveryPolicy): UrlCheck {
+  if (typeof raw !== 'string' || raw.length > MAX_URL_LENGTH) return { ok: false, reason: 'invalid_url' };
   let url: URL;
   try {
     url = new URL(raw);
@@ -66,33 +71,73 @@ export function checkDeliveryUrl(raw: string, policy: { mode: 'test' | 'live' })
     return { ok: false, reason: 'invalid_url' };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, reason: 'invalid_url' };
+  // Credentials in the URL end up in logs, the dashboard and the audit trail.
   if (url.username !== '' || url.password !== '') return { ok: false, reason: 'credentials_in_url' };
-  if (policy.mode === 'test') return { ok: true, url };
+  if (url.port === '0') return { ok: false, reason: 'port_not_allowed' };
+  // WHATWG URL has already lower-cased the host and turned every IPv4 spelling into a dotted quad.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const literal = isIP(host) !== 0;
+  if (policy.mode === 'test') return literal && !isAddressAllowed(host, policy) ? { ok: false, reason: 'forbidden_address' } : { ok: true, url };
+
   if (url.protocol !== 'https:') return { ok: false, reason: 'https_required' };
-  if (url.port !== '' && url.port !== '443' && Number(url.port) < 1024) return { ok: false, reason: 'port_not_allowed' };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0 && classifyAddress(host) !== 'public') return { ok: false, reason: 'forbidden_address' };
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) return { ok: false, reason: 'forbidden_address' };
+  // 443 or an unprivileged port: a merchant's receiver is never SSH, SMTP or a database.
+  if (url.port !== '' && Number(url.port) < 1024) return { ok: false, reason: 'port_not_allowed' };
+  if (literal) return isAddressAllowed(host, policy) ? { ok: true, url } : { ok: false, reason: 'forbidden_address' };
+  // A single-label name ("redis", "db") is completed by the resolver's search domains: intranet.
+  if (LOCAL_NAME.test(host) || !host.includes('.')) return { ok: false, reason: 'forbidden_address' };
   return { ok: true, url };
 }
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+const systemResolve: ResolveHost = (hostname, family) => systemLookup(hostname, { all: true, family });
 
-/** An undici Agent that refuses, at connect time, any resolved address that is not public (live mode). */
-export function createGuardedDispatcher(policy: { mode: 'test' | 'live' }): Agent {
-  if (policy.mode === 'test') return new Agent({ connect: { timeout: 10_000 } });
-  const lookup = (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback) => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
-      if (error !== null) return callback(error, []);
-      const blocked = addresses.find((a) => classifyAddress(a.address) !== 'public');
-      if (blocked !== undefined) {
-        const refusal = Object.assign(new Error(`refusing to connect to ${hostname}: resolves to a ${classifyAddress(blocked.address)} address`), { code: 'ERR_SSRF_BLOCKED' });
-        return callback(refusal, []);
-      }
-      if (options.all === true) return callback(null, addresses);
-      const first = addresses[0]!;
-      return callback(null, first.address, first.family);
-    });
+/**
+ * A `lookup` for net/tls.connect that resolves every address of the name and fails the
+ * connection with ERR_SSRF_BLOCKED if ANY of them is not allowed: checking only the first would
+ * let a name with one public and one private record pass the check and connect to the other.
+ */
+export function createGuardedLookup(policy: DeliveryPolicy, resolveHost: ResolveHost = systemResolve): LookupFunction {
+  return (hostname, options, callback) => {
+    const family = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+    resolveHost(hostname, family).then(
+      (addresses) => {
+        const blocked = addresses.find((entry) => !isAddressAllowed(entry.address, policy));
+        const first = addresses[0];
+        // Leave the promise chain first, so an exception in net's callback is not swallowed.
+        process.nextTick(() => {
+          if (blocked !== undefined) return callback(new SsrfBlockedError(hostname, blocked.address), '');
+          if (first === undefined) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+          if (options.all === true) return callback(null, addresses.map((entry) => ({ address: entry.address, family: entry.family })));
+          return callback(null, first.address, first.family);
+        });
+      },
+      (error: NodeJS.ErrnoException) => process.nextTick(() => callback(error, '')),
+    );
   };
-  return new Agent({ connect: { timeout: 10_000, lookup: lookup as never } });
+}
+
+/**
+ * An undici Agent for deliveries under the policy: names are resolved through
+ * `createGuardedLookup`, and IP-literal hosts (which skip lookup) are checked by the connector.
+ * It follows no redirects (undici's `request` never does), so a 3xx cannot bounce us inside.
+ */
+export function createGuardedDispatcher(policy: DeliveryPolicy, options: GuardedDispatcherOptions = {}): Agent {
+  const connectGuarded = buildConnector({ timeout: options.connectTimeoutMs ?? 10_000, lookup: createGuardedLookup(policy, options.resolveHost) });
+  const connect: buildConnector.connector = (connectOptions, callback) => {
+    // undici has already stripped the brackets of an IPv6 literal.
+    const host = connectOptions.hostname;
+    if (isIP(host) !== 0 && !isAddressAllowed(host, policy)) {
+      process.nextTick(() => callback(new SsrfBlockedError(host, host), null));
+      return;
+    }
+    connectGuarded(connectOptions, callback);
+  };
+  return new Agent({ connect });
+}
+
+/** True when an error (or any error in its `cause` chain) is an SSRF refusal. */
+export function isSsrfBlocked(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if ((current as { code?: unknown }).code === 'ERR_SSRF_BLOCKED') return true;
+  }
+  return false;
 }

@@ -1,6 +1,7 @@
 // Bank lists and account resolution as the simulator answers them (§1.6, §1.7). Names are
 // deterministic so tests can assert them; an account number ending in 0000 does not resolve.
-import { simulatedAccountName } from '../shared/accounts.ts';
+import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
+
 export const SIMULATED_BANKS: Readonly<Record<string, ReadonlyArray<{ id: number; code: string; name: string }>>> = {
   NG: [
     { id: 132, code: '044', name: 'Access Bank' },
@@ -28,9 +29,9 @@ export function resolveAccount(body: Record<string, unknown>): ResolveAnswer {
   const accountNumber = typeof body.account_number === 'string' ? body.account_number : '';
   const bank = typeof body.account_bank === 'string' ? body.account_bank : '';
   if (bank.length < 2 || bank.length > 11 || !/^\+?\d{6,15}$/.test(accountNumber)) return { ok: false, message: 'account_number and account_bank are required' };
-  const country = typeof body.country === 'string' ? body.country : 'NG';
+  const country = typeof body.country === 'string' ? body.country.toUpperCase() : 'NG';
   if (!(SIMULATED_BANKS[country] ?? []).some((b) => b.code === bank)) return { ok: false, message: 'Unknown bank code' };
-  if (accountNumber.endsWith('0000')) return { ok: false, message: 'Sorry, that account number is invalid, please check and try again' };
+  if (!accountResolves(accountNumber)) return { ok: false, message: 'Sorry, that account number is invalid, please check and try again' };
   // The M-Pesa variant answers the number without its plus sign (§1.7).
   return { ok: true, accountNumber: accountNumber.replace(/^\+/, ''), accountName: simulatedAccountName(accountNumber) };
 }

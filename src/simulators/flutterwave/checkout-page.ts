@@ -3,7 +3,6 @@
 import { escapeHtml } from '../shared/escape.ts';
 import type { Checkout } from './state.ts';
 
-
 export function renderCheckout(checkout: Checkout): string {
   const e = escapeHtml;
   const closed = checkout.status !== 'open';

@@ -1,26 +1,38 @@
-// In-memory state of the Flutterwave simulator: hosted checkouts, transactions, injected faults,
-// settings and the log of webhooks sent. Nothing persists; `reset` clears it all.
+// In-memory state of the Flutterwave simulator: hosted checkouts, transactions, transfers,
+// refunds, injected faults, settings and the log of webhooks sent. Nothing persists; `reset`
+// clears it all except settings (they are the test's setup, not the simulated world) and the id
+// counters.
 import { randomBytes } from 'node:crypto';
 import { createFaultStore } from '../shared/faults.ts';
 import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
 
+export interface CheckoutCustomer {
+  readonly email: string;
+  readonly name?: string;
+  readonly phonenumber?: string;
+}
+
 export interface Checkout {
   readonly token: string;
   readonly txRef: string;
+  /** As the merchant sent it (major units), so the page shows exactly what was asked for. */
   readonly amount: string;
   readonly currency: string;
   readonly redirectUrl: string;
-  readonly customer: { email: string; name?: string; phonenumber?: string };
+  readonly customer: CheckoutCustomer;
   readonly meta: unknown;
   readonly title: string;
   status: 'open' | 'paid' | 'declined';
   readonly createdAt: string;
+  /** Reserved at creation, so an unpaid checkout verifies as `pending` under the id it keeps. */
+  readonly transactionId: number;
 }
 
 export interface Transaction {
   readonly id: number;
   readonly tx_ref: string;
   readonly flw_ref: string;
+  /** Major units, as Flutterwave answers them. */
   readonly amount: number;
   readonly currency: string;
   readonly status: 'successful' | 'failed' | 'pending';
@@ -29,32 +41,99 @@ export interface Transaction {
   readonly meta: unknown;
 }
 
+export type TransferStatus = 'NEW' | 'PENDING' | 'SUCCESSFUL' | 'FAILED';
+
+export interface Transfer {
+  readonly id: number;
+  readonly account_number: string;
+  readonly bank_code: string;
+  readonly bank_name: string;
+  readonly full_name: string;
+  readonly created_at: string;
+  readonly currency: string;
+  readonly debit_currency: string;
+  readonly amount: number;
+  readonly fee: number;
+  status: TransferStatus;
+  readonly reference: string;
+  readonly meta: unknown;
+  readonly narration: string;
+  complete_message: string;
+  /** Where this transfer's webhook goes instead of the account's URL, when the caller gave one. */
+  readonly callbackUrl: string | undefined;
+}
+
+export interface Refund {
+  readonly id: number;
+  readonly tx_id: number;
+  readonly flw_ref: string;
+  readonly amount_refunded: number;
+  readonly comments: string | null;
+  readonly created_at: string;
+}
+
 export interface SimulatorSettings {
   webhookUrl: string | undefined;
   signatureHeaders: 'both' | 'verif-hash' | 'flutterwave-signature';
   payloadShape: 'v3' | 'flat';
+  /** HTTP status of "No transaction was found": undocumented (§1.3), so it is a setting. */
   notFoundHttpStatus: 200 | 400;
+  /** What verify answers for a checkout nobody has paid yet: `pending`, or "No transaction was found". */
+  unpaidVerify: 'pending' | 'not_found';
+  /** `immediate`: a transfer settles right after it is queued; `manual`: it waits for /_sim/transfers/:reference/complete. */
+  transferCompletion: 'immediate' | 'manual';
 }
+
+export const DEFAULT_SETTINGS: Readonly<Omit<SimulatorSettings, 'webhookUrl'>> = {
+  signatureHeaders: 'both',
+  payloadShape: 'v3',
+  notFoundHttpStatus: 400,
+  unpaidVerify: 'pending',
+  transferCompletion: 'immediate',
+};
+
+// Ids in the range of the docs' examples, so they look like Flutterwave's and sort by creation.
+const FIRST_TRANSACTION_ID = 285_959_875;
+const FIRST_TRANSFER_ID = 396_432;
+const FIRST_REFUND_ID = 8_612;
 
 export function createState(webhookUrl: string | undefined) {
   const state = {
     checkouts: new Map<string, Checkout>(),
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
+    transfers: new Map<number, Transfer>(),
+    refunds: [] as Refund[],
     faults: createFaultStore(),
     webhooks: [] as WebhookLogEntry[],
-    settings: { webhookUrl, signatureHeaders: 'both', payloadShape: 'v3', notFoundHttpStatus: 400 } as SimulatorSettings,
-    nextTransactionId: 285_959_875,
+    settings: { webhookUrl, ...DEFAULT_SETTINGS } as SimulatorSettings,
+    nextTransactionId: FIRST_TRANSACTION_ID,
+    nextTransferId: FIRST_TRANSFER_ID,
+    nextRefundId: FIRST_REFUND_ID,
+    /** 96 bits: a checkout link is the only thing standing between a stranger and the Pay button. */
     newToken: () => randomBytes(12).toString('hex'),
     transactionsFor(txRef: string): Transaction[] {
       return [...state.transactions.values()].filter((t) => t.tx_ref === txRef);
+    },
+    checkoutByTransactionId(id: number): Checkout | undefined {
+      return [...state.checkouts.values()].find((c) => c.transactionId === id);
+    },
+    transferByReference(reference: string): Transfer | undefined {
+      return [...state.transfers.values()].find((t) => t.reference === reference);
+    },
+    refundedTotal(txId: number): number {
+      return state.refunds.filter((r) => r.tx_id === txId).reduce((sum, r) => sum + r.amount_refunded, 0);
     },
     reset() {
       state.checkouts.clear();
       state.checkoutsByRef.clear();
       state.transactions.clear();
+      state.transfers.clear();
+      state.refunds.length = 0;
       state.faults.clear();
       state.webhooks.length = 0;
+      // Ids keep counting: a gateway that outlives the reset still holds the old ones, and an id
+      // reused for another payment would look like the provider contradicting itself.
     },
   };
   return state;

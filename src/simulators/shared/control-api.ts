@@ -19,7 +19,13 @@ export interface ControlHooks {
   readonly reset: () => void;
   /** Called when faults are cleared or everything is reset (releases held requests). */
   readonly onClear: () => void;
+  /** The provider's own control routes (e.g. Flutterwave transfers), under the same loopback guard. */
+  readonly extraRoutes?: (control: FastifyInstance) => void;
 }
+
+// Bounds GET /_sim/webhooks/wait, so a forgotten wait cannot hold a request (and a timer) forever.
+const MAX_WAIT_MS = 60_000;
+const WAIT_POLL_MS = 5;
 
 const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
@@ -47,6 +53,22 @@ export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): v
         return { reset: true };
       });
       control.get('/webhooks', async () => hooks.webhooks());
+      // Lets a test await deliveries instead of sleeping: answers once `count` deliveries have
+      // finished (answered or failed), or 408 with the log so far when `timeoutMs` runs out.
+      control.get<{ Querystring: { count?: string; timeoutMs?: string } }>('/webhooks/wait', async (request, reply) => {
+        const count = Number(request.query.count ?? '1');
+        const timeoutMs = Number(request.query.timeoutMs ?? '5000');
+        if (!Number.isInteger(count) || count < 0 || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_WAIT_MS) {
+          return reply.code(400).send({ error: `count: a whole number >= 0; timeoutMs: a whole number from 0 to ${MAX_WAIT_MS}` });
+        }
+        const deadline = Date.now() + timeoutMs;
+        const finished = () => hooks.webhooks().filter((entry) => entry.done).length;
+        while (finished() < count && Date.now() < deadline && !request.raw.socket.destroyed) {
+          await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+        }
+        const webhooks = hooks.webhooks();
+        return finished() >= count ? webhooks : reply.code(408).send({ error: `${finished()} of ${count} deliveries finished in ${timeoutMs} ms`, webhooks });
+      });
       control.get('/transactions', async () => hooks.transactions());
       control.put('/config', async (request, reply) => {
         const result = hooks.configure((request.body ?? {}) as Record<string, unknown>);
@@ -60,6 +82,7 @@ export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): v
         const result = hooks.complete(request.params.scope, request.body?.status);
         return result.ok ? result.result : reply.code(result.status).send({ error: result.error });
       });
+      hooks.extraRoutes?.(control);
     },
     { prefix: '/_sim' },
   );

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { can, canAssignRole, OPERATOR_ACTIONS, PERMISSIONS } from './permissions.ts';
+import { OPERATOR_ROLES } from './schema.ts';
+
+test('a viewer only views payments: cannot rotate a key, approve a payout or read the audit log', () => {
+  assert.equal(can('viewer', 'view_payments'), true);
+  for (const action of OPERATOR_ACTIONS.filter((a) => a !== 'view_payments')) assert.equal(can('viewer', action), false, action);
+});
+
+test('finance approves payouts but cannot manage operators, keys or settings', () => {
+  assert.equal(can('finance', 'approve_payouts'), true);
+  assert.equal(can('finance', 'manage_operators'), false);
+  assert.equal(can('finance', 'manage_api_keys'), false);
+  assert.equal(can('finance', 'change_settings'), false);
+});
+
+test('a developer manages keys and endpoints but neither moves money nor manages people', () => {
+  assert.equal(can('developer', 'manage_api_keys'), true);
+  assert.equal(can('developer', 'manage_webhook_endpoints'), true);
+  assert.equal(can('developer', 'approve_payouts'), false);
+  assert.equal(can('developer', 'manage_operators'), false);
+});
+
+test('only an owner manages owners; an admin manages everyone else', () => {
+  for (const role of OPERATOR_ROLES) assert.equal(can(role, 'manage_owners'), role === 'owner', role);
+  assert.equal(canAssignRole('admin', 'finance'), true);
+  assert.equal(canAssignRole('admin', 'owner'), false);
+  assert.equal(canAssignRole('owner', 'owner'), true);
+  assert.equal(canAssignRole('developer', 'viewer'), false);
+});
+
+test('the matrix is frozen, complete, and unknown input is refused', () => {
+  assert.ok(Object.isFrozen(PERMISSIONS));
+  for (const role of OPERATOR_ROLES) {
+    assert.ok(Object.isFrozen(PERMISSIONS[role]));
+    assert.deepEqual(Object.keys(PERMISSIONS[role]).sort(), [...OPERATOR_ACTIONS].sort());
+  }
+  assert.throws(() => {
+    (PERMISSIONS.viewer as Record<string, boolean>).manage_owners = true;
+  });
+  assert.equal(can('intruder' as never, 'view_payments'), false);
+  assert.equal(can('viewer', 'do_anything' as never), false);
+});

@@ -1,0 +1,39 @@
+// Operator roles and what each may do (OPS-12): least privilege, one frozen table, one lookup.
+// Routes guard with `can(role, action)`; the account service checks the same table itself, so a
+// missing route guard cannot let a developer promote themselves.
+import type { OperatorRole } from './schema.ts';
+
+export const OPERATOR_ACTIONS = [
+  'manage_owners',
+  'manage_operators',
+  'manage_api_keys',
+  'manage_webhook_endpoints',
+  'approve_payouts',
+  'view_payments',
+  'view_audit',
+  'change_settings',
+] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+
+type Matrix = Readonly<Record<OperatorRole, Readonly<Record<OperatorAction, boolean>>>>;
+
+const row = (allowed: readonly OperatorAction[]) => Object.freeze(Object.fromEntries(OPERATOR_ACTIONS.map((a) => [a, allowed.includes(a)])) as Record<OperatorAction, boolean>);
+
+export const PERMISSIONS: Matrix = Object.freeze({
+  owner: row(OPERATOR_ACTIONS),
+  // Everything but owners: an admin cannot make, demote or disable an owner, so cannot lock one out.
+  admin: row(['manage_operators', 'manage_api_keys', 'manage_webhook_endpoints', 'approve_payouts', 'view_payments', 'view_audit', 'change_settings']),
+  // Integration work; money movement and people stay with others (separation of duties).
+  developer: row(['manage_api_keys', 'manage_webhook_endpoints', 'view_payments']),
+  finance: row(['approve_payouts', 'view_payments', 'view_audit']),
+  viewer: row(['view_payments']),
+});
+
+export function can(role: OperatorRole, action: OperatorAction): boolean {
+  return PERMISSIONS[role]?.[action] === true;
+}
+
+/** Who may give a role to someone, or take it from them: owners only for owners. */
+export function canAssignRole(actorRole: OperatorRole, role: OperatorRole): boolean {
+  return can(actorRole, role === 'owner' ? 'manage_owners' : 'manage_operators');
+}
