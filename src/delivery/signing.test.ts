@@ -14,7 +14,6 @@ const refused = (reason: 'missing_headers' | 'timestamp_too_old' | 'timestamp_to
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 test('the Standard Webhooks test vector', () => {
-  assert.equal(VECTOR_SECRET, 'whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=');
   assert.equal(signPayload({ ...VECTOR, secrets: [VECTOR_SECRET] }), VECTOR_SIGNATURE);
   assert.equal(signPayload({ ...VECTOR, body: Buffer.from(VECTOR.body), secrets: [VECTOR_SECRET] }), VECTOR_SIGNATURE, 'raw bytes sign the same');
   assert.deepEqual(buildWebhookHeaders({ ...VECTOR, secrets: [VECTOR_SECRET] }), { 'webhook-id': VECTOR.msgId, 'webhook-timestamp': '1674087231', 'webhook-signature': VECTOR_SIGNATURE });
