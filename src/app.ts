@@ -7,6 +7,7 @@ import { validatorCompiler } from './http/validation.ts';
 import { v1Plugin } from './api/v1-plugin.ts';
 import { webhooksPlugin } from './ingest/webhooks-plugin.ts';
 import type { Services } from './services.ts';
+import { dashboardPlugin } from './dashboard/plugin.ts';
 
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
@@ -78,6 +79,35 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     lookupLimiter: services.lookupLimiter,
     liveEnabled: services.config.liveEnabled,
   });
+  await app.register(dashboardPlugin, {
+    prefix: '/dashboard',
+    db: services.database.db,
+    clock: services.clock,
+    operators: services.operators,
+    queries: services.dashboardQueries,
+    keys: services.keys,
+    endpoints: services.endpoints,
+    events: services.events,
+    loginLimiter: services.loginLimiter,
+    publicUrl: services.config.publicUrl,
+    liveEnabled: services.config.liveEnabled,
+    deployment: deploymentFacts(services),
+  });
   await app.register(webhooksPlugin, { prefix: '/webhooks', providers: services.providers, ingest: services.ingest, badSignatureLimiter: services.badSignatureLimiter });
   return app;
+}
+
+/** What the settings page shows about this deployment: facts an operator checks, never secrets. */
+function deploymentFacts(services: Services): ReadonlyArray<readonly [string, string]> {
+  const { config } = services;
+  return [
+    ['Live mode', config.liveEnabled ? 'enabled' : 'off (test mode only)'],
+    ['Database', services.database.dialect.name],
+    ['Shared rate limits (Redis)', config.redisUrl === undefined ? 'off (in-process)' : 'on'],
+    ['TLS', config.tls !== undefined ? `terminated here (${config.tls.minVersion} minimum)` : config.trustedProxy !== undefined ? `by the trusted proxy ${config.trustedProxy}` : 'none (loopback test mode)'],
+    ['Providers', Object.keys(config.providers).join(', ')],
+    ['Dashboard idle timeout', `${config.dashboardIdleTimeoutMinutes} minutes`],
+    ['Dashboard session maximum', `${config.dashboardSessionMaxMinutes} minutes`],
+    ['Sign-in attempts per address', `${config.dashboardLoginAttemptsPerIp} per 15 minutes`],
+  ];
 }

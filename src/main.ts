@@ -1,4 +1,4 @@
-// The `paywarden` command line: start, migrate, keys, demo, simulate.
+// The `paywarden` command line: start, migrate, keys, operators, demo, simulate.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createLogger } from './log.ts';
@@ -9,6 +9,8 @@ import { systemClock } from './clock.ts';
 import { startGateway } from './runtime.ts';
 import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
+import { createOperatorInvite, listOperators } from './cli/operators.ts';
+import { createOperatorService } from './operators/accounts.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
 import { providerSpec } from './providers/catalogue.ts';
 import { Secret } from './crypto/secret.ts';
@@ -102,6 +104,24 @@ keys
       if (!revoked) process.exitCode = 1;
     });
   });
+
+const operatorsCommand = program.command('operators').description('dashboard operators');
+operatorsCommand
+  .command('create')
+  .description('print a one-time enrolment link (24 h) for a new operator; the first must be an owner')
+  .requiredOption('--email <email>', "the operator's email address")
+  .option('--role <role>', 'owner, admin, developer, finance or viewer', 'owner')
+  .action(async (opts: { email: string; role: string }) => {
+    await withDatabase(async (cfg, database) => {
+      const operators = createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey });
+      const result = await createOperatorInvite(operators, cfg.publicUrl, opts);
+      (result.ok ? console.log : console.error)(result.text);
+      if (!result.ok) process.exitCode = 2;
+    });
+  });
+operatorsCommand.command('list').action(async () => {
+  await withDatabase(async (cfg, database) => console.log(await listOperators(createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey }))));
+});
 
 program
   .command('demo')

@@ -26,6 +26,8 @@ import { createProviderRegistry } from './providers/registry.ts';
 import { createReconciler, createVerifyJob } from './reconcile/reconciler.ts';
 import { createEndpointService } from './webhook-endpoints/endpoint-service.ts';
 import { createBeneficiaryService } from './beneficiaries/beneficiary-service.ts';
+import { createOperatorService } from './operators/accounts.ts';
+import { createDashboardQueries } from './dashboard/queries.ts';
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -75,6 +77,12 @@ export async function createServices(options: ServiceOptions) {
   const events = createEventService({ db, queue, clock });
   const idempotency = createIdempotencyStore({ db, clock });
   const ingest = createIngestService({ db, dialect, queue, clock, logger, metrics, ipAllowlists: Object.fromEntries(Object.entries(config.providers).map(([name, p]) => [name, p.webhookIpAllowlist])) });
+  const operators = createOperatorService({
+    db,
+    clock,
+    masterKey: config.masterKey,
+    sessionOptions: { idleTimeoutMs: config.dashboardIdleTimeoutMinutes * 60_000, absoluteTimeoutMs: config.dashboardSessionMaxMinutes * 60_000 },
+  });
   const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
 
   const worker = createWorker({ queue, logger, onDead: (job) => metrics.deadJobs.inc({ kind: job.kind }), options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });
@@ -99,6 +107,10 @@ export async function createServices(options: ServiceOptions) {
     idempotency,
     ingest,
     reconciler,
+    operators,
+    dashboardQueries: createDashboardQueries(db),
+    // OPS-3: per client address, on top of the per-account lockout; every password or code counts.
+    loginLimiter: limiter('login', config.dashboardLoginAttemptsPerIp, 15 * 60),
     beneficiaries: createBeneficiaryService({ providers, clock }),
     lookupLimiter: limiter('lookup', config.lookupRateLimitPerMinute, 60),
     apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
 import type { AuditLogTable, DbOrTx, Mode } from '../db/schema.ts';
 import { newId } from '../ids.ts';
@@ -13,10 +14,32 @@ export interface AuditEntry {
   readonly objectId: string;
   readonly requestId?: string | null;
   readonly ip?: string | null;
+  readonly userAgent?: string | null;
+  /** Defaults to success: most rows are written in the transaction of the change they record. */
+  readonly result?: 'success' | 'failure' | 'denied';
   readonly details?: Record<string, unknown>;
 }
 
+/** Who is asking, for every audit row written while a dashboard request is handled. */
+export interface RequestMeta {
+  readonly requestId: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+// The dashboard runs each handler inside its request's meta, so the account service and the other
+// services record the request id and user agent without threading them through every signature.
+// Values given explicitly in an entry win.
+const requestMeta = new AsyncLocalStorage<RequestMeta>();
+
+export function withRequestMeta<T>(meta: RequestMeta, work: () => T): T {
+  return requestMeta.run(meta, work);
+}
+
+const MAX_USER_AGENT_LENGTH = 512;
+
 export async function writeAudit(db: DbOrTx, clock: Clock, entry: AuditEntry): Promise<void> {
+  const meta = requestMeta.getStore();
   await db
     .insertInto('audit_log')
     .values({
@@ -27,10 +50,17 @@ export async function writeAudit(db: DbOrTx, clock: Clock, entry: AuditEntry): P
       action: entry.action,
       object_type: entry.objectType,
       object_id: entry.objectId,
-      request_id: entry.requestId ?? null,
-      ip: entry.ip ?? null,
+      request_id: entry.requestId ?? meta?.requestId ?? null,
+      ip: entry.ip ?? meta?.ip ?? null,
+      user_agent: (entry.userAgent ?? meta?.userAgent ?? null)?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+      result: entry.result ?? 'success',
       details_json: JSON.stringify(entry.details ?? {}),
       created_at: clock.nowMs(),
     })
     .execute();
+}
+
+/** The actor of an API or dashboard request: the operator when one acts, else the API key. */
+export function auditActorOf(ctx: { readonly apiKeyId: string; readonly operatorId?: string }): { actorType: AuditLogTable['actor_type']; actorId: string } {
+  return ctx.operatorId === undefined ? { actorType: 'api_key', actorId: ctx.apiKeyId } : { actorType: 'operator', actorId: ctx.operatorId };
 }

@@ -48,6 +48,11 @@ export interface Config {
   readonly apiRateLimitPerMinute: number;
   /** Bank lists and account resolutions per API key (they reach the provider). */
   readonly lookupRateLimitPerMinute: number;
+  /** Operator dashboard sessions (OPS-6): at most 15 minutes idle and 10 hours in all. */
+  readonly dashboardIdleTimeoutMinutes: number;
+  readonly dashboardSessionMaxMinutes: number;
+  /** Sign-in attempts (each password or code submitted) per client address per 15 minutes (OPS-3). */
+  readonly dashboardLoginAttemptsPerIp: number;
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   /** Currency -> provider name, for payments that name no provider. */
   readonly routing: Readonly<Record<string, string>>;
@@ -143,6 +148,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', 60, 2, 3600, problems),
     apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
     lookupRateLimitPerMinute: readInt(env, 'PAYWARDEN_LOOKUP_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000, problems),
+    // The maxima are the adopted OPS-6 limits: the timeouts can be shortened, never lengthened.
+    dashboardIdleTimeoutMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES', 15, 1, 15, problems),
+    dashboardSessionMaxMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES', 600, 5, 600, problems),
+    dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
     providers,
     routing,
   };

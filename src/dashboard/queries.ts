@@ -1,7 +1,7 @@
 // What the dashboard reads. Read-only queries over both dialects; every page shows one mode at a
 // time (test or live), like the API.
 import { sql } from 'kysely';
-import type { Db, Mode } from '../db/schema.ts';
+import type { Db, Mode, PaymentStatus } from '../db/schema.ts';
 
 export function createDashboardQueries(db: Db) {
   return {
@@ -19,8 +19,9 @@ export function createDashboardQueries(db: Db) {
     },
 
     /** Search by our id, the merchant's reference or the customer's email (exact matches). */
-    async searchPayments(mode: Mode, query: string | undefined, limit = 50) {
+    async searchPayments(mode: Mode, query: string | undefined, status?: PaymentStatus, limit = 50) {
       let q = db.selectFrom('payments').selectAll().where('mode', '=', mode);
+      if (status !== undefined) q = q.where('status', '=', status);
       if (query !== undefined && query !== '') q = q.where((eb) => eb.or([eb('id', '=', query), eb('reference', '=', query), eb('customer_email', '=', query.toLowerCase()), eb('customer_email', '=', query)]));
       return q.orderBy('created_at', 'desc').limit(limit).execute();
     },
@@ -43,12 +44,20 @@ export function createDashboardQueries(db: Db) {
       return db.selectFrom('provider_webhooks').selectAll().where('mode', '=', mode).orderBy('received_at', 'desc').limit(limit).execute();
     },
 
+    async webhookIn(mode: Mode, id: string) {
+      return db.selectFrom('provider_webhooks').selectAll().where('mode', '=', mode).where('id', '=', id).executeTakeFirst();
+    },
+    async deliveryAttempts(deliveryIds: readonly string[]) {
+      if (deliveryIds.length === 0) return [];
+      return db.selectFrom('delivery_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('attempted_at', 'desc').execute();
+    },
     async deliveriesOut(mode: Mode, limit = 100) {
       return db.selectFrom('deliveries').innerJoin('events', 'events.id', 'deliveries.event_id').select(['deliveries.id', 'deliveries.status', 'deliveries.attempts', 'deliveries.last_status_code', 'deliveries.last_attempt_at', 'deliveries.endpoint_id', 'events.id as event_id', 'events.type']).where('deliveries.mode', '=', mode).orderBy('deliveries.created_at', 'desc').limit(limit).execute();
     },
 
-    async audit(filters: { actorId?: string; action?: string; objectId?: string; sinceMs?: number }, limit = 200) {
+    async audit(filters: { actorId?: string | undefined; action?: string | undefined; objectId?: string | undefined; result?: 'success' | 'failure' | 'denied' | undefined; sinceMs?: number }, limit = 200) {
       let q = db.selectFrom('audit_log').selectAll();
+      if (filters.result !== undefined) q = q.where('result', '=', filters.result);
       if (filters.actorId !== undefined) q = q.where('actor_id', '=', filters.actorId);
       if (filters.action !== undefined) q = q.where('action', 'like', `${filters.action.replace(/[%_\\]/g, '')}%`);
       if (filters.objectId !== undefined) q = q.where('object_id', '=', filters.objectId);

@@ -2,12 +2,14 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import type { DialectName } from './dialect.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as operators from './migrations/0002-operators.ts';
+import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-operators': operators,
+  '0003-audit-request-meta': auditRequestMeta,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -75,6 +75,9 @@ export interface AuditLogTable {
   object_id: string;
   request_id: string | null;
   ip: string | null;
+  user_agent: string | null;
+  /** success, failure or denied; null on rows written before migration 0003 and by system jobs. */
+  result: 'success' | 'failure' | 'denied' | null;
   details_json: string;
   created_at: number;
 }

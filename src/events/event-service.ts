@@ -3,7 +3,7 @@ import type { Db, Mode } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import { writeAudit } from '../audit/audit.ts';
+import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
 import { DELIVER_JOB, subscribes } from './outbox.ts';
 import { toEventObject } from './event-object.ts';
@@ -64,7 +64,7 @@ export function createEventService(deps: { db: Db; queue: JobQueue; clock: Clock
         await deps.queue.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `deliver:${deliveryId}`, maxAttempts: 50 });
         ids.push(deliveryId);
       }
-      if (ids.length > 0) await writeAudit(trx, deps.clock, { mode: ctx.mode, actorType: 'api_key', actorId: ctx.apiKeyId, action: 'event.redeliver', objectType: 'event', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { deliveries: ids } });
+      if (ids.length > 0) await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'event.redeliver', objectType: 'event', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { deliveries: ids } });
       return ids;
     });
     if (queued.length === 0) throw new ApiError('event_not_redeliverable');

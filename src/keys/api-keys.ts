@@ -12,6 +12,16 @@ import { deriveKey } from '../crypto/encryption.ts';
 import type { Secret } from '../crypto/secret.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import { newId, randomBase62 } from '../ids.ts';
+import { writeAudit } from '../audit/audit.ts';
+import type { AuditLogTable } from '../db/schema.ts';
+
+/** Who creates or revokes a key, for the audit row written with the change (LOG-2). */
+export interface KeyActor {
+  readonly actorType: AuditLogTable['actor_type'];
+  readonly actorId: string | null;
+}
+
+const CLI_ACTOR: KeyActor = { actorType: 'cli', actorId: null };
 
 const KEY_PATTERN = /^sk_(test|live)_([0-9A-Za-z]{16})([0-9A-Za-z]{32})$/;
 
@@ -32,10 +42,10 @@ export interface ApiKeySummary {
 }
 
 export interface ApiKeyService {
-  create(input: { mode: Mode; name: string }): Promise<{ id: string; key: string }>;
+  create(input: { mode: Mode; name: string }, actor?: KeyActor): Promise<{ id: string; key: string }>;
   authenticate(presented: string): Promise<ApiKeyPrincipal | undefined>;
   list(): Promise<ApiKeySummary[]>;
-  revoke(id: string): Promise<boolean>;
+  revoke(id: string, actor?: KeyActor): Promise<boolean>;
 }
 
 export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Clock }): ApiKeyService {
@@ -46,14 +56,17 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
   const lastUsedCache = new Map<string, number>();
 
   return {
-    async create({ mode, name }) {
+    async create({ mode, name }, actor = CLI_ACTOR) {
       const lookup = randomBase62(16);
       const key = `sk_${mode}_${lookup}${randomBase62(32)}`;
       const id = newId('key');
-      await deps.db
-        .insertInto('api_keys')
-        .values({ id, mode, name, lookup, secret_hash: hash(key), display_prefix: key.slice(0, 12), created_at: deps.clock.nowMs(), last_used_at: null, expires_at: null, revoked_at: null })
-        .execute();
+      await deps.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('api_keys')
+          .values({ id, mode, name, lookup, secret_hash: hash(key), display_prefix: key.slice(0, 12), created_at: deps.clock.nowMs(), last_used_at: null, expires_at: null, revoked_at: null })
+          .execute();
+        await writeAudit(trx, deps.clock, { mode, ...actor, action: 'api_key.create', objectType: 'api_key', objectId: id, details: { name, prefix: key.slice(0, 12) } });
+      });
       return { id, key };
     },
 
@@ -80,9 +93,13 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
       return rows.map((r) => ({ id: r.id, name: r.name, mode: r.mode, prefix: r.display_prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
     },
 
-    async revoke(id) {
-      const result = await deps.db.updateTable('api_keys').set({ revoked_at: deps.clock.nowMs() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+    async revoke(id, actor = CLI_ACTOR) {
+      return deps.db.transaction().execute(async (trx) => {
+        const result = await trx.updateTable('api_keys').set({ revoked_at: deps.clock.nowMs() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+        const revoked = Number(result.numUpdatedRows) > 0;
+        if (revoked) await writeAudit(trx, deps.clock, { mode: null, ...actor, action: 'api_key.revoke', objectType: 'api_key', objectId: id });
+        return revoked;
+      });
     },
   };
 }

@@ -125,7 +125,7 @@ export function createAccountContext(deps: AccountDeps): AccountContext {
       await db.transaction().execute(async (tx) => {
         await tx.updateTable('operators').set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) })).where('id', '=', row.id).execute();
         const current = await byId(row.id, tx);
-        await audit(tx, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: row.id, ip, details: { reason } });
+        await audit(tx, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: row.id, ip, result: 'failure', details: { reason } });
         if (current !== undefined && current.failed_attempts >= MAX_FAILED_ATTEMPTS) {
           // The counter starts again after the lock, so each 30-minute window allows ten guesses.
           await tx.updateTable('operators').set({ locked_until: clock.nowMs() + LOCKOUT_MS, failed_attempts: 0 }).where('id', '=', row.id).execute();

@@ -28,6 +28,12 @@ export interface OperatorService extends LoginFlow {
   readonly sessions: SessionStore;
   /** First-run only (no operators yet): an owner invite, issued from the CLI. */
   inviteFirstOwner(input: { email: string }): Promise<Outcome<{ inviteId: string; token: string; expiresAt: number }>>;
+  /**
+   * From the command line, which only someone with the server's shell and configuration can run,
+   * so any role may be invited (this is also how access is recovered when every owner is locked
+   * out). The very first operator must be an owner.
+   */
+  inviteFromCli(input: { email: string; role: OperatorRole }): Promise<Outcome<{ inviteId: string; token: string; expiresAt: number }>>;
   invite(input: { email: string; role: OperatorRole; invitedBy: string; ip?: string | null }): Promise<Outcome<{ inviteId: string; token: string; expiresAt: number }>>;
   acceptInvite(token: string, input: { name: string; password: string; ip?: string | null }): Promise<Outcome<{ operatorId: string }>>;
   /** For every dashboard request: the session and its operator, or why not. */
@@ -88,6 +94,14 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
       const any = await db.selectFrom('operators').select('id').limit(1).executeTakeFirst();
       if (any !== undefined) return fail('forbidden');
       return createInvite(normalized, 'owner', null, null, 'cli');
+    },
+
+    async inviteFromCli({ email, role }) {
+      const normalized = normalizeEmail(email);
+      if (normalized === undefined) return fail('invalid_email');
+      const any = await db.selectFrom('operators').select('id').limit(1).executeTakeFirst();
+      if (any === undefined && role !== 'owner') return fail('forbidden');
+      return createInvite(normalized, role, null, null, 'cli');
     },
 
     async invite({ email, role, invitedBy, ip = null }) {

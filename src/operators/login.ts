@@ -64,12 +64,12 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
       // write, so neither the answer nor its timing tells whether the address has an account.
       const passwordOk = isPlausibleLoginPassword(password) && (await verifyPassword(row?.password_hash ?? (await dummyPasswordHash()), password));
       if (row === undefined) {
-        await audit(db, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: 'unknown', ip, details: { reason: 'unknown_email' } });
+        await audit(db, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: 'unknown', ip, result: 'failure', details: { reason: 'unknown_email' } });
         return fail('invalid_credentials');
       }
       if (row.disabled_at !== null || isLocked(row)) {
         // Attempts during a lock are not counted, so guessing cannot extend the lock indefinitely.
-        await audit(db, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: row.id, ip, details: { reason: row.disabled_at !== null ? 'disabled' : 'locked' } });
+        await audit(db, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: row.id, ip, result: 'failure', details: { reason: row.disabled_at !== null ? 'disabled' : 'locked' } });
         return fail('invalid_credentials');
       }
       if (!passwordOk) {

@@ -10,7 +10,7 @@ import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { writeAudit } from '../audit/audit.ts';
+import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import { transitionPayment } from './transition.ts';
 
 export interface CreatePaymentInput {
@@ -40,6 +40,8 @@ export interface RequestContext {
   readonly apiKeyId: string;
   readonly requestId: string;
   readonly ip: string;
+  /** Set when an operator acts from the dashboard; the audit row then names the operator. */
+  readonly operatorId?: string;
 }
 
 export function createPaymentService(deps: PaymentServiceDeps) {
@@ -80,7 +82,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             version: 1,
           })
           .execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, actorType: 'api_key', actorId: ctx.apiKeyId, action: 'payment.create', objectType: 'payment', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { amount: input.amount, currency: input.currency, provider: provider.name } });
+        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'payment.create', objectType: 'payment', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { amount: input.amount, currency: input.currency, provider: provider.name } });
       });
     } catch (error) {
       if (deps.dialect.isUniqueViolation(error)) throw new ApiError('reference_already_used', { param: 'reference' });

@@ -9,7 +9,7 @@ import { generateEndpointSecret } from '../delivery/signing.ts';
 import { checkDeliveryUrl } from '../delivery/ssrf.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { writeAudit } from '../audit/audit.ts';
+import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
 
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
@@ -49,7 +49,7 @@ export function createEndpointService(deps: { db: Db; clock: Clock; cipher: Fiel
       await deps.db.transaction().execute(async (trx) => {
         await trx.insertInto('webhook_endpoints').values({ id, mode: ctx.mode, url: input.url, events_json: JSON.stringify(input.events), status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
         await trx.insertInto('endpoint_secrets').values({ id: newId('key'), endpoint_id: id, sealed_secret: deps.cipher.encrypt(secret, id), created_at: now, expires_at: null }).execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, actorType: 'api_key', actorId: ctx.apiKeyId, action: 'webhook_endpoint.create', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { url: input.url, events: input.events } });
+        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'webhook_endpoint.create', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { url: input.url, events: input.events } });
       });
       const row = await findLive(ctx.mode, id);
       return { ...toObject(row), secret };
@@ -64,7 +64,7 @@ export function createEndpointService(deps: { db: Db; clock: Clock; cipher: Fiel
       await findLive(ctx.mode, id);
       await deps.db.transaction().execute(async (trx) => {
         await trx.updateTable('webhook_endpoints').set({ deleted_at: deps.clock.nowMs() }).where('id', '=', id).execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, actorType: 'api_key', actorId: ctx.apiKeyId, action: 'webhook_endpoint.delete', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip });
+        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'webhook_endpoint.delete', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip });
       });
       return { id, object: 'webhook_endpoint' as const, deleted: true };
     },
@@ -77,7 +77,7 @@ export function createEndpointService(deps: { db: Db; clock: Clock; cipher: Fiel
         // Older secrets that are still current get the overlap window; ones already expiring keep theirs.
         await trx.updateTable('endpoint_secrets').set({ expires_at: now + ROTATION_OVERLAP_MS }).where('endpoint_id', '=', id).where('expires_at', 'is', null).execute();
         await trx.insertInto('endpoint_secrets').values({ id: newId('key'), endpoint_id: id, sealed_secret: deps.cipher.encrypt(secret, id), created_at: now, expires_at: null }).execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, actorType: 'api_key', actorId: ctx.apiKeyId, action: 'webhook_endpoint.rotate_secret', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip });
+        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'webhook_endpoint.rotate_secret', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip });
       });
       return { ...toObject(row), secret, previous_secret_expires_at: new Date(now + ROTATION_OVERLAP_MS).toISOString() };
     },

@@ -28,7 +28,7 @@ test('payment pages render hostile customer names, descriptions and metadata as 
 });
 
 test('the audit page and the layout escape what they show', () => {
-  const out = auditPage([{ id: 'aud_x', mode: 'test', actor_type: 'operator', actor_id: hostile[1]!, action: 'payment.create', object_type: 'payment', object_id: 'pay_x', request_id: 'req_x', ip: '127.0.0.1', details_json: JSON.stringify({ v: hostile[0] }), created_at: 1 }], { action: hostile[1]! }).value;
+  const out = auditPage([{ id: 'aud_x', mode: 'test', actor_type: 'operator', actor_id: hostile[1]!, action: 'payment.create', object_type: 'payment', object_id: 'pay_x', request_id: 'req_x', ip: '127.0.0.1', user_agent: hostile[0]!, result: 'success', details_json: JSON.stringify({ v: hostile[0] }), created_at: 1 }], { action: hostile[1]! }).value;
   assert.ok(!out.includes('<img') && !out.includes('<script>'));
   const page = layout({ title: hostile[0]!, active: 'payments', operator: { email: hostile[1]!, role: 'owner' }, mode: 'test', csrfToken: 'tok"en' }, paymentsPage([], undefined)).value;
   assert.ok(!page.includes('<script>') && !page.includes('<img'));

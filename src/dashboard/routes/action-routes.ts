@@ -1,0 +1,187 @@
+// The signed-in dashboard's state-changing forms. Each passed the same-origin check and the CSRF
+// token before reaching here (plugin.ts); each checks the role, and the sensitive ones a password
+// entry within 5 minutes (OPS-8). Secrets created here (API keys, signing secrets, invitation
+// links) are shown once in the response and never again.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { OPERATOR_ERROR_MESSAGES } from '../../operators/accounts.ts';
+import { COOKIE_ATTRIBUTES, MODE_COOKIE, permit, permitSensitive, safeReturnPath, sendMessage, sendPage, SESSION_COOKIE, signedIn, type DashboardDeps, type SignedInOperator } from '../context.ts';
+import { endpointSecretPage } from '../pages/endpoints.ts';
+import { keyCreatedPage } from '../pages/keys.ts';
+import { inviteCreatedPage } from '../pages/operators.ts';
+import { recoveryCodesPage, reauthPage } from '../pages/sign-in.ts';
+import { settingsPage } from '../pages/settings.ts';
+import { ChangePasswordBody, CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, Id, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
+
+export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { operators } = deps;
+  // The services' request context, naming the operator as the actor in their audit rows.
+  const contextOf = (who: SignedInOperator, request: { id: string; ip: string }) => ({ mode: who.mode, apiKeyId: '', operatorId: who.operator.id, requestId: request.id, ip: request.ip });
+
+  api.post(
+    '/logout',
+    { schema: { body: CsrfOnlyBody } },
+    async (request, reply) => {
+      await operators.logout(request.cookies[SESSION_COOKIE] ?? '', request.ip);
+      void reply.clearCookie(SESSION_COOKIE, COOKIE_ATTRIBUTES);
+      return reply.redirect('/dashboard/login?ended=logout', 303);
+    },
+  );
+
+  api.post(
+    '/reauth',
+    { schema: { body: ReauthBody } },
+    async (request, reply) => {
+      const who = signedIn(request);
+      const returnTo = safeReturnPath(request.body.return_to);
+      const outcome = await operators.reauthenticate(who.session, request.body.password, request.ip);
+      if (!outcome.ok) return sendPage(request, reply, { title: 'Confirm your password', status: 401 }, reauthPage({ returnTo, error: OPERATOR_ERROR_MESSAGES.invalid_credentials }));
+      return reply.redirect(returnTo, 303);
+    },
+  );
+
+  api.post('/mode', { schema: { body: ModeBody } }, async (request, reply) => {
+    if (request.body.mode === 'live' && !deps.liveEnabled) return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
+    void reply.setCookie(MODE_COOKIE, request.body.mode, COOKIE_ATTRIBUTES);
+    return reply.redirect(safeReturnPath(request.body.return_to), 303);
+  });
+
+  api.post(
+    '/keys',
+    { schema: { body: CreateKeyBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
+      if (who === undefined) return reply;
+      if (request.body.mode === 'live' && !deps.liveEnabled) return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
+      const created = await deps.keys.create({ mode: request.body.mode, name: request.body.name }, { actorType: 'operator', actorId: who.operator.id });
+      return sendPage(request, reply, { title: 'API key created', active: 'keys', status: 201 }, keyCreatedPage({ ...created, name: request.body.name }));
+    },
+  );
+
+  api.post(
+    '/keys/:id/revoke',
+    { schema: { params: Id('key'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
+      if (who === undefined) return reply;
+      await deps.keys.revoke(request.params.id, { actorType: 'operator', actorId: who.operator.id });
+      return reply.redirect('/dashboard/keys', 303);
+    },
+  );
+
+  api.post(
+    '/endpoints',
+    { schema: { body: CreateEndpointBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
+      if (who === undefined) return reply;
+      const events = Array.isArray(request.body.events) ? request.body.events : [request.body.events];
+      const created = await deps.endpoints.create(contextOf(who, request), { url: request.body.url, events });
+      return sendPage(request, reply, { title: 'Webhook endpoint added', active: 'endpoints', status: 201 }, endpointSecretPage(created, created.secret));
+    },
+  );
+
+  api.post(
+    '/endpoints/:id/rotate',
+    { schema: { params: Id('we'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
+      if (who === undefined) return reply;
+      const rotated = await deps.endpoints.rotateSecret(contextOf(who, request), request.params.id);
+      return sendPage(request, reply, { title: 'Signing secret rotated', active: 'endpoints' }, endpointSecretPage(rotated, rotated.secret, rotated.previous_secret_expires_at));
+    },
+  );
+
+  api.post(
+    '/endpoints/:id/delete',
+    { schema: { params: Id('we'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
+      if (who === undefined) return reply;
+      await deps.endpoints.remove(contextOf(who, request), request.params.id);
+      return reply.redirect('/dashboard/endpoints', 303);
+    },
+  );
+
+  api.post(
+    '/events/:id/redeliver',
+    { schema: { params: Id('evt'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permit(deps, request, reply, 'manage_webhook_endpoints');
+      if (who === undefined) return reply;
+      await deps.events.redeliver(contextOf(who, request), request.params.id);
+      return reply.redirect('/dashboard/webhooks-out', 303);
+    },
+  );
+
+  api.post(
+    '/operators/invite',
+    { schema: { body: InviteBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
+      if (who === undefined) return reply;
+      const outcome = await operators.invite({ email: request.body.email, role: request.body.role, invitedBy: who.operator.id, ip: request.ip });
+      if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Invitation not created', OPERATOR_ERROR_MESSAGES[outcome.error]);
+      const link = `${deps.publicUrl}/dashboard/enrol/${outcome.token}`;
+      return sendPage(request, reply, { title: 'Invitation created', active: 'operators', status: 201 }, inviteCreatedPage({ email: request.body.email, role: request.body.role, link, expiresAt: outcome.expiresAt }));
+    },
+  );
+
+  api.post(
+    '/operators/:id/role',
+    { schema: { params: Id('op'), body: RoleBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
+      if (who === undefined) return reply;
+      const outcome = await operators.changeRole({ actorId: who.operator.id, operatorId: request.params.id, role: request.body.role, ip: request.ip });
+      if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Role not changed', OPERATOR_ERROR_MESSAGES[outcome.error]);
+      return reply.redirect('/dashboard/operators', 303);
+    },
+  );
+
+  api.post(
+    '/operators/:id/disable',
+    { schema: { params: Id('op'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
+      if (who === undefined) return reply;
+      const outcome = await operators.disable({ actorId: who.operator.id, operatorId: request.params.id, ip: request.ip });
+      if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Operator not disabled', OPERATOR_ERROR_MESSAGES[outcome.error]);
+      return reply.redirect('/dashboard/operators', 303);
+    },
+  );
+
+  api.post(
+    '/settings/password',
+    { schema: { body: ChangePasswordBody } },
+    async (request, reply) => {
+      const who = signedIn(request);
+      const outcome = await operators.changePassword({ operatorId: who.operator.id, currentPassword: request.body.current_password, newPassword: request.body.new_password, ip: request.ip });
+      if (outcome.ok) {
+        // Every session ended with the change, this one included (OPS-5).
+        void reply.clearCookie(SESSION_COOKIE, COOKIE_ATTRIBUTES);
+        return reply.redirect('/dashboard/login?notice=password_changed', 303);
+      }
+      const view = {
+        session: { createdAt: who.session.createdAt, expiresAt: who.session.expiresAt, idleTimeoutMinutes: operators.sessions.idleTimeoutMs / 60_000 },
+        deployment: deps.deployment,
+        error: OPERATOR_ERROR_MESSAGES[outcome.error],
+        ...(outcome.failures === undefined ? {} : { failures: outcome.failures }),
+      };
+      return sendPage(request, reply, { title: 'Settings', active: 'settings', status: 400 }, settingsPage(view, who.csrfToken));
+    },
+  );
+
+  api.post(
+    '/settings/recovery-codes',
+    { schema: { body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = signedIn(request);
+      if (!operators.sessions.requireFresh(who.session).ok) return sendPage(request, reply, { title: 'Confirm your password', status: 403 }, reauthPage({ returnTo: '/dashboard/settings' }));
+      const outcome = await operators.regenerateRecoveryCodes({ operatorId: who.operator.id, ip: request.ip });
+      if (!outcome.ok) return sendMessage(request, reply, 400, 'Recovery codes not replaced', OPERATOR_ERROR_MESSAGES[outcome.error]);
+      return sendPage(request, reply, { title: 'Your new recovery codes', active: 'settings' }, recoveryCodesPage(outcome.recoveryCodes, '/dashboard/settings'));
+    },
+  );
+}

@@ -1,0 +1,104 @@
+// The read-only pages of the signed-in dashboard. Each shows one mode at a time, like the API.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { can, canAssignRole } from '../../operators/permissions.ts';
+import { OPERATOR_ROLES } from '../../operators/schema.ts';
+import { permit, sendMessage, sendPage, signedIn, type DashboardDeps } from '../context.ts';
+import { auditPage } from '../pages/audit.ts';
+import { endpointsPage } from '../pages/endpoints.ts';
+import { keysPage } from '../pages/keys.ts';
+import { operatorsPage } from '../pages/operators.ts';
+import { overviewPage } from '../pages/overview.ts';
+import { paymentDetailPage, paymentsPage } from '../pages/payments.ts';
+import { settingsPage } from '../pages/settings.ts';
+import { webhookInDetailPage, webhooksInPage, webhooksOutPage } from '../pages/webhooks.ts';
+import { AuditQuery, Id, PaymentsQuery } from '../schemas.ts';
+
+const DAY_MS = 86_400_000;
+
+export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { queries } = deps;
+
+  api.get('/', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const data = await queries.overview(who.mode, deps.clock.nowMs() - 30 * DAY_MS);
+    return sendPage(request, reply, { title: 'Overview (last 30 days)', active: 'overview' }, overviewPage(data));
+  });
+
+  api.get('/payments', { schema: { querystring: PaymentsQuery } }, async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const q = request.query.q?.trim();
+    const rows = await queries.searchPayments(who.mode, q, request.query.status as Parameters<typeof queries.searchPayments>[2]);
+    return sendPage(request, reply, { title: 'Payments', active: 'payments' }, paymentsPage(rows, q));
+  });
+
+  api.get('/payments/:id', { schema: { params: Id('pay') } }, async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const timeline = await queries.paymentTimeline(who.mode, request.params.id);
+    if (timeline === undefined) return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payment with this id.`);
+    return sendPage(request, reply, { title: `Payment ${timeline.payment.reference}`, active: 'payments' }, paymentDetailPage(timeline));
+  });
+
+  api.get('/webhooks-in', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    return sendPage(request, reply, { title: 'Webhooks in', active: 'webhooks-in' }, webhooksInPage(await queries.webhooksIn(who.mode)));
+  });
+
+  api.get('/webhooks-in/:id', { schema: { params: Id('whk') } }, async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const row = await queries.webhookIn(who.mode, request.params.id);
+    if (row === undefined) return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode webhook with this id.`);
+    return sendPage(request, reply, { title: `Webhook from ${row.provider}`, active: 'webhooks-in' }, webhookInDetailPage(row));
+  });
+
+  api.get('/webhooks-out', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const rows = await queries.deliveriesOut(who.mode);
+    const attempts = await queries.deliveryAttempts(rows.map((d) => d.id));
+    return sendPage(request, reply, { title: 'Webhooks out', active: 'webhooks-out' }, webhooksOutPage(rows, attempts, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')));
+  });
+
+  api.get('/endpoints', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const rows = await deps.endpoints.list(who.mode);
+    return sendPage(request, reply, { title: 'Webhook endpoints', active: 'endpoints' }, endpointsPage(rows, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')));
+  });
+
+  api.get('/keys', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const rows = await deps.keys.list();
+    return sendPage(request, reply, { title: 'API keys', active: 'keys' }, keysPage(rows, who.csrfToken, { canManage: can(who.operator.role, 'manage_api_keys'), liveEnabled: deps.liveEnabled }));
+  });
+
+  api.get('/operators', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'manage_operators');
+    if (who === undefined) return reply;
+    const assignable = OPERATOR_ROLES.filter((r) => canAssignRole(who.operator.role, r));
+    return sendPage(request, reply, { title: 'Operators', active: 'operators' }, operatorsPage(await deps.operators.list(), who.csrfToken, { selfId: who.operator.id, assignable }));
+  });
+
+  api.get('/audit', { schema: { querystring: AuditQuery } }, async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_audit');
+    if (who === undefined) return reply;
+    const { actor, action, object, result } = request.query;
+    const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+    const filters = { actorId: nonEmpty(actor), action: nonEmpty(action), objectId: nonEmpty(object), result: nonEmpty(result) as 'success' | 'failure' | 'denied' | undefined };
+    const rows = await queries.audit(filters);
+    return sendPage(request, reply, { title: 'Audit log', active: 'audit' }, auditPage(rows, { actor, action, object, result }));
+  });
+
+  api.get('/settings', async (request, reply) => {
+    const who = signedIn(request);
+    const view = { session: { createdAt: who.session.createdAt, expiresAt: who.session.expiresAt, idleTimeoutMinutes: deps.operators.sessions.idleTimeoutMs / 60_000 }, deployment: deps.deployment };
+    return sendPage(request, reply, { title: 'Settings', active: 'settings' }, settingsPage(view, who.csrfToken));
+  });
+}

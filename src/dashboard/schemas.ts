@@ -1,0 +1,57 @@
+// Form and query schemas for the dashboard (API-10 applied to forms): every field has a length
+// limit and, where it can, an allowlist; unknown fields are refused. Browsers send forms as text,
+// and a single checked checkbox arrives as a string rather than a list.
+import { Type } from 'typebox';
+import { EVENT_TYPES } from '../api/schemas.ts';
+import { OPERATOR_ROLES } from '../operators/schema.ts';
+
+const CSRF = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
+const PASSWORD = Type.String({ minLength: 1, maxLength: 128 });
+const EMAIL = Type.String({ minLength: 3, maxLength: 254 });
+const ROLE = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
+const EVENT = Type.Union([Type.Literal('*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]);
+
+export const Id = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9A-Za-z]{22}$` }) }, { additionalProperties: false });
+
+export const SignInBody = Type.Object({ email: EMAIL, password: PASSWORD }, { additionalProperties: false });
+export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9 -]+$' }) }, { additionalProperties: false });
+export const SESSION_END_REASONS = ['logout', 'replaced', 'idle_timeout', 'absolute_timeout', 'password_changed', 'role_changed', 'disabled', 'locked', 'invalid'] as const;
+export const SignInQuery = Type.Object(
+  {
+    ended: Type.Optional(Type.Union(SESSION_END_REASONS.map((r) => Type.Literal(r)))),
+    notice: Type.Optional(Type.Union([Type.Literal('enrolled'), Type.Literal('password_changed')])),
+  },
+  { additionalProperties: false },
+);
+export const InviteParams = Type.Object({ token: Type.String({ pattern: '^inv_[0-9A-Za-z]{22}\\.[0-9A-Za-z_-]{43}$' }) }, { additionalProperties: false });
+export const AcceptInviteBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), password: PASSWORD }, { additionalProperties: false });
+
+export const CsrfOnlyBody = Type.Object({ csrf_token: CSRF }, { additionalProperties: false });
+export const ReauthBody = Type.Object({ csrf_token: CSRF, password: PASSWORD, return_to: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
+export const ModeBody = Type.Object({ csrf_token: CSRF, mode: Type.Union([Type.Literal('test'), Type.Literal('live')]), return_to: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+export const CreateKeyBody = Type.Object({ csrf_token: CSRF, name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }), mode: Type.Union([Type.Literal('test'), Type.Literal('live')]) }, { additionalProperties: false });
+export const CreateEndpointBody = Type.Object(
+  { csrf_token: CSRF, url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://' }), events: Type.Union([EVENT, Type.Array(EVENT, { minItems: 1, maxItems: 10, uniqueItems: true })]) },
+  { additionalProperties: false },
+);
+export const InviteBody = Type.Object({ csrf_token: CSRF, email: EMAIL, role: ROLE }, { additionalProperties: false });
+export const RoleBody = Type.Object({ csrf_token: CSRF, role: ROLE }, { additionalProperties: false });
+export const ChangePasswordBody = Type.Object({ csrf_token: CSRF, current_password: PASSWORD, new_password: PASSWORD }, { additionalProperties: false });
+
+export const PaymentsQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 254, pattern: '^[^\\p{Cc}]*$' })),
+    status: Type.Optional(Type.Union(['pending', 'succeeded', 'failed', 'requires_review', 'expired'].map((s) => Type.Literal(s)))),
+  },
+  { additionalProperties: false },
+);
+export const AuditQuery = Type.Object(
+  {
+    actor: Type.Optional(Type.String({ maxLength: 40, pattern: '^[A-Za-z0-9_]*$' })),
+    action: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z0-9_.]*$' })),
+    object: Type.Optional(Type.String({ maxLength: 40, pattern: '^[A-Za-z0-9_]*$' })),
+    result: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+  },
+  { additionalProperties: false },
+);
+export const DoneQuery = Type.Object({ done: Type.Optional(Type.String({ maxLength: 32, pattern: '^[a-z_]*$' })) }, { additionalProperties: false });
