@@ -59,7 +59,8 @@ export function createDashboardQueries(db: Db) {
       let q = db.selectFrom('audit_log').selectAll();
       if (filters.result !== undefined) q = q.where('result', '=', filters.result);
       if (filters.actorId !== undefined) q = q.where('actor_id', '=', filters.actorId);
-      if (filters.action !== undefined) q = q.where('action', 'like', `${filters.action.replace(/[%_\\]/g, '')}%`);
+      // A prefix match without LIKE, whose wildcards (`_` in `api_key`) would need escaping per dialect.
+      if (filters.action !== undefined) q = q.where(sql<string>`substr(action, 1, ${filters.action.length})`, '=', filters.action);
       if (filters.objectId !== undefined) q = q.where('object_id', '=', filters.objectId);
       if (filters.sinceMs !== undefined) q = q.where('created_at', '>=', filters.sinceMs);
       return q.orderBy('created_at', 'desc').limit(limit).execute();

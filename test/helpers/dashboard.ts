@@ -31,7 +31,7 @@ export class DashboardClient {
   }
 
   async request(method: 'GET' | 'POST', path: string, form?: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<DashboardPage> {
-    const body = form === undefined ? undefined : new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])));
+    const body = form === undefined ? undefined : new URLSearchParams(Object.entries(form).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]])));
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       redirect: 'manual',

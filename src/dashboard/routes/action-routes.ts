@@ -146,6 +146,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
       if (who === undefined) return reply;
+      if (request.params.id === who.operator.id) return sendMessage(request, reply, 400, 'Operator not disabled', 'You cannot disable your own account; ask another owner or admin.');
       const outcome = await operators.disable({ actorId: who.operator.id, operatorId: request.params.id, ip: request.ip });
       if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Operator not disabled', OPERATOR_ERROR_MESSAGES[outcome.error]);
       return reply.redirect('/dashboard/operators', 303);

@@ -1,0 +1,259 @@
+// The dashboard over HTTP on both databases: roles, re-authentication, CSRF and same-origin
+// checks, per-address throttling, the forms that change things (keys, endpoints, operators,
+// password) and the audit rows they leave. The browser-only behaviour is in test/browser/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualClock } from '../../src/clock.ts';
+import { createOperatorInvite } from '../../src/cli/operators.ts';
+import { DashboardClient, enrolOperator, signIn, strongPassword, type TestOperator } from '../helpers/dashboard.ts';
+import { testDialects } from '../helpers/databases.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
+
+const USER_AGENT = 'PaywardenTest/1.0 (audit check)';
+
+for (const dialect of await testDialects()) {
+  describe(`dashboard over HTTP on ${dialect.name}`, { skip: dialect.skip }, () => {
+    const clock = manualClock(Date.now());
+    let gw: TestGateway;
+    let owner: TestOperator;
+    before(async () => {
+      gw = await startTestGateway(dialect, { clock, env: { PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP: '10000' } });
+      owner = await enrolOperator(gw, { role: 'owner' });
+    });
+    after(async () => gw?.close());
+
+    const auditRows = (action: string) => gw.services.database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('created_at', 'desc').execute();
+
+    test('the CLI prints a one-time enrolment link that opens the invitation form, once', async () => {
+      const printed = await createOperatorInvite(gw.services.operators, gw.url, { email: 'cli-dev@merchant.example', role: 'developer' });
+      assert.ok(printed.ok, printed.text);
+      const link = /(http\S+\/dashboard\/enrol\/\S+)/.exec(printed.text)?.[1];
+      assert.ok(link !== undefined, printed.text);
+      const client = new DashboardClient(gw.url);
+      assert.equal((await client.get(new URL(link).pathname)).status, 200);
+      const accepted = await client.postOpen(new URL(link).pathname, { name: 'Dev Person', password: strongPassword() });
+      assert.equal(accepted.status, 303);
+      const again = await client.postOpen(new URL(link).pathname, { name: 'Dev Person', password: strongPassword() });
+      assert.equal(again.status, 410, 'the link works once');
+      assert.match(again.html, /not valid or has already been used/);
+      assert.equal((await createOperatorInvite(gw.services.operators, gw.url, { email: 'x@merchant.example', role: 'root' })).ok, false, 'unknown roles are refused');
+    });
+
+    test('every page answers for an owner, with no-store and the strict policy', async () => {
+      for (const path of ['/dashboard', '/dashboard/payments', '/dashboard/webhooks-in', '/dashboard/webhooks-out', '/dashboard/endpoints', '/dashboard/keys', '/dashboard/operators', '/dashboard/audit', '/dashboard/settings']) {
+        const page = await owner.client.get(path);
+        assert.equal(page.status, 200, path);
+        assert.equal(page.headers.get('cache-control'), 'no-store', path);
+        assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'.*frame-ancestors 'none'/, path);
+        assert.match(page.html, /action="\/dashboard\/logout"/, `logout on ${path}`);
+      }
+      const login = await new DashboardClient(gw.url).get('/dashboard/login');
+      assert.equal(login.headers.get('cache-control'), 'no-store', 'signed-out pages too');
+    });
+
+    test('signed-out requests go to sign-in; the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict', async () => {
+      const anonymous = new DashboardClient(gw.url);
+      const page = await anonymous.get('/dashboard/payments');
+      assert.equal(page.status, 303);
+      assert.equal(page.location, '/dashboard/login');
+      const client = new DashboardClient(gw.url);
+      clock.advance(30_000);
+      const first = await client.postOpen('/dashboard/login', { email: owner.email, password: owner.password });
+      assert.match(first.headers.getSetCookie().join('\n'), /^__Host-paywarden_signin=[^;]+; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Strict$/m);
+      const { totpCodeAt } = await import('../../src/operators/totp.ts');
+      const second = await client.postOpen('/dashboard/login/verify', { code: totpCodeAt(owner.totpSecret, clock.nowMs()) });
+      assert.match(second.headers.getSetCookie().join('\n'), /^__Host-paywarden_session=ses_[0-9A-Za-z]{22}\.[^;]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/m);
+      // That sign-in ended the shared owner's earlier session; carry on with the new one.
+      owner = { ...owner, client };
+      await client.get('/dashboard/settings');
+    });
+
+    test('state-changing forms need our origin and the session CSRF token; refusals change nothing', async () => {
+      const before = (await gw.services.keys.list()).length;
+      const good = owner.client.csrfToken;
+      owner.client.origin = 'https://evil.example';
+      assert.equal((await owner.client.post('/dashboard/keys', { name: 'x', mode: 'test' })).status, 403, 'foreign origin');
+      owner.client.origin = gw.url;
+      const noOrigin = await owner.client.request('POST', '/dashboard/keys', { csrf_token: good, name: 'x', mode: 'test' }, { origin: '' });
+      assert.equal(noOrigin.status, 403, 'no origin at all');
+      const crossSite = await owner.client.request('POST', '/dashboard/keys', { csrf_token: good, name: 'x', mode: 'test' }, { 'sec-fetch-site': 'cross-site' });
+      assert.equal(crossSite.status, 403, 'Sec-Fetch-Site cross-site wins over a matching Origin');
+      const wrong = await owner.client.request('POST', '/dashboard/keys', { csrf_token: 'A'.repeat(43), name: 'x', mode: 'test' });
+      assert.equal(wrong.status, 403);
+      assert.match(wrong.html, /did not come from your session/);
+      const missing = await owner.client.request('POST', '/dashboard/keys', { name: 'x', mode: 'test' });
+      assert.equal(missing.status, 400, 'a form without its token is not valid');
+      assert.equal((await gw.services.keys.list()).length, before, 'nothing was created');
+      const ok = await owner.client.request('POST', '/dashboard/keys', { csrf_token: good, name: 'ok', mode: 'test' }, { origin: '', 'sec-fetch-site': 'same-origin' });
+      assert.equal(ok.status, 201, 'Sec-Fetch-Site same-origin alone is enough');
+    });
+
+    test('bad form input gets a clear page with a request id, never a stack trace', async () => {
+      const bad = await owner.client.post('/dashboard/keys', { name: '<b>x</b>', mode: 'test' });
+      assert.equal(bad.status, 400);
+      assert.match(bad.html, /The form was not valid \(name\)/);
+      assert.match(bad.html, /id="request-id">req_[0-9A-Za-z]{22}</);
+      assert.doesNotMatch(bad.html, /at \w+ \(|node_modules|\.ts:\d+/);
+      const unknown = await owner.client.post('/dashboard/keys', { name: 'x', mode: 'test', admin: 'true' });
+      assert.equal(unknown.status, 400, 'unknown fields are refused');
+      assert.equal((await owner.client.post('/dashboard/keys', { name: 'x', mode: 'sandbox' })).status, 400, 'enums are enforced');
+      assert.equal((await owner.client.post('/dashboard/keys', { name: 'x', mode: 'live' })).status, 400, 'live keys need live mode enabled');
+      assert.equal((await owner.client.get('/dashboard/payments/pay_nope')).status, 400);
+      assert.equal((await owner.client.get('/dashboard/no-such-page')).status, 404);
+      const huge = await owner.client.post('/dashboard/keys', { name: 'x'.repeat(20_000), mode: 'test' });
+      assert.equal(huge.status, 413);
+    });
+
+    test('a key created in the dashboard is shown once, works on the API, and stops working when revoked', async () => {
+      const created = await owner.client.post('/dashboard/keys', { name: 'backend', mode: 'test' });
+      assert.equal(created.status, 201);
+      const key = /id="new-key">(sk_test_[0-9A-Za-z]+)</.exec(created.html)?.[1];
+      assert.ok(key !== undefined);
+      const use = await fetch(`${gw.url}/v1/payments`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(use.status, 200);
+      const listed = await owner.client.get('/dashboard/keys');
+      assert.ok(!listed.html.includes(key), 'the list shows a prefix only');
+      const id = (await gw.services.keys.list()).find((k) => k.name === 'backend')!.id;
+      assert.equal((await owner.client.post(`/dashboard/keys/${id}/revoke`)).status, 303);
+      assert.equal((await fetch(`${gw.url}/v1/payments`, { headers: { authorization: `Bearer ${key}` } })).status, 401);
+      const rows = await auditRows('api_key.revoke');
+      assert.equal(rows[0]?.actor_type, 'operator');
+      assert.equal(rows[0]?.actor_id, owner.id);
+    });
+
+    test('sensitive actions need the password within the last 5 minutes; the re-authentication is audited', async () => {
+      clock.advance(5 * 60_000 + 1_000);
+      const refused = await owner.client.post('/dashboard/keys', { name: 'late', mode: 'test' });
+      assert.equal(refused.status, 403);
+      assert.match(refused.html, /needs your password again/);
+      assert.ok(!(await gw.services.keys.list()).some((k) => k.name === 'late'));
+      const wrong = await owner.client.post('/dashboard/reauth', { password: 'Not-the-password-1!', return_to: '/dashboard/keys' });
+      assert.equal(wrong.status, 401);
+      const redirect = await owner.client.post('/dashboard/reauth', { password: owner.password, return_to: 'https://evil.example/' });
+      assert.equal(redirect.location, '/dashboard', 'return_to outside the dashboard is ignored');
+      assert.equal((await owner.client.post('/dashboard/keys', { name: 'late', mode: 'test' })).status, 201);
+      assert.ok((await auditRows('operator.reauthenticated')).some((r) => r.actor_id === owner.id));
+    });
+
+    test('webhook endpoints: added with the secret shown once, rotated, deleted; events redelivered', async () => {
+      const added = await owner.client.post('/dashboard/endpoints', { url: 'http://127.0.0.1:9/hook', events: ['payment.succeeded', 'payment.failed'] });
+      assert.equal(added.status, 201, added.html);
+      assert.match(added.html, /id="signing-secret">whsec_/);
+      const [endpoint] = await gw.services.endpoints.list('test');
+      assert.deepEqual(endpoint?.events, ['payment.succeeded', 'payment.failed']);
+      const single = await owner.client.post('/dashboard/endpoints', { url: 'http://127.0.0.1:9/other', events: '*' });
+      assert.equal(single.status, 201, 'one checkbox arrives as a string');
+      const rotated = await owner.client.post(`/dashboard/endpoints/${endpoint!.id}/rotate`);
+      assert.match(rotated.html, /previous secret keeps signing alongside it until/);
+      assert.equal((await owner.client.post(`/dashboard/endpoints/${endpoint!.id}/delete`)).status, 303);
+      assert.ok(!(await gw.services.endpoints.list('test')).some((e) => e.id === endpoint!.id));
+      const badUrl = await owner.client.post('/dashboard/endpoints', { url: 'ftp://x.example/', events: '*' });
+      assert.equal(badUrl.status, 400);
+      for (const action of ['webhook_endpoint.create', 'webhook_endpoint.rotate_secret', 'webhook_endpoint.delete']) {
+        const [row] = await auditRows(action);
+        assert.equal(row?.actor_type, 'operator', action);
+        assert.equal(row?.actor_id, owner.id, action);
+      }
+    });
+
+    test('an event is redelivered from the webhooks-out page, audited to the operator', async () => {
+      const created = await gw.api('POST', '/v1/payments', { amount: 7_500, currency: 'NGN', reference: `redeliver-${Date.now()}`, customer: { email: 'c@customer.example' }, redirect_url: 'https://merchant.example/r' });
+      await payAtCheckout(created.body.checkout_url);
+      await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('id').where('provider_reference', '=', created.body.id).execute()).length === 1, 'the webhook');
+      await gw.services.worker.drain();
+      const event = await gw.services.database.db.selectFrom('events').select('id').where('object_id', '=', created.body.id).executeTakeFirstOrThrow();
+      const out = await owner.client.get('/dashboard/webhooks-out');
+      assert.match(out.html, new RegExp(`action="/dashboard/events/${event.id}/redeliver"`));
+      assert.equal((await owner.client.post(`/dashboard/events/${event.id}/redeliver`)).location, '/dashboard/webhooks-out');
+      const [row] = await auditRows('event.redeliver');
+      assert.equal(row?.object_id, event.id);
+      assert.equal(row?.actor_id, owner.id);
+    });
+
+    test('roles: a viewer cannot create or revoke keys or see the audit log; finance cannot manage operators; refusals are audited as denied', async () => {
+      const viewer = await enrolOperator(gw, { role: 'viewer' });
+      const keyId = (await gw.services.keys.list())[0]!.id;
+      assert.equal((await viewer.client.post('/dashboard/keys', { name: 'v', mode: 'test' })).status, 403);
+      assert.equal((await viewer.client.post(`/dashboard/keys/${keyId}/revoke`)).status, 403);
+      assert.equal((await viewer.client.get('/dashboard/audit')).status, 403);
+      assert.doesNotMatch((await viewer.client.get('/dashboard/keys')).html, /Create a key|Revoke/, 'no buttons for what the role cannot do');
+      const denied = await gw.services.database.db.selectFrom('audit_log').selectAll().where('actor_id', '=', viewer.id).where('result', '=', 'denied').execute();
+      assert.equal(denied.length, 2, 'both refused changes are in the log');
+
+      const finance = await enrolOperator(gw, { role: 'finance' });
+      assert.equal((await finance.client.get('/dashboard/operators')).status, 403);
+      assert.equal((await finance.client.post('/dashboard/operators/invite', { email: 'f@merchant.example', role: 'viewer' })).status, 403);
+      assert.equal((await finance.client.get('/dashboard/audit')).status, 200, 'finance reads the audit log');
+
+      const developer = await enrolOperator(gw, { role: 'developer' });
+      assert.equal((await developer.client.post('/dashboard/keys', { name: 'dev', mode: 'test' })).status, 201, 'developers manage keys');
+    });
+
+    test('only an owner manages owners; an admin can invite and change others; a role change ends that operator\'s session', async () => {
+      const admin = await enrolOperator(gw, { role: 'admin' });
+      assert.equal((await admin.client.post(`/dashboard/operators/${owner.id}/role`, { role: 'viewer' })).status, 403, 'an admin cannot demote an owner');
+      assert.equal((await admin.client.post(`/dashboard/operators/${owner.id}/disable`)).status, 403);
+      assert.equal((await admin.client.post('/dashboard/operators/invite', { email: 'new-owner@merchant.example', role: 'owner' })).status, 403, 'an admin cannot invite an owner');
+      const invited = await admin.client.post('/dashboard/operators/invite', { email: 'new-viewer@merchant.example', role: 'viewer' });
+      assert.equal(invited.status, 201);
+      const link = /id="invite-link">([^<]+)</.exec(invited.html)?.[1];
+      assert.ok(link?.startsWith(`${gw.services.config.publicUrl}/dashboard/enrol/inv_`), link);
+
+      const target = await enrolOperator(gw, { role: 'viewer' });
+      assert.equal((await admin.client.post(`/dashboard/operators/${target.id}/role`, { role: 'finance' })).status, 303);
+      const after = await target.client.get('/dashboard/payments');
+      assert.equal(after.location, '/dashboard/login?ended=role_changed');
+      assert.equal((await admin.client.post(`/dashboard/operators/${target.id}/disable`)).status, 303);
+      assert.equal((await owner.client.post(`/dashboard/operators/${owner.id}/disable`)).status, 400, 'nobody disables themselves');
+    });
+
+    test('changing the password ends every session and names each failed rule', async () => {
+      const op = await enrolOperator(gw, { role: 'viewer' });
+      const weak = await op.client.post('/dashboard/settings/password', { current_password: op.password, new_password: 'password1234' });
+      assert.equal(weak.status, 400);
+      assert.match(weak.html, /data-rule="needs_uppercase"/);
+      assert.match(weak.html, /data-rule="common_password"/);
+      const next = strongPassword();
+      const changed = await op.client.post('/dashboard/settings/password', { current_password: op.password, new_password: next });
+      assert.equal(changed.location, '/dashboard/login?notice=password_changed');
+      assert.equal((await op.client.get('/dashboard/payments')).status, 303);
+      clock.advance(30_000);
+      const again = await signIn(gw, { ...op, password: next }, clock.nowMs());
+      assert.equal((await again.get('/dashboard/payments')).status, 200);
+    });
+
+    test('operator actions are audited with operator, address, user agent, request id and result', async () => {
+      const page = await owner.client.request('POST', '/dashboard/keys', { csrf_token: owner.client.csrfToken, name: 'audited', mode: 'test' }, { 'user-agent': USER_AGENT });
+      assert.equal(page.status, 201);
+      const [row] = await auditRows('api_key.create');
+      assert.equal(row?.actor_id, owner.id);
+      assert.equal(row?.ip, '127.0.0.1');
+      assert.equal(row?.user_agent, USER_AGENT);
+      assert.equal(row?.request_id, page.headers.get('request-id'));
+      assert.equal(row?.result, 'success');
+      const failed = await gw.services.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'operator.login_failed').execute();
+      assert.ok(failed.every((r) => r.result === 'failure'));
+      const filtered = await owner.client.get(`/dashboard/audit?actor=${owner.id}&action=api_key&result=success`);
+      assert.match(filtered.html, /api_key\.create/);
+      assert.doesNotMatch(filtered.html, /operator\.login_failed/);
+    });
+  });
+}
+
+describe('per-address sign-in throttling', () => {
+  test('beyond the budget, sign-in answers 429 with Retry-After, before checking anything', async () => {
+    const [sqlite] = await testDialects();
+    const gw = await startTestGateway(sqlite!, { clock: manualClock(Date.now()), env: { PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP: '3' } });
+    try {
+      const client = new DashboardClient(gw.url);
+      for (let i = 0; i < 3; i += 1) assert.equal((await client.postOpen('/dashboard/login', { email: 'a@merchant.example', password: 'Wrong-password-1!' })).status, 401);
+      const limited = await client.postOpen('/dashboard/login', { email: 'a@merchant.example', password: 'Wrong-password-1!' });
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      assert.match(limited.html, /Too many sign-in attempts/);
+    } finally {
+      await gw.close();
+    }
+  });
+});
