@@ -91,6 +91,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,
     liveEnabled: services.config.liveEnabled,
+    allowedNetworks: services.config.dashboardAllowedNetworks,
     deployment: deploymentFacts(services),
   });
   await app.register(webhooksPlugin, { prefix: '/webhooks', providers: services.providers, ingest: services.ingest, badSignatureLimiter: services.badSignatureLimiter });
@@ -109,5 +110,6 @@ function deploymentFacts(services: Services): ReadonlyArray<readonly [string, st
     ['Dashboard idle timeout', `${config.dashboardIdleTimeoutMinutes} minutes`],
     ['Dashboard session maximum', `${config.dashboardSessionMaxMinutes} minutes`],
     ['Sign-in attempts per address', `${config.dashboardLoginAttemptsPerIp} per 15 minutes`],
+    ['Dashboard reachable from', config.dashboardAllowedNetworks === undefined ? 'any network the server listens on' : config.dashboardAllowedNetworks.join(', ')],
   ];
 }

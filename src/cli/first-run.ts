@@ -9,6 +9,7 @@ export async function printFirstRunHelp(gateway: Gateway, config: Config): Promi
     '',
     `Paywarden is running in test mode${config.liveEnabled ? ' (live mode enabled too)' : ''}.`,
     `  API:        ${gateway.url}/v1`,
+    `  Dashboard:  ${gateway.url}/dashboard`,
     `  Database:   ${gateway.services.database.description}`,
     ...(gateway.simulatorUrl === undefined ? [] : [`  Simulator:  ${gateway.simulatorUrl} (Flutterwave v3, test mode)`]),
   ];
@@ -31,5 +32,7 @@ export async function printFirstRunHelp(gateway: Gateway, config: Config): Promi
     `Or watch a whole payment end to end:  npm run paywarden -- demo --key ${key}`,
     '',
   );
+  const operators = await gateway.services.operators.list();
+  if (operators.length === 0) lines.push('No dashboard operator yet. Create the first owner (prints a one-time link):', '', '  npm run paywarden -- operators create --email you@merchant.example --role owner', '');
   console.log(lines.join('\n'));
 }

@@ -125,3 +125,13 @@ test('webhook source allowlists: the published list by default, a list, off, or 
   assert.equal(loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'off' }, tmp()).providers.paystack?.webhookIpAllowlist, undefined);
   assert.match(captureConfigError({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'paystack.co' }).message, /"paystack.co" is not an IP address/);
 });
+
+test('dashboard timeouts can be shortened, never lengthened; networks are validated', () => {
+  const shorter = loadConfig({ PAYWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'pw-cfg-')), PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES: '5', PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES: '120' });
+  assert.equal(shorter.dashboardIdleTimeoutMinutes, 5);
+  assert.equal(shorter.dashboardSessionMaxMinutes, 120);
+  const error = captureConfigError({ PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES: '30', PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES: '1440', PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: '10.0.0.0/8,office' });
+  assert.match(error.message, /PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES/);
+  assert.match(error.message, /PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES/);
+  assert.match(error.message, /PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: "office" is not an IP address or CIDR range/);
+});

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Secret } from '../crypto/secret.ts';
 import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
+import { parseNetworks } from '../dashboard/networks.ts';
 import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
 
 export type Mode = 'test' | 'live';
@@ -53,6 +54,8 @@ export interface Config {
   readonly dashboardSessionMaxMinutes: number;
   /** Sign-in attempts (each password or code submitted) per client address per 15 minutes (OPS-3). */
   readonly dashboardLoginAttemptsPerIp: number;
+  /** OPS-11: when set, the dashboard answers only clients in these addresses or CIDR ranges. */
+  readonly dashboardAllowedNetworks: readonly string[] | undefined;
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   /** Currency -> provider name, for payments that name no provider. */
   readonly routing: Readonly<Record<string, string>>;
@@ -152,6 +155,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dashboardIdleTimeoutMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES', 15, 1, 15, problems),
     dashboardSessionMaxMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES', 600, 5, 600, problems),
     dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
+    dashboardAllowedNetworks: dashboardNetworks(readVar(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems), problems),
     providers,
     routing,
   };
@@ -195,6 +199,13 @@ function liveCredentials(spec: ProviderSpec, env: Env, problems: string[]): Prov
 }
 
 /** `<PREFIX>_WEBHOOK_IP_ALLOWLIST`: comma-separated addresses, or `off`; default the provider's published list, if any. */
+function dashboardNetworks(raw: string | undefined, problems: string[]): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = parseNetworks(raw);
+  if (!parsed.ok) problems.push(...parsed.problems.map((p) => `PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: ${p}`));
+  return parsed.ok ? parsed.networks : undefined;
+}
+
 function ipAllowlist(spec: ProviderSpec, env: Env, problems: string[]): readonly string[] | undefined {
   const raw = readVar(env, `${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST`, problems);
   if (raw === undefined) return spec.webhookSourceIps;

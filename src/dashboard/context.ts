@@ -34,6 +34,8 @@ export interface DashboardDeps {
   readonly loginLimiter: RateLimiterAbstract;
   readonly publicUrl: string;
   readonly liveEnabled: boolean;
+  /** OPS-11: undefined means the dashboard is reachable wherever the server is. */
+  readonly allowedNetworks: readonly string[] | undefined;
   /** Read-only facts for the settings page (never secrets). */
   readonly deployment: ReadonlyArray<readonly [string, string]>;
 }
@@ -43,6 +45,7 @@ export interface SignedInOperator {
   readonly session: OperatorSession;
   readonly csrfToken: string;
   readonly mode: Mode;
+  readonly liveEnabled: boolean;
 }
 
 declare module 'fastify' {
@@ -70,7 +73,7 @@ export interface PageOptions {
 export function sendPage(request: FastifyRequest, reply: FastifyReply, options: PageOptions, body: SafeHtml): FastifyReply {
   const who = request.signedIn;
   const page = layout(
-    { title: options.title, active: options.active ?? '', operator: who === null ? undefined : { email: who.operator.email, role: who.operator.role }, mode: who?.mode ?? 'test', csrfToken: who?.csrfToken },
+    { title: options.title, active: options.active ?? '', operator: who === null ? undefined : { email: who.operator.email, role: who.operator.role }, mode: who?.mode ?? 'test', csrfToken: who?.csrfToken, liveEnabled: who?.liveEnabled ?? false },
     body,
   );
   return reply.code(options.status ?? 200).type('text/html; charset=utf-8').send(page.value);

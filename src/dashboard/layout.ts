@@ -9,6 +9,8 @@ export interface PageContext {
   readonly mode: 'test' | 'live';
   /** The per-session CSRF token, put in every form (OPS-9). */
   readonly csrfToken: string | undefined;
+  /** Offer the switch between test and live data (only when live mode is enabled). */
+  readonly liveEnabled?: boolean;
 }
 
 const NAV: ReadonlyArray<[string, string]> = [
@@ -34,6 +36,7 @@ export function layout(ctx: PageContext, body: SafeHtml): SafeHtml {
 <body class="mode-${ctx.mode}">
 <header>
   <strong>Paywarden</strong> <span class="mode">${ctx.mode} mode</span>
+  ${ctx.operator !== undefined && ctx.liveEnabled === true ? html`<form method="post" action="/dashboard/mode" class="inline">${csrfField(ctx.csrfToken)}<input type="hidden" name="mode" value="${ctx.mode === 'live' ? 'test' : 'live'}"><button type="submit" id="switch-mode">Show ${ctx.mode === 'live' ? 'test' : 'live'} data</button></form>` : ''}
   ${ctx.operator === undefined ? '' : html`<nav>${NAV.map(([key, label]) => html`<a href="/dashboard/${key === 'overview' ? '' : key}" class="${key === ctx.active ? 'active' : ''}">${label}</a>`)}</nav>
   <form method="post" action="/dashboard/logout" class="logout">${csrfField(ctx.csrfToken)}<span>${ctx.operator.email} (${ctx.operator.role})</span> <button type="submit" id="logout">Log out</button></form>`}
 </header>

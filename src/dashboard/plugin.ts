@@ -20,6 +20,7 @@ import { actionRoutes } from './routes/action-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
+import { createNetworkCheck } from './networks.ts';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 
@@ -28,9 +29,12 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   app.decorateRequest('signedIn', null);
   const configuredOrigin = new URL(deps.publicUrl).origin;
+  const fromTrustedNetwork = createNetworkCheck(deps.allowedNetworks);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.headers(DASHBOARD_HEADERS);
+    // request.ip is the client's address, or the trusted proxy's X-Forwarded-For when configured.
+    if (!fromTrustedNetwork(request.ip)) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
     if (request.method !== 'POST') return;
     // Our origin is the configured public URL, or the one this request was addressed to; a
     // cross-site form names the attacker's origin in either case and is refused here.
@@ -84,6 +88,6 @@ async function requireOperator(deps: DashboardDeps, request: FastifyRequest, rep
   }
   const modeCookie = request.cookies[MODE_COOKIE];
   const mode: Mode = modeCookie === 'live' && deps.liveEnabled ? 'live' : 'test';
-  request.signedIn = { operator: check.operator, session: check.session, csrfToken, mode };
+  request.signedIn = { operator: check.operator, session: check.session, csrfToken, mode, liveEnabled: deps.liveEnabled };
   return undefined;
 }

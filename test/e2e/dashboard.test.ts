@@ -99,6 +99,8 @@ for (const dialect of await testDialects()) {
       assert.equal(unknown.status, 400, 'unknown fields are refused');
       assert.equal((await owner.client.post('/dashboard/keys', { name: 'x', mode: 'sandbox' })).status, 400, 'enums are enforced');
       assert.equal((await owner.client.post('/dashboard/keys', { name: 'x', mode: 'live' })).status, 400, 'live keys need live mode enabled');
+      assert.equal((await owner.client.post('/dashboard/mode', { mode: 'live' })).status, 400, 'no live data to switch to');
+      assert.doesNotMatch((await owner.client.get('/dashboard')).html, /switch-mode/, 'no switch offered in test-only deployments');
       assert.equal((await owner.client.get('/dashboard/payments/pay_nope')).status, 400);
       assert.equal((await owner.client.get('/dashboard/no-such-page')).status, 404);
       const huge = await owner.client.post('/dashboard/keys', { name: 'x'.repeat(20_000), mode: 'test' });
@@ -240,6 +242,56 @@ for (const dialect of await testDialects()) {
     });
   });
 }
+
+describe('the dashboard limited to trusted networks (OPS-11)', () => {
+  test('outside the configured networks every dashboard path is 404; the API is unaffected', async () => {
+    const [sqlite] = await testDialects();
+    const gw = await startTestGateway(sqlite!, { env: { PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: '10.0.0.0/8' } });
+    try {
+      const client = new DashboardClient(gw.url);
+      assert.equal((await client.get('/dashboard/login')).status, 404);
+      assert.equal((await client.postOpen('/dashboard/login', { email: 'a@merchant.example', password: 'x' })).status, 404);
+      assert.equal((await gw.api('GET', '/v1/payments')).status, 200);
+    } finally {
+      await gw.close();
+    }
+    const open = await startTestGateway(sqlite!, { env: { PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: '127.0.0.0/8,::1' } });
+    try {
+      assert.equal((await new DashboardClient(open.url).get('/dashboard/login')).status, 200);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
+describe('test and live data in the dashboard', () => {
+  test('with live mode enabled the operator switches views; each shows only its own mode', async () => {
+    const [sqlite] = await testDialects();
+    const { randomBytes } = await import('node:crypto');
+    const gw = await startTestGateway(sqlite!, {
+      clock: manualClock(Date.now()),
+      env: { PAYWARDEN_LIVE_ENABLED: 'true', PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'), PAYWARDEN_TRUSTED_PROXY: '127.0.0.1', PAYWARDEN_LIVE_PROVIDERS: 'paystack', PAYSTACK_LIVE_SECRET_KEY: `sk_live_${randomBytes(20).toString('hex')}` },
+    });
+    try {
+      const created = await gw.api('POST', '/v1/payments', { amount: 1000, currency: 'NGN', reference: 'test-only-order', customer: { email: 't@customer.example' }, redirect_url: 'https://merchant.example/r' });
+      assert.equal(created.status, 201);
+      const owner = await enrolOperator(gw, { role: 'owner' });
+      const testView = await owner.client.get('/dashboard/payments');
+      assert.match(testView.html, /test-only-order/);
+      assert.match(testView.html, /id="switch-mode"/);
+      assert.equal((await owner.client.post('/dashboard/mode', { mode: 'live', return_to: '/dashboard/payments' })).location, '/dashboard/payments');
+      const liveView = await owner.client.get('/dashboard/payments');
+      assert.match(liveView.html, /live mode/);
+      assert.doesNotMatch(liveView.html, /test-only-order/, 'test payments never show among live ones');
+      assert.equal((await owner.client.get(`/dashboard/payments/${created.body.id}`)).status, 404);
+      const liveKey = await owner.client.post('/dashboard/keys', { name: 'live backend', mode: 'live' });
+      assert.equal(liveKey.status, 201);
+      assert.match(liveKey.html, /id="new-key">sk_live_/);
+    } finally {
+      await gw.close();
+    }
+  });
+});
 
 describe('per-address sign-in throttling', () => {
   test('beyond the budget, sign-in answers 429 with Retry-After, before checking anything', async () => {
