@@ -10,6 +10,7 @@ import type { ApiKeyService } from '../keys/api-keys.ts';
 import type { OperatorService, OperatorSummary } from '../operators/accounts.ts';
 import { can, type OperatorAction } from '../operators/permissions.ts';
 import type { OperatorSession } from '../operators/sessions.ts';
+import type { RelyingParty } from '../operators/passkeys.ts';
 import type { EndpointService } from '../webhook-endpoints/endpoint-service.ts';
 import type { SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
@@ -102,8 +103,18 @@ export async function permitSensitive(deps: DashboardDeps, request: FastifyReque
   const who = await permit(deps, request, reply, action);
   if (who === undefined) return undefined;
   if (deps.operators.sessions.requireFresh(who.session).ok) return who;
-  sendPage(request, reply, { title: 'Confirm your password', status: 403 }, reauthPage({ returnTo }));
+  sendPage(request, reply, { title: 'Confirm your password', status: 403 }, reauthPage({ returnTo, csrfToken: who.csrfToken }));
   return undefined;
+}
+
+/**
+ * The WebAuthn relying party for this request: the host name the browser addressed (passkeys are
+ * bound to it by the browser), and the origins it may report, as for the same-origin check.
+ */
+export function relyingPartyOf(request: FastifyRequest, deps: Pick<DashboardDeps, 'publicUrl'>): RelyingParty {
+  const addressed = `${request.protocol}://${request.host}`;
+  const configured = new URL(deps.publicUrl).origin;
+  return { id: request.hostname, name: 'Paywarden', origins: addressed === configured ? [configured] : [configured, addressed] };
 }
 
 /** Only dashboard paths, so a crafted return_to cannot send an operator elsewhere. */

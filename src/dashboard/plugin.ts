@@ -18,11 +18,13 @@ import { withRequestMeta } from '../audit/audit.ts';
 import { COOKIE_ATTRIBUTES, MODE_COOKIE, requestMetaOf, sendMessage, SESSION_COOKIE, type DashboardDeps } from './context.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { settingsRoutes } from './routes/settings-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
 import { createNetworkCheck } from './networks.ts';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
+const PASSKEY_SCRIPT = readFileSync(new URL('./assets/passkey.js', import.meta.url), 'utf8');
 
 export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   await app.register(cookie);
@@ -60,6 +62,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   app.setNotFoundHandler((request, reply) => sendMessage(request, reply, 404, 'Not found', 'There is no such dashboard page.'));
 
   app.get('/assets/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
+  app.get('/assets/passkey.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(PASSKEY_SCRIPT));
 
   await app.register(async (open) => signInRoutes(open, deps));
 
@@ -67,6 +70,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     secured.addHook('preHandler', async (request, reply) => requireOperator(deps, request, reply));
     pageRoutes(secured, deps);
     actionRoutes(secured, deps);
+    settingsRoutes(secured, deps);
   });
 }
 

@@ -55,3 +55,21 @@ export const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 export const DoneQuery = Type.Object({ done: Type.Optional(Type.String({ maxLength: 32, pattern: '^[a-z_]*$' })) }, { additionalProperties: false });
+
+// The browser's PublicKeyCredential.toJSON(): checked for shape and size here, cryptographically
+// by @simplewebauthn/server.
+const BASE64URL = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_-]+$' });
+export const WebAuthnResponse = Type.Object(
+  {
+    id: BASE64URL,
+    rawId: BASE64URL,
+    type: Type.Literal('public-key'),
+    response: Type.Object({}, { additionalProperties: true, maxProperties: 12 }),
+    clientExtensionResults: Type.Object({}, { additionalProperties: true, maxProperties: 12 }),
+    authenticatorAttachment: Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform'), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
+export const PasskeySignInBody = Type.Object({ response: WebAuthnResponse }, { additionalProperties: false });
+export const PasskeyAddBody = Type.Object({ csrf_token: CSRF, name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }), response: WebAuthnResponse }, { additionalProperties: false });

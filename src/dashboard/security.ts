@@ -4,6 +4,9 @@ import type { FastifyRequest } from 'fastify';
 /** No inline script or style, nothing from elsewhere, never framed (clickjacking). */
 export const DASHBOARD_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/** The same, plus our own script file and same-origin fetch: only for the passkey pages. */
+export const DASHBOARD_CSP_WITH_SCRIPT = `${DASHBOARD_CSP}; script-src 'self'; connect-src 'self'`;
+
 export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': DASHBOARD_CSP,
   // Pages show payment data: no cache may keep them, and Back must not show a signed-out page.

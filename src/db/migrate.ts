@@ -3,6 +3,7 @@ import type { DialectName } from './dialect.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as operators from './migrations/0002-operators.ts';
 import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
+import * as operatorPasskeys from './migrations/0004-operator-passkeys.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-operators': operators,
   '0003-audit-request-meta': auditRequestMeta,
+  '0004-operator-passkeys': operatorPasskeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -32,7 +32,10 @@ export type OperatorError =
   | 'totp_not_enrolled'
   | 'totp_already_enrolled'
   | 'invalid_code'
-  | 'code_reused';
+  | 'code_reused'
+  | 'too_many_passkeys'
+  | 'no_passkey'
+  | 'passkey_rejected';
 
 /** Sentences for the dashboard. `invalid_credentials` covers unknown email, wrong password, lockout and disabled alike. */
 export const OPERATOR_ERROR_MESSAGES: Readonly<Record<OperatorError, string>> = Object.freeze({
@@ -52,6 +55,9 @@ export const OPERATOR_ERROR_MESSAGES: Readonly<Record<OperatorError, string>> = 
   totp_already_enrolled: 'An authenticator app is already set up for this account.',
   invalid_code: 'That code is not right. Check the time on your device and try the current code.',
   code_reused: 'That code has already been used. Wait for the next code in your authenticator app.',
+  too_many_passkeys: 'You already have 10 passkeys; remove one first.',
+  no_passkey: 'This account has no passkey yet; use a code from your authenticator app.',
+  passkey_rejected: 'The passkey was not accepted. Try again, or use a code from your authenticator app.',
 });
 
 export type Outcome<T> = ({ ok: true } & T) | { ok: false; error: OperatorError; failures?: readonly PasswordRuleFailure[] };

@@ -13,6 +13,7 @@ import { isPlausibleLoginPassword, normalizeEmail, normalizeName } from './accou
 import { operatorObjectId } from './ids.ts';
 import { createLoginFlow, type LoginFlow } from './login.ts';
 import { hashPassword, verifyPassword } from './password-hash.ts';
+import { createPasskeyService, type PasskeyService } from './passkeys.ts';
 import { checkPassword, PASSWORD_HISTORY_SIZE } from './password-policy.ts';
 import { canAssignRole } from './permissions.ts';
 import type { OperatorRole, SessionEndReason } from './schema.ts';
@@ -26,6 +27,7 @@ export const INVITE_TTL_MS = 24 * 60 * 60_000;
 
 export interface OperatorService extends LoginFlow {
   readonly sessions: SessionStore;
+  readonly passkeys: PasskeyService;
   /** First-run only (no operators yet): an owner invite, issued from the CLI. */
   inviteFirstOwner(input: { email: string }): Promise<Outcome<{ inviteId: string; token: string; expiresAt: number }>>;
   /**
@@ -87,6 +89,7 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
   return {
     ...createLoginFlow(ctx),
     sessions,
+    passkeys: createPasskeyService(ctx),
 
     async inviteFirstOwner({ email }) {
       const normalized = normalizeEmail(email);

@@ -30,8 +30,9 @@ export interface LoginFlow {
   completeSecondFactor(challengeToken: string, factor: SecondFactor, ip: string | null): Promise<Outcome<SignedIn & { recoveryCodesRemaining: number }>>;
 }
 
-export function createLoginFlow(ctx: AccountContext): LoginFlow {
-  const { db, clock, issuer, sessions, totpBox, recoveryHasher, audit, byId, isLocked, recordFailure, replaceRecoveryCodes, countRecoveryCodes } = ctx;
+/** The two steps every second factor shares (TOTP here, passkeys in passkeys.ts). */
+export function createChallengeSteps(ctx: AccountContext) {
+  const { db, clock, sessions, audit, byId } = ctx;
 
   /** The challenge row and its operator, if the token is live and the operator may sign in. */
   async function openChallenge(challengeToken: string) {
@@ -55,6 +56,13 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
     const fresh = (await byId(operator.id, tx)) ?? operator;
     return { sessionToken: created.token, csrfToken: created.csrfToken, session: created.session, operator: summary(fresh) };
   }
+
+  return { openChallenge, signIn };
+}
+
+export function createLoginFlow(ctx: AccountContext): LoginFlow {
+  const { db, clock, issuer, totpBox, recoveryHasher, audit, isLocked, recordFailure, replaceRecoveryCodes, countRecoveryCodes } = ctx;
+  const { openChallenge, signIn } = createChallengeSteps(ctx);
 
   return {
     async beginLogin(email, password, ip) {

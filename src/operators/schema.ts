@@ -74,6 +74,32 @@ export interface OperatorLoginChallengesTable {
   used_at: number | null;
 }
 
+export interface OperatorPasskeysTable {
+  id: string;
+  operator_id: string;
+  /** base64url, as the browser reports it. */
+  credential_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  transports_json: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface OperatorWebauthnChallengesTable {
+  id: string;
+  operator_id: string;
+  purpose: 'login' | 'register';
+  /** The sign-in challenge id (login) or the session id (register) this was issued to. */
+  bound_to: string;
+  challenge: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 // A type alias, not an interface: `withTables` needs the implicit index signature.
 export type OperatorTables = {
   operators: OperatorsTable;
@@ -81,6 +107,8 @@ export type OperatorTables = {
   operator_sessions: OperatorSessionsTable;
   operator_invites: OperatorInvitesTable;
   operator_login_challenges: OperatorLoginChallengesTable;
+  operator_passkeys: OperatorPasskeysTable;
+  operator_webauthn_challenges: OperatorWebauthnChallengesTable;
 };
 
 export type OperatorDatabase = Database & OperatorTables;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { manualClock } from '../../src/clock.ts';
 import { totpCodeAt } from '../../src/operators/totp.ts';
+import { operatorDb } from '../../src/operators/schema.ts';
 import { MAX_FAILED_ATTEMPTS } from '../../src/operators/accounts.ts';
 import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
@@ -48,16 +49,16 @@ describe('the dashboard in chromium', { skip }, () => {
   }
 
   /** Password, then the current TOTP code; a code is single-use, so the clock moves a step first. */
-  async function signInThroughPages(page: Page, op: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>): Promise<void> {
+  async function signInThroughPages(page: Page, op: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>, base = gw.url): Promise<void> {
     clock.advance(30_000);
-    await page.goto(`${gw.url}/dashboard/login`);
+    await page.goto(`${base}/dashboard/login`);
     await page.fill('input[name=email]', op.email);
     await page.fill('input[name=password]', op.password);
     await page.click('#sign-in button[type=submit]');
     await page.waitForURL('**/dashboard/login/verify');
     await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
     await page.click('#second-factor button[type=submit]');
-    await page.waitForURL(`${gw.url}/dashboard`);
+    await page.waitForURL(`${base}/dashboard`);
   }
 
   async function createHostilePayment(): Promise<string> {
@@ -261,5 +262,47 @@ describe('the dashboard in chromium', { skip }, () => {
       evil.close();
     }
     assert.equal((await gw.services.keys.list()).length, keysBefore, 'no key was created');
+  });
+
+  test('a passkey is added in settings and then signs in instead of the code', async () => {
+    // WebAuthn refuses IP addresses as relying-party ids, so this browser uses the name localhost.
+    const base = gw.url.replace('127.0.0.1', 'localhost');
+    const op = await enrolOperator(gw, { role: 'developer' });
+    const page = await newPage();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
+
+    await signInThroughPages(page, op, base);
+    await page.goto(`${base}/dashboard/settings`);
+    assert.equal(await page.locator('#passkeys tr').count(), 0);
+    await page.fill('#add-passkey input[name=name]', 'Laptop');
+    await page.click('#add-passkey button[type=submit]');
+    await page.waitForSelector('#passkeys tr');
+    assert.match((await page.textContent('#passkeys'))!, /Laptop/);
+
+    await page.click('#logout');
+    await page.waitForURL('**/dashboard/login?ended=logout');
+    await page.fill('input[name=email]', op.email);
+    await page.fill('input[name=password]', op.password);
+    await page.click('#sign-in button[type=submit]');
+    await page.waitForURL('**/dashboard/login/verify');
+    // A forged answer to a real challenge is refused and counted like a wrong code.
+    const failuresBefore = (await operatorDb(gw.services.database.db).selectFrom('operators').select('failed_attempts').where('id', '=', op.id).executeTakeFirstOrThrow()).failed_attempts;
+    const forgedStatus = await page.evaluate(`(async () => {
+      const post = (url, body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const { options } = await (await post('/dashboard/login/passkey/options', {})).json();
+      const forged = { id: options.allowCredentials[0].id, rawId: options.allowCredentials[0].id, type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
+      return (await post('/dashboard/login/passkey', { response: forged })).status;
+    })()`);
+    assert.equal(forgedStatus, 401);
+    const failuresAfter = (await operatorDb(gw.services.database.db).selectFrom('operators').select('failed_attempts').where('id', '=', op.id).executeTakeFirstOrThrow()).failed_attempts;
+    assert.equal(failuresAfter, failuresBefore + 1);
+    await page.click('#passkey-sign-in');
+    await page.waitForURL(`${base}/dashboard`);
+    const [login] = await gw.services.database.db.selectFrom('audit_log').select('details_json').where('actor_id', '=', op.id).where('action', '=', 'operator.login').orderBy('created_at', 'desc').limit(1).execute();
+    assert.equal(JSON.parse(login!.details_json).method, 'passkey');
+    const stored = await gw.services.operators.passkeys.list(op.id);
+    assert.ok(stored[0]?.lastUsedAt !== null, 'use is recorded');
   });
 });

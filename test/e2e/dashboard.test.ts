@@ -225,7 +225,46 @@ for (const dialect of await testDialects()) {
       assert.equal((await again.get('/dashboard/payments')).status, 200);
     });
 
+    test('passkey endpoints refuse what they must: no sign-in challenge, a forged answer (counted), no fresh password, bad shapes', async () => {
+      const json = (client: DashboardClient, path: string, body: unknown) =>
+        fetch(`${gw.url}${path}`, { method: 'POST', headers: { origin: gw.url, 'content-type': 'application/json', cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }, body: JSON.stringify(body) });
+      const stranger = new DashboardClient(gw.url);
+      assert.equal((await json(stranger, '/dashboard/login/passkey/options', {})).status, 401, 'no sign-in challenge');
+
+      const op = await enrolOperator(gw, { role: 'viewer' });
+      const client = new DashboardClient(gw.url);
+      await client.postOpen('/dashboard/login', { email: op.email, password: op.password });
+      const verifyPage = await client.get('/dashboard/login/verify');
+      assert.doesNotMatch(verifyPage.html, /passkey-sign-in/, 'no passkey button without a passkey');
+      assert.doesNotMatch(verifyPage.headers.get('content-security-policy') ?? '', /script-src/, 'and no script allowed');
+      const options = await json(client, '/dashboard/login/passkey/options', {});
+      assert.equal(options.status, 400);
+      assert.match(((await options.json()) as { message: string }).message, /no passkey yet/);
+
+      const forged = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
+      const unasked = await json(client, '/dashboard/login/passkey', { response: forged });
+      assert.equal(unasked.status, 401, 'an answer to a challenge never issued');
+      assert.match(((await unasked.json()) as { message: string }).message, /took too long or was already completed/);
+      assert.equal((await json(client, '/dashboard/login/passkey', { response: { ...forged, type: 'password' } })).status, 400, 'shape checked');
+      assert.equal((await json(client, '/dashboard/login/passkey', { response: forged, extra: 1 })).status, 400);
+      // A forged answer to a real challenge (counted as a failure) is in test/browser/, where a
+      // virtual authenticator can register the passkey first.
+
+      clock.advance(5 * 60_000 + 1_000);
+      const stale = await json(op.client, '/dashboard/settings/passkeys/options', { csrf_token: op.client.csrfToken });
+      assert.equal(stale.status, 403, 'adding a passkey needs a recent password');
+      assert.match((await op.client.get('/dashboard/settings')).html, /To add a passkey, confirm your password first/);
+      assert.equal((await json(op.client, '/dashboard/settings/passkeys/options', { csrf_token: 'A'.repeat(43) })).status, 403, 'CSRF token checked on JSON too');
+      await op.client.post('/dashboard/reauth', { password: op.password, return_to: '/dashboard/settings' });
+      const fresh = await json(op.client, '/dashboard/settings/passkeys/options', { csrf_token: op.client.csrfToken });
+      assert.equal(fresh.status, 200);
+      const body = (await fresh.json()) as { options: { rp: { id: string }; authenticatorSelection: { userVerification: string } } };
+      assert.equal(body.options.rp.id, '127.0.0.1');
+      assert.equal(body.options.authenticatorSelection.userVerification, 'required');
+    });
+
     test('operator actions are audited with operator, address, user agent, request id and result', async () => {
+      await owner.client.post('/dashboard/reauth', { password: owner.password, return_to: '/dashboard/keys' });
       const page = await owner.client.request('POST', '/dashboard/keys', { csrf_token: owner.client.csrfToken, name: 'audited', mode: 'test' }, { 'user-agent': USER_AGENT });
       assert.equal(page.status, 201);
       const [row] = await auditRows('api_key.create');

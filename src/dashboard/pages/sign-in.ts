@@ -3,6 +3,7 @@
 // sign-in challenge travels in its own short-lived `__Host-` cookie.
 import type { PasswordRuleFailure } from '../../operators/password-policy.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { csrfField } from '../layout.ts';
 
 const problem = (message: string | undefined) => (message === undefined ? '' : html`<p class="error" id="problem" role="alert">${message}</p>`);
 const notice = (message: string | undefined) => (message === undefined ? '' : html`<p class="notice" id="notice">${message}</p>`);
@@ -16,8 +17,12 @@ export function signInPage(options: { error?: string; notice?: string; email?: s
 </form>`;
 }
 
-export function secondFactorPage(options: { error?: string }): SafeHtml {
+/** The script tag for pages with a passkey ceremony; they are served with script-src 'self'. */
+export const PASSKEY_SCRIPT = html`<script src="/dashboard/assets/passkey.js" defer></script>`;
+
+export function secondFactorPage(options: { error?: string; passkey?: boolean }): SafeHtml {
   return html`${problem(options.error)}
+${options.passkey === true ? html`<p><button type="button" id="passkey-sign-in">Sign in with a passkey</button></p><p class="error" id="passkey-problem" role="alert" hidden></p><p>or</p>${PASSKEY_SCRIPT}` : ''}
 <form method="post" action="/dashboard/login/verify" class="stack" id="second-factor">
   <label>Code from your authenticator app, or a recovery code <input name="code" required maxlength="32" autocomplete="one-time-code" inputmode="text" autofocus></label>
   <button type="submit">Sign in</button>
@@ -54,11 +59,15 @@ ${options.failures === undefined || options.failures.length === 0 ? '' : html`<u
 </form>`;
 }
 
-export function reauthPage(options: { returnTo: string; error?: string }): SafeHtml {
+export function reauthPage(options: { returnTo: string; csrfToken: string; error?: string }): SafeHtml {
   return html`<p>This action needs your password again (sensitive actions require a sign-in within the last 5 minutes).</p>
 ${problem(options.error)}
-<form method="post" action="/dashboard/reauth" class="stack" id="reauth">
-  <input type="hidden" name="return_to" value="${options.returnTo}">
+${reauthForm(options.returnTo, options.csrfToken)}`;
+}
+
+export function reauthForm(returnTo: string, csrfToken: string): SafeHtml {
+  return html`<form method="post" action="/dashboard/reauth" class="stack" id="reauth">${csrfField(csrfToken)}
+  <input type="hidden" name="return_to" value="${returnTo}">
   <label>Password <input type="password" name="password" required maxlength="128" autocomplete="current-password"></label>
   <button type="submit">Confirm</button>
 </form>`;

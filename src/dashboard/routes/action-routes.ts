@@ -9,9 +9,8 @@ import { COOKIE_ATTRIBUTES, MODE_COOKIE, permit, permitSensitive, safeReturnPath
 import { endpointSecretPage } from '../pages/endpoints.ts';
 import { keyCreatedPage } from '../pages/keys.ts';
 import { inviteCreatedPage } from '../pages/operators.ts';
-import { recoveryCodesPage, reauthPage } from '../pages/sign-in.ts';
-import { settingsPage } from '../pages/settings.ts';
-import { ChangePasswordBody, CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, Id, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
+import { reauthPage } from '../pages/sign-in.ts';
+import { CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, Id, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
 
 export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -36,7 +35,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       const who = signedIn(request);
       const returnTo = safeReturnPath(request.body.return_to);
       const outcome = await operators.reauthenticate(who.session, request.body.password, request.ip);
-      if (!outcome.ok) return sendPage(request, reply, { title: 'Confirm your password', status: 401 }, reauthPage({ returnTo, error: OPERATOR_ERROR_MESSAGES.invalid_credentials }));
+      if (!outcome.ok) return sendPage(request, reply, { title: 'Confirm your password', status: 401 }, reauthPage({ returnTo, csrfToken: who.csrfToken, error: OPERATOR_ERROR_MESSAGES.invalid_credentials }));
       return reply.redirect(returnTo, 303);
     },
   );
@@ -150,39 +149,6 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       const outcome = await operators.disable({ actorId: who.operator.id, operatorId: request.params.id, ip: request.ip });
       if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Operator not disabled', OPERATOR_ERROR_MESSAGES[outcome.error]);
       return reply.redirect('/dashboard/operators', 303);
-    },
-  );
-
-  api.post(
-    '/settings/password',
-    { schema: { body: ChangePasswordBody } },
-    async (request, reply) => {
-      const who = signedIn(request);
-      const outcome = await operators.changePassword({ operatorId: who.operator.id, currentPassword: request.body.current_password, newPassword: request.body.new_password, ip: request.ip });
-      if (outcome.ok) {
-        // Every session ended with the change, this one included (OPS-5).
-        void reply.clearCookie(SESSION_COOKIE, COOKIE_ATTRIBUTES);
-        return reply.redirect('/dashboard/login?notice=password_changed', 303);
-      }
-      const view = {
-        session: { createdAt: who.session.createdAt, expiresAt: who.session.expiresAt, idleTimeoutMinutes: operators.sessions.idleTimeoutMs / 60_000 },
-        deployment: deps.deployment,
-        error: OPERATOR_ERROR_MESSAGES[outcome.error],
-        ...(outcome.failures === undefined ? {} : { failures: outcome.failures }),
-      };
-      return sendPage(request, reply, { title: 'Settings', active: 'settings', status: 400 }, settingsPage(view, who.csrfToken));
-    },
-  );
-
-  api.post(
-    '/settings/recovery-codes',
-    { schema: { body: CsrfOnlyBody } },
-    async (request, reply) => {
-      const who = signedIn(request);
-      if (!operators.sessions.requireFresh(who.session).ok) return sendPage(request, reply, { title: 'Confirm your password', status: 403 }, reauthPage({ returnTo: '/dashboard/settings' }));
-      const outcome = await operators.regenerateRecoveryCodes({ operatorId: who.operator.id, ip: request.ip });
-      if (!outcome.ok) return sendMessage(request, reply, 400, 'Recovery codes not replaced', OPERATOR_ERROR_MESSAGES[outcome.error]);
-      return sendPage(request, reply, { title: 'Your new recovery codes', active: 'settings' }, recoveryCodesPage(outcome.recoveryCodes, '/dashboard/settings'));
     },
   );
 }

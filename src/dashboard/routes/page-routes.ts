@@ -3,14 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { can, canAssignRole } from '../../operators/permissions.ts';
 import { OPERATOR_ROLES } from '../../operators/schema.ts';
-import { permit, sendMessage, sendPage, signedIn, type DashboardDeps } from '../context.ts';
+import { permit, sendMessage, sendPage, type DashboardDeps } from '../context.ts';
 import { auditPage } from '../pages/audit.ts';
 import { endpointsPage } from '../pages/endpoints.ts';
 import { keysPage } from '../pages/keys.ts';
 import { operatorsPage } from '../pages/operators.ts';
 import { overviewPage } from '../pages/overview.ts';
 import { paymentDetailPage, paymentsPage } from '../pages/payments.ts';
-import { settingsPage } from '../pages/settings.ts';
 import { webhookInDetailPage, webhooksInPage, webhooksOutPage } from '../pages/webhooks.ts';
 import { AuditQuery, Id, PaymentsQuery } from '../schemas.ts';
 
@@ -94,11 +93,5 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const filters = { actorId: nonEmpty(actor), action: nonEmpty(action), objectId: nonEmpty(object), result: nonEmpty(result) as 'success' | 'failure' | 'denied' | undefined };
     const rows = await queries.audit(filters);
     return sendPage(request, reply, { title: 'Audit log', active: 'audit' }, auditPage(rows, { actor, action, object, result }));
-  });
-
-  api.get('/settings', async (request, reply) => {
-    const who = signedIn(request);
-    const view = { session: { createdAt: who.session.createdAt, expiresAt: who.session.expiresAt, idleTimeoutMinutes: deps.operators.sessions.idleTimeoutMs / 60_000 }, deployment: deps.deployment };
-    return sendPage(request, reply, { title: 'Settings', active: 'settings' }, settingsPage(view, who.csrfToken));
   });
 }

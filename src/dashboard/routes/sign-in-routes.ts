@@ -7,9 +7,10 @@ import QRCode from 'qrcode';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { OPERATOR_ERROR_MESSAGES } from '../../operators/accounts.ts';
 import { CHALLENGE_TTL_MS } from '../../operators/login.ts';
-import { CHALLENGE_COOKIE, COOKIE_ATTRIBUTES, sendMessage, sendPage, SESSION_COOKIE, type DashboardDeps } from '../context.ts';
+import { CHALLENGE_COOKIE, COOKIE_ATTRIBUTES, relyingPartyOf, sendMessage, sendPage, SESSION_COOKIE, type DashboardDeps } from '../context.ts';
 import { acceptInvitePage, enrolTotpPage, recoveryCodesPage, secondFactorPage, signInPage } from '../pages/sign-in.ts';
-import { AcceptInviteBody, CodeBody, InviteParams, SignInBody, SignInQuery } from '../schemas.ts';
+import { AcceptInviteBody, CodeBody, EmptyBody, InviteParams, PasskeySignInBody, SignInBody, SignInQuery } from '../schemas.ts';
+import { DASHBOARD_CSP_WITH_SCRIPT } from '../security.ts';
 
 const ENDED_MESSAGES: Readonly<Record<string, string>> = {
   logout: 'You have signed out.',
@@ -70,7 +71,24 @@ export function signInRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.get('/login/verify', async (request, reply) => {
     if (challengeOf(request) === '') return reply.redirect('/dashboard/login', 303);
-    return sendPage(request, reply, { title: 'Second factor' }, secondFactorPage({}));
+    const passkey = await operators.passkeys.availableFor(challengeOf(request));
+    if (passkey) void reply.header('content-security-policy', DASHBOARD_CSP_WITH_SCRIPT);
+    return sendPage(request, reply, { title: 'Second factor' }, secondFactorPage({ passkey }));
+  });
+
+  // The passkey alternative to the code: JSON for the page's script (assets/passkey.js).
+  api.post('/login/passkey/options', { schema: { body: EmptyBody } }, async (request, reply) => {
+    const outcome = await operators.passkeys.loginOptions(challengeOf(request), relyingPartyOf(request, deps));
+    if (!outcome.ok) return reply.code(outcome.error === 'invalid_challenge' ? 401 : 400).send({ message: OPERATOR_ERROR_MESSAGES[outcome.error] });
+    return { options: outcome.options };
+  });
+
+  api.post('/login/passkey', { schema: { body: PasskeySignInBody } }, async (request, reply) => {
+    if (!(await withinBudget(request, reply))) return reply;
+    const outcome = await operators.passkeys.completeLogin(challengeOf(request), request.body.response, relyingPartyOf(request, deps), request.ip);
+    if (!outcome.ok) return reply.code(401).send({ message: OPERATOR_ERROR_MESSAGES[outcome.error] });
+    startSession(reply, outcome.sessionToken);
+    return { redirect: '/dashboard' };
   });
 
   api.post(
