@@ -1,11 +1,13 @@
 // The page frame: navigation, the mode, and a logout form on every page (OPS-5). No inline script
 // or style anywhere (the Content-Security-Policy forbids them); one stylesheet from our origin.
 import { html, type SafeHtml } from './html.ts';
+import { can, type OperatorAction } from '../operators/permissions.ts';
+import type { OperatorRole } from '../operators/schema.ts';
 
 export interface PageContext {
   readonly title: string;
   readonly active: string;
-  readonly operator: { readonly email: string; readonly role: string } | undefined;
+  readonly operator: { readonly email: string; readonly role: OperatorRole } | undefined;
   readonly mode: 'test' | 'live';
   /** The per-session CSRF token, put in every form (OPS-9). */
   readonly csrfToken: string | undefined;
@@ -13,16 +15,17 @@ export interface PageContext {
   readonly liveEnabled?: boolean;
 }
 
-const NAV: ReadonlyArray<[string, string]> = [
-  ['overview', 'Overview'],
-  ['payments', 'Payments'],
-  ['webhooks-in', 'Webhooks in'],
-  ['webhooks-out', 'Webhooks out'],
-  ['endpoints', 'Webhook endpoints'],
-  ['keys', 'API keys'],
-  ['operators', 'Operators'],
-  ['audit', 'Audit log'],
-  ['settings', 'Settings'],
+// Each link with what its page needs; a link the operator's role cannot open is not shown.
+const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
+  ['overview', 'Overview', 'view_payments'],
+  ['payments', 'Payments', 'view_payments'],
+  ['webhooks-in', 'Webhooks in', 'view_payments'],
+  ['webhooks-out', 'Webhooks out', 'view_payments'],
+  ['endpoints', 'Webhook endpoints', 'view_payments'],
+  ['keys', 'API keys', 'view_payments'],
+  ['operators', 'Operators', 'manage_operators'],
+  ['audit', 'Audit log', 'view_audit'],
+  ['settings', 'Settings', undefined],
 ];
 
 export function csrfField(token: string | undefined): SafeHtml {
@@ -37,7 +40,7 @@ export function layout(ctx: PageContext, body: SafeHtml): SafeHtml {
 <header>
   <strong>Paywarden</strong> <span class="mode">${ctx.mode} mode</span>
   ${ctx.operator !== undefined && ctx.liveEnabled === true ? html`<form method="post" action="/dashboard/mode" class="inline">${csrfField(ctx.csrfToken)}<input type="hidden" name="mode" value="${ctx.mode === 'live' ? 'test' : 'live'}"><button type="submit" id="switch-mode">Show ${ctx.mode === 'live' ? 'test' : 'live'} data</button></form>` : ''}
-  ${ctx.operator === undefined ? '' : html`<nav>${NAV.map(([key, label]) => html`<a href="/dashboard/${key === 'overview' ? '' : key}" class="${key === ctx.active ? 'active' : ''}">${label}</a>`)}</nav>
+  ${ctx.operator === undefined ? '' : html`<nav>${NAV.filter(([, , needs]) => needs === undefined || can(ctx.operator!.role, needs)).map(([key, label]) => html`<a href="/dashboard/${key === 'overview' ? '' : key}" class="${key === ctx.active ? 'active' : ''}">${label}</a>`)}</nav>
   <form method="post" action="/dashboard/logout" class="logout">${csrfField(ctx.csrfToken)}<span>${ctx.operator.email} (${ctx.operator.role})</span> <button type="submit" id="logout">Log out</button></form>`}
 </header>
 <main>

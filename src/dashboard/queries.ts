@@ -6,12 +6,13 @@ import type { Db, Mode, PaymentStatus } from '../db/schema.ts';
 export function createDashboardQueries(db: Db) {
   return {
     async overview(mode: Mode, sinceMs: number) {
-      const byStatus = await db.selectFrom('payments').select(['status', sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(amount_minor), 0)`.as('amount')]).where('mode', '=', mode).where('created_at', '>=', sinceMs).groupBy('status').execute();
+      // Per status and currency: amounts in different currencies are never added together.
+      const byStatus = await db.selectFrom('payments').select(['status', 'currency', sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(amount_minor), 0)`.as('amount')]).where('mode', '=', mode).where('created_at', '>=', sinceMs).groupBy(['status', 'currency']).execute();
       const failedDeliveries = await db.selectFrom('deliveries').select(sql<number>`count(*)`.as('n')).where('mode', '=', mode).where('status', '=', 'failed').executeTakeFirstOrThrow();
       const deadJobs = await db.selectFrom('jobs').select(sql<number>`count(*)`.as('n')).where('status', '=', 'dead').executeTakeFirstOrThrow();
       const review = await db.selectFrom('payments').select(sql<number>`count(*)`.as('n')).where('mode', '=', mode).where('status', '=', 'requires_review').executeTakeFirstOrThrow();
       return {
-        byStatus: byStatus.map((r) => ({ status: r.status, count: Number(r.n), amountMinor: Number(r.amount) })),
+        byStatus: byStatus.map((r) => ({ status: r.status, currency: r.currency, count: Number(r.n), amountMinor: Number(r.amount) })),
         failedDeliveries: Number(failedDeliveries.n),
         deadJobs: Number(deadJobs.n),
         requiresReview: Number(review.n),

@@ -179,9 +179,13 @@ for (const dialect of await testDialects()) {
       assert.equal((await viewer.client.post('/dashboard/keys', { name: 'v', mode: 'test' })).status, 403);
       assert.equal((await viewer.client.post(`/dashboard/keys/${keyId}/revoke`)).status, 403);
       assert.equal((await viewer.client.get('/dashboard/audit')).status, 403);
-      assert.doesNotMatch((await viewer.client.get('/dashboard/keys')).html, /Create a key|Revoke/, 'no buttons for what the role cannot do');
+      const viewerKeys = (await viewer.client.get('/dashboard/keys')).html;
+      assert.doesNotMatch(viewerKeys, /Create a key|Revoke/, 'no buttons for what the role cannot do');
+      assert.doesNotMatch(viewerKeys, /href="\/dashboard\/(operators|audit)"/, 'no links to pages the role cannot open');
+      const endpointId = (await gw.services.endpoints.list('test'))[0]?.id;
+      if (endpointId !== undefined) assert.equal((await viewer.client.post(`/dashboard/endpoints/${endpointId}/rotate`)).status, 403, 'a viewer cannot rotate a signing secret');
       const denied = await gw.services.database.db.selectFrom('audit_log').selectAll().where('actor_id', '=', viewer.id).where('result', '=', 'denied').execute();
-      assert.equal(denied.length, 2, 'both refused changes are in the log');
+      assert.equal(denied.length, endpointId === undefined ? 2 : 3, 'every refused change is in the log');
 
       const finance = await enrolOperator(gw, { role: 'finance' });
       assert.equal((await finance.client.get('/dashboard/operators')).status, 403);

@@ -1,5 +1,7 @@
 import { html, type SafeHtml } from '../html.ts';
 import type { DashboardQueries } from '../queries.ts';
+import { formatMinor } from '../layout.ts';
+import { currencyExponent } from '../../money/currencies.ts';
 
 export function overviewPage(data: Awaited<ReturnType<DashboardQueries['overview']>>): SafeHtml {
   const alerts = [
@@ -7,7 +9,12 @@ export function overviewPage(data: Awaited<ReturnType<DashboardQueries['overview
     data.failedDeliveries > 0 ? html`<li><a href="/dashboard/webhooks-out">${data.failedDeliveries} event delivery(ies) failed</a></li>` : '',
     data.deadJobs > 0 ? html`<li>${data.deadJobs} background job(s) are dead</li>` : '',
   ];
-  return html`<section class="cards" id="volumes">${data.byStatus.map((s) => html`<div class="card"><div class="status-${s.status}">${s.status}</div><strong>${s.count}</strong></div>`)}</section>
+  const statuses = [...new Set(data.byStatus.map((s) => s.status))];
+  return html`<section class="cards" id="volumes">${statuses.map((status) => {
+    const rows = data.byStatus.filter((s) => s.status === status);
+    return html`<div class="card"><div class="status-${status}">${status}</div><strong>${rows.reduce((n, r) => n + r.count, 0)}</strong>${rows.map((r) => html`<div>${formatMinor(r.amountMinor, r.currency, currencyExponent(r.currency))}</div>`)}</div>`;
+  })}</section>
+${statuses.length === 0 ? html`<p>No payments in this period yet.</p>` : ''}
 <h2>Alerts</h2>
 ${data.requiresReview + data.failedDeliveries + data.deadJobs === 0 ? html`<p id="no-alerts">Nothing needs attention.</p>` : html`<ul id="alerts">${alerts}</ul>`}`;
 }
