@@ -64,6 +64,9 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
     const now = clock.nowMs();
     const expiresAt = now + INVITE_TTL_MS;
     await db.transaction().execute(async (tx) => {
+      // A new link replaces any earlier unused one for the address (a lost email, a wrong role),
+      // so at most one invitation per address works at a time.
+      await tx.updateTable('operator_invites').set({ used_at: now }).where('email', '=', email).where('used_at', 'is', null).execute();
       await tx.insertInto('operator_invites').values({ id, token_hash: secretHash, email, role, invited_by: invitedBy, created_at: now, expires_at: expiresAt, used_at: null, operator_id: null }).execute();
       await audit(tx, { actorType, actorId: invitedBy, action: 'operator.invited', objectType: 'operator_invite', objectId: id, ip, details: { email, role } });
     });

@@ -1,4 +1,4 @@
-// The commands a newcomer types: `npm start` (first run shows a key once), `keys`, `migrate`,
+// The commands a newcomer types: `npm start` (first run shows a key once), `keys`, `operators`, `migrate`,
 // `simulate`, and `demo` driving a whole payment against a running gateway.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,6 +49,8 @@ describe('command line', () => {
     assert.ok(key, first.output());
     assert.match(first.output(), /curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/payments/);
     assert.match(first.output(), /Simulator:\s+http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(first.output(), /Dashboard:\s+http:\/\/127\.0\.0\.1:\d+\/dashboard/);
+    assert.match(first.output(), /operators create --email/, 'how to make the first owner');
     await stop(first.child);
     const second = await startUntil(['start'], env, /watch a whole payment/);
     assert.doesNotMatch(second.output(), /sk_test_[0-9A-Za-z]{48}/, 'the key is never shown again');
@@ -80,6 +82,23 @@ describe('command line', () => {
     assert.equal(live.status, 2);
     assert.match(live.stderr, /Live mode is not enabled/);
     assert.equal(cli(['keys', 'create', '--name', 'bad;name'], env).status, 2);
+  });
+
+  test('operators create prints a one-time enrolment link; the first operator must be an owner; list shows who exists', () => {
+    const env = { PAYWARDEN_DATA_DIR: join(dir, 'operators'), PAYWARDEN_PUBLIC_URL: 'https://pay.merchant.example' };
+    const notOwner = cli(['operators', 'create', '--email', 'dev@merchant.example', '--role', 'developer'], env);
+    assert.equal(notOwner.status, 2);
+    assert.match(notOwner.stderr, /first operator must be an owner/);
+    const created = cli(['operators', 'create', '--email', 'Owner@Merchant.example'], env);
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /https:\/\/pay\.merchant\.example\/dashboard\/enrol\/inv_[0-9A-Za-z]{22}\.[0-9A-Za-z_-]{43}/);
+    assert.match(created.stdout, /expires at \d{4}-\d{2}-\d{2}T/);
+    const again = cli(['operators', 'create', '--email', 'owner@merchant.example'], env);
+    assert.equal(again.status, 0, 'a lost link can be replaced');
+    assert.notEqual(/enrol\/(\S+)/.exec(again.stdout)?.[1], /enrol\/(\S+)/.exec(created.stdout)?.[1]);
+    assert.equal(cli(['operators', 'create', '--email', 'not-an-email'], env).status, 2);
+    assert.equal(cli(['operators', 'create', '--email', 'x@merchant.example', '--role', 'root'], env).status, 2);
+    assert.equal(cli(['operators', 'list'], env).status, 0);
   });
 
   test('migrate applies the schema and exits', () => {

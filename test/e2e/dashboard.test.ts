@@ -38,6 +38,12 @@ for (const dialect of await testDialects()) {
       assert.equal(again.status, 410, 'the link works once');
       assert.match(again.html, /not valid or has already been used/);
       assert.equal((await createOperatorInvite(gw.services.operators, gw.url, { email: 'x@merchant.example', role: 'root' })).ok, false, 'unknown roles are refused');
+      const lost = await gw.services.operators.inviteFromCli({ email: 'twice@merchant.example', role: 'viewer' });
+      const replacement = await gw.services.operators.inviteFromCli({ email: 'twice@merchant.example', role: 'finance' });
+      assert.ok(lost.ok && replacement.ok);
+      assert.equal((await client.postOpen(`/dashboard/enrol/${lost.token}`, { name: 'Twice', password: strongPassword() })).status, 410, 'a replaced link no longer works');
+      assert.equal((await client.postOpen(`/dashboard/enrol/${replacement.token}`, { name: 'Twice', password: strongPassword() })).status, 303);
+      assert.equal((await gw.services.operators.list()).find((o) => o.email === 'twice@merchant.example')?.role, 'finance');
     });
 
     test('every page answers for an owner, with no-store and the strict policy', async () => {
