@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CURRENCY_CODES, CURRENCY_TABLE, currencyExponent, isCurrency } from './currencies.ts';
+import { CURRENCY_CODES, CURRENCY_TABLE, currencyExponent, isCurrency, knownExponent } from './currencies.ts';
 
 test('exponents from ISO 4217 List One', () => {
   const expected: Record<string, number> = {
@@ -34,6 +34,10 @@ test('lookups are exact and never reach Object.prototype', () => {
     assert.throws(() => currencyExponent(bad), /unknown currency/);
   }
   for (const notString of [undefined, null, 840, {}, ['USD']]) assert.equal(isCurrency(notString), false);
+  // The non-throwing lookup, for codes read from a provider's answer.
+  for (const bad of ['', 'usd', 'XXX', 'constructor', '__proto__']) assert.equal(knownExponent(bad), undefined, JSON.stringify(bad));
+  assert.equal(knownExponent('KWD'), 3);
+  assert.equal(knownExponent('CLF'), 4);
 });
 
 test('the table is frozen, sorted, unique and well formed', () => {

@@ -66,7 +66,13 @@ export function isCurrency(code: unknown): code is string {
 
 /** The minor-unit exponent of any code in the table, fund codes included; throws for others. */
 export function currencyExponent(code: string): CurrencyExponent {
-  const info = BY_CODE.get(code);
-  if (info === undefined) throw new Error(`unknown currency ${JSON.stringify(code)}: not an ISO 4217 code with a minor unit`);
-  return info.exponent;
+  const exponent = knownExponent(code);
+  if (exponent === undefined) throw new Error(`unknown currency ${JSON.stringify(code)}: not an ISO 4217 code with a minor unit`);
+  return exponent;
+}
+
+/** The same, or undefined: for codes that come from outside (a provider's answer), where an
+ * unknown code is something to report, not a bug of ours. */
+export function knownExponent(code: string): CurrencyExponent | undefined {
+  return BY_CODE.get(code)?.exponent;
 }

@@ -27,7 +27,9 @@ export interface VerifyDeps {
 
 export type VerifyResult = 'succeeded' | 'failed' | 'requires_review' | 'still_pending' | 'not_found' | 'already_final';
 
-export function compareWithPayment(payment: PaymentRow, tx: VerifiedTransaction): string[] {
+/** A currency of '' or an amount of undefined (the provider's answer did not say, or not in a
+ * form we can read exactly) equals no order, so they are mismatches too. */
+export function compareWithPayment(payment: Pick<PaymentRow, 'id' | 'currency' | 'amount_minor'>, tx: VerifiedTransaction): string[] {
   const mismatches: string[] = [];
   if (tx.reference !== payment.id) mismatches.push('reference');
   if (tx.currency !== payment.currency) mismatches.push('currency');

@@ -77,11 +77,13 @@ export interface AccountLookupRequest {
   readonly type: 'bank_account' | 'mobile_money';
 }
 
+/** not_found: the provider says no such account (a definite answer, worth telling the merchant). */
+export type AccountLookupResult = CallOutcome<{ accountNumber: string; accountName: string }> | { readonly kind: 'not_found'; readonly reason: string };
+
 export interface BeneficiaryLookup {
   readonly countries: readonly string[];
   listBanks(country: string): Promise<CallOutcome<readonly Bank[]>>;
-  /** not_found: the provider says no such account (a definite answer, worth telling the merchant). */
-  resolveAccount(request: AccountLookupRequest): Promise<CallOutcome<{ accountNumber: string; accountName: string }> | { readonly kind: 'not_found'; readonly reason: string }>;
+  resolveAccount(request: AccountLookupRequest): Promise<AccountLookupResult>;
 }
 
 export interface ProviderWebhookHandler {

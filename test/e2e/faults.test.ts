@@ -8,6 +8,7 @@ import { PROVIDER_KITS } from '../helpers/provider-kits.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
+import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
 
 const dialects = await testDialects();
 for (const kit of PROVIDER_KITS) for (const dialect of dialects) {
@@ -82,6 +83,47 @@ for (const kit of PROVIDER_KITS) for (const dialect of dialects) {
         assert.equal(row.status, 'requires_review');
         assert.equal(row.status_reason, reason);
         assert.deepEqual(await eventsFor(payment.id), ['payment.requires_review']);
+      });
+    }
+
+    test('a verify answer without a currency is never success, and never an endless retry: requires_review', async () => {
+      const payment = await createPayment();
+      await sim('POST', '/_sim/faults', { fault: 'missing_currency', tx_ref: payment.id, times: 0 });
+      await payAtCheckout(payment.checkout_url);
+      await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
+      await gw.services.worker.drain();
+      const row = await db().selectFrom('payments').selectAll().where('id', '=', payment.id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'requires_review');
+      assert.equal(row.status_reason, kit.majorUnits ? 'mismatch:currency,amount' : 'mismatch:currency');
+      assert.deepEqual(await eventsFor(payment.id), ['payment.requires_review']);
+      // The webhook's job ran to its end (an exception would have left it to be retried).
+      const [webhook] = await webhooksFor(payment.id);
+      assert.equal(webhook?.status, 'processed');
+      assert.equal(webhook?.result, 'requires_review');
+      const verifications = await db().selectFrom('verifications').select('outcome').where('payment_id', '=', payment.id).execute();
+      assert.deepEqual(verifications.map((v) => v.outcome), ['mismatch']);
+    });
+
+    if (kit.name === 'flutterwave') {
+      test('a genuine webhook without a currency is stored and still leads to verification', async () => {
+        const payment = await createPayment();
+        // The simulator's own delivery is held back; the test sends one without a currency,
+        // signed with the gateway's secret hash, as Flutterwave would.
+        await sim('POST', '/_sim/faults', { fault: 'no_webhook', tx_ref: payment.id });
+        await sim('POST', '/_sim/faults', { fault: 'missing_currency', tx_ref: payment.id, times: 0 });
+        await payAtCheckout(payment.checkout_url);
+        const transactions: Array<{ id: number; tx_ref: string; amount: number; status: string }> = await sim('GET', '/_sim/transactions');
+        const tx = transactions.find((t) => t.tx_ref === payment.id);
+        assert.ok(tx !== undefined);
+        const body = JSON.stringify({ event: 'charge.completed', data: { id: tx.id, tx_ref: tx.tx_ref, status: tx.status, amount: tx.amount } });
+        const secretHash = gw.services.config.providers.flutterwave!.test.credentials.secretHash!.reveal();
+        const res = await fetch(`${gw.url}/webhooks/flutterwave`, { method: 'POST', headers: { 'content-type': 'application/json', 'flutterwave-signature': flutterwaveSignature(body, secretHash) }, body });
+        assert.equal(res.status, 200);
+        await gw.services.worker.drain();
+        const [webhook] = await webhooksFor(payment.id);
+        assert.equal(webhook?.status, 'processed');
+        assert.equal(webhook?.result, 'requires_review');
+        assert.equal(await statusOf(payment.id), 'requires_review');
       });
     }
 

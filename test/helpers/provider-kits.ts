@@ -21,11 +21,15 @@ export interface ProviderKit {
   readonly webhookOnDecline: boolean;
   /** Customer fields the provider insists on. */
   readonly customer: Record<string, string>;
+  /** Amounts on the wire in major units: then an answer without a currency has no exponent to
+   * convert its amount with, and the amount cannot match either. */
+  readonly majorUnits: boolean;
 }
 
 export const PROVIDER_KITS: readonly ProviderKit[] = [
   {
     name: 'flutterwave',
+    majorUnits: true,
     currency: 'NGN',
     amount: 250000,
     webhookOnDecline: true,
@@ -42,6 +46,7 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
   },
   {
     name: 'kwikpaisa',
+    majorUnits: true,
     currency: 'INR',
     amount: 10500,
     webhookOnDecline: true,
@@ -60,6 +65,7 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
   },
   {
     name: 'paystack',
+    majorUnits: false,
     currency: 'GHS',
     amount: 5000,
     // A declined card produces no Paystack webhook; reconciliation finds the failure.
@@ -77,6 +83,7 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
   },
   {
     name: 'stripe',
+    majorUnits: false,
     currency: 'USD',
     amount: 2500,
     webhookOnDecline: true,

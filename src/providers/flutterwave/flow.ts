@@ -2,6 +2,7 @@
 // transformers.ts. Amounts cross the wire in major units; conversion is exact (src/money).
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
+import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
 import type { BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
 import { parseBanksResponse, parseCheckoutResponse, parseResolveResponse, parseVerifyResponse, toResolveBody, toStandardPaymentBody } from './transformers.ts';
 
@@ -10,7 +11,7 @@ export const FLUTTERWAVE_CURRENCIES = ['NGN', 'GHS', 'KES', 'UGX', 'TZS', 'ZAR',
 
 export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
-  const headers = () => ({ authorization: `Bearer ${deps.secretKey.reveal()}`, 'content-type': 'application/json', accept: 'application/json' });
+  const headers = () => bearerJsonHeaders(deps.secretKey);
 
   return {
     name: 'flutterwave',
@@ -30,13 +31,7 @@ export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Se
       const url = request.providerTxId !== null && /^\d+$/.test(request.providerTxId)
         ? `${base}/v3/transactions/${request.providerTxId}/verify`
         : `${base}/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(request.paymentId)}`;
-      const outcome = await deps.http.send({ method: 'GET', url, headers: headers() });
-      if (outcome.kind === 'indefinite') return outcome;
-      const parsed = parseVerifyResponse(outcome.response.status, outcome.response.body);
-      if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
-      if (parsed.kind === 'not_found') return { kind: 'not_found' };
-      // An answer we cannot read is not a definite failure: treat it as unknown and retry.
-      return { kind: 'indefinite', reason: parsed.reason };
+      return readVerifyAnswer(await deps.http.send({ method: 'GET', url, headers: headers() }), parseVerifyResponse);
     },
 
     beneficiaries: createBeneficiaryLookup(base, headers, deps.http),
@@ -56,12 +51,7 @@ function createBeneficiaryLookup(base: string, headers: () => Record<string, str
       return parsed.ok ? { kind: 'ok', value: parsed.banks } : { kind: 'rejected', reason: parsed.reason };
     },
     async resolveAccount(request) {
-      const outcome = await http.send({ method: 'POST', url: `${base}/v3/accounts/resolve`, headers: headers(), body: JSON.stringify(toResolveBody(request)) });
-      if (outcome.kind === 'indefinite') return outcome;
-      const parsed = parseResolveResponse(outcome.response.status, outcome.response.body);
-      if (parsed.kind === 'ok') return { kind: 'ok', value: { accountNumber: parsed.accountNumber, accountName: parsed.accountName } };
-      if (parsed.kind === 'not_found') return parsed;
-      return { kind: 'indefinite', reason: parsed.reason };
+      return readResolveAnswer(await http.send({ method: 'POST', url: `${base}/v3/accounts/resolve`, headers: headers(), body: JSON.stringify(toResolveBody(request)) }), parseResolveResponse);
     },
   };
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Secret } from '../../crypto/secret.ts';
+import { compareWithPayment } from '../../payments/verification.ts';
 import { flutterwaveSignature, parseFlutterwaveWebhook, verifyFlutterwaveSignature } from './webhook.ts';
 import { normaliseChargeStatus, parseCheckoutResponse, parseVerifyResponse, toStandardPaymentBody } from './transformers.ts';
 
@@ -74,6 +75,32 @@ test('verify answers: amounts converted exactly from major units; not-found in b
   // A fraction of a kobo cannot be an exact NGN amount: it must not compare equal to anything.
   const inexact = parseVerifyResponse(200, fixture('verify-success.json').replace('"amount": 75.5', '"amount": 75.505'));
   assert.equal(inexact.kind === 'found' && inexact.transaction.amountMinor, undefined);
+});
+
+test('a verify answer without a currency is a mismatch to flag, not an exception that kills the job', () => {
+  const answer = JSON.parse(fixture('verify-success.json')) as { data: Record<string, unknown> };
+  const order = { id: 'pay_0123456789abcdefghijkl', currency: 'NGN', amount_minor: 7550 };
+  delete answer.data.currency;
+  const parsed = parseVerifyResponse(200, JSON.stringify(answer));
+  assert.equal(parsed.kind, 'found');
+  if (parsed.kind !== 'found') return;
+  // Without a currency, 75.5 has no exponent to convert with: neither field can match the order.
+  assert.equal(parsed.transaction.currency, '');
+  assert.equal(parsed.transaction.amountMinor, undefined);
+  assert.equal(parsed.transaction.status, 'succeeded');
+  assert.deepEqual(compareWithPayment(order, parsed.transaction), ['currency', 'amount']);
+  // A code with no known minor unit is the same: kept for the alert, never converted.
+  const unknown = parseVerifyResponse(200, JSON.stringify({ ...answer, data: { ...answer.data, currency: 'XYZ' } }));
+  assert.equal(unknown.kind === 'found' && unknown.transaction.currency, 'XYZ');
+  assert.equal(unknown.kind === 'found' && unknown.transaction.amountMinor, undefined);
+  // Flutterwave has been seen to write the code in lower case; that is still the code.
+  const lower = parseVerifyResponse(200, fixture('verify-success.json').replace('"currency": "NGN"', '"currency": "ngn"'));
+  assert.deepEqual(lower.kind === 'found' && compareWithPayment(order, lower.transaction), []);
+});
+
+test('a webhook without a currency is still a hint to verify: it names the payment and the transaction', () => {
+  const body = '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"pay_1","status":"successful","amount":100}}';
+  assert.deepEqual(parseFlutterwaveWebhook(Buffer.from(body)), { ok: true, event: { dedupeKey: 'flutterwave:285959875:charge.completed:successful', eventType: 'charge.completed', paymentId: 'pay_1', providerTxId: '285959875' } });
 });
 
 test('Standard checkout body: major units as an exact string, our payment id as tx_ref, phonenumber spelling', () => {

@@ -1,8 +1,11 @@
 // Pure mappings between our types and Flutterwave v3's wire format (see
 // shared/provider-wire-formats.md §1). No I/O here, so every quirk is unit-testable.
 import { isRecord } from '../webhook-fields.ts';
-import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
-import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
+import { minorToMajorString } from '../../money/amount.ts';
+import { readBanks } from '../bank-list.ts';
+import type { ParsedResolve } from '../read-answers.ts';
+import { answeredCurrency, majorAmountInMinor } from '../verified-amount.ts';
+import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 /** POST /v3/payments body. tx_ref is our payment id: unique per attempt, as Flutterwave requires,
  * even when the merchant retries a failed order with the same reference. */
@@ -52,15 +55,16 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
   if (httpStatus === 404) return { kind: 'not_found' };
   if (httpStatus !== 200 || parsed.status !== 'success' || !isRecord(parsed.data)) return { kind: 'malformed', reason: `unexpected verify answer (HTTP ${httpStatus})` };
   const data = parsed.data;
-  const currency = typeof data.currency === 'string' ? data.currency.toUpperCase() : '';
-  const amount = typeof data.amount === 'number' || typeof data.amount === 'string' ? majorToMinor(data.amount, currency) : undefined;
   if (typeof data.tx_ref !== 'string' || (typeof data.id !== 'number' && typeof data.id !== 'string')) return { kind: 'malformed', reason: 'verify answer lacks tx_ref or id' };
+  // A missing or unknown currency leaves the amount unconvertible: both then match no order, and
+  // verification flags the answer instead of throwing (see verified-amount.ts).
+  const currency = answeredCurrency(data.currency);
   return {
     kind: 'found',
     transaction: {
       status: normaliseChargeStatus(data.status),
       providerStatus: String(data.status),
-      amountMinor: amount !== undefined && amount.ok ? amount.amountMinor : undefined,
+      amountMinor: majorAmountInMinor(data.amount, currency),
       currency,
       reference: data.tx_ref,
       providerTxId: String(data.id),
@@ -82,12 +86,11 @@ export function parseCheckoutResponse(httpStatus: number, body: string): { ok: t
 
 
 /** GET /v3/banks/{country}: `{status:"success", data:[{id, code, name}]}` (§1.6). */
-export function parseBanksResponse(httpStatus: number, body: string): { ok: true; banks: Array<{ code: string; name: string }> } | { ok: false; reason: string } {
+export function parseBanksResponse(httpStatus: number, body: string): { ok: true; banks: Bank[] } | { ok: false; reason: string } {
   try {
     const parsed: unknown = JSON.parse(body);
     if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && Array.isArray(parsed.data)) {
-      const banks = parsed.data.filter(isRecord).filter((b) => typeof b.code === 'string' && typeof b.name === 'string').map((b) => ({ code: String(b.code), name: String(b.name) }));
-      return { ok: true, banks };
+      return { ok: true, banks: readBanks(parsed.data) };
     }
     return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
   } catch {
@@ -101,8 +104,6 @@ export function toResolveBody(request: { accountNumber: string; bankCode: string
     ? { account_number: request.accountNumber, account_bank: request.bankCode, type: 'MOBILEMONEY', country: request.country }
     : { account_number: request.accountNumber, account_bank: request.bankCode };
 }
-
-export type ParsedResolve = { kind: 'ok'; accountNumber: string; accountName: string } | { kind: 'not_found'; reason: string } | { kind: 'malformed'; reason: string };
 
 export function parseResolveResponse(httpStatus: number, body: string): ParsedResolve {
   let parsed: unknown;

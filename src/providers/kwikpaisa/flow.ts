@@ -4,6 +4,7 @@
 import type { Clock } from '../../clock.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
+import { readVerifyAnswer } from '../read-answers.ts';
 import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
 import { signRequest } from './signing.ts';
 import { KWIKPAISA_CURRENCIES, parseOrderCreateResponse, parseOrderStatusResponse, toOrderCreateBody, toOrderStatusBody, type ServiceType } from './transformers.ts';
@@ -41,13 +42,7 @@ export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentPro
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
       // The status call takes only our order id (§4.3); a kwikX id we may hold is not an input.
-      const outcome = await post('/api/v3/pg/order/status', toOrderStatusBody(request.paymentId));
-      if (outcome.kind === 'indefinite') return outcome;
-      const parsed = parseOrderStatusResponse(outcome.response.status, outcome.response.body);
-      if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
-      if (parsed.kind === 'not_found') return { kind: 'not_found' };
-      // An answer we cannot read is not a definite failure: treat it as unknown and retry.
-      return { kind: 'indefinite', reason: parsed.reason };
+      return readVerifyAnswer(await post('/api/v3/pg/order/status', toOrderStatusBody(request.paymentId)), parseOrderStatusResponse);
     },
   };
 }

@@ -2,7 +2,8 @@
 // §4.3, §4.5). No I/O here, so every quirk is unit-testable. Amounts cross the wire in MAJOR units
 // as decimal strings ("105.00"); conversion is exact (src/money).
 import { isRecord } from '../webhook-fields.ts';
-import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
+import { minorToMajorString } from '../../money/amount.ts';
+import { answeredCurrency, majorAmountInMinor } from '../verified-amount.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 export const KWIKPAISA_CURRENCIES = ['INR'] as const;
@@ -138,16 +139,16 @@ export function parseOrderStatusResponse(httpStatus: number, body: string): Pars
   const reference = typeof data.order_id === 'string' ? data.order_id : typeof data.order_id === 'number' && Number.isSafeInteger(data.order_id) ? String(data.order_id) : undefined;
   if (reference === undefined) return { kind: 'malformed', reason: 'status answer lacks order_id' };
   // `currency` in the status answer; `order_currency` is the request's spelling, accepted too.
-  const rawCurrency = data.currency ?? data.order_currency;
-  const currency = typeof rawCurrency === 'string' ? rawCurrency.toUpperCase() : '';
-  const amount = (typeof data.order_amount === 'number' || typeof data.order_amount === 'string') && currency !== '' ? majorToMinor(data.order_amount, currency) : undefined;
+  // A missing or unknown currency leaves the amount unconvertible: both then match no order, and
+  // verification flags the answer instead of throwing (see verified-amount.ts).
+  const currency = answeredCurrency(data.currency ?? data.order_currency);
   const providerTxId = [data.kwikX_order_id, data.kwikx_order_id, data.transaction_id].find((v): v is string => typeof v === 'string' && v.length > 0) ?? reference;
   return {
     kind: 'found',
     transaction: {
       status: normaliseOrderStatus(data.order_status),
       providerStatus: typeof data.order_status === 'string' ? data.order_status.slice(0, 50) : String(data.order_status),
-      amountMinor: amount !== undefined && amount.ok ? amount.amountMinor : undefined,
+      amountMinor: majorAmountInMinor(data.order_amount, currency),
       currency,
       reference,
       providerTxId,

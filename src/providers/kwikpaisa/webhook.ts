@@ -8,6 +8,7 @@
 //   - a PHP sender may escape non-ASCII as \uXXXX (§4.2) -> both sorts with that escaping too.
 // The freshness window (300 s, both directions) is ours: KwikPaisa documents none. The secret that
 // matches decides the mode (test or live keys differ).
+import { timestampProblem } from '../timestamp-window.ts';
 import { identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import type { Clock } from '../../clock.ts';
 import { constantTimeEqual } from '../../crypto/compare.ts';
@@ -53,9 +54,9 @@ export function verifyKwikPaisaSignature(
   const signature = header(headers, 'x-signature');
   const timestamp = header(headers, 'x-timestamp');
   if (signature === undefined || timestamp === undefined) return { ok: false, reason: 'X-SIGNATURE or X-TIMESTAMP header is missing' };
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'X-TIMESTAMP is not UNIX seconds' };
-  // Both directions: a timestamp from the future is as suspect as a stale one.
-  if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) return { ok: false, reason: `X-TIMESTAMP is outside the ${toleranceSeconds} s window (replay, or a clock out of sync)` };
+  const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds);
+  if (problem === 'not_unix_seconds') return { ok: false, reason: 'X-TIMESTAMP is not UNIX seconds' };
+  if (problem === 'outside_window') return { ok: false, reason: `X-TIMESTAMP is outside the ${toleranceSeconds} s window (replay, or a clock out of sync)` };
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'X-SIGNATURE is not a hex HMAC-SHA256' };
   const presented = signature.toLowerCase();
   const candidates = signedPayloadCandidates(rawBody);

@@ -2,7 +2,8 @@
 // Amounts cross the wire as integers in minor units (§2.2), so no conversion is needed.
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
-import type { BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
+import type { Bank, BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
 import { PAYSTACK_BANK_COUNTRIES, parseBanksResponse, parseInitializeResponse, parseResolveResponse, parseVerifyResponse, toInitializeBody, toPaystackReference } from './transformers.ts';
 
 // The currencies /transaction/initialize accepts (§2.2).
@@ -10,7 +11,7 @@ export const PAYSTACK_CURRENCIES = ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] as const;
 
 export function createPaystackProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
-  const headers = () => ({ authorization: `Bearer ${deps.secretKey.reveal()}`, 'content-type': 'application/json', accept: 'application/json' });
+  const headers = () => bearerJsonHeaders(deps.secretKey);
 
   return {
     name: 'paystack',
@@ -30,13 +31,7 @@ export function createPaystackProvider(deps: { baseUrl: string; secretKey: Secre
       // Always by our reference: it is what Paystack indexes verify on. The transaction id a
       // webhook gives (request.providerTxId) names the same transaction and adds nothing.
       const url = `${base}/transaction/verify/${encodeURIComponent(toPaystackReference(request.paymentId))}`;
-      const outcome = await deps.http.send({ method: 'GET', url, headers: headers() });
-      if (outcome.kind === 'indefinite') return outcome;
-      const parsed = parseVerifyResponse(outcome.response.status, outcome.response.body);
-      if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
-      if (parsed.kind === 'not_found') return { kind: 'not_found' };
-      // An answer we cannot read is not a definite failure: treat it as unknown and retry.
-      return { kind: 'indefinite', reason: parsed.reason };
+      return readVerifyAnswer(await deps.http.send({ method: 'GET', url, headers: headers() }), parseVerifyResponse);
     },
 
     beneficiaries: createBeneficiaryLookup(base, headers, deps.http),
@@ -52,7 +47,7 @@ function createBeneficiaryLookup(base: string, headers: () => Record<string, str
     async listBanks(country) {
       const name = PAYSTACK_BANK_COUNTRIES[country];
       if (name === undefined) return { kind: 'rejected', reason: `no Paystack banks in ${country}` };
-      const banks: Array<{ code: string; name: string }> = [];
+      const banks: Bank[] = [];
       let next: string | null = null;
       for (let page = 0; page < MAX_BANK_PAGES; page += 1) {
         const query = new URLSearchParams({ country: name, perPage: '100', use_cursor: 'true', ...(next === null ? {} : { next }) });
@@ -70,12 +65,7 @@ function createBeneficiaryLookup(base: string, headers: () => Record<string, str
       // Paystack's resolve covers bank accounts (NUBAN); mobile-money names are not resolvable here.
       if (request.type === 'mobile_money') return { kind: 'rejected', reason: 'Paystack does not resolve mobile-money accounts' };
       const query = new URLSearchParams({ account_number: request.accountNumber, bank_code: request.bankCode });
-      const outcome = await http.send({ method: 'GET', url: `${base}/bank/resolve?${query.toString()}`, headers: headers() });
-      if (outcome.kind === 'indefinite') return outcome;
-      const parsed = parseResolveResponse(outcome.response.status, outcome.response.body);
-      if (parsed.kind === 'ok') return { kind: 'ok', value: { accountNumber: parsed.accountNumber, accountName: parsed.accountName } };
-      if (parsed.kind === 'not_found') return parsed;
-      return { kind: 'indefinite', reason: parsed.reason };
+      return readResolveAnswer(await http.send({ method: 'GET', url: `${base}/bank/resolve?${query.toString()}`, headers: headers() }), parseResolveResponse);
     },
   };
 }

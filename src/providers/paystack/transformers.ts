@@ -3,7 +3,10 @@
 // pesewas, cents) for every currency it takes, so amounts cross the wire unchanged.
 import { isRecord } from '../webhook-fields.ts';
 import { isValidAmountMinor } from '../../money/amount.ts';
-import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
+import { readBanks } from '../bank-list.ts';
+import type { ParsedResolve } from '../read-answers.ts';
+import { answeredCurrency } from '../verified-amount.ts';
+import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 // ---- References ----------------------------------------------------------------------------------
 // Paystack allows only `-`, `.`, `=` and alphanumerics in a transaction reference (§2.2). Our ids
@@ -122,7 +125,7 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
       status: normaliseTransactionStatus(data.status),
       providerStatus: data.status.slice(0, 50),
       amountMinor: integerMinor(data.amount),
-      currency: typeof data.currency === 'string' ? data.currency.toUpperCase() : '',
+      currency: answeredCurrency(data.currency),
       reference: fromPaystackReference(data.reference),
       providerTxId: id,
     },
@@ -169,7 +172,7 @@ function parseJson(body: string): unknown {
 /** Paystack names countries in words on GET /bank. */
 export const PAYSTACK_BANK_COUNTRIES: Readonly<Record<string, string>> = { NG: 'nigeria', GH: 'ghana', KE: 'kenya', ZA: 'south africa' };
 
-export type ParsedBanks = { ok: true; banks: Array<{ code: string; name: string }>; next: string | null } | { ok: false; reason: string };
+export type ParsedBanks = { ok: true; banks: Bank[]; next: string | null } | { ok: false; reason: string };
 
 export function parseBanksResponse(httpStatus: number, body: string): ParsedBanks {
   let parsed: unknown;
@@ -179,17 +182,12 @@ export function parseBanksResponse(httpStatus: number, body: string): ParsedBank
     return { ok: false, reason: 'banks answer is not JSON' };
   }
   if (httpStatus !== 200 || !isRecord(parsed) || parsed.status !== true || !Array.isArray(parsed.data)) return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
-  const banks = parsed.data
-    .filter(isRecord)
-    .filter((b) => typeof b.code === 'string' && typeof b.name === 'string' && b.active !== false && b.is_deleted !== true)
-    .map((b) => ({ code: String(b.code), name: String(b.name) }));
+  const banks = readBanks(parsed.data, (b) => b.active !== false && b.is_deleted !== true);
   const next = isRecord(parsed.meta) && typeof parsed.meta.next === 'string' && parsed.meta.next !== '' ? parsed.meta.next : null;
   return { ok: true, banks, next };
 }
 
-export type ParsedAccount = { kind: 'ok'; accountNumber: string; accountName: string } | { kind: 'not_found'; reason: string } | { kind: 'malformed'; reason: string };
-
-export function parseResolveResponse(httpStatus: number, body: string): ParsedAccount {
+export function parseResolveResponse(httpStatus: number, body: string): ParsedResolve {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

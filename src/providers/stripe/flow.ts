@@ -7,8 +7,9 @@
 // mapped to its session with the documented `payment_intent` filter of the session list.
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
+import { readVerifyAnswer, type ParsedVerify } from '../read-answers.ts';
 import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
-import { encodeForm, PAYMENT_INTENT_ID, parseCheckoutSessionResponse, parseListSessionsResponse, parseRetrieveSessionResponse, SESSION_ID, shouldRetry, STRIPE_API_VERSION, toCheckoutSessionParams, errorReason, type ParsedVerify } from './transformers.ts';
+import { encodeForm, PAYMENT_INTENT_ID, parseCheckoutSessionResponse, parseListSessionsResponse, parseRetrieveSessionResponse, SESSION_ID, shouldRetry, STRIPE_API_VERSION, toCheckoutSessionParams, errorReason } from './transformers.ts';
 
 export const STRIPE_CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
 
@@ -18,14 +19,8 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
 
   async function get(url: string, parse: (status: number, body: string) => ParsedVerify): Promise<VerifyOutcome> {
     const outcome = await deps.http.send({ method: 'GET', url, headers: headers() });
-    if (outcome.kind === 'indefinite') return outcome;
-    if (shouldRetry(outcome.response.status, outcome.response.headers)) return { kind: 'indefinite', reason: errorReason(outcome.response.status, outcome.response.body) };
-    const parsed = parse(outcome.response.status, outcome.response.body);
-    if (parsed.kind === 'found') return { kind: 'ok', value: parsed.transaction };
-    if (parsed.kind === 'not_found') return { kind: 'not_found' };
-    if (parsed.kind === 'rejected') return { kind: 'rejected', reason: parsed.reason };
-    // An answer we cannot read is not a definite failure: treat it as unknown and retry.
-    return { kind: 'indefinite', reason: parsed.reason };
+    if (outcome.kind === 'response' && shouldRetry(outcome.response.status, outcome.response.headers)) return { kind: 'indefinite', reason: errorReason(outcome.response.status, outcome.response.body) };
+    return readVerifyAnswer(outcome, parse);
   }
 
   return {

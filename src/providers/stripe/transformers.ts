@@ -3,6 +3,8 @@
 // `{error:{type,code,message,param}}` envelope. No I/O here, so every quirk is unit-testable.
 import { isRecord } from '../webhook-fields.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
+import type { ParsedVerify } from '../read-answers.ts';
+import { answeredCurrency } from '../verified-amount.ts';
 
 /** Pinned so a dashboard upgrade of the account's default version cannot change the shapes we
  * read (the version stripe@23.1.0 defaults to, §3.3). */
@@ -152,14 +154,12 @@ export function sessionToTransaction(session: unknown): ParsedSession {
       providerStatus: `${String(session.status).slice(0, 30)}/${String(session.payment_status).slice(0, 30)}`,
       // Already minor units; anything but a non-negative safe integer compares equal to nothing.
       amountMinor: typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0 ? amount : undefined,
-      currency: typeof session.currency === 'string' ? session.currency.toUpperCase() : '',
+      currency: answeredCurrency(session.currency),
       reference,
       providerTxId: session.id,
     },
   };
 }
-
-export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'rejected'; reason: string } | { kind: 'malformed'; reason: string };
 
 function errorOf(body: string): Record<string, unknown> | undefined {
   try {

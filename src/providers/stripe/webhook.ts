@@ -4,6 +4,7 @@
 // Unlike Standard Webhooks, the `whsec_` prefix is part of the key and nothing is base64-decoded.
 // Several v1 entries appear while a secret is rolled; any one matching is enough. Other schemes
 // (v0) are ignored. stripe-node only rejects old timestamps; we also reject future ones.
+import { timestampProblem } from '../timestamp-window.ts';
 import { isRecord } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
@@ -45,12 +46,10 @@ export function verifyStripeSignature(
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (value === undefined || value === '') return { ok: false, reason: 'no Stripe-Signature header' };
   const { timestamp, v1 } = parseSignatureHeader(value);
-  if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'Stripe-Signature has no t=<unix seconds> timestamp' };
+  const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds);
+  if (timestamp === undefined || problem === 'not_unix_seconds') return { ok: false, reason: 'Stripe-Signature has no t=<unix seconds> timestamp' };
   if (v1.length === 0) return { ok: false, reason: 'Stripe-Signature has no v1 signature' };
-  // Both directions: a timestamp from the future is as suspect as a stale one.
-  if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) {
-    return { ok: false, reason: `Stripe-Signature timestamp is outside the ${toleranceSeconds} s window (a replay, or this server's clock is off)` };
-  }
+  if (problem === 'outside_window') return { ok: false, reason: `Stripe-Signature timestamp is outside the ${toleranceSeconds} s window (a replay, or this server's clock is off)` };
   const presented = v1.map((hex) => Buffer.from(hex, 'hex'));
   for (const { mode, secret } of secrets) {
     const expected = Buffer.from(stripeSignature(rawBody, timestamp, secret.reveal()), 'hex');

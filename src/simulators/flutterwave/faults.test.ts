@@ -112,6 +112,20 @@ describe('Flutterwave simulator faults', () => {
     assert.equal(vbAgain.data.amount, 75.5, 'the value-50 fault was used once');
   });
 
+  test('missing_currency leaves currency out of the verify answer, for the scoped payment and its uses only', async () => {
+    const a = await paidCheckout();
+    const b = await paidCheckout();
+    await h.control.addFault({ fault: 'missing_currency', tx_ref: a.txRef, times: 1 });
+    const va: any = await (await h.v3('GET', `/v3/transactions/${a.tx.id}/verify`)).json();
+    assert.equal(va.status, 'success');
+    assert.equal(Object.hasOwn(va.data, 'currency'), false);
+    assert.equal(va.data.amount, 75.5, 'only the currency is taken away');
+    const vb: any = await (await h.v3('GET', `/v3/transactions/${b.tx.id}/verify`)).json();
+    assert.equal(vb.data.currency, 'NGN', 'another payment is untouched');
+    const vaAgain: any = await (await h.v3('GET', `/v3/transactions/${a.tx.id}/verify`)).json();
+    assert.equal(vaAgain.data.currency, 'NGN', 'the fault was used once');
+  });
+
   test('duplicate_webhook delivers N identical copies (body and headers)', async () => {
     const checkout = await h.createCheckout();
     await h.control.addFault({ fault: 'duplicate_webhook', tx_ref: checkout.txRef, value: 3 });

@@ -1,6 +1,7 @@
 // Collections on the v3 API: create a Standard checkout (§1.2), verify by id or reference (§1.3),
 // refund (§1.4). Every handler passes the V3 gate first (key, then API faults).
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { withoutCurrency } from '../shared/faults.ts';
 import { pendingTransaction, readStandardPayment } from './checkouts.ts';
 import type { SimulatorState, Transaction } from './state.ts';
 import type { V3Gate } from './v3-gate.ts';
@@ -39,10 +40,12 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     if (tx === undefined) return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope(NOT_FOUND));
     const wrongAmount = state.faults.take(['wrong_amount'], tx.tx_ref);
     const wrongCurrency = state.faults.take(['wrong_currency'], tx.tx_ref);
-    return reply.send(successEnvelope('Transaction fetched successfully', verifyData(tx, {
+    const missingCurrency = state.faults.take(['missing_currency'], tx.tx_ref);
+    const data = verifyData(tx, {
       ...(wrongAmount === undefined ? {} : { amount: Math.round((tx.amount - (wrongAmount.value ?? 1)) * 100) / 100 }),
       ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
-    })));
+    });
+    return reply.send(successEnvelope('Transaction fetched successfully', missingCurrency === undefined ? data : withoutCurrency(data)));
   };
 
   app.post('/v3/payments', async (request, reply) => {

@@ -1,10 +1,8 @@
 // In-memory state of the Flutterwave simulator: hosted checkouts, transactions, transfers,
 // refunds, injected faults, settings and the log of webhooks sent. Nothing persists; `reset`
-// clears it all except settings (they are the test's setup, not the simulated world) and the id
-// counters.
+// clears it all except settings and the id counters (../shared/world.ts).
 import { randomBytes } from 'node:crypto';
-import { createFaultStore } from '../shared/faults.ts';
-import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
+import { commonState, resetWorld } from '../shared/world.ts';
 
 export interface CheckoutCustomer {
   readonly email: string;
@@ -104,9 +102,7 @@ export function createState(webhookUrl: string | undefined) {
     transactions: new Map<number, Transaction>(),
     transfers: new Map<number, Transfer>(),
     refunds: [] as Refund[],
-    faults: createFaultStore(),
-    webhooks: [] as WebhookLogEntry[],
-    settings: { webhookUrl, ...DEFAULT_SETTINGS } as SimulatorSettings,
+    ...commonState<SimulatorSettings>({ webhookUrl, ...DEFAULT_SETTINGS }),
     nextTransactionId: FIRST_TRANSACTION_ID,
     nextTransferId: FIRST_TRANSFER_ID,
     nextRefundId: FIRST_REFUND_ID,
@@ -124,16 +120,10 @@ export function createState(webhookUrl: string | undefined) {
     refundedTotal(txId: number): number {
       return state.refunds.filter((r) => r.tx_id === txId).reduce((sum, r) => sum + r.amount_refunded, 0);
     },
-    reset() {
-      state.checkouts.clear();
-      state.checkoutsByRef.clear();
-      state.transactions.clear();
-      state.transfers.clear();
-      state.refunds.length = 0;
-      state.faults.clear();
-      state.webhooks.length = 0;
-      // Ids keep counting: a gateway that outlives the reset still holds the old ones, and an id
-      // reused for another payment would look like the provider contradicting itself.
+    reset(): void {
+      // Ids keep counting: an id reused for another payment would look like the provider
+      // contradicting itself to a gateway that still holds the old one.
+      resetWorld(state, [state.checkouts, state.checkoutsByRef, state.transactions, state.transfers, state.refunds]);
     },
   };
   return state;

@@ -10,7 +10,8 @@ const CARD = { first_6digits: '553188', last_4digits: '2950', issuer: 'SIMULATED
 export const errorEnvelope = (message: string) => ({ status: 'error', message, data: null });
 export const successEnvelope = (message: string, data: unknown) => ({ status: 'success', message, data });
 
-/** `data` of GET /v3/transactions/:id/verify; the overrides are the wrong_amount/wrong_currency faults. */
+/** `data` of GET /v3/transactions/:id/verify; the overrides are the wrong_amount/wrong_currency faults
+ * (missing_currency is applied by the route, on the finished object). */
 export function verifyData(tx: Transaction, overrides: { amount?: number; currency?: string } = {}): Record<string, unknown> {
   const amount = overrides.amount ?? tx.amount;
   // 1.4 %, as in the docs' example (app_fee 1.4 on 100); amount_settled = amount - app_fee.

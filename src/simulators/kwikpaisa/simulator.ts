@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { createState, orderKey, type Order, type SimulatorState } from './state.ts';
 import { createApiFaultGate } from '../shared/api-gate.ts';
+import { withoutCurrency } from '../shared/faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
@@ -147,15 +148,12 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     if (order === undefined) return reply.code(404).send(errorEnvelope(404, 'Transaction not found.'));
     const wrongAmount = state.faults.take(['wrong_amount'], key);
     const wrongCurrency = state.faults.take(['wrong_currency'], key);
-    return {
-      code: '200',
-      status: 'success',
-      message: 'Order status fetched successfully.',
-      return_data: statusData(order, {
-        ...(wrongAmount === undefined ? {} : { amount: lowerAmount(order.amount, wrongAmount.value ?? 1) }),
-        ...(wrongCurrency === undefined ? {} : { currency: 'USD' }),
-      }),
-    };
+    const missingCurrency = state.faults.take(['missing_currency'], key);
+    const data = statusData(order, {
+      ...(wrongAmount === undefined ? {} : { amount: lowerAmount(order.amount, wrongAmount.value ?? 1) }),
+      ...(wrongCurrency === undefined ? {} : { currency: 'USD' }),
+    });
+    return { code: '200', status: 'success', message: 'Order status fetched successfully.', return_data: missingCurrency === undefined ? data : withoutCurrency(data) };
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 // In-memory state of the KwikPaisa simulator: orders (each with its hosted checkout), injected
-// faults, settings and the log of webhooks sent. Nothing persists; `reset` clears it all.
+// faults, settings and the log of webhooks sent. Nothing persists; `reset` clears it all except
+// settings (../shared/world.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createFaultStore } from '../shared/faults.ts';
-import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
+import { commonState, resetWorld } from '../shared/world.ts';
 
 export interface Order {
   readonly token: string;
@@ -41,21 +41,15 @@ export interface SimulatorSettings {
 export const orderKey = (orderId: string | number) => String(orderId);
 
 export function createState(webhookUrl: string | undefined) {
-  const defaults = (): SimulatorSettings => ({ webhookUrl, requestSignatureSort: 'any', webhookBodySort: 'recursive', timestampToleranceSeconds: 300, webhookTimestampOffsetSeconds: 0 });
   const state = {
     orders: new Map<string, Order>(),
     ordersByToken: new Map<string, Order>(),
-    faults: createFaultStore(),
-    webhooks: [] as WebhookLogEntry[],
-    settings: defaults(),
+    ...commonState<SimulatorSettings>({ webhookUrl, requestSignatureSort: 'any', webhookBodySort: 'recursive', timestampToleranceSeconds: 300, webhookTimestampOffsetSeconds: 0 }),
     nextTransaction: 938_482_920,
     newToken: () => randomBytes(12).toString('hex'),
     newKwikxOrderId: () => `kp_${randomUUID()}`,
-    reset() {
-      state.orders.clear();
-      state.ordersByToken.clear();
-      state.faults.clear();
-      state.webhooks.length = 0;
+    reset(): void {
+      resetWorld(state, [state.orders, state.ordersByToken]);
     },
   };
   return state;

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import formbody from '@fastify/formbody';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createApiFaultGate } from '../shared/api-gate.ts';
+import { withoutCurrency } from '../shared/faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
@@ -131,15 +132,13 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     }
     const wrongAmount = state.faults.take(['wrong_amount'], reference);
     const wrongCurrency = state.faults.take(['wrong_currency'], reference);
-    return {
-      status: true,
-      message: 'Verification successful',
-      data: verifyData(tx, {
-        // `value` is in major units, like every simulator's; Paystack's currencies all have 2 decimals.
-        ...(wrongAmount === undefined ? {} : { amount: Math.max(0, tx.amount - Math.round((wrongAmount.value ?? 1) * 100)) }),
-        ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
-      }),
-    };
+    const missingCurrency = state.faults.take(['missing_currency'], reference);
+    const data = verifyData(tx, {
+      // `value` is in major units, like every simulator's; Paystack's currencies all have 2 decimals.
+      ...(wrongAmount === undefined ? {} : { amount: Math.max(0, tx.amount - Math.round((wrongAmount.value ?? 1) * 100)) }),
+      ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
+    });
+    return { status: true, message: 'Verification successful', data: missingCurrency === undefined ? data : withoutCurrency(data) };
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 // In-memory state of the Paystack simulator: initialized transactions (checkouts), completed
 // transactions, injected faults, settings and the log of webhooks sent. Nothing persists;
-// `reset` clears it all.
+// `reset` clears it all except settings (../shared/world.ts).
 import { randomBytes } from 'node:crypto';
 import { createFaultStore, type FaultStore } from '../shared/faults.ts';
-import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
+import { commonState, resetWorld } from '../shared/world.ts';
 
 export interface Checkout {
   readonly accessCode: string;
@@ -55,20 +55,14 @@ export function createState(webhookUrl: string | undefined) {
     checkouts: new Map<string, Checkout>(),
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
-    faults: wireScopedFaults(createFaultStore()),
-    webhooks: [] as WebhookLogEntry[],
-    settings: { webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned' } as SimulatorSettings,
+    ...commonState<SimulatorSettings>({ webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned' }, wireScopedFaults(createFaultStore())),
     nextTransactionId: 4_099_260_516,
     newAccessCode: () => randomBytes(8).toString('hex'),
     transactionsFor(reference: string): Transaction[] {
       return [...state.transactions.values()].filter((t) => t.reference === reference);
     },
-    reset() {
-      state.checkouts.clear();
-      state.checkoutsByRef.clear();
-      state.transactions.clear();
-      state.faults.clear();
-      state.webhooks.length = 0;
+    reset(): void {
+      resetWorld(state, [state.checkouts, state.checkoutsByRef, state.transactions]);
     },
   };
   return state;

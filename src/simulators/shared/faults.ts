@@ -1,6 +1,6 @@
 // The faults every simulator can inject, with the same names and meaning everywhere, so the shared
 // fault suite drives each provider the same way (../README.md documents them).
-export const FAULTS = ['delay', 'http_500', 'http_503', 'http_429', 'timeout', 'duplicate_webhook', 'out_of_order', 'wrong_amount', 'wrong_currency', 'bad_signature', 'no_webhook'] as const;
+export const FAULTS = ['delay', 'http_500', 'http_503', 'http_429', 'timeout', 'duplicate_webhook', 'out_of_order', 'wrong_amount', 'wrong_currency', 'missing_currency', 'bad_signature', 'no_webhook'] as const;
 export type FaultName = (typeof FAULTS)[number];
 export const API_FAULTS: readonly FaultName[] = ['delay', 'http_500', 'http_503', 'http_429', 'timeout'];
 
@@ -11,6 +11,12 @@ export interface Fault {
   /** Uses left; Infinity for "until cleared". */
   remaining: number;
   readonly value: number | undefined;
+}
+
+/** The missing_currency fault: an answer's object without its `currency` field, as a provider
+ * that leaves it out would send it. */
+export function withoutCurrency(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => key !== 'currency'));
 }
 
 export type FaultRequest = { ok: true; fault: Fault } | { ok: false; error: string };

@@ -8,6 +8,7 @@ import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { parseSessionParams } from './session-params.ts';
 import { createState, newId, type Session, type SimulatorState, type StoredEvent } from './state.ts';
 import { createApiFaultGate } from '../shared/api-gate.ts';
+import { withoutCurrency } from '../shared/faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
@@ -74,11 +75,13 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
   function answer(session: Session): Record<string, unknown> {
     const wrongAmount = state.faults.take(['wrong_amount'], session.clientReferenceId);
     const wrongCurrency = state.faults.take(['wrong_currency'], session.clientReferenceId);
-    return sessionObject(session, {
+    const missingCurrency = state.faults.take(['missing_currency'], session.clientReferenceId);
+    const object = sessionObject(session, {
       // `value` is in major units, as for Flutterwave: 1 -> 100 minor units.
       ...(wrongAmount === undefined ? {} : { amountTotal: Math.max(0, session.amountTotal - Math.round((wrongAmount.value ?? 1) * 100)) }),
       ...(wrongCurrency === undefined ? {} : { currency: session.currency === 'usd' ? 'eur' : 'usd' }),
     });
+    return missingCurrency === undefined ? object : withoutCurrency(object);
   }
 
   const missing = (reply: FastifyReply, id: string) => reply.code(404).send(errorEnvelope('invalid_request_error', `No such checkout.session: '${id.slice(0, 80)}'`, { code: 'resource_missing', param: 'session' }));

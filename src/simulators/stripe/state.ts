@@ -1,11 +1,14 @@
 // In-memory state of the Stripe simulator: Checkout Sessions, the events sent about them,
 // idempotency records, injected faults, settings and the log of webhooks sent. Nothing persists;
-// `reset` clears it all. Faults and their names are the Flutterwave simulator's (../README.md).
-import { createFaultStore } from '../shared/faults.ts';
-import type { WebhookLogEntry } from '../shared/webhook-poster.ts';
+// `reset` clears it all except settings (../shared/world.ts). Faults and their names are the
+// Flutterwave simulator's (../README.md).
 import { randomBytes } from 'node:crypto';
+import { commonState, resetWorld } from '../shared/world.ts';
+import type { SessionParams } from './session-params.ts';
 
-export interface Session {
+/** What the merchant asked for (the parsed parameters, so their list lives in one place), plus
+ * what Stripe adds. */
+export interface Session extends Omit<SessionParams, 'expiresAt'> {
   readonly id: string;
   /** The hosted page, on the simulator's own address as the client reached it. */
   readonly hostedUrl: string;
@@ -15,16 +18,8 @@ export interface Session {
   payment_status: 'paid' | 'unpaid';
   /** Set once paid (Stripe creates the PaymentIntent lazily in recent API versions). */
   payment_intent: string | null;
-  readonly amountTotal: number;
-  readonly currency: string;
-  readonly productName: string;
-  readonly clientReferenceId: string | null;
-  readonly customerEmail: string | null;
-  readonly metadata: Record<string, string>;
-  readonly paymentIntentMetadata: Record<string, string>;
-  readonly successUrl: string;
-  readonly cancelUrl: string | null;
   readonly created: number;
+  /** The merchant's `expires_at`, else 24 hours after creation: always set here. */
   readonly expiresAt: number;
 }
 
@@ -59,20 +54,14 @@ export function createState(webhookUrl: string | undefined) {
     sessions: new Map<string, Session>(),
     events: new Map<string, StoredEvent>(),
     idempotency: new Map<string, IdempotencyRecord>(),
-    faults: createFaultStore(),
-    webhooks: [] as WebhookLogEntry[],
-    settings: { webhookUrl, additionalWebhookSecret: null } as SimulatorSettings,
+    ...commonState<SimulatorSettings>({ webhookUrl, additionalWebhookSecret: null }),
     /** The open (or else the latest) session for our reference. */
     sessionFor(txRef: string): Session | undefined {
       const all = [...state.sessions.values()].filter((s) => s.clientReferenceId === txRef);
       return all.find((s) => s.status === 'open') ?? all.at(-1);
     },
-    reset() {
-      state.sessions.clear();
-      state.events.clear();
-      state.idempotency.clear();
-      state.faults.clear();
-      state.webhooks.length = 0;
+    reset(): void {
+      resetWorld(state, [state.sessions, state.events, state.idempotency]);
     },
   };
   return state;
