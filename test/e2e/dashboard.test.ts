@@ -177,6 +177,15 @@ for (const dialect of await testDialects()) {
       const [row] = await auditRows('event.redeliver');
       assert.equal(row?.object_id, event.id);
       assert.equal(row?.actor_id, owner.id);
+
+      // LOG-3: opening the payment's details and the raw webhook is recorded.
+      assert.equal((await owner.client.get(`/dashboard/payments/${created.body.id}`)).status, 200);
+      const webhook = await gw.services.database.db.selectFrom('provider_webhooks').select('id').where('provider_reference', '=', created.body.id).executeTakeFirstOrThrow();
+      assert.equal((await owner.client.get(`/dashboard/webhooks-in/${webhook.id}`)).status, 200);
+      const [viewed] = await auditRows('payment.viewed');
+      assert.equal(viewed?.object_id, created.body.id);
+      assert.equal(viewed?.actor_id, owner.id);
+      assert.equal((await auditRows('provider_webhook.viewed'))[0]?.object_id, webhook.id);
     });
 
     test('roles: a viewer cannot create or revoke keys or see the audit log; finance cannot manage operators; refusals are audited as denied', async () => {

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { can, canAssignRole } from '../../operators/permissions.ts';
 import { OPERATOR_ROLES } from '../../operators/schema.ts';
-import { permit, sendMessage, sendPage, type DashboardDeps } from '../context.ts';
+import { writeAudit } from '../../audit/audit.ts';
+import { permit, sendMessage, sendPage, type DashboardDeps, type SignedInOperator } from '../context.ts';
 import { auditPage } from '../pages/audit.ts';
 import { endpointsPage } from '../pages/endpoints.ts';
 import { keysPage } from '../pages/keys.ts';
@@ -18,6 +19,10 @@ const DAY_MS = 86_400_000;
 export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { queries } = deps;
+  // LOG-3: opening a customer's details or a raw provider payload (names, emails, card digits as
+  // the provider sent them) is recorded; lists show less and are not.
+  const recordView = (who: SignedInOperator, objectType: string, objectId: string) =>
+    writeAudit(deps.db, deps.clock, { mode: who.mode, actorType: 'operator', actorId: who.operator.id, action: `${objectType}.viewed`, objectType, objectId });
 
   api.get('/', async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
@@ -39,6 +44,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (who === undefined) return reply;
     const timeline = await queries.paymentTimeline(who.mode, request.params.id);
     if (timeline === undefined) return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payment with this id.`);
+    await recordView(who, 'payment', timeline.payment.id);
     return sendPage(request, reply, { title: `Payment ${timeline.payment.reference}`, active: 'payments' }, paymentDetailPage(timeline));
   });
 
@@ -53,6 +59,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (who === undefined) return reply;
     const row = await queries.webhookIn(who.mode, request.params.id);
     if (row === undefined) return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode webhook with this id.`);
+    await recordView(who, 'provider_webhook', row.id);
     return sendPage(request, reply, { title: `Webhook from ${row.provider}`, active: 'webhooks-in' }, webhookInDetailPage(row));
   });
 
