@@ -39,7 +39,7 @@ export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBat
       await sql`select 1`.execute(db);
     },
     // SQLite: the batch runs on the SQLite thread as one native transaction with statements
-    // prepared once (see sqlite-thread/), while Kysely's single connection is held.
+    // prepared once, together with any other batches waiting there (see sqlite-thread/).
     writeIngestBatch,
   };
 }

@@ -2,6 +2,7 @@
 // event, its dedupe key and its job row in one transaction (group-committed, through the dialect
 // seam's batch writer); then 200. The
 // provider is never called on the request path: the job does that.
+import { sql } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { DialectStrategy, IngestRow } from '../db/dialect.ts';
@@ -87,14 +88,31 @@ function eventFromPayload(payload: Record<string, unknown>): ProcessEvent {
   return { mode: payload.mode === 'live' ? 'live' : 'test', eventType: text(payload.eventType), paymentId: text(payload.paymentId), providerTxId: text(payload.providerTxId) };
 }
 
+interface WebhookResult {
+  readonly id: string;
+  readonly status: 'processed' | 'ignored';
+  readonly result: string;
+  readonly processedAt: number;
+}
+
 export function createProcessWebhookJob(deps: VerifyDeps) {
-  // Results of concurrent jobs are recorded together: one commit for many webhooks.
-  const recordResults = createBatcher<{ id: string; status: 'processed' | 'ignored'; result: string; processedAt: number }, void>((items) =>
-    deps.db.transaction().execute(async (trx) => {
-      for (const item of items) await trx.updateTable('provider_webhooks').set({ status: item.status, result: item.result, processed_at: item.processedAt }).where('id', '=', item.id).execute();
-      return items.map(() => undefined);
-    }),
-  );
+  // Results of concurrent jobs are recorded together: one statement, so one commit for many
+  // webhooks, and no transaction held open across round trips (on SQLite, the ingest batches
+  // would wait behind it).
+  const recordResults = createBatcher<WebhookResult, void>(async (items) => {
+    const byId = <T>(pick: (item: WebhookResult) => unknown) => sql<T>`case ${sql.ref('id')} ${sql.join(items.map((item) => sql`when ${item.id} then ${pick(item)}`), sql` `)} end`;
+    await deps.db
+      .updateTable('provider_webhooks')
+      // PostgreSQL types a CASE of bare parameters as text: the bigint column needs its cast.
+      .set({ status: byId<WebhookResult['status']>((item) => item.status), result: byId<string>((item) => item.result), processed_at: byId<number>((item) => sql`cast(${item.processedAt} as bigint)`) })
+      .where(
+        'id',
+        'in',
+        items.map((item) => item.id),
+      )
+      .execute();
+    return items.map(() => undefined);
+  });
   return async (payload: Record<string, unknown>): Promise<void> => {
     const webhookId = String(payload.webhookId);
     const event = eventFromPayload(payload);

@@ -66,30 +66,19 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
 
     async claim(limit, leaseMs) {
       const now = clock.nowMs();
-      return db.transaction().execute(async (trx) => {
-        // Ready jobs, plus running jobs whose lease ran out (their worker died).
-        const candidates = await dialect
-          .lockForClaim(
-            trx
-              .selectFrom('jobs')
-              .select('id')
-              .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
-              .orderBy('run_at')
-              .limit(limit),
-          )
-          .execute();
-        if (candidates.length === 0) return [];
-        return trx
-          .updateTable('jobs')
-          .set((eb) => ({ status: 'running', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
-          .where(
-            'id',
-            'in',
-            candidates.map((c) => c.id),
-          )
-          .returningAll()
-          .execute();
-      });
+      // A running job whose lease ran out lost its worker: it goes back in line (at its old run_at,
+      // so first). Usually no row matches, and then nothing is written.
+      await db.updateTable('jobs').set({ status: 'queued', lease_until: null, updated_at: now }).where('status', '=', 'running').where('lease_until', '<', now).execute();
+      // One statement, no transaction held open across round trips: on SQLite nothing else (the
+      // ingest batches) waits behind a claim, and on PostgreSQL the locked rows are skipped. The
+      // ready jobs are read in index order (status, run_at), so the cost of a claim does not grow
+      // with the backlog: an OR over both states made SQLite sort every queued row for each claim.
+      return db
+        .updateTable('jobs')
+        .set((eb) => ({ status: 'running', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
+        .where('id', 'in', dialect.lockForClaim(db.selectFrom('jobs').select('id').where('status', '=', 'queued').where('run_at', '<=', now).orderBy('run_at').limit(limit)))
+        .returningAll()
+        .execute();
     },
 
     async complete(ids) {

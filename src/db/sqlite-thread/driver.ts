@@ -17,7 +17,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { IngestRow } from '../dialect.ts';
-import type { QueryOutcome, Request, Response } from './protocol.ts';
+import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response } from './protocol.ts';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -144,5 +144,9 @@ export class ThreadedSqliteDialect implements Dialect {
 /** The ingest batch, run on the thread as one native transaction of its own (the thread holds it
  * back while a Kysely transaction is open, so the two never mix). */
 export function threadIngestWriter(thread: SqliteThread) {
-  return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => thread.request<boolean[]>({ op: 'ingest', rowsJson: JSON.stringify(rows) });
+  return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => {
+    // A missing optional column is undefined here, and JSON turns it into null, as SQL wants.
+    const values = rows.map((row) => [...INGEST_COLUMNS.webhook.map((column) => row.webhook[column]), ...INGEST_COLUMNS.job.map((column) => row.job[column])]);
+    return thread.request<boolean[]>({ op: 'ingest', rowsJson: JSON.stringify(values) });
+  };
 }

@@ -1,11 +1,20 @@
 // Messages between the event loop and the SQLite thread. Errors cross as plain objects with the
 // SQLite error code, so callers can still tell a unique violation from anything else.
+import type { JobsTable, ProviderWebhooksTable } from '../schema.ts';
+
 export type Request =
   | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly parameters: readonly unknown[] }
   // Rows travel as one JSON string: copying a string across threads is far cheaper than the
-  // structured clone of hundreds of small objects.
+  // structured clone of hundreds of small objects. Each row is an array of values in the order of
+  // INGEST_COLUMNS (no keys to write, parse and look up again when binding).
   | { readonly id: number; readonly op: 'ingest'; readonly rowsJson: string }
   | { readonly id: number; readonly op: 'close' };
+
+/** An ingest row on the wire: the webhook's values in this order, then its job's. */
+export const INGEST_COLUMNS = {
+  webhook: ['id', 'provider', 'mode', 'dedupe_key', 'event_type', 'provider_reference', 'signature_scheme', 'body', 'received_at', 'status', 'result', 'processed_at'],
+  job: ['id', 'kind', 'payload_json', 'status', 'attempts', 'max_attempts', 'run_at', 'lease_until', 'last_error', 'dedupe_key', 'created_at', 'updated_at'],
+} as const satisfies { readonly webhook: ReadonlyArray<keyof ProviderWebhooksTable>; readonly job: ReadonlyArray<keyof JobsTable> };
 
 export type Response =
   | { readonly id: number; readonly ok: true; readonly result: unknown }

@@ -2,10 +2,9 @@
 // (synchronous=FULL) would stop the whole process, including the parsing of the requests that
 // should join the next group commit. Here the disk waits happen beside the event loop, which
 // keeps accepting and verifying webhooks while the previous batch is made durable.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import type { IngestRow } from '../dialect.ts';
-import type { QueryOutcome, Request, Response } from './protocol.ts';
+import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response } from './protocol.ts';
 
 const path = (workerData as { path: string }).path;
 const database = new BetterSqlite3(path);
@@ -39,20 +38,22 @@ function query(sql: string, parameters: readonly unknown[]): QueryOutcome {
   return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
 }
 
-const WEBHOOK_COLUMNS = ['id', 'provider', 'mode', 'dedupe_key', 'event_type', 'provider_reference', 'signature_scheme', 'body', 'received_at', 'status', 'result', 'processed_at'];
-const JOB_COLUMNS = ['id', 'kind', 'payload_json', 'status', 'attempts', 'max_attempts', 'run_at', 'lease_until', 'last_error', 'dedupe_key', 'created_at', 'updated_at'];
-const insertSql = (table: string, columns: readonly string[], suffix = '') => `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})${suffix}`;
+const insertSql = (table: string, columns: readonly string[], suffix = '') => `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${suffix}`;
+const WEBHOOK_VALUES = INGEST_COLUMNS.webhook.length;
 
-let ingest: ((rows: readonly IngestRow[]) => boolean[]) | undefined;
-function ingestBatch(rows: readonly IngestRow[]): boolean[] {
+/** A row as it crosses from the event loop: values in the order of INGEST_COLUMNS. */
+type IngestValues = readonly unknown[];
+
+let ingest: ((rows: readonly IngestValues[]) => boolean[]) | undefined;
+function ingestBatch(rows: readonly IngestValues[]): boolean[] {
   // Prepared on first use: the tables exist only once migrations have run.
   if (ingest === undefined) {
-    const insertWebhook = database.prepare(insertSql('provider_webhooks', WEBHOOK_COLUMNS, ' on conflict (dedupe_key) do nothing'));
-    const insertJob = database.prepare(insertSql('jobs', JOB_COLUMNS));
-    ingest = database.transaction((batch: readonly IngestRow[]) =>
-      batch.map((row) => {
-        if (insertWebhook.run(row.webhook).changes === 0) return false;
-        insertJob.run(row.job);
+    const insertWebhook = database.prepare(insertSql('provider_webhooks', INGEST_COLUMNS.webhook, ' on conflict (dedupe_key) do nothing'));
+    const insertJob = database.prepare(insertSql('jobs', INGEST_COLUMNS.job));
+    ingest = database.transaction((batch: readonly IngestValues[]) =>
+      batch.map((values) => {
+        if (insertWebhook.run(values.slice(0, WEBHOOK_VALUES)).changes === 0) return false;
+        insertJob.run(values.slice(WEBHOOK_VALUES));
         return true;
       }),
     );
@@ -63,33 +64,78 @@ function ingestBatch(rows: readonly IngestRow[]): boolean[] {
 // Ingest batches do not take Kysely's connection lock (so the next batch can be queued here while
 // this one commits). One must never run inside a transaction Kysely has open, though, or it would
 // commit or roll back with it: such batches wait here until that transaction ends.
-const deferred: Request[] = [];
+const deferred: IngestRequest[] = [];
+type IngestRequest = Extract<Request, { op: 'ingest' }>;
 
-function answer(request: Request, run: () => unknown): void {
+function respond(request: Request, run: () => unknown): void {
   let response: Response;
   try {
     response = { id: request.id, ok: true, result: run() };
   } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-    response = { id: request.id, ok: false, error: { message: error instanceof Error ? error.message : String(error), code } };
+    response = failure(request, error);
   }
   parentPort!.postMessage(response);
 }
 
-parentPort!.on('message', (request: Request) => {
-  if (request.op === 'close') {
-    database.close();
-    parentPort!.postMessage({ id: request.id, ok: true, result: null } satisfies Response);
-    parentPort!.close();
+function failure(request: Request, error: unknown): Response {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return { id: request.id, ok: false, error: { message: error instanceof Error ? error.message : String(error), code } };
+}
+
+/** Every ingest batch waiting here becomes one transaction (one fsync), answered batch by batch. */
+function writeIngests(requests: readonly IngestRequest[]): void {
+  if (requests.length === 0) return;
+  if (database.inTransaction) {
+    deferred.push(...requests);
     return;
   }
-  if (request.op === 'ingest') {
-    if (database.inTransaction) deferred.push(request);
-    else answer(request, () => ingestBatch(JSON.parse(request.rowsJson) as IngestRow[]));
-    return;
+  const batches = requests.map((request) => JSON.parse(request.rowsJson) as IngestValues[]);
+  if (requests.length > 1) {
+    try {
+      const results = ingestBatch(batches.flat());
+      let offset = 0;
+      requests.forEach((request, i) => {
+        parentPort!.postMessage({ id: request.id, ok: true, result: results.slice(offset, (offset += batches[i]!.length)) } satisfies Response);
+      });
+      return;
+    } catch {
+      // One bad batch must not fail the others: each is written again alone and sees only its error.
+    }
   }
-  answer(request, () => query(request.sql, request.parameters));
-  if (!database.inTransaction) {
-    for (const waiting of deferred.splice(0)) if (waiting.op === 'ingest') answer(waiting, () => ingestBatch(JSON.parse(waiting.rowsJson) as IngestRow[]));
+  requests.forEach((request, i) => respond(request, () => ingestBatch(batches[i]!)));
+}
+
+let closed = false;
+function handle(requests: readonly Request[]): void {
+  let ingests: IngestRequest[] = [];
+  for (const request of requests) {
+    if (closed) return;
+    if (request.op === 'ingest') {
+      ingests.push(request);
+      continue;
+    }
+    // Whatever came before a query is written before it, so the order of arrival still holds.
+    writeIngests(ingests);
+    ingests = [];
+    if (request.op === 'close') {
+      closed = true;
+      database.close();
+      parentPort!.postMessage({ id: request.id, ok: true, result: null } satisfies Response);
+      parentPort!.close();
+      return;
+    }
+    respond(request, () => query(request.sql, request.parameters));
+    if (!database.inTransaction) writeIngests(deferred.splice(0));
   }
+  writeIngests(ingests);
+}
+
+// Group commit on this side too: the messages that arrived while the last commit was running are
+// taken off the port at once (receiveMessageOnPort), so their batches share the next transaction
+// instead of each paying its own fsync, and the disk never waits for the event loop to hand over
+// the next batch.
+parentPort!.on('message', (first: Request) => {
+  const requests = [first];
+  for (let next = receiveMessageOnPort(parentPort!); next !== undefined; next = receiveMessageOnPort(parentPort!)) requests.push(next.message as Request);
+  handle(requests);
 });
