@@ -102,6 +102,23 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(dead.sort(), ['broken', 'flaky'], 'every death is reported (the gateway counts them in paywarden_jobs_dead_total)');
     });
 
+    test('a started worker wakes every idle loop for new work and stops at once, not after its poll interval', async () => {
+      const { queue } = await setup();
+      const worker = createWorker({ queue, logger, options: { concurrency: 4, pollIntervalMs: 60_000 } });
+      const seen: number[] = [];
+      worker.register('echo', async (payload) => void seen.push(Number(payload.n)));
+      worker.start();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // every loop finds nothing and sleeps
+      for (let n = 0; n < 3; n += 1) await queue.enqueue(database.db, { kind: 'echo', payload: { n } });
+      queue.notify();
+      const deadline = Date.now() + 5_000;
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(seen.sort(), [0, 1, 2], 'woken by the enqueue, long before the 60 s poll');
+      const started = Date.now();
+      await worker.stop();
+      assert.ok(Date.now() - started < 1_000, `stop took ${Date.now() - started} ms`);
+    });
+
     test('concurrent claimers never receive the same job', async () => {
       const { queue } = await setup();
       for (let i = 0; i < 40; i += 1) await queue.enqueue(database.db, { kind: 'k', payload: { i } });

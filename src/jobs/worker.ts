@@ -43,8 +43,8 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
   const log = deps.logger.child({ component: 'worker' });
   let running = false;
   let inFlight = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
+  // One waker per idle loop: new work or stop() must reach every loop, not only the last to sleep.
+  const sleepers = new Set<() => void>();
   const active = new Set<Promise<void>>();
 
   /** Runs one job; resolves true when it finished (to be marked done with its batch). */
@@ -99,15 +99,22 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
       }
       if (ran === 0 && running) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, options.pollIntervalMs);
+          const timer = setTimeout(wakeUp, options.pollIntervalMs);
+          function wakeUp() {
+            clearTimeout(timer);
+            sleepers.delete(wakeUp);
+            resolve();
+          }
+          sleepers.add(wakeUp);
         });
-        wake = undefined;
       }
     }
   }
 
-  deps.queue.onEnqueued(() => wake?.());
+  const wakeAll = () => {
+    for (const wakeUp of [...sleepers]) wakeUp();
+  };
+  deps.queue.onEnqueued(wakeAll);
 
   return {
     register(kind, handler) {
@@ -134,8 +141,7 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
     },
     async stop() {
       running = false;
-      if (timer !== undefined) clearTimeout(timer);
-      wake?.();
+      wakeAll();
       await Promise.all([...active]);
     },
   };
