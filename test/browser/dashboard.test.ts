@@ -15,7 +15,7 @@ import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/br
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 import { enrolOperator, strongPassword, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const HOSTILE_SCRIPT = '<script>window.pwned=1</script>';
 const HOSTILE_ATTR = '"><img src=x onerror="window.pwned=1">';
@@ -114,19 +114,24 @@ describe('the dashboard in chromium', { skip }, () => {
     await page.click('#continue');
     await page.waitForURL(`${gw.url}/dashboard`);
 
-    // Some traffic so the pages have something to show: one paid payment, one with hostile data.
+    // Some traffic so the pages have something to show: an endpoint receiving events, one paid
+    // payment, one with hostile data.
+    const receiver = await startReceiver();
+    assert.equal((await gw.api('POST', '/v1/webhook_endpoints', { url: `${receiver.url}/paywarden-events`, events: ['payment.succeeded', 'payment.failed'] })).status, 201);
     const paid = await gw.api('POST', '/v1/payments', { amount: 500_000, currency: 'NGN', reference: 'order-paid-1', customer: { email: 'bola@customer.example', name: 'Bola Ade' }, redirect_url: 'https://merchant.example/thanks' });
     await payAtCheckout(paid.body.checkout_url);
     await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('id').where('provider_reference', '=', paid.body.id).execute()).length === 1, 'the webhook');
     await gw.services.worker.drain();
     await createHostilePayment();
 
-    for (const [path, name] of [['/dashboard', 'overview'], ['/dashboard/payments', 'payments'], [`/dashboard/payments/${paid.body.id}`, 'payment-detail'], ['/dashboard/webhooks-in', 'webhooks-in'], ['/dashboard/keys', 'api-keys'], ['/dashboard/operators', 'operators'], ['/dashboard/audit', 'audit-log'], ['/dashboard/settings', 'settings']] as const) {
+    for (const [path, name] of [['/dashboard', 'overview'], ['/dashboard/payments', 'payments'], [`/dashboard/payments/${paid.body.id}`, 'payment-detail'], ['/dashboard/webhooks-in', 'webhooks-in'], ['/dashboard/webhooks-out', 'webhooks-out'], ['/dashboard/endpoints', 'webhook-endpoints'], ['/dashboard/keys', 'api-keys'], ['/dashboard/operators', 'operators'], ['/dashboard/audit', 'audit-log'], ['/dashboard/settings', 'settings']] as const) {
       const response = await page.goto(`${gw.url}${path}`);
       assert.equal(response?.status(), 200, path);
       await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
     }
     assert.match(await page.content(), /Ada Owner|owner@merchant\.example/);
+    assert.equal(receiver.received.length, 1, 'the merchant endpoint got the event');
+    await receiver.close();
   });
 
   test('headers, CSP and the session cookie as the browser received them', async () => {
