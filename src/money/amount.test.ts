@@ -1,21 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isValidAmountMinor, majorToMinor, minorToMajorString, type MajorToMinor } from './amount.ts';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 const ok = (amountMinor: number): MajorToMinor => ({ ok: true, amountMinor });
 const fail = (reason: 'not_a_number' | 'too_many_decimals' | 'negative' | 'unsafe'): MajorToMinor => ({ ok: false, reason });
-
-// Deterministic so a failure reproduces; mulberry32.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('minor to major strings', () => {
   assert.equal(minorToMajorString(7550, 'NGN'), '75.50');

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
-import { testDialects } from '../../test/helpers/databases.ts';
+import { testDialects, openTestDatabase } from '../../test/helpers/databases.ts';
 import { createOperatorService, type OperatorService } from './accounts.ts';
 import { operatorDb, type OperatorRole } from './schema.ts';
-import { openOperatorTestDatabase } from './testing.ts';
+
 import { totpCodeAt } from './totp.ts';
 
 const MINUTE = 60_000;
@@ -17,9 +17,9 @@ const uniqueEmail = (label: string) => `${label}.${randomBytes(4).toString('hex'
 
 for (const dialect of await testDialects()) {
   describe(`operator accounts on ${dialect.name}`, { skip: dialect.skip }, () => {
-    let database: Awaited<ReturnType<typeof openOperatorTestDatabase>>;
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
     before(async () => {
-      database = await openOperatorTestDatabase(dialect);
+      database = await openTestDatabase(dialect);
     });
     after(async () => database.close());
 

@@ -37,6 +37,8 @@ export interface PasskeyService {
   completeLogin(challengeToken: string, response: unknown, rp: RelyingParty, ip: string | null): Promise<Outcome<SignedIn>>;
 }
 
+const transportsOf = (row: { transports_json: string }) => JSON.parse(row.transports_json) as string[];
+
 export function createPasskeyService(ctx: AccountContext): PasskeyService {
   const { db, clock, audit, byId, isLocked, recordFailure } = ctx;
   const { openChallenge, signIn } = createChallengeSteps(ctx);
@@ -70,7 +72,7 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
         userDisplayName: operator.name,
         userID: new TextEncoder().encode(operator.id),
         attestationType: 'none',
-        excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: JSON.parse(p.transports_json) as string[] })),
+        excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: transportsOf(p) })),
         authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
       });
       await issueChallenge(operator.id, 'register', session.id, options.challenge);
@@ -131,7 +133,7 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
       if (opened.operator.totp_enabled_at === null) return fail('totp_not_enrolled');
       const passkeys = await passkeysOf(opened.operator.id);
       if (passkeys.length === 0) return fail('no_passkey');
-      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: JSON.parse(p.transports_json) as string[] })) });
+      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: transportsOf(p) })) });
       await issueChallenge(opened.operator.id, 'login', opened.challenge.id, options.challenge);
       return { ok: true, options };
     },
@@ -155,7 +157,7 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
             expectedOrigin: [...rp.origins],
             expectedRPID: rp.id,
             requireUserVerification: true,
-            credential: { id: passkey.credential_id, publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')), counter: passkey.counter, transports: JSON.parse(passkey.transports_json) as never },
+            credential: { id: passkey.credential_id, publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')), counter: passkey.counter, transports: transportsOf(passkey) },
           });
           verified = result.verified;
           newCounter = result.authenticationInfo.newCounter;

@@ -1,6 +1,6 @@
 // Table shapes for the operator tables (migration 0002-operators), in the same conventions as
-// src/db/schema.ts: times are epoch milliseconds, enums and JSON are text. They live here until
-// the lead folds them into the shared `Database` interface; `operatorDb` widens a handle.
+// src/db/schema.ts: times are epoch milliseconds, enums and JSON are text. They live beside the
+// code that uses them rather than in the shared `Database`; `operatorDb` widens a handle.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, DbOrTx } from '../db/schema.ts';
 

@@ -1,19 +1,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../clock.ts';
-import { testDialects } from '../../test/helpers/databases.ts';
+import { testDialects, openTestDatabase } from '../../test/helpers/databases.ts';
 import { createSessionStore, MAX_ABSOLUTE_TIMEOUT_MS, MAX_IDLE_TIMEOUT_MS } from './sessions.ts';
 import { operatorObjectId } from './ids.ts';
 import { operatorDb } from './schema.ts';
-import { insertTestOperator, openOperatorTestDatabase } from './testing.ts';
+import { insertTestOperator } from './testing.ts';
 
 const MINUTE = 60_000;
 
 for (const dialect of await testDialects()) {
   describe(`operator sessions on ${dialect.name}`, { skip: dialect.skip }, () => {
-    let database: Awaited<ReturnType<typeof openOperatorTestDatabase>>;
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
     before(async () => {
-      database = await openOperatorTestDatabase(dialect);
+      database = await openTestDatabase(dialect);
     });
     after(async () => database.close());
     const store = (options: { idleTimeoutMs?: number; absoluteTimeoutMs?: number } = {}) => {

@@ -1,23 +1,9 @@
-// Test support for this folder: a migrated test database with the operator tables added. Once the
-// lead registers 0002-operators in src/db/migrate.ts, `openTestDatabase` alone will do, and the
-// extra `up` here becomes a no-op guarded by the table check.
-import { sql } from 'kysely';
-import { openTestDatabase, type TestDialect } from '../../test/helpers/databases.ts';
-import { up } from '../db/migrations/0002-operators.ts';
-import type { Database } from '../db/schema.ts';
+// Test support for this folder: bare operator rows for storage tests (the operator tables come
+// with the regular migrations, so `openTestDatabase` gives a ready database).
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { operatorObjectId } from './ids.ts';
 import { operatorDb, type OperatorsTable } from './schema.ts';
-
-export async function openOperatorTestDatabase(dialect: TestDialect): ReturnType<typeof openTestDatabase> {
-  const database = await openTestDatabase(dialect);
-  const present = await sql<{ n: number }>`select count(*) as n from operators`.execute(database.db).then(
-    () => true,
-    () => false,
-  );
-  if (!present) await up(database.db as unknown as Kysely<unknown>);
-  return database;
-}
 
 /** A bare operator row for storage tests that need one to exist (no usable password). */
 export async function insertTestOperator(db: Kysely<Database>, overrides: Partial<OperatorsTable> = {}): Promise<string> {

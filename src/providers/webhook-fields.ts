@@ -1,4 +1,4 @@
-// Small readers every provider's webhook parser needs: one header value, the JSON object body,
+// Small readers every provider's parsers need: one header value, JSON text and JSON object bodies,
 // and identifiers that are safe to put in a dedupe key.
 export type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -12,14 +12,19 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The parsed JSON, or undefined when the text is not JSON (no JSON text parses to undefined). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The body as a JSON object, or why it is not one. */
 export function parseJsonObject(rawBody: Buffer): { ok: true; body: Record<string, unknown> } | { ok: false; reason: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'body is not JSON' };
-  }
+  const body = parseJson(rawBody.toString('utf8'));
+  if (body === undefined) return { ok: false, reason: 'body is not JSON' };
   return isRecord(body) ? { ok: true, body } : { ok: false, reason: 'body is not a JSON object' };
 }
 

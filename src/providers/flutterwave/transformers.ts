@@ -1,6 +1,6 @@
 // Pure mappings between our types and Flutterwave v3's wire format (see
 // shared/provider-wire-formats.md §1). No I/O here, so every quirk is unit-testable.
-import { isRecord } from '../webhook-fields.ts';
+import { isRecord, parseJson } from '../webhook-fields.ts';
 import { minorToMajorString } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
 import type { ParsedResolve } from '../read-answers.ts';
@@ -43,12 +43,8 @@ export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } |
 
 /** Reads a verify answer (by id or by reference; both share one shape). */
 export function parseVerifyResponse(httpStatus: number, body: string): ParsedVerify {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { kind: 'malformed', reason: 'verify answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { kind: 'malformed', reason: 'verify answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'verify answer is not an object' };
   // "No transaction was found" comes with 400 or 200 depending on the account (§8 of the notes).
   if (parsed.status === 'error' && typeof parsed.message === 'string' && /no transaction was found/i.test(parsed.message)) return { kind: 'not_found' };
@@ -106,12 +102,8 @@ export function toResolveBody(request: { accountNumber: string; bankCode: string
 }
 
 export function parseResolveResponse(httpStatus: number, body: string): ParsedResolve {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { kind: 'malformed', reason: 'resolve answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { kind: 'malformed', reason: 'resolve answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'resolve answer is not an object' };
   if (httpStatus === 200 && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.account_name === 'string') {
     return { kind: 'ok', accountNumber: String(parsed.data.account_number ?? ''), accountName: parsed.data.account_name };

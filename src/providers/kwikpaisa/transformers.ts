@@ -1,7 +1,7 @@
 // Pure mappings between our types and KwikPaisa v3's wire format (shared/provider-wire-formats.md
 // §4.3, §4.5). No I/O here, so every quirk is unit-testable. Amounts cross the wire in MAJOR units
 // as decimal strings ("105.00"); conversion is exact (src/money).
-import { isRecord } from '../webhook-fields.ts';
+import { isRecord, parseJson } from '../webhook-fields.ts';
 import { minorToMajorString } from '../../money/amount.ts';
 import { answeredCurrency, majorAmountInMinor } from '../verified-amount.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
@@ -57,13 +57,6 @@ export function normaliseOrderStatus(providerStatus: unknown): VerifiedTransacti
   return typeof providerStatus === 'string' ? (ORDER_STATUS[providerStatus.trim().toUpperCase()] ?? 'pending') : 'pending';
 }
 
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The success envelope differs between endpoints (§4.3 vs §4.4): `{"code":"200","status":"success"}`

@@ -1,7 +1,7 @@
 // Pure mappings between our types and Paystack's wire format (shared/provider-wire-formats.md §2).
 // No I/O here, so every quirk is unit-testable. Paystack speaks integer minor units (kobo,
 // pesewas, cents) for every currency it takes, so amounts cross the wire unchanged.
-import { isRecord } from '../webhook-fields.ts';
+import { isRecord, parseJson } from '../webhook-fields.ts';
 import { isValidAmountMinor } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
 import type { ParsedResolve } from '../read-answers.ts';
@@ -159,13 +159,6 @@ export function errorReason(envelope: Record<string, unknown>, httpStatus: numbe
   return `${message}${code}`;
 }
 
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
 
 
 // ---- Banks and account resolution (§2.6) ----------------------------------------------------------
@@ -175,12 +168,8 @@ export const PAYSTACK_BANK_COUNTRIES: Readonly<Record<string, string>> = { NG: '
 export type ParsedBanks = { ok: true; banks: Bank[]; next: string | null } | { ok: false; reason: string };
 
 export function parseBanksResponse(httpStatus: number, body: string): ParsedBanks {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { ok: false, reason: 'banks answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { ok: false, reason: 'banks answer is not JSON' };
   if (httpStatus !== 200 || !isRecord(parsed) || parsed.status !== true || !Array.isArray(parsed.data)) return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
   const banks = readBanks(parsed.data, (b) => b.active !== false && b.is_deleted !== true);
   const next = isRecord(parsed.meta) && typeof parsed.meta.next === 'string' && parsed.meta.next !== '' ? parsed.meta.next : null;
@@ -188,12 +177,8 @@ export function parseBanksResponse(httpStatus: number, body: string): ParsedBank
 }
 
 export function parseResolveResponse(httpStatus: number, body: string): ParsedResolve {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { kind: 'malformed', reason: 'resolve answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { kind: 'malformed', reason: 'resolve answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'resolve answer is not an object' };
   if (httpStatus === 200 && parsed.status === true && isRecord(parsed.data) && typeof parsed.data.account_name === 'string') {
     return { kind: 'ok', accountNumber: String(parsed.data.account_number ?? ''), accountName: parsed.data.account_name };

@@ -1,7 +1,7 @@
 // Pure mappings between our types and Stripe's wire format (shared/provider-wire-formats.md §3).
 // Requests are form-encoded with bracket nesting; answers are bare JSON objects or an
 // `{error:{type,code,message,param}}` envelope. No I/O here, so every quirk is unit-testable.
-import { isRecord } from '../webhook-fields.ts';
+import { isRecord, parseJson } from '../webhook-fields.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 import type { ParsedVerify } from '../read-answers.ts';
 import { answeredCurrency } from '../verified-amount.ts';
@@ -82,12 +82,8 @@ export const PAYMENT_INTENT_ID = /^pi_[A-Za-z0-9_]{1,250}$/;
  * never its message, which may quote request values back.
  */
 export function errorReason(httpStatus: number, body: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return `stripe answered HTTP ${httpStatus} without a JSON body`;
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return `stripe answered HTTP ${httpStatus} without a JSON body`;
   const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
   if (error === undefined) return `stripe answered HTTP ${httpStatus} without an error envelope`;
   const parts = [token(error.type), token(error.code)].filter((p): p is string => p !== undefined);
@@ -106,12 +102,8 @@ export type ParsedCheckout = { ok: true; sessionId: string; url: string } | { ok
 
 export function parseCheckoutSessionResponse(httpStatus: number, body: string): ParsedCheckout {
   if (httpStatus !== 200) return { ok: false, reason: errorReason(httpStatus, body) };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { ok: false, reason: 'checkout session answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { ok: false, reason: 'checkout session answer is not JSON' };
   if (!isRecord(parsed) || parsed.object !== 'checkout.session' || typeof parsed.id !== 'string' || !SESSION_ID.test(parsed.id)) {
     return { ok: false, reason: 'checkout session answer is not a checkout.session' };
   }
@@ -174,24 +166,16 @@ function errorOf(body: string): Record<string, unknown> | undefined {
 export function parseRetrieveSessionResponse(httpStatus: number, body: string): ParsedVerify {
   if (httpStatus === 404 && errorOf(body)?.code === 'resource_missing') return { kind: 'not_found' };
   if (httpStatus !== 200) return errorOf(body) === undefined ? { kind: 'malformed', reason: `unexpected session answer (HTTP ${httpStatus})` } : { kind: 'rejected', reason: errorReason(httpStatus, body) };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { kind: 'malformed', reason: 'session answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { kind: 'malformed', reason: 'session answer is not JSON' };
   return sessionToTransaction(parsed);
 }
 
 /** GET /v1/checkout/sessions?payment_intent=pi_…: a list with at most one session. */
 export function parseListSessionsResponse(httpStatus: number, body: string): ParsedVerify {
   if (httpStatus !== 200) return errorOf(body) === undefined ? { kind: 'malformed', reason: `unexpected list answer (HTTP ${httpStatus})` } : { kind: 'rejected', reason: errorReason(httpStatus, body) };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return { kind: 'malformed', reason: 'list answer is not JSON' };
-  }
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { kind: 'malformed', reason: 'list answer is not JSON' };
   if (!isRecord(parsed) || parsed.object !== 'list' || !Array.isArray(parsed.data)) return { kind: 'malformed', reason: 'answer is not a list' };
   const [first] = parsed.data as unknown[];
   return first === undefined ? { kind: 'not_found' } : sessionToTransaction(first);
