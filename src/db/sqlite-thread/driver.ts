@@ -1,6 +1,8 @@
 // A Kysely dialect for SQLite whose single connection lives on its own thread (see thread.ts).
-// It behaves like Kysely's own SqliteDialect: one connection, handed out under a mutex, so a
-// transaction's statements reach the thread in order and nothing interleaves with them.
+// Transactions are taken one at a time (a mutex from begin to release), and their statements are
+// marked so the thread runs nothing else inside them. Statements outside a transaction are not
+// serialised here: they travel to the thread as they come, and the thread commits those that
+// arrive together as one group (one fsync), answering each caller after that commit.
 import { Worker } from 'node:worker_threads';
 import {
   CompiledQuery,
@@ -17,7 +19,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { IngestRow } from '../dialect.ts';
-import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response } from './protocol.ts';
+import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type ThreadStats } from './protocol.ts';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -56,6 +58,10 @@ export class SqliteThread {
     });
   }
 
+  stats(): Promise<ThreadStats> {
+    return this.request<ThreadStats>({ op: 'stats' });
+  }
+
   async close(): Promise<void> {
     if (this.#failure === undefined) await this.request({ op: 'close' }).catch(() => undefined);
     await this.#worker.terminate();
@@ -79,11 +85,13 @@ class Mutex {
 
 class ThreadConnection implements DatabaseConnection {
   readonly #thread: SqliteThread;
+  /** Set from begin until the connection is released: its statements belong to the transaction. */
+  inTransaction = false;
   constructor(thread: SqliteThread) {
     this.#thread = thread;
   }
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const outcome = await this.#thread.request<QueryOutcome>({ op: 'query', sql: compiledQuery.sql, parameters: compiledQuery.parameters });
+    const outcome = await this.#thread.request<QueryOutcome>({ op: 'query', sql: compiledQuery.sql, parameters: compiledQuery.parameters, transaction: this.inTransaction });
     return outcome as QueryResult<R>;
   }
   // eslint-disable-next-line require-yield
@@ -93,20 +101,27 @@ class ThreadConnection implements DatabaseConnection {
 }
 
 class ThreadDriver implements Driver {
-  readonly #mutex = new Mutex();
-  readonly #connection: ThreadConnection;
+  readonly #transactions = new Mutex();
   readonly #thread: SqliteThread;
   constructor(thread: SqliteThread) {
     this.#thread = thread;
-    this.#connection = new ThreadConnection(thread);
   }
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#mutex.lock();
-    return this.#connection;
+    // A connection per caller: the thread keeps them apart (see the header comment).
+    return new ThreadConnection(this.#thread);
   }
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin'));
+    await this.#transactions.lock();
+    const threadConnection = connection as ThreadConnection;
+    threadConnection.inTransaction = true;
+    try {
+      await threadConnection.executeQuery(CompiledQuery.raw('begin'));
+    } catch (error) {
+      threadConnection.inTransaction = false;
+      this.#transactions.unlock();
+      throw error;
+    }
   }
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('commit'));
@@ -114,8 +129,13 @@ class ThreadDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
-  async releaseConnection(): Promise<void> {
-    this.#mutex.unlock();
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // Kysely releases after commit, or after rollback when the commit failed: only then is the
+    // transaction over for good.
+    const threadConnection = connection as ThreadConnection;
+    if (!threadConnection.inTransaction) return;
+    threadConnection.inTransaction = false;
+    this.#transactions.unlock();
   }
   async destroy(): Promise<void> {
     await this.#thread.close();
@@ -141,8 +161,8 @@ export class ThreadedSqliteDialect implements Dialect {
   }
 }
 
-/** The ingest batch, run on the thread as one native transaction of its own (the thread holds it
- * back while a Kysely transaction is open, so the two never mix). */
+/** The ingest batch, run on the thread inside its group commit as a savepoint of its own (the
+ * thread holds it back while a Kysely transaction is open, so the two never mix). */
 export function threadIngestWriter(thread: SqliteThread) {
   return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => {
     // A missing optional column is undefined here, and JSON turns it into null, as SQL wants.

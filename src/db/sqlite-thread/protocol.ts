@@ -3,11 +3,15 @@
 import type { JobsTable, ProviderWebhooksTable } from '../schema.ts';
 
 export type Request =
-  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly parameters: readonly unknown[] }
+  // `transaction`: the statement belongs to the Kysely transaction that is open (begin, its
+  // statements, commit or rollback). Any other statement stands alone, and the thread may commit
+  // it together with others that arrived with it (see thread.ts).
+  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly parameters: readonly unknown[]; readonly transaction: boolean }
   // Rows travel as one JSON string: copying a string across threads is far cheaper than the
   // structured clone of hundreds of small objects. Each row is an array of values in the order of
   // INGEST_COLUMNS (no keys to write, parse and look up again when binding).
   | { readonly id: number; readonly op: 'ingest'; readonly rowsJson: string }
+  | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
 
 /** An ingest row on the wire: the webhook's values in this order, then its job's. */
@@ -24,4 +28,14 @@ export interface QueryOutcome {
   readonly rows: unknown[];
   readonly numAffectedRows?: bigint;
   readonly insertId?: bigint;
+}
+
+/** What the thread has done since it opened: for tests and diagnostics. */
+export interface ThreadStats {
+  /** Transactions committed by the thread's group commit (each one fsync). */
+  readonly groupCommits: number;
+  /** Statements and ingest batches those transactions carried. */
+  readonly groupedWrites: number;
+  /** Groups that failed as a whole and were written again one by one. */
+  readonly groupFallbacks: number;
 }

@@ -1,10 +1,10 @@
 // The SQLite thread. better-sqlite3 is synchronous: on the event loop, every COMMIT's fsync
 // (synchronous=FULL) would stop the whole process, including the parsing of the requests that
 // should join the next group commit. Here the disk waits happen beside the event loop, which
-// keeps accepting and verifying webhooks while the previous batch is made durable.
+// keeps accepting and verifying webhooks while the previous group is made durable.
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response } from './protocol.ts';
+import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type ThreadStats } from './protocol.ts';
 
 const path = (workerData as { path: string }).path;
 const database = new BetterSqlite3(path);
@@ -31,8 +31,7 @@ function prepared(sql: string): BetterSqlite3.Statement {
   return statement;
 }
 
-function query(sql: string, parameters: readonly unknown[]): QueryOutcome {
-  const statement = prepared(sql);
+function query(statement: BetterSqlite3.Statement, parameters: readonly unknown[]): QueryOutcome {
   if (statement.reader) return { rows: statement.all(...parameters) };
   const { changes, lastInsertRowid } = statement.run(...parameters);
   return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
@@ -46,7 +45,8 @@ type IngestValues = readonly unknown[];
 
 let ingest: ((rows: readonly IngestValues[]) => boolean[]) | undefined;
 function ingestBatch(rows: readonly IngestValues[]): boolean[] {
-  // Prepared on first use: the tables exist only once migrations have run.
+  // Prepared on first use: the tables exist only once migrations have run. Inside a group the
+  // better-sqlite3 transaction is a savepoint, so a failing batch takes back only its own rows.
   if (ingest === undefined) {
     const insertWebhook = database.prepare(insertSql('provider_webhooks', INGEST_COLUMNS.webhook, ' on conflict (dedupe_key) do nothing'));
     const insertJob = database.prepare(insertSql('jobs', INGEST_COLUMNS.job));
@@ -61,79 +61,153 @@ function ingestBatch(rows: readonly IngestValues[]): boolean[] {
   return ingest(rows);
 }
 
-// Ingest batches do not take Kysely's connection lock (so the next batch can be queued here while
-// this one commits). One must never run inside a transaction Kysely has open, though, or it would
-// commit or roll back with it: such batches wait here until that transaction ends.
-const deferred: IngestRequest[] = [];
-type IngestRequest = Extract<Request, { op: 'ingest' }>;
-
-function respond(request: Request, run: () => unknown): void {
-  let response: Response;
-  try {
-    response = { id: request.id, ok: true, result: run() };
-  } catch (error) {
-    response = failure(request, error);
-  }
-  parentPort!.postMessage(response);
-}
-
-function failure(request: Request, error: unknown): Response {
+function failure(id: number, error: unknown): Response {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-  return { id: request.id, ok: false, error: { message: error instanceof Error ? error.message : String(error), code } };
+  return { id, ok: false, error: { message: error instanceof Error ? error.message : String(error), code } };
 }
 
-/** Every ingest batch waiting here becomes one transaction (one fsync), answered batch by batch. */
-function writeIngests(requests: readonly IngestRequest[]): void {
-  if (requests.length === 0) return;
-  if (database.inTransaction) {
-    deferred.push(...requests);
+function outcomeOf(id: number, run: () => unknown): Response {
+  try {
+    return { id, ok: true, result: run() };
+  } catch (error) {
+    return failure(id, error);
+  }
+}
+
+const send = (response: Response) => parentPort!.postMessage(response);
+
+// Group commit for everything that stands alone: ingest batches and single statements from any
+// caller (the job workers' claims and results, reads and writes outside a transaction). All that
+// arrived together run in one transaction and are answered only after its commit, so each caller
+// sees exactly what autocommit would have given it (its write durable when answered) for one fsync
+// instead of one each. A statement that fails takes back only its own changes (SQLite undoes a
+// failed statement, an ingest batch is a savepoint) and only its caller sees the error; if the
+// whole transaction is lost (disk full, I/O error, a failed commit), every member runs again alone.
+interface Member {
+  readonly id: number;
+  readonly run: () => unknown;
+  response: Response;
+}
+let group: Member[] = [];
+let groupOpen = false;
+const stats = { groupCommits: 0, groupedWrites: 0, groupFallbacks: 0 } satisfies ThreadStats;
+const begin = database.prepare('begin');
+const commit = database.prepare('commit');
+const rollback = database.prepare('rollback');
+
+/** A Kysely transaction (begin ... commit from one caller) is open: nothing else may run inside it. */
+const callerTransactionOpen = () => database.inTransaction && !groupOpen;
+
+function addToGroup(id: number, run: () => unknown, writes: boolean): void {
+  // A read before any write of the group sees only committed data: it needs no commit to wait for.
+  if (!writes && !groupOpen) return send(outcomeOf(id, run));
+  if (!groupOpen) {
+    begin.run();
+    groupOpen = true;
+  }
+  try {
+    group.push({ id, run, response: { id, ok: true, result: run() } });
+  } catch (error) {
+    if (database.inTransaction) {
+      group.push({ id, run, response: failure(id, error) });
+      return;
+    }
+    // SQLite rolled the whole transaction back (it does for a full disk or an I/O error).
+    runAlone([...group, { id, run, response: failure(id, error) }]);
+  }
+}
+
+function commitGroup(): void {
+  if (!groupOpen) return;
+  const members = group;
+  try {
+    commit.run();
+  } catch {
+    if (database.inTransaction) rollback.run();
+    runAlone(members);
     return;
   }
-  const batches = requests.map((request) => JSON.parse(request.rowsJson) as IngestValues[]);
-  if (requests.length > 1) {
-    try {
-      const results = ingestBatch(batches.flat());
-      let offset = 0;
-      requests.forEach((request, i) => {
-        parentPort!.postMessage({ id: request.id, ok: true, result: results.slice(offset, (offset += batches[i]!.length)) } satisfies Response);
-      });
-      return;
-    } catch {
-      // One bad batch must not fail the others: each is written again alone and sees only its error.
-    }
+  group = [];
+  groupOpen = false;
+  stats.groupCommits += 1;
+  stats.groupedWrites += members.length;
+  for (const member of members) send(member.response);
+}
+
+function runAlone(members: readonly Member[]): void {
+  group = [];
+  groupOpen = false;
+  stats.groupFallbacks += 1;
+  for (const member of members) send(outcomeOf(member.id, member.run));
+}
+
+const GROUPABLE = /^\s*(select|insert|update|delete|with|replace)\b/i;
+
+/** A statement or an ingest batch that is not part of a caller's transaction. */
+function runStandalone(request: Extract<Request, { op: 'query' | 'ingest' }>): void {
+  if (request.op === 'ingest') {
+    const rows = JSON.parse(request.rowsJson) as IngestValues[];
+    return addToGroup(request.id, () => ingestBatch(rows), true);
   }
-  requests.forEach((request, i) => respond(request, () => ingestBatch(batches[i]!)));
+  let statement: BetterSqlite3.Statement;
+  try {
+    statement = prepared(request.sql);
+  } catch (error) {
+    return send(failure(request.id, error));
+  }
+  const run = () => query(statement, request.parameters);
+  // Schema changes and pragmas run on their own, as written (some cannot run in a transaction).
+  if (!GROUPABLE.test(request.sql)) {
+    commitGroup();
+    return send(outcomeOf(request.id, run));
+  }
+  addToGroup(request.id, run, !statement.readonly);
+}
+
+// Standalone requests that arrived while a caller's transaction was open wait here until it ends:
+// they must never commit or roll back with it.
+let waiting: Array<Extract<Request, { op: 'query' | 'ingest' }>> = [];
+
+function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): void {
+  // Whatever came before the caller's transaction is committed before it begins.
+  commitGroup();
+  send(outcomeOf(request.id, () => query(prepared(request.sql), request.parameters)));
+  if (!database.inTransaction) {
+    const ready = waiting;
+    waiting = [];
+    for (const next of ready) runStandalone(next);
+  }
 }
 
 let closed = false;
 function handle(requests: readonly Request[]): void {
-  let ingests: IngestRequest[] = [];
   for (const request of requests) {
     if (closed) return;
-    if (request.op === 'ingest') {
-      ingests.push(request);
-      continue;
+    switch (request.op) {
+      case 'close':
+        commitGroup();
+        closed = true;
+        database.close();
+        send({ id: request.id, ok: true, result: null });
+        parentPort!.close();
+        return;
+      case 'stats':
+        send({ id: request.id, ok: true, result: { ...stats } });
+        break;
+      case 'query':
+      case 'ingest':
+        if (request.op === 'query' && request.transaction) runInCallerTransaction(request);
+        else if (callerTransactionOpen()) waiting.push(request);
+        else runStandalone(request);
+        break;
     }
-    // Whatever came before a query is written before it, so the order of arrival still holds.
-    writeIngests(ingests);
-    ingests = [];
-    if (request.op === 'close') {
-      closed = true;
-      database.close();
-      parentPort!.postMessage({ id: request.id, ok: true, result: null } satisfies Response);
-      parentPort!.close();
-      return;
-    }
-    respond(request, () => query(request.sql, request.parameters));
-    if (!database.inTransaction) writeIngests(deferred.splice(0));
   }
-  writeIngests(ingests);
+  commitGroup();
 }
 
-// Group commit on this side too: the messages that arrived while the last commit was running are
-// taken off the port at once (receiveMessageOnPort), so their batches share the next transaction
-// instead of each paying its own fsync, and the disk never waits for the event loop to hand over
-// the next batch.
+// The messages that arrived while the last commit was running are taken off the port at once
+// (receiveMessageOnPort), so they share the next transaction instead of each paying its own fsync,
+// and the disk never waits for the event loop to hand over the next batch.
 parentPort!.on('message', (first: Request) => {
   const requests = [first];
   for (let next = receiveMessageOnPort(parentPort!); next !== undefined; next = receiveMessageOnPort(parentPort!)) requests.push(next.message as Request);

@@ -1,0 +1,147 @@
+// The SQLite thread's group commit, against a real database file: statements from different
+// callers share a commit, yet each caller sees exactly what autocommit would have given it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kysely, sql, type Generated } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import { SqliteThread, ThreadedSqliteDialect } from './driver.ts';
+
+interface Tables {
+  items: { id: Generated<number>; name: string };
+  parents: { id: number };
+  children: { id: number; parent_id: number };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'paywarden-thread-'));
+const path = join(dir, 'thread.sqlite');
+let thread: SqliteThread;
+let db: Kysely<Tables>;
+
+before(async () => {
+  thread = new SqliteThread(path);
+  db = new Kysely<Tables>({ dialect: new ThreadedSqliteDialect(thread) });
+  await sql`create table items (id integer primary key, name text not null unique)`.execute(db);
+  await sql`create table parents (id integer primary key)`.execute(db);
+  // Checked at commit, not per statement: the one way to make a commit fail on demand.
+  await sql`create table children (id integer primary key, parent_id integer not null references parents (id) deferrable initially deferred)`.execute(db);
+});
+
+after(async () => {
+  await db.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What is on disk, read by a separate connection: only committed rows. */
+function committedNames(): string[] {
+  const reader = new BetterSqlite3(path, { readonly: true });
+  try {
+    return (reader.prepare('select name from items order by id').all() as Array<{ name: string }>).map((r) => r.name);
+  } finally {
+    reader.close();
+  }
+}
+
+test('concurrent writes from separate callers share commits, and each is committed when answered', async () => {
+  const before = await thread.stats();
+  const names = Array.from({ length: 60 }, (_, i) => `shared-${i}`);
+  await Promise.all(
+    names.map(async (name) => {
+      await db.insertInto('items').values({ name }).execute();
+      assert.ok(committedNames().includes(name), `${name} is durable once its caller is answered`);
+    }),
+  );
+  const afterStats = await thread.stats();
+  const commits = afterStats.groupCommits - before.groupCommits;
+  assert.equal(afterStats.groupedWrites - before.groupedWrites, 60);
+  assert.ok(commits < 60 / 4, `60 concurrent writes took ${commits} commits`);
+});
+
+test('a failing statement fails only its own caller; the rest of its group commits', async () => {
+  await db.insertInto('items').values({ name: 'taken' }).execute();
+  const outcomes = await Promise.allSettled(['g-1', 'g-2', 'taken', 'g-3'].map((name) => db.insertInto('items').values({ name }).execute()));
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  const failure = (outcomes[2] as PromiseRejectedResult).reason as { code?: string };
+  assert.match(String(failure.code), /^SQLITE_CONSTRAINT/);
+  for (const name of ['g-1', 'g-2', 'g-3']) assert.ok(committedNames().includes(name));
+});
+
+test('a group whose commit fails is written again one by one: only the bad write fails', async () => {
+  await db.insertInto('parents').values({ id: 1 }).execute();
+  const before = await thread.stats();
+  const outcomes = await Promise.allSettled([
+    db.insertInto('children').values({ id: 10, parent_id: 1 }).execute(),
+    db.insertInto('children').values({ id: 11, parent_id: 999 }).execute(),
+    db.insertInto('children').values({ id: 12, parent_id: 1 }).execute(),
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.ok((await thread.stats()).groupFallbacks > before.groupFallbacks, 'the group fell back');
+  const children = await db.selectFrom('children').select('id').orderBy('id').execute();
+  assert.deepEqual(
+    children.map((c) => c.id),
+    [10, 12],
+  );
+});
+
+test("a caller's transaction never carries anyone else's write, and its rollback takes back only its own", async () => {
+  let outsideSettled = false;
+  let outside: Promise<unknown> | undefined;
+  await assert.rejects(
+    db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'inside' }).execute();
+      // Another caller writes while the transaction is open: it waits for the transaction to end.
+      outside = db
+        .insertInto('items')
+        .values({ name: 'outside' })
+        .execute()
+        .finally(() => (outsideSettled = true));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(outsideSettled, false, 'the outside write waits for the open transaction');
+      assert.equal(committedNames().includes('inside'), false);
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+  await outside;
+  const names = committedNames();
+  assert.equal(names.includes('inside'), false, 'rolled back');
+  assert.ok(names.includes('outside'), 'committed on its own, after the transaction ended');
+});
+
+test('transactions still run one at a time and each sees its own writes', async () => {
+  const order: string[] = [];
+  await Promise.all(
+    ['t1', 't2', 't3'].map((name) =>
+      db.transaction().execute(async (trx) => {
+        order.push(`begin ${name}`);
+        await trx.insertInto('items').values({ name }).execute();
+        const seen = await trx.selectFrom('items').select('name').where('name', '=', name).executeTakeFirst();
+        assert.equal(seen?.name, name);
+        order.push(`end ${name}`);
+      }),
+    ),
+  );
+  assert.deepEqual(order, ['begin t1', 'end t1', 'begin t2', 'end t2', 'begin t3', 'end t3']);
+});
+
+test('reads answer with committed data, and a read in a group sees the writes before it', async () => {
+  const [inserted, read] = await Promise.all([db.insertInto('items').values({ name: 'read-after-write' }).execute(), db.selectFrom('items').select('name').where('name', '=', 'read-after-write').execute()]);
+  assert.equal(inserted.length, 1);
+  assert.deepEqual(read, [{ name: 'read-after-write' }]);
+  assert.ok(committedNames().includes('read-after-write'));
+});
+
+test('schema changes run on their own, between grouped writes', async () => {
+  const writes = ['ddl-1', 'ddl-2'].map((name) => db.insertInto('items').values({ name }).execute());
+  await sql`create table if not exists extra (id integer primary key)`.execute(db);
+  await Promise.all(writes);
+  assert.deepEqual(await sql`select count(*) as n from extra`.execute(db).then((r) => r.rows), [{ n: 0 }]);
+});
