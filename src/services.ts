@@ -17,6 +17,7 @@ import { createWorker, type WorkerOptions } from './jobs/worker.ts';
 import { createApiKeyService } from './keys/api-keys.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { createPaymentService } from './payments/payment-service.ts';
 import { VERIFY_JOB } from './payments/verification.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
@@ -48,6 +49,7 @@ export async function createServices(options: ServiceOptions) {
   const metrics = createMetrics({ defaultMetrics: true });
   const cipher = createFieldCipher(config.masterKey);
   const queue = createJobQueue({ db, dialect, clock });
+  registerQueueMetrics({ registry: metrics.registry, db, clock });
   const redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, logger);
   const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });

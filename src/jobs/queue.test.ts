@@ -4,6 +4,8 @@ import { manualClock } from '../clock.ts';
 import { createJobQueue } from './queue.ts';
 import { createWorker, PermanentFailure, RetryLater } from './worker.ts';
 import { createLogger } from '../log.ts';
+import { Registry } from 'prom-client';
+import { registerQueueMetrics } from './queue-metrics.ts';
 import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
 
 const logger = createLogger('silent');
@@ -126,6 +128,32 @@ for (const dialect of await testDialects()) {
       const ids = batches.flat().map((j) => j.id);
       assert.equal(ids.length, 40);
       assert.equal(new Set(ids).size, 40);
+    });
+
+    test('the queue gauges on /metrics show the backlog by status and kind, the oldest ready job, and the dead', async () => {
+      const { clock, queue } = await setup();
+      const registry = new Registry();
+      registerQueueMetrics({ registry, db: database.db, clock });
+      const scrape = async () => registry.metrics();
+      for (let i = 0; i < 3; i += 1) await queue.enqueue(database.db, { kind: 'echo', payload: { i } });
+      await queue.enqueue(database.db, { kind: 'later', payload: {}, runAtMs: clock.nowMs() + 3_600_000 });
+      await queue.enqueue(database.db, { kind: 'broken', payload: {} });
+      const worker = createWorker({ queue, logger });
+      worker.register('broken', async () => {
+        throw new PermanentFailure('cannot ever work');
+      });
+      worker.register('echo', async () => undefined);
+      clock.advance(30_000);
+      let text = await scrape();
+      assert.match(text, /paywarden_jobs\{status="queued",kind="echo"\} 3/);
+      assert.match(text, /paywarden_jobs\{status="queued",kind="later"\} 1/);
+      assert.match(text, /paywarden_jobs_oldest_ready_seconds 30\b/);
+      await worker.drain();
+      text = await scrape();
+      assert.match(text, /paywarden_jobs\{status="dead",kind="broken"\} 1/);
+      assert.match(text, /paywarden_jobs\{status="queued",kind="later"\} 1/);
+      assert.doesNotMatch(text, /kind="echo"/, 'done jobs are not counted');
+      assert.match(text, /paywarden_jobs_oldest_ready_seconds 0\b/, 'nothing due is waiting');
     });
   });
 }

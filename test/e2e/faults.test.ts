@@ -50,6 +50,8 @@ for (const kit of PROVIDER_KITS) for (const dialect of dialects) {
       // Counted for monitoring (MON-1, WHI-5).
       const metrics = await (await fetch(`${gw.url}/metrics`)).text();
       assert.match(metrics, new RegExp(`paywarden_provider_webhooks_total\\{provider="${kit.name}",result="bad_signature"\\} [1-9]`));
+      // The queue gauges come from the gateway's own database; nothing was due after the drain.
+      assert.match(metrics, /^paywarden_jobs_oldest_ready_seconds 0$/m);
     });
 
     test('oversized and unknown-provider deliveries are refused before any work', async () => {
