@@ -88,6 +88,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     keys: services.keys,
     endpoints: services.endpoints,
     events: services.events,
+    queue: services.queue,
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,
     liveEnabled: services.config.liveEnabled,

@@ -6,6 +6,7 @@ import { writeAudit, type RequestMeta } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import type { EventService } from '../events/event-service.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 import type { ApiKeyService } from '../keys/api-keys.ts';
 import type { OperatorService, OperatorSummary } from '../operators/accounts.ts';
 import { can, type OperatorAction } from '../operators/permissions.ts';
@@ -32,6 +33,8 @@ export interface DashboardDeps {
   readonly keys: ApiKeyService;
   readonly endpoints: EndpointService;
   readonly events: EventService;
+  /** Told when a dead job is queued again, so the workers pick it up at once. */
+  readonly queue: JobQueue;
   readonly loginLimiter: RateLimiterAbstract;
   readonly publicUrl: string;
   readonly liveEnabled: boolean;

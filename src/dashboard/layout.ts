@@ -24,6 +24,7 @@ const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
   ['endpoints', 'Webhook endpoints', 'view_payments'],
   ['keys', 'API keys', 'view_payments'],
   ['operators', 'Operators', 'manage_operators'],
+  ['jobs', 'Jobs', 'manage_jobs'],
   ['audit', 'Audit log', 'view_audit'],
   ['settings', 'Settings', undefined],
 ];

@@ -6,8 +6,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/schema.ts';
-
-const OPEN_STATUSES = ['queued', 'running', 'dead'] as const;
+import { oldestReadyWaitMs, queueCounts } from './queue-state.ts';
 
 export function registerQueueMetrics(deps: { registry: Registry; db: Db; clock: Clock }): void {
   const { db, clock } = deps;
@@ -17,9 +16,9 @@ export function registerQueueMetrics(deps: { registry: Registry; db: Db; clock: 
     labelNames: ['status', 'kind'],
     registers: [deps.registry],
     async collect() {
-      const rows = await db.selectFrom('jobs').select(['status', 'kind']).select((eb) => eb.fn.countAll<number | string>().as('n')).where('status', 'in', OPEN_STATUSES).groupBy(['status', 'kind']).execute();
+      const counts = await queueCounts(db);
       this.reset();
-      for (const row of rows) this.set({ status: row.status, kind: row.kind }, Number(row.n));
+      for (const { status, kind, count } of counts) this.set({ status, kind }, count);
     },
   });
   new Gauge({
@@ -27,10 +26,7 @@ export function registerQueueMetrics(deps: { registry: Registry; db: Db; clock: 
     help: 'How long the oldest job that is due has been waiting to run (0 when none is waiting)',
     registers: [deps.registry],
     async collect() {
-      const now = clock.nowMs();
-      const oldest = await db.selectFrom('jobs').select((eb) => eb.fn.min<number | string | null>('run_at').as('run_at')).where('status', '=', 'queued').where('run_at', '<=', now).executeTakeFirst();
-      const runAtMs = oldest?.run_at === null || oldest?.run_at === undefined ? now : Number(oldest.run_at);
-      this.set(Math.max(0, now - runAtMs) / 1000);
+      this.set((await oldestReadyWaitMs(db, clock.nowMs())) / 1000);
     },
   });
 }

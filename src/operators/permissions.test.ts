@@ -15,8 +15,10 @@ test('finance approves payouts but cannot manage operators, keys or settings', (
   assert.equal(can('finance', 'change_settings'), false);
 });
 
-test('a developer manages keys and endpoints but neither moves money nor manages people', () => {
+test('a developer manages keys, endpoints and failed jobs but neither moves money nor manages people', () => {
   assert.equal(can('developer', 'manage_api_keys'), true);
+  assert.equal(can('developer', 'manage_jobs'), true);
+  assert.equal(can('finance', 'manage_jobs'), false);
   assert.equal(can('developer', 'manage_webhook_endpoints'), true);
   assert.equal(can('developer', 'approve_payouts'), false);
   assert.equal(can('developer', 'manage_operators'), false);

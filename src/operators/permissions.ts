@@ -12,6 +12,7 @@ export const OPERATOR_ACTIONS = [
   'view_payments',
   'view_audit',
   'change_settings',
+  'manage_jobs',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
@@ -22,9 +23,10 @@ const row = (allowed: readonly OperatorAction[]) => Object.freeze(Object.fromEnt
 export const PERMISSIONS: Matrix = Object.freeze({
   owner: row(OPERATOR_ACTIONS),
   // Everything but owners: an admin cannot make, demote or disable an owner, so cannot lock one out.
-  admin: row(['manage_operators', 'manage_api_keys', 'manage_webhook_endpoints', 'approve_payouts', 'view_payments', 'view_audit', 'change_settings']),
-  // Integration work; money movement and people stay with others (separation of duties).
-  developer: row(['manage_api_keys', 'manage_webhook_endpoints', 'view_payments']),
+  admin: row(['manage_operators', 'manage_api_keys', 'manage_webhook_endpoints', 'approve_payouts', 'view_payments', 'view_audit', 'change_settings', 'manage_jobs']),
+  // Integration work (including background jobs that failed); money movement and people stay with
+  // others (separation of duties).
+  developer: row(['manage_api_keys', 'manage_webhook_endpoints', 'view_payments', 'manage_jobs']),
   finance: row(['approve_payouts', 'view_payments', 'view_audit']),
   viewer: row(['view_payments']),
 });

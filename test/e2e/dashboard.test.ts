@@ -47,7 +47,7 @@ for (const dialect of await testDialects()) {
     });
 
     test('every page answers for an owner, with no-store and the strict policy', async () => {
-      for (const path of ['/dashboard', '/dashboard/payments', '/dashboard/webhooks-in', '/dashboard/webhooks-out', '/dashboard/endpoints', '/dashboard/keys', '/dashboard/operators', '/dashboard/audit', '/dashboard/settings']) {
+      for (const path of ['/dashboard', '/dashboard/payments', '/dashboard/webhooks-in', '/dashboard/webhooks-out', '/dashboard/endpoints', '/dashboard/keys', '/dashboard/operators', '/dashboard/jobs', '/dashboard/audit', '/dashboard/settings']) {
         const page = await owner.client.get(path);
         assert.equal(page.status, 200, path);
         assert.equal(page.headers.get('cache-control'), 'no-store', path);
@@ -186,6 +186,57 @@ for (const dialect of await testDialects()) {
       assert.equal(viewed?.object_id, created.body.id);
       assert.equal(viewed?.actor_id, owner.id);
       assert.equal((await auditRows('provider_webhook.viewed'))[0]?.object_id, webhook.id);
+    });
+
+    test('dead jobs are listed with their error (escaped) and run again by a developer, audited; a viewer can do neither', async () => {
+      const { db } = gw.services.database;
+      // No handler knows this kind, so the worker marks it dead at once, with the kind in the error.
+      const hostile = '<img src=x onerror=alert(1)>';
+      await gw.services.queue.enqueue(db, { kind: hostile, payload: {} });
+      await gw.services.worker.drain();
+      const job = await db.selectFrom('jobs').selectAll().where('kind', '=', hostile).executeTakeFirstOrThrow();
+      assert.equal(job.status, 'dead');
+
+      const overview = await owner.client.get('/dashboard');
+      assert.match(overview.html, /<a href="\/dashboard\/jobs">\d+ background job\(s\) are dead<\/a>/);
+      const page = await owner.client.get('/dashboard/jobs');
+      assert.equal(page.status, 200);
+      assert.match(page.html, new RegExp(`action="/dashboard/jobs/${job.id}/run-again"`));
+      assert.match(page.html, /no handler for job kind &lt;img src=x onerror=alert\(1\)&gt;/);
+      assert.doesNotMatch(page.html, /<img src=x/, 'the error is text, never markup');
+
+      const viewer = await enrolOperator(gw, { role: 'viewer' });
+      assert.doesNotMatch((await viewer.client.get('/dashboard/payments')).html, /href="\/dashboard\/jobs"/, 'no link for a role that cannot open it');
+      assert.equal((await viewer.client.get('/dashboard/jobs')).status, 403);
+      assert.equal((await viewer.client.post(`/dashboard/jobs/${job.id}/run-again`)).status, 403);
+      assert.equal((await db.selectFrom('jobs').select('status').where('id', '=', job.id).executeTakeFirstOrThrow()).status, 'dead', 'a refusal changes nothing');
+      const denied = await db.selectFrom('audit_log').selectAll().where('actor_id', '=', viewer.id).where('result', '=', 'denied').execute();
+      assert.deepEqual(
+        denied.map((row) => [row.action, row.object_id]),
+        [['dashboard.manage_jobs', '/dashboard/jobs/:id/run-again']],
+        'the refused change is audited',
+      );
+
+      const developer = await enrolOperator(gw, { role: 'developer' });
+      const ran = await developer.client.post(`/dashboard/jobs/${job.id}/run-again`);
+      assert.equal(ran.status, 303);
+      assert.equal(ran.location, '/dashboard/jobs');
+      const revived = await db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+      assert.equal(revived.status, 'queued');
+      assert.equal(Number(revived.attempts), 0);
+      assert.ok(Number(revived.run_at) <= clock.nowMs(), 'due now');
+      const [audit] = await auditRows('job.run_again');
+      assert.equal(audit?.object_id, job.id);
+      assert.equal(audit?.actor_id, developer.id);
+      assert.equal(audit?.mode, null, 'jobs belong to the deployment, not to a mode');
+
+      const again = await developer.client.post(`/dashboard/jobs/${job.id}/run-again`);
+      assert.equal(again.status, 404, 'only a dead job can be run again');
+      assert.match(again.html, /no dead job with this id/);
+      assert.equal((await developer.client.post('/dashboard/jobs/job_not-an-id/run-again')).status, 400);
+      // Processed again, it dies again (still no handler), visibly.
+      await gw.services.worker.drain();
+      assert.equal((await db.selectFrom('jobs').select('status').where('id', '=', job.id).executeTakeFirstOrThrow()).status, 'dead');
     });
 
     test('roles: a viewer cannot create or revoke keys or see the audit log; finance cannot manage operators; refusals are audited as denied', async () => {

@@ -10,6 +10,7 @@ import { endpointSecretPage } from '../pages/endpoints.ts';
 import { keyCreatedPage } from '../pages/keys.ts';
 import { inviteCreatedPage } from '../pages/operators.ts';
 import { reauthPage } from '../pages/sign-in.ts';
+import { runDeadJobAgain } from '../../jobs/dead-jobs.ts';
 import { CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, Id, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
 
 export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
@@ -111,6 +112,17 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       if (who === undefined) return reply;
       await deps.events.redeliver(contextOf(who, request), request.params.id);
       return reply.redirect('/dashboard/webhooks-out', 303);
+    },
+  );
+
+  api.post(
+    '/jobs/:id/run-again',
+    { schema: { params: Id('job'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permit(deps, request, reply, 'manage_jobs');
+      if (who === undefined) return reply;
+      if (!(await runDeadJobAgain(deps, request.params.id, who.operator.id))) return sendMessage(request, reply, 404, 'Job not run again', 'There is no dead job with this id: it may have been run again already.');
+      return reply.redirect('/dashboard/jobs', 303);
     },
   );
 

@@ -12,6 +12,8 @@ import { operatorsPage } from '../pages/operators.ts';
 import { overviewPage } from '../pages/overview.ts';
 import { paymentDetailPage, paymentsPage } from '../pages/payments.ts';
 import { webhookInDetailPage, webhooksInPage, webhooksOutPage } from '../pages/webhooks.ts';
+import { jobsPage } from '../pages/jobs.ts';
+import { deadJobs, oldestReadyWaitMs, queueCounts } from '../../jobs/queue-state.ts';
 import { AuditQuery, Id, PaymentsQuery } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -28,7 +30,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const data = await queries.overview(who.mode, deps.clock.nowMs() - 30 * DAY_MS);
-    return sendPage(request, reply, { title: 'Overview (last 30 days)', active: 'overview' }, overviewPage(data));
+    return sendPage(request, reply, { title: 'Overview (last 30 days)', active: 'overview' }, overviewPage(data, { canSeeJobs: can(who.operator.role, 'manage_jobs') }));
   });
 
   api.get('/payments', { schema: { querystring: PaymentsQuery } }, async (request, reply) => {
@@ -90,6 +92,13 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (who === undefined) return reply;
     const assignable = OPERATOR_ROLES.filter((r) => canAssignRole(who.operator.role, r));
     return sendPage(request, reply, { title: 'Operators', active: 'operators' }, operatorsPage(await deps.operators.list(), who.csrfToken, { selfId: who.operator.id, assignable }));
+  });
+
+  api.get('/jobs', async (request, reply) => {
+    const who = await permit(deps, request, reply, 'manage_jobs');
+    if (who === undefined) return reply;
+    const [counts, oldest, dead] = await Promise.all([queueCounts(deps.db), oldestReadyWaitMs(deps.db, deps.clock.nowMs()), deadJobs(deps.db)]);
+    return sendPage(request, reply, { title: 'Background jobs', active: 'jobs' }, jobsPage({ counts, oldestReadyWaitMs: oldest, dead }, who.csrfToken));
   });
 
   api.get('/audit', { schema: { querystring: AuditQuery } }, async (request, reply) => {
