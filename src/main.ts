@@ -1,4 +1,4 @@
-// The `paywarden` command line: start, migrate, keys, operators, demo, simulate.
+// The `paywarden` command line: start, migrate, keys, operators, jobs, demo, simulate.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createLogger } from './log.ts';
@@ -10,6 +10,7 @@ import { startGateway } from './runtime.ts';
 import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
 import { createOperatorInvite, listOperators } from './cli/operators.ts';
+import { listJobs, runJobAgainFromCli } from './cli/jobs.ts';
 import { createOperatorService } from './operators/accounts.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
 import { providerSpec } from './providers/catalogue.ts';
@@ -122,6 +123,25 @@ operatorsCommand
 operatorsCommand.command('list').action(async () => {
   await withDatabase(async (cfg, database) => console.log(await listOperators(createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey }))));
 });
+
+const jobsCommand = program.command('jobs').description('the background job queue');
+jobsCommand
+  .command('list')
+  .description('jobs waiting, running and dead; dead ones with their last error')
+  .action(async () => {
+    await withDatabase(async (_cfg, database) => console.log(await listJobs(database.db, systemClock)));
+  });
+jobsCommand
+  .command('run-again')
+  .description('queue a dead job again once its cause is fixed (audited)')
+  .argument('<id>', 'the job id (job_...)')
+  .action(async (id: string) => {
+    await withDatabase(async (_cfg, database) => {
+      const result = await runJobAgainFromCli(database.db, systemClock, id);
+      (result.ok ? console.log : console.error)(result.text);
+      if (!result.ok) process.exitCode = 1;
+    });
+  });
 
 program
   .command('demo')

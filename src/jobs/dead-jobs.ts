@@ -12,14 +12,18 @@ import type { JobQueue } from './queue.ts';
  * (they re-read state and go through the state machines), so a second run can do no harm.
  * Returns false when there is no dead job with this id (it was run again already, or never died).
  */
-export async function runDeadJobAgain(deps: { db: Db; clock: Clock; queue: JobQueue }, id: string, operatorId: string): Promise<boolean> {
+export type JobActor = { readonly actorType: 'operator'; readonly actorId: string } | { readonly actorType: 'cli'; readonly actorId: null };
+
+export async function runDeadJobAgain(deps: { db: Db; clock: Clock; queue?: JobQueue }, id: string, actor: JobActor): Promise<boolean> {
   const now = deps.clock.nowMs();
   const revived = await deps.db.transaction().execute(async (tx) => {
     const job = await tx.updateTable('jobs').set({ status: 'queued', attempts: 0, run_at: now, lease_until: null, updated_at: now }).where('id', '=', id).where('status', '=', 'dead').returning(['kind', 'last_error']).executeTakeFirst();
     if (job === undefined) return false;
-    await writeAudit(tx, deps.clock, { mode: null, actorType: 'operator', actorId: operatorId, action: 'job.run_again', objectType: 'job', objectId: id, details: { kind: job.kind, last_error: job.last_error } });
+    await writeAudit(tx, deps.clock, { mode: null, ...actor, action: 'job.run_again', objectType: 'job', objectId: id, details: { kind: job.kind, last_error: job.last_error } });
     return true;
   });
-  if (revived) deps.queue.notify();
+  // In the gateway, its own workers are woken; from the command line, the running gateway's
+  // workers find the job at their next poll.
+  if (revived) deps.queue?.notify();
   return revived;
 }

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
 import { runDemo } from '../../src/cli/demo.ts';
 import { testDialects } from '../helpers/databases.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { createJobQueue } from '../../src/jobs/queue.ts';
+import { systemClock } from '../../src/clock.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const cli = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, ['src/main.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
@@ -99,6 +102,43 @@ describe('command line', () => {
     assert.equal(cli(['operators', 'create', '--email', 'not-an-email'], env).status, 2);
     assert.equal(cli(['operators', 'create', '--email', 'x@merchant.example', '--role', 'root'], env).status, 2);
     assert.equal(cli(['operators', 'list'], env).status, 0);
+  });
+
+  test('jobs list shows dead jobs with their error on one line; run-again queues one, audited to the command line', async () => {
+    const env = { PAYWARDEN_DATA_DIR: join(dir, 'jobs') };
+    assert.equal(cli(['jobs', 'list'], env).status, 0);
+    assert.match(cli(['jobs', 'list'], env).stdout, /No jobs are waiting, running or dead/);
+    const database = openDatabase(join(dir, 'jobs', 'paywarden.sqlite'));
+    try {
+      const queue = createJobQueue({ db: database.db, dialect: database.dialect, clock: systemClock });
+      await queue.enqueue(database.db, { kind: 'deliver_event', payload: {} });
+      const [job] = await queue.claim(1, 60_000);
+      await queue.kill(job!.id, 'endpoint answered 500\nafter 8 attempts');
+
+      const listed = cli(['jobs', 'list'], env);
+      assert.equal(listed.status, 0, listed.stderr);
+      assert.match(listed.stdout, /dead\tdeliver_event\t1/);
+      assert.match(listed.stdout, new RegExp(`${job!.id}\\tdeliver_event\\t1\\t\\S+\\tendpoint answered 500 after 8 attempts\\n?$`, 'm'), 'the error stays on its line');
+
+      const ran = cli(['jobs', 'run-again', job!.id], env);
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.match(ran.stdout, /Queued job_/);
+      const row = await database.db.selectFrom('jobs').selectAll().where('id', '=', job!.id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'queued');
+      assert.equal(Number(row.attempts), 0);
+      const audit = await database.db.selectFrom('audit_log').selectAll().where('action', '=', 'job.run_again').executeTakeFirstOrThrow();
+      assert.equal(audit.actor_type, 'cli');
+      assert.equal(audit.object_id, job!.id);
+
+      const again = cli(['jobs', 'run-again', job!.id], env);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /no dead job/);
+      const bad = cli(['jobs', 'run-again', 'job_../../etc'], env);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /is not a job id/);
+    } finally {
+      await database.close();
+    }
   });
 
   test('migrate applies the schema and exits', () => {

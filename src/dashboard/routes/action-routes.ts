@@ -121,7 +121,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) => {
       const who = await permit(deps, request, reply, 'manage_jobs');
       if (who === undefined) return reply;
-      if (!(await runDeadJobAgain(deps, request.params.id, who.operator.id))) return sendMessage(request, reply, 404, 'Job not run again', 'There is no dead job with this id: it may have been run again already.');
+      if (!(await runDeadJobAgain(deps, request.params.id, { actorType: 'operator', actorId: who.operator.id }))) return sendMessage(request, reply, 404, 'Job not run again', 'There is no dead job with this id: it may have been run again already.');
       return reply.redirect('/dashboard/jobs', 303);
     },
   );
