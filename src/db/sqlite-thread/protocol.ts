@@ -35,7 +35,7 @@ export interface ThreadStats {
   /** Transactions committed by the thread's group commit (each one fsync). */
   readonly groupCommits: number;
   /** Statements and ingest batches those transactions carried. */
-  readonly groupedWrites: number;
+  readonly groupedRequests: number;
   /** Groups that failed as a whole and were written again one by one. */
   readonly groupFallbacks: number;
 }

@@ -55,7 +55,7 @@ test('concurrent writes from separate callers share commits, and each is committ
   );
   const afterStats = await thread.stats();
   const commits = afterStats.groupCommits - before.groupCommits;
-  assert.equal(afterStats.groupedWrites - before.groupedWrites, 60);
+  assert.equal(afterStats.groupedRequests - before.groupedRequests, 60);
   assert.ok(commits < 60 / 4, `60 concurrent writes took ${commits} commits`);
 });
 

@@ -90,7 +90,7 @@ interface Member {
 }
 let group: Member[] = [];
 let groupOpen = false;
-const stats = { groupCommits: 0, groupedWrites: 0, groupFallbacks: 0 } satisfies ThreadStats;
+const stats = { groupCommits: 0, groupedRequests: 0, groupFallbacks: 0 } satisfies ThreadStats;
 const begin = database.prepare('begin');
 const commit = database.prepare('commit');
 const rollback = database.prepare('rollback');
@@ -130,7 +130,7 @@ function commitGroup(): void {
   group = [];
   groupOpen = false;
   stats.groupCommits += 1;
-  stats.groupedWrites += members.length;
+  stats.groupedRequests += members.length;
   for (const member of members) send(member.response);
 }
 
