@@ -151,19 +151,21 @@ describe('KwikPaisa simulator', () => {
   });
 
   test('authentication: bad signature, wrong key, missing header, stale or future timestamp all answer 401', async () => {
+    // Timestamps are whole seconds read on both sides: ten seconds of margin either side of the
+    // 300 s window, so a second ticking over between the two reads cannot move a case across it.
     const bad = await api('/api/v3/pg/order/status', { order_id: 'x' }, { secret: 'sk_test_wrong' });
     assert.equal(bad.status, 401);
     assert.deepEqual(await bad.json(), { status: false, code: 401, message: 'Invalid signature.' });
     const tampered = await fetch(`${sim.url}/api/v3/pg/order/status`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-timestamp': String(nowSeconds()), 'x-signature': kwikPaisaSignature('{"order_id":"x"}', String(nowSeconds()), secretKey) }, body: '{"order_id":"y"}' });
     assert.deepEqual(await tampered.json(), { status: false, code: 401, message: 'Invalid signature.' });
-    for (const opts of [{ key: 'pk_test_wrong' }, { omit: 'x-signature' }, { omit: 'x-timestamp' }, { omit: 'x-api-key' }, { timestamp: String(nowSeconds() - 301) }, { timestamp: String(nowSeconds() + 301) }]) {
+    for (const opts of [{ key: 'pk_test_wrong' }, { omit: 'x-signature' }, { omit: 'x-timestamp' }, { omit: 'x-api-key' }, { timestamp: String(nowSeconds() - 310) }, { timestamp: String(nowSeconds() + 310) }]) {
       const res = await api('/api/v3/pg/order/status', { order_id: 'x' }, opts);
       assert.equal(res.status, 401, JSON.stringify(opts));
       const body = (await res.json()) as any;
       assert.equal(body.status, false);
       assert.equal(body.code, 401);
     }
-    assert.equal((await api('/api/v3/pg/order/status', { order_id: 'x' }, { timestamp: String(nowSeconds() - 299) })).status, 404, 'inside the window');
+    assert.equal((await api('/api/v3/pg/order/status', { order_id: 'x' }, { timestamp: String(nowSeconds() - 290) })).status, 404, 'inside the window');
   });
 
   test('request signature sort is configurable: recursive, top-level, any', async () => {
@@ -295,7 +297,7 @@ describe('KwikPaisa simulator', () => {
     assert.equal(verifyKwikPaisaSignature(Buffer.from(hook.body), hook.headers, secrets, nowSeconds() - 301).ok, true, 'the signature itself is genuine');
 
     received.length = 0;
-    await control('PUT', '/_sim/config', { webhookTimestampOffsetSeconds: 301 });
+    await control('PUT', '/_sim/config', { webhookTimestampOffsetSeconds: 310 });
     const future = await createOrder();
     await pay(future.link);
     await waitForWebhooks(1);
