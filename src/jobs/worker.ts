@@ -25,7 +25,7 @@ export interface WorkerOptions {
   readonly backoffCapMs: number;
 }
 
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { concurrency: 8, leaseMs: 60_000, pollIntervalMs: 250, backoffBaseMs: 2_000, backoffCapMs: 3_600_000 };
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { concurrency: 32, leaseMs: 60_000, pollIntervalMs: 250, backoffBaseMs: 2_000, backoffCapMs: 3_600_000 };
 
 export interface Worker {
   register(kind: string, handler: JobHandler): void;
