@@ -123,8 +123,11 @@ describe('the dashboard in chromium', { skip }, () => {
     await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('id').where('provider_reference', '=', paid.body.id).execute()).length === 1, 'the webhook');
     await gw.services.worker.drain();
     await createHostilePayment();
+    // And a job that gave up, as the Jobs page shows one.
+    await gw.services.queue.enqueue(gw.services.database.db, { kind: 'legacy_export', payload: {} });
+    await gw.services.worker.drain();
 
-    for (const [path, name] of [['/dashboard', 'overview'], ['/dashboard/payments', 'payments'], [`/dashboard/payments/${paid.body.id}`, 'payment-detail'], ['/dashboard/webhooks-in', 'webhooks-in'], ['/dashboard/webhooks-out', 'webhooks-out'], ['/dashboard/endpoints', 'webhook-endpoints'], ['/dashboard/keys', 'api-keys'], ['/dashboard/operators', 'operators'], ['/dashboard/audit', 'audit-log'], ['/dashboard/settings', 'settings']] as const) {
+    for (const [path, name] of [['/dashboard', 'overview'], ['/dashboard/payments', 'payments'], [`/dashboard/payments/${paid.body.id}`, 'payment-detail'], ['/dashboard/webhooks-in', 'webhooks-in'], ['/dashboard/webhooks-out', 'webhooks-out'], ['/dashboard/endpoints', 'webhook-endpoints'], ['/dashboard/keys', 'api-keys'], ['/dashboard/operators', 'operators'], ['/dashboard/jobs', 'jobs'], ['/dashboard/audit', 'audit-log'], ['/dashboard/settings', 'settings']] as const) {
       const response = await page.goto(`${gw.url}${path}`);
       assert.equal(response?.status(), 200, path);
       await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
