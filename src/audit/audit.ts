@@ -5,10 +5,8 @@ import { newId } from '../ids.ts';
 
 // Every state change and privileged action leaves an audit row (LOG-1, LOG-2), written in the
 // same transaction as the change itself so the log can never disagree with the data.
-export interface AuditEntry {
+export interface AuditEntry extends AuditActor {
   readonly mode: Mode | null;
-  readonly actorType: AuditLogTable['actor_type'];
-  readonly actorId: string | null;
   readonly action: string;
   readonly objectType: string;
   readonly objectId: string;
@@ -18,6 +16,12 @@ export interface AuditEntry {
   /** Defaults to success: most rows are written in the transaction of the change they record. */
   readonly result?: 'success' | 'failure' | 'denied';
   readonly details?: Record<string, unknown>;
+}
+
+/** Who made a change, for the audit row written with it (LOG-2). */
+export interface AuditActor {
+  readonly actorType: AuditLogTable['actor_type'];
+  readonly actorId: string | null;
 }
 
 /** Who is asking, for every audit row written while a dashboard request is handled. */

@@ -2,7 +2,7 @@
 // provider down for a day, an endpoint that kept failing) or can never succeed as it is. Once the
 // cause is fixed, an operator runs it again. Jobs belong to the deployment, not to one mode.
 import type { Clock } from '../clock.ts';
-import { writeAudit } from '../audit/audit.ts';
+import { writeAudit, type AuditActor } from '../audit/audit.ts';
 import type { Db } from '../db/schema.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -12,9 +12,7 @@ import type { JobQueue } from './queue.ts';
  * (they re-read state and go through the state machines), so a second run can do no harm.
  * Returns false when there is no dead job with this id (it was run again already, or never died).
  */
-export type JobActor = { readonly actorType: 'operator'; readonly actorId: string } | { readonly actorType: 'cli'; readonly actorId: null };
-
-export async function runDeadJobAgain(deps: { db: Db; clock: Clock; queue?: JobQueue }, id: string, actor: JobActor): Promise<boolean> {
+export async function runDeadJobAgain(deps: { db: Db; clock: Clock; queue?: JobQueue }, id: string, actor: AuditActor): Promise<boolean> {
   const now = deps.clock.nowMs();
   const revived = await deps.db.transaction().execute(async (tx) => {
     const job = await tx.updateTable('jobs').set({ status: 'queued', attempts: 0, run_at: now, lease_until: null, updated_at: now }).where('id', '=', id).where('status', '=', 'dead').returning(['kind', 'last_error']).executeTakeFirst();

@@ -12,16 +12,9 @@ import { deriveKey } from '../crypto/encryption.ts';
 import type { Secret } from '../crypto/secret.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import { newId, randomBase62 } from '../ids.ts';
-import { writeAudit } from '../audit/audit.ts';
-import type { AuditLogTable } from '../db/schema.ts';
+import { writeAudit, type AuditActor } from '../audit/audit.ts';
 
-/** Who creates or revokes a key, for the audit row written with the change (LOG-2). */
-export interface KeyActor {
-  readonly actorType: AuditLogTable['actor_type'];
-  readonly actorId: string | null;
-}
-
-const CLI_ACTOR: KeyActor = { actorType: 'cli', actorId: null };
+const CLI_ACTOR: AuditActor = { actorType: 'cli', actorId: null };
 
 const KEY_PATTERN = /^sk_(test|live)_([0-9A-Za-z]{16})([0-9A-Za-z]{32})$/;
 
@@ -42,10 +35,10 @@ export interface ApiKeySummary {
 }
 
 export interface ApiKeyService {
-  create(input: { mode: Mode; name: string }, actor?: KeyActor): Promise<{ id: string; key: string }>;
+  create(input: { mode: Mode; name: string }, actor?: AuditActor): Promise<{ id: string; key: string }>;
   authenticate(presented: string): Promise<ApiKeyPrincipal | undefined>;
   list(): Promise<ApiKeySummary[]>;
-  revoke(id: string, actor?: KeyActor): Promise<boolean>;
+  revoke(id: string, actor?: AuditActor): Promise<boolean>;
 }
 
 export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Clock }): ApiKeyService {
