@@ -51,6 +51,9 @@ export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   return `${prefix}_${base62Time(nowMs)}${randomBase62(22 - TIME_CHARS)}`;
 }
 
+/** The shape of every id we issue, as a pattern for schemas (and `isId`). */
+export const idPattern = (prefix: string): string => `^${prefix}_[0-9A-Za-z]{22}$`;
+
 export function isId(prefix: IdPrefix, value: string): boolean {
-  return new RegExp(`^${prefix}_[0-9A-Za-z]{22}$`).test(value);
+  return new RegExp(idPattern(prefix)).test(value);
 }

@@ -1,6 +1,7 @@
 // Request schemas for the merchant API (API-10): types, lengths, character allowlists, enums, and
 // `additionalProperties: false` everywhere so an unknown or misspelt field is refused, not ignored.
 import { Type } from 'typebox';
+import { idPattern } from '../ids.ts';
 
 // Printable text without control characters; free text fields are escaped on output instead.
 const NO_CONTROL = '^[^\\p{Cc}\\p{Cs}]*$';
@@ -28,7 +29,7 @@ export const PaymentCreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9A-Za-z]{22}$` }) }, { additionalProperties: false });
+export const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: idPattern(prefix) }) }, { additionalProperties: false });
 
 export const ListQuery = Type.Object(
   {

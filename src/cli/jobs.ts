@@ -2,10 +2,10 @@
 // same reads and the same audited change as its Jobs page).
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/schema.ts';
+import { isId } from '../ids.ts';
 import { runDeadJobAgain } from '../jobs/dead-jobs.ts';
 import { deadJobs, oldestReadyWaitMs, queueCounts } from '../jobs/queue-state.ts';
 
-const JOB_ID = /^job_[0-9A-Za-z]{22}$/;
 /** One line per job in a terminal: the stored error may hold line breaks or control characters. */
 const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 
@@ -22,7 +22,7 @@ export async function listJobs(db: Db, clock: Clock): Promise<string> {
 }
 
 export async function runJobAgainFromCli(db: Db, clock: Clock, id: string): Promise<{ ok: boolean; text: string }> {
-  if (!JOB_ID.test(id)) return { ok: false, text: `"${oneLine(id).slice(0, 40)}" is not a job id (job_ followed by 22 letters and digits).` };
+  if (!isId('job', id)) return { ok: false, text: `"${oneLine(id).slice(0, 40)}" is not a job id (job_ followed by 22 letters and digits).` };
   const revived = await runDeadJobAgain({ db, clock }, id, { actorType: 'cli', actorId: null });
   return revived ? { ok: true, text: `Queued ${id} to run again; the gateway's workers pick it up within a second.` } : { ok: false, text: `There is no dead job ${id}: it may have been run again already.` };
 }

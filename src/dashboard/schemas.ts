@@ -11,7 +11,6 @@ const EMAIL = Type.String({ minLength: 3, maxLength: 254 });
 const ROLE = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
 const EVENT = Type.Union([Type.Literal('*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]);
 
-export const Id = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9A-Za-z]{22}$` }) }, { additionalProperties: false });
 
 export const SignInBody = Type.Object({ email: EMAIL, password: PASSWORD }, { additionalProperties: false });
 export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9 -]+$' }) }, { additionalProperties: false });

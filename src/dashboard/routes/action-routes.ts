@@ -11,7 +11,8 @@ import { keyCreatedPage } from '../pages/keys.ts';
 import { inviteCreatedPage } from '../pages/operators.ts';
 import { reauthPage } from '../pages/sign-in.ts';
 import { runDeadJobAgain } from '../../jobs/dead-jobs.ts';
-import { CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, Id, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
+import { CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
+import { IdParams } from '../../api/schemas.ts';
 
 export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -61,7 +62,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/keys/:id/revoke',
-    { schema: { params: Id('key'), body: CsrfOnlyBody } },
+    { schema: { params: IdParams('key'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
       if (who === undefined) return reply;
@@ -84,7 +85,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/endpoints/:id/rotate',
-    { schema: { params: Id('we'), body: CsrfOnlyBody } },
+    { schema: { params: IdParams('we'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
       if (who === undefined) return reply;
@@ -95,7 +96,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/endpoints/:id/delete',
-    { schema: { params: Id('we'), body: CsrfOnlyBody } },
+    { schema: { params: IdParams('we'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
       if (who === undefined) return reply;
@@ -106,7 +107,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/events/:id/redeliver',
-    { schema: { params: Id('evt'), body: CsrfOnlyBody } },
+    { schema: { params: IdParams('evt'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const who = await permit(deps, request, reply, 'manage_webhook_endpoints');
       if (who === undefined) return reply;
@@ -117,7 +118,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/jobs/:id/run-again',
-    { schema: { params: Id('job'), body: CsrfOnlyBody } },
+    { schema: { params: IdParams('job'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const who = await permit(deps, request, reply, 'manage_jobs');
       if (who === undefined) return reply;
@@ -141,7 +142,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/operators/:id/role',
-    { schema: { params: Id('op'), body: RoleBody } },
+    { schema: { params: IdParams('op'), body: RoleBody } },
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
       if (who === undefined) return reply;
@@ -153,7 +154,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   api.post(
     '/operators/:id/disable',
-    { schema: { params: Id('op'), body: CsrfOnlyBody } },
+    { schema: { params: IdParams('op'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
       if (who === undefined) return reply;

@@ -14,7 +14,8 @@ import { paymentDetailPage, paymentsPage } from '../pages/payments.ts';
 import { webhookInDetailPage, webhooksInPage, webhooksOutPage } from '../pages/webhooks.ts';
 import { jobsPage } from '../pages/jobs.ts';
 import { deadJobs, oldestReadyWaitMs, queueCounts } from '../../jobs/queue-state.ts';
-import { AuditQuery, Id, PaymentsQuery } from '../schemas.ts';
+import { AuditQuery, PaymentsQuery } from '../schemas.ts';
+import { IdParams } from '../../api/schemas.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -41,7 +42,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     return sendPage(request, reply, { title: 'Payments', active: 'payments' }, paymentsPage(rows, q));
   });
 
-  api.get('/payments/:id', { schema: { params: Id('pay') } }, async (request, reply) => {
+  api.get('/payments/:id', { schema: { params: IdParams('pay') } }, async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const timeline = await queries.paymentTimeline(who.mode, request.params.id);
@@ -56,7 +57,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     return sendPage(request, reply, { title: 'Webhooks in', active: 'webhooks-in' }, webhooksInPage(await queries.webhooksIn(who.mode)));
   });
 
-  api.get('/webhooks-in/:id', { schema: { params: Id('whk') } }, async (request, reply) => {
+  api.get('/webhooks-in/:id', { schema: { params: IdParams('whk') } }, async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const row = await queries.webhookIn(who.mode, request.params.id);

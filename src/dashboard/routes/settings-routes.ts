@@ -7,7 +7,8 @@ import { OPERATOR_ERROR_MESSAGES } from '../../operators/accounts.ts';
 import { COOKIE_ATTRIBUTES, relyingPartyOf, sendMessage, sendPage, SESSION_COOKIE, signedIn, type DashboardDeps, type SignedInOperator } from '../context.ts';
 import { settingsPage, type SettingsView } from '../pages/settings.ts';
 import { reauthPage, recoveryCodesPage } from '../pages/sign-in.ts';
-import { ChangePasswordBody, CsrfOnlyBody, Id, PasskeyAddBody } from '../schemas.ts';
+import { ChangePasswordBody, CsrfOnlyBody, PasskeyAddBody } from '../schemas.ts';
+import { IdParams } from '../../api/schemas.ts';
 import { DASHBOARD_CSP_WITH_SCRIPT } from '../security.ts';
 
 export function settingsRoutes(app: FastifyInstance, deps: DashboardDeps): void {
@@ -68,7 +69,7 @@ export function settingsRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     return reply.code(201).send({ id: outcome.passkeyId });
   });
 
-  api.post('/settings/passkeys/:id/delete', { schema: { params: Id('pk'), body: CsrfOnlyBody } }, async (request, reply) => {
+  api.post('/settings/passkeys/:id/delete', { schema: { params: IdParams('pk'), body: CsrfOnlyBody } }, async (request, reply) => {
     const who = signedIn(request);
     if (!isFresh(who)) return sendPage(request, reply, { title: 'Confirm your password', status: 403 }, reauthPage({ returnTo: '/dashboard/settings', csrfToken: who.csrfToken }));
     const removed = await operators.passkeys.remove(who.operator.id, request.params.id, request.ip);
