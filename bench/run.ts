@@ -63,6 +63,8 @@ function signWebhook(): SignedWebhook {
   return { body, signature: createHmac('sha256', secretHash).update(body).digest('base64') };
 }
 
+const asRequest = (webhook: SignedWebhook) => ({ body: webhook.body, headers: { 'content-type': 'application/json', 'flutterwave-signature': webhook.signature } });
+
 /** Webhooks signed ahead of the run, handed out once each; if the run outpaces the pool, the rest
  * are signed on the fly (and counted, since that load generator is slower). */
 function webhookPool(size: number): { next: () => { body: string; headers: Record<string, string> }; signedDuringRun: () => number } {
@@ -71,8 +73,7 @@ function webhookPool(size: number): { next: () => { body: string; headers: Recor
   let late = 0;
   return {
     next() {
-      const webhook = taken < pool.length ? pool[taken++]! : (late++, signWebhook());
-      return { body: webhook.body, headers: { 'content-type': 'application/json', 'flutterwave-signature': webhook.signature } };
+      return asRequest(taken < pool.length ? pool[taken++]! : (late++, signWebhook()));
     },
     signedDuringRun: () => late,
   };
@@ -125,6 +126,13 @@ async function postgresProgress(): Promise<Progress> {
 }
 const withProgress = (result: Result, progress: Progress): Result => ({ ...result, processedPerS: progress.processed / DURATION_S, backlog: progress.backlog });
 
+/** A payment creation with a unique reference and Idempotency-Key. */
+let nextReference = 0;
+const paymentCreation = (key: string) => ({
+  body: JSON.stringify({ amount: 1000, currency: 'NGN', reference: `bench-${nextReference++}-${randomUUID().slice(0, 8)}`, customer: { email: 'b@example.com' }, redirect_url: 'https://m.example/r' }),
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': randomUUID() },
+});
+
 const dir = mkdtempSync(join(tmpdir(), 'paywarden-bench-'));
 const results: Result[] = [];
 const late: string[] = [];
@@ -133,12 +141,7 @@ try {
   const ceilingPool = Array.from({ length: 20_000 }, signWebhook);
   let ceilingNext = 0;
   const hello = await startProcess('bench/hello-world.ts', [], {});
-  results.push(
-    await drive('hello-world (same stack)', `http://127.0.0.1:${hello.port}/hello`, () => {
-      const webhook = ceilingPool[ceilingNext++ % ceilingPool.length]!;
-      return { body: webhook.body, headers: { 'content-type': 'application/json', 'flutterwave-signature': webhook.signature } };
-    }),
-  );
+  results.push(await drive('hello-world (same stack)', `http://127.0.0.1:${hello.port}/hello`, () => asRequest(ceilingPool[ceilingNext++ % ceilingPool.length]!)));
   hello.child.kill();
   // Nothing below can be faster than the ceiling: a pool 10% larger than its run serves every run.
   const poolSize = Math.ceil(results[0]!.rps * DURATION_S * 1.1);
@@ -156,11 +159,7 @@ try {
   const sqlitePath = join(dir, 'gateway.sqlite');
   const sqlite = await startGateway(sqlitePath, join(dir, 'sqlite-data'));
   await webhooksFor('gateway webhooks, SQLite FULL', `http://127.0.0.1:${sqlite.port}/webhooks/flutterwave`, async () => sqliteProgress(sqlitePath));
-  let n = 0;
-  results.push(await drive('gateway payment create, SQLite', `http://127.0.0.1:${sqlite.port}/v1/payments`, () => ({
-    body: JSON.stringify({ amount: 1000, currency: 'NGN', reference: `bench-${n++}-${randomUUID().slice(0, 8)}`, customer: { email: 'b@example.com' }, redirect_url: 'https://m.example/r' }),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${sqlite.key}`, 'idempotency-key': randomUUID() },
-  })));
+  results.push(await drive('gateway payment create, SQLite', `http://127.0.0.1:${sqlite.port}/v1/payments`, () => paymentCreation(sqlite.key)));
   for (const child of children) child.kill();
 
   if (await postgresReachable()) {
@@ -168,10 +167,7 @@ try {
     url.searchParams.set('options', '-c search_path=paywarden_bench');
     const postgres = await startGateway(url.toString(), join(dir, 'pg-data'));
     await webhooksFor('gateway webhooks, PostgreSQL', `http://127.0.0.1:${postgres.port}/webhooks/flutterwave`, postgresProgress);
-    results.push(await drive('gateway payment create, PostgreSQL', `http://127.0.0.1:${postgres.port}/v1/payments`, () => ({
-      body: JSON.stringify({ amount: 1000, currency: 'NGN', reference: `bench-${n++}-${randomUUID().slice(0, 8)}`, customer: { email: 'b@example.com' }, redirect_url: 'https://m.example/r' }),
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${postgres.key}`, 'idempotency-key': randomUUID() },
-    })));
+    results.push(await drive('gateway payment create, PostgreSQL', `http://127.0.0.1:${postgres.port}/v1/payments`, () => paymentCreation(postgres.key)));
   } else {
     console.log('PostgreSQL not reachable; its figures are skipped.');
   }
