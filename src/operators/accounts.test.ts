@@ -9,6 +9,8 @@ import { createOperatorService, type OperatorService } from './accounts.ts';
 import { operatorDb, type OperatorRole } from './schema.ts';
 
 import { totpCodeAt } from './totp.ts';
+import { hash as argon2Hash } from '@node-rs/argon2';
+import { ARGON2_PARAMS, needsRehash } from './password-hash.ts';
 
 const MINUTE = 60_000;
 // Generated at run time: mixed classes guaranteed, the random middle keeps zxcvbn happy.
@@ -157,6 +159,18 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(await service.completeSecondFactor(third.challengeToken, { recoveryCode: 'aaaa-bbbb-cccc' }, null), { ok: false, error: 'invalid_code' });
       clock.advance(5 * MINUTE);
       assert.deepEqual(await service.completeSecondFactor(third.challengeToken, { recoveryCode: owner.recoveryCodes[1]! }, null), { ok: false, error: 'invalid_challenge' }, 'challenges last 5 minutes');
+    });
+
+    test('a password hash made with weaker parameters is upgraded at the next sign-in, and still signs in', async () => {
+      const { clock, service } = await deployment();
+      const owner = await enrol(service, clock, 'owner');
+      const weak = await argon2Hash(owner.password, { algorithm: ARGON2_PARAMS.algorithm, memoryCost: 4_096, timeCost: 2, parallelism: 1 });
+      await operatorDb(database.db).updateTable('operators').set({ password_hash: weak }).where('id', '=', owner.id).execute();
+      await signInWithTotp(service, clock, owner);
+      const stored = (await operatorDb(database.db).selectFrom('operators').select('password_hash').where('id', '=', owner.id).executeTakeFirstOrThrow()).password_hash;
+      assert.notEqual(stored, weak);
+      assert.equal(needsRehash(stored), false, `upgraded to today's parameters: ${stored.slice(0, 30)}`);
+      await signInWithTotp(service, clock, owner);
     });
 
     test('lockout: 10 wrong passwords lock for 30 minutes, even the right password; then it opens', async () => {

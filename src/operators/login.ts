@@ -5,7 +5,7 @@
 // `operator_login_challenges`: id (lch_...), operator_id, token_hash, created_at, expires_at, used_at.
 import { isPlausibleLoginPassword, normalizeEmail } from './account-input.ts';
 import { fail, summary, type AccountContext, type OperatorRow, type OperatorSummary, type Outcome } from './account-context.ts';
-import { dummyPasswordHash, verifyPassword } from './password-hash.ts';
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password-hash.ts';
 import type { OperatorTx } from './schema.ts';
 import type { OperatorSession } from './sessions.ts';
 import { issueToken, parseToken, secretMatches } from './tokens.ts';
@@ -87,8 +87,11 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
       // The failure count is cleared only once the second factor passes too; otherwise someone
       // with the password could alternate password and code guesses forever.
       const { id, token, secretHash } = issueToken('lch');
+      // A hash made with weaker parameters than today's is upgraded while the password is at hand.
+      const upgradedHash = needsRehash(row.password_hash) ? await hashPassword(password) : undefined;
       const now = clock.nowMs();
       await db.transaction().execute(async (tx) => {
+        if (upgradedHash !== undefined) await tx.updateTable('operators').set({ password_hash: upgradedHash, updated_at: now }).where('id', '=', row.id).where('password_hash', '=', row.password_hash).execute();
         await tx.insertInto('operator_login_challenges').values({ id, operator_id: row.id, token_hash: secretHash, created_at: now, expires_at: now + CHALLENGE_TTL_MS, used_at: null }).execute();
         await audit(tx, { actorType: 'operator', actorId: row.id, action: 'operator.password_verified', objectId: row.id, ip, details: { challengeId: id } });
       });
