@@ -2,6 +2,7 @@
 // limit and, where it can, an allowlist; unknown fields are refused. Browsers send forms as text,
 // and a single checked checkbox arrives as a string rather than a list.
 import { Type } from 'typebox';
+import { PAYMENT_STATUSES } from '../payments/state-machine.ts';
 import { EVENT_TYPES } from '../api/schemas.ts';
 import { OPERATOR_ROLES } from '../operators/schema.ts';
 
@@ -40,7 +41,7 @@ export const ChangePasswordBody = Type.Object({ csrf_token: CSRF, current_passwo
 export const PaymentsQuery = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: 254, pattern: '^[^\\p{Cc}]*$' })),
-    status: Type.Optional(Type.Union(['pending', 'succeeded', 'failed', 'requires_review', 'expired'].map((s) => Type.Literal(s)))),
+    status: Type.Optional(Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)))),
   },
   { additionalProperties: false },
 );
@@ -53,7 +54,6 @@ export const AuditQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export const DoneQuery = Type.Object({ done: Type.Optional(Type.String({ maxLength: 32, pattern: '^[a-z_]*$' })) }, { additionalProperties: false });
 
 // The browser's PublicKeyCredential.toJSON(): checked for shape and size here, cryptographically
 // by @simplewebauthn/server.

@@ -8,7 +8,3 @@ export type OperatorIdPrefix = 'op' | 'ses' | 'inv' | 'rc' | 'lch' | 'pk' | 'wac
 export function operatorObjectId(prefix: OperatorIdPrefix): string {
   return `${prefix}_${randomBase62(22)}`;
 }
-
-export function isOperatorObjectId(prefix: OperatorIdPrefix, value: string): boolean {
-  return new RegExp(`^${prefix}_[0-9A-Za-z]{22}$`).test(value);
-}

@@ -38,7 +38,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const q = request.query.q?.trim();
-    const rows = await queries.searchPayments(who.mode, q, request.query.status as Parameters<typeof queries.searchPayments>[2]);
+    const rows = await queries.searchPayments(who.mode, q, request.query.status);
     return sendPage(request, reply, { title: 'Payments', active: 'payments' }, paymentsPage(rows, q));
   });
 
