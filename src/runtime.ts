@@ -9,6 +9,7 @@ import type { Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
+import type { ResolveHost } from './delivery/ssrf.ts';
 import type { Logger } from './log.ts';
 import { createServices, type Services } from './services.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
@@ -29,6 +30,8 @@ export interface StartOptions {
   readonly runWorkers?: boolean;
   readonly sweepIntervalMs?: number;
   readonly deliveryTimeoutMs?: number;
+  /** Tests play DNS for delivery targets with it. */
+  readonly deliveryResolveHost?: ResolveHost;
   readonly apiRateLimitPerMinute?: number;
   readonly providerTimeoutMs?: number;
   /** A database handle the caller owns (tests share one across restarts); otherwise opened from config. */
@@ -60,6 +63,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     simulatorUrls: Object.fromEntries(Object.entries(simulators).map(([name, sim]) => [name, sim.url])),
     ...(options.worker === undefined ? {} : { worker: options.worker }),
     ...(options.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: options.deliveryTimeoutMs }),
+    ...(options.deliveryResolveHost === undefined ? {} : { deliveryResolveHost: options.deliveryResolveHost }),
     ...(options.apiRateLimitPerMinute === undefined ? {} : { apiRateLimitPerMinute: options.apiRateLimitPerMinute }),
     ...(options.providerTimeoutMs === undefined ? {} : { providerTimeoutMs: options.providerTimeoutMs }),
   });

@@ -17,6 +17,7 @@ import { createWorker, type WorkerOptions } from './jobs/worker.ts';
 import { createApiKeyService } from './keys/api-keys.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import type { ResolveHost } from './delivery/ssrf.ts';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { createPaymentService } from './payments/payment-service.ts';
 import { VERIFY_JOB } from './payments/verification.ts';
@@ -39,6 +40,7 @@ export interface ServiceOptions {
   readonly simulatorUrls: Readonly<Record<string, string>>;
   readonly worker?: Partial<WorkerOptions>;
   readonly deliveryTimeoutMs?: number;
+  readonly deliveryResolveHost?: ResolveHost;
   readonly apiRateLimitPerMinute?: number;
   readonly providerTimeoutMs?: number;
 }
@@ -91,7 +93,7 @@ export async function createServices(options: ServiceOptions) {
   const verifyDeps = { db, queue, clock, logger, providers };
   worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
   worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));
-  worker.register(DELIVER_JOB, createDeliverJob({ db, queue, clock, logger, metrics, cipher, ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }) }));
+  worker.register(DELIVER_JOB, createDeliverJob({ db, queue, clock, logger, metrics, cipher, ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }), ...(options.deliveryResolveHost === undefined ? {} : { resolveHost: options.deliveryResolveHost }) }));
 
   return {
     config,

@@ -1,7 +1,8 @@
 // Sends one event to one merchant endpoint (WHO-1..3). Standard Webhooks headers, so merchants
 // verify with the official libraries. Any 2xx within 15 s is success; 3xx is failure (redirects
-// are never followed); 410 disables the endpoint; everything else is retried on the schedule
-// below, then the delivery is `failed` and stays replayable. Every attempt is recorded.
+// are never followed); 410 disables the endpoint; a URL or resolved address the SSRF policy refuses
+// fails at once; everything else is retried on the schedule below, then the delivery is `failed`
+// and stays replayable. Every attempt is recorded.
 import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
@@ -14,7 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { buildEventPayload } from '../events/event-object.ts';
 import { signPayload } from './signing.ts';
-import { checkDeliveryUrl, createGuardedDispatcher } from './ssrf.ts';
+import { checkDeliveryUrl, createGuardedDispatcher, isSsrfBlocked, type ResolveHost } from './ssrf.ts';
 import { activeSecrets } from '../webhook-endpoints/endpoint-service.ts';
 
 /** Delays before retry n (after attempt n fails): about a day in all, ±20% jitter. */
@@ -31,10 +32,13 @@ export interface DeliverDeps {
   readonly cipher: FieldCipher;
   readonly random?: () => number;
   readonly timeoutMs?: number;
+  /** How endpoint names are resolved (tests play DNS with it); the system resolver otherwise. */
+  readonly resolveHost?: ResolveHost;
 }
 
 export function createDeliverJob(deps: DeliverDeps) {
-  const dispatchers: Record<Mode, Dispatcher> = { test: createGuardedDispatcher({ mode: 'test' }), live: createGuardedDispatcher({ mode: 'live' }) };
+  const dispatcherOptions = deps.resolveHost === undefined ? {} : { resolveHost: deps.resolveHost };
+  const dispatchers: Record<Mode, Dispatcher> = { test: createGuardedDispatcher({ mode: 'test' }, dispatcherOptions), live: createGuardedDispatcher({ mode: 'live' }, dispatcherOptions) };
   const log = deps.logger.child({ component: 'delivery' });
 
   return async (payload: Record<string, unknown>): Promise<void> => {
@@ -63,6 +67,7 @@ export function createDeliverJob(deps: DeliverDeps) {
     let excerpt: string | null = null;
     let error: string | null = null;
     let retryAfterMs: number | undefined;
+    let refusedAddress = false;
     try {
       const response = await request(target.url, {
         method: 'POST',
@@ -84,6 +89,7 @@ export function createDeliverJob(deps: DeliverDeps) {
       retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now, 36_000_000);
     } catch (caught) {
       error = caught instanceof Error ? ((caught as { code?: string }).code ?? caught.name) + ': ' + caught.message : 'unknown error';
+      refusedAddress = isSsrfBlocked(caught);
     }
     const latencyMs = Math.round(performance.now() - started);
     const attempt = { error, latencyMs, statusCode, excerpt };
@@ -94,6 +100,13 @@ export function createDeliverJob(deps: DeliverDeps) {
       return;
     }
     deps.metrics.deliveries.inc({ result: 'failed_attempt' });
+    if (refusedAddress) {
+      // The name passed the URL check but resolved to an address we never send to (SSRF, WHO-3):
+      // like a refused URL, this fails now instead of knocking on an internal address for a day.
+      log.error({ alert: 'delivery_target_refused', deliveryId, endpointId: endpoint.id, err: error }, 'endpoint resolved to a refused address; delivery failed');
+      await finish(deliveryId, 'failed', null, now, attempt);
+      return;
+    }
     if (statusCode === 410) {
       // 410 Gone is the receiver saying "stop"; its events stay replayable once re-enabled.
       await deps.db.updateTable('webhook_endpoints').set({ status: 'disabled', disabled_reason: 'endpoint answered 410 Gone' }).where('id', '=', endpoint.id).execute();

@@ -10,14 +10,20 @@ import { writeEvent } from '../../src/events/outbox.ts';
 import { createFieldCipher } from '../../src/crypto/encryption.ts';
 import { generateEndpointSecret } from '../../src/delivery/signing.ts';
 import { testDialects } from '../helpers/databases.ts';
+import { lookup } from 'node:dns/promises';
+import type { ResolveHost } from '../../src/delivery/ssrf.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+// DNS as a rebinding attacker plays it: a public-looking name that resolves to loopback.
+const REBOUND_NAME = 'rebind.merchant.example';
+const playDns: ResolveHost = async (hostname, family) => (hostname === REBOUND_NAME ? [{ address: '127.0.0.1', family: 4 }] : lookup(hostname, { all: true, family }));
 
 for (const dialect of await testDialects()) {
   describe(`event delivery on ${dialect.name}`, { skip: dialect.skip }, () => {
     let gw: TestGateway;
     const clock = manualClock(Date.now());
     before(async () => {
-      gw = await startTestGateway(dialect, { clock });
+      gw = await startTestGateway(dialect, { clock, start: { deliveryResolveHost: playDns } });
     });
     after(async () => gw.close());
 
@@ -138,6 +144,43 @@ for (const dialect of await testDialects()) {
         const attempts = await db().selectFrom('delivery_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).execute();
         assert.equal(attempts.length, 3);
         assert.ok(attempts.every((a) => a.status_code === null && a.error !== null), JSON.stringify(attempts));
+      } finally {
+        server.close();
+      }
+    });
+
+    test('a name that resolves to a refused address is caught at connect time: live fails at once, test mode delivers', async () => {
+      await disableAll();
+      let hits = 0;
+      const server = createServer((_req, res) => {
+        hits += 1;
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      const addEndpoint = async (id: string, mode: 'test' | 'live', url: string) => {
+        const now = clock.nowMs();
+        await db().insertInto('webhook_endpoints').values({ id, mode, url, events_json: '["*"]', status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
+        await db().insertInto('endpoint_secrets').values({ id: `key_${id}`, endpoint_id: id, sealed_secret: createFieldCipher(gw.services.config.masterKey).encrypt(generateEndpointSecret(), id), created_at: now, expires_at: null }).execute();
+      };
+      try {
+        // The URL check passes (a public name, https); only the resolved address gives it away.
+        await addEndpoint('we_livereboundname0000000', 'live', `https://${REBOUND_NAME}:${port}/h`);
+        const liveEvent = await db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_z', data: {} }));
+        await gw.services.worker.drain();
+        assert.equal(hits, 0, 'nothing reached the loopback server');
+        const refused = await deliveryOf(liveEvent);
+        assert.equal(refused.status, 'failed', 'refused for good, not retried for a day');
+        assert.equal(refused.next_attempt_at, null);
+        const [attempt] = await db().selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', refused.id).execute();
+        assert.match(String(attempt?.error), /ERR_SSRF_BLOCKED/);
+
+        // Test mode may deliver to loopback, through the same resolver.
+        await addEndpoint('we_testreboundname0000000', 'test', `http://${REBOUND_NAME}:${port}/h`);
+        const testEvent = await emit();
+        await gw.services.worker.drain();
+        assert.equal(hits, 1);
+        assert.equal((await deliveryOf(testEvent)).status, 'succeeded');
       } finally {
         server.close();
       }
