@@ -13,7 +13,7 @@ export function webhooksInPage(rows: ReadonlyArray<Selectable<ProviderWebhooksTa
     (w) => html`<tr><td><a href="/dashboard/webhooks-in/${w.id}">${isoTime(w.received_at)}</a></td><td>${w.provider}</td><td>${w.event_type}</td><td>${w.provider_reference ?? ''}</td><td>valid (${w.signature_scheme})</td><td class="status-${w.status}">${w.status}${w.result === null ? '' : html`: ${w.result}`}</td></tr>`,
   )}</tbody></table>
 ${rows.length === 0 ? html`<p>No provider webhooks received yet.</p>` : ''}
-<p>Only webhooks with a valid signature are stored; rejected ones are counted in <code>paywarden_webhooks_rejected_total</code> and logged.</p>`;
+<p>Only webhooks with a valid signature are stored; rejected ones are counted in <code>paywarden_provider_webhooks_total</code> (by <code>result</code>) and logged.</p>`;
 }
 
 export function webhookInDetailPage(w: Selectable<ProviderWebhooksTable>): SafeHtml {
