@@ -147,12 +147,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     simulatorPort: readInt(env, 'PAYWARDEN_SIMULATOR_PORT', 4010, 0, 65535, problems),
     paymentExpirySeconds: readInt(env, 'PAYWARDEN_PAYMENT_EXPIRY_SECONDS', 86_400, 60, 30 * 86_400, problems),
     reconcileScheduleSeconds,
-    // Jobs mostly wait (for a commit, a provider, a merchant endpoint), so throughput is jobs in
-    // flight divided by their latency: 8 processed a burst of webhooks at a fifth of the rate they
-    // arrived (bench/README.md), 32 kept up. Outbound calls stay bounded by the per-provider budget.
     workerConcurrency: readInt(env, 'PAYWARDEN_WORKER_CONCURRENCY', DEFAULT_WORKER_OPTIONS.concurrency, 1, 256, problems),
     runWorkers: readBool(env, 'PAYWARDEN_RUN_WORKERS', true, problems),
-    jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', 60, 2, 3600, problems),
+    jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', DEFAULT_WORKER_OPTIONS.leaseMs / 1000, 2, 3600, problems),
     apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
     lookupRateLimitPerMinute: readInt(env, 'PAYWARDEN_LOOKUP_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000, problems),
     // The maxima are the adopted OPS-6 limits: the timeouts can be shortened, never lengthened.
@@ -202,7 +199,7 @@ function liveCredentials(spec: ProviderSpec, env: Env, problems: string[]): Prov
   return complete ? { baseUrl, credentials } : undefined;
 }
 
-/** `<PREFIX>_WEBHOOK_IP_ALLOWLIST`: comma-separated addresses, or `off`; default the provider's published list, if any. */
+/** `PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS`: comma-separated addresses or CIDR ranges (OPS-11). */
 function dashboardNetworks(raw: string | undefined, problems: string[]): readonly string[] | undefined {
   if (raw === undefined) return undefined;
   const parsed = parseNetworks(raw);
@@ -210,6 +207,7 @@ function dashboardNetworks(raw: string | undefined, problems: string[]): readonl
   return parsed.ok ? parsed.networks : undefined;
 }
 
+/** `<PREFIX>_WEBHOOK_IP_ALLOWLIST`: comma-separated addresses, or `off`; default the provider's published list, if any. */
 function ipAllowlist(spec: ProviderSpec, env: Env, problems: string[]): readonly string[] | undefined {
   const raw = readVar(env, `${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST`, problems);
   if (raw === undefined) return spec.webhookSourceIps;
