@@ -3,7 +3,7 @@
 import { isRecord, parseJson } from '../webhook-fields.ts';
 import { minorToMajorString } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
-import type { ParsedResolve } from '../read-answers.ts';
+import type { ParsedResolve, ParsedVerify } from '../read-answers.ts';
 import { answeredCurrency, majorAmountInMinor } from '../verified-amount.ts';
 import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
@@ -39,7 +39,6 @@ export function normaliseChargeStatus(providerStatus: unknown): VerifiedTransact
   return typeof providerStatus === 'string' ? (CHARGE_STATUS[providerStatus.toLowerCase()] ?? 'pending') : 'pending';
 }
 
-export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'malformed'; reason: string };
 
 /** Reads a verify answer (by id or by reference; both share one shape). */
 export function parseVerifyResponse(httpStatus: number, body: string): ParsedVerify {
@@ -69,29 +68,23 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
 }
 
 export function parseCheckoutResponse(httpStatus: number, body: string): { ok: true; link: string } | { ok: false; reason: string } {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.link === 'string') {
-      return { ok: true, link: parsed.data.link };
-    }
-    return { ok: false, reason: isRecord(parsed) && typeof parsed.message === 'string' ? parsed.message.slice(0, 200) : `HTTP ${httpStatus}` };
-  } catch {
-    return { ok: false, reason: `HTTP ${httpStatus}, body is not JSON` };
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { ok: false, reason: `HTTP ${httpStatus}, body is not JSON` };
+  if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.link === 'string') {
+    return { ok: true, link: parsed.data.link };
   }
+  return { ok: false, reason: isRecord(parsed) && typeof parsed.message === 'string' ? parsed.message.slice(0, 200) : `HTTP ${httpStatus}` };
 }
 
 
 /** GET /v3/banks/{country}: `{status:"success", data:[{id, code, name}]}` (§1.6). */
 export function parseBanksResponse(httpStatus: number, body: string): { ok: true; banks: Bank[] } | { ok: false; reason: string } {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && Array.isArray(parsed.data)) {
-      return { ok: true, banks: readBanks(parsed.data) };
-    }
-    return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
-  } catch {
-    return { ok: false, reason: 'banks answer is not JSON' };
+  const parsed = parseJson(body);
+  if (parsed === undefined) return { ok: false, reason: 'banks answer is not JSON' };
+  if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && Array.isArray(parsed.data)) {
+    return { ok: true, banks: readBanks(parsed.data) };
   }
+  return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
 }
 
 /** POST /v3/accounts/resolve body; for Kenyan M-Pesa, `type: MOBILEMONEY` and the country (§1.7). */

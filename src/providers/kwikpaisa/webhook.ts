@@ -9,7 +9,7 @@
 // The freshness window (300 s, both directions) is ours: KwikPaisa documents none. The secret that
 // matches decides the mode (test or live keys differ).
 import { timestampProblem } from '../timestamp-window.ts';
-import { identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
+import { identifier, isRecord, parseJson, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import type { Clock } from '../../clock.ts';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
@@ -26,12 +26,8 @@ function header(headers: Headers, name: string): string | undefined {
 /** The payloads a genuine sender may have signed, each named for the check's `scheme`. */
 export function signedPayloadCandidates(rawBody: Buffer): Array<{ variant: string; payload: Buffer | string }> {
   const candidates: Array<{ variant: string; payload: Buffer | string }> = [{ variant: 'raw', payload: rawBody }];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return candidates;
-  }
+  const parsed = parseJson(rawBody.toString('utf8'));
+  if (parsed === undefined) return candidates;
   const seen = new Set([rawBody.toString('utf8')]);
   for (const variant of ['recursive', 'top-level'] as const) {
     const json = canonicalJson(parsed, variant);

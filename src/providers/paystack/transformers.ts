@@ -4,7 +4,7 @@
 import { isRecord, parseJson } from '../webhook-fields.ts';
 import { isValidAmountMinor } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
-import type { ParsedResolve } from '../read-answers.ts';
+import type { ParsedResolve, ParsedVerify } from '../read-answers.ts';
 import { answeredCurrency } from '../verified-amount.ts';
 import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
@@ -95,7 +95,6 @@ export function normaliseTransactionStatus(providerStatus: unknown): VerifiedTra
 
 // ---- Verify --------------------------------------------------------------------------------------
 
-export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'malformed'; reason: string };
 
 // "Transaction reference not found" (the verify answer), "Entity not found" (generic 404, §2.1).
 const NOT_FOUND_MESSAGE = /(transaction|reference|entity)[\w ]* not found/i;

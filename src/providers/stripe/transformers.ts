@@ -154,12 +154,8 @@ export function sessionToTransaction(session: unknown): ParsedSession {
 }
 
 function errorOf(body: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJson(body);
+  return isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
 }
 
 /** GET /v1/checkout/sessions/:id. */

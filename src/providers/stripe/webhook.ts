@@ -5,7 +5,7 @@
 // Several v1 entries appear while a secret is rolled; any one matching is enough. Other schemes
 // (v0) are ignored. stripe-node only rejects old timestamps; we also reject future ones.
 import { timestampProblem } from '../timestamp-window.ts';
-import { isRecord } from '../webhook-fields.ts';
+import { isRecord, parseJson } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
@@ -76,12 +76,8 @@ const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,100}$/;
 
 export function parseStripeWebhook(rawBody: Buffer): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'body is not JSON' };
-  }
+  const body = parseJson(rawBody.toString('utf8'));
+  if (body === undefined) return { ok: false, reason: 'body is not JSON' };
   if (!isRecord(body) || body.object !== 'event') return { ok: false, reason: 'body is not a Stripe event object' };
   if (typeof body.id !== 'string' || !EVENT_ID.test(body.id)) return { ok: false, reason: 'event id is missing or malformed' };
   if (typeof body.type !== 'string' || !EVENT_TYPE.test(body.type)) return { ok: false, reason: 'event type is missing or malformed' };
