@@ -25,6 +25,21 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(await keys.authenticate(key), { id, mode: 'test', name: 'ci' });
     });
 
+    test('creating and revoking are audited with the mode of the key; without an actor, the command line is named', async () => {
+      const keys = service();
+      const { id, key } = await keys.create({ mode: 'test', name: 'from-cli' });
+      await keys.revoke(id);
+      const rows = await database.db.selectFrom('audit_log').selectAll().where('object_id', '=', id).orderBy('action').execute();
+      assert.deepEqual(
+        rows.map((r) => [r.action, r.actor_type, r.actor_id, r.mode]),
+        [
+          ['api_key.create', 'cli', null, 'test'],
+          ['api_key.revoke', 'cli', null, 'test'],
+        ],
+      );
+      assert.ok(!rows.some((r) => r.details_json.includes(key.slice(12))), 'the display prefix at most, never the secret part');
+    });
+
     test('wrong, truncated, mode-swapped and revoked keys are refused', async () => {
       const keys = service();
       const { id, key } = await keys.create({ mode: 'test', name: 'x' });

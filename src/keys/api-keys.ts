@@ -88,10 +88,9 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
 
     async revoke(id, actor = CLI_ACTOR) {
       return deps.db.transaction().execute(async (trx) => {
-        const result = await trx.updateTable('api_keys').set({ revoked_at: deps.clock.nowMs() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-        const revoked = Number(result.numUpdatedRows) > 0;
-        if (revoked) await writeAudit(trx, deps.clock, { mode: null, ...actor, action: 'api_key.revoke', objectType: 'api_key', objectId: id });
-        return revoked;
+        const revoked = await trx.updateTable('api_keys').set({ revoked_at: deps.clock.nowMs() }).where('id', '=', id).where('revoked_at', 'is', null).returning('mode').executeTakeFirst();
+        if (revoked !== undefined) await writeAudit(trx, deps.clock, { mode: revoked.mode, ...actor, action: 'api_key.revoke', objectType: 'api_key', objectId: id });
+        return revoked !== undefined;
       });
     },
   };
