@@ -306,6 +306,11 @@ describe('the dashboard in chromium', { skip }, () => {
     assert.equal(forgedStatus, 401);
     const failuresAfter = (await operatorDb(gw.services.database.db).selectFrom('operators').select('failed_attempts').where('id', '=', op.id).executeTakeFirstOrThrow()).failed_attempts;
     assert.equal(failuresAfter, failuresBefore + 1);
+    // A mistyped code does not take the passkey away: the page after it still offers one.
+    await page.fill('#second-factor input[name=code]', '000000');
+    await page.click('#second-factor button[type=submit]');
+    await page.waitForSelector('.error');
+    assert.equal(await page.locator('#passkey-sign-in').count(), 1, 'the passkey button is still there');
     await page.click('#passkey-sign-in');
     await page.waitForURL(`${base}/dashboard`);
     const [login] = await gw.services.database.db.selectFrom('audit_log').select('details_json').where('actor_id', '=', op.id).where('action', '=', 'operator.login').orderBy('created_at', 'desc').limit(1).execute();

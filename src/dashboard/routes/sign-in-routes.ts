@@ -69,11 +69,16 @@ export function signInRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     },
   );
 
-  api.get('/login/verify', async (request, reply) => {
-    if (challengeOf(request) === '') return reply.redirect('/dashboard/login', 303);
+  /** The code form, with the passkey button (and its script) when the operator has a passkey. */
+  async function sendSecondFactorPage(request: FastifyRequest, reply: FastifyReply, error?: string) {
     const passkey = await operators.passkeys.availableFor(challengeOf(request));
     if (passkey) void reply.header('content-security-policy', DASHBOARD_CSP_WITH_SCRIPT);
-    return sendPage(request, reply, { title: 'Second factor' }, secondFactorPage({ passkey }));
+    return sendPage(request, reply, { title: 'Second factor', ...(error === undefined ? {} : { status: 401 }) }, secondFactorPage({ passkey, ...(error === undefined ? {} : { error }) }));
+  }
+
+  api.get('/login/verify', async (request, reply) => {
+    if (challengeOf(request) === '') return reply.redirect('/dashboard/login', 303);
+    return sendSecondFactorPage(request, reply);
   });
 
   // The passkey alternative to the code: JSON for the page's script (assets/passkey.js).
@@ -101,7 +106,7 @@ export function signInRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       const outcome = await operators.completeSecondFactor(challengeOf(request), factor, request.ip);
       if (!outcome.ok) {
         if (outcome.error === 'invalid_challenge') return reply.redirect('/dashboard/login', 303);
-        return sendPage(request, reply, { title: 'Second factor', status: 401 }, secondFactorPage({ error: OPERATOR_ERROR_MESSAGES[outcome.error] }));
+        return sendSecondFactorPage(request, reply, OPERATOR_ERROR_MESSAGES[outcome.error]);
       }
       startSession(reply, outcome.sessionToken);
       return reply.redirect('/dashboard', 303);
