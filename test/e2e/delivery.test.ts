@@ -32,6 +32,23 @@ for (const dialect of await testDialects()) {
       db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'test', type, objectId: 'pay_x', data: { object: { id: 'pay_x' } } }));
     const deliveryOf = async (eventId: string) => db().selectFrom('deliveries').selectAll().where('event_id', '=', eventId).executeTakeFirstOrThrow();
     const disableAll = async () => db().updateTable('webhook_endpoints').set({ status: 'disabled' }).execute();
+    /** An endpoint written straight to the database, past the API's URL checks (as an old row, or
+     * one whose name resolves elsewhere since), so only the delivery-time guard stands in the way. */
+    const addEndpoint = async (id: string, mode: 'test' | 'live', url: string) => {
+      const now = clock.nowMs();
+      await db().insertInto('webhook_endpoints').values({ id, mode, url, events_json: '["*"]', status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
+      await db().insertInto('endpoint_secrets').values({ id: `key_${id}`, endpoint_id: id, sealed_secret: createFieldCipher(gw.services.config.masterKey).encrypt(generateEndpointSecret(), id), created_at: now, expires_at: null }).execute();
+    };
+    /** A loopback server that counts the requests reaching it. */
+    const countingServer = async () => {
+      let count = 0;
+      const server = createServer((_req, res) => {
+        count += 1;
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, port: (server.address() as { port: number }).port, hits: () => count };
+    };
 
     test('a failing endpoint is retried on the schedule with the same webhook-id, then marked failed; redelivery works', async () => {
       await disableAll();
@@ -123,22 +140,14 @@ for (const dialect of await testDialects()) {
 
     test('live mode refuses loopback targets at connect time: the server never sees the request', async () => {
       await disableAll();
-      let hits = 0;
-      const server = createServer((_req, res) => {
-        hits += 1;
-        res.end('ok');
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as { port: number }).port;
+      const { server, port, hits } = await countingServer();
       try {
-        const now = clock.nowMs();
         for (const [id, url] of [['we_liveloopbackhostname00', `https://localhost:${port}/h`], ['we_liveloopbackliteral000', `https://127.0.0.1:${port}/h`], ['we_liveplainhttp00000000', `http://merchant.example/h`]] as const) {
-          await db().insertInto('webhook_endpoints').values({ id, mode: 'live', url, events_json: '["*"]', status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
-          await db().insertInto('endpoint_secrets').values({ id: `key_${id}`, endpoint_id: id, sealed_secret: createFieldCipher(gw.services.config.masterKey).encrypt(generateEndpointSecret(), id), created_at: now, expires_at: null }).execute();
+          await addEndpoint(id, 'live', url);
         }
         const eventId = await db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_y', data: {} }));
         await gw.services.worker.drain();
-        assert.equal(hits, 0, 'no request reached the loopback server');
+        assert.equal(hits(), 0, 'no request reached the loopback server');
         const deliveries = await db().selectFrom('deliveries').selectAll().where('event_id', '=', eventId).execute();
         assert.equal(deliveries.length, 3);
         const attempts = await db().selectFrom('delivery_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).execute();
@@ -151,24 +160,13 @@ for (const dialect of await testDialects()) {
 
     test('a name that resolves to a refused address is caught at connect time: live fails at once, test mode delivers', async () => {
       await disableAll();
-      let hits = 0;
-      const server = createServer((_req, res) => {
-        hits += 1;
-        res.end('ok');
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as { port: number }).port;
-      const addEndpoint = async (id: string, mode: 'test' | 'live', url: string) => {
-        const now = clock.nowMs();
-        await db().insertInto('webhook_endpoints').values({ id, mode, url, events_json: '["*"]', status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
-        await db().insertInto('endpoint_secrets').values({ id: `key_${id}`, endpoint_id: id, sealed_secret: createFieldCipher(gw.services.config.masterKey).encrypt(generateEndpointSecret(), id), created_at: now, expires_at: null }).execute();
-      };
+      const { server, port, hits } = await countingServer();
       try {
         // The URL check passes (a public name, https); only the resolved address gives it away.
         await addEndpoint('we_livereboundname0000000', 'live', `https://${REBOUND_NAME}:${port}/h`);
         const liveEvent = await db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_z', data: {} }));
         await gw.services.worker.drain();
-        assert.equal(hits, 0, 'nothing reached the loopback server');
+        assert.equal(hits(), 0, 'nothing reached the loopback server');
         const refused = await deliveryOf(liveEvent);
         assert.equal(refused.status, 'failed', 'refused for good, not retried for a day');
         assert.equal(refused.next_attempt_at, null);
@@ -179,7 +177,7 @@ for (const dialect of await testDialects()) {
         await addEndpoint('we_testreboundname0000000', 'test', `http://${REBOUND_NAME}:${port}/h`);
         const testEvent = await emit();
         await gw.services.worker.drain();
-        assert.equal(hits, 1);
+        assert.equal(hits(), 1);
         assert.equal((await deliveryOf(testEvent)).status, 'succeeded');
       } finally {
         server.close();
