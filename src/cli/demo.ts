@@ -29,7 +29,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    const json = (await response.json()) as Record<string, any>;
+    const json = (await response.json()) as Record<string, unknown>;
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json.error ?? json)}`);
     return json;
   };

@@ -21,6 +21,7 @@ export interface DialectStrategy {
   lockForClaim<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   isUniqueViolation(error: unknown): boolean;
   /** Cheap liveness probe used by /readyz. */
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
   ping(db: Kysely<any>): Promise<void>;
   /**
    * The webhook hot path: many webhooks (deduplicated on `dedupe_key`) and, for each new one, its

@@ -16,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
 export async function migrateToLatest(handle: { db: Kysely<any>; dialect: { name: DialectName } }): Promise<string[]> {
   const { db } = handle;
   // Kysely looks for its bookkeeping tables in every schema it can see; on PostgreSQL, pin them to

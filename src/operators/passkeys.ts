@@ -82,7 +82,7 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
     async register(session, { name, response }, rp, ip) {
       const expectedChallenge = await takeChallenge('register', session.id);
       if (expectedChallenge === undefined) return fail('invalid_challenge');
-      let verification;
+      let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {
         verification = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: [...rp.origins], expectedRPID: rp.id, requireUserVerification: true });
       } catch {

@@ -156,6 +156,7 @@ export class ThreadedSqliteDialect implements Dialect {
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new SqliteIntrospector(db);
   }
@@ -164,6 +165,7 @@ export class ThreadedSqliteDialect implements Dialect {
 /** The ingest batch, run on the thread inside its group commit as a savepoint of its own (the
  * thread holds it back while a Kysely transaction is open, so the two never mix). */
 export function threadIngestWriter(thread: SqliteThread) {
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
   return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => {
     // A missing optional column is undefined here, and JSON turns it into null, as SQL wants.
     const values = rows.map((row) => [...INGEST_COLUMNS.webhook.map((column) => row.webhook[column]), ...INGEST_COLUMNS.job.map((column) => row.job[column])]);

@@ -100,6 +100,7 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
 
   app.post('/api/v3/pg/order/create', async (request, reply) => {
     if (!(await apiGate(request, reply))) return reply;
+    // biome-ignore lint/suspicious/noExplicitAny: the fields are checked one by one below, as the provider does
     const body = (request.body ?? {}) as Record<string, any>;
     const invalid = (message: string) => reply.code(422).send(errorEnvelope(422, message));
     const orderId = body.order_id;
