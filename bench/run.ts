@@ -20,11 +20,27 @@ const POSTGRES_URL = process.env.PAYWARDEN_BENCH_POSTGRES_URL ?? 'postgres://pos
 const secretHash = randomBytes(24).toString('base64url');
 const children: ChildProcess[] = [];
 
-interface Result { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; processedPerS?: number; backlog?: number }
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  processedPerS?: number;
+  backlog?: number;
+}
 
-function startProcess(script: string, args: string[], env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+function startProcess(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ port: number; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -38,8 +54,20 @@ function startProcess(script: string, args: string[], env: Record<string, string
 
 async function startGateway(databaseUrl: string, dataDir: string): Promise<{ port: number; key: string }> {
   const port = 18_000 + Math.floor(Math.random() * 10_000);
-  const env = { PAYWARDEN_DATA_DIR: dataDir, PAYWARDEN_DATABASE_URL: databaseUrl, PAYWARDEN_PORT: String(port), PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_LOG_LEVEL: 'error', FLUTTERWAVE_TEST_SECRET_HASH: secretHash, PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '100000000', PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '100000000' };
-  const child = spawn(process.execPath, ['src/main.ts', 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = {
+    PAYWARDEN_DATA_DIR: dataDir,
+    PAYWARDEN_DATABASE_URL: databaseUrl,
+    PAYWARDEN_PORT: String(port),
+    PAYWARDEN_SIMULATOR_PORT: '0',
+    PAYWARDEN_LOG_LEVEL: 'error',
+    FLUTTERWAVE_TEST_SECRET_HASH: secretHash,
+    PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '100000000',
+    PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '100000000',
+  };
+  const child = spawn(process.execPath, ['src/main.ts', 'start'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const key = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -56,18 +84,42 @@ async function startGateway(databaseUrl: string, dataDir: string): Promise<{ por
 // Like real traffic: Flutterwave's transaction ids increase, and tx_ref is one of our payment ids
 // (time-ordered). Every webhook is unique and correctly signed.
 let nextTransactionId = 400_000_000 + Math.floor(Math.random() * 1e8);
-interface SignedWebhook { body: string; signature: string }
+interface SignedWebhook {
+  body: string;
+  signature: string;
+}
 function signWebhook(): SignedWebhook {
   const id = nextTransactionId++;
-  const body = JSON.stringify({ event: 'charge.completed', data: { id, tx_ref: newId('pay'), flw_ref: `FLW-BENCH-${id}`, amount: 100, currency: 'NGN', charged_amount: 100, status: 'successful', payment_type: 'card', created_at: new Date().toISOString(), customer: { id: 1, email: 'bench@example.com' } }, 'event.type': 'CARD_TRANSACTION' });
+  const body = JSON.stringify({
+    event: 'charge.completed',
+    data: {
+      id,
+      tx_ref: newId('pay'),
+      flw_ref: `FLW-BENCH-${id}`,
+      amount: 100,
+      currency: 'NGN',
+      charged_amount: 100,
+      status: 'successful',
+      payment_type: 'card',
+      created_at: new Date().toISOString(),
+      customer: { id: 1, email: 'bench@example.com' },
+    },
+    'event.type': 'CARD_TRANSACTION',
+  });
   return { body, signature: createHmac('sha256', secretHash).update(body).digest('base64') };
 }
 
-const asRequest = (webhook: SignedWebhook) => ({ body: webhook.body, headers: { 'content-type': 'application/json', 'flutterwave-signature': webhook.signature } });
+const asRequest = (webhook: SignedWebhook) => ({
+  body: webhook.body,
+  headers: { 'content-type': 'application/json', 'flutterwave-signature': webhook.signature },
+});
 
 /** Webhooks signed ahead of the run, handed out once each; if the run outpaces the pool, the rest
  * are signed on the fly (and counted, since that load generator is slower). */
-function webhookPool(size: number): { next: () => { body: string; headers: Record<string, string> }; signedDuringRun: () => number } {
+function webhookPool(size: number): {
+  next: () => { body: string; headers: Record<string, string> };
+  signedDuringRun: () => number;
+} {
   const pool = Array.from({ length: size }, signWebhook);
   let taken = 0;
   let late = 0;
@@ -79,14 +131,26 @@ function webhookPool(size: number): { next: () => { body: string; headers: Recor
   };
 }
 
-async function drive(name: string, url: string, setup: () => { method?: string; body?: string; headers: Record<string, string> }, connections = CONNECTIONS): Promise<Result> {
+async function drive(
+  name: string,
+  url: string,
+  setup: () => { method?: string; body?: string; headers: Record<string, string> },
+  connections = CONNECTIONS,
+): Promise<Result> {
   const result = await autocannon({
     url,
     connections,
     duration: DURATION_S,
     requests: [{ setupRequest: ((request: object) => ({ ...request, method: 'POST', ...setup() })) as never }],
   });
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
 }
 
 async function postgresReachable(): Promise<boolean> {
@@ -104,12 +168,18 @@ async function postgresReachable(): Promise<boolean> {
 
 /** Webhooks the gateway had processed (checked with the provider, or found not to need it) by the
  * end of the run, and the jobs still waiting: ingest that outruns processing only builds a backlog. */
-interface Progress { processed: number; backlog: number }
+interface Progress {
+  processed: number;
+  backlog: number;
+}
 function sqliteProgress(path: string): Progress {
   const reader = new BetterSqlite3(path, { readonly: true });
   try {
     const count = (sql: string) => (reader.prepare(sql).get() as { n: number }).n;
-    return { processed: count("select count(*) as n from provider_webhooks where status <> 'received'"), backlog: count("select count(*) as n from jobs where status in ('queued', 'running')") };
+    return {
+      processed: count("select count(*) as n from provider_webhooks where status <> 'received'"),
+      backlog: count("select count(*) as n from jobs where status in ('queued', 'running')"),
+    };
   } finally {
     reader.close();
   }
@@ -119,17 +189,30 @@ async function postgresProgress(): Promise<Progress> {
   await client.connect();
   try {
     const count = async (sql: string) => Number((await client.query<{ n: string }>(sql)).rows[0]!.n);
-    return { processed: await count("select count(*) as n from paywarden_bench.provider_webhooks where status <> 'received'"), backlog: await count("select count(*) as n from paywarden_bench.jobs where status in ('queued', 'running')") };
+    return {
+      processed: await count("select count(*) as n from paywarden_bench.provider_webhooks where status <> 'received'"),
+      backlog: await count("select count(*) as n from paywarden_bench.jobs where status in ('queued', 'running')"),
+    };
   } finally {
     await client.end();
   }
 }
-const withProgress = (result: Result, progress: Progress): Result => ({ ...result, processedPerS: progress.processed / DURATION_S, backlog: progress.backlog });
+const withProgress = (result: Result, progress: Progress): Result => ({
+  ...result,
+  processedPerS: progress.processed / DURATION_S,
+  backlog: progress.backlog,
+});
 
 /** A payment creation with a unique reference and Idempotency-Key. */
 let nextReference = 0;
 const paymentCreation = (key: string) => ({
-  body: JSON.stringify({ amount: 1000, currency: 'NGN', reference: `bench-${nextReference++}-${randomUUID().slice(0, 8)}`, customer: { email: 'b@example.com' }, redirect_url: 'https://m.example/r' }),
+  body: JSON.stringify({
+    amount: 1000,
+    currency: 'NGN',
+    reference: `bench-${nextReference++}-${randomUUID().slice(0, 8)}`,
+    customer: { email: 'b@example.com' },
+    redirect_url: 'https://m.example/r',
+  }),
   headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': randomUUID() },
 });
 
@@ -141,33 +224,55 @@ try {
   const ceilingPool = Array.from({ length: 20_000 }, signWebhook);
   let ceilingNext = 0;
   const hello = await startProcess('bench/hello-world.ts', [], {});
-  results.push(await drive('hello-world (same stack)', `http://127.0.0.1:${hello.port}/hello`, () => asRequest(ceilingPool[ceilingNext++ % ceilingPool.length]!)));
+  results.push(
+    await drive('hello-world (same stack)', `http://127.0.0.1:${hello.port}/hello`, () =>
+      asRequest(ceilingPool[ceilingNext++ % ceilingPool.length]!),
+    ),
+  );
   hello.child.kill();
   // Nothing below can be faster than the ceiling: a pool 10% larger than its run serves every run.
   const poolSize = Math.ceil(results[0]!.rps * DURATION_S * 1.1);
   const webhooksFor = async (name: string, url: string, progress?: () => Promise<Progress>) => {
     const pool = webhookPool(poolSize);
     const result = await drive(name, url, pool.next);
-    if (pool.signedDuringRun() > 0) late.push(`${name}: ${pool.signedDuringRun()} webhooks signed during the run (the pool of ${poolSize} ran out)`);
+    if (pool.signedDuringRun() > 0)
+      late.push(`${name}: ${pool.signedDuringRun()} webhooks signed during the run (the pool of ${poolSize} ran out)`);
     results.push(progress === undefined ? result : withProgress(result, await progress()));
   };
 
-  const plain = await startProcess('bench/plain-handler.ts', [], { SECRET_HASH: secretHash, DB_PATH: join(dir, 'plain.sqlite') });
+  const plain = await startProcess('bench/plain-handler.ts', [], {
+    SECRET_HASH: secretHash,
+    DB_PATH: join(dir, 'plain.sqlite'),
+  });
   await webhooksFor('plain handler (commit per request)', `http://127.0.0.1:${plain.port}/webhooks/flutterwave`);
   plain.child.kill();
 
   const sqlitePath = join(dir, 'gateway.sqlite');
   const sqlite = await startGateway(sqlitePath, join(dir, 'sqlite-data'));
-  await webhooksFor('gateway webhooks, SQLite FULL', `http://127.0.0.1:${sqlite.port}/webhooks/flutterwave`, async () => sqliteProgress(sqlitePath));
-  results.push(await drive('gateway payment create, SQLite', `http://127.0.0.1:${sqlite.port}/v1/payments`, () => paymentCreation(sqlite.key)));
+  await webhooksFor('gateway webhooks, SQLite FULL', `http://127.0.0.1:${sqlite.port}/webhooks/flutterwave`, async () =>
+    sqliteProgress(sqlitePath),
+  );
+  results.push(
+    await drive('gateway payment create, SQLite', `http://127.0.0.1:${sqlite.port}/v1/payments`, () =>
+      paymentCreation(sqlite.key),
+    ),
+  );
   for (const child of children) child.kill();
 
   if (await postgresReachable()) {
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('options', '-c search_path=paywarden_bench');
     const postgres = await startGateway(url.toString(), join(dir, 'pg-data'));
-    await webhooksFor('gateway webhooks, PostgreSQL', `http://127.0.0.1:${postgres.port}/webhooks/flutterwave`, postgresProgress);
-    results.push(await drive('gateway payment create, PostgreSQL', `http://127.0.0.1:${postgres.port}/v1/payments`, () => paymentCreation(postgres.key)));
+    await webhooksFor(
+      'gateway webhooks, PostgreSQL',
+      `http://127.0.0.1:${postgres.port}/webhooks/flutterwave`,
+      postgresProgress,
+    );
+    results.push(
+      await drive('gateway payment create, PostgreSQL', `http://127.0.0.1:${postgres.port}/v1/payments`, () =>
+        paymentCreation(postgres.key),
+      ),
+    );
   } else {
     console.log('PostgreSQL not reachable; its figures are skipped.');
   }
@@ -179,14 +284,20 @@ try {
 const ceiling = results[0]?.rps ?? 1;
 const plainRps = results[1]?.rps ?? 1;
 console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s each, Node ${process.version}\n`);
-console.log('| run | req/s | p50 ms | p99 ms | vs hello-world | vs plain handler | errors | non-2xx | processed/s | backlog at end |');
+console.log(
+  '| run | req/s | p50 ms | p99 ms | vs hello-world | vs plain handler | errors | non-2xx | processed/s | backlog at end |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${((100 * r.rps) / ceiling).toFixed(0)}% | ${(r.rps / plainRps).toFixed(1)}x | ${r.errors} | ${r.non2xx} | ${r.processedPerS?.toFixed(0) ?? ''} | ${r.backlog ?? ''} |`);
+  console.log(
+    `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${((100 * r.rps) / ceiling).toFixed(0)}% | ${(r.rps / plainRps).toFixed(1)}x | ${r.errors} | ${r.non2xx} | ${r.processedPerS?.toFixed(0) ?? ''} | ${r.backlog ?? ''} |`,
+  );
 }
 for (const line of late) console.log(`Note: ${line}`);
 const gw = results.find((r) => r.name.startsWith('gateway webhooks, SQLite'));
 if (gw !== undefined) {
   const ok = gw.rps >= 0.4 * ceiling && gw.rps >= 5 * plainRps && gw.p99 < 20;
-  console.log(`\nTargets (SQLite webhooks: >= 40% of hello-world, >= 5x plain, p99 < 20 ms): ${ok ? 'met' : 'NOT met'}`);
+  console.log(
+    `\nTargets (SQLite webhooks: >= 40% of hello-world, >= 5x plain, p99 < 20 ms): ${ok ? 'met' : 'NOT met'}`,
+  );
 }

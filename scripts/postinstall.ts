@@ -18,8 +18,12 @@ if (!loadsUnder(pinnedNode)) {
   // the platform package (with include/node) nested below it.
   const nodePackageDir = join(dirname(pinnedNode), '..');
   const platformPackage = `node-${process.platform}-${process.arch}`;
-  const headersDir = [nodePackageDir, join(nodePackageDir, 'node_modules', platformPackage), join(nodePackageDir, '..', platformPackage)]
-    .find((dir) => existsSync(join(dir, 'include', 'node', 'node.h'))) ?? nodePackageDir;
+  const headersDir =
+    [
+      nodePackageDir,
+      join(nodePackageDir, 'node_modules', platformPackage),
+      join(nodePackageDir, '..', platformPackage),
+    ].find((dir) => existsSync(join(dir, 'include', 'node', 'node.h'))) ?? nodePackageDir;
   if (!existsSync(join(headersDir, 'include', 'node', 'node.h'))) {
     console.error(`paywarden postinstall: no Node headers under ${headersDir}; cannot rebuild better-sqlite3`);
     process.exit(1);

@@ -30,7 +30,9 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-    ...(options.https === undefined ? {} : { https: { key: options.https.key, cert: options.https.cert, minVersion: options.https.minVersion } }),
+    ...(options.https === undefined
+      ? {}
+      : { https: { key: options.https.key, cert: options.https.cert, minVersion: options.https.minVersion } }),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
@@ -46,9 +48,11 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     }
   });
   app.addHook('onResponse', async (request, reply) => {
-    services.metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    services.metrics.httpDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
-
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
@@ -95,7 +99,12 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     allowedNetworks: services.config.dashboardAllowedNetworks,
     deployment: deploymentFacts(services),
   });
-  await app.register(webhooksPlugin, { prefix: '/webhooks', providers: services.providers, ingest: services.ingest, badSignatureLimiter: services.badSignatureLimiter });
+  await app.register(webhooksPlugin, {
+    prefix: '/webhooks',
+    providers: services.providers,
+    ingest: services.ingest,
+    badSignatureLimiter: services.badSignatureLimiter,
+  });
   return app;
 }
 
@@ -106,11 +115,23 @@ function deploymentFacts(services: Services): ReadonlyArray<readonly [string, st
     ['Live mode', config.liveEnabled ? 'enabled' : 'off (test mode only)'],
     ['Database', services.database.dialect.name],
     ['Shared rate limits (Redis)', config.redisUrl === undefined ? 'off (in-process)' : 'on'],
-    ['TLS', config.tls !== undefined ? `terminated here (${config.tls.minVersion} minimum)` : config.trustedProxy !== undefined ? `by the trusted proxy ${config.trustedProxy}` : 'none (loopback test mode)'],
+    [
+      'TLS',
+      config.tls !== undefined
+        ? `terminated here (${config.tls.minVersion} minimum)`
+        : config.trustedProxy !== undefined
+          ? `by the trusted proxy ${config.trustedProxy}`
+          : 'none (loopback test mode)',
+    ],
     ['Providers', Object.keys(config.providers).join(', ')],
     ['Dashboard idle timeout', `${config.dashboardIdleTimeoutMinutes} minutes`],
     ['Dashboard session maximum', `${config.dashboardSessionMaxMinutes} minutes`],
     ['Sign-in attempts per address', `${config.dashboardLoginAttemptsPerIp} per 15 minutes`],
-    ['Dashboard reachable from', config.dashboardAllowedNetworks === undefined ? 'any network the server listens on' : config.dashboardAllowedNetworks.join(', ')],
+    [
+      'Dashboard reachable from',
+      config.dashboardAllowedNetworks === undefined
+        ? 'any network the server listens on'
+        : config.dashboardAllowedNetworks.join(', '),
+    ],
   ];
 }

@@ -2,7 +2,13 @@
 // in docs/errors.md (a test keeps the two in step). Messages are written for the merchant's
 // developer and never carry internals: no stack, SQL, provider body or secret.
 
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'provider_error' | 'api_error';
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'idempotency_error'
+  | 'rate_limit_error'
+  | 'provider_error'
+  | 'api_error';
 
 export interface CatalogueEntry {
   readonly status: number;
@@ -15,28 +21,101 @@ export const ERRORS = {
   invalid_json: { status: 400, type: 'invalid_request_error', message: 'The request body is not valid JSON.' },
   parameter_invalid: { status: 422, type: 'invalid_request_error', message: 'A parameter is not valid.' },
   parameter_missing: { status: 422, type: 'invalid_request_error', message: 'A required parameter is missing.' },
-  parameter_unknown: { status: 422, type: 'invalid_request_error', message: 'The request contains a parameter that is not accepted.' },
+  parameter_unknown: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The request contains a parameter that is not accepted.',
+  },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send the body as application/json.' },
   body_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
   not_found: { status: 404, type: 'invalid_request_error', message: 'No such resource.' },
-  method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'This method is not allowed on this path.' },
-  reference_already_used: { status: 409, type: 'invalid_request_error', message: 'This reference belongs to a payment that is pending or has succeeded. Use a new reference.' },
-  currency_not_supported: { status: 422, type: 'invalid_request_error', message: 'No configured provider accepts this currency.' },
-  mode_not_enabled: { status: 403, type: 'invalid_request_error', message: 'Live mode is not enabled on this deployment.' },
-  account_not_resolved: { status: 422, type: 'invalid_request_error', message: 'The provider could not resolve this account number at this bank. Check both.' },
-  event_not_redeliverable: { status: 409, type: 'invalid_request_error', message: 'This event has no webhook endpoint to redeliver to.' },
-  api_key_missing: { status: 401, type: 'authentication_error', message: 'Send your secret key as `Authorization: Bearer sk_...`.' },
-  api_key_invalid: { status: 401, type: 'authentication_error', message: 'The API key is not valid, has expired or was revoked.' },
-  idempotency_key_missing: { status: 400, type: 'idempotency_error', message: 'Every POST needs an `Idempotency-Key` header (1 to 255 printable characters).' },
-  idempotency_key_invalid: { status: 400, type: 'idempotency_error', message: 'The `Idempotency-Key` header must be 1 to 255 printable ASCII characters.' },
-  idempotency_key_reused: { status: 422, type: 'idempotency_error', message: 'This Idempotency-Key was already used with a different request body.' },
-  idempotency_key_in_flight: { status: 409, type: 'idempotency_error', message: 'A request with this Idempotency-Key is still being processed. Retry later.' },
-  rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests. Retry after the time in the Retry-After header.' },
-  webhook_source_not_allowed: { status: 403, type: 'authentication_error', message: 'Webhooks for this provider are accepted only from its published addresses.' },
-  webhook_signature_invalid: { status: 401, type: 'authentication_error', message: 'The webhook signature is missing or does not match.' },
-  provider_unavailable: { status: 502, type: 'provider_error', message: 'The payment provider could not be reached or did not answer. Nothing was charged; retry with a new Idempotency-Key.' },
+  method_not_allowed: {
+    status: 405,
+    type: 'invalid_request_error',
+    message: 'This method is not allowed on this path.',
+  },
+  reference_already_used: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'This reference belongs to a payment that is pending or has succeeded. Use a new reference.',
+  },
+  currency_not_supported: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'No configured provider accepts this currency.',
+  },
+  mode_not_enabled: {
+    status: 403,
+    type: 'invalid_request_error',
+    message: 'Live mode is not enabled on this deployment.',
+  },
+  account_not_resolved: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The provider could not resolve this account number at this bank. Check both.',
+  },
+  event_not_redeliverable: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'This event has no webhook endpoint to redeliver to.',
+  },
+  api_key_missing: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'Send your secret key as `Authorization: Bearer sk_...`.',
+  },
+  api_key_invalid: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'The API key is not valid, has expired or was revoked.',
+  },
+  idempotency_key_missing: {
+    status: 400,
+    type: 'idempotency_error',
+    message: 'Every POST needs an `Idempotency-Key` header (1 to 255 printable characters).',
+  },
+  idempotency_key_invalid: {
+    status: 400,
+    type: 'idempotency_error',
+    message: 'The `Idempotency-Key` header must be 1 to 255 printable ASCII characters.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    type: 'idempotency_error',
+    message: 'This Idempotency-Key was already used with a different request body.',
+  },
+  idempotency_key_in_flight: {
+    status: 409,
+    type: 'idempotency_error',
+    message: 'A request with this Idempotency-Key is still being processed. Retry later.',
+  },
+  rate_limited: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'Too many requests. Retry after the time in the Retry-After header.',
+  },
+  webhook_source_not_allowed: {
+    status: 403,
+    type: 'authentication_error',
+    message: 'Webhooks for this provider are accepted only from its published addresses.',
+  },
+  webhook_signature_invalid: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'The webhook signature is missing or does not match.',
+  },
+  provider_unavailable: {
+    status: 502,
+    type: 'provider_error',
+    message:
+      'The payment provider could not be reached or did not answer. Nothing was charged; retry with a new Idempotency-Key.',
+  },
   provider_rejected: { status: 502, type: 'provider_error', message: 'The payment provider refused the request.' },
-  internal_error: { status: 500, type: 'api_error', message: 'Something went wrong on our side. Quote the request id if you contact support.' },
+  internal_error: {
+    status: 500,
+    type: 'api_error',
+    message: 'Something went wrong on our side. Quote the request id if you contact support.',
+  },
   service_unavailable: { status: 503, type: 'api_error', message: 'The gateway is overloaded. Retry shortly.' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -11,11 +11,17 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   // Secret-named fields, at the top level and one level down.
-  ...['secret', 'secretKey', 'secretHash', 'password', 'token', 'apiKey', 'authorization'].flatMap((name) => [name, `*.${name}`]),
+  ...['secret', 'secretKey', 'secretHash', 'password', 'token', 'apiKey', 'authorization'].flatMap((name) => [
+    name,
+    `*.${name}`,
+  ]),
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'paywarden' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'paywarden' } },
+    destination,
+  );
 }
 
 export type { Logger };

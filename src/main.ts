@@ -83,8 +83,14 @@ keys
         console.error('Live mode is not enabled (set PAYWARDEN_LIVE_ENABLED=true with live provider credentials).');
         process.exit(2);
       }
-      const created = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).create({ mode: opts.mode, name: opts.name });
-      console.log(`Created ${created.id} (${opts.mode}). This is the only time the key is shown; store it now:\n\n  ${created.key}\n`);
+      const created = await createApiKeyService({
+        db: database.db,
+        masterKey: cfg.masterKey,
+        clock: systemClock,
+      }).create({ mode: opts.mode, name: opts.name });
+      console.log(
+        `Created ${created.id} (${opts.mode}). This is the only time the key is shown; store it now:\n\n  ${created.key}\n`,
+      );
     });
   });
 keys.command('list').action(async () => {
@@ -92,7 +98,10 @@ keys.command('list').action(async () => {
     const rows = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).list();
     const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
     console.log(['id', 'prefix', 'name', 'mode', 'created', 'last used', 'revoked'].join('\t'));
-    for (const r of rows) console.log([r.id, `${r.prefix}…`, r.name, r.mode, iso(r.createdAt), iso(r.lastUsedAt), iso(r.revokedAt)].join('\t'));
+    for (const r of rows)
+      console.log(
+        [r.id, `${r.prefix}…`, r.name, r.mode, iso(r.createdAt), iso(r.lastUsedAt), iso(r.revokedAt)].join('\t'),
+      );
   });
 });
 keys
@@ -100,7 +109,11 @@ keys
   .argument('<id>', 'the key id (key_...)')
   .action(async (id: string) => {
     await withDatabase(async (cfg, database) => {
-      const revoked = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).revoke(id);
+      const revoked = await createApiKeyService({
+        db: database.db,
+        masterKey: cfg.masterKey,
+        clock: systemClock,
+      }).revoke(id);
       console.log(revoked ? `Revoked ${id}; it stops working at once.` : `No active key ${id}.`);
       if (!revoked) process.exitCode = 1;
     });
@@ -121,7 +134,11 @@ operatorsCommand
     });
   });
 operatorsCommand.command('list').action(async () => {
-  await withDatabase(async (cfg, database) => console.log(await listOperators(createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey }))));
+  await withDatabase(async (cfg, database) =>
+    console.log(
+      await listOperators(createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey })),
+    ),
+  );
 });
 
 const jobsCommand = program.command('jobs').description('the background job queue');
@@ -167,8 +184,12 @@ program
       console.error(`No simulator for "${provider}". Available: ${Object.keys(PROVIDER_FACTORIES).join(', ')}`);
       process.exit(2);
     }
-    const given = Object.fromEntries((opts.credential ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
-    const credentials = Object.fromEntries(spec.credentials.map((c) => [c.field, new Secret(given[c.field] ?? c.generateTest())]));
+    const given = Object.fromEntries(
+      (opts.credential ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
+    const credentials = Object.fromEntries(
+      spec.credentials.map((c) => [c.field, new Secret(given[c.field] ?? c.generateTest())]),
+    );
     const sim = await factory.startSimulator({ credentials, webhookUrl: opts.webhookUrl, port: Number(opts.port) });
     console.log(`${provider} simulator on ${sim.url}`);
     for (const [field, value] of Object.entries(credentials)) console.log(`  ${field}: ${value.reveal()}`);

@@ -7,12 +7,42 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    webhooksReceived: new Counter({ name: 'paywarden_provider_webhooks_total', help: 'Provider webhooks received, by result', labelNames: ['provider', 'result'], registers: [registry] }),
-    deliveries: new Counter({ name: 'paywarden_event_deliveries_total', help: 'Attempts to deliver events to merchant endpoints, by result', labelNames: ['result'], registers: [registry] }),
-    paymentTransitions: new Counter({ name: 'paywarden_payment_transitions_total', help: 'Payment status changes', labelNames: ['to'], registers: [registry] }),
-    deadJobs: new Counter({ name: 'paywarden_jobs_dead_total', help: 'Jobs that exhausted their attempts or cannot succeed; each needs attention', labelNames: ['kind'], registers: [registry] }),
-    authFailures: new Counter({ name: 'paywarden_api_auth_failures_total', help: 'Requests with a missing or invalid API key', registers: [registry] }),
-    httpDuration: new Histogram({ name: 'paywarden_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['route', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
+    webhooksReceived: new Counter({
+      name: 'paywarden_provider_webhooks_total',
+      help: 'Provider webhooks received, by result',
+      labelNames: ['provider', 'result'],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'paywarden_event_deliveries_total',
+      help: 'Attempts to deliver events to merchant endpoints, by result',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    paymentTransitions: new Counter({
+      name: 'paywarden_payment_transitions_total',
+      help: 'Payment status changes',
+      labelNames: ['to'],
+      registers: [registry],
+    }),
+    deadJobs: new Counter({
+      name: 'paywarden_jobs_dead_total',
+      help: 'Jobs that exhausted their attempts or cannot succeed; each needs attention',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'paywarden_api_auth_failures_total',
+      help: 'Requests with a missing or invalid API key',
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'paywarden_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
   };
 }
 

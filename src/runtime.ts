@@ -51,7 +51,12 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     index += 1;
     if (providerConfig.test.baseUrl !== undefined) continue;
     const factory = PROVIDER_FACTORIES[name];
-    if (factory !== undefined) simulators[name] = await factory.startSimulator({ credentials: providerConfig.test.credentials, webhookUrl: `${config.publicUrl}/webhooks/${name}`, port });
+    if (factory !== undefined)
+      simulators[name] = await factory.startSimulator({
+        credentials: providerConfig.test.credentials,
+        webhookUrl: `${config.publicUrl}/webhooks/${name}`,
+        port,
+      });
   }
   const simulator = simulators.flutterwave;
 
@@ -69,7 +74,15 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   });
   const app = await buildApp(services, {
     ...(config.trustedProxy === undefined ? {} : { trustProxy: config.trustedProxy }),
-    ...(config.tls === undefined ? {} : { https: { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile), minVersion: config.tls.minVersion } }),
+    ...(config.tls === undefined
+      ? {}
+      : {
+          https: {
+            key: readFileSync(config.tls.keyFile),
+            cert: readFileSync(config.tls.certFile),
+            minVersion: config.tls.minVersion,
+          },
+        }),
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -79,7 +92,11 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   if (config.port === 0) {
     // The real port is known only now; point the simulators' webhooks at it.
     for (const [name, sim] of Object.entries(simulators)) {
-      await fetch(`${sim.url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookUrl: `${url}/webhooks/${name}` }) });
+      await fetch(`${sim.url}/_sim/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ webhookUrl: `${url}/webhooks/${name}` }),
+      });
     }
   }
 
@@ -87,7 +104,10 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   if ((options.runWorkers ?? config.runWorkers) !== false) {
     services.worker.start();
     const sweepMs = options.sweepIntervalMs ?? 30_000;
-    const sweep = () => void services.reconciler.sweep().catch((error: unknown) => logger.error({ err: String(error) }, 'reconciliation sweep failed'));
+    const sweep = () =>
+      void services.reconciler
+        .sweep()
+        .catch((error: unknown) => logger.error({ err: String(error) }, 'reconciliation sweep failed'));
     timers.push(setInterval(sweep, sweepMs));
     timers.push(setInterval(() => void services.idempotency.purgeExpired().catch(() => undefined), 3_600_000));
     sweep();

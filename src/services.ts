@@ -56,44 +56,125 @@ export async function createServices(options: ServiceOptions) {
   const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });
     // Redis holds only what may be lost (counters); if it goes away, limits fall back to memory.
-    return redis === undefined ? memory : new RateLimiterRedis({ storeClient: redis, useRedisPackage: true, keyPrefix: `paywarden:${keyPrefix}`, points, duration, insuranceLimiter: memory });
+    return redis === undefined
+      ? memory
+      : new RateLimiterRedis({
+          storeClient: redis,
+          useRedisPackage: true,
+          keyPrefix: `paywarden:${keyPrefix}`,
+          points,
+          duration,
+          insuranceLimiter: memory,
+        });
   };
 
   // COL-3: a budget for outbound calls per provider and mode, shared across processes in Redis.
   const http = (provider: string, mode: 'test' | 'live') =>
-    createOutboundHttp({ provider, limiter: limiter(`out:${provider}:${mode}`, config.providers[provider]!.rateLimitPerMinute[mode], 60), clock, logger, ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }) });
+    createOutboundHttp({
+      provider,
+      limiter: limiter(`out:${provider}:${mode}`, config.providers[provider]!.rateLimitPerMinute[mode], 60),
+      clock,
+      logger,
+      ...(options.providerTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.providerTimeoutMs }),
+    });
   const adapters: Record<Mode, PaymentProvider[]> = { test: [], live: [] };
   const webhookHandlers: ProviderWebhookHandler[] = [];
   for (const [name, providerConfig] of Object.entries(config.providers)) {
     const factory = PROVIDER_FACTORIES[name];
     if (factory === undefined) throw new Error(`no factory for provider ${name}`);
     const testBaseUrl = providerConfig.test.baseUrl ?? options.simulatorUrls[name];
-    if (testBaseUrl !== undefined) adapters.test.push(factory.createProvider({ baseUrl: testBaseUrl, credentials: providerConfig.test.credentials, http: http(name, 'test'), clock }));
+    if (testBaseUrl !== undefined)
+      adapters.test.push(
+        factory.createProvider({
+          baseUrl: testBaseUrl,
+          credentials: providerConfig.test.credentials,
+          http: http(name, 'test'),
+          clock,
+        }),
+      );
     const live = providerConfig.live;
-    if (live?.baseUrl !== undefined) adapters.live.push(factory.createProvider({ baseUrl: live.baseUrl, credentials: live.credentials, http: http(name, 'live'), clock }));
-    webhookHandlers.push(factory.createWebhookHandler([{ mode: 'test', credentials: providerConfig.test.credentials }, ...(live === undefined ? [] : [{ mode: 'live' as const, credentials: live.credentials }])], clock));
+    if (live?.baseUrl !== undefined)
+      adapters.live.push(
+        factory.createProvider({
+          baseUrl: live.baseUrl,
+          credentials: live.credentials,
+          http: http(name, 'live'),
+          clock,
+        }),
+      );
+    webhookHandlers.push(
+      factory.createWebhookHandler(
+        [
+          { mode: 'test', credentials: providerConfig.test.credentials },
+          ...(live === undefined ? [] : [{ mode: 'live' as const, credentials: live.credentials }]),
+        ],
+        clock,
+      ),
+    );
   }
-  const providers = createProviderRegistry({ test: adapters.test, live: adapters.live, webhooks: webhookHandlers, routing: config.routing });
+  const providers = createProviderRegistry({
+    test: adapters.test,
+    live: adapters.live,
+    webhooks: webhookHandlers,
+    routing: config.routing,
+  });
 
   const keys = createApiKeyService({ db, masterKey: config.masterKey, clock });
-  const payments = createPaymentService({ db, dialect, queue, clock, logger, providers, paymentExpirySeconds: config.paymentExpirySeconds, reconcileScheduleSeconds: config.reconcileScheduleSeconds });
+  const payments = createPaymentService({
+    db,
+    dialect,
+    queue,
+    clock,
+    logger,
+    providers,
+    paymentExpirySeconds: config.paymentExpirySeconds,
+    reconcileScheduleSeconds: config.reconcileScheduleSeconds,
+  });
   const endpoints = createEndpointService({ db, clock, cipher });
   const events = createEventService({ db, queue, clock });
   const idempotency = createIdempotencyStore({ db, clock });
-  const ingest = createIngestService({ db, dialect, queue, clock, logger, metrics, ipAllowlists: Object.fromEntries(Object.entries(config.providers).map(([name, p]) => [name, p.webhookIpAllowlist])) });
+  const ingest = createIngestService({
+    db,
+    dialect,
+    queue,
+    clock,
+    logger,
+    metrics,
+    ipAllowlists: Object.fromEntries(Object.entries(config.providers).map(([name, p]) => [name, p.webhookIpAllowlist])),
+  });
   const operators = createOperatorService({
     db,
     clock,
     masterKey: config.masterKey,
-    sessionOptions: { idleTimeoutMs: config.dashboardIdleTimeoutMinutes * 60_000, absoluteTimeoutMs: config.dashboardSessionMaxMinutes * 60_000 },
+    sessionOptions: {
+      idleTimeoutMs: config.dashboardIdleTimeoutMinutes * 60_000,
+      absoluteTimeoutMs: config.dashboardSessionMaxMinutes * 60_000,
+    },
   });
   const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
 
-  const worker = createWorker({ queue, logger, onDead: (job) => metrics.deadJobs.inc({ kind: job.kind }), options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker } });
+  const worker = createWorker({
+    queue,
+    logger,
+    onDead: (job) => metrics.deadJobs.inc({ kind: job.kind }),
+    options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker },
+  });
   const verifyDeps = { db, queue, clock, logger, providers };
   worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
   worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));
-  worker.register(DELIVER_JOB, createDeliverJob({ db, queue, clock, logger, metrics, cipher, ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }), ...(options.deliveryResolveHost === undefined ? {} : { resolveHost: options.deliveryResolveHost }) }));
+  worker.register(
+    DELIVER_JOB,
+    createDeliverJob({
+      db,
+      queue,
+      clock,
+      logger,
+      metrics,
+      cipher,
+      ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }),
+      ...(options.deliveryResolveHost === undefined ? {} : { resolveHost: options.deliveryResolveHost }),
+    }),
+  );
 
   return {
     config,
@@ -130,7 +211,9 @@ export type Services = Awaited<ReturnType<typeof createServices>>;
 
 async function connectRedis(url: string, logger: Logger) {
   const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(retries * 200, 5000) } });
-  client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis error; rate limits fall back to memory'));
+  client.on('error', (error: Error) =>
+    logger.warn({ err: error.message }, 'redis error; rate limits fall back to memory'),
+  );
   await client.connect();
   return client;
 }

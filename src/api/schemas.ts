@@ -8,13 +8,19 @@ const NO_CONTROL = '^[^\\p{Cc}\\p{Cs}]*$';
 
 export const PaymentCreateBody = Type.Object(
   {
-    amount: Type.Integer({ minimum: 1, maximum: 999_999_999_999, description: 'Minor units of the currency (kobo, cents...)' }),
+    amount: Type.Integer({
+      minimum: 1,
+      maximum: 999_999_999_999,
+      description: 'Minor units of the currency (kobo, cents...)',
+    }),
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     reference: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' }),
     customer: Type.Object(
       {
         email: Type.String({ format: 'email', maxLength: 254 }),
-        name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()&/-]+$" })),
+        name: Type.Optional(
+          Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()&/-]+$" }),
+        ),
         phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9][0-9 ()-]{4,19}$' })),
       },
       { additionalProperties: false },
@@ -22,14 +28,26 @@ export const PaymentCreateBody = Type.Object(
     redirect_url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
     description: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NO_CONTROL })),
     metadata: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), Type.String({ maxLength: 500, pattern: NO_CONTROL }), { maxProperties: 20, additionalProperties: false }),
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }),
+        Type.String({ maxLength: 500, pattern: NO_CONTROL }),
+        { maxProperties: 20, additionalProperties: false },
+      ),
     ),
-    provider: Type.Optional(Type.Union([Type.Literal('flutterwave'), Type.Literal('paystack'), Type.Literal('stripe'), Type.Literal('kwikpaisa')])),
+    provider: Type.Optional(
+      Type.Union([
+        Type.Literal('flutterwave'),
+        Type.Literal('paystack'),
+        Type.Literal('stripe'),
+        Type.Literal('kwikpaisa'),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
 
-export const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: idPattern(prefix) }) }, { additionalProperties: false });
+export const IdParams = (prefix: string) =>
+  Type.Object({ id: Type.String({ pattern: idPattern(prefix) }) }, { additionalProperties: false });
 
 export const ListQuery = Type.Object(
   {
@@ -58,20 +76,36 @@ export const EventListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const EVENT_TYPES = ['payment.succeeded', 'payment.failed', 'payment.requires_review', 'payment.expired'] as const;
+export const EVENT_TYPES = [
+  'payment.succeeded',
+  'payment.failed',
+  'payment.requires_review',
+  'payment.expired',
+] as const;
 
 export const WebhookEndpointCreateBody = Type.Object(
   {
     url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
-    events: Type.Array(Type.Union([Type.Literal('*'), Type.Literal('payment.*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]), { minItems: 1, maxItems: 20, uniqueItems: true }),
+    events: Type.Array(
+      Type.Union([Type.Literal('*'), Type.Literal('payment.*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]),
+      { minItems: 1, maxItems: 20, uniqueItems: true },
+    ),
   },
   { additionalProperties: false },
 );
 
 const COUNTRY = Type.String({ pattern: '^[A-Z]{2}$' });
-const PROVIDER_NAME = Type.Union([Type.Literal('flutterwave'), Type.Literal('paystack'), Type.Literal('stripe'), Type.Literal('kwikpaisa')]);
+const PROVIDER_NAME = Type.Union([
+  Type.Literal('flutterwave'),
+  Type.Literal('paystack'),
+  Type.Literal('stripe'),
+  Type.Literal('kwikpaisa'),
+]);
 
-export const BanksQuery = Type.Object({ country: COUNTRY, provider: Type.Optional(PROVIDER_NAME) }, { additionalProperties: false });
+export const BanksQuery = Type.Object(
+  { country: COUNTRY, provider: Type.Optional(PROVIDER_NAME) },
+  { additionalProperties: false },
+);
 
 export const AccountResolveBody = Type.Object(
   {
@@ -79,7 +113,9 @@ export const AccountResolveBody = Type.Object(
     bank_code: Type.String({ pattern: '^[A-Za-z0-9]{2,11}$' }),
     country: COUNTRY,
     // `MOBILEMONEY` is Flutterwave's own spelling; both mean the same.
-    type: Type.Optional(Type.Union([Type.Literal('bank_account'), Type.Literal('mobile_money'), Type.Literal('MOBILEMONEY')])),
+    type: Type.Optional(
+      Type.Union([Type.Literal('bank_account'), Type.Literal('mobile_money'), Type.Literal('MOBILEMONEY')]),
+    ),
     provider: Type.Optional(PROVIDER_NAME),
   },
   { additionalProperties: false },

@@ -52,15 +52,28 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     const principal = contextOf(request);
     const rawKey = request.headers['idempotency-key'];
     const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
-    const claim = await deps.idempotency.claim(principal.apiKeyId, key, requestHash(request.method, request.routeOptions.url ?? request.url, request.body));
+    const claim = await deps.idempotency.claim(
+      principal.apiKeyId,
+      key,
+      requestHash(request.method, request.routeOptions.url ?? request.url, request.body),
+    );
     if (claim.kind === 'replay') {
-      return reply.code(claim.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(claim.body);
+      return reply
+        .code(claim.status)
+        .header('idempotent-replayed', 'true')
+        .type('application/json; charset=utf-8')
+        .send(claim.body);
     }
     request.idempotencyKey = key;
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.idempotencyKey !== undefined && request.apiKey !== undefined) {
-      await deps.idempotency.complete(request.apiKey.id, request.idempotencyKey, reply.statusCode, typeof payload === 'string' ? payload : JSON.stringify(payload ?? null));
+      await deps.idempotency.complete(
+        request.apiKey.id,
+        request.idempotencyKey,
+        reply.statusCode,
+        typeof payload === 'string' ? payload : JSON.stringify(payload ?? null),
+      );
     }
     return payload;
   });

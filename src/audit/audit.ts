@@ -65,6 +65,11 @@ export async function writeAudit(db: DbOrTx, clock: Clock, entry: AuditEntry): P
 }
 
 /** The actor of an API or dashboard request: the operator when one acts, else the API key. */
-export function auditActorOf(ctx: { readonly apiKeyId: string; readonly operatorId?: string }): { actorType: AuditLogTable['actor_type']; actorId: string } {
-  return ctx.operatorId === undefined ? { actorType: 'api_key', actorId: ctx.apiKeyId } : { actorType: 'operator', actorId: ctx.operatorId };
+export function auditActorOf(ctx: { readonly apiKeyId: string; readonly operatorId?: string }): {
+  actorType: AuditLogTable['actor_type'];
+  actorId: string;
+} {
+  return ctx.operatorId === undefined
+    ? { actorType: 'api_key', actorId: ctx.apiKeyId }
+    : { actorType: 'operator', actorId: ctx.operatorId };
 }

@@ -6,7 +6,10 @@ import { AccountResolveBody, BanksQuery } from '../api/schemas.ts';
 import { ApiError } from '../errors.ts';
 import type { BeneficiaryService } from './beneficiary-service.ts';
 
-export function beneficiaryRoutes(app: FastifyInstance, deps: { beneficiaries: BeneficiaryService; lookupLimiter: RateLimiterAbstract }): void {
+export function beneficiaryRoutes(
+  app: FastifyInstance,
+  deps: { beneficiaries: BeneficiaryService; lookupLimiter: RateLimiterAbstract },
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   // Look-ups reach the provider; a tighter per-key budget than the rest of the API keeps account
@@ -24,7 +27,13 @@ export function beneficiaryRoutes(app: FastifyInstance, deps: { beneficiaries: B
   api.get('/banks', { schema: { querystring: BanksQuery }, preHandler: limit }, async (request) => {
     const { country, provider } = request.query;
     const result = await deps.beneficiaries.listBanks(contextOf(request).mode, country, provider);
-    return { object: 'list', provider: result.provider, country, data: result.banks.map((b) => ({ object: 'bank', code: b.code, name: b.name })), has_more: false };
+    return {
+      object: 'list',
+      provider: result.provider,
+      country,
+      data: result.banks.map((b) => ({ object: 'bank', code: b.code, name: b.name })),
+      has_more: false,
+    };
   });
 
   api.post('/accounts/resolve', { schema: { body: AccountResolveBody }, preHandler: limit }, async (request) => {

@@ -26,16 +26,23 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const api = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const json = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json.error ?? json)}`);
+    if (!response.ok)
+      throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json.error ?? json)}`);
     return json;
   };
 
   let received: ((event: { body: string; headers: IncomingMessage['headers'] }) => void) | undefined;
-  const eventArrived = new Promise<{ body: string; headers: IncomingMessage['headers'] }>((resolve) => (received = resolve));
+  const eventArrived = new Promise<{ body: string; headers: IncomingMessage['headers'] }>(
+    (resolve) => (received = resolve),
+  );
   const receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -56,11 +63,20 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   let endpointId: string | undefined;
   try {
     out(`Paywarden demo against ${base}\n`);
-    const endpoint = await step('register a merchant webhook endpoint', () => api('POST', '/v1/webhook_endpoints', { url: receiverUrl, events: ['payment.*'] }));
+    const endpoint = await step('register a merchant webhook endpoint', () =>
+      api('POST', '/v1/webhook_endpoints', { url: receiverUrl, events: ['payment.*'] }),
+    );
     endpointId = String(endpoint.id);
     const reference = `demo-${Date.now()}`;
     const payment = await step(`create a payment (NGN 1,500.00, ${reference})`, () =>
-      api('POST', '/v1/payments', { amount: 150000, currency: 'NGN', reference, customer: { email: 'ada@example.com', name: 'Ada Okafor' }, redirect_url: 'http://127.0.0.1:9/thanks', metadata: { order: reference } }),
+      api('POST', '/v1/payments', {
+        amount: 150000,
+        currency: 'NGN',
+        reference,
+        customer: { email: 'ada@example.com', name: 'Ada Okafor' },
+        redirect_url: 'http://127.0.0.1:9/thanks',
+        metadata: { order: reference },
+      }),
     );
     out(`      ${payment.id} is ${payment.status}; checkout at ${payment.checkout_url}`);
     const total = performance.now();
@@ -69,15 +85,31 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const html = await page.text();
       const action = /<form[^>]*action="([^"]*\/pay)"/i.exec(html)?.[1];
       if (action === undefined) throw new Error('the checkout page has no Pay form');
-      const paid = await fetch(new URL(action.replaceAll('&amp;', '&'), String(payment.checkout_url)), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      const paid = await fetch(new URL(action.replaceAll('&amp;', '&'), String(payment.checkout_url)), {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      });
       if (paid.status !== 302 && paid.status !== 303) throw new Error(`paying answered ${paid.status}`);
     });
-    const event = await step('webhook in, verified with provider, event delivered', () => withTimeout(eventArrived, options.timeoutMs ?? 30_000));
+    const event = await step('webhook in, verified with provider, event delivered', () =>
+      withTimeout(eventArrived, options.timeoutMs ?? 30_000),
+    );
     const parsed = JSON.parse(event.body) as { type: string; data: { object: { id: string; status: string } } };
-    const check = verifySignature({ headers: event.headers as Record<string, string>, body: event.body, secrets: [String(endpoint.secret)], nowSeconds: Math.floor(Date.now() / 1000) });
-    out(`      merchant received ${parsed.type} for ${parsed.data.object.id} (webhook-id ${String(event.headers['webhook-id'])}); signature ${check.ok ? 'valid' : 'INVALID'}`);
+    const check = verifySignature({
+      headers: event.headers as Record<string, string>,
+      body: event.body,
+      secrets: [String(endpoint.secret)],
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    out(
+      `      merchant received ${parsed.type} for ${parsed.data.object.id} (webhook-id ${String(event.headers['webhook-id'])}); signature ${check.ok ? 'valid' : 'INVALID'}`,
+    );
     const final = await step('read the payment back', () => api('GET', `/v1/payments/${String(payment.id)}`));
-    out(`\nPayment ${final.id} is ${final.status}; from Pay to merchant event in ${(performance.now() - total).toFixed(0)} ms.`);
+    out(
+      `\nPayment ${final.id} is ${final.status}; from Pay to merchant event in ${(performance.now() - total).toFixed(0)} ms.`,
+    );
     return final.status === 'succeeded' && check.ok ? 0 : 1;
   } catch (error) {
     out(`\n  ✗ ${error instanceof Error ? error.message : String(error)}`);
@@ -93,7 +125,12 @@ async function createDemoKey(config: Config): Promise<string> {
   const database = openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(database);
-    return (await createApiKeyService({ db: database.db, masterKey: config.masterKey, clock: systemClock }).create({ mode: 'test', name: 'demo' })).key;
+    return (
+      await createApiKeyService({ db: database.db, masterKey: config.masterKey, clock: systemClock }).create({
+        mode: 'test',
+        name: 'demo',
+      })
+    ).key;
   } finally {
     await database.close();
   }
@@ -102,6 +139,15 @@ async function createDemoKey(config: Config): Promise<string> {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no merchant event within ${ms} ms`)), ms);
-    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
 }

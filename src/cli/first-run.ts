@@ -11,13 +11,20 @@ export async function printFirstRunHelp(gateway: Gateway, config: Config): Promi
     `  API:        ${gateway.url}/v1`,
     `  Dashboard:  ${gateway.url}/dashboard`,
     `  Database:   ${gateway.services.database.description}`,
-    ...(gateway.simulatorUrl === undefined ? [] : [`  Simulator:  ${gateway.simulatorUrl} (Flutterwave v3, test mode)`]),
+    ...(gateway.simulatorUrl === undefined
+      ? []
+      : [`  Simulator:  ${gateway.simulatorUrl} (Flutterwave v3, test mode)`]),
   ];
   let key = '$PAYWARDEN_API_KEY';
   if (existing.length === 0) {
     const created = await gateway.services.keys.create({ mode: 'test', name: 'first-run' });
     key = created.key;
-    lines.push('', 'Your test secret key (shown only this once; `npm run paywarden -- keys create` makes more):', '', `  ${created.key}`);
+    lines.push(
+      '',
+      'Your test secret key (shown only this once; `npm run paywarden -- keys create` makes more):',
+      '',
+      `  ${created.key}`,
+    );
   }
   lines.push(
     '',
@@ -33,6 +40,12 @@ export async function printFirstRunHelp(gateway: Gateway, config: Config): Promi
     '',
   );
   const operators = await gateway.services.operators.list();
-  if (operators.length === 0) lines.push('No dashboard operator yet. Create the first owner (prints a one-time link):', '', '  npm run paywarden -- operators create --email you@merchant.example --role owner', '');
+  if (operators.length === 0)
+    lines.push(
+      'No dashboard operator yet. Create the first owner (prints a one-time link):',
+      '',
+      '  npm run paywarden -- operators create --email you@merchant.example --role owner',
+      '',
+    );
   console.log(lines.join('\n'));
 }

@@ -4,11 +4,19 @@ import type { OperatorService } from '../operators/accounts.ts';
 import { OPERATOR_ERROR_MESSAGES } from '../operators/accounts.ts';
 import { isOperatorRole } from '../operators/schema.ts';
 
-export async function createOperatorInvite(operators: OperatorService, publicUrl: string, input: { email: string; role: string }): Promise<{ ok: true; text: string } | { ok: false; text: string }> {
-  if (!isOperatorRole(input.role)) return { ok: false, text: `--role must be one of owner, admin, developer, finance, viewer (got "${input.role}").` };
+export async function createOperatorInvite(
+  operators: OperatorService,
+  publicUrl: string,
+  input: { email: string; role: string },
+): Promise<{ ok: true; text: string } | { ok: false; text: string }> {
+  if (!isOperatorRole(input.role))
+    return { ok: false, text: `--role must be one of owner, admin, developer, finance, viewer (got "${input.role}").` };
   const outcome = await operators.inviteFromCli({ email: input.email, role: input.role });
   if (!outcome.ok) {
-    const why = outcome.error === 'forbidden' ? 'The first operator must be an owner (--role owner).' : OPERATOR_ERROR_MESSAGES[outcome.error];
+    const why =
+      outcome.error === 'forbidden'
+        ? 'The first operator must be an owner (--role owner).'
+        : OPERATOR_ERROR_MESSAGES[outcome.error];
     return { ok: false, text: why };
   }
   const link = `${publicUrl}/dashboard/enrol/${outcome.token}`;
@@ -27,5 +35,18 @@ export async function createOperatorInvite(operators: OperatorService, publicUrl
 export async function listOperators(operators: OperatorService): Promise<string> {
   const rows = await operators.list();
   const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
-  return [['id', 'email', 'name', 'role', 'second factor', 'status', 'created'].join('\t'), ...rows.map((o) => [o.id, o.email, o.name, o.role, o.totpEnabled ? 'totp' : 'none', o.disabled ? 'disabled' : 'active', iso(o.createdAt)].join('\t'))].join('\n');
+  return [
+    ['id', 'email', 'name', 'role', 'second factor', 'status', 'created'].join('\t'),
+    ...rows.map((o) =>
+      [
+        o.id,
+        o.email,
+        o.name,
+        o.role,
+        o.totpEnabled ? 'totp' : 'none',
+        o.disabled ? 'disabled' : 'active',
+        iso(o.createdAt),
+      ].join('\t'),
+    ),
+  ].join('\n');
 }

@@ -35,12 +35,25 @@ test('*_FILE variants are read, with the trailing newline removed', () => {
   const dir = tmp();
   const file = join(dir, 'hash');
   writeFileSync(file, 'from-a-file-secret-hash\n');
-  const config = loadConfig({ FLUTTERWAVE_TEST_SECRET_HASH_FILE: file, FLUTTERWAVE_TEST_SECRET_KEY: 'FLWSECK_TEST-x', FLUTTERWAVE_TEST_BASE_URL: 'http://127.0.0.1:1' }, dir);
+  const config = loadConfig(
+    {
+      FLUTTERWAVE_TEST_SECRET_HASH_FILE: file,
+      FLUTTERWAVE_TEST_SECRET_KEY: 'FLWSECK_TEST-x',
+      FLUTTERWAVE_TEST_BASE_URL: 'http://127.0.0.1:1',
+    },
+    dir,
+  );
   assert.equal(config.providers.flutterwave?.test.credentials.secretHash?.reveal(), 'from-a-file-secret-hash');
 });
 
 test('every problem is reported at once', () => {
-  const error = captureConfigError({ PAYWARDEN_PORT: 'eighty', PAYWARDEN_LOG_LEVEL: 'loud', PAYWARDEN_MASTER_KEY: 'short', PAYWARDEN_TLS_MIN_VERSION: 'TLSv1.0', PAYWARDEN_RECONCILE_SCHEDULE_SECONDS: '10,soon' });
+  const error = captureConfigError({
+    PAYWARDEN_PORT: 'eighty',
+    PAYWARDEN_LOG_LEVEL: 'loud',
+    PAYWARDEN_MASTER_KEY: 'short',
+    PAYWARDEN_TLS_MIN_VERSION: 'TLSv1.0',
+    PAYWARDEN_RECONCILE_SCHEDULE_SECONDS: '10,soon',
+  });
   assert.equal(error.problems.length, 5, error.message);
   assert.match(error.message, /PAYWARDEN_PORT/);
   assert.match(error.message, /PAYWARDEN_LOG_LEVEL/);
@@ -59,7 +72,10 @@ test('live mode refuses to start without live secrets, with test values, or with
   assert.match(missing.message, /PAYWARDEN_MASTER_KEY/);
   assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_KEY is required/);
   assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_HASH is required/);
-  assert.match(captureConfigError({ PAYWARDEN_LIVE_ENABLED: 'true', PAYWARDEN_LIVE_PROVIDERS: 'flutterwave,acme' }).message, /PAYWARDEN_LIVE_PROVIDERS names "acme"/);
+  assert.match(
+    captureConfigError({ PAYWARDEN_LIVE_ENABLED: 'true', PAYWARDEN_LIVE_PROVIDERS: 'flutterwave,acme' }).message,
+    /PAYWARDEN_LIVE_PROVIDERS names "acme"/,
+  );
   assert.match(missing.message, /needs TLS/);
 
   const testValues = captureConfigError({
@@ -75,13 +91,16 @@ test('live mode refuses to start without live secrets, with test values, or with
 });
 
 test('live mode starts with live secrets behind a trusted TLS proxy', () => {
-  const config = loadConfig({
-    PAYWARDEN_LIVE_ENABLED: 'true',
-    PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
-    FLUTTERWAVE_LIVE_SECRET_KEY: `FLWSECK-${randomBytes(16).toString('hex')}-X`,
-    FLUTTERWAVE_LIVE_SECRET_HASH: randomBytes(24).toString('hex'),
-    PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
-  }, tmp());
+  const config = loadConfig(
+    {
+      PAYWARDEN_LIVE_ENABLED: 'true',
+      PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+      FLUTTERWAVE_LIVE_SECRET_KEY: `FLWSECK-${randomBytes(16).toString('hex')}-X`,
+      FLUTTERWAVE_LIVE_SECRET_HASH: randomBytes(24).toString('hex'),
+      PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
+    },
+    tmp(),
+  );
   assert.equal(config.liveEnabled, true);
   assert.equal(config.providers.flutterwave?.live?.baseUrl, 'https://api.flutterwave.com');
 });
@@ -90,8 +109,14 @@ test('TLS files must exist and come in pairs', () => {
   const dir = tmp();
   const cert = join(dir, 'cert.pem');
   writeFileSync(cert, 'x');
-  assert.match(captureConfigError({ PAYWARDEN_TLS_CERT_FILE: cert }).message, /both PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE/);
-  assert.match(captureConfigError({ PAYWARDEN_TLS_CERT_FILE: cert, PAYWARDEN_TLS_KEY_FILE: join(dir, 'missing.pem') }).message, /does not exist/);
+  assert.match(
+    captureConfigError({ PAYWARDEN_TLS_CERT_FILE: cert }).message,
+    /both PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE/,
+  );
+  assert.match(
+    captureConfigError({ PAYWARDEN_TLS_CERT_FILE: cert, PAYWARDEN_TLS_KEY_FILE: join(dir, 'missing.pem') }).message,
+    /does not exist/,
+  );
   void readFileSync;
 });
 
@@ -108,29 +133,61 @@ function captureConfigError(env: Record<string, string>): ConfigError {
 test('routing: a currency table from PAYWARDEN_ROUTING, validated', () => {
   const config = loadConfig({ PAYWARDEN_ROUTING: 'NGN:flutterwave, GHS:paystack' }, tmp());
   assert.deepEqual(config.routing, { NGN: 'flutterwave', GHS: 'paystack' });
-  assert.match(captureConfigError({ PAYWARDEN_ROUTING: 'ngn:flutterwave' }).message, /PAYWARDEN_ROUTING entry "ngn:flutterwave"/);
+  assert.match(
+    captureConfigError({ PAYWARDEN_ROUTING: 'ngn:flutterwave' }).message,
+    /PAYWARDEN_ROUTING entry "ngn:flutterwave"/,
+  );
   assert.match(captureConfigError({ PAYWARDEN_ROUTING: 'NGN:acme' }).message, /PAYWARDEN_ROUTING entry "NGN:acme"/);
   assert.equal(loadConfig({}, tmp()).routing.NGN, 'flutterwave');
 });
 
 test('per-provider outbound budgets: catalogue defaults, overridable', () => {
   assert.deepEqual(loadConfig({}, tmp()).providers.flutterwave?.rateLimitPerMinute, { test: 600, live: 240 });
-  assert.deepEqual(loadConfig({ PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '7' }, tmp()).providers.flutterwave?.rateLimitPerMinute, { test: 7, live: 240 });
+  assert.deepEqual(
+    loadConfig({ PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '7' }, tmp()).providers.flutterwave?.rateLimitPerMinute,
+    { test: 7, live: 240 },
+  );
 });
 
 test('webhook source allowlists: the published list by default, a list, off, or a clear error', () => {
-  assert.deepEqual(loadConfig({}, tmp()).providers.paystack?.webhookIpAllowlist, ['52.31.139.75', '52.49.173.169', '52.214.14.220']);
-  assert.equal(loadConfig({}, tmp()).providers.flutterwave?.webhookIpAllowlist, undefined, 'Flutterwave advises against IP allowlisting');
-  assert.deepEqual(loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: '198.51.100.7, 198.51.100.8' }, tmp()).providers.paystack?.webhookIpAllowlist, ['198.51.100.7', '198.51.100.8']);
-  assert.equal(loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'off' }, tmp()).providers.paystack?.webhookIpAllowlist, undefined);
-  assert.match(captureConfigError({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'paystack.co' }).message, /"paystack.co" is not an IP address/);
+  assert.deepEqual(loadConfig({}, tmp()).providers.paystack?.webhookIpAllowlist, [
+    '52.31.139.75',
+    '52.49.173.169',
+    '52.214.14.220',
+  ]);
+  assert.equal(
+    loadConfig({}, tmp()).providers.flutterwave?.webhookIpAllowlist,
+    undefined,
+    'Flutterwave advises against IP allowlisting',
+  );
+  assert.deepEqual(
+    loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: '198.51.100.7, 198.51.100.8' }, tmp()).providers.paystack
+      ?.webhookIpAllowlist,
+    ['198.51.100.7', '198.51.100.8'],
+  );
+  assert.equal(
+    loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'off' }, tmp()).providers.paystack?.webhookIpAllowlist,
+    undefined,
+  );
+  assert.match(
+    captureConfigError({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'paystack.co' }).message,
+    /"paystack.co" is not an IP address/,
+  );
 });
 
 test('dashboard timeouts can be shortened, never lengthened; networks are validated', () => {
-  const shorter = loadConfig({ PAYWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'pw-cfg-')), PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES: '5', PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES: '120' });
+  const shorter = loadConfig({
+    PAYWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'pw-cfg-')),
+    PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES: '5',
+    PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES: '120',
+  });
   assert.equal(shorter.dashboardIdleTimeoutMinutes, 5);
   assert.equal(shorter.dashboardSessionMaxMinutes, 120);
-  const error = captureConfigError({ PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES: '30', PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES: '1440', PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: '10.0.0.0/8,office' });
+  const error = captureConfigError({
+    PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES: '30',
+    PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES: '1440',
+    PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: '10.0.0.0/8,office',
+  });
   assert.match(error.message, /PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES/);
   assert.match(error.message, /PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES/);
   assert.match(error.message, /PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: "office" is not an IP address or CIDR range/);

@@ -35,7 +35,9 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly masterKey: Secret;
   readonly liveEnabled: boolean;
-  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' } | undefined;
+  readonly tls:
+    | { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' }
+    | undefined;
   readonly trustedProxy: string | undefined;
   readonly logLevel: string;
   readonly simulatorPort: number;
@@ -70,7 +72,6 @@ export class ConfigError extends Error {
   }
 }
 
-
 /**
  * Parses and validates the environment once. Every problem is collected so the operator fixes
  * them in one pass instead of one restart per mistake. Test-mode secrets that are not configured
@@ -85,7 +86,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const databaseUrl = readVar(env, 'PAYWARDEN_DATABASE_URL', problems) ?? join(dataDir, 'paywarden.sqlite');
   const logLevel = readVar(env, 'PAYWARDEN_LOG_LEVEL', problems) ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problems.push(`PAYWARDEN_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
+    problems.push(
+      `PAYWARDEN_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`,
+    );
   }
 
   let masterKey = readSecret(env, 'PAYWARDEN_MASTER_KEY', problems);
@@ -100,33 +103,59 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const certFile = readVar(env, 'PAYWARDEN_TLS_CERT_FILE', problems);
   const keyFile = readVar(env, 'PAYWARDEN_TLS_KEY_FILE', problems);
   const tlsMin = readVar(env, 'PAYWARDEN_TLS_MIN_VERSION', problems) ?? 'TLSv1.2';
-  if (tlsMin !== 'TLSv1.2' && tlsMin !== 'TLSv1.3') problems.push('PAYWARDEN_TLS_MIN_VERSION must be TLSv1.2 or TLSv1.3 (NET-1)');
-  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('set both PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or neither');
-  for (const file of [certFile, keyFile]) if (file !== undefined && !existsSync(file)) problems.push(`TLS file ${file} does not exist`);
-  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, minVersion: tlsMin === 'TLSv1.3' ? ('TLSv1.3' as const) : ('TLSv1.2' as const) } : undefined;
+  if (tlsMin !== 'TLSv1.2' && tlsMin !== 'TLSv1.3')
+    problems.push('PAYWARDEN_TLS_MIN_VERSION must be TLSv1.2 or TLSv1.3 (NET-1)');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    problems.push('set both PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or neither');
+  for (const file of [certFile, keyFile])
+    if (file !== undefined && !existsSync(file)) problems.push(`TLS file ${file} does not exist`);
+  const tls =
+    certFile !== undefined && keyFile !== undefined
+      ? { certFile, keyFile, minVersion: tlsMin === 'TLSv1.3' ? ('TLSv1.3' as const) : ('TLSv1.2' as const) }
+      : undefined;
   const trustedProxy = readVar(env, 'PAYWARDEN_TRUSTED_PROXY', problems);
   if (liveEnabled && tls === undefined && trustedProxy === undefined) {
-    problems.push('live mode needs TLS: set PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or PAYWARDEN_TRUSTED_PROXY for a TLS-terminating proxy (NET-1)');
+    problems.push(
+      'live mode needs TLS: set PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or PAYWARDEN_TRUSTED_PROXY for a TLS-terminating proxy (NET-1)',
+    );
   }
 
   const scheduleRaw = readVar(env, 'PAYWARDEN_RECONCILE_SCHEDULE_SECONDS', problems) ?? '600,3600,21600,86400';
   const reconcileScheduleSeconds = scheduleRaw.split(',').map((s) => Number(s.trim()));
   if (reconcileScheduleSeconds.some((n) => !Number.isInteger(n) || n < 1)) {
-    problems.push('PAYWARDEN_RECONCILE_SCHEDULE_SECONDS must be a comma-separated list of whole seconds, e.g. 600,3600,21600,86400');
+    problems.push(
+      'PAYWARDEN_RECONCILE_SCHEDULE_SECONDS must be a comma-separated list of whole seconds, e.g. 600,3600,21600,86400',
+    );
   }
 
-  const liveProviders = (readVar(env, 'PAYWARDEN_LIVE_PROVIDERS', problems) ?? 'flutterwave').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const name of liveProviders) if (providerSpec(name) === undefined) problems.push(`PAYWARDEN_LIVE_PROVIDERS names "${name}"; known providers: ${PROVIDER_SPECS.map((p) => p.name).join(', ')}`);
+  const liveProviders = (readVar(env, 'PAYWARDEN_LIVE_PROVIDERS', problems) ?? 'flutterwave')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const name of liveProviders)
+    if (providerSpec(name) === undefined)
+      problems.push(
+        `PAYWARDEN_LIVE_PROVIDERS names "${name}"; known providers: ${PROVIDER_SPECS.map((p) => p.name).join(', ')}`,
+      );
   const rateOverride = {
-    test: readVar(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', problems) === undefined ? undefined : readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', 600, 1, 1_000_000_000, problems),
-    live: readVar(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', problems) === undefined ? undefined : readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', 240, 1, 1_000_000_000, problems),
+    test:
+      readVar(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', problems) === undefined
+        ? undefined
+        : readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE', 600, 1, 1_000_000_000, problems),
+    live:
+      readVar(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', problems) === undefined
+        ? undefined
+        : readInt(env, 'PAYWARDEN_PROVIDER_RATE_LIMIT_LIVE_PER_MINUTE', 240, 1, 1_000_000_000, problems),
   };
   const providers: Record<string, ProviderConfig> = {};
   for (const spec of PROVIDER_SPECS) {
     providers[spec.name] = {
       test: testCredentials(spec, env, dataDir, problems),
       live: liveEnabled && liveProviders.includes(spec.name) ? liveCredentials(spec, env, problems) : undefined,
-      rateLimitPerMinute: { test: rateOverride.test ?? spec.rateLimitPerMinute.test, live: rateOverride.live ?? spec.rateLimitPerMinute.live },
+      rateLimitPerMinute: {
+        test: rateOverride.test ?? spec.rateLimitPerMinute.test,
+        live: rateOverride.live ?? spec.rateLimitPerMinute.live,
+      },
       webhookIpAllowlist: ipAllowlist(spec, env, problems),
     };
   }
@@ -135,7 +164,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const config: Config = {
     host,
     port,
-    publicUrl: readVar(env, 'PAYWARDEN_PUBLIC_URL', problems) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    publicUrl:
+      readVar(env, 'PAYWARDEN_PUBLIC_URL', problems) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     dataDir,
     databaseUrl,
     redisUrl: readVar(env, 'PAYWARDEN_REDIS_URL', problems),
@@ -147,16 +177,33 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     simulatorPort: readInt(env, 'PAYWARDEN_SIMULATOR_PORT', 4010, 0, 65535, problems),
     paymentExpirySeconds: readInt(env, 'PAYWARDEN_PAYMENT_EXPIRY_SECONDS', 86_400, 60, 30 * 86_400, problems),
     reconcileScheduleSeconds,
-    workerConcurrency: readInt(env, 'PAYWARDEN_WORKER_CONCURRENCY', DEFAULT_WORKER_OPTIONS.concurrency, 1, 256, problems),
+    workerConcurrency: readInt(
+      env,
+      'PAYWARDEN_WORKER_CONCURRENCY',
+      DEFAULT_WORKER_OPTIONS.concurrency,
+      1,
+      256,
+      problems,
+    ),
     runWorkers: readBool(env, 'PAYWARDEN_RUN_WORKERS', true, problems),
-    jobLeaseSeconds: readInt(env, 'PAYWARDEN_JOB_LEASE_SECONDS', DEFAULT_WORKER_OPTIONS.leaseMs / 1000, 2, 3600, problems),
+    jobLeaseSeconds: readInt(
+      env,
+      'PAYWARDEN_JOB_LEASE_SECONDS',
+      DEFAULT_WORKER_OPTIONS.leaseMs / 1000,
+      2,
+      3600,
+      problems,
+    ),
     apiRateLimitPerMinute: readInt(env, 'PAYWARDEN_API_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000_000, problems),
     lookupRateLimitPerMinute: readInt(env, 'PAYWARDEN_LOOKUP_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000, problems),
     // The maxima are the adopted OPS-6 limits: the timeouts can be shortened, never lengthened.
     dashboardIdleTimeoutMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES', 15, 1, 15, problems),
     dashboardSessionMaxMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES', 600, 5, 600, problems),
     dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
-    dashboardAllowedNetworks: dashboardNetworks(readVar(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems), problems),
+    dashboardAllowedNetworks: dashboardNetworks(
+      readVar(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems),
+      problems,
+    ),
     providers,
     routing,
   };
@@ -173,9 +220,13 @@ function testCredentials(spec: ProviderSpec, env: Env, dataDir: string, problems
     const value = readSecret(env, name, problems);
     if (value === undefined) missing.push(name);
     // With the embedded simulator nothing outside this machine ever sees generated values.
-    credentials[credential.field] = value ?? generatedSecret(dataDir, `${spec.name}-simulator.${credential.field}`, credential.generateTest);
+    credentials[credential.field] =
+      value ?? generatedSecret(dataDir, `${spec.name}-simulator.${credential.field}`, credential.generateTest);
   }
-  if (baseUrl !== undefined && missing.length > 0) problems.push(`${spec.envPrefix}_TEST_BASE_URL is set, so ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required too`);
+  if (baseUrl !== undefined && missing.length > 0)
+    problems.push(
+      `${spec.envPrefix}_TEST_BASE_URL is set, so ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required too`,
+    );
   return { baseUrl, credentials };
 }
 
@@ -212,16 +263,28 @@ function ipAllowlist(spec: ProviderSpec, env: Env, problems: string[]): readonly
   const raw = readVar(env, `${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST`, problems);
   if (raw === undefined) return spec.webhookSourceIps;
   if (raw.trim() === 'off') return undefined;
-  const addresses = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const address of addresses) if (isIP(address) === 0) problems.push(`${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST: "${address}" is not an IP address`);
+  const addresses = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const address of addresses)
+    if (isIP(address) === 0) problems.push(`${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST: "${address}" is not an IP address`);
   return addresses;
 }
 
 function parseRouting(raw: string, problems: string[]): Record<string, string> {
   const routing: Record<string, string> = {};
-  for (const entry of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const [currency, provider] = entry.split(':').map((s) => s.trim());
-    if (currency === undefined || provider === undefined || !/^[A-Z]{3}$/.test(currency) || providerSpec(provider) === undefined) {
+    if (
+      currency === undefined ||
+      provider === undefined ||
+      !/^[A-Z]{3}$/.test(currency) ||
+      providerSpec(provider) === undefined
+    ) {
       problems.push(`PAYWARDEN_ROUTING entry "${entry}" must be CURRENCY:provider, e.g. NGN:flutterwave`);
       continue;
     }

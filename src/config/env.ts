@@ -31,7 +31,14 @@ export function readSecret(env: Env, name: string, problems: string[]): Secret |
   return value === undefined ? undefined : new Secret(value);
 }
 
-export function readInt(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+export function readInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
   const raw = readVar(env, name, problems);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {

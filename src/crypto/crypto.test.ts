@@ -20,7 +20,10 @@ test('field encryption: AES-256-GCM round trip, fresh nonce each time, bound to 
   const [v, nonce, body, tag] = sealed.split('.');
   const flipped = Buffer.from(body!, 'base64url');
   flipped[0]! ^= 1;
-  assert.throws(() => cipher.decrypt([v, nonce, flipped.toString('base64url'), tag].join('.'), 'we_1'), 'tampering is detected');
+  assert.throws(
+    () => cipher.decrypt([v, nonce, flipped.toString('base64url'), tag].join('.'), 'we_1'),
+    'tampering is detected',
+  );
   assert.throws(() => createFieldCipher(masterKey()).decrypt(sealed, 'we_1'), 'another master key cannot open it');
 });
 
@@ -43,13 +46,26 @@ test('ids: prefixed, 22 base62 characters, unique, not sequential, roughly time-
 
 test('logs never contain secrets: the wrapper and the redaction paths', async () => {
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const logger = createLogger('info', sink);
   // Generated at run time: nothing secret-shaped is written in the repository.
   const [wrapped, header, nested] = [0, 1, 2].map(() => randomBytes(12).toString('hex'));
-  logger.info({ config: { apiKey: new Secret(wrapped!) }, headers: { authorization: `Bearer ${header}` }, secretHash: 'hidden-hash' }, 'hello');
+  logger.info(
+    {
+      config: { apiKey: new Secret(wrapped!) },
+      headers: { authorization: `Bearer ${header}` },
+      secretHash: 'hidden-hash',
+    },
+    'hello',
+  );
   logger.info({ req: { headers: { authorization: `Bearer ${nested}`, 'verif-hash': 'vh-hidden' } } }, 'request');
   const out = lines.join('');
-  for (const leaked of [wrapped!, header!, 'hidden-hash', nested!, 'vh-hidden']) assert.ok(!out.includes(leaked), `${leaked} leaked: ${out}`);
+  for (const leaked of [wrapped!, header!, 'hidden-hash', nested!, 'vh-hidden'])
+    assert.ok(!out.includes(leaked), `${leaked} leaked: ${out}`);
   assert.match(out, /\[redacted\]/);
 });

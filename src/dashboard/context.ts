@@ -23,7 +23,12 @@ import type { DashboardQueries } from './queries.ts';
 export const SESSION_COOKIE = '__Host-paywarden_session';
 export const CHALLENGE_COOKIE = '__Host-paywarden_signin';
 export const MODE_COOKIE = '__Host-paywarden_mode';
-export const COOKIE_ATTRIBUTES = Object.freeze({ path: '/', secure: true, httpOnly: true, sameSite: 'strict' as const });
+export const COOKIE_ATTRIBUTES = Object.freeze({
+  path: '/',
+  secure: true,
+  httpOnly: true,
+  sameSite: 'strict' as const,
+});
 
 export interface DashboardDeps {
   readonly db: Db;
@@ -74,16 +79,37 @@ export interface PageOptions {
   readonly status?: number;
 }
 
-export function sendPage(request: FastifyRequest, reply: FastifyReply, options: PageOptions, body: SafeHtml): FastifyReply {
+export function sendPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: PageOptions,
+  body: SafeHtml,
+): FastifyReply {
   const who = request.signedIn;
   const page = layout(
-    { title: options.title, active: options.active ?? '', operator: who === null ? undefined : { email: who.operator.email, role: who.operator.role }, mode: who?.mode ?? 'test', csrfToken: who?.csrfToken, liveEnabled: who?.liveEnabled ?? false },
+    {
+      title: options.title,
+      active: options.active ?? '',
+      operator: who === null ? undefined : { email: who.operator.email, role: who.operator.role },
+      mode: who?.mode ?? 'test',
+      csrfToken: who?.csrfToken,
+      liveEnabled: who?.liveEnabled ?? false,
+    },
     body,
   );
-  return reply.code(options.status ?? 200).type('text/html; charset=utf-8').send(page.value);
+  return reply
+    .code(options.status ?? 200)
+    .type('text/html; charset=utf-8')
+    .send(page.value);
 }
 
-export function sendMessage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
+export function sendMessage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  message: string,
+): FastifyReply {
   return sendPage(request, reply, { title, status }, messagePage(message, request.id));
 }
 
@@ -91,22 +117,46 @@ export function sendMessage(request: FastifyRequest, reply: FastifyReply, status
  * The permission check for a route (OPS-12). A refused change is itself audited as `denied`, so
  * probing for what one's role allows leaves a trace.
  */
-export async function permit(deps: DashboardDeps, request: FastifyRequest, reply: FastifyReply, action: OperatorAction): Promise<SignedInOperator | undefined> {
+export async function permit(
+  deps: DashboardDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  action: OperatorAction,
+): Promise<SignedInOperator | undefined> {
   const who = signedIn(request);
   if (can(who.operator.role, action)) return who;
   if (request.method === 'POST') {
-    await writeAudit(deps.db, deps.clock, { mode: who.mode, actorType: 'operator', actorId: who.operator.id, action: `dashboard.${action}`, objectType: 'route', objectId: request.routeOptions.url ?? request.url, result: 'denied' });
+    await writeAudit(deps.db, deps.clock, {
+      mode: who.mode,
+      actorType: 'operator',
+      actorId: who.operator.id,
+      action: `dashboard.${action}`,
+      objectType: 'route',
+      objectId: request.routeOptions.url ?? request.url,
+      result: 'denied',
+    });
   }
   sendMessage(request, reply, 403, 'Not allowed', `Your role (${who.operator.role}) does not allow this.`);
   return undefined;
 }
 
 /** Sensitive actions (OPS-8): the password must have been entered within the last 5 minutes. */
-export async function permitSensitive(deps: DashboardDeps, request: FastifyRequest, reply: FastifyReply, action: OperatorAction, returnTo: string): Promise<SignedInOperator | undefined> {
+export async function permitSensitive(
+  deps: DashboardDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  action: OperatorAction,
+  returnTo: string,
+): Promise<SignedInOperator | undefined> {
   const who = await permit(deps, request, reply, action);
   if (who === undefined) return undefined;
   if (deps.operators.sessions.requireFresh(who.session).ok) return who;
-  sendPage(request, reply, { title: 'Confirm your password', status: 403 }, reauthPage({ returnTo, csrfToken: who.csrfToken }));
+  sendPage(
+    request,
+    reply,
+    { title: 'Confirm your password', status: 403 },
+    reauthPage({ returnTo, csrfToken: who.csrfToken }),
+  );
   return undefined;
 }
 
@@ -117,7 +167,11 @@ export async function permitSensitive(deps: DashboardDeps, request: FastifyReque
 export function relyingPartyOf(request: FastifyRequest, deps: Pick<DashboardDeps, 'publicUrl'>): RelyingParty {
   const addressed = `${request.protocol}://${request.host}`;
   const configured = new URL(deps.publicUrl).origin;
-  return { id: request.hostname, name: 'Paywarden', origins: addressed === configured ? [configured] : [configured, addressed] };
+  return {
+    id: request.hostname,
+    name: 'Paywarden',
+    origins: addressed === configured ? [configured] : [configured, addressed],
+  };
 }
 
 /** Only dashboard paths, so a crafted return_to cannot send an operator elsewhere. */

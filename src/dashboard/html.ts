@@ -1,7 +1,14 @@
 // Auto-escaping HTML templates. Every interpolated value is escaped unless it is itself the output
 // of `html` (already safe), so markup in payment metadata or a customer's name can only ever be
 // text (OPS-9). There is deliberately no way to interpolate a raw string.
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
 
 export class SafeHtml {
   readonly value: string;

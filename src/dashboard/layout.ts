@@ -41,8 +41,12 @@ export function layout(ctx: PageContext, body: SafeHtml): SafeHtml {
 <header>
   <strong>Paywarden</strong> <span class="mode">${ctx.mode} mode</span>
   ${ctx.operator !== undefined && ctx.liveEnabled === true ? html`<form method="post" action="/dashboard/mode" class="inline">${csrfField(ctx.csrfToken)}<input type="hidden" name="mode" value="${ctx.mode === 'live' ? 'test' : 'live'}"><button type="submit" id="switch-mode">Show ${ctx.mode === 'live' ? 'test' : 'live'} data</button></form>` : ''}
-  ${ctx.operator === undefined ? '' : html`<nav>${NAV.filter(([, , needs]) => needs === undefined || can(ctx.operator!.role, needs)).map(([key, label]) => html`<a href="/dashboard/${key === 'overview' ? '' : key}" class="${key === ctx.active ? 'active' : ''}">${label}</a>`)}</nav>
-  <form method="post" action="/dashboard/logout" class="logout">${csrfField(ctx.csrfToken)}<span>${ctx.operator.email} (${ctx.operator.role})</span> <button type="submit" id="logout">Log out</button></form>`}
+  ${
+    ctx.operator === undefined
+      ? ''
+      : html`<nav>${NAV.filter(([, , needs]) => needs === undefined || can(ctx.operator!.role, needs)).map(([key, label]) => html`<a href="/dashboard/${key === 'overview' ? '' : key}" class="${key === ctx.active ? 'active' : ''}">${label}</a>`)}</nav>
+  <form method="post" action="/dashboard/logout" class="logout">${csrfField(ctx.csrfToken)}<span>${ctx.operator.email} (${ctx.operator.role})</span> <button type="submit" id="logout">Log out</button></form>`
+  }
 </header>
 <main>
 <h1>${ctx.title}</h1>
@@ -59,5 +63,10 @@ export function formatMinor(amountMinor: number, currency: string, exponent: num
 }
 
 export function isoTime(ms: number | null): string {
-  return ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return ms === null
+    ? '—'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }

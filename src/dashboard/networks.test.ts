@@ -20,6 +20,10 @@ test('addresses and CIDR ranges of both families are matched; IPv4-mapped IPv6 c
 test('malformed entries are named, not ignored', () => {
   const parsed = parseNetworks('10.0.0.0/33, office, 1.2.3.4/x, ');
   assert.equal(parsed.ok, false);
-  assert.deepEqual(!parsed.ok && parsed.problems, ['"10.0.0.0/33" is not an IP address or CIDR range', '"office" is not an IP address or CIDR range', '"1.2.3.4/x" is not an IP address or CIDR range']);
+  assert.deepEqual(!parsed.ok && parsed.problems, [
+    '"10.0.0.0/33" is not an IP address or CIDR range',
+    '"office" is not an IP address or CIDR range',
+    '"1.2.3.4/x" is not an IP address or CIDR range',
+  ]);
   assert.equal(parseNetworks(' , ').ok, false);
 });

@@ -5,9 +5,16 @@ import { BlockList, isIP } from 'node:net';
 export type NetworkCheck = (address: string) => boolean;
 
 /** Parses "10.0.0.0/8, 192.168.1.7, fd00::/8"; returns the problems instead of throwing. */
-export function parseNetworks(raw: string): { ok: true; networks: readonly string[] } | { ok: false; problems: readonly string[] } {
-  const networks = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const problems = networks.filter((n) => toRule(n) === undefined).map((n) => `"${n}" is not an IP address or CIDR range`);
+export function parseNetworks(
+  raw: string,
+): { ok: true; networks: readonly string[] } | { ok: false; problems: readonly string[] } {
+  const networks = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const problems = networks
+    .filter((n) => toRule(n) === undefined)
+    .map((n) => `"${n}" is not an IP address or CIDR range`);
   if (networks.length === 0) problems.push('no network given');
   return problems.length === 0 ? { ok: true, networks } : { ok: false, problems };
 }

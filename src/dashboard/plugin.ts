@@ -15,7 +15,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ApiError } from '../errors.ts';
 import type { Mode } from '../db/schema.ts';
 import { withRequestMeta } from '../audit/audit.ts';
-import { COOKIE_ATTRIBUTES, MODE_COOKIE, requestMetaOf, sendMessage, SESSION_COOKIE, type DashboardDeps } from './context.ts';
+import {
+  COOKIE_ATTRIBUTES,
+  MODE_COOKIE,
+  requestMetaOf,
+  sendMessage,
+  SESSION_COOKIE,
+  type DashboardDeps,
+} from './context.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
@@ -43,8 +50,17 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     const own = checkSameOrigin(request, configuredOrigin);
     const addressed = checkSameOrigin(request, `${request.protocol}://${request.host}`);
     if (!own.ok && !addressed.ok) {
-      request.log.warn({ reason: own.reason, origin: request.headers.origin, site: request.headers['sec-fetch-site'] }, 'dashboard: cross-site request refused');
-      return sendMessage(request, reply, 403, 'Request refused', 'This request did not come from a dashboard page, so it was refused.');
+      request.log.warn(
+        { reason: own.reason, origin: request.headers.origin, site: request.headers['sec-fetch-site'] },
+        'dashboard: cross-site request refused',
+      );
+      return sendMessage(
+        request,
+        reply,
+        403,
+        'Request refused',
+        'This request did not come from a dashboard page, so it was refused.',
+      );
     }
   });
 
@@ -53,16 +69,34 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   app.addHook('preHandler', (request, _reply, done) => withRequestMeta(requestMetaOf(request), done));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation !== undefined) return sendMessage(request, reply, 400, 'Not accepted', `The form was not valid (${error.validation[0]?.instancePath.replace(/^\//, '') || error.validationContext || 'input'}). Go back and check it.`);
+    if (error.validation !== undefined)
+      return sendMessage(
+        request,
+        reply,
+        400,
+        'Not accepted',
+        `The form was not valid (${error.validation[0]?.instancePath.replace(/^\//, '') || error.validationContext || 'input'}). Go back and check it.`,
+      );
     if (error instanceof ApiError) return sendMessage(request, reply, error.status, 'Not accepted', error.message);
-    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) return sendMessage(request, reply, error.statusCode, 'Not accepted', 'The request could not be read.');
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500)
+      return sendMessage(request, reply, error.statusCode, 'Not accepted', 'The request could not be read.');
     request.log.error({ err: error }, 'dashboard request failed');
-    return sendMessage(request, reply, 500, 'Something went wrong', 'Something went wrong on our side; nothing was changed by this request unless its page said so. Quote the request id when reporting it.');
+    return sendMessage(
+      request,
+      reply,
+      500,
+      'Something went wrong',
+      'Something went wrong on our side; nothing was changed by this request unless its page said so. Quote the request id when reporting it.',
+    );
   });
-  app.setNotFoundHandler((request, reply) => sendMessage(request, reply, 404, 'Not found', 'There is no such dashboard page.'));
+  app.setNotFoundHandler((request, reply) =>
+    sendMessage(request, reply, 404, 'Not found', 'There is no such dashboard page.'),
+  );
 
   app.get('/assets/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
-  app.get('/assets/passkey.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(PASSKEY_SCRIPT));
+  app.get('/assets/passkey.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(PASSKEY_SCRIPT),
+  );
 
   await app.register(async (open) => signInRoutes(open, deps));
 
@@ -74,7 +108,11 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   });
 }
 
-async function requireOperator(deps: DashboardDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+async function requireOperator(
+  deps: DashboardDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const token = request.cookies[SESSION_COOKIE] ?? '';
   const check = token === '' ? ({ ok: false, reason: 'none' } as const) : await deps.operators.authenticate(token);
   if (!check.ok) {
@@ -87,11 +125,23 @@ async function requireOperator(deps: DashboardDeps, request: FastifyRequest, rep
     const presented = (request.body as { csrf_token?: unknown } | undefined)?.csrf_token;
     if (typeof presented !== 'string' || !deps.operators.sessions.verifyCsrf(token, presented)) {
       request.log.warn('dashboard: CSRF token missing or wrong');
-      return sendMessage(request, reply, 403, 'Request refused', 'This form is out of date or did not come from your session. Reload the page and try again.');
+      return sendMessage(
+        request,
+        reply,
+        403,
+        'Request refused',
+        'This form is out of date or did not come from your session. Reload the page and try again.',
+      );
     }
   }
   const modeCookie = request.cookies[MODE_COOKIE];
   const mode: Mode = modeCookie === 'live' && deps.liveEnabled ? 'live' : 'test';
-  request.signedIn = { operator: check.operator, session: check.session, csrfToken, mode, liveEnabled: deps.liveEnabled };
+  request.signedIn = {
+    operator: check.operator,
+    session: check.session,
+    csrfToken,
+    mode,
+    liveEnabled: deps.liveEnabled,
+  };
   return undefined;
 }

@@ -7,12 +7,42 @@ export function createDashboardQueries(db: Db) {
   return {
     async overview(mode: Mode, sinceMs: number) {
       // Per status and currency: amounts in different currencies are never added together.
-      const byStatus = await db.selectFrom('payments').select(['status', 'currency', sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(amount_minor), 0)`.as('amount')]).where('mode', '=', mode).where('created_at', '>=', sinceMs).groupBy(['status', 'currency']).execute();
-      const failedDeliveries = await db.selectFrom('deliveries').select(sql<number>`count(*)`.as('n')).where('mode', '=', mode).where('status', '=', 'failed').executeTakeFirstOrThrow();
-      const deadJobs = await db.selectFrom('jobs').select(sql<number>`count(*)`.as('n')).where('status', '=', 'dead').executeTakeFirstOrThrow();
-      const review = await db.selectFrom('payments').select(sql<number>`count(*)`.as('n')).where('mode', '=', mode).where('status', '=', 'requires_review').executeTakeFirstOrThrow();
+      const byStatus = await db
+        .selectFrom('payments')
+        .select([
+          'status',
+          'currency',
+          sql<number>`count(*)`.as('n'),
+          sql<number>`coalesce(sum(amount_minor), 0)`.as('amount'),
+        ])
+        .where('mode', '=', mode)
+        .where('created_at', '>=', sinceMs)
+        .groupBy(['status', 'currency'])
+        .execute();
+      const failedDeliveries = await db
+        .selectFrom('deliveries')
+        .select(sql<number>`count(*)`.as('n'))
+        .where('mode', '=', mode)
+        .where('status', '=', 'failed')
+        .executeTakeFirstOrThrow();
+      const deadJobs = await db
+        .selectFrom('jobs')
+        .select(sql<number>`count(*)`.as('n'))
+        .where('status', '=', 'dead')
+        .executeTakeFirstOrThrow();
+      const review = await db
+        .selectFrom('payments')
+        .select(sql<number>`count(*)`.as('n'))
+        .where('mode', '=', mode)
+        .where('status', '=', 'requires_review')
+        .executeTakeFirstOrThrow();
       return {
-        byStatus: byStatus.map((r) => ({ status: r.status, currency: r.currency, count: Number(r.n), amountMinor: Number(r.amount) })),
+        byStatus: byStatus.map((r) => ({
+          status: r.status,
+          currency: r.currency,
+          count: Number(r.n),
+          amountMinor: Number(r.amount),
+        })),
         failedDeliveries: Number(failedDeliveries.n),
         deadJobs: Number(deadJobs.n),
         requiresReview: Number(review.n),
@@ -23,45 +53,116 @@ export function createDashboardQueries(db: Db) {
     async searchPayments(mode: Mode, query: string | undefined, status?: PaymentStatus, limit = 50) {
       let q = db.selectFrom('payments').selectAll().where('mode', '=', mode);
       if (status !== undefined) q = q.where('status', '=', status);
-      if (query !== undefined && query !== '') q = q.where((eb) => eb.or([eb('id', '=', query), eb('reference', '=', query), eb('customer_email', '=', query.toLowerCase()), eb('customer_email', '=', query)]));
+      if (query !== undefined && query !== '')
+        q = q.where((eb) =>
+          eb.or([
+            eb('id', '=', query),
+            eb('reference', '=', query),
+            eb('customer_email', '=', query.toLowerCase()),
+            eb('customer_email', '=', query),
+          ]),
+        );
       return q.orderBy('created_at', 'desc').limit(limit).execute();
     },
 
     /** A payment and everything that happened to it, oldest first. */
     async paymentTimeline(mode: Mode, id: string) {
-      const payment = await db.selectFrom('payments').selectAll().where('id', '=', id).where('mode', '=', mode).executeTakeFirst();
+      const payment = await db
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', id)
+        .where('mode', '=', mode)
+        .executeTakeFirst();
       if (payment === undefined) return undefined;
       const [webhooks, verifications, events, audit] = await Promise.all([
-        db.selectFrom('provider_webhooks').selectAll().where('provider_reference', '=', id).orderBy('received_at').execute(),
+        db
+          .selectFrom('provider_webhooks')
+          .selectAll()
+          .where('provider_reference', '=', id)
+          .orderBy('received_at')
+          .execute(),
         db.selectFrom('verifications').selectAll().where('payment_id', '=', id).orderBy('attempted_at').execute(),
         db.selectFrom('events').selectAll().where('object_id', '=', id).orderBy('created_at').execute(),
         db.selectFrom('audit_log').selectAll().where('object_id', '=', id).orderBy('created_at').execute(),
       ]);
-      const deliveries = events.length === 0 ? [] : await db.selectFrom('deliveries').selectAll().where('event_id', 'in', events.map((e) => e.id)).execute();
+      const deliveries =
+        events.length === 0
+          ? []
+          : await db
+              .selectFrom('deliveries')
+              .selectAll()
+              .where(
+                'event_id',
+                'in',
+                events.map((e) => e.id),
+              )
+              .execute();
       return { payment, webhooks, verifications, events, deliveries, audit };
     },
 
     async webhooksIn(mode: Mode, limit = 100) {
-      return db.selectFrom('provider_webhooks').selectAll().where('mode', '=', mode).orderBy('received_at', 'desc').limit(limit).execute();
+      return db
+        .selectFrom('provider_webhooks')
+        .selectAll()
+        .where('mode', '=', mode)
+        .orderBy('received_at', 'desc')
+        .limit(limit)
+        .execute();
     },
 
     async webhookIn(mode: Mode, id: string) {
-      return db.selectFrom('provider_webhooks').selectAll().where('mode', '=', mode).where('id', '=', id).executeTakeFirst();
+      return db
+        .selectFrom('provider_webhooks')
+        .selectAll()
+        .where('mode', '=', mode)
+        .where('id', '=', id)
+        .executeTakeFirst();
     },
     async deliveryAttempts(deliveryIds: readonly string[]) {
       if (deliveryIds.length === 0) return [];
-      return db.selectFrom('delivery_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('attempted_at', 'desc').execute();
+      return db
+        .selectFrom('delivery_attempts')
+        .selectAll()
+        .where('delivery_id', 'in', deliveryIds)
+        .orderBy('attempted_at', 'desc')
+        .execute();
     },
     async deliveriesOut(mode: Mode, limit = 100) {
-      return db.selectFrom('deliveries').innerJoin('events', 'events.id', 'deliveries.event_id').select(['deliveries.id', 'deliveries.status', 'deliveries.attempts', 'deliveries.last_status_code', 'deliveries.last_attempt_at', 'deliveries.endpoint_id', 'events.id as event_id', 'events.type']).where('deliveries.mode', '=', mode).orderBy('deliveries.created_at', 'desc').limit(limit).execute();
+      return db
+        .selectFrom('deliveries')
+        .innerJoin('events', 'events.id', 'deliveries.event_id')
+        .select([
+          'deliveries.id',
+          'deliveries.status',
+          'deliveries.attempts',
+          'deliveries.last_status_code',
+          'deliveries.last_attempt_at',
+          'deliveries.endpoint_id',
+          'events.id as event_id',
+          'events.type',
+        ])
+        .where('deliveries.mode', '=', mode)
+        .orderBy('deliveries.created_at', 'desc')
+        .limit(limit)
+        .execute();
     },
 
-    async audit(filters: { actorId?: string | undefined; action?: string | undefined; objectId?: string | undefined; result?: 'success' | 'failure' | 'denied' | undefined; sinceMs?: number }, limit = 200) {
+    async audit(
+      filters: {
+        actorId?: string | undefined;
+        action?: string | undefined;
+        objectId?: string | undefined;
+        result?: 'success' | 'failure' | 'denied' | undefined;
+        sinceMs?: number;
+      },
+      limit = 200,
+    ) {
       let q = db.selectFrom('audit_log').selectAll();
       if (filters.result !== undefined) q = q.where('result', '=', filters.result);
       if (filters.actorId !== undefined) q = q.where('actor_id', '=', filters.actorId);
       // A prefix match without LIKE, whose wildcards (`_` in `api_key`) would need escaping per dialect.
-      if (filters.action !== undefined) q = q.where(sql<string>`substr(action, 1, ${filters.action.length})`, '=', filters.action);
+      if (filters.action !== undefined)
+        q = q.where(sql<string>`substr(action, 1, ${filters.action.length})`, '=', filters.action);
       if (filters.objectId !== undefined) q = q.where('object_id', '=', filters.objectId);
       if (filters.sinceMs !== undefined) q = q.where('created_at', '>=', filters.sinceMs);
       return q.orderBy('created_at', 'desc').limit(limit).execute();

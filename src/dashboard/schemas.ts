@@ -12,10 +12,22 @@ const EMAIL = Type.String({ minLength: 3, maxLength: 254 });
 const ROLE = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
 const EVENT = Type.Union([Type.Literal('*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]);
 
-
 export const SignInBody = Type.Object({ email: EMAIL, password: PASSWORD }, { additionalProperties: false });
-export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9 -]+$' }) }, { additionalProperties: false });
-export const SESSION_END_REASONS = ['logout', 'replaced', 'idle_timeout', 'absolute_timeout', 'password_changed', 'role_changed', 'disabled', 'locked', 'invalid'] as const;
+export const CodeBody = Type.Object(
+  { code: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9 -]+$' }) },
+  { additionalProperties: false },
+);
+export const SESSION_END_REASONS = [
+  'logout',
+  'replaced',
+  'idle_timeout',
+  'absolute_timeout',
+  'password_changed',
+  'role_changed',
+  'disabled',
+  'locked',
+  'invalid',
+] as const;
 export const SignInQuery = Type.Object(
   {
     ended: Type.Optional(Type.Union(SESSION_END_REASONS.map((r) => Type.Literal(r)))),
@@ -23,20 +35,50 @@ export const SignInQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export const InviteParams = Type.Object({ token: Type.String({ pattern: '^inv_[0-9A-Za-z]{22}\\.[0-9A-Za-z_-]{43}$' }) }, { additionalProperties: false });
-export const AcceptInviteBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), password: PASSWORD }, { additionalProperties: false });
+export const InviteParams = Type.Object(
+  { token: Type.String({ pattern: '^inv_[0-9A-Za-z]{22}\\.[0-9A-Za-z_-]{43}$' }) },
+  { additionalProperties: false },
+);
+export const AcceptInviteBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), password: PASSWORD },
+  { additionalProperties: false },
+);
 
 export const CsrfOnlyBody = Type.Object({ csrf_token: CSRF }, { additionalProperties: false });
-export const ReauthBody = Type.Object({ csrf_token: CSRF, password: PASSWORD, return_to: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
-export const ModeBody = Type.Object({ csrf_token: CSRF, mode: Type.Union([Type.Literal('test'), Type.Literal('live')]), return_to: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
-export const CreateKeyBody = Type.Object({ csrf_token: CSRF, name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }), mode: Type.Union([Type.Literal('test'), Type.Literal('live')]) }, { additionalProperties: false });
+export const ReauthBody = Type.Object(
+  { csrf_token: CSRF, password: PASSWORD, return_to: Type.String({ maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export const ModeBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    mode: Type.Union([Type.Literal('test'), Type.Literal('live')]),
+    return_to: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const CreateKeyBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }),
+    mode: Type.Union([Type.Literal('test'), Type.Literal('live')]),
+  },
+  { additionalProperties: false },
+);
 export const CreateEndpointBody = Type.Object(
-  { csrf_token: CSRF, url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://' }), events: Type.Union([EVENT, Type.Array(EVENT, { minItems: 1, maxItems: 10, uniqueItems: true })]) },
+  {
+    csrf_token: CSRF,
+    url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://' }),
+    events: Type.Union([EVENT, Type.Array(EVENT, { minItems: 1, maxItems: 10, uniqueItems: true })]),
+  },
   { additionalProperties: false },
 );
 export const InviteBody = Type.Object({ csrf_token: CSRF, email: EMAIL, role: ROLE }, { additionalProperties: false });
 export const RoleBody = Type.Object({ csrf_token: CSRF, role: ROLE }, { additionalProperties: false });
-export const ChangePasswordBody = Type.Object({ csrf_token: CSRF, current_password: PASSWORD, new_password: PASSWORD }, { additionalProperties: false });
+export const ChangePasswordBody = Type.Object(
+  { csrf_token: CSRF, current_password: PASSWORD, new_password: PASSWORD },
+  { additionalProperties: false },
+);
 
 export const PaymentsQuery = Type.Object(
   {
@@ -50,7 +92,9 @@ export const AuditQuery = Type.Object(
     actor: Type.Optional(Type.String({ maxLength: 40, pattern: '^[A-Za-z0-9_]*$' })),
     action: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z0-9_.]*$' })),
     object: Type.Optional(Type.String({ maxLength: 40, pattern: '^[A-Za-z0-9_]*$' })),
-    result: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+    result: Type.Optional(
+      Type.Union([Type.Literal(''), Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -65,10 +109,19 @@ export const WebAuthnResponse = Type.Object(
     type: Type.Literal('public-key'),
     response: Type.Object({}, { additionalProperties: true, maxProperties: 12 }),
     clientExtensionResults: Type.Object({}, { additionalProperties: true, maxProperties: 12 }),
-    authenticatorAttachment: Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform'), Type.Null()])),
+    authenticatorAttachment: Type.Optional(
+      Type.Union([Type.Literal('platform'), Type.Literal('cross-platform'), Type.Null()]),
+    ),
   },
   { additionalProperties: false },
 );
 export const EmptyBody = Type.Object({}, { additionalProperties: false });
 export const PasskeySignInBody = Type.Object({ response: WebAuthnResponse }, { additionalProperties: false });
-export const PasskeyAddBody = Type.Object({ csrf_token: CSRF, name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }), response: WebAuthnResponse }, { additionalProperties: false });
+export const PasskeyAddBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }),
+    response: WebAuthnResponse,
+  },
+  { additionalProperties: false },
+);

@@ -7,7 +7,10 @@ const req = (headers: Record<string, string>) => ({ headers });
 
 test('same-origin requests pass; cross-site ones and ones that say nothing are refused', () => {
   assert.deepEqual(checkSameOrigin(req({ 'sec-fetch-site': 'same-origin' }), ours), { ok: true });
-  assert.deepEqual(checkSameOrigin(req({ 'sec-fetch-site': 'cross-site', origin: ours }), ours), { ok: false, reason: 'cross_site' });
+  assert.deepEqual(checkSameOrigin(req({ 'sec-fetch-site': 'cross-site', origin: ours }), ours), {
+    ok: false,
+    reason: 'cross_site',
+  });
   assert.deepEqual(checkSameOrigin(req({ 'sec-fetch-site': 'same-site' }), ours), { ok: false, reason: 'cross_site' });
   assert.deepEqual(checkSameOrigin(req({ origin: ours }), ours), { ok: true });
   assert.deepEqual(checkSameOrigin(req({ origin: 'https://evil.example' }), ours), { ok: false, reason: 'cross_site' });

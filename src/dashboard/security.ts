@@ -2,7 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 
 /** No inline script or style, nothing from elsewhere, never framed (clickjacking). */
-export const DASHBOARD_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const DASHBOARD_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** The same, plus our own script file and same-origin fetch: only for the passkey pages. */
 export const DASHBOARD_CSP_WITH_SCRIPT = `${DASHBOARD_CSP}; script-src 'self'; connect-src 'self'`;

@@ -8,7 +8,10 @@ export interface Batcher<I, R> {
   submit(item: I): Promise<R>;
 }
 
-export function createBatcher<I, R>(flush: (items: I[]) => Promise<R[]>, options: { maxBatch?: number; maxInFlight?: number; flushOne?: (item: I) => Promise<R> } = {}): Batcher<I, R> {
+export function createBatcher<I, R>(
+  flush: (items: I[]) => Promise<R[]>,
+  options: { maxBatch?: number; maxInFlight?: number; flushOne?: (item: I) => Promise<R> } = {},
+): Batcher<I, R> {
   const maxBatch = options.maxBatch ?? 256;
   // More than one batch may be on its way to the database, so the writer always has the next
   // one waiting when a commit finishes (pipelining); batches still commit one after another.
@@ -39,7 +42,9 @@ export function createBatcher<I, R>(flush: (items: I[]) => Promise<R[]>, options
       // One bad item must not fail its neighbours: write each alone, so only it sees its error.
       for (const b of batch) {
         try {
-          b.resolve(options.flushOne === undefined ? ((await flush([b.item]))[0] as R) : await options.flushOne(b.item));
+          b.resolve(
+            options.flushOne === undefined ? ((await flush([b.item]))[0] as R) : await options.flushOne(b.item),
+          );
         } catch (itemError) {
           b.reject(batch.length === 1 ? error : itemError);
         }

@@ -28,7 +28,12 @@ function openSqlite(path: string): DatabaseHandle {
   // so fsyncs never stall the event loop.
   const thread = new SqliteThread(path);
   const db = new Kysely<Database>({ dialect: new ThreadedSqliteDialect(thread) });
-  return { db, dialect: sqliteStrategy(threadIngestWriter(thread)), description: `sqlite:${path}`, close: () => db.destroy() };
+  return {
+    db,
+    dialect: sqliteStrategy(threadIngestWriter(thread)),
+    description: `sqlite:${path}`,
+    close: () => db.destroy(),
+  };
 }
 
 // Postgres returns int8 (bigint) as strings to avoid precision loss. Our bigints are epoch
@@ -46,10 +51,16 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     connectionString: url,
     max: poolSize,
     types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
-  return { db, dialect: postgresStrategy, description: `postgres://${parsed.host}${parsed.pathname}`, close: () => db.destroy() };
+  return {
+    db,
+    dialect: postgresStrategy,
+    description: `postgres://${parsed.host}${parsed.pathname}`,
+    close: () => db.destroy(),
+  };
 }

@@ -35,7 +35,11 @@ export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBat
   return {
     name: 'sqlite',
     lockForClaim: (query) => query,
-    isUniqueViolation: (error) => typeof error === 'object' && error !== null && 'code' in error && String((error as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT'),
+    isUniqueViolation: (error) =>
+      typeof error === 'object' &&
+      error !== null &&
+      'code' in error &&
+      String((error as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT'),
     ping: async (db) => {
       await sql`select 1`.execute(db);
     },
@@ -48,7 +52,8 @@ export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBat
 export const postgresStrategy: DialectStrategy = {
   name: 'postgres',
   lockForClaim: (query) => query.forUpdate().skipLocked(),
-  isUniqueViolation: (error) => typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === '23505',
+  isUniqueViolation: (error) =>
+    typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === '23505',
   ping: async (db) => {
     await sql`select 1`.execute(db);
   },

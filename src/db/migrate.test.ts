@@ -10,16 +10,26 @@ const pgError = (code: string, message: string) => Object.assign(new Error(messa
 
 test('another schema dropped while Kysely lists the tables is retried; our own missing, or anything else, is not', () => {
   assert.equal(isOtherSchemaDroppedMeanwhile(pgError('3F000', 'schema "t_other" does not exist'), 't_mine'), true);
-  assert.equal(isOtherSchemaDroppedMeanwhile(pgError('3F000', 'schema "t_mine" does not exist'), 't_mine'), false, 'our schema is gone: a real error');
+  assert.equal(
+    isOtherSchemaDroppedMeanwhile(pgError('3F000', 'schema "t_mine" does not exist'), 't_mine'),
+    false,
+    'our schema is gone: a real error',
+  );
   assert.equal(isOtherSchemaDroppedMeanwhile(pgError('42P01', 'relation "x" does not exist'), 't_mine'), false);
   assert.equal(isOtherSchemaDroppedMeanwhile(pgError('3F000', 'something else'), 't_mine'), false);
-  assert.equal(isOtherSchemaDroppedMeanwhile('schema "t_other" does not exist', 't_mine'), false, 'not an error object');
+  assert.equal(
+    isOtherSchemaDroppedMeanwhile('schema "t_other" does not exist', 't_mine'),
+    false,
+    'not an error object',
+  );
 });
 
 // The race itself, for real: while another connection keeps creating and dropping schemas in the
 // same database (as parallel test files, or other deployments, do), every migration still succeeds.
 const postgres = (await testDialects()).find((d) => d.name === 'postgres')!;
-test('migrations succeed while other schemas are dropped around them (PostgreSQL)', { skip: postgres.skip }, async () => {
+test('migrations succeed while other schemas are dropped around them (PostgreSQL)', {
+  skip: postgres.skip,
+}, async () => {
   const churn = new pg.Client({ connectionString: POSTGRES_URL });
   await churn.connect();
   let stop = false;
@@ -36,7 +46,12 @@ test('migrations succeed while other schemas are dropped around them (PostgreSQL
       const { url, cleanup } = await postgres.create();
       const handle = openDatabase(url, { poolSize: 2 });
       try {
-        assert.deepEqual(await migrateToLatest(handle), ['0001-initial', '0002-operators', '0003-audit-request-meta', '0004-operator-passkeys']);
+        assert.deepEqual(await migrateToLatest(handle), [
+          '0001-initial',
+          '0002-operators',
+          '0003-audit-request-meta',
+          '0004-operator-passkeys',
+        ]);
       } finally {
         await handle.close();
         await cleanup();

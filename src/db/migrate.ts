@@ -22,8 +22,17 @@ export async function migrateToLatest(handle: { db: Kysely<any>; dialect: { name
   // Kysely looks for its bookkeeping tables in every schema it can see; on PostgreSQL, pin them to
   // the schema we actually write to, or a database shared by several deployments (or test schemas)
   // would find another one's tables.
-  const schema = handle.dialect.name === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
-  const migrator = new Migrator({ db, provider, migrationTableName: 'paywarden_migrations', migrationLockTableName: 'paywarden_migrations_lock', ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
+  const schema =
+    handle.dialect.name === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'paywarden_migrations',
+    migrationLockTableName: 'paywarden_migrations_lock',
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   for (let attempt = 1; ; attempt += 1) {
     const { error, results } = await migrator.migrateToLatest();
     if (error === undefined) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

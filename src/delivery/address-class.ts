@@ -8,7 +8,16 @@
 // IPv4-compatible) are judged by the IPv4 they carry.
 import { isIPv4, isIPv6 } from 'node:net';
 
-export type AddressClass = 'public' | 'private' | 'loopback' | 'link_local' | 'cgnat' | 'unspecified' | 'multicast' | 'reserved' | 'metadata';
+export type AddressClass =
+  | 'public'
+  | 'private'
+  | 'loopback'
+  | 'link_local'
+  | 'cgnat'
+  | 'unspecified'
+  | 'multicast'
+  | 'reserved'
+  | 'metadata';
 
 type Range = readonly [AddressClass, bigint, number];
 
@@ -77,7 +86,8 @@ function classifyV6(address: bigint): AddressClass {
   if (inRange(address, MAPPED, 128) || inRange(address, NAT64, 128)) return classifyV4(low32);
   // Deprecated embeddings: no legitimate receiver uses them, so even a public IPv4 inside is
   // refused, but a private one is reported as what it is.
-  if (address > 1n && (inRange(address, IPV4_COMPATIBLE, 128) || inRange(address, TRANSLATED, 128))) return notPublic(classifyV4(low32));
+  if (address > 1n && (inRange(address, IPV4_COMPATIBLE, 128) || inRange(address, TRANSLATED, 128)))
+    return notPublic(classifyV4(low32));
   if (inRange(address, SIX_TO_FOUR, 128)) return notPublic(classifyV4((address >> 80n) & 0xffff_ffffn));
   const special = IPV6_RANGES.find((r) => inRange(address, r, 128));
   if (special !== undefined) return special[0];

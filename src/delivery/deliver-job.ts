@@ -38,7 +38,10 @@ export interface DeliverDeps {
 
 export function createDeliverJob(deps: DeliverDeps) {
   const dispatcherOptions = deps.resolveHost === undefined ? {} : { resolveHost: deps.resolveHost };
-  const dispatchers: Record<Mode, Dispatcher> = { test: createGuardedDispatcher({ mode: 'test' }, dispatcherOptions), live: createGuardedDispatcher({ mode: 'live' }, dispatcherOptions) };
+  const dispatchers: Record<Mode, Dispatcher> = {
+    test: createGuardedDispatcher({ mode: 'test' }, dispatcherOptions),
+    live: createGuardedDispatcher({ mode: 'live' }, dispatcherOptions),
+  };
   const log = deps.logger.child({ component: 'delivery' });
 
   return async (payload: Record<string, unknown>): Promise<void> => {
@@ -47,16 +50,30 @@ export function createDeliverJob(deps: DeliverDeps) {
     if (delivery === undefined || delivery.status !== 'pending') return;
     const [event, endpoint] = await Promise.all([
       deps.db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirstOrThrow(),
-      deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirstOrThrow(),
+      deps.db
+        .selectFrom('webhook_endpoints')
+        .selectAll()
+        .where('id', '=', delivery.endpoint_id)
+        .executeTakeFirstOrThrow(),
     ]);
     const now = deps.clock.nowMs();
     if (endpoint.deleted_at !== null || endpoint.status !== 'enabled') {
-      await finish(deliveryId, 'failed', null, now, { error: `endpoint is ${endpoint.deleted_at !== null ? 'deleted' : 'disabled'}`, latencyMs: 0, statusCode: null, excerpt: null });
+      await finish(deliveryId, 'failed', null, now, {
+        error: `endpoint is ${endpoint.deleted_at !== null ? 'deleted' : 'disabled'}`,
+        latencyMs: 0,
+        statusCode: null,
+        excerpt: null,
+      });
       return;
     }
     const target = checkDeliveryUrl(endpoint.url, { mode: endpoint.mode });
     if (!target.ok) {
-      await finish(deliveryId, 'failed', null, now, { error: `endpoint URL refused: ${target.reason}`, latencyMs: 0, statusCode: null, excerpt: null });
+      await finish(deliveryId, 'failed', null, now, {
+        error: `endpoint URL refused: ${target.reason}`,
+        latencyMs: 0,
+        statusCode: null,
+        excerpt: null,
+      });
       return;
     }
     const secrets = await activeSecrets(deps.db, deps.cipher, endpoint.id, now);
@@ -88,7 +105,10 @@ export function createDeliverJob(deps: DeliverDeps) {
       const retryAfter = response.headers['retry-after'];
       retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now, 36_000_000);
     } catch (caught) {
-      error = caught instanceof Error ? ((caught as { code?: string }).code ?? caught.name) + ': ' + caught.message : 'unknown error';
+      error =
+        caught instanceof Error
+          ? ((caught as { code?: string }).code ?? caught.name) + ': ' + caught.message
+          : 'unknown error';
       refusedAddress = isSsrfBlocked(caught);
     }
     const latencyMs = Math.round(performance.now() - started);
@@ -103,20 +123,30 @@ export function createDeliverJob(deps: DeliverDeps) {
     if (refusedAddress) {
       // The name passed the URL check but resolved to an address we never send to (SSRF, WHO-3):
       // like a refused URL, this fails now instead of knocking on an internal address for a day.
-      log.error({ alert: 'delivery_target_refused', deliveryId, endpointId: endpoint.id, err: error }, 'endpoint resolved to a refused address; delivery failed');
+      log.error(
+        { alert: 'delivery_target_refused', deliveryId, endpointId: endpoint.id, err: error },
+        'endpoint resolved to a refused address; delivery failed',
+      );
       await finish(deliveryId, 'failed', null, now, attempt);
       return;
     }
     if (statusCode === 410) {
       // 410 Gone is the receiver saying "stop"; its events stay replayable once re-enabled.
-      await deps.db.updateTable('webhook_endpoints').set({ status: 'disabled', disabled_reason: 'endpoint answered 410 Gone' }).where('id', '=', endpoint.id).execute();
+      await deps.db
+        .updateTable('webhook_endpoints')
+        .set({ status: 'disabled', disabled_reason: 'endpoint answered 410 Gone' })
+        .where('id', '=', endpoint.id)
+        .execute();
       await finish(deliveryId, 'failed', null, now, attempt);
       return;
     }
     const attemptsSoFar = delivery.attempts + 1;
     const scheduled = RETRY_SCHEDULE_MS[attemptsSoFar - 1];
     if (scheduled === undefined) {
-      log.error({ alert: 'delivery_failed', deliveryId, eventId: event.id, endpointId: endpoint.id }, 'event delivery failed after every retry');
+      log.error(
+        { alert: 'delivery_failed', deliveryId, eventId: event.id, endpointId: endpoint.id },
+        'event delivery failed after every retry',
+      );
       await finish(deliveryId, 'failed', null, now, attempt);
       return;
     }
@@ -125,24 +155,53 @@ export function createDeliverJob(deps: DeliverDeps) {
     await finish(deliveryId, 'pending', now + delayMs, now, attempt);
   };
 
-  async function finish(deliveryId: string, status: 'pending' | 'succeeded' | 'failed', nextAttemptAt: number | null, now: number, attempt: { error: string | null; latencyMs: number; statusCode: number | null; excerpt: string | null }): Promise<void> {
+  async function finish(
+    deliveryId: string,
+    status: 'pending' | 'succeeded' | 'failed',
+    nextAttemptAt: number | null,
+    now: number,
+    attempt: { error: string | null; latencyMs: number; statusCode: number | null; excerpt: string | null },
+  ): Promise<void> {
     await deps.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('delivery_attempts')
-        .values({ id: newId('att'), delivery_id: deliveryId, attempted_at: now, status_code: attempt.statusCode, latency_ms: attempt.latencyMs, response_excerpt: attempt.excerpt, error: attempt.error })
+        .values({
+          id: newId('att'),
+          delivery_id: deliveryId,
+          attempted_at: now,
+          status_code: attempt.statusCode,
+          latency_ms: attempt.latencyMs,
+          response_excerpt: attempt.excerpt,
+          error: attempt.error,
+        })
         .execute();
       await trx
         .updateTable('deliveries')
-        .set((eb) => ({ status, attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, last_attempt_at: now, last_status_code: attempt.statusCode, updated_at: now }))
+        .set((eb) => ({
+          status,
+          attempts: eb('attempts', '+', 1),
+          next_attempt_at: nextAttemptAt,
+          last_attempt_at: now,
+          last_status_code: attempt.statusCode,
+          updated_at: now,
+        }))
         .where('id', '=', deliveryId)
         .execute();
       // The retry is a new job row written with the attempt, so a crash cannot lose it.
-      if (nextAttemptAt !== null) await deps.queue.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId }, runAtMs: nextAttemptAt, maxAttempts: 50 });
+      if (nextAttemptAt !== null)
+        await deps.queue.enqueue(trx, {
+          kind: DELIVER_JOB,
+          payload: { deliveryId },
+          runAtMs: nextAttemptAt,
+          maxAttempts: 50,
+        });
     });
   }
 }
 
-async function readExcerpt(body: { text(): Promise<string>; destroy?: () => void } & AsyncIterable<Buffer>): Promise<string> {
+async function readExcerpt(
+  body: { text(): Promise<string>; destroy?: () => void } & AsyncIterable<Buffer>,
+): Promise<string> {
   // Read at most a small prefix: a hostile endpoint must not make us buffer megabytes.
   const chunks: Buffer[] = [];
   let size = 0;

@@ -39,7 +39,9 @@ export type WebhookHeaders = {
 };
 
 /** Incoming headers as Node gives them (lower-cased record) or as fetch gives them (`Headers`). */
-export type HeaderSource = Readonly<Record<string, string | readonly string[] | undefined>> | { get(name: string): string | null };
+export type HeaderSource =
+  | Readonly<Record<string, string | readonly string[] | undefined>>
+  | { get(name: string): string | null };
 
 export type VerifyFailure = 'missing_headers' | 'timestamp_too_old' | 'timestamp_too_new' | 'no_matching_signature';
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };
@@ -62,14 +64,21 @@ export function generateEndpointSecret(): string {
 export function signPayload(input: SignInput): string {
   if (!MESSAGE_ID.test(input.msgId)) throw new Error('webhook id must be 1-256 visible ASCII characters without "."');
   assertSeconds(input.timestampSeconds, 'timestampSeconds');
-  if (input.secrets.length === 0) throw new Error('no signing secret: an endpoint always has at least one active secret');
+  if (input.secrets.length === 0)
+    throw new Error('no signing secret: an endpoint always has at least one active secret');
   const timestamp = String(input.timestampSeconds);
-  return input.secrets.map((secret) => `v1,${hmacBase64(decodeSecret(secret), input.msgId, timestamp, input.body)}`).join(' ');
+  return input.secrets
+    .map((secret) => `v1,${hmacBase64(decodeSecret(secret), input.msgId, timestamp, input.body)}`)
+    .join(' ');
 }
 
 /** The three Standard Webhooks headers for one attempt; also what tests use to forge valid requests. */
 export function buildWebhookHeaders(input: SignInput): WebhookHeaders {
-  return { 'webhook-id': input.msgId, 'webhook-timestamp': String(input.timestampSeconds), 'webhook-signature': signPayload(input) };
+  return {
+    'webhook-id': input.msgId,
+    'webhook-timestamp': String(input.timestampSeconds),
+    'webhook-signature': signPayload(input),
+  };
 }
 
 /**
@@ -79,15 +88,18 @@ export function buildWebhookHeaders(input: SignInput): WebhookHeaders {
  */
 export function verifySignature(input: VerifyInput): VerifyResult {
   const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  if (!Number.isFinite(tolerance) || tolerance < 0) throw new Error(`toleranceSeconds must be a non-negative number of seconds, got ${tolerance}`);
-  if (!Number.isFinite(input.nowSeconds) || input.nowSeconds > MAX_PLAUSIBLE_SECONDS) throw new Error(`nowSeconds must be UNIX seconds (got ${input.nowSeconds}; milliseconds?)`);
+  if (!Number.isFinite(tolerance) || tolerance < 0)
+    throw new Error(`toleranceSeconds must be a non-negative number of seconds, got ${tolerance}`);
+  if (!Number.isFinite(input.nowSeconds) || input.nowSeconds > MAX_PLAUSIBLE_SECONDS)
+    throw new Error(`nowSeconds must be UNIX seconds (got ${input.nowSeconds}; milliseconds?)`);
   if (input.secrets.length === 0) throw new Error('no secret to verify with');
   const keys = input.secrets.map(decodeSecret);
 
   const msgId = header(input.headers, 'webhook-id');
   const timestamp = header(input.headers, 'webhook-timestamp');
   const signatures = header(input.headers, 'webhook-signature');
-  if (msgId === undefined || timestamp === undefined || signatures === undefined) return { ok: false, reason: 'missing_headers' };
+  if (msgId === undefined || timestamp === undefined || signatures === undefined)
+    return { ok: false, reason: 'missing_headers' };
   if (!MESSAGE_ID.test(msgId) || !/^\d{1,15}$/.test(timestamp)) return { ok: false, reason: 'missing_headers' };
 
   const timestampSeconds = Number(timestamp);
@@ -104,7 +116,8 @@ export function verifySignature(input: VerifyInput): VerifyResult {
     const expected = Buffer.from(hmacBase64(key, msgId, timestamp, input.body), 'latin1');
     // timingSafeEqual needs equal lengths; every v1 signature is 44 characters, so the length
     // check reveals nothing an attacker does not already know.
-    if (presented.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) return { ok: true };
+    if (presented.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected)))
+      return { ok: true };
   }
   return { ok: false, reason: 'no_matching_signature' };
 }
@@ -118,16 +131,22 @@ function decodeSecret(secret: string): Buffer {
   // "whsec_test_secret" would quietly become some other key. Check the alphabet first.
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   if (!BASE64.test(encoded)) {
-    throw new Error('webhook secret is not "whsec_" followed by standard base64: check for surrounding whitespace or quotes, and that it is not a Stripe-style secret');
+    throw new Error(
+      'webhook secret is not "whsec_" followed by standard base64: check for surrounding whitespace or quotes, and that it is not a Stripe-style secret',
+    );
   }
   const key = Buffer.from(encoded, 'base64');
-  if (key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) throw new Error(`webhook secret decodes to ${key.length} bytes; Standard Webhooks secrets are ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES}`);
+  if (key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES)
+    throw new Error(
+      `webhook secret decodes to ${key.length} bytes; Standard Webhooks secrets are ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES}`,
+    );
   return key;
 }
 
 function assertSeconds(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be whole UNIX seconds, got ${value}`);
-  if (value > MAX_PLAUSIBLE_SECONDS) throw new Error(`${name} ${value} looks like milliseconds; Standard Webhooks timestamps are seconds`);
+  if (value > MAX_PLAUSIBLE_SECONDS)
+    throw new Error(`${name} ${value} looks like milliseconds; Standard Webhooks timestamps are seconds`);
 }
 
 function header(source: HeaderSource, name: string): string | undefined {

@@ -23,7 +23,12 @@ export interface DeliveryPolicy {
   readonly mode: 'test' | 'live';
 }
 
-export type UrlCheckFailure = 'invalid_url' | 'https_required' | 'credentials_in_url' | 'forbidden_address' | 'port_not_allowed';
+export type UrlCheckFailure =
+  | 'invalid_url'
+  | 'https_required'
+  | 'credentials_in_url'
+  | 'forbidden_address'
+  | 'port_not_allowed';
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: UrlCheckFailure };
 
 /** Resolves a name to all its addresses; injectable so tests can play DNS. */
@@ -47,7 +52,11 @@ export class SsrfBlockedError extends Error {
 
   constructor(hostname: string, address: string) {
     const addressClass = classifyAddress(address);
-    super(hostname === address ? `refusing to connect to ${address}: a ${addressClass} address` : `refusing to connect to ${hostname}: it resolves to ${address}, a ${addressClass} address`);
+    super(
+      hostname === address
+        ? `refusing to connect to ${address}: a ${addressClass} address`
+        : `refusing to connect to ${hostname}: it resolves to ${address}, a ${addressClass} address`,
+    );
     this.name = 'SsrfBlockedError';
     this.hostname = hostname;
     this.address = address;
@@ -77,7 +86,8 @@ export function checkDeliveryUrl(raw: string, policy: DeliveryPolicy): UrlCheck 
   // WHATWG URL has already lower-cased the host and turned every IPv4 spelling into a dotted quad.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
   const literal = isIP(host) !== 0;
-  if (policy.mode === 'test') return literal && !isAddressAllowed(host, policy) ? { ok: false, reason: 'forbidden_address' } : { ok: true, url };
+  if (policy.mode === 'test')
+    return literal && !isAddressAllowed(host, policy) ? { ok: false, reason: 'forbidden_address' } : { ok: true, url };
 
   if (url.protocol !== 'https:') return { ok: false, reason: 'https_required' };
   // 443 or an unprivileged port: a merchant's receiver is never SSH, SMTP or a database.
@@ -97,7 +107,8 @@ const systemResolve: ResolveHost = (hostname, family) => systemLookup(hostname, 
  */
 export function createGuardedLookup(policy: DeliveryPolicy, resolveHost: ResolveHost = systemResolve): LookupFunction {
   return (hostname, options, callback) => {
-    const family = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+    const family =
+      options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
     resolveHost(hostname, family).then(
       (addresses) => {
         const blocked = addresses.find((entry) => !isAddressAllowed(entry.address, policy));
@@ -105,8 +116,13 @@ export function createGuardedLookup(policy: DeliveryPolicy, resolveHost: Resolve
         // Leave the promise chain first, so an exception in net's callback is not swallowed.
         process.nextTick(() => {
           if (blocked !== undefined) return callback(new SsrfBlockedError(hostname, blocked.address), '');
-          if (first === undefined) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
-          if (options.all === true) return callback(null, addresses.map((entry) => ({ address: entry.address, family: entry.family })));
+          if (first === undefined)
+            return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+          if (options.all === true)
+            return callback(
+              null,
+              addresses.map((entry) => ({ address: entry.address, family: entry.family })),
+            );
           return callback(null, first.address, first.family);
         });
       },
@@ -121,7 +137,10 @@ export function createGuardedLookup(policy: DeliveryPolicy, resolveHost: Resolve
  * It follows no redirects (undici's `request` never does), so a 3xx cannot bounce us inside.
  */
 export function createGuardedDispatcher(policy: DeliveryPolicy, options: GuardedDispatcherOptions = {}): Agent {
-  const connectGuarded = buildConnector({ timeout: options.connectTimeoutMs ?? 10_000, lookup: createGuardedLookup(policy, options.resolveHost) });
+  const connectGuarded = buildConnector({
+    timeout: options.connectTimeoutMs ?? 10_000,
+    lookup: createGuardedLookup(policy, options.resolveHost),
+  });
   const connect: buildConnector.connector = (connectOptions, callback) => {
     // undici has already stripped the brackets of an IPv6 literal.
     const host = connectOptions.hostname;

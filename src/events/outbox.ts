@@ -20,24 +20,57 @@ export async function writeEvent(trx: Tx, deps: { queue: JobQueue; clock: Clock 
   const eventId = newId('evt');
   await trx
     .insertInto('events')
-    .values({ id: eventId, mode: input.mode, type: input.type, object_id: input.objectId, data_json: JSON.stringify(input.data), created_at: now })
+    .values({
+      id: eventId,
+      mode: input.mode,
+      type: input.type,
+      object_id: input.objectId,
+      data_json: JSON.stringify(input.data),
+      created_at: now,
+    })
     .execute();
-  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events_json']).where('mode', '=', input.mode).where('status', '=', 'enabled').where('deleted_at', 'is', null).execute();
+  const endpoints = await trx
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'events_json'])
+    .where('mode', '=', input.mode)
+    .where('status', '=', 'enabled')
+    .where('deleted_at', 'is', null)
+    .execute();
   for (const endpoint of endpoints) {
     if (!subscribes(endpoint.events_json, input.type)) continue;
     const deliveryId = newId('del');
     await trx
       .insertInto('deliveries')
-      .values({ id: deliveryId, mode: input.mode, event_id: eventId, endpoint_id: endpoint.id, status: 'pending', attempts: 0, next_attempt_at: now, last_attempt_at: null, last_status_code: null, created_at: now, updated_at: now })
+      .values({
+        id: deliveryId,
+        mode: input.mode,
+        event_id: eventId,
+        endpoint_id: endpoint.id,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        last_attempt_at: null,
+        last_status_code: null,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     // Merchant endpoints may be down for a day; the delivery job keeps its own schedule and
     // attempt count in `deliveries`, so the job itself is allowed many tries.
-    await deps.queue.enqueue(trx, { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `deliver:${deliveryId}`, maxAttempts: 50 });
+    await deps.queue.enqueue(trx, {
+      kind: DELIVER_JOB,
+      payload: { deliveryId },
+      dedupeKey: `deliver:${deliveryId}`,
+      maxAttempts: 50,
+    });
   }
   return eventId;
 }
 
 export function subscribes(eventsJson: string, type: string): boolean {
   const events = JSON.parse(eventsJson) as string[];
-  return events.some((pattern) => pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))));
+  return events.some(
+    (pattern) =>
+      pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))),
+  );
 }

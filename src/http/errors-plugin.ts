@@ -4,7 +4,12 @@ import { describeValidationError } from './validation.ts';
 
 // Every error leaves in the catalogue's shape with the request id; nothing internal (stack, SQL,
 // provider bodies) ever reaches the client (API-9). Unexpected errors are logged in full, here.
-export function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, options: { message?: string; param?: string; headers?: Readonly<Record<string, string>> } = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  code: ErrorCode,
+  options: { message?: string; param?: string; headers?: Readonly<Record<string, string>> } = {},
+): FastifyReply {
   const body = errorBody(code, request.id, options.message, options.param);
   for (const [name, value] of Object.entries(options.headers ?? {})) void reply.header(name, value);
   return reply.code(new ApiError(code).status).type('application/json; charset=utf-8').send(body);
@@ -12,7 +17,12 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, code: Er
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) return sendError(reply, request, error.code, { message: error.message, ...(error.param === undefined ? {} : { param: error.param }), headers: error.headers });
+    if (error instanceof ApiError)
+      return sendError(reply, request, error.code, {
+        message: error.message,
+        ...(error.param === undefined ? {} : { param: error.param }),
+        headers: error.headers,
+      });
     if (error.validation !== undefined) {
       const problem = describeValidationError(error.validation as never, error.validationContext);
       return sendError(reply, request, problem.code, { message: problem.message, param: problem.param });
@@ -29,13 +39,19 @@ export function installErrorHandling(app: FastifyInstance): void {
       default:
         break;
     }
-    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) return sendError(reply, request, 'invalid_json');
+    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message)))
+      return sendError(reply, request, 'invalid_json');
     if (error.statusCode === 429) return sendError(reply, request, 'rate_limited');
     if (error.statusCode === 503) return sendError(reply, request, 'service_unavailable');
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, request, 'invalid_request');
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+      return sendError(reply, request, 'invalid_request');
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, request, 'internal_error');
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, request, 'not_found', { message: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}.` }));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, request, 'not_found', {
+      message: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}.`,
+    }),
+  );
 }

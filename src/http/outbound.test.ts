@@ -15,7 +15,10 @@ import { createLogger } from '../log.ts';
 import { createOutboundHttp } from './outbound.ts';
 
 const logger = createLogger('silent');
-const listen = (server: Server | HttpsServer) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+const listen = (server: Server | HttpsServer) =>
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 
 describe('outbound provider client', () => {
   const dir = mkdtempSync(join(tmpdir(), 'paywarden-outbound-'));
@@ -25,7 +28,29 @@ describe('outbound provider client', () => {
   let plainPort = 0;
   let hits = 0;
   before(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     plain = createServer((req, res) => {
       hits += 1;
       if (req.url === '/503') return void res.writeHead(503, { 'retry-after': '7' }).end('{}');
@@ -39,10 +64,13 @@ describe('outbound provider client', () => {
     plain.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const client = (limiter?: RateLimiterMemory) => createOutboundHttp({ provider: 'test', limiter, clock: systemClock, logger, defaultTimeoutMs: 300 });
+  const client = (limiter?: RateLimiterMemory) =>
+    createOutboundHttp({ provider: 'test', limiter, clock: systemClock, logger, defaultTimeoutMs: 300 });
 
   test('an untrusted certificate is refused: the call is indefinite and nothing is read', async () => {
-    const server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (_req, res) => res.end('{"ok":true}'));
+    const server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (_req, res) =>
+      res.end('{"ok":true}'),
+    );
     const port = await listen(server);
     try {
       const outcome = await client().send({ method: 'GET', url: `https://127.0.0.1:${port}/`, headers: {} });
@@ -54,7 +82,16 @@ describe('outbound provider client', () => {
   });
 
   test('a server that only speaks TLS 1.1 is refused', async () => {
-    const server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile), minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, (_req, res) => res.end('{}'));
+    const server = createHttpsServer(
+      {
+        key: readFileSync(keyFile),
+        cert: readFileSync(certFile),
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      },
+      (_req, res) => res.end('{}'),
+    );
     const port = await listen(server);
     try {
       const outcome = await client().send({ method: 'GET', url: `https://127.0.0.1:${port}/`, headers: {} });
@@ -69,7 +106,10 @@ describe('outbound provider client', () => {
   test('5xx and 429 are indefinite with Retry-After; a timeout is indefinite; 200 is a response', async () => {
     const http = client();
     const unavailable = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/503`, headers: {} });
-    assert.deepEqual(unavailable.kind === 'indefinite' && [unavailable.reason, unavailable.retryAfterMs], ['provider answered 503', 7000]);
+    assert.deepEqual(unavailable.kind === 'indefinite' && [unavailable.reason, unavailable.retryAfterMs], [
+      'provider answered 503',
+      7000,
+    ]);
     const limited = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/429`, headers: {} });
     assert.equal(limited.kind === 'indefinite' && limited.retryAfterMs, 3000);
     const slow = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/slow`, headers: {} });
@@ -81,7 +121,11 @@ describe('outbound provider client', () => {
   test('the per-provider budget holds calls back without sending them', async () => {
     const http = client(new RateLimiterMemory({ points: 2, duration: 60 }));
     const before = hits;
-    for (let i = 0; i < 2; i += 1) assert.equal((await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/`, headers: {} })).kind, 'response');
+    for (let i = 0; i < 2; i += 1)
+      assert.equal(
+        (await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/`, headers: {} })).kind,
+        'response',
+      );
     const held = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/`, headers: {} });
     assert.equal(held.kind, 'indefinite');
     assert.equal(held.kind === 'indefinite' && held.notSent, true);

@@ -16,15 +16,29 @@ export interface HttpResponse {
 }
 
 /** `notSent`: our own per-provider budget held the call back; the provider never saw it. */
-export type HttpOutcome = { kind: 'response'; response: HttpResponse } | { kind: 'indefinite'; reason: string; retryAfterMs?: number; notSent?: boolean };
+export type HttpOutcome =
+  | { kind: 'response'; response: HttpResponse }
+  | { kind: 'indefinite'; reason: string; retryAfterMs?: number; notSent?: boolean };
 
 export interface HttpClient {
-  send(input: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string; timeoutMs?: number }): Promise<HttpOutcome>;
+  send(input: {
+    method: 'GET' | 'POST';
+    url: string;
+    headers: Record<string, string>;
+    body?: string;
+    timeoutMs?: number;
+  }): Promise<HttpOutcome>;
 }
 
 const tlsAgent = new Agent({ connect: { minVersion: 'TLSv1.2', rejectUnauthorized: true }, keepAliveTimeout: 10_000 });
 
-export function createOutboundHttp(deps: { provider: string; limiter: RateLimiterAbstract | undefined; clock: Clock; logger: Logger; defaultTimeoutMs?: number }): HttpClient {
+export function createOutboundHttp(deps: {
+  provider: string;
+  limiter: RateLimiterAbstract | undefined;
+  clock: Clock;
+  logger: Logger;
+  defaultTimeoutMs?: number;
+}): HttpClient {
   const log = deps.logger.child({ component: 'outbound', provider: deps.provider });
   return {
     async send({ method, url, headers, body, timeoutMs }) {
@@ -32,8 +46,16 @@ export function createOutboundHttp(deps: { provider: string; limiter: RateLimite
         try {
           await deps.limiter.consume(deps.provider);
         } catch (rejection) {
-          const waitMs = typeof rejection === 'object' && rejection !== null && 'msBeforeNext' in rejection ? Number((rejection as { msBeforeNext: number }).msBeforeNext) : 1000;
-          return { kind: 'indefinite', reason: 'outbound rate limit for this provider reached', retryAfterMs: waitMs, notSent: true };
+          const waitMs =
+            typeof rejection === 'object' && rejection !== null && 'msBeforeNext' in rejection
+              ? Number((rejection as { msBeforeNext: number }).msBeforeNext)
+              : 1000;
+          return {
+            kind: 'indefinite',
+            reason: 'outbound rate limit for this provider reached',
+            retryAfterMs: waitMs,
+            notSent: true,
+          };
         }
       }
       const started = performance.now();
@@ -52,13 +74,26 @@ export function createOutboundHttp(deps: { provider: string; limiter: RateLimite
         log.debug({ method, path, status: response.statusCode, latencyMs }, 'provider call');
         if (response.statusCode === 429 || response.statusCode >= 500) {
           const retryAfter = response.headers['retry-after'];
-          const retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, deps.clock.nowMs());
-          return { kind: 'indefinite', reason: `provider answered ${response.statusCode}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+          const retryAfterMs = parseRetryAfterMs(
+            Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+            deps.clock.nowMs(),
+          );
+          return {
+            kind: 'indefinite',
+            reason: `provider answered ${response.statusCode}`,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          };
         }
-        return { kind: 'response', response: { status: response.statusCode, headers: response.headers, body: text, latencyMs } };
+        return {
+          kind: 'response',
+          response: { status: response.statusCode, headers: response.headers, body: text, latencyMs },
+        };
       } catch (error) {
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown transport error';
-        log.warn({ method, path, reason, latencyMs: Math.round(performance.now() - started) }, 'provider call had no definite answer');
+        log.warn(
+          { method, path, reason, latencyMs: Math.round(performance.now() - started) },
+          'provider call had no definite answer',
+        );
         return { kind: 'indefinite', reason };
       }
     },

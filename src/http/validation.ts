@@ -8,7 +8,13 @@ import type { FastifySchemaCompiler } from 'fastify';
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
 function makeAjv(coerce: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: false, coerceTypes: coerce, removeAdditional: false, useDefaults: true, strict: false });
+  const ajv = new Ajv({
+    allErrors: false,
+    coerceTypes: coerce,
+    removeAdditional: false,
+    useDefaults: true,
+    strict: false,
+  });
   addFormats(ajv);
   return ajv;
 }
@@ -16,7 +22,10 @@ function makeAjv(coerce: boolean): Ajv {
 const strictAjv = makeAjv(false);
 const coercingAjv = makeAjv(true);
 
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
+  (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema as object) as ReturnType<
+    FastifySchemaCompiler<unknown>
+  >;
 
 export interface ValidationProblem {
   code: 'parameter_missing' | 'parameter_unknown' | 'parameter_invalid';
@@ -29,7 +38,8 @@ export function describeValidationError(errors: readonly ErrorObject[], part: st
   const first = errors[0];
   const base = (first?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
   const join = (leaf: string) => (base === '' ? leaf : `${base}.${leaf}`);
-  if (first === undefined) return { code: 'parameter_invalid', param: part ?? 'body', message: 'The request is not valid.' };
+  if (first === undefined)
+    return { code: 'parameter_invalid', param: part ?? 'body', message: 'The request is not valid.' };
   if (first.keyword === 'required') {
     const param = join(String((first.params as { missingProperty: string }).missingProperty));
     return { code: 'parameter_missing', param, message: `Missing required parameter: ${param}.` };

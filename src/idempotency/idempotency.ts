@@ -17,7 +17,9 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export type IdempotencyClaim = { kind: 'proceed' } | { kind: 'replay'; status: number; body: string };
 
 export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${JSON.stringify(body ?? null)}`)
+    .digest('hex');
 }
 
 export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
@@ -28,20 +30,41 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
       const now = deps.clock.nowMs();
       const inserted = await deps.db
         .insertInto('idempotency_keys')
-        .values({ api_key_id: apiKeyId, idem_key: key, request_hash: hash, state: 'in_flight', response_status: null, response_body: null, locked_until: now + LOCK_MS, created_at: now, expires_at: now + RETENTION_MS })
+        .values({
+          api_key_id: apiKeyId,
+          idem_key: key,
+          request_hash: hash,
+          state: 'in_flight',
+          response_status: null,
+          response_body: null,
+          locked_until: now + LOCK_MS,
+          created_at: now,
+          expires_at: now + RETENTION_MS,
+        })
         .onConflict((oc) => oc.columns(['api_key_id', 'idem_key']).doNothing())
         .returning('idem_key')
         .executeTakeFirst();
       if (inserted !== undefined) return { kind: 'proceed' };
 
-      const existing = await deps.db.selectFrom('idempotency_keys').selectAll().where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).executeTakeFirst();
+      const existing = await deps.db
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('api_key_id', '=', apiKeyId)
+        .where('idem_key', '=', key)
+        .executeTakeFirst();
       if (existing === undefined) continue;
       if (existing.expires_at <= now) {
-        await deps.db.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).where('expires_at', '<=', now).execute();
+        await deps.db
+          .deleteFrom('idempotency_keys')
+          .where('api_key_id', '=', apiKeyId)
+          .where('idem_key', '=', key)
+          .where('expires_at', '<=', now)
+          .execute();
         continue;
       }
       if (existing.request_hash !== hash) throw new ApiError('idempotency_key_reused');
-      if (existing.state === 'done' && existing.response_status !== null && existing.response_body !== null) return { kind: 'replay', status: existing.response_status, body: existing.response_body };
+      if (existing.state === 'done' && existing.response_status !== null && existing.response_body !== null)
+        return { kind: 'replay', status: existing.response_status, body: existing.response_body };
       if (existing.locked_until > now) throw new ApiError('idempotency_key_in_flight');
       // The earlier request died without answering: take the lock over, guarded on the old one.
       const taken = await deps.db
@@ -59,14 +82,27 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
 
   async function complete(apiKeyId: string, key: string, status: number, body: string): Promise<void> {
     if (status >= 500) {
-      await deps.db.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).where('state', '=', 'in_flight').execute();
+      await deps.db
+        .deleteFrom('idempotency_keys')
+        .where('api_key_id', '=', apiKeyId)
+        .where('idem_key', '=', key)
+        .where('state', '=', 'in_flight')
+        .execute();
       return;
     }
-    await deps.db.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: body }).where('api_key_id', '=', apiKeyId).where('idem_key', '=', key).execute();
+    await deps.db
+      .updateTable('idempotency_keys')
+      .set({ state: 'done', response_status: status, response_body: body })
+      .where('api_key_id', '=', apiKeyId)
+      .where('idem_key', '=', key)
+      .execute();
   }
 
   async function purgeExpired(): Promise<number> {
-    const result = await deps.db.deleteFrom('idempotency_keys').where('expires_at', '<=', deps.clock.nowMs()).executeTakeFirst();
+    const result = await deps.db
+      .deleteFrom('idempotency_keys')
+      .where('expires_at', '<=', deps.clock.nowMs())
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 

@@ -18,14 +18,34 @@ export const PROCESS_WEBHOOK_JOB = 'process_provider_webhook';
 
 const normaliseIp = (ip: string | undefined) => (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 
-export type IngestResult = { kind: 'stored'; webhookId: string } | { kind: 'duplicate' } | { kind: 'bad_signature'; reason: string } | { kind: 'bad_payload'; reason: string } | { kind: 'source_not_allowed' };
+export type IngestResult =
+  | { kind: 'stored'; webhookId: string }
+  | { kind: 'duplicate' }
+  | { kind: 'bad_signature'; reason: string }
+  | { kind: 'bad_payload'; reason: string }
+  | { kind: 'source_not_allowed' };
 
-export function createIngestService(deps: { db: Db; dialect: DialectStrategy; queue: JobQueue; clock: Clock; logger: Logger; metrics: Metrics; ipAllowlists?: Readonly<Record<string, readonly string[] | undefined>> }) {
+export function createIngestService(deps: {
+  db: Db;
+  dialect: DialectStrategy;
+  queue: JobQueue;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  ipAllowlists?: Readonly<Record<string, readonly string[] | undefined>>;
+}) {
   const log = deps.logger.child({ component: 'ingest' });
   // Group commit: concurrent webhooks share one transaction (and one fsync).
-  const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows), { maxInFlight: 4 });
+  const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows), {
+    maxInFlight: 4,
+  });
 
-  async function ingest(handler: ProviderWebhookHandler, rawBody: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>, sourceIp?: string): Promise<IngestResult> {
+  async function ingest(
+    handler: ProviderWebhookHandler,
+    rawBody: Buffer,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    sourceIp?: string,
+  ): Promise<IngestResult> {
     const check = handler.verifySignature(rawBody, headers);
     if (!check.ok) {
       deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_signature' });
@@ -36,13 +56,19 @@ export function createIngestService(deps: { db: Db; dialect: DialectStrategy; qu
     const allowlist = deps.ipAllowlists?.[handler.name];
     if (check.mode === 'live' && allowlist !== undefined && !allowlist.includes(normaliseIp(sourceIp))) {
       deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'source_not_allowed' });
-      log.warn({ alert: 'webhook_source_not_allowed', provider: handler.name, ip: sourceIp }, 'rejected provider webhook: source address not on the allowlist');
+      log.warn(
+        { alert: 'webhook_source_not_allowed', provider: handler.name, ip: sourceIp },
+        'rejected provider webhook: source address not on the allowlist',
+      );
       return { kind: 'source_not_allowed' };
     }
     const parsed = handler.parse(rawBody, headers);
     if (!parsed.ok) {
       deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_payload' });
-      log.warn({ provider: handler.name, reason: parsed.reason }, 'rejected provider webhook: payload does not match the schema');
+      log.warn(
+        { provider: handler.name, reason: parsed.reason },
+        'rejected provider webhook: payload does not match the schema',
+      );
       return { kind: 'bad_payload', reason: parsed.reason };
     }
     const { event } = parsed;
@@ -64,7 +90,20 @@ export function createIngestService(deps: { db: Db; dialect: DialectStrategy; qu
         processed_at: null,
       },
       // The job carries what processing needs, so it does not read the stored body back.
-      job: buildJobRow({ kind: PROCESS_WEBHOOK_JOB, payload: { webhookId, mode: check.mode, eventType: event.eventType, paymentId: event.paymentId ?? null, providerTxId: event.providerTxId ?? null }, maxAttempts: 25 }, now),
+      job: buildJobRow(
+        {
+          kind: PROCESS_WEBHOOK_JOB,
+          payload: {
+            webhookId,
+            mode: check.mode,
+            eventType: event.eventType,
+            paymentId: event.paymentId ?? null,
+            providerTxId: event.providerTxId ?? null,
+          },
+          maxAttempts: 25,
+        },
+        now,
+      ),
     });
     deps.metrics.webhooksReceived.inc({ provider: handler.name, result: stored ? 'stored' : 'duplicate' });
     if (!stored) return { kind: 'duplicate' };
@@ -85,7 +124,12 @@ interface ProcessEvent {
 
 function eventFromPayload(payload: Record<string, unknown>): ProcessEvent {
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  return { mode: payload.mode === 'live' ? 'live' : 'test', eventType: text(payload.eventType), paymentId: text(payload.paymentId), providerTxId: text(payload.providerTxId) };
+  return {
+    mode: payload.mode === 'live' ? 'live' : 'test',
+    eventType: text(payload.eventType),
+    paymentId: text(payload.paymentId),
+    providerTxId: text(payload.providerTxId),
+  };
 }
 
 interface WebhookResult {
@@ -100,11 +144,19 @@ export function createProcessWebhookJob(deps: VerifyDeps) {
   // webhooks, and no transaction held open across round trips (on SQLite, the ingest batches
   // would wait behind it).
   const recordResults = createBatcher<WebhookResult, void>(async (items) => {
-    const byId = <T>(pick: (item: WebhookResult) => unknown) => sql<T>`case ${sql.ref('id')} ${sql.join(items.map((item) => sql`when ${item.id} then ${pick(item)}`), sql` `)} end`;
+    const byId = <T>(pick: (item: WebhookResult) => unknown) =>
+      sql<T>`case ${sql.ref('id')} ${sql.join(
+        items.map((item) => sql`when ${item.id} then ${pick(item)}`),
+        sql` `,
+      )} end`;
     await deps.db
       .updateTable('provider_webhooks')
       // PostgreSQL types a CASE of bare parameters as text: the bigint column needs its cast.
-      .set({ status: byId<WebhookResult['status']>((item) => item.status), result: byId<string>((item) => item.result), processed_at: byId<number>((item) => sql`cast(${item.processedAt} as bigint)`) })
+      .set({
+        status: byId<WebhookResult['status']>((item) => item.status),
+        result: byId<string>((item) => item.result),
+        processed_at: byId<number>((item) => sql`cast(${item.processedAt} as bigint)`),
+      })
       .where(
         'id',
         'in',
@@ -119,7 +171,11 @@ export function createProcessWebhookJob(deps: VerifyDeps) {
     let status: 'processed' | 'ignored' = 'ignored';
     let result = 'unrecognised payload';
     if (event.paymentId !== null) {
-      const payment = await deps.db.selectFrom('payments').select(['id', 'mode']).where('id', '=', event.paymentId).executeTakeFirst();
+      const payment = await deps.db
+        .selectFrom('payments')
+        .select(['id', 'mode'])
+        .where('id', '=', event.paymentId)
+        .executeTakeFirst();
       if (payment === undefined || payment.mode !== event.mode) {
         result = 'no payment with this reference in this mode';
       } else {

@@ -19,14 +19,18 @@ export interface WebhooksDeps {
 export async function webhooksPlugin(app: FastifyInstance, deps: WebhooksDeps): Promise<void> {
   const limiter = deps.badSignatureLimiter ?? new RateLimiterMemory({ points: 30, duration: 60, blockDuration: 300 });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT_BYTES }, (_request, body, done) =>
+    done(null, body),
+  );
 
   app.post<{ Params: { provider: string } }>('/:provider', async (request, reply) => {
     const handler = deps.providers.webhook(request.params.provider);
     if (handler === undefined) return sendError(reply, request, 'not_found', { message: 'No such provider.' });
     const blocked = await limiter.get(request.ip);
     if (blocked !== null && blocked.remainingPoints <= 0) {
-      return sendError(reply, request, 'rate_limited', { headers: { 'retry-after': String(Math.max(1, Math.ceil(blocked.msBeforeNext / 1000))) } });
+      return sendError(reply, request, 'rate_limited', {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(blocked.msBeforeNext / 1000))) },
+      });
     }
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const result = await deps.ingest.ingest(handler, rawBody, request.headers, request.ip);
@@ -37,7 +41,9 @@ export async function webhooksPlugin(app: FastifyInstance, deps: WebhooksDeps): 
       case 'bad_payload':
         // Signed by the provider but not a shape we know: 400 makes the provider retry, and the
         // delivery stays visible in the provider's dashboard and our logs.
-        return sendError(reply, request, 'invalid_request', { message: `The webhook payload is not valid: ${result.reason}.` });
+        return sendError(reply, request, 'invalid_request', {
+          message: `The webhook payload is not valid: ${result.reason}.`,
+        });
       case 'source_not_allowed':
         return sendError(reply, request, 'webhook_source_not_allowed');
       case 'duplicate':

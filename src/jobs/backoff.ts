@@ -2,7 +2,12 @@
  * Capped exponential backoff with "equal jitter": half the delay is fixed, half is random, so
  * retries spread out (no thundering herd after a provider outage) but never come back at once.
  */
-export function backoffDelayMs(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   const exponential = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exponential / 2 + random() * (exponential / 2));
 }

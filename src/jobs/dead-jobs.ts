@@ -12,12 +12,29 @@ import type { JobQueue } from './queue.ts';
  * (they re-read state and go through the state machines), so a second run can do no harm.
  * Returns false when there is no dead job with this id (it was run again already, or never died).
  */
-export async function runDeadJobAgain(deps: { db: Db; clock: Clock; queue?: JobQueue }, id: string, actor: AuditActor): Promise<boolean> {
+export async function runDeadJobAgain(
+  deps: { db: Db; clock: Clock; queue?: JobQueue },
+  id: string,
+  actor: AuditActor,
+): Promise<boolean> {
   const now = deps.clock.nowMs();
   const revived = await deps.db.transaction().execute(async (tx) => {
-    const job = await tx.updateTable('jobs').set({ status: 'queued', attempts: 0, run_at: now, lease_until: null, updated_at: now }).where('id', '=', id).where('status', '=', 'dead').returning(['kind', 'last_error']).executeTakeFirst();
+    const job = await tx
+      .updateTable('jobs')
+      .set({ status: 'queued', attempts: 0, run_at: now, lease_until: null, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'dead')
+      .returning(['kind', 'last_error'])
+      .executeTakeFirst();
     if (job === undefined) return false;
-    await writeAudit(tx, deps.clock, { mode: null, ...actor, action: 'job.run_again', objectType: 'job', objectId: id, details: { kind: job.kind, last_error: job.last_error } });
+    await writeAudit(tx, deps.clock, {
+      mode: null,
+      ...actor,
+      action: 'job.run_again',
+      objectType: 'job',
+      objectId: id,
+      details: { kind: job.kind, last_error: job.last_error },
+    });
     return true;
   });
   // In the gateway, its own workers are woken; from the command line, the running gateway's

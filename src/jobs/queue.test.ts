@@ -66,16 +66,28 @@ for (const dialect of await testDialects()) {
       const claimed = await queue.claim(10, 1000);
       assert.equal(claimed.length, 1);
       await queue.enqueue(database.db, { kind: 'verify', payload: {}, dedupeKey: 'verify:pay_1' });
-      assert.equal((await database.db.selectFrom('jobs').select('id').execute()).length, 1, 'running job still holds the key');
+      assert.equal(
+        (await database.db.selectFrom('jobs').select('id').execute()).length,
+        1,
+        'running job still holds the key',
+      );
       await queue.complete([claimed[0]!.id]);
       await queue.enqueue(database.db, { kind: 'verify', payload: {}, dedupeKey: 'verify:pay_1' });
-      assert.equal((await database.db.selectFrom('jobs').select('id').where('status', '=', 'queued').execute()).length, 1);
+      assert.equal(
+        (await database.db.selectFrom('jobs').select('id').where('status', '=', 'queued').execute()).length,
+        1,
+      );
     });
 
     test('RetryLater reschedules with backoff no shorter than Retry-After; PermanentFailure and exhausted attempts are dead', async () => {
       const { clock, queue } = await setup();
       const dead: string[] = [];
-      const worker = createWorker({ queue, logger, options: { backoffBaseMs: 1000, backoffCapMs: 60_000 }, onDead: (job) => dead.push(job.kind) });
+      const worker = createWorker({
+        queue,
+        logger,
+        options: { backoffBaseMs: 1000, backoffCapMs: 60_000 },
+        onDead: (job) => dead.push(job.kind),
+      });
       worker.register('indefinite', async () => {
         throw new RetryLater('provider timed out', 30_000);
       });
@@ -98,10 +110,18 @@ for (const dialect of await testDialects()) {
       assert.equal(byKind.flaky?.status, 'queued');
       clock.advance(3_600_000);
       await worker.drain();
-      const flaky = await database.db.selectFrom('jobs').selectAll().where('kind', '=', 'flaky').executeTakeFirstOrThrow();
+      const flaky = await database.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('kind', '=', 'flaky')
+        .executeTakeFirstOrThrow();
       assert.equal(flaky.status, 'dead', 'dead after max attempts, visible with its error');
       assert.equal(flaky.attempts, 2);
-      assert.deepEqual(dead.sort(), ['broken', 'flaky'], 'every death is reported (the gateway counts them in paywarden_jobs_dead_total)');
+      assert.deepEqual(
+        dead.sort(),
+        ['broken', 'flaky'],
+        'every death is reported (the gateway counts them in paywarden_jobs_dead_total)',
+      );
     });
 
     test('a started worker wakes every idle loop for new work and stops at once, not after its poll interval', async () => {

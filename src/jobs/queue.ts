@@ -64,7 +64,12 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
       if (options.dedupeKey !== undefined) {
         // The predicate must repeat the partial index's WHERE literally (SQLite matches the text of
         // the conflict target against the index; a bound parameter would not match).
-        insert = insert.onConflict((oc) => oc.column('dedupe_key').where(sql<boolean>`dedupe_key is not null and status in ('queued', 'running')`).doNothing());
+        insert = insert.onConflict((oc) =>
+          oc
+            .column('dedupe_key')
+            .where(sql<boolean>`dedupe_key is not null and status in ('queued', 'running')`)
+            .doNothing(),
+        );
       }
       await insert.execute();
     },
@@ -75,7 +80,12 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
       // so first). Usually no row matches, and then nothing is written.
       if (now >= requeueDueAtMs) {
         requeueDueAtMs = now + Math.min(REQUEUE_INTERVAL_MS, leaseMs);
-        await db.updateTable('jobs').set({ status: 'queued', lease_until: null, updated_at: now }).where('status', '=', 'running').where('lease_until', '<', now).execute();
+        await db
+          .updateTable('jobs')
+          .set({ status: 'queued', lease_until: null, updated_at: now })
+          .where('status', '=', 'running')
+          .where('lease_until', '<', now)
+          .execute();
       }
       // One statement, no transaction held open across round trips: on SQLite nothing else (the
       // ingest batches) waits behind a claim, and on PostgreSQL the locked rows are skipped. The
@@ -83,28 +93,59 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
       // with the backlog: an OR over both states made SQLite sort every queued row for each claim.
       return db
         .updateTable('jobs')
-        .set((eb) => ({ status: 'running', lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
-        .where('id', 'in', dialect.lockForClaim(db.selectFrom('jobs').select('id').where('status', '=', 'queued').where('run_at', '<=', now).orderBy('run_at').limit(limit)))
+        .set((eb) => ({
+          status: 'running',
+          lease_until: now + leaseMs,
+          attempts: eb('attempts', '+', 1),
+          updated_at: now,
+        }))
+        .where(
+          'id',
+          'in',
+          dialect.lockForClaim(
+            db
+              .selectFrom('jobs')
+              .select('id')
+              .where('status', '=', 'queued')
+              .where('run_at', '<=', now)
+              .orderBy('run_at')
+              .limit(limit),
+          ),
+        )
         .returningAll()
         .execute();
     },
 
     async complete(ids) {
       if (ids.length === 0) return;
-      await db.updateTable('jobs').set({ status: 'done', lease_until: null, updated_at: clock.nowMs() }).where('id', 'in', ids).execute();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'done', lease_until: null, updated_at: clock.nowMs() })
+        .where('id', 'in', ids)
+        .execute();
     },
 
     async reschedule(id, delayMs, error) {
       const now = clock.nowMs();
       await db
         .updateTable('jobs')
-        .set({ status: 'queued', run_at: now + delayMs, lease_until: null, last_error: error.slice(0, 500), updated_at: now })
+        .set({
+          status: 'queued',
+          run_at: now + delayMs,
+          lease_until: null,
+          last_error: error.slice(0, 500),
+          updated_at: now,
+        })
         .where('id', '=', id)
         .execute();
     },
 
     async kill(id, error) {
-      await db.updateTable('jobs').set({ status: 'dead', lease_until: null, last_error: error.slice(0, 500), updated_at: clock.nowMs() }).where('id', '=', id).execute();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'dead', lease_until: null, last_error: error.slice(0, 500), updated_at: clock.nowMs() })
+        .where('id', '=', id)
+        .execute();
     },
 
     onEnqueued(listener) {

@@ -28,7 +28,13 @@ export interface WorkerOptions {
 // Jobs mostly wait (for a commit, a provider, a merchant endpoint), so throughput is jobs in flight
 // divided by their latency: 8 processed a burst of webhooks at a fifth of the rate they arrived
 // (bench/README.md), 32 kept up. Outbound calls stay bounded by each provider's budget.
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { concurrency: 32, leaseMs: 60_000, pollIntervalMs: 250, backoffBaseMs: 2_000, backoffCapMs: 3_600_000 };
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  concurrency: 32,
+  leaseMs: 60_000,
+  pollIntervalMs: 250,
+  backoffBaseMs: 2_000,
+  backoffCapMs: 3_600_000,
+};
 
 export interface Worker {
   register(kind: string, handler: JobHandler): void;
@@ -40,7 +46,12 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: Partial<WorkerOptions>; onDead?: (job: JobRow, error: string) => void }): Worker {
+export function createWorker(deps: {
+  queue: JobQueue;
+  logger: Logger;
+  options?: Partial<WorkerOptions>;
+  onDead?: (job: JobRow, error: string) => void;
+}): Worker {
   const options = { ...DEFAULT_WORKER_OPTIONS, ...deps.options };
   const handlers = new Map<string, JobHandler>();
   const log = deps.logger.child({ component: 'worker' });
@@ -63,14 +74,18 @@ export function createWorker(deps: { queue: JobQueue; logger: Logger; options?: 
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof PermanentFailure || job.attempts >= job.max_attempts) {
-        log.error({ alert: 'job_dead', jobId: job.id, kind: job.kind, attempts: job.attempts, err: message }, 'job is dead and needs attention');
+        log.error(
+          { alert: 'job_dead', jobId: job.id, kind: job.kind, attempts: job.attempts, err: message },
+          'job is dead and needs attention',
+        );
         await deps.queue.kill(job.id, message);
         deps.onDead?.(job, message);
         return false;
       }
       const backoff = backoffDelayMs(job.attempts, options.backoffBaseMs, options.backoffCapMs);
       const delay = error instanceof RetryLater ? Math.max(backoff, error.retryAfterMs ?? 0) : backoff;
-      if (!(error instanceof RetryLater)) log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed; will retry');
+      if (!(error instanceof RetryLater))
+        log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed; will retry');
       await deps.queue.reschedule(job.id, delay, message);
       return false;
     }

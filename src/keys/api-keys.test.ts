@@ -13,7 +13,12 @@ for (const dialect of await testDialects()) {
       database = await openTestDatabase(dialect);
     });
     after(async () => database.close());
-    const service = () => createApiKeyService({ db: database.db, masterKey: new Secret(randomBytes(32).toString('base64')), clock: manualClock() });
+    const service = () =>
+      createApiKeyService({
+        db: database.db,
+        masterKey: new Secret(randomBytes(32).toString('base64')),
+        clock: manualClock(),
+      });
 
     test('a created key is shown once, stored only as a keyed hash, and authenticates', async () => {
       const keys = service();
@@ -29,7 +34,12 @@ for (const dialect of await testDialects()) {
       const keys = service();
       const { id, key } = await keys.create({ mode: 'test', name: 'from-cli' });
       await keys.revoke(id);
-      const rows = await database.db.selectFrom('audit_log').selectAll().where('object_id', '=', id).orderBy('action').execute();
+      const rows = await database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('object_id', '=', id)
+        .orderBy('action')
+        .execute();
       assert.deepEqual(
         rows.map((r) => [r.action, r.actor_type, r.actor_id, r.mode]),
         [
@@ -37,7 +47,10 @@ for (const dialect of await testDialects()) {
           ['api_key.revoke', 'cli', null, 'test'],
         ],
       );
-      assert.ok(!rows.some((r) => r.details_json.includes(key.slice(12))), 'the display prefix at most, never the secret part');
+      assert.ok(
+        !rows.some((r) => r.details_json.includes(key.slice(12))),
+        'the display prefix at most, never the secret part',
+      );
     });
 
     test('wrong, truncated, mode-swapped and revoked keys are refused', async () => {

@@ -56,9 +56,27 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
       await deps.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('api_keys')
-          .values({ id, mode, name, lookup, secret_hash: hash(key), display_prefix: key.slice(0, 12), created_at: deps.clock.nowMs(), last_used_at: null, expires_at: null, revoked_at: null })
+          .values({
+            id,
+            mode,
+            name,
+            lookup,
+            secret_hash: hash(key),
+            display_prefix: key.slice(0, 12),
+            created_at: deps.clock.nowMs(),
+            last_used_at: null,
+            expires_at: null,
+            revoked_at: null,
+          })
           .execute();
-        await writeAudit(trx, deps.clock, { mode, ...actor, action: 'api_key.create', objectType: 'api_key', objectId: id, details: { name, prefix: key.slice(0, 12) } });
+        await writeAudit(trx, deps.clock, {
+          mode,
+          ...actor,
+          action: 'api_key.create',
+          objectType: 'api_key',
+          objectId: id,
+          details: { name, prefix: key.slice(0, 12) },
+        });
       });
       return { id, key };
     },
@@ -66,7 +84,11 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
     async authenticate(presented) {
       const match = KEY_PATTERN.exec(presented);
       if (match === null) return undefined;
-      const row = await deps.db.selectFrom('api_keys').selectAll().where('lookup', '=', match[2] ?? '').executeTakeFirst();
+      const row = await deps.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('lookup', '=', match[2] ?? '')
+        .executeTakeFirst();
       // Compare even when the row is missing, so an unknown key takes as long as a wrong one.
       const storedHash = row?.secret_hash ?? '0'.repeat(64);
       const matches = constantTimeEqual(storedHash, hash(presented));
@@ -83,13 +105,34 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
 
     async list() {
       const rows = await deps.db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').execute();
-      return rows.map((r) => ({ id: r.id, name: r.name, mode: r.mode, prefix: r.display_prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        mode: r.mode,
+        prefix: r.display_prefix,
+        createdAt: r.created_at,
+        lastUsedAt: r.last_used_at,
+        revokedAt: r.revoked_at,
+      }));
     },
 
     async revoke(id, actor = CLI_ACTOR) {
       return deps.db.transaction().execute(async (trx) => {
-        const revoked = await trx.updateTable('api_keys').set({ revoked_at: deps.clock.nowMs() }).where('id', '=', id).where('revoked_at', 'is', null).returning('mode').executeTakeFirst();
-        if (revoked !== undefined) await writeAudit(trx, deps.clock, { mode: revoked.mode, ...actor, action: 'api_key.revoke', objectType: 'api_key', objectId: id });
+        const revoked = await trx
+          .updateTable('api_keys')
+          .set({ revoked_at: deps.clock.nowMs() })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .returning('mode')
+          .executeTakeFirst();
+        if (revoked !== undefined)
+          await writeAudit(trx, deps.clock, {
+            mode: revoked.mode,
+            ...actor,
+            action: 'api_key.revoke',
+            objectType: 'api_key',
+            objectId: id,
+          });
         return revoked !== undefined;
       });
     },

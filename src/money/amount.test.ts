@@ -4,7 +4,10 @@ import { isValidAmountMinor, majorToMinor, minorToMajorString, type MajorToMinor
 import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 const ok = (amountMinor: number): MajorToMinor => ({ ok: true, amountMinor });
-const fail = (reason: 'not_a_number' | 'too_many_decimals' | 'negative' | 'unsafe'): MajorToMinor => ({ ok: false, reason });
+const fail = (reason: 'not_a_number' | 'too_many_decimals' | 'negative' | 'unsafe'): MajorToMinor => ({
+  ok: false,
+  reason,
+});
 
 test('minor to major strings', () => {
   assert.equal(minorToMajorString(7550, 'NGN'), '75.50');
@@ -17,7 +20,8 @@ test('minor to major strings', () => {
   assert.equal(minorToMajorString(7, 'KWD'), '0.007');
   assert.equal(minorToMajorString(12345, 'CLF'), '1.2345');
   assert.equal(minorToMajorString(Number.MAX_SAFE_INTEGER, 'USD'), '90071992547409.91');
-  for (const bad of [1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 1]) assert.throws(() => minorToMajorString(bad, 'NGN'), /not an amount/, String(bad));
+  for (const bad of [1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 1])
+    assert.throws(() => minorToMajorString(bad, 'NGN'), /not an amount/, String(bad));
   assert.throws(() => minorToMajorString(100, 'XXX'), /unknown currency/);
 });
 
@@ -31,7 +35,11 @@ test('major to minor from strings', () => {
   assert.deepEqual(majorToMinor('1.000', 'JPY'), ok(1), 'trailing zeros are not precision');
   assert.deepEqual(majorToMinor('1.234', 'KWD'), ok(1234));
   assert.deepEqual(majorToMinor('1.2345', 'CLF'), ok(12345));
-  assert.deepEqual(majorToMinor('1.005', 'USD'), fail('too_many_decimals'), 'the float trap 1.005 * 100 = 100.49999...');
+  assert.deepEqual(
+    majorToMinor('1.005', 'USD'),
+    fail('too_many_decimals'),
+    'the float trap 1.005 * 100 = 100.49999...',
+  );
   assert.deepEqual(majorToMinor('75.505', 'NGN'), fail('too_many_decimals'));
   assert.deepEqual(majorToMinor('75.5050', 'NGN'), fail('too_many_decimals'));
   assert.deepEqual(majorToMinor('1.5', 'JPY'), fail('too_many_decimals'));
@@ -102,15 +110,45 @@ test('bounds: the largest safe amount, and one past it', () => {
 });
 
 test('refusals: not a number, negative', () => {
-  for (const bad of ['', ' ', 'abc', '1,000.00', '1 000', ' 75.50', '75.50 ', '+5', '.5', '5.', '1..2', '1.2.3', '0x10', '1e', 'e3', '1e+', '--1', '-', 'Infinity', 'NaN', '١٢٣', '１２', '75.50\n', '1_000']) {
+  for (const bad of [
+    '',
+    ' ',
+    'abc',
+    '1,000.00',
+    '1 000',
+    ' 75.50',
+    '75.50 ',
+    '+5',
+    '.5',
+    '5.',
+    '1..2',
+    '1.2.3',
+    '0x10',
+    '1e',
+    'e3',
+    '1e+',
+    '--1',
+    '-',
+    'Infinity',
+    'NaN',
+    '١٢٣',
+    '１２',
+    '75.50\n',
+    '1_000',
+  ]) {
     assert.deepEqual(majorToMinor(bad, 'NGN'), fail('not_a_number'), JSON.stringify(bad));
   }
   for (const notNumeric of [null, undefined, true, {}, [], 10n]) {
     assert.deepEqual(majorToMinor(notNumeric as unknown as string, 'NGN'), fail('not_a_number'), String(notNumeric));
   }
-  for (const negative of ['-1', '-0.01', '-1e3', '-1.555', '-99999999999999999999']) assert.deepEqual(majorToMinor(negative, 'NGN'), fail('negative'), negative);
+  for (const negative of ['-1', '-0.01', '-1e3', '-1.555', '-99999999999999999999'])
+    assert.deepEqual(majorToMinor(negative, 'NGN'), fail('negative'), negative);
   for (const zero of ['-0', '-0.00', '0', '0.0', '000']) assert.deepEqual(majorToMinor(zero, 'NGN'), ok(0), zero);
-  assert.throws(() => majorToMinor('1', 'XXX'), /unknown currency/, 'an unknown currency is a bug upstream, not an amount');
+  assert.throws(
+    () => majorToMinor('1', 'XXX'),
+    /unknown currency/,
+    'an unknown currency is a bug upstream, not an amount',
+  );
 });
 
 test('property: every amount 0..100000 round-trips, as a string and as a JSON number', () => {
@@ -118,10 +156,12 @@ test('property: every amount 0..100000 round-trips, as a string and as a JSON nu
     for (let minor = 0; minor <= 100_000; minor += 1) {
       const major = minorToMajorString(minor, currency);
       const back = majorToMinor(major, currency);
-      if (!back.ok || back.amountMinor !== minor) assert.fail(`${minor} ${currency} -> ${major} -> ${JSON.stringify(back)}`);
+      if (!back.ok || back.amountMinor !== minor)
+        assert.fail(`${minor} ${currency} -> ${major} -> ${JSON.stringify(back)}`);
       // The provider's JSON number, as JSON.parse would hand it to us.
       const viaJson = majorToMinor(JSON.parse(major) as number, currency);
-      if (!viaJson.ok || viaJson.amountMinor !== minor) assert.fail(`${minor} ${currency} via JSON number ${major} -> ${JSON.stringify(viaJson)}`);
+      if (!viaJson.ok || viaJson.amountMinor !== minor)
+        assert.fail(`${minor} ${currency} via JSON number ${major} -> ${JSON.stringify(viaJson)}`);
     }
   }
 });
@@ -130,15 +170,25 @@ test('property: exponent notation and padding never change the value', () => {
   const random = seededRandom(4217);
   for (let i = 0; i < 20_000; i += 1) {
     const minor = Math.floor(random() * 10 ** Math.floor(random() * 16));
-    for (const [currency, exponent] of [['JPY', 0], ['USD', 2], ['KWD', 3]] as const) {
+    for (const [currency, exponent] of [
+      ['JPY', 0],
+      ['USD', 2],
+      ['KWD', 3],
+    ] as const) {
       const shift = Math.floor(random() * 8);
-      const forms = [`${minor}e-${exponent}`, `${minor}${'0'.repeat(shift)}e-${exponent + shift}`, `0${minorToMajorString(minor, currency)}${exponent > 0 ? '0'.repeat(shift) : ''}`];
+      const forms = [
+        `${minor}e-${exponent}`,
+        `${minor}${'0'.repeat(shift)}e-${exponent + shift}`,
+        `0${minorToMajorString(minor, currency)}${exponent > 0 ? '0'.repeat(shift) : ''}`,
+      ];
       for (const form of forms) {
         const result = majorToMinor(form, currency);
-        if (!result.ok || result.amountMinor !== minor) assert.fail(`${form} ${currency}: expected ${minor}, got ${JSON.stringify(result)}`);
+        if (!result.ok || result.amountMinor !== minor)
+          assert.fail(`${form} ${currency}: expected ${minor}, got ${JSON.stringify(result)}`);
       }
       // One more significant decimal than the currency has is always refused.
-      if (majorToMinor(`${minor}1e-${exponent + 1}`, currency).ok) assert.fail(`${minor}1e-${exponent + 1} ${currency} accepted`);
+      if (majorToMinor(`${minor}1e-${exponent + 1}`, currency).ok)
+        assert.fail(`${minor}1e-${exponent + 1} ${currency} accepted`);
     }
   }
 });
@@ -146,7 +196,9 @@ test('property: exponent notation and padding never change the value', () => {
 test('property: large amounts round-trip exactly up to MAX_SAFE_INTEGER', () => {
   const random = seededRandom(9007);
   for (let i = 0; i < 20_000; i += 1) {
-    const minor = Number(BigInt(Math.floor(random() * 2 ** 21)) * 2n ** 32n + BigInt(Math.floor(random() * 2 ** 32))) % (Number.MAX_SAFE_INTEGER + 1);
+    const minor =
+      Number(BigInt(Math.floor(random() * 2 ** 21)) * 2n ** 32n + BigInt(Math.floor(random() * 2 ** 32))) %
+      (Number.MAX_SAFE_INTEGER + 1);
     for (const currency of ['JPY', 'USD', 'KWD']) {
       const back = majorToMinor(minorToMajorString(minor, currency), currency);
       if (!back.ok || back.amountMinor !== minor) assert.fail(`${minor} ${currency}`);
@@ -156,5 +208,19 @@ test('property: large amounts round-trip exactly up to MAX_SAFE_INTEGER', () => 
 
 test('valid minor amounts are safe positive integers', () => {
   for (const good of [1, 7550, Number.MAX_SAFE_INTEGER]) assert.equal(isValidAmountMinor(good), true, String(good));
-  for (const bad of [0, -0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 1, '5', 5n, null, undefined, {}]) assert.equal(isValidAmountMinor(bad), false, String(bad));
+  for (const bad of [
+    0,
+    -0,
+    -1,
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.MAX_SAFE_INTEGER + 1,
+    '5',
+    5n,
+    null,
+    undefined,
+    {},
+  ])
+    assert.equal(isValidAmountMinor(bad), false, String(bad));
 });

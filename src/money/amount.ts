@@ -23,7 +23,8 @@ export function isValidAmountMinor(value: unknown): value is number {
 
 /** 7550 NGN -> "75.50"; 500 JPY -> "500"; 1234 KWD -> "1.234". Throws on a non-amount (a bug). */
 export function minorToMajorString(amountMinor: number, currency: string): string {
-  if (!Number.isSafeInteger(amountMinor) || amountMinor < 0) throw new Error(`not an amount in minor units: ${amountMinor}`);
+  if (!Number.isSafeInteger(amountMinor) || amountMinor < 0)
+    throw new Error(`not an amount in minor units: ${amountMinor}`);
   const exponent = currencyExponent(currency);
   if (exponent === 0) return String(amountMinor);
   const digits = String(amountMinor).padStart(exponent + 1, '0');

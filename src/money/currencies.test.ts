@@ -4,10 +4,48 @@ import { CURRENCY_CODES, CURRENCY_TABLE, currencyExponent, isCurrency, knownExpo
 
 test('exponents from ISO 4217 List One', () => {
   const expected: Record<string, number> = {
-    USD: 2, EUR: 2, NGN: 2, GBP: 2, KES: 2, GHS: 2, ZAR: 2, INR: 2, XCG: 2, ZWG: 2, SLE: 2, VED: 2, MGA: 2, MRU: 2, IDR: 2, HUF: 2,
-    JPY: 0, KRW: 0, UGX: 0, RWF: 0, XOF: 0, XAF: 0, CLP: 0, VND: 0, ISK: 0, PYG: 0, GNF: 0, KMF: 0, DJF: 0, BIF: 0, VUV: 0, XPF: 0,
-    BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-    CLF: 4, UYW: 4, UYI: 0,
+    USD: 2,
+    EUR: 2,
+    NGN: 2,
+    GBP: 2,
+    KES: 2,
+    GHS: 2,
+    ZAR: 2,
+    INR: 2,
+    XCG: 2,
+    ZWG: 2,
+    SLE: 2,
+    VED: 2,
+    MGA: 2,
+    MRU: 2,
+    IDR: 2,
+    HUF: 2,
+    JPY: 0,
+    KRW: 0,
+    UGX: 0,
+    RWF: 0,
+    XOF: 0,
+    XAF: 0,
+    CLP: 0,
+    VND: 0,
+    ISK: 0,
+    PYG: 0,
+    GNF: 0,
+    KMF: 0,
+    DJF: 0,
+    BIF: 0,
+    VUV: 0,
+    XPF: 0,
+    BHD: 3,
+    IQD: 3,
+    JOD: 3,
+    KWD: 3,
+    LYD: 3,
+    OMR: 3,
+    TND: 3,
+    CLF: 4,
+    UYW: 4,
+    UYI: 0,
   };
   for (const [code, exponent] of Object.entries(expected)) assert.equal(currencyExponent(code), exponent, code);
 });
@@ -25,17 +63,32 @@ test('payable currencies exclude funds, metals, accounting units and test codes'
     assert.throws(() => currencyExponent(code), /unknown currency/, code);
   }
   // Withdrawn codes.
-  for (const code of ['ANG', 'BGN', 'CUC', 'HRK', 'SLL', 'ZWL', 'VEF', 'MRO', 'STD', 'LTL']) assert.equal(isCurrency(code), false, code);
+  for (const code of ['ANG', 'BGN', 'CUC', 'HRK', 'SLL', 'ZWL', 'VEF', 'MRO', 'STD', 'LTL'])
+    assert.equal(isCurrency(code), false, code);
 });
 
 test('lookups are exact and never reach Object.prototype', () => {
-  for (const bad of ['usd', 'Usd', ' USD', 'USD ', 'US', 'USDX', '', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'ABC']) {
+  for (const bad of [
+    'usd',
+    'Usd',
+    ' USD',
+    'USD ',
+    'US',
+    'USDX',
+    '',
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    'ABC',
+  ]) {
     assert.equal(isCurrency(bad), false, JSON.stringify(bad));
     assert.throws(() => currencyExponent(bad), /unknown currency/);
   }
   for (const notString of [undefined, null, 840, {}, ['USD']]) assert.equal(isCurrency(notString), false);
   // The non-throwing lookup, for codes read from a provider's answer.
-  for (const bad of ['', 'usd', 'XXX', 'constructor', '__proto__']) assert.equal(knownExponent(bad), undefined, JSON.stringify(bad));
+  for (const bad of ['', 'usd', 'XXX', 'constructor', '__proto__'])
+    assert.equal(knownExponent(bad), undefined, JSON.stringify(bad));
   assert.equal(knownExponent('KWD'), 3);
   assert.equal(knownExponent('CLF'), 4);
 });
@@ -49,7 +102,10 @@ test('the table is frozen, sorted, unique and well formed', () => {
   }
   const codes = CURRENCY_TABLE.map((info) => info.code);
   assert.deepEqual(codes, [...new Set(codes)].sort(), 'sorted without duplicates');
-  assert.deepEqual(CURRENCY_CODES, codes.filter((code) => isCurrency(code)));
+  assert.deepEqual(
+    CURRENCY_CODES,
+    codes.filter((code) => isCurrency(code)),
+  );
   // List One (2026-01-01) has 178 codes; 13 of them have no minor unit.
   assert.equal(CURRENCY_TABLE.length, 165);
   assert.equal(CURRENCY_CODES.length, 155);

@@ -34,7 +34,16 @@ const PAYABLE_EXPONENT_2 = [
 ].join(' ');
 // Fund codes (IsFund in List One) and accounting units, with their List One exponents.
 const NOT_PAYABLE: ReadonlyArray<readonly [string, CurrencyExponent]> = [
-  ['BOV', 2], ['CHE', 2], ['CHW', 2], ['CLF', 4], ['COU', 2], ['MXV', 2], ['USN', 2], ['UYI', 0], ['UYW', 4], ['XAD', 2],
+  ['BOV', 2],
+  ['CHE', 2],
+  ['CHW', 2],
+  ['CLF', 4],
+  ['COU', 2],
+  ['MXV', 2],
+  ['USN', 2],
+  ['UYI', 0],
+  ['UYW', 4],
+  ['XAD', 2],
 ];
 
 function entries(codes: string, exponent: CurrencyExponent): CurrencyInfo[] {
@@ -57,7 +66,9 @@ export const CURRENCY_TABLE: readonly CurrencyInfo[] = Object.freeze(
 const BY_CODE: ReadonlyMap<string, CurrencyInfo> = new Map(CURRENCY_TABLE.map((info) => [info.code, info]));
 
 /** The codes a payment may be made in, sorted. */
-export const CURRENCY_CODES: readonly string[] = Object.freeze(CURRENCY_TABLE.filter((info) => info.payable).map((info) => info.code));
+export const CURRENCY_CODES: readonly string[] = Object.freeze(
+  CURRENCY_TABLE.filter((info) => info.payable).map((info) => info.code),
+);
 
 /** True for a payable ISO 4217 code, exactly as written (upper case, no whitespace). */
 export function isCurrency(code: unknown): code is string {
@@ -67,7 +78,8 @@ export function isCurrency(code: unknown): code is string {
 /** The minor-unit exponent of any code in the table, fund codes included; throws for others. */
 export function currencyExponent(code: string): CurrencyExponent {
   const exponent = knownExponent(code);
-  if (exponent === undefined) throw new Error(`unknown currency ${JSON.stringify(code)}: not an ISO 4217 code with a minor unit`);
+  if (exponent === undefined)
+    throw new Error(`unknown currency ${JSON.stringify(code)}: not an ISO 4217 code with a minor unit`);
   return exponent;
 }
 

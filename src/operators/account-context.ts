@@ -9,9 +9,22 @@ import type { Database } from '../db/schema.ts';
 import { operatorObjectId } from './ids.ts';
 import { dummyPasswordHash } from './password-hash.ts';
 import type { PasswordRuleFailure } from './password-policy.ts';
-import { asSharedDb, operatorDb, type OperatorDb, type OperatorRole, type OperatorsTable, type OperatorTx } from './schema.ts';
+import {
+  asSharedDb,
+  operatorDb,
+  type OperatorDb,
+  type OperatorRole,
+  type OperatorsTable,
+  type OperatorTx,
+} from './schema.ts';
 import { createSessionStore, type SessionOptions, type SessionStore } from './sessions.ts';
-import { createRecoveryCodeHasher, createTotpSecretBox, generateRecoveryCodes, type RecoveryCodeHasher, type TotpSecretBox } from './totp.ts';
+import {
+  createRecoveryCodeHasher,
+  createTotpSecretBox,
+  generateRecoveryCodes,
+  type RecoveryCodeHasher,
+  type TotpSecretBox,
+} from './totp.ts';
 
 export const MAX_FAILED_ATTEMPTS = 10; // OPS-3 (adopted)
 export const LOCKOUT_MS = 30 * 60_000; // OPS-3 (adopted)
@@ -39,9 +52,10 @@ export type OperatorError =
 
 /** Sentences for the dashboard. `invalid_credentials` covers unknown email, wrong password, lockout and disabled alike. */
 export const OPERATOR_ERROR_MESSAGES: Readonly<Record<OperatorError, string>> = Object.freeze({
-  invalid_credentials: 'The email or password is wrong, or the account is locked for a while after too many failed attempts.',
+  invalid_credentials:
+    'The email or password is wrong, or the account is locked for a while after too many failed attempts.',
   invalid_email: 'Enter a valid email address.',
-  invalid_name: 'Enter your name (letters, spaces and . , \' - only, at most 100 characters).',
+  invalid_name: "Enter your name (letters, spaces and . , ' - only, at most 100 characters).",
   password_rejected: 'Choose another password: see the rules it does not meet.',
   forbidden: 'Your role does not allow this.',
   not_found: 'No such operator.',
@@ -60,7 +74,9 @@ export const OPERATOR_ERROR_MESSAGES: Readonly<Record<OperatorError, string>> = 
   passkey_rejected: 'The passkey was not accepted. Try again, or use a code from your authenticator app.',
 });
 
-export type Outcome<T> = ({ ok: true } & T) | { ok: false; error: OperatorError; failures?: readonly PasswordRuleFailure[] };
+export type Outcome<T> =
+  | ({ ok: true } & T)
+  | { ok: false; error: OperatorError; failures?: readonly PasswordRuleFailure[] };
 
 export interface OperatorSummary {
   readonly id: string;
@@ -75,10 +91,23 @@ export interface OperatorSummary {
 
 export type OperatorRow = OperatorsTable;
 
-export const fail = (error: OperatorError, failures?: readonly PasswordRuleFailure[]) => ({ ok: false as const, error, ...(failures === undefined ? {} : { failures }) });
+export const fail = (error: OperatorError, failures?: readonly PasswordRuleFailure[]) => ({
+  ok: false as const,
+  error,
+  ...(failures === undefined ? {} : { failures }),
+});
 
 export function summary(row: OperatorRow): OperatorSummary {
-  return { id: row.id, email: row.email, name: row.name, role: row.role, totpEnabled: row.totp_enabled_at !== null, disabled: row.disabled_at !== null, lockedUntil: row.locked_until, createdAt: row.created_at };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    totpEnabled: row.totp_enabled_at !== null,
+    disabled: row.disabled_at !== null,
+    lockedUntil: row.locked_until,
+    createdAt: row.created_at,
+  };
 }
 
 export interface AccountDeps {
@@ -97,7 +126,10 @@ export interface AccountContext {
   readonly sessions: SessionStore;
   readonly totpBox: TotpSecretBox;
   readonly recoveryHasher: RecoveryCodeHasher;
-  audit(tx: OperatorDb | OperatorTx, entry: Omit<AuditEntry, 'mode' | 'objectType'> & { objectType?: string }): Promise<void>;
+  audit(
+    tx: OperatorDb | OperatorTx,
+    entry: Omit<AuditEntry, 'mode' | 'objectType'> & { objectType?: string },
+  ): Promise<void>;
   byId(id: string, tx?: OperatorDb | OperatorTx): Promise<OperatorRow | undefined>;
   isLocked(row: OperatorRow): boolean;
   /** One more failed password or code; the tenth in a row locks the account for 30 minutes. */
@@ -113,8 +145,10 @@ export function createAccountContext(deps: AccountDeps): AccountContext {
   void dummyPasswordHash();
   const sessions = createSessionStore({ db: deps.db, clock, ...deps.sessionOptions });
   const recoveryHasher = createRecoveryCodeHasher(deps.masterKey);
-  const audit: AccountContext['audit'] = (tx, entry) => writeAudit(asSharedDb(tx), clock, { mode: null, objectType: 'operator', ...entry });
-  const byId: AccountContext['byId'] = (id, tx = db) => tx.selectFrom('operators').selectAll().where('id', '=', id).executeTakeFirst();
+  const audit: AccountContext['audit'] = (tx, entry) =>
+    writeAudit(asSharedDb(tx), clock, { mode: null, objectType: 'operator', ...entry });
+  const byId: AccountContext['byId'] = (id, tx = db) =>
+    tx.selectFrom('operators').selectAll().where('id', '=', id).executeTakeFirst();
 
   return {
     db,
@@ -129,14 +163,37 @@ export function createAccountContext(deps: AccountDeps): AccountContext {
 
     async recordFailure(row, reason, ip) {
       await db.transaction().execute(async (tx) => {
-        await tx.updateTable('operators').set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) })).where('id', '=', row.id).execute();
+        await tx
+          .updateTable('operators')
+          .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+          .where('id', '=', row.id)
+          .execute();
         const current = await byId(row.id, tx);
-        await audit(tx, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: row.id, ip, result: 'failure', details: { reason } });
+        await audit(tx, {
+          actorType: 'operator',
+          actorId: null,
+          action: 'operator.login_failed',
+          objectId: row.id,
+          ip,
+          result: 'failure',
+          details: { reason },
+        });
         if (current !== undefined && current.failed_attempts >= MAX_FAILED_ATTEMPTS) {
           // The counter starts again after the lock, so each 30-minute window allows ten guesses.
-          await tx.updateTable('operators').set({ locked_until: clock.nowMs() + LOCKOUT_MS, failed_attempts: 0 }).where('id', '=', row.id).execute();
+          await tx
+            .updateTable('operators')
+            .set({ locked_until: clock.nowMs() + LOCKOUT_MS, failed_attempts: 0 })
+            .where('id', '=', row.id)
+            .execute();
           await sessions.endAllFor(row.id, 'locked', tx);
-          await audit(tx, { actorType: 'system', actorId: null, action: 'operator.locked', objectId: row.id, ip, details: { untilMs: clock.nowMs() + LOCKOUT_MS } });
+          await audit(tx, {
+            actorType: 'system',
+            actorId: null,
+            action: 'operator.locked',
+            objectId: row.id,
+            ip,
+            details: { untilMs: clock.nowMs() + LOCKOUT_MS },
+          });
         }
       });
     },
@@ -145,14 +202,29 @@ export function createAccountContext(deps: AccountDeps): AccountContext {
       const codes = generateRecoveryCodes();
       const now = clock.nowMs();
       await tx.deleteFrom('operator_recovery_codes').where('operator_id', '=', operatorId).execute();
-      await tx.insertInto('operator_recovery_codes').values(codes.map((code) => ({ id: operatorObjectId('rc'), operator_id: operatorId, code_hash: recoveryHasher.hash(code), created_at: now, used_at: null }))).execute();
+      await tx
+        .insertInto('operator_recovery_codes')
+        .values(
+          codes.map((code) => ({
+            id: operatorObjectId('rc'),
+            operator_id: operatorId,
+            code_hash: recoveryHasher.hash(code),
+            created_at: now,
+            used_at: null,
+          })),
+        )
+        .execute();
       return codes;
     },
 
     async countRecoveryCodes(operatorId) {
-      const rows = await db.selectFrom('operator_recovery_codes').select('id').where('operator_id', '=', operatorId).where('used_at', 'is', null).execute();
+      const rows = await db
+        .selectFrom('operator_recovery_codes')
+        .select('id')
+        .where('operator_id', '=', operatorId)
+        .where('used_at', 'is', null)
+        .execute();
       return rows.length;
     },
   };
 }
-

@@ -4,7 +4,20 @@ import { isPlausibleLoginPassword, normalizeEmail, normalizeName } from './accou
 
 test('emails are trimmed and lower-cased; malformed, oversized or non-string ones are refused', () => {
   assert.equal(normalizeEmail('  Ada.Lovelace@Example.TEST '), 'ada.lovelace@example.test');
-  for (const bad of ['', 'ada', 'ada@', '@example.test', 'ada@example', 'a b@example.test', 'a@b@example.test', `ada\u0000@example.test`, `${'a'.repeat(250)}@example.test`, 42, undefined, null]) {
+  for (const bad of [
+    '',
+    'ada',
+    'ada@',
+    '@example.test',
+    'ada@example',
+    'a b@example.test',
+    'a@b@example.test',
+    `ada\u0000@example.test`,
+    `${'a'.repeat(250)}@example.test`,
+    42,
+    undefined,
+    null,
+  ]) {
     assert.equal(normalizeEmail(bad), undefined, String(bad));
   }
 });
@@ -13,7 +26,8 @@ test('names allow letters in any script and common punctuation, nothing like mar
   assert.equal(normalizeName('  Ada   Lovelace '), 'Ada Lovelace');
   assert.equal(normalizeName("Seán O'Brien-Núñez"), "Seán O'Brien-Núñez");
   assert.equal(normalizeName('Zoë 李'), 'Zoë 李');
-  for (const bad of ['', '   ', '<script>', 'Ada "x"', 'a\u0007b', 'x'.repeat(101), 7]) assert.equal(normalizeName(bad), undefined, String(bad));
+  for (const bad of ['', '   ', '<script>', 'Ada "x"', 'a\u0007b', 'x'.repeat(101), 7])
+    assert.equal(normalizeName(bad), undefined, String(bad));
 });
 
 test('login passwords: any non-empty string up to 512 characters reaches the hash check', () => {

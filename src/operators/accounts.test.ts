@@ -26,25 +26,51 @@ for (const dialect of await testDialects()) {
     after(async () => database.close());
 
     const auditActions = async (objectId: string) =>
-      (await database.db.selectFrom('audit_log').select('action').where('object_id', '=', objectId).orderBy('created_at').orderBy('id').execute()).map((r) => r.action);
+      (
+        await database.db
+          .selectFrom('audit_log')
+          .select('action')
+          .where('object_id', '=', objectId)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()
+      ).map((r) => r.action);
 
     /** A fresh deployment (own master key and clock) sharing the test database. */
     // Each test is its own deployment: no operators yet (first-run invites need that), its own
     // master key and clock. Tests in a describe run one after another, so emptying is safe.
     async function deployment() {
-      for (const table of ['operator_login_challenges', 'operator_invites', 'operator_sessions', 'operator_recovery_codes', 'operators'] as const) {
+      for (const table of [
+        'operator_login_challenges',
+        'operator_invites',
+        'operator_sessions',
+        'operator_recovery_codes',
+        'operators',
+      ] as const) {
         await operatorDb(database.db).deleteFrom(table).execute();
       }
       const clock = manualClock();
-      const service = createOperatorService({ db: database.db, clock, masterKey: new Secret(randomBytes(32).toString('base64')) });
+      const service = createOperatorService({
+        db: database.db,
+        clock,
+        masterKey: new Secret(randomBytes(32).toString('base64')),
+      });
       return { clock, service };
     }
 
     /** Invite, accept, sign in, enrol TOTP: an operator as they are after their first sign-in. */
-    async function enrol(service: OperatorService, clock: ReturnType<typeof manualClock>, role: OperatorRole, invitedBy?: string) {
+    async function enrol(
+      service: OperatorService,
+      clock: ReturnType<typeof manualClock>,
+      role: OperatorRole,
+      invitedBy?: string,
+    ) {
       const email = uniqueEmail(role);
       const password = newPassword();
-      const invite = invitedBy === undefined ? await service.inviteFirstOwner({ email }) : await service.invite({ email, role, invitedBy });
+      const invite =
+        invitedBy === undefined
+          ? await service.inviteFirstOwner({ email })
+          : await service.invite({ email, role, invitedBy });
       assert.ok(invite.ok, JSON.stringify(invite));
       const accepted = await service.acceptInvite(invite.token, { name: 'Grace Hopper', password });
       assert.ok(accepted.ok, JSON.stringify(accepted));
@@ -52,18 +78,37 @@ for (const dialect of await testDialects()) {
       assert.ok(login.ok && login.next === 'enrol_totp');
       const enrolment = await service.startTotpEnrolment(login.challengeToken);
       assert.ok(enrolment.ok);
-      const signedIn = await service.confirmTotpEnrolment(login.challengeToken, totpCodeAt(enrolment.secretBase32, clock.nowMs()), '192.0.2.1');
+      const signedIn = await service.confirmTotpEnrolment(
+        login.challengeToken,
+        totpCodeAt(enrolment.secretBase32, clock.nowMs()),
+        '192.0.2.1',
+      );
       assert.ok(signedIn.ok, JSON.stringify(signedIn));
       // The enrolment code's time-step is spent; later sign-ins in a test use the next steps.
       clock.advance(30_000);
-      return { id: accepted.operatorId, email, password, totpSecret: enrolment.secretBase32, recoveryCodes: signedIn.recoveryCodes, signedIn };
+      return {
+        id: accepted.operatorId,
+        email,
+        password,
+        totpSecret: enrolment.secretBase32,
+        recoveryCodes: signedIn.recoveryCodes,
+        signedIn,
+      };
     }
 
-    async function signInWithTotp(service: OperatorService, clock: ReturnType<typeof manualClock>, who: { email: string; password: string; totpSecret: string }) {
+    async function signInWithTotp(
+      service: OperatorService,
+      clock: ReturnType<typeof manualClock>,
+      who: { email: string; password: string; totpSecret: string },
+    ) {
       const login = await service.beginLogin(who.email, who.password, null);
       assert.ok(login.ok && login.next === 'second_factor', JSON.stringify(login));
       clock.advance(30_000);
-      const result = await service.completeSecondFactor(login.challengeToken, { totpCode: totpCodeAt(who.totpSecret, clock.nowMs()) }, null);
+      const result = await service.completeSecondFactor(
+        login.challengeToken,
+        { totpCode: totpCodeAt(who.totpSecret, clock.nowMs()) },
+        null,
+      );
       assert.ok(result.ok, JSON.stringify(result));
       return result;
     }
@@ -77,13 +122,33 @@ for (const dialect of await testDialects()) {
       const auth = await service.authenticate(owner.signedIn.sessionToken);
       assert.ok(auth.ok);
       assert.equal(auth.operator.email, owner.email);
-      const row = await operatorDb(database.db).selectFrom('operators').selectAll().where('id', '=', owner.id).executeTakeFirstOrThrow();
+      const row = await operatorDb(database.db)
+        .selectFrom('operators')
+        .selectAll()
+        .where('id', '=', owner.id)
+        .executeTakeFirstOrThrow();
       assert.match(row.password_hash, /^\$argon2id\$/);
       assert.ok(row.totp_sealed !== null && !row.totp_sealed.includes(owner.totpSecret), 'the TOTP secret is sealed');
-      const codes = await operatorDb(database.db).selectFrom('operator_recovery_codes').select('code_hash').where('operator_id', '=', owner.id).execute();
-      assert.ok(!JSON.stringify(codes).includes(owner.recoveryCodes[0]!.slice(0, 4) + owner.recoveryCodes[0]!.slice(5, 9)));
-      assert.deepEqual(await auditActions(owner.id), ['operator.created', 'operator.password_verified', 'operator.totp_enrolment_started', 'operator.totp_enabled', 'operator.login']);
-      assert.deepEqual((await service.inviteFirstOwner({ email: uniqueEmail('late') })), { ok: false, error: 'forbidden' }, 'first-run invite only while there are no operators');
+      const codes = await operatorDb(database.db)
+        .selectFrom('operator_recovery_codes')
+        .select('code_hash')
+        .where('operator_id', '=', owner.id)
+        .execute();
+      assert.ok(
+        !JSON.stringify(codes).includes(owner.recoveryCodes[0]!.slice(0, 4) + owner.recoveryCodes[0]!.slice(5, 9)),
+      );
+      assert.deepEqual(await auditActions(owner.id), [
+        'operator.created',
+        'operator.password_verified',
+        'operator.totp_enrolment_started',
+        'operator.totp_enabled',
+        'operator.login',
+      ]);
+      assert.deepEqual(
+        await service.inviteFirstOwner({ email: uniqueEmail('late') }),
+        { ok: false, error: 'forbidden' },
+        'first-run invite only while there are no operators',
+      );
     });
 
     test('without an enrolled second factor there is no way to a session', async () => {
@@ -97,16 +162,37 @@ for (const dialect of await testDialects()) {
       const email = (await service.list()).find((o) => o.id === accepted.operatorId)!.email;
       const login = await service.beginLogin(email, password, null);
       assert.ok(login.ok && login.next === 'enrol_totp');
-      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { totpCode: '123456' }, null), { ok: false, error: 'totp_not_enrolled' });
-      assert.deepEqual(await service.confirmTotpEnrolment(login.challengeToken, '123456', null), { ok: false, error: 'totp_not_enrolled' }, 'nothing to confirm before starting');
+      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { totpCode: '123456' }, null), {
+        ok: false,
+        error: 'totp_not_enrolled',
+      });
+      assert.deepEqual(
+        await service.confirmTotpEnrolment(login.challengeToken, '123456', null),
+        { ok: false, error: 'totp_not_enrolled' },
+        'nothing to confirm before starting',
+      );
       const enrolment = await service.startTotpEnrolment(login.challengeToken);
       assert.ok(enrolment.ok);
       assert.match(enrolment.uri, /^otpauth:\/\/totp\/Paywarden:.*algorithm=SHA1.*digits=6.*period=30/);
-      const wrong = String((Number(totpCodeAt(enrolment.secretBase32, clock.nowMs())) + 1) % 1_000_000).padStart(6, '0');
-      assert.deepEqual(await service.confirmTotpEnrolment(login.challengeToken, wrong, null), { ok: false, error: 'invalid_code' });
-      const ok = await service.confirmTotpEnrolment(login.challengeToken, totpCodeAt(enrolment.secretBase32, clock.nowMs()), null);
+      const wrong = String((Number(totpCodeAt(enrolment.secretBase32, clock.nowMs())) + 1) % 1_000_000).padStart(
+        6,
+        '0',
+      );
+      assert.deepEqual(await service.confirmTotpEnrolment(login.challengeToken, wrong, null), {
+        ok: false,
+        error: 'invalid_code',
+      });
+      const ok = await service.confirmTotpEnrolment(
+        login.challengeToken,
+        totpCodeAt(enrolment.secretBase32, clock.nowMs()),
+        null,
+      );
       assert.ok(ok.ok);
-      assert.deepEqual(await service.startTotpEnrolment(login.challengeToken), { ok: false, error: 'invalid_challenge' }, 'the challenge is spent');
+      assert.deepEqual(
+        await service.startTotpEnrolment(login.challengeToken),
+        { ok: false, error: 'invalid_challenge' },
+        'the challenge is spent',
+      );
     });
 
     test('invites: single use, tamper-proof, 24 hours, and the password policy applies', async () => {
@@ -117,20 +203,41 @@ for (const dialect of await testDialects()) {
       assert.ok(invite.ok);
       assert.equal(invite.expiresAt, clock.nowMs() + 24 * 60 * MINUTE);
       const last = invite.token.at(-1) === 'A' ? 'B' : 'A';
-      assert.deepEqual(await service.acceptInvite(invite.token.slice(0, -1) + last, { name: 'Fin', password: newPassword() }), { ok: false, error: 'invalid_invite' });
-      assert.deepEqual(await service.acceptInvite('nonsense', { name: 'Fin', password: newPassword() }), { ok: false, error: 'invalid_invite' });
+      assert.deepEqual(
+        await service.acceptInvite(invite.token.slice(0, -1) + last, { name: 'Fin', password: newPassword() }),
+        { ok: false, error: 'invalid_invite' },
+      );
+      assert.deepEqual(await service.acceptInvite('nonsense', { name: 'Fin', password: newPassword() }), {
+        ok: false,
+        error: 'invalid_invite',
+      });
       const weak = await service.acceptInvite(invite.token, { name: 'Fin Ance', password: 'Password123!' });
       assert.equal(weak.ok, false);
-      assert.ok(!weak.ok && weak.error === 'password_rejected' && weak.failures?.some((f) => f.code === 'common_password'));
-      assert.deepEqual(await service.acceptInvite(invite.token, { name: '<b>x</b>', password: newPassword() }), { ok: false, error: 'invalid_name' });
+      assert.ok(
+        !weak.ok && weak.error === 'password_rejected' && weak.failures?.some((f) => f.code === 'common_password'),
+      );
+      assert.deepEqual(await service.acceptInvite(invite.token, { name: '<b>x</b>', password: newPassword() }), {
+        ok: false,
+        error: 'invalid_name',
+      });
       assert.ok((await service.acceptInvite(invite.token, { name: 'Fin Ance', password: newPassword() })).ok);
-      assert.deepEqual(await service.acceptInvite(invite.token, { name: 'Fin Ance', password: newPassword() }), { ok: false, error: 'invalid_invite' }, 'used once');
-      assert.deepEqual(await service.invite({ email: email.toUpperCase(), role: 'viewer', invitedBy: owner.id }), { ok: false, error: 'already_exists' });
+      assert.deepEqual(
+        await service.acceptInvite(invite.token, { name: 'Fin Ance', password: newPassword() }),
+        { ok: false, error: 'invalid_invite' },
+        'used once',
+      );
+      assert.deepEqual(await service.invite({ email: email.toUpperCase(), role: 'viewer', invitedBy: owner.id }), {
+        ok: false,
+        error: 'already_exists',
+      });
 
       const late = await service.invite({ email: uniqueEmail('late'), role: 'viewer', invitedBy: owner.id });
       assert.ok(late.ok);
       clock.advance(24 * 60 * MINUTE);
-      assert.deepEqual(await service.acceptInvite(late.token, { name: 'Late', password: newPassword() }), { ok: false, error: 'invite_expired' });
+      assert.deepEqual(await service.acceptInvite(late.token, { name: 'Late', password: newPassword() }), {
+        ok: false,
+        error: 'invite_expired',
+      });
     });
 
     test('TOTP at sign-in: wrong code refused, a code works once, recovery codes work once each', async () => {
@@ -140,34 +247,75 @@ for (const dialect of await testDialects()) {
       assert.ok(login.ok && login.next === 'second_factor');
       const right = totpCodeAt(owner.totpSecret, clock.nowMs());
       const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
-      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { totpCode: wrong }, null), { ok: false, error: 'invalid_code' });
+      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { totpCode: wrong }, null), {
+        ok: false,
+        error: 'invalid_code',
+      });
       const first = await service.completeSecondFactor(login.challengeToken, { totpCode: right }, null);
       assert.ok(first.ok);
-      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { totpCode: right }, null), { ok: false, error: 'invalid_challenge' }, 'a challenge gives one session');
+      assert.deepEqual(
+        await service.completeSecondFactor(login.challengeToken, { totpCode: right }, null),
+        { ok: false, error: 'invalid_challenge' },
+        'a challenge gives one session',
+      );
 
       const again = await service.beginLogin(owner.email, owner.password, null);
       assert.ok(again.ok);
-      assert.deepEqual(await service.completeSecondFactor(again.challengeToken, { totpCode: right }, null), { ok: false, error: 'code_reused' }, 'the same code within its window');
+      assert.deepEqual(
+        await service.completeSecondFactor(again.challengeToken, { totpCode: right }, null),
+        { ok: false, error: 'code_reused' },
+        'the same code within its window',
+      );
 
       const code = owner.recoveryCodes[0]!;
-      const viaRecovery = await service.completeSecondFactor(again.challengeToken, { recoveryCode: code.toUpperCase() }, null);
+      const viaRecovery = await service.completeSecondFactor(
+        again.challengeToken,
+        { recoveryCode: code.toUpperCase() },
+        null,
+      );
       assert.ok(viaRecovery.ok);
       assert.equal(viaRecovery.recoveryCodesRemaining, 9);
       const third = await service.beginLogin(owner.email, owner.password, null);
       assert.ok(third.ok);
-      assert.deepEqual(await service.completeSecondFactor(third.challengeToken, { recoveryCode: code }, null), { ok: false, error: 'invalid_code' }, 'a recovery code is spent');
-      assert.deepEqual(await service.completeSecondFactor(third.challengeToken, { recoveryCode: 'aaaa-bbbb-cccc' }, null), { ok: false, error: 'invalid_code' });
+      assert.deepEqual(
+        await service.completeSecondFactor(third.challengeToken, { recoveryCode: code }, null),
+        { ok: false, error: 'invalid_code' },
+        'a recovery code is spent',
+      );
+      assert.deepEqual(
+        await service.completeSecondFactor(third.challengeToken, { recoveryCode: 'aaaa-bbbb-cccc' }, null),
+        { ok: false, error: 'invalid_code' },
+      );
       clock.advance(5 * MINUTE);
-      assert.deepEqual(await service.completeSecondFactor(third.challengeToken, { recoveryCode: owner.recoveryCodes[1]! }, null), { ok: false, error: 'invalid_challenge' }, 'challenges last 5 minutes');
+      assert.deepEqual(
+        await service.completeSecondFactor(third.challengeToken, { recoveryCode: owner.recoveryCodes[1]! }, null),
+        { ok: false, error: 'invalid_challenge' },
+        'challenges last 5 minutes',
+      );
     });
 
     test('a password hash made with weaker parameters is upgraded at the next sign-in, and still signs in', async () => {
       const { clock, service } = await deployment();
       const owner = await enrol(service, clock, 'owner');
-      const weak = await argon2Hash(owner.password, { algorithm: ARGON2_PARAMS.algorithm, memoryCost: 4_096, timeCost: 2, parallelism: 1 });
-      await operatorDb(database.db).updateTable('operators').set({ password_hash: weak }).where('id', '=', owner.id).execute();
+      const weak = await argon2Hash(owner.password, {
+        algorithm: ARGON2_PARAMS.algorithm,
+        memoryCost: 4_096,
+        timeCost: 2,
+        parallelism: 1,
+      });
+      await operatorDb(database.db)
+        .updateTable('operators')
+        .set({ password_hash: weak })
+        .where('id', '=', owner.id)
+        .execute();
       await signInWithTotp(service, clock, owner);
-      const stored = (await operatorDb(database.db).selectFrom('operators').select('password_hash').where('id', '=', owner.id).executeTakeFirstOrThrow()).password_hash;
+      const stored = (
+        await operatorDb(database.db)
+          .selectFrom('operators')
+          .select('password_hash')
+          .where('id', '=', owner.id)
+          .executeTakeFirstOrThrow()
+      ).password_hash;
       assert.notEqual(stored, weak);
       assert.equal(needsRehash(stored), false, `upgraded to today's parameters: ${stored.slice(0, 30)}`);
       await signInWithTotp(service, clock, owner);
@@ -176,9 +324,21 @@ for (const dialect of await testDialects()) {
     test('lockout: 10 wrong passwords lock for 30 minutes, even the right password; then it opens', async () => {
       const { clock, service } = await deployment();
       const owner = await enrol(service, clock, 'owner');
-      for (let i = 0; i < 10; i += 1) assert.deepEqual(await service.beginLogin(owner.email, `${owner.password}x`, '198.51.100.9'), { ok: false, error: 'invalid_credentials' });
-      assert.deepEqual(await service.beginLogin(owner.email, owner.password, null), { ok: false, error: 'invalid_credentials' }, 'locked, and it says so no differently');
-      assert.deepEqual(await service.authenticate(owner.signedIn.sessionToken), { ok: false, reason: 'locked' }, 'the lock ends the live session too');
+      for (let i = 0; i < 10; i += 1)
+        assert.deepEqual(await service.beginLogin(owner.email, `${owner.password}x`, '198.51.100.9'), {
+          ok: false,
+          error: 'invalid_credentials',
+        });
+      assert.deepEqual(
+        await service.beginLogin(owner.email, owner.password, null),
+        { ok: false, error: 'invalid_credentials' },
+        'locked, and it says so no differently',
+      );
+      assert.deepEqual(
+        await service.authenticate(owner.signedIn.sessionToken),
+        { ok: false, reason: 'locked' },
+        'the lock ends the live session too',
+      );
       clock.advance(29 * MINUTE);
       assert.equal((await service.beginLogin(owner.email, owner.password, null)).ok, false);
       clock.advance(MINUTE);
@@ -193,16 +353,33 @@ for (const dialect of await testDialects()) {
       const owner = await enrol(service, clock, 'owner');
       const login = await service.beginLogin(owner.email, owner.password, null);
       assert.ok(login.ok);
-      for (let i = 0; i < 10; i += 1) assert.equal((await service.completeSecondFactor(login.challengeToken, { recoveryCode: `zzzz-zzzz-zz${i}z` }, null)).ok, false);
-      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { totpCode: totpCodeAt(owner.totpSecret, clock.nowMs()) }, null), { ok: false, error: 'locked' });
+      for (let i = 0; i < 10; i += 1)
+        assert.equal(
+          (await service.completeSecondFactor(login.challengeToken, { recoveryCode: `zzzz-zzzz-zz${i}z` }, null)).ok,
+          false,
+        );
+      assert.deepEqual(
+        await service.completeSecondFactor(
+          login.challengeToken,
+          { totpCode: totpCodeAt(owner.totpSecret, clock.nowMs()) },
+          null,
+        ),
+        { ok: false, error: 'locked' },
+      );
     });
 
     test('unknown email and wrong password: the same answer, in a similar time, both audited', async () => {
       const { clock, service } = await deployment();
       const owner = await enrol(service, clock, 'owner');
       const unknown = uniqueEmail('nobody');
-      assert.deepEqual(await service.beginLogin(unknown, owner.password, null), await service.beginLogin(owner.email, `${owner.password}x`, null));
-      assert.deepEqual(await service.beginLogin('not an email', 'x', null), { ok: false, error: 'invalid_credentials' });
+      assert.deepEqual(
+        await service.beginLogin(unknown, owner.password, null),
+        await service.beginLogin(owner.email, `${owner.password}x`, null),
+      );
+      assert.deepEqual(await service.beginLogin('not an email', 'x', null), {
+        ok: false,
+        error: 'invalid_credentials',
+      });
       const timeOf = async (email: string) => {
         const start = performance.now();
         await service.beginLogin(email, `${owner.password}x`, null);
@@ -220,7 +397,12 @@ for (const dialect of await testDialects()) {
       const wrongMs = median(wrongSamples);
       const ratio = unknownMs / wrongMs;
       assert.ok(ratio > 0.5 && ratio < 2, `unknown ${unknownMs.toFixed(0)} ms vs wrong ${wrongMs.toFixed(0)} ms`);
-      const unknownAudits = await database.db.selectFrom('audit_log').select('details_json').where('object_id', '=', 'unknown').where('action', '=', 'operator.login_failed').execute();
+      const unknownAudits = await database.db
+        .selectFrom('audit_log')
+        .select('details_json')
+        .where('object_id', '=', 'unknown')
+        .where('action', '=', 'operator.login_failed')
+        .execute();
       assert.ok(unknownAudits.length >= 5);
       assert.ok(!JSON.stringify(unknownAudits).includes(unknown), 'the typed address is not kept');
     });
@@ -247,7 +429,10 @@ for (const dialect of await testDialects()) {
         return auth.session;
       };
       assert.equal(service.sessions.requireFresh(await current()).ok, false);
-      assert.deepEqual(await service.reauthenticate(await current(), 'wrong-password', null), { ok: false, error: 'invalid_credentials' });
+      assert.deepEqual(await service.reauthenticate(await current(), 'wrong-password', null), {
+        ok: false,
+        error: 'invalid_credentials',
+      });
       assert.deepEqual(await service.reauthenticate(await current(), owner.password, null), { ok: true });
       assert.equal(service.sessions.requireFresh(await current()).ok, true);
     });
@@ -255,16 +440,38 @@ for (const dialect of await testDialects()) {
     test('changing the password checks the current one and history, then ends every session', async () => {
       const { clock, service } = await deployment();
       const owner = await enrol(service, clock, 'owner');
-      assert.deepEqual(await service.changePassword({ operatorId: owner.id, currentPassword: 'nope', newPassword: newPassword() }), { ok: false, error: 'invalid_credentials' });
-      const reused = await service.changePassword({ operatorId: owner.id, currentPassword: owner.password, newPassword: owner.password });
-      assert.ok(!reused.ok && reused.error === 'password_rejected' && reused.failures?.map((f) => f.code).includes('reused'));
+      assert.deepEqual(
+        await service.changePassword({ operatorId: owner.id, currentPassword: 'nope', newPassword: newPassword() }),
+        { ok: false, error: 'invalid_credentials' },
+      );
+      const reused = await service.changePassword({
+        operatorId: owner.id,
+        currentPassword: owner.password,
+        newPassword: owner.password,
+      });
+      assert.ok(
+        !reused.ok && reused.error === 'password_rejected' && reused.failures?.map((f) => f.code).includes('reused'),
+      );
       const next = newPassword();
-      assert.deepEqual(await service.changePassword({ operatorId: owner.id, currentPassword: owner.password, newPassword: next }), { ok: true });
-      assert.deepEqual(await service.authenticate(owner.signedIn.sessionToken), { ok: false, reason: 'password_changed' });
+      assert.deepEqual(
+        await service.changePassword({ operatorId: owner.id, currentPassword: owner.password, newPassword: next }),
+        { ok: true },
+      );
+      assert.deepEqual(await service.authenticate(owner.signedIn.sessionToken), {
+        ok: false,
+        reason: 'password_changed',
+      });
       assert.equal((await service.beginLogin(owner.email, owner.password, null)).ok, false);
       assert.equal((await service.beginLogin(owner.email, next, null)).ok, true);
-      const back = await service.changePassword({ operatorId: owner.id, currentPassword: next, newPassword: owner.password });
-      assert.ok(!back.ok && back.failures?.map((f) => f.code).includes('reused'), 'the previous password stays in the history');
+      const back = await service.changePassword({
+        operatorId: owner.id,
+        currentPassword: next,
+        newPassword: owner.password,
+      });
+      assert.ok(
+        !back.ok && back.failures?.map((f) => f.code).includes('reused'),
+        'the previous password stays in the history',
+      );
       assert.ok((await auditActions(owner.id)).includes('operator.password_changed'));
     });
 
@@ -275,31 +482,76 @@ for (const dialect of await testDialects()) {
       const finance = await enrol(service, clock, 'finance', admin.id);
       const dev = await enrol(service, clock, 'developer', admin.id);
 
-      assert.deepEqual(await service.invite({ email: uniqueEmail('o2'), role: 'owner', invitedBy: admin.id }), { ok: false, error: 'forbidden' });
-      assert.deepEqual(await service.invite({ email: uniqueEmail('v'), role: 'viewer', invitedBy: finance.id }), { ok: false, error: 'forbidden' });
-      assert.deepEqual(await service.changeRole({ actorId: admin.id, operatorId: owner.id, role: 'viewer' }), { ok: false, error: 'forbidden' });
-      assert.deepEqual(await service.changeRole({ actorId: admin.id, operatorId: dev.id, role: 'owner' }), { ok: false, error: 'forbidden' });
-      assert.deepEqual(await service.changeRole({ actorId: finance.id, operatorId: dev.id, role: 'viewer' }), { ok: false, error: 'forbidden' });
-      assert.deepEqual(await service.disable({ actorId: admin.id, operatorId: owner.id }), { ok: false, error: 'forbidden' });
-      assert.deepEqual(await service.changeRole({ actorId: owner.id, operatorId: owner.id, role: 'admin' }), { ok: false, error: 'last_owner' });
+      assert.deepEqual(await service.invite({ email: uniqueEmail('o2'), role: 'owner', invitedBy: admin.id }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.invite({ email: uniqueEmail('v'), role: 'viewer', invitedBy: finance.id }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.changeRole({ actorId: admin.id, operatorId: owner.id, role: 'viewer' }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.changeRole({ actorId: admin.id, operatorId: dev.id, role: 'owner' }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.changeRole({ actorId: finance.id, operatorId: dev.id, role: 'viewer' }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.disable({ actorId: admin.id, operatorId: owner.id }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.changeRole({ actorId: owner.id, operatorId: owner.id, role: 'admin' }), {
+        ok: false,
+        error: 'last_owner',
+      });
 
-      assert.deepEqual(await service.changeRole({ actorId: admin.id, operatorId: dev.id, role: 'finance' }), { ok: true });
+      assert.deepEqual(await service.changeRole({ actorId: admin.id, operatorId: dev.id, role: 'finance' }), {
+        ok: true,
+      });
       assert.deepEqual(await service.authenticate(dev.signedIn.sessionToken), { ok: false, reason: 'role_changed' });
       const devAgain = await signInWithTotp(service, clock, dev);
       assert.equal(devAgain.operator.role, 'finance');
 
-      assert.deepEqual(await service.changeRole({ actorId: owner.id, operatorId: admin.id, role: 'owner' }), { ok: true });
-      assert.deepEqual(await service.changeRole({ actorId: owner.id, operatorId: owner.id, role: 'admin' }), { ok: true }, 'another owner exists now');
+      assert.deepEqual(await service.changeRole({ actorId: owner.id, operatorId: admin.id, role: 'owner' }), {
+        ok: true,
+      });
+      assert.deepEqual(
+        await service.changeRole({ actorId: owner.id, operatorId: owner.id, role: 'admin' }),
+        { ok: true },
+        'another owner exists now',
+      );
 
-      assert.deepEqual(await service.disable({ actorId: admin.id, operatorId: admin.id }), { ok: false, error: 'forbidden' }, 'not yourself');
+      assert.deepEqual(
+        await service.disable({ actorId: admin.id, operatorId: admin.id }),
+        { ok: false, error: 'forbidden' },
+        'not yourself',
+      );
       assert.deepEqual(await service.disable({ actorId: admin.id, operatorId: finance.id }), { ok: true });
       assert.deepEqual(await service.authenticate(finance.signedIn.sessionToken), { ok: false, reason: 'disabled' });
-      assert.deepEqual(await service.beginLogin(finance.email, finance.password, null), { ok: false, error: 'invalid_credentials' });
-      assert.deepEqual(await service.invite({ email: uniqueEmail('x'), role: 'viewer', invitedBy: finance.id }), { ok: false, error: 'forbidden' }, 'a disabled operator acts no more');
+      assert.deepEqual(await service.beginLogin(finance.email, finance.password, null), {
+        ok: false,
+        error: 'invalid_credentials',
+      });
+      assert.deepEqual(
+        await service.invite({ email: uniqueEmail('x'), role: 'viewer', invitedBy: finance.id }),
+        { ok: false, error: 'forbidden' },
+        'a disabled operator acts no more',
+      );
 
       assert.ok((await auditActions(dev.id)).includes('operator.role_changed'));
       assert.ok((await auditActions(finance.id)).includes('operator.disabled'));
-      const roleAudit = await database.db.selectFrom('audit_log').selectAll().where('object_id', '=', dev.id).where('action', '=', 'operator.role_changed').executeTakeFirstOrThrow();
+      const roleAudit = await database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('object_id', '=', dev.id)
+        .where('action', '=', 'operator.role_changed')
+        .executeTakeFirstOrThrow();
       assert.equal(roleAudit.actor_id, admin.id);
       assert.deepEqual(JSON.parse(roleAudit.details_json), { from: 'developer', to: 'finance', sessionsEnded: 1 });
     });
@@ -312,8 +564,14 @@ for (const dialect of await testDialects()) {
       assert.equal(fresh.recoveryCodes.length, 10);
       const login = await service.beginLogin(owner.email, owner.password, null);
       assert.ok(login.ok);
-      assert.deepEqual(await service.completeSecondFactor(login.challengeToken, { recoveryCode: owner.recoveryCodes[0]! }, null), { ok: false, error: 'invalid_code' });
-      assert.equal((await service.completeSecondFactor(login.challengeToken, { recoveryCode: fresh.recoveryCodes[0]! }, null)).ok, true);
+      assert.deepEqual(
+        await service.completeSecondFactor(login.challengeToken, { recoveryCode: owner.recoveryCodes[0]! }, null),
+        { ok: false, error: 'invalid_code' },
+      );
+      assert.equal(
+        (await service.completeSecondFactor(login.challengeToken, { recoveryCode: fresh.recoveryCodes[0]! }, null)).ok,
+        true,
+      );
     });
   });
 }

@@ -4,7 +4,14 @@
 // for nothing but enrolling it, so no session exists without a second factor. Table
 // `operator_login_challenges`: id (lch_...), operator_id, token_hash, created_at, expires_at, used_at.
 import { isPlausibleLoginPassword, normalizeEmail } from './account-input.ts';
-import { fail, summary, type AccountContext, type OperatorRow, type OperatorSummary, type Outcome } from './account-context.ts';
+import {
+  fail,
+  summary,
+  type AccountContext,
+  type OperatorRow,
+  type OperatorSummary,
+  type Outcome,
+} from './account-context.ts';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password-hash.ts';
 import type { OperatorTx } from './schema.ts';
 import type { OperatorSession } from './sessions.ts';
@@ -24,10 +31,22 @@ export interface SignedIn {
 export type SecondFactor = { readonly totpCode: string } | { readonly recoveryCode: string };
 
 export interface LoginFlow {
-  beginLogin(email: unknown, password: unknown, ip: string | null): Promise<Outcome<{ challengeToken: string; next: 'second_factor' | 'enrol_totp' }>>;
+  beginLogin(
+    email: unknown,
+    password: unknown,
+    ip: string | null,
+  ): Promise<Outcome<{ challengeToken: string; next: 'second_factor' | 'enrol_totp' }>>;
   startTotpEnrolment(challengeToken: string): Promise<Outcome<{ secretBase32: string; uri: string }>>;
-  confirmTotpEnrolment(challengeToken: string, totpCode: string, ip: string | null): Promise<Outcome<SignedIn & { recoveryCodes: readonly string[] }>>;
-  completeSecondFactor(challengeToken: string, factor: SecondFactor, ip: string | null): Promise<Outcome<SignedIn & { recoveryCodesRemaining: number }>>;
+  confirmTotpEnrolment(
+    challengeToken: string,
+    totpCode: string,
+    ip: string | null,
+  ): Promise<Outcome<SignedIn & { recoveryCodes: readonly string[] }>>;
+  completeSecondFactor(
+    challengeToken: string,
+    factor: SecondFactor,
+    ip: string | null,
+  ): Promise<Outcome<SignedIn & { recoveryCodesRemaining: number }>>;
 }
 
 /** The two steps every second factor shares (TOTP here, passkeys in passkeys.ts). */
@@ -38,7 +57,11 @@ export function createChallengeSteps(ctx: AccountContext) {
   async function openChallenge(challengeToken: string) {
     const parsed = parseToken('lch', challengeToken);
     if (parsed === undefined) return undefined;
-    const challenge = await db.selectFrom('operator_login_challenges').selectAll().where('id', '=', parsed.id).executeTakeFirst();
+    const challenge = await db
+      .selectFrom('operator_login_challenges')
+      .selectAll()
+      .where('id', '=', parsed.id)
+      .executeTakeFirst();
     if (challenge === undefined || !secretMatches(challenge.token_hash, parsed.secret)) return undefined;
     if (challenge.used_at !== null || challenge.expires_at <= clock.nowMs()) return undefined;
     const operator = await byId(challenge.operator_id);
@@ -47,37 +70,97 @@ export function createChallengeSteps(ctx: AccountContext) {
   }
 
   /** Consumes the challenge, clears the failure count, starts the only session; all or nothing. */
-  async function signIn(tx: OperatorTx, operator: OperatorRow, challengeId: string, ip: string | null, method: string, details: Record<string, unknown> = {}) {
-    const used = await tx.updateTable('operator_login_challenges').set({ used_at: clock.nowMs() }).where('id', '=', challengeId).where('used_at', 'is', null).executeTakeFirst();
+  async function signIn(
+    tx: OperatorTx,
+    operator: OperatorRow,
+    challengeId: string,
+    ip: string | null,
+    method: string,
+    details: Record<string, unknown> = {},
+  ) {
+    const used = await tx
+      .updateTable('operator_login_challenges')
+      .set({ used_at: clock.nowMs() })
+      .where('id', '=', challengeId)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
     if (Number(used.numUpdatedRows) !== 1) return undefined;
-    await tx.updateTable('operators').set({ failed_attempts: 0, locked_until: null }).where('id', '=', operator.id).execute();
+    await tx
+      .updateTable('operators')
+      .set({ failed_attempts: 0, locked_until: null })
+      .where('id', '=', operator.id)
+      .execute();
     const created = await sessions.create(operator.id, { ip, db: tx });
-    await audit(tx, { actorType: 'operator', actorId: operator.id, action: 'operator.login', objectId: operator.id, ip, details: { method, sessionId: created.session.id, ...details } });
+    await audit(tx, {
+      actorType: 'operator',
+      actorId: operator.id,
+      action: 'operator.login',
+      objectId: operator.id,
+      ip,
+      details: { method, sessionId: created.session.id, ...details },
+    });
     const fresh = (await byId(operator.id, tx)) ?? operator;
-    return { sessionToken: created.token, csrfToken: created.csrfToken, session: created.session, operator: summary(fresh) };
+    return {
+      sessionToken: created.token,
+      csrfToken: created.csrfToken,
+      session: created.session,
+      operator: summary(fresh),
+    };
   }
 
   return { openChallenge, signIn };
 }
 
 export function createLoginFlow(ctx: AccountContext): LoginFlow {
-  const { db, clock, issuer, totpBox, recoveryHasher, audit, isLocked, recordFailure, replaceRecoveryCodes, countRecoveryCodes } = ctx;
+  const {
+    db,
+    clock,
+    issuer,
+    totpBox,
+    recoveryHasher,
+    audit,
+    isLocked,
+    recordFailure,
+    replaceRecoveryCodes,
+    countRecoveryCodes,
+  } = ctx;
   const { openChallenge, signIn } = createChallengeSteps(ctx);
 
   return {
     async beginLogin(email, password, ip) {
       const normalized = normalizeEmail(email);
-      const row = normalized === undefined ? undefined : await db.selectFrom('operators').selectAll().where('email', '=', normalized).executeTakeFirst();
+      const row =
+        normalized === undefined
+          ? undefined
+          : await db.selectFrom('operators').selectAll().where('email', '=', normalized).executeTakeFirst();
       // Always one argon2id verification (a dummy hash for an unknown address) and one audit
       // write, so neither the answer nor its timing tells whether the address has an account.
-      const passwordOk = isPlausibleLoginPassword(password) && (await verifyPassword(row?.password_hash ?? (await dummyPasswordHash()), password));
+      const passwordOk =
+        isPlausibleLoginPassword(password) &&
+        (await verifyPassword(row?.password_hash ?? (await dummyPasswordHash()), password));
       if (row === undefined) {
-        await audit(db, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: 'unknown', ip, result: 'failure', details: { reason: 'unknown_email' } });
+        await audit(db, {
+          actorType: 'operator',
+          actorId: null,
+          action: 'operator.login_failed',
+          objectId: 'unknown',
+          ip,
+          result: 'failure',
+          details: { reason: 'unknown_email' },
+        });
         return fail('invalid_credentials');
       }
       if (row.disabled_at !== null || isLocked(row)) {
         // Attempts during a lock are not counted, so guessing cannot extend the lock indefinitely.
-        await audit(db, { actorType: 'operator', actorId: null, action: 'operator.login_failed', objectId: row.id, ip, result: 'failure', details: { reason: row.disabled_at !== null ? 'disabled' : 'locked' } });
+        await audit(db, {
+          actorType: 'operator',
+          actorId: null,
+          action: 'operator.login_failed',
+          objectId: row.id,
+          ip,
+          result: 'failure',
+          details: { reason: row.disabled_at !== null ? 'disabled' : 'locked' },
+        });
         return fail('invalid_credentials');
       }
       if (!passwordOk) {
@@ -91,9 +174,32 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
       const upgradedHash = needsRehash(row.password_hash) ? await hashPassword(password) : undefined;
       const now = clock.nowMs();
       await db.transaction().execute(async (tx) => {
-        if (upgradedHash !== undefined) await tx.updateTable('operators').set({ password_hash: upgradedHash, updated_at: now }).where('id', '=', row.id).where('password_hash', '=', row.password_hash).execute();
-        await tx.insertInto('operator_login_challenges').values({ id, operator_id: row.id, token_hash: secretHash, created_at: now, expires_at: now + CHALLENGE_TTL_MS, used_at: null }).execute();
-        await audit(tx, { actorType: 'operator', actorId: row.id, action: 'operator.password_verified', objectId: row.id, ip, details: { challengeId: id } });
+        if (upgradedHash !== undefined)
+          await tx
+            .updateTable('operators')
+            .set({ password_hash: upgradedHash, updated_at: now })
+            .where('id', '=', row.id)
+            .where('password_hash', '=', row.password_hash)
+            .execute();
+        await tx
+          .insertInto('operator_login_challenges')
+          .values({
+            id,
+            operator_id: row.id,
+            token_hash: secretHash,
+            created_at: now,
+            expires_at: now + CHALLENGE_TTL_MS,
+            used_at: null,
+          })
+          .execute();
+        await audit(tx, {
+          actorType: 'operator',
+          actorId: row.id,
+          action: 'operator.password_verified',
+          objectId: row.id,
+          ip,
+          details: { challengeId: id },
+        });
       });
       return { ok: true, challengeToken: token, next: row.totp_enabled_at === null ? 'enrol_totp' : 'second_factor' };
     },
@@ -105,8 +211,18 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
       if (operator.totp_enabled_at !== null) return fail('totp_already_enrolled');
       const secretBase32 = newTotpSecret();
       await db.transaction().execute(async (tx) => {
-        await tx.updateTable('operators').set({ totp_sealed: totpBox.seal(secretBase32, operator.id), updated_at: clock.nowMs() }).where('id', '=', operator.id).where('totp_enabled_at', 'is', null).execute();
-        await audit(tx, { actorType: 'operator', actorId: operator.id, action: 'operator.totp_enrolment_started', objectId: operator.id });
+        await tx
+          .updateTable('operators')
+          .set({ totp_sealed: totpBox.seal(secretBase32, operator.id), updated_at: clock.nowMs() })
+          .where('id', '=', operator.id)
+          .where('totp_enabled_at', 'is', null)
+          .execute();
+        await audit(tx, {
+          actorType: 'operator',
+          actorId: operator.id,
+          action: 'operator.totp_enrolment_started',
+          objectId: operator.id,
+        });
       });
       return { ok: true, secretBase32, uri: totpUri({ secretBase32, issuer, accountName: operator.email }) };
     },
@@ -118,15 +234,32 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
       if (operator.totp_enabled_at !== null) return fail('totp_already_enrolled');
       if (operator.totp_sealed === null) return fail('totp_not_enrolled');
       if (isLocked(operator)) return fail('locked');
-      const check = verifyTotp({ secretBase32: totpBox.open(operator.totp_sealed, operator.id), code: totpCode, nowMs: clock.nowMs(), lastUsedStep: null });
+      const check = verifyTotp({
+        secretBase32: totpBox.open(operator.totp_sealed, operator.id),
+        code: totpCode,
+        nowMs: clock.nowMs(),
+        lastUsedStep: null,
+      });
       if (!check.ok) {
         await recordFailure(operator, 'wrong_totp_at_enrolment', ip);
         return fail('invalid_code');
       }
       const result = await db.transaction().execute(async (tx) => {
-        const enabled = await tx.updateTable('operators').set({ totp_enabled_at: clock.nowMs(), totp_last_step: check.step }).where('id', '=', operator.id).where('totp_enabled_at', 'is', null).where('totp_sealed', '=', operator.totp_sealed).executeTakeFirst();
+        const enabled = await tx
+          .updateTable('operators')
+          .set({ totp_enabled_at: clock.nowMs(), totp_last_step: check.step })
+          .where('id', '=', operator.id)
+          .where('totp_enabled_at', 'is', null)
+          .where('totp_sealed', '=', operator.totp_sealed)
+          .executeTakeFirst();
         if (Number(enabled.numUpdatedRows) !== 1) return undefined;
-        await audit(tx, { actorType: 'operator', actorId: operator.id, action: 'operator.totp_enabled', objectId: operator.id, ip });
+        await audit(tx, {
+          actorType: 'operator',
+          actorId: operator.id,
+          action: 'operator.totp_enabled',
+          objectId: operator.id,
+          ip,
+        });
         const recoveryCodes = await replaceRecoveryCodes(tx, operator.id);
         const signedIn = await signIn(tx, operator, challenge.id, ip, 'totp_enrolment');
         if (signedIn === undefined) throw new Error('challenge consumed concurrently');
@@ -143,7 +276,12 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
       if (operator.totp_enabled_at === null || operator.totp_sealed === null) return fail('totp_not_enrolled');
 
       if ('totpCode' in factor) {
-        const check = verifyTotp({ secretBase32: totpBox.open(operator.totp_sealed, operator.id), code: factor.totpCode, nowMs: clock.nowMs(), lastUsedStep: operator.totp_last_step });
+        const check = verifyTotp({
+          secretBase32: totpBox.open(operator.totp_sealed, operator.id),
+          code: factor.totpCode,
+          nowMs: clock.nowMs(),
+          lastUsedStep: operator.totp_last_step,
+        });
         if (!check.ok) {
           await recordFailure(operator, check.reason === 'reused' ? 'reused_totp' : 'wrong_totp', ip);
           return fail(check.reason === 'reused' ? 'code_reused' : 'invalid_code');
@@ -163,17 +301,33 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
         return { ok: true, ...result, recoveryCodesRemaining: await countRecoveryCodes(operator.id) };
       }
 
-      const unused = await db.selectFrom('operator_recovery_codes').select(['id', 'code_hash']).where('operator_id', '=', operator.id).where('used_at', 'is', null).execute();
-      const index = recoveryHasher.findMatch(factor.recoveryCode, unused.map((c) => c.code_hash));
+      const unused = await db
+        .selectFrom('operator_recovery_codes')
+        .select(['id', 'code_hash'])
+        .where('operator_id', '=', operator.id)
+        .where('used_at', 'is', null)
+        .execute();
+      const index = recoveryHasher.findMatch(
+        factor.recoveryCode,
+        unused.map((c) => c.code_hash),
+      );
       const match = unused[index];
       if (match === undefined) {
         await recordFailure(operator, 'wrong_recovery_code', ip);
         return fail('invalid_code');
       }
       const result = await db.transaction().execute(async (tx) => {
-        const spent = await tx.updateTable('operator_recovery_codes').set({ used_at: clock.nowMs() }).where('id', '=', match.id).where('used_at', 'is', null).executeTakeFirst();
+        const spent = await tx
+          .updateTable('operator_recovery_codes')
+          .set({ used_at: clock.nowMs() })
+          .where('id', '=', match.id)
+          .where('used_at', 'is', null)
+          .executeTakeFirst();
         if (Number(spent.numUpdatedRows) !== 1) return 'invalid_code' as const;
-        return (await signIn(tx, operator, challenge.id, ip, 'recovery_code', { recoveryCodeId: match.id })) ?? ('invalid_challenge' as const);
+        return (
+          (await signIn(tx, operator, challenge.id, ip, 'recovery_code', { recoveryCodeId: match.id })) ??
+          ('invalid_challenge' as const)
+        );
       });
       if (typeof result === 'string') return fail(result);
       return { ok: true, ...result, recoveryCodesRemaining: await countRecoveryCodes(operator.id) };

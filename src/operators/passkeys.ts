@@ -3,7 +3,14 @@
 // session; sign-in uses a passkey in place of the code, after the password. Verification is
 // @simplewebauthn/server's; we keep the challenges (single use, 5 minutes, bound to the sign-in
 // challenge or the session they were issued to), the credentials and the signature counters.
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse, type AuthenticationResponseJSON, type RegistrationResponseJSON } from '@simplewebauthn/server';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import { fail, type AccountContext, type Outcome } from './account-context.ts';
 import { operatorObjectId } from './ids.ts';
 import { createChallengeSteps, type SignedIn } from './login.ts';
@@ -28,13 +35,23 @@ export interface PasskeySummary {
 
 export interface PasskeyService {
   registrationOptions(session: OperatorSession, rp: RelyingParty): Promise<Outcome<{ options: unknown }>>;
-  register(session: OperatorSession, input: { name: string; response: unknown }, rp: RelyingParty, ip: string | null): Promise<Outcome<{ passkeyId: string }>>;
+  register(
+    session: OperatorSession,
+    input: { name: string; response: unknown },
+    rp: RelyingParty,
+    ip: string | null,
+  ): Promise<Outcome<{ passkeyId: string }>>;
   list(operatorId: string): Promise<PasskeySummary[]>;
   remove(operatorId: string, passkeyId: string, ip: string | null): Promise<boolean>;
   /** For the sign-in page: may this sign-in challenge use a passkey? */
   availableFor(challengeToken: string): Promise<boolean>;
   loginOptions(challengeToken: string, rp: RelyingParty): Promise<Outcome<{ options: unknown }>>;
-  completeLogin(challengeToken: string, response: unknown, rp: RelyingParty, ip: string | null): Promise<Outcome<SignedIn>>;
+  completeLogin(
+    challengeToken: string,
+    response: unknown,
+    rp: RelyingParty,
+    ip: string | null,
+  ): Promise<Outcome<SignedIn>>;
 }
 
 const transportsOf = (row: { transports_json: string }) => JSON.parse(row.transports_json) as string[];
@@ -43,19 +60,51 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
   const { db, clock, audit, byId, isLocked, recordFailure } = ctx;
   const { openChallenge, signIn } = createChallengeSteps(ctx);
 
-  const passkeysOf = (operatorId: string) => db.selectFrom('operator_passkeys').selectAll().where('operator_id', '=', operatorId).orderBy('created_at', 'asc').execute();
+  const passkeysOf = (operatorId: string) =>
+    db
+      .selectFrom('operator_passkeys')
+      .selectAll()
+      .where('operator_id', '=', operatorId)
+      .orderBy('created_at', 'asc')
+      .execute();
 
   async function issueChallenge(operatorId: string, purpose: 'login' | 'register', boundTo: string, challenge: string) {
     const now = clock.nowMs();
-    await db.insertInto('operator_webauthn_challenges').values({ id: operatorObjectId('wac'), operator_id: operatorId, purpose, bound_to: boundTo, challenge, created_at: now, expires_at: now + WEBAUTHN_CHALLENGE_TTL_MS, used_at: null }).execute();
+    await db
+      .insertInto('operator_webauthn_challenges')
+      .values({
+        id: operatorObjectId('wac'),
+        operator_id: operatorId,
+        purpose,
+        bound_to: boundTo,
+        challenge,
+        created_at: now,
+        expires_at: now + WEBAUTHN_CHALLENGE_TTL_MS,
+        used_at: null,
+      })
+      .execute();
   }
 
   /** The newest live challenge issued for this purpose and binding, consumed by this call. */
   async function takeChallenge(purpose: 'login' | 'register', boundTo: string): Promise<string | undefined> {
     const now = clock.nowMs();
-    const row = await db.selectFrom('operator_webauthn_challenges').selectAll().where('bound_to', '=', boundTo).where('purpose', '=', purpose).where('used_at', 'is', null).where('expires_at', '>', now).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('operator_webauthn_challenges')
+      .selectAll()
+      .where('bound_to', '=', boundTo)
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (row === undefined) return undefined;
-    const used = await db.updateTable('operator_webauthn_challenges').set({ used_at: now }).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
+    const used = await db
+      .updateTable('operator_webauthn_challenges')
+      .set({ used_at: now })
+      .where('id', '=', row.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
     return Number(used.numUpdatedRows) === 1 ? row.challenge : undefined;
   }
 
@@ -84,7 +133,13 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
       if (expectedChallenge === undefined) return fail('invalid_challenge');
       let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {
-        verification = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: [...rp.origins], expectedRPID: rp.id, requireUserVerification: true });
+        verification = await verifyRegistrationResponse({
+          response: response as RegistrationResponseJSON,
+          expectedChallenge,
+          expectedOrigin: [...rp.origins],
+          expectedRPID: rp.id,
+          requireUserVerification: true,
+        });
       } catch {
         return fail('passkey_rejected');
       }
@@ -96,9 +151,26 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
         await db.transaction().execute(async (tx) => {
           await tx
             .insertInto('operator_passkeys')
-            .values({ id, operator_id: session.operatorId, credential_id: credential.id, public_key: Buffer.from(credential.publicKey).toString('base64url'), counter: credential.counter, transports_json: JSON.stringify(credential.transports ?? []), name, created_at: now, last_used_at: null })
+            .values({
+              id,
+              operator_id: session.operatorId,
+              credential_id: credential.id,
+              public_key: Buffer.from(credential.publicKey).toString('base64url'),
+              counter: credential.counter,
+              transports_json: JSON.stringify(credential.transports ?? []),
+              name,
+              created_at: now,
+              last_used_at: null,
+            })
             .execute();
-          await audit(tx, { actorType: 'operator', actorId: session.operatorId, action: 'operator.passkey_added', objectId: session.operatorId, ip, details: { passkeyId: id, name } });
+          await audit(tx, {
+            actorType: 'operator',
+            actorId: session.operatorId,
+            action: 'operator.passkey_added',
+            objectId: session.operatorId,
+            ip,
+            details: { passkeyId: id, name },
+          });
         });
       } catch {
         // The unique credential id: this authenticator is already registered (to someone).
@@ -108,14 +180,31 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
     },
 
     async list(operatorId) {
-      return (await passkeysOf(operatorId)).map((p) => ({ id: p.id, name: p.name, createdAt: p.created_at, lastUsedAt: p.last_used_at }));
+      return (await passkeysOf(operatorId)).map((p) => ({
+        id: p.id,
+        name: p.name,
+        createdAt: p.created_at,
+        lastUsedAt: p.last_used_at,
+      }));
     },
 
     async remove(operatorId, passkeyId, ip) {
       return db.transaction().execute(async (tx) => {
-        const removed = await tx.deleteFrom('operator_passkeys').where('id', '=', passkeyId).where('operator_id', '=', operatorId).executeTakeFirst();
+        const removed = await tx
+          .deleteFrom('operator_passkeys')
+          .where('id', '=', passkeyId)
+          .where('operator_id', '=', operatorId)
+          .executeTakeFirst();
         const done = Number(removed.numDeletedRows) === 1;
-        if (done) await audit(tx, { actorType: 'operator', actorId: operatorId, action: 'operator.passkey_removed', objectId: operatorId, ip, details: { passkeyId } });
+        if (done)
+          await audit(tx, {
+            actorType: 'operator',
+            actorId: operatorId,
+            action: 'operator.passkey_removed',
+            objectId: operatorId,
+            ip,
+            details: { passkeyId },
+          });
         return done;
       });
     },
@@ -133,7 +222,11 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
       if (opened.operator.totp_enabled_at === null) return fail('totp_not_enrolled');
       const passkeys = await passkeysOf(opened.operator.id);
       if (passkeys.length === 0) return fail('no_passkey');
-      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: transportsOf(p) })) });
+      const options = await generateAuthenticationOptions({
+        rpID: rp.id,
+        userVerification: 'required',
+        allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: transportsOf(p) })),
+      });
       await issueChallenge(opened.operator.id, 'login', opened.challenge.id, options.challenge);
       return { ok: true, options };
     },
@@ -145,8 +238,16 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
       if (isLocked(operator)) return fail('locked');
       const expectedChallenge = await takeChallenge('login', challenge.id);
       if (expectedChallenge === undefined) return fail('invalid_challenge');
-      const credentialId = typeof response === 'object' && response !== null && typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id : '';
-      const passkey = await db.selectFrom('operator_passkeys').selectAll().where('credential_id', '=', credentialId).where('operator_id', '=', operator.id).executeTakeFirst();
+      const credentialId =
+        typeof response === 'object' && response !== null && typeof (response as { id?: unknown }).id === 'string'
+          ? (response as { id: string }).id
+          : '';
+      const passkey = await db
+        .selectFrom('operator_passkeys')
+        .selectAll()
+        .where('credential_id', '=', credentialId)
+        .where('operator_id', '=', operator.id)
+        .executeTakeFirst();
       let verified = false;
       let newCounter = 0;
       if (passkey !== undefined) {
@@ -157,7 +258,12 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
             expectedOrigin: [...rp.origins],
             expectedRPID: rp.id,
             requireUserVerification: true,
-            credential: { id: passkey.credential_id, publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')), counter: passkey.counter, transports: transportsOf(passkey) },
+            credential: {
+              id: passkey.credential_id,
+              publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')),
+              counter: passkey.counter,
+              transports: transportsOf(passkey),
+            },
           });
           verified = result.verified;
           newCounter = result.authenticationInfo.newCounter;
@@ -170,7 +276,11 @@ export function createPasskeyService(ctx: AccountContext): PasskeyService {
         return fail('passkey_rejected');
       }
       const signedIn = await db.transaction().execute(async (tx) => {
-        await tx.updateTable('operator_passkeys').set({ counter: newCounter, last_used_at: clock.nowMs() }).where('id', '=', passkey.id).execute();
+        await tx
+          .updateTable('operator_passkeys')
+          .set({ counter: newCounter, last_used_at: clock.nowMs() })
+          .where('id', '=', passkey.id)
+          .execute();
         return signIn(tx, operator, challenge.id, ip, 'passkey', { passkeyId: passkey.id });
       });
       return signedIn === undefined ? fail('invalid_challenge') : { ok: true, ...signedIn };

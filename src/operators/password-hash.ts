@@ -42,5 +42,9 @@ export function dummyPasswordHash(): Promise<string> {
 export function needsRehash(storedHash: string): boolean {
   const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(storedHash);
   if (match === null) return true;
-  return Number(match[1]) < ARGON2_PARAMS.memoryCost || Number(match[2]) < ARGON2_PARAMS.timeCost || Number(match[3]) !== ARGON2_PARAMS.parallelism;
+  return (
+    Number(match[1]) < ARGON2_PARAMS.memoryCost ||
+    Number(match[2]) < ARGON2_PARAMS.timeCost ||
+    Number(match[3]) !== ARGON2_PARAMS.parallelism
+  );
 }

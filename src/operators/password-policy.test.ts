@@ -5,7 +5,8 @@ import { checkPassword, PASSWORD_RULE_MESSAGES } from './password-policy.ts';
 import { hashPassword } from './password-hash.ts';
 
 const who = { email: 'ada.lovelace@example.test', name: 'Ada Lovelace' };
-const codes = async (password: string, context: Parameters<typeof checkPassword>[1] = who) => (await checkPassword(password, context)).map((f) => f.code);
+const codes = async (password: string, context: Parameters<typeof checkPassword>[1] = who) =>
+  (await checkPassword(password, context)).map((f) => f.code);
 // A strong password made at run time, with every character class guaranteed.
 const strong = () => `Kq7#${randomBytes(12).toString('base64url')}-vT3`;
 
@@ -26,11 +27,18 @@ test('composition: each missing class is named', async () => {
   assert.ok((await codes('VELVET-OTTER-QUARRY-91!')).includes('needs_lowercase'));
   assert.ok((await codes('Velvet-Otter-Quarry-Xx!')).includes('needs_digit'));
   assert.ok((await codes('VelvetOtterQuarry91Xyz')).includes('needs_special'));
-  assert.deepEqual((await codes('abc')).sort(), ['common_password', 'needs_digit', 'needs_special', 'needs_uppercase', 'too_short']);
+  assert.deepEqual((await codes('abc')).sort(), [
+    'common_password',
+    'needs_digit',
+    'needs_special',
+    'needs_uppercase',
+    'too_short',
+  ]);
 });
 
 test('common and guessable passwords are refused even when they meet the composition rule', async () => {
-  for (const pw of ['Password123!', 'P@ssw0rd1234', 'Qwertyuiop1!']) assert.deepEqual(await codes(pw), ['common_password'], pw);
+  for (const pw of ['Password123!', 'P@ssw0rd1234', 'Qwertyuiop1!'])
+    assert.deepEqual(await codes(pw), ['common_password'], pw);
 });
 
 test('a password built from the email or the name is refused', async () => {

@@ -36,7 +36,8 @@ export const PASSWORD_RULE_MESSAGES: Readonly<Record<PasswordRuleCode, string>> 
   needs_lowercase: 'Include at least one lower-case letter.',
   needs_digit: 'Include at least one digit.',
   needs_special: 'Include at least one special character (anything but a letter or a digit).',
-  common_password: 'This password is common or easy to guess; choose a less predictable one (a few unrelated words work well).',
+  common_password:
+    'This password is common or easy to guess; choose a less predictable one (a few unrelated words work well).',
   contains_email_or_name: 'Do not use your email address or your name in your password.',
   reused: `Choose a password you have not used for your last ${PASSWORD_HISTORY_SIZE} passwords.`,
 });
@@ -86,7 +87,10 @@ export async function checkPassword(password: string, context: PasswordContext):
   if (personal.some((token) => lower.includes(token))) failed.push('contains_email_or_name');
 
   // Past the length limit the estimate is pointless and slow; the length rule already failed.
-  if (length <= PASSWORD_MAX_LENGTH && (isCommon(password) || strength().check(password, personal).score < MIN_STRENGTH_SCORE)) {
+  if (
+    length <= PASSWORD_MAX_LENGTH &&
+    (isCommon(password) || strength().check(password, personal).score < MIN_STRENGTH_SCORE)
+  ) {
     failed.push('common_password');
   }
 

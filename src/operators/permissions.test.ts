@@ -5,7 +5,8 @@ import { OPERATOR_ROLES } from './schema.ts';
 
 test('a viewer only views payments: cannot rotate a key, approve a payout or read the audit log', () => {
   assert.equal(can('viewer', 'view_payments'), true);
-  for (const action of OPERATOR_ACTIONS.filter((a) => a !== 'view_payments')) assert.equal(can('viewer', action), false, action);
+  for (const action of OPERATOR_ACTIONS.filter((a) => a !== 'view_payments'))
+    assert.equal(can('viewer', action), false, action);
 });
 
 test('finance approves payouts but cannot manage operators, keys or settings', () => {

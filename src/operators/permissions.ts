@@ -18,12 +18,24 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 type Matrix = Readonly<Record<OperatorRole, Readonly<Record<OperatorAction, boolean>>>>;
 
-const row = (allowed: readonly OperatorAction[]) => Object.freeze(Object.fromEntries(OPERATOR_ACTIONS.map((a) => [a, allowed.includes(a)])) as Record<OperatorAction, boolean>);
+const row = (allowed: readonly OperatorAction[]) =>
+  Object.freeze(
+    Object.fromEntries(OPERATOR_ACTIONS.map((a) => [a, allowed.includes(a)])) as Record<OperatorAction, boolean>,
+  );
 
 export const PERMISSIONS: Matrix = Object.freeze({
   owner: row(OPERATOR_ACTIONS),
   // Everything but owners: an admin cannot make, demote or disable an owner, so cannot lock one out.
-  admin: row(['manage_operators', 'manage_api_keys', 'manage_webhook_endpoints', 'approve_payouts', 'view_payments', 'view_audit', 'change_settings', 'manage_jobs']),
+  admin: row([
+    'manage_operators',
+    'manage_api_keys',
+    'manage_webhook_endpoints',
+    'approve_payouts',
+    'view_payments',
+    'view_audit',
+    'change_settings',
+    'manage_jobs',
+  ]),
   // Integration work (including background jobs that failed); money movement and people stay with
   // others (separation of duties).
   developer: row(['manage_api_keys', 'manage_webhook_endpoints', 'view_payments', 'manage_jobs']),

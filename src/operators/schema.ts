@@ -37,7 +37,15 @@ export interface OperatorRecoveryCodesTable {
   used_at: number | null;
 }
 
-export type SessionEndReason = 'logout' | 'replaced' | 'idle_timeout' | 'absolute_timeout' | 'password_changed' | 'role_changed' | 'disabled' | 'locked';
+export type SessionEndReason =
+  | 'logout'
+  | 'replaced'
+  | 'idle_timeout'
+  | 'absolute_timeout'
+  | 'password_changed'
+  | 'role_changed'
+  | 'disabled'
+  | 'locked';
 
 export interface OperatorSessionsTable {
   id: string;

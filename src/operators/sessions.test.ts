@@ -20,8 +20,17 @@ for (const dialect of await testDialects()) {
       const clock = manualClock();
       return { clock, sessions: createSessionStore({ db: database.db, clock, ...options }) };
     };
-    const setup = async (options: { idleTimeoutMs?: number; absoluteTimeoutMs?: number } = {}) => ({ ...store(options), operatorId: await insertTestOperator(database.db) });
-    const liveRows = (operatorId: string) => operatorDb(database.db).selectFrom('operator_sessions').selectAll().where('operator_id', '=', operatorId).where('ended_at', 'is', null).execute();
+    const setup = async (options: { idleTimeoutMs?: number; absoluteTimeoutMs?: number } = {}) => ({
+      ...store(options),
+      operatorId: await insertTestOperator(database.db),
+    });
+    const liveRows = (operatorId: string) =>
+      operatorDb(database.db)
+        .selectFrom('operator_sessions')
+        .selectAll()
+        .where('operator_id', '=', operatorId)
+        .where('ended_at', 'is', null)
+        .execute();
 
     test('a token is <id>.<256-bit secret>, only its hash is stored, and it validates', async () => {
       const { sessions, operatorId } = await setup();
@@ -29,7 +38,11 @@ for (const dialect of await testDialects()) {
       const [id, secret] = token.split('.');
       assert.match(id!, /^ses_[0-9A-Za-z]{22}$/);
       assert.equal(Buffer.from(secret!, 'base64url').length, 32);
-      const row = await operatorDb(database.db).selectFrom('operator_sessions').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
+      const row = await operatorDb(database.db)
+        .selectFrom('operator_sessions')
+        .selectAll()
+        .where('id', '=', id!)
+        .executeTakeFirstOrThrow();
       assert.ok(!JSON.stringify(row).includes(secret!), 'the secret is not stored');
       assert.match(row.token_hash, /^[0-9a-f]{64}$/);
       assert.deepEqual(await sessions.validate(token), { ok: true, session });
@@ -39,11 +52,22 @@ for (const dialect of await testDialects()) {
       const { sessions, operatorId } = await setup();
       const { token } = await sessions.create(operatorId);
       const last = token.at(-1) === 'A' ? 'B' : 'A';
-      for (const bad of [token.slice(0, -1) + last, `${operatorObjectId('ses')}.${token.split('.')[1]}`, token.slice(0, -1), '', 'ses_x.y', `${token}.extra`]) {
+      for (const bad of [
+        token.slice(0, -1) + last,
+        `${operatorObjectId('ses')}.${token.split('.')[1]}`,
+        token.slice(0, -1),
+        '',
+        'ses_x.y',
+        `${token}.extra`,
+      ]) {
         assert.deepEqual(await sessions.validate(bad), { ok: false, reason: 'invalid' }, bad);
       }
       await sessions.end(token.split('.')[0]!, 'logout');
-      assert.deepEqual(await sessions.validate(token.slice(0, -1) + last), { ok: false, reason: 'invalid' }, 'the end reason needs the right secret');
+      assert.deepEqual(
+        await sessions.validate(token.slice(0, -1) + last),
+        { ok: false, reason: 'invalid' },
+        'the end reason needs the right secret',
+      );
     });
 
     test('idle timeout: activity keeps it alive; 15 minutes without any ends it', async () => {
@@ -56,7 +80,11 @@ for (const dialect of await testDialects()) {
       clock.advance(15 * MINUTE);
       assert.deepEqual(await sessions.validate(token), { ok: false, reason: 'idle_timeout' });
       clock.set(clock.nowMs() - 15 * MINUTE);
-      assert.deepEqual(await sessions.validate(token), { ok: false, reason: 'idle_timeout' }, 'ended server-side for good');
+      assert.deepEqual(
+        await sessions.validate(token),
+        { ok: false, reason: 'idle_timeout' },
+        'ended server-side for good',
+      );
     });
 
     test('absolute timeout: 10 hours after sign-in, however active', async () => {
@@ -75,7 +103,10 @@ for (const dialect of await testDialects()) {
       assert.throws(() => store({ absoluteTimeoutMs: MAX_ABSOLUTE_TIMEOUT_MS + 1 }), RangeError);
       assert.throws(() => store({ idleTimeoutMs: 0 }), RangeError);
       assert.throws(() => store({ idleTimeoutMs: Number.NaN }), RangeError);
-      const { clock, sessions, operatorId } = await setup({ idleTimeoutMs: 5 * MINUTE, absoluteTimeoutMs: 60 * MINUTE });
+      const { clock, sessions, operatorId } = await setup({
+        idleTimeoutMs: 5 * MINUTE,
+        absoluteTimeoutMs: 60 * MINUTE,
+      });
       const { token } = await sessions.create(operatorId);
       clock.advance(5 * MINUTE);
       assert.deepEqual(await sessions.validate(token), { ok: false, reason: 'idle_timeout' });
@@ -125,7 +156,7 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(sessions.requireFresh(await check()), { ok: true });
     });
 
-    test('the CSRF token belongs to its session: right one passes, another session\'s or none fails', async () => {
+    test("the CSRF token belongs to its session: right one passes, another session's or none fails", async () => {
       const { sessions, operatorId } = await setup();
       const { token, csrfToken } = await sessions.create(operatorId);
       assert.equal(sessions.csrfTokenFor(token), csrfToken);

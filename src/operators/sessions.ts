@@ -14,7 +14,13 @@ import type { Clock } from '../clock.ts';
 import { constantTimeEqual } from '../crypto/compare.ts';
 import type { Database } from '../db/schema.ts';
 import { issueToken, parseToken, secretMatches } from './tokens.ts';
-import { operatorDb, type OperatorDb, type OperatorTx, type OperatorSessionsTable, type SessionEndReason } from './schema.ts';
+import {
+  operatorDb,
+  type OperatorDb,
+  type OperatorTx,
+  type OperatorSessionsTable,
+  type SessionEndReason,
+} from './schema.ts';
 
 export const MAX_IDLE_TIMEOUT_MS = 15 * 60_000; // OPS-6 (adopted)
 export const MAX_ABSOLUTE_TIMEOUT_MS = 10 * 60 * 60_000; // OPS-6 (adopted)
@@ -38,13 +44,19 @@ export interface SessionStore {
   readonly idleTimeoutMs: number;
   readonly absoluteTimeoutMs: number;
   /** Ends the operator's live session (reason `replaced`) and starts a new one. Token shown once. */
-  create(operatorId: string, options?: { ip?: string | null; db?: OperatorDb | OperatorTx }): Promise<{ token: string; csrfToken: string; session: OperatorSession }>;
+  create(
+    operatorId: string,
+    options?: { ip?: string | null; db?: OperatorDb | OperatorTx },
+  ): Promise<{ token: string; csrfToken: string; session: OperatorSession }>;
   validate(token: string): Promise<SessionCheck>;
   end(sessionId: string, reason: SessionEndReason, db?: OperatorDb | OperatorTx): Promise<boolean>;
   endAllFor(operatorId: string, reason: SessionEndReason, db?: OperatorDb | OperatorTx): Promise<number>;
   markReauthenticated(sessionId: string, db?: OperatorDb | OperatorTx): Promise<void>;
   /** For key rotation, payout approval, secret edits: was the password entered recently? */
-  requireFresh(session: OperatorSession, withinMs?: number): { ok: true } | { ok: false; reason: 'reauthentication_required' };
+  requireFresh(
+    session: OperatorSession,
+    withinMs?: number,
+  ): { ok: true } | { ok: false; reason: 'reauthentication_required' };
   csrfTokenFor(token: string): string | undefined;
   verifyCsrf(token: string, presented: string): boolean;
 }
@@ -57,21 +69,38 @@ export interface SessionOptions {
 }
 
 function checkTimeout(name: string, value: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0 || value > max) throw new RangeError(`${name} must be a whole number of milliseconds between 1 and ${max}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max)
+    throw new RangeError(`${name} must be a whole number of milliseconds between 1 and ${max}, got ${value}`);
   return value;
 }
 
 function toSession(row: OperatorSessionsTable): OperatorSession {
-  return { id: row.id, operatorId: row.operator_id, createdAt: row.created_at, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at, reauthAt: row.reauth_at };
+  return {
+    id: row.id,
+    operatorId: row.operator_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    reauthAt: row.reauth_at,
+  };
 }
 
 export function createSessionStore(deps: { db: Kysely<Database>; clock: Clock } & SessionOptions): SessionStore {
   const root = operatorDb(deps.db);
   const idleTimeoutMs = checkTimeout('idleTimeoutMs', deps.idleTimeoutMs ?? MAX_IDLE_TIMEOUT_MS, MAX_IDLE_TIMEOUT_MS);
-  const absoluteTimeoutMs = checkTimeout('absoluteTimeoutMs', deps.absoluteTimeoutMs ?? MAX_ABSOLUTE_TIMEOUT_MS, MAX_ABSOLUTE_TIMEOUT_MS);
+  const absoluteTimeoutMs = checkTimeout(
+    'absoluteTimeoutMs',
+    deps.absoluteTimeoutMs ?? MAX_ABSOLUTE_TIMEOUT_MS,
+    MAX_ABSOLUTE_TIMEOUT_MS,
+  );
 
   const end = async (db: OperatorDb | OperatorTx, sessionId: string, reason: SessionEndReason) => {
-    const result = await db.updateTable('operator_sessions').set({ ended_at: deps.clock.nowMs(), end_reason: reason }).where('id', '=', sessionId).where('ended_at', 'is', null).executeTakeFirst();
+    const result = await db
+      .updateTable('operator_sessions')
+      .set({ ended_at: deps.clock.nowMs(), end_reason: reason })
+      .where('id', '=', sessionId)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   };
 
@@ -79,16 +108,37 @@ export function createSessionStore(deps: { db: Kysely<Database>; clock: Clock } 
     const now = deps.clock.nowMs();
     // Touching the operator row first takes its row lock (PostgreSQL; SQLite has one writer), so
     // two racing sign-ins run one after the other and the second ends the first (OPS-7).
-    const touched = await db.updateTable('operators').set({ updated_at: now }).where('id', '=', operatorId).executeTakeFirst();
+    const touched = await db
+      .updateTable('operators')
+      .set({ updated_at: now })
+      .where('id', '=', operatorId)
+      .executeTakeFirst();
     if (Number(touched.numUpdatedRows) !== 1) throw new Error('no such operator');
-    await db.updateTable('operator_sessions').set({ ended_at: now, end_reason: 'replaced' }).where('operator_id', '=', operatorId).where('ended_at', 'is', null).execute();
+    await db
+      .updateTable('operator_sessions')
+      .set({ ended_at: now, end_reason: 'replaced' })
+      .where('operator_id', '=', operatorId)
+      .where('ended_at', 'is', null)
+      .execute();
     const { id, token, secret, secretHash } = issueToken('ses');
-    const row: OperatorSessionsTable = { id, operator_id: operatorId, token_hash: secretHash, created_at: now, last_seen_at: now, expires_at: now + absoluteTimeoutMs, ended_at: null, end_reason: null, reauth_at: now, ip };
+    const row: OperatorSessionsTable = {
+      id,
+      operator_id: operatorId,
+      token_hash: secretHash,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + absoluteTimeoutMs,
+      ended_at: null,
+      end_reason: null,
+      reauth_at: now,
+      ip,
+    };
     await db.insertInto('operator_sessions').values(row).execute();
     return { token, csrfToken: csrfFromSecret(secret), session: toSession(row) };
   };
 
-  const csrfFromSecret = (secret: string) => createHmac('sha256', secret).update('paywarden:csrf:v1').digest('base64url');
+  const csrfFromSecret = (secret: string) =>
+    createHmac('sha256', secret).update('paywarden:csrf:v1').digest('base64url');
 
   return {
     idleTimeoutMs,
@@ -107,13 +157,23 @@ export function createSessionStore(deps: { db: Kysely<Database>; clock: Clock } 
       // Only the holder of the right secret learns why it ended (e.g. `replaced`: signed in elsewhere).
       if (row.ended_at !== null) return { ok: false, reason: row.end_reason ?? 'invalid' };
       const now = deps.clock.nowMs();
-      const expired: SessionEndReason | undefined = now >= row.expires_at ? 'absolute_timeout' : now - row.last_seen_at >= idleTimeoutMs ? 'idle_timeout' : undefined;
+      const expired: SessionEndReason | undefined =
+        now >= row.expires_at
+          ? 'absolute_timeout'
+          : now - row.last_seen_at >= idleTimeoutMs
+            ? 'idle_timeout'
+            : undefined;
       if (expired !== undefined) {
         await end(root, row.id, expired);
         return { ok: false, reason: expired };
       }
       if (now - row.last_seen_at >= TOUCH_INTERVAL_MS) {
-        await root.updateTable('operator_sessions').set({ last_seen_at: now }).where('id', '=', row.id).where('ended_at', 'is', null).execute();
+        await root
+          .updateTable('operator_sessions')
+          .set({ last_seen_at: now })
+          .where('id', '=', row.id)
+          .where('ended_at', 'is', null)
+          .execute();
         return { ok: true, session: toSession({ ...row, last_seen_at: now }) };
       }
       return { ok: true, session: toSession(row) };
@@ -122,16 +182,28 @@ export function createSessionStore(deps: { db: Kysely<Database>; clock: Clock } 
     end: (sessionId, reason, db = root) => end(db, sessionId, reason),
 
     async endAllFor(operatorId, reason, db = root) {
-      const result = await db.updateTable('operator_sessions').set({ ended_at: deps.clock.nowMs(), end_reason: reason }).where('operator_id', '=', operatorId).where('ended_at', 'is', null).executeTakeFirst();
+      const result = await db
+        .updateTable('operator_sessions')
+        .set({ ended_at: deps.clock.nowMs(), end_reason: reason })
+        .where('operator_id', '=', operatorId)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
 
     async markReauthenticated(sessionId, db = root) {
-      await db.updateTable('operator_sessions').set({ reauth_at: deps.clock.nowMs() }).where('id', '=', sessionId).where('ended_at', 'is', null).execute();
+      await db
+        .updateTable('operator_sessions')
+        .set({ reauth_at: deps.clock.nowMs() })
+        .where('id', '=', sessionId)
+        .where('ended_at', 'is', null)
+        .execute();
     },
 
     requireFresh(session, withinMs = DEFAULT_FRESH_WITHIN_MS) {
-      return deps.clock.nowMs() - session.reauthAt <= withinMs ? { ok: true } : { ok: false, reason: 'reauthentication_required' };
+      return deps.clock.nowMs() - session.reauthAt <= withinMs
+        ? { ok: true }
+        : { ok: false, reason: 'reauthentication_required' };
     },
 
     csrfTokenFor(token) {
@@ -142,7 +214,11 @@ export function createSessionStore(deps: { db: Kysely<Database>; clock: Clock } 
     verifyCsrf(token, presented) {
       const parsed = parseToken('ses', token);
       // Compare against something either way, so a malformed cookie takes the usual time.
-      return constantTimeEqual(parsed === undefined ? '' : csrfFromSecret(parsed.secret), presented) && parsed !== undefined && presented.length > 0;
+      return (
+        constantTimeEqual(parsed === undefined ? '' : csrfFromSecret(parsed.secret), presented) &&
+        parsed !== undefined &&
+        presented.length > 0
+      );
     },
   };
 }

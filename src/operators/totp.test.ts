@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { URI } from 'otpauth';
 import { Secret } from '../crypto/secret.ts';
-import { createRecoveryCodeHasher, createTotpSecretBox, generateRecoveryCodes, newTotpSecret, normalizeRecoveryCode, totpCodeAt, totpStep, totpUri, verifyTotp } from './totp.ts';
+import {
+  createRecoveryCodeHasher,
+  createTotpSecretBox,
+  generateRecoveryCodes,
+  newTotpSecret,
+  normalizeRecoveryCode,
+  totpCodeAt,
+  totpStep,
+  totpUri,
+  verifyTotp,
+} from './totp.ts';
 
 const masterKey = () => new Secret(randomBytes(32).toString('base64'));
 const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -24,10 +34,21 @@ test('the current code and the ones a step either side are accepted; two steps o
   const secret = newTotpSecret();
   for (const offsetSteps of [-1, 0, 1]) {
     const code = totpCodeAt(secret, t0 + offsetSteps * 30_000);
-    assert.deepEqual(verifyTotp({ secretBase32: secret, code, nowMs: t0, lastUsedStep: null }), { ok: true, step: totpStep(t0) + offsetSteps });
+    assert.deepEqual(verifyTotp({ secretBase32: secret, code, nowMs: t0, lastUsedStep: null }), {
+      ok: true,
+      step: totpStep(t0) + offsetSteps,
+    });
   }
   for (const offsetSteps of [-2, 2]) {
-    assert.deepEqual(verifyTotp({ secretBase32: secret, code: totpCodeAt(secret, t0 + offsetSteps * 30_000), nowMs: t0, lastUsedStep: null }), { ok: false, reason: 'invalid' });
+    assert.deepEqual(
+      verifyTotp({
+        secretBase32: secret,
+        code: totpCodeAt(secret, t0 + offsetSteps * 30_000),
+        nowMs: t0,
+        lastUsedStep: null,
+      }),
+      { ok: false, reason: 'invalid' },
+    );
   }
 });
 
@@ -37,9 +58,18 @@ test('wrong, malformed and other-secret codes are invalid', () => {
   const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
   for (const code of [wrong, '', '12345', '1234567', 'abcdef', totpCodeAt(newTotpSecret(), t0)]) {
     if (code === right) continue;
-    assert.deepEqual(verifyTotp({ secretBase32: secret, code, nowMs: t0, lastUsedStep: null }), { ok: false, reason: 'invalid' }, code);
+    assert.deepEqual(
+      verifyTotp({ secretBase32: secret, code, nowMs: t0, lastUsedStep: null }),
+      { ok: false, reason: 'invalid' },
+      code,
+    );
   }
-  assert.equal(verifyTotp({ secretBase32: secret, code: `${right.slice(0, 3)} ${right.slice(3)}`, nowMs: t0, lastUsedStep: null }).ok, true, 'a space in the middle is tolerated');
+  assert.equal(
+    verifyTotp({ secretBase32: secret, code: `${right.slice(0, 3)} ${right.slice(3)}`, nowMs: t0, lastUsedStep: null })
+      .ok,
+    true,
+    'a space in the middle is tolerated',
+  );
 });
 
 test('a code is usable once: its step, and any earlier step, is refused as reused', () => {
@@ -47,9 +77,24 @@ test('a code is usable once: its step, and any earlier step, is refused as reuse
   const code = totpCodeAt(secret, t0);
   const first = verifyTotp({ secretBase32: secret, code, nowMs: t0, lastUsedStep: null });
   assert.ok(first.ok);
-  assert.deepEqual(verifyTotp({ secretBase32: secret, code, nowMs: t0 + 10_000, lastUsedStep: first.step }), { ok: false, reason: 'reused' });
-  assert.deepEqual(verifyTotp({ secretBase32: secret, code: totpCodeAt(secret, t0 - 30_000), nowMs: t0, lastUsedStep: first.step }), { ok: false, reason: 'reused' });
-  assert.equal(verifyTotp({ secretBase32: secret, code: totpCodeAt(secret, t0 + 30_000), nowMs: t0 + 30_000, lastUsedStep: first.step }).ok, true, 'the next step is fine');
+  assert.deepEqual(verifyTotp({ secretBase32: secret, code, nowMs: t0 + 10_000, lastUsedStep: first.step }), {
+    ok: false,
+    reason: 'reused',
+  });
+  assert.deepEqual(
+    verifyTotp({ secretBase32: secret, code: totpCodeAt(secret, t0 - 30_000), nowMs: t0, lastUsedStep: first.step }),
+    { ok: false, reason: 'reused' },
+  );
+  assert.equal(
+    verifyTotp({
+      secretBase32: secret,
+      code: totpCodeAt(secret, t0 + 30_000),
+      nowMs: t0 + 30_000,
+      lastUsedStep: first.step,
+    }).ok,
+    true,
+    'the next step is fine',
+  );
 });
 
 test('the sealed secret opens only for its own operator and master key', () => {
@@ -74,6 +119,10 @@ test('ten distinct recovery codes, hashed under a derived key, matched in any ca
   assert.ok(stored.every((h) => /^[0-9a-f]{64}$/.test(h)));
   assert.equal(hasher.findMatch(codes[3]!.toUpperCase().replaceAll('-', ' '), stored), 3);
   assert.equal(hasher.findMatch('aaaa-bbbb-cccc', stored), -1);
-  assert.equal(createRecoveryCodeHasher(masterKey()).findMatch(codes[0]!, stored), -1, 'another deployment key matches nothing');
+  assert.equal(
+    createRecoveryCodeHasher(masterKey()).findMatch(codes[0]!, stored),
+    -1,
+    'another deployment key matches nothing',
+  );
   assert.equal(normalizeRecoveryCode(' AbCd-EFGH -jkmn '), 'abcdefghjkmn');
 });

@@ -22,7 +22,14 @@ export function newTotpSecret(): string {
 }
 
 export function totpUri(input: { secretBase32: string; issuer: string; accountName: string }): string {
-  return new TOTP({ issuer: input.issuer, label: input.accountName, secret: OtpSecret.fromBase32(input.secretBase32), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS }).toString();
+  return new TOTP({
+    issuer: input.issuer,
+    label: input.accountName,
+    secret: OtpSecret.fromBase32(input.secretBase32),
+    algorithm: TOTP_ALGORITHM,
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+  }).toString();
 }
 
 export function totpStep(nowMs: number): number {
@@ -31,15 +38,34 @@ export function totpStep(nowMs: number): number {
 
 /** The code an authenticator app shows at `nowMs`; for tests and the enrolment self-check. */
 export function totpCodeAt(secretBase32: string, nowMs: number): string {
-  return TOTP.generate({ secret: OtpSecret.fromBase32(secretBase32), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, timestamp: nowMs });
+  return TOTP.generate({
+    secret: OtpSecret.fromBase32(secretBase32),
+    algorithm: TOTP_ALGORITHM,
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    timestamp: nowMs,
+  });
 }
 
 export type TotpCheck = { ok: true; step: number } | { ok: false; reason: 'invalid' | 'reused' };
 
-export function verifyTotp(input: { secretBase32: string; code: string; nowMs: number; lastUsedStep: number | null }): TotpCheck {
+export function verifyTotp(input: {
+  secretBase32: string;
+  code: string;
+  nowMs: number;
+  lastUsedStep: number | null;
+}): TotpCheck {
   const code = input.code.replace(/\s+/g, '');
   if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'invalid' };
-  const delta = TOTP.validate({ token: code, secret: OtpSecret.fromBase32(input.secretBase32), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, timestamp: input.nowMs, window: TOTP_WINDOW_STEPS });
+  const delta = TOTP.validate({
+    token: code,
+    secret: OtpSecret.fromBase32(input.secretBase32),
+    algorithm: TOTP_ALGORITHM,
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    timestamp: input.nowMs,
+    window: TOTP_WINDOW_STEPS,
+  });
   if (delta === null) return { ok: false, reason: 'invalid' };
   const step = totpStep(input.nowMs) + delta;
   if (input.lastUsedStep !== null && step <= input.lastUsedStep) return { ok: false, reason: 'reused' };
@@ -68,7 +94,11 @@ const RECOVERY_GROUP_LENGTH = 4;
 /** 12 characters of a 30-letter alphabet: about 59 bits each, shown as `xxxx-xxxx-xxxx`. */
 export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): string[] {
   return Array.from({ length: count }, () =>
-    Array.from({ length: RECOVERY_GROUPS }, () => Array.from({ length: RECOVERY_GROUP_LENGTH }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]).join('')).join('-'),
+    Array.from({ length: RECOVERY_GROUPS }, () =>
+      Array.from({ length: RECOVERY_GROUP_LENGTH }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]).join(
+        '',
+      ),
+    ).join('-'),
   );
 }
 

@@ -46,9 +46,22 @@ export interface RequestContext {
 
 export function createPaymentService(deps: PaymentServiceDeps) {
   async function create(ctx: RequestContext, input: CreatePaymentInput): Promise<PaymentRow> {
-    const provider = input.provider === undefined ? deps.providers.route(ctx.mode, input.currency) : deps.providers.payment(ctx.mode, input.provider);
-    if (provider === undefined) throw new ApiError(input.provider === undefined ? 'currency_not_supported' : 'parameter_invalid', { param: input.provider === undefined ? 'currency' : 'provider', ...(input.provider === undefined ? {} : { message: `Provider "${input.provider}" is not configured in ${ctx.mode} mode.` }) });
-    if (!provider.currencies.includes(input.currency)) throw new ApiError('currency_not_supported', { param: 'currency', message: `${provider.name} does not accept ${input.currency}.` });
+    const provider =
+      input.provider === undefined
+        ? deps.providers.route(ctx.mode, input.currency)
+        : deps.providers.payment(ctx.mode, input.provider);
+    if (provider === undefined)
+      throw new ApiError(input.provider === undefined ? 'currency_not_supported' : 'parameter_invalid', {
+        param: input.provider === undefined ? 'currency' : 'provider',
+        ...(input.provider === undefined
+          ? {}
+          : { message: `Provider "${input.provider}" is not configured in ${ctx.mode} mode.` }),
+      });
+    if (!provider.currencies.includes(input.currency))
+      throw new ApiError('currency_not_supported', {
+        param: 'currency',
+        message: `${provider.name} does not accept ${input.currency}.`,
+      });
 
     const now = deps.clock.nowMs();
     const id = newId('pay');
@@ -82,7 +95,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             version: 1,
           })
           .execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'payment.create', objectType: 'payment', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { amount: input.amount, currency: input.currency, provider: provider.name } });
+        await writeAudit(trx, deps.clock, {
+          mode: ctx.mode,
+          ...auditActorOf(ctx),
+          action: 'payment.create',
+          objectType: 'payment',
+          objectId: id,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+          details: { amount: input.amount, currency: input.currency, provider: provider.name },
+        });
       });
     } catch (error) {
       if (deps.dialect.isUniqueViolation(error)) throw new ApiError('reference_already_used', { param: 'reference' });
@@ -99,19 +121,38 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       merchantReference: input.reference,
     });
     if (checkout.kind !== 'ok') {
-      deps.logger.warn({ paymentId: id, provider: provider.name, outcome: checkout.kind, reason: checkout.reason }, 'provider did not create a checkout');
+      deps.logger.warn(
+        { paymentId: id, provider: provider.name, outcome: checkout.kind, reason: checkout.reason },
+        'provider did not create a checkout',
+      );
       await deps.db.transaction().execute((trx) =>
-        transitionPayment(trx, deps, { paymentId: id, to: 'failed', reason: checkout.kind === 'rejected' ? 'provider_rejected_checkout' : 'provider_unavailable', actor: { type: 'system', id: null } }),
+        transitionPayment(trx, deps, {
+          paymentId: id,
+          to: 'failed',
+          reason: checkout.kind === 'rejected' ? 'provider_rejected_checkout' : 'provider_unavailable',
+          actor: { type: 'system', id: null },
+        }),
       );
       deps.queue.notify();
-      const retryAfter = checkout.kind === 'indefinite' && checkout.retryAfterMs !== undefined ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(checkout.retryAfterMs / 1000))) } } : {};
+      const retryAfter =
+        checkout.kind === 'indefinite' && checkout.retryAfterMs !== undefined
+          ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(checkout.retryAfterMs / 1000))) } }
+          : {};
       // Our own budget for the provider (COL-3) is a rate limit the merchant can act on.
-      if (checkout.kind === 'indefinite' && checkout.notSent === true) throw new ApiError('rate_limited', { message: `The outbound rate limit for ${provider.name} is reached. Retry after the time in the Retry-After header.`, ...retryAfter });
+      if (checkout.kind === 'indefinite' && checkout.notSent === true)
+        throw new ApiError('rate_limited', {
+          message: `The outbound rate limit for ${provider.name} is reached. Retry after the time in the Retry-After header.`,
+          ...retryAfter,
+        });
       throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', retryAfter);
     }
     const updated = await deps.db
       .updateTable('payments')
-      .set({ checkout_url: checkout.value.checkoutUrl, updated_at: deps.clock.nowMs(), ...(checkout.value.providerReference === undefined ? {} : { provider_tx_id: checkout.value.providerReference }) })
+      .set({
+        checkout_url: checkout.value.checkoutUrl,
+        updated_at: deps.clock.nowMs(),
+        ...(checkout.value.providerReference === undefined ? {} : { provider_tx_id: checkout.value.providerReference }),
+      })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -122,15 +163,31 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return deps.db.selectFrom('payments').selectAll().where('id', '=', id).where('mode', '=', mode).executeTakeFirst();
   }
 
-  async function list(mode: Mode, options: { limit: number; startingAfter?: string; reference?: string }): Promise<{ data: PaymentRow[]; hasMore: boolean }> {
+  async function list(
+    mode: Mode,
+    options: { limit: number; startingAfter?: string; reference?: string },
+  ): Promise<{ data: PaymentRow[]; hasMore: boolean }> {
     let query = deps.db.selectFrom('payments').selectAll().where('mode', '=', mode);
     if (options.reference !== undefined) query = query.where('reference', '=', options.reference);
     if (options.startingAfter !== undefined) {
       const cursor = await get(mode, options.startingAfter);
-      if (cursor === undefined) throw new ApiError('parameter_invalid', { param: 'starting_after', message: 'starting_after names no payment.' });
-      query = query.where((eb) => eb.or([eb('created_at', '<', cursor.created_at), eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)])]));
+      if (cursor === undefined)
+        throw new ApiError('parameter_invalid', {
+          param: 'starting_after',
+          message: 'starting_after names no payment.',
+        });
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', cursor.created_at),
+          eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
+        ]),
+      );
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
     return { data: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
   }
 

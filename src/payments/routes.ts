@@ -13,8 +13,16 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
   api.post('/payments', { schema: { body: PaymentCreateBody } }, async (request, reply) => {
     const ctx = contextOf(request);
     const body = request.body;
-    if (!isCurrency(body.currency)) throw new ApiError('parameter_invalid', { param: 'currency', message: `${body.currency} is not an ISO 4217 currency code.` });
-    if (ctx.mode === 'live' && !body.redirect_url.startsWith('https://')) throw new ApiError('parameter_invalid', { param: 'redirect_url', message: 'Live-mode redirect URLs must use https.' });
+    if (!isCurrency(body.currency))
+      throw new ApiError('parameter_invalid', {
+        param: 'currency',
+        message: `${body.currency} is not an ISO 4217 currency code.`,
+      });
+    if (ctx.mode === 'live' && !body.redirect_url.startsWith('https://'))
+      throw new ApiError('parameter_invalid', {
+        param: 'redirect_url',
+        message: 'Live-mode redirect URLs must use https.',
+      });
     return reply.code(201).send(toPaymentObject(await payments.create(ctx, body)));
   });
 
@@ -26,7 +34,11 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
 
   api.get('/payments', { schema: { querystring: PaymentListQuery } }, async (request) => {
     const { limit = 20, starting_after, reference } = request.query;
-    const page = await payments.list(contextOf(request).mode, { limit, ...(starting_after === undefined ? {} : { startingAfter: starting_after }), ...(reference === undefined ? {} : { reference }) });
+    const page = await payments.list(contextOf(request).mode, {
+      limit,
+      ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
+      ...(reference === undefined ? {} : { reference }),
+    });
     return { object: 'list', data: page.data.map(toPaymentObject), has_more: page.hasMore };
   });
 }

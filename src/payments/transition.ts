@@ -18,12 +18,19 @@ export interface TransitionInput {
   readonly providerTxId?: string | null;
 }
 
-export type TransitionResult = { ok: true; payment: PaymentRow; eventId: string } | { ok: false; reason: 'not_found' | 'illegal_transition'; current?: PaymentStatus };
+export type TransitionResult =
+  | { ok: true; payment: PaymentRow; eventId: string }
+  | { ok: false; reason: 'not_found' | 'illegal_transition'; current?: PaymentStatus };
 
-export async function transitionPayment(trx: Tx, deps: { queue: JobQueue; clock: Clock }, input: TransitionInput): Promise<TransitionResult> {
+export async function transitionPayment(
+  trx: Tx,
+  deps: { queue: JobQueue; clock: Clock },
+  input: TransitionInput,
+): Promise<TransitionResult> {
   const current = await trx.selectFrom('payments').selectAll().where('id', '=', input.paymentId).executeTakeFirst();
   if (current === undefined) return { ok: false, reason: 'not_found' };
-  if (!canTransition(current.status, input.to)) return { ok: false, reason: 'illegal_transition', current: current.status };
+  if (!canTransition(current.status, input.to))
+    return { ok: false, reason: 'illegal_transition', current: current.status };
 
   const now = deps.clock.nowMs();
   const updated = await trx
@@ -34,7 +41,9 @@ export async function transitionPayment(trx: Tx, deps: { queue: JobQueue; clock:
       updated_at: now,
       version: current.version + 1,
       next_reconcile_at: input.to === 'pending' ? current.next_reconcile_at : null,
-      ...(input.providerTxId === undefined || input.providerTxId === null ? {} : { provider_tx_id: input.providerTxId }),
+      ...(input.providerTxId === undefined || input.providerTxId === null
+        ? {}
+        : { provider_tx_id: input.providerTxId }),
     })
     .where('id', '=', current.id)
     .where('version', '=', current.version)
@@ -43,7 +52,12 @@ export async function transitionPayment(trx: Tx, deps: { queue: JobQueue; clock:
   // Another transaction moved the payment first; the caller re-reads and decides again.
   if (updated === undefined) return { ok: false, reason: 'illegal_transition', current: current.status };
 
-  const eventId = await writeEvent(trx, deps, { mode: updated.mode, type: eventTypeFor(input.to), objectId: updated.id, data: { object: toPaymentObject(updated) } });
+  const eventId = await writeEvent(trx, deps, {
+    mode: updated.mode,
+    type: eventTypeFor(input.to),
+    objectId: updated.id,
+    data: { object: toPaymentObject(updated) },
+  });
   await writeAudit(trx, deps.clock, {
     mode: updated.mode,
     actorType: input.actor.type,

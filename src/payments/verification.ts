@@ -29,7 +29,10 @@ export type VerifyResult = 'succeeded' | 'failed' | 'requires_review' | 'still_p
 
 /** A currency of '' or an amount of undefined (the provider's answer did not say, or not in a
  * form we can read exactly) equals no order, so they are mismatches too. */
-export function compareWithPayment(payment: Pick<PaymentRow, 'id' | 'currency' | 'amount_minor'>, tx: VerifiedTransaction): string[] {
+export function compareWithPayment(
+  payment: Pick<PaymentRow, 'id' | 'currency' | 'amount_minor'>,
+  tx: VerifiedTransaction,
+): string[] {
   const mismatches: string[] = [];
   if (tx.reference !== payment.id) mismatches.push('reference');
   if (tx.currency !== payment.currency) mismatches.push('currency');
@@ -37,17 +40,29 @@ export function compareWithPayment(payment: Pick<PaymentRow, 'id' | 'currency' |
   return mismatches;
 }
 
-export async function verifyPayment(deps: VerifyDeps, paymentId: string, providerTxIdHint: string | null): Promise<VerifyResult> {
+export async function verifyPayment(
+  deps: VerifyDeps,
+  paymentId: string,
+  providerTxIdHint: string | null,
+): Promise<VerifyResult> {
   const payment = await deps.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (payment === undefined) return 'not_found';
   if (!awaitsProvider(payment.status)) return 'already_final';
   const provider = deps.providers.payment(payment.mode, payment.provider);
-  if (provider === undefined) throw new RetryLater(`provider ${payment.provider} is not configured in ${payment.mode} mode`, 60_000);
+  if (provider === undefined)
+    throw new RetryLater(`provider ${payment.provider} is not configured in ${payment.mode} mode`, 60_000);
 
-  let outcome = await timed(() => provider.verifyPayment({ paymentId, providerTxId: providerTxIdHint ?? payment.provider_tx_id }));
+  let outcome = await timed(() =>
+    provider.verifyPayment({ paymentId, providerTxId: providerTxIdHint ?? payment.provider_tx_id }),
+  );
   // One failed attempt does not fail the payment: the customer may have retried at the hosted
   // checkout and paid with another attempt under the same reference. Ask by reference too.
-  if (outcome.result.kind === 'ok' && outcome.result.value.status === 'failed' && (providerTxIdHint ?? payment.provider_tx_id) !== null && provider.attemptsPerReference === 'many') {
+  if (
+    outcome.result.kind === 'ok' &&
+    outcome.result.value.status === 'failed' &&
+    (providerTxIdHint ?? payment.provider_tx_id) !== null &&
+    provider.attemptsPerReference === 'many'
+  ) {
     await record(deps, payment.id, 'failed', outcome.latencyMs, { by: 'id', ...summarise(outcome.result.value) });
     outcome = await timed(() => provider.verifyPayment({ paymentId, providerTxId: null }));
   }
@@ -79,28 +94,62 @@ export async function verifyPayment(deps: VerifyDeps, paymentId: string, provide
     if (mismatches.includes('reference')) {
       await record(deps, payment.id, 'mismatch', latencyMs, { ...summarise(tx), mismatches });
       // A failure that belongs to another payment says nothing about this one.
-      deps.logger.error({ alert: 'verify_reference_mismatch', paymentId, providerTxId: tx.providerTxId }, 'provider returned another reference for this payment');
+      deps.logger.error(
+        { alert: 'verify_reference_mismatch', paymentId, providerTxId: tx.providerTxId },
+        'provider returned another reference for this payment',
+      );
       return 'still_pending';
     }
     return decide(deps, payment, 'failed', 'provider_reported_failure', tx, latencyMs, []);
   }
   if (mismatches.length > 0) {
     // Money moved, but not the money that was ordered: never success (COL-1).
-    deps.logger.error({ alert: 'verify_mismatch', paymentId, mismatches, expected: { amount: payment.amount_minor, currency: payment.currency }, got: { amount: tx.amountMinor ?? 'inexact', currency: tx.currency } }, 'verified payment does not match the order; flagged for review');
+    deps.logger.error(
+      {
+        alert: 'verify_mismatch',
+        paymentId,
+        mismatches,
+        expected: { amount: payment.amount_minor, currency: payment.currency },
+        got: { amount: tx.amountMinor ?? 'inexact', currency: tx.currency },
+      },
+      'verified payment does not match the order; flagged for review',
+    );
     return decide(deps, payment, 'requires_review', `mismatch:${mismatches.join(',')}`, tx, latencyMs, mismatches);
   }
   if (payment.status !== 'pending') {
-    deps.logger.error({ alert: 'late_success', paymentId, status: payment.status }, 'provider confirmed success after the payment was marked ' + payment.status);
+    deps.logger.error(
+      { alert: 'late_success', paymentId, status: payment.status },
+      'provider confirmed success after the payment was marked ' + payment.status,
+    );
     return decide(deps, payment, 'requires_review', `late_success_after_${payment.status}`, tx, latencyMs, []);
   }
   return decide(deps, payment, 'succeeded', 'verified_with_provider', tx, latencyMs, []);
 }
 
-async function decide(deps: VerifyDeps, payment: PaymentRow, to: 'succeeded' | 'failed' | 'requires_review', reason: string, tx: VerifiedTransaction, latencyMs: number, mismatches: string[]): Promise<VerifyResult> {
-  const outcome: VerificationsTable['outcome'] = mismatches.length > 0 ? 'mismatch' : to === 'failed' ? 'failed' : 'succeeded';
+async function decide(
+  deps: VerifyDeps,
+  payment: PaymentRow,
+  to: 'succeeded' | 'failed' | 'requires_review',
+  reason: string,
+  tx: VerifiedTransaction,
+  latencyMs: number,
+  mismatches: string[],
+): Promise<VerifyResult> {
+  const outcome: VerificationsTable['outcome'] =
+    mismatches.length > 0 ? 'mismatch' : to === 'failed' ? 'failed' : 'succeeded';
   const moved = await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto('verifications').values(verificationRow(deps.clock, payment.id, outcome, latencyMs, { ...summarise(tx), mismatches })).execute();
-    const result = await transitionPayment(trx, deps, { paymentId: payment.id, to, reason, actor: { type: 'system', id: null }, providerTxId: tx.providerTxId, details: { providerStatus: tx.providerStatus, mismatches } });
+    await trx
+      .insertInto('verifications')
+      .values(verificationRow(deps.clock, payment.id, outcome, latencyMs, { ...summarise(tx), mismatches }))
+      .execute();
+    const result = await transitionPayment(trx, deps, {
+      paymentId: payment.id,
+      to,
+      reason,
+      actor: { type: 'system', id: null },
+      providerTxId: tx.providerTxId,
+      details: { providerStatus: tx.providerStatus, mismatches },
+    });
     return result.ok;
   });
   if (moved) deps.queue.notify();
@@ -115,13 +164,41 @@ async function timed(call: () => Promise<VerifyOutcome>): Promise<{ result: Veri
 }
 
 function summarise(tx: VerifiedTransaction): Record<string, unknown> {
-  return { providerStatus: tx.providerStatus, amountMinor: tx.amountMinor ?? null, currency: tx.currency, reference: tx.reference, providerTxId: tx.providerTxId };
+  return {
+    providerStatus: tx.providerStatus,
+    amountMinor: tx.amountMinor ?? null,
+    currency: tx.currency,
+    reference: tx.reference,
+    providerTxId: tx.providerTxId,
+  };
 }
 
-function verificationRow(clock: Clock, paymentId: string, outcome: VerificationsTable['outcome'], latencyMs: number, detail: Record<string, unknown>) {
-  return { id: newId('ver'), payment_id: paymentId, attempted_at: clock.nowMs(), outcome, detail_json: JSON.stringify(detail), latency_ms: latencyMs };
+function verificationRow(
+  clock: Clock,
+  paymentId: string,
+  outcome: VerificationsTable['outcome'],
+  latencyMs: number,
+  detail: Record<string, unknown>,
+) {
+  return {
+    id: newId('ver'),
+    payment_id: paymentId,
+    attempted_at: clock.nowMs(),
+    outcome,
+    detail_json: JSON.stringify(detail),
+    latency_ms: latencyMs,
+  };
 }
 
-async function record(deps: VerifyDeps, paymentId: string, outcome: VerificationsTable['outcome'], latencyMs: number, detail: Record<string, unknown>): Promise<void> {
-  await deps.db.insertInto('verifications').values(verificationRow(deps.clock, paymentId, outcome, latencyMs, detail)).execute();
+async function record(
+  deps: VerifyDeps,
+  paymentId: string,
+  outcome: VerificationsTable['outcome'],
+  latencyMs: number,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await deps.db
+    .insertInto('verifications')
+    .values(verificationRow(deps.clock, paymentId, outcome, latencyMs, detail))
+    .execute();
 }

@@ -6,7 +6,10 @@ import type { Bank } from './types.ts';
 import { isRecord } from './webhook-fields.ts';
 
 /** `include` narrows further on the provider's own fields (Paystack's `active`, `is_deleted`). */
-export function readBanks(entries: readonly unknown[], include: (entry: Record<string, unknown>) => boolean = () => true): Bank[] {
+export function readBanks(
+  entries: readonly unknown[],
+  include: (entry: Record<string, unknown>) => boolean = () => true,
+): Bank[] {
   return entries
     .filter(isRecord)
     .filter((entry) => typeof entry.code === 'string' && typeof entry.name === 'string' && include(entry))

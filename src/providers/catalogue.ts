@@ -28,8 +28,12 @@ export interface ProviderSpec {
 }
 
 const LOOKS_LIKE_TEST = /test|example|changeme|dummy|sample/i;
-const notTest = (what: string) => (value: string) => (LOOKS_LIKE_TEST.test(value) ? `looks like a test ${what}; live mode needs a live one (API-2)` : undefined);
-const random = (minLength: number, what: string) => (value: string) => (value.length < minLength || LOOKS_LIKE_TEST.test(value) ? `must be a random ${what} of at least ${minLength} characters` : undefined);
+const notTest = (what: string) => (value: string) =>
+  LOOKS_LIKE_TEST.test(value) ? `looks like a test ${what}; live mode needs a live one (API-2)` : undefined;
+const random = (minLength: number, what: string) => (value: string) =>
+  value.length < minLength || LOOKS_LIKE_TEST.test(value)
+    ? `must be a random ${what} of at least ${minLength} characters`
+    : undefined;
 
 export const PROVIDER_SPECS: readonly ProviderSpec[] = [
   {
@@ -40,8 +44,18 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
     // 300 verifies a minute.
     rateLimitPerMinute: { test: 600, live: 240 },
     credentials: [
-      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`, liveProblem: notTest('key') },
-      { field: 'secretHash', env: 'SECRET_HASH', generateTest: () => randomBytes(24).toString('base64url'), liveProblem: random(16, 'value') },
+      {
+        field: 'secretKey',
+        env: 'SECRET_KEY',
+        generateTest: () => `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`,
+        liveProblem: notTest('key'),
+      },
+      {
+        field: 'secretHash',
+        env: 'SECRET_HASH',
+        generateTest: () => randomBytes(24).toString('base64url'),
+        liveProblem: random(16, 'value'),
+      },
     ],
   },
   {
@@ -51,8 +65,18 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
     // KwikPaisa documents no limits; conservative defaults.
     rateLimitPerMinute: { test: 300, live: 120 },
     credentials: [
-      { field: 'apiKey', env: 'API_KEY', generateTest: () => `kp_test_${randomBytes(12).toString('hex')}`, liveProblem: notTest('API key') },
-      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => randomBytes(24).toString('base64url'), liveProblem: random(16, 'secret') },
+      {
+        field: 'apiKey',
+        env: 'API_KEY',
+        generateTest: () => `kp_test_${randomBytes(12).toString('hex')}`,
+        liveProblem: notTest('API key'),
+      },
+      {
+        field: 'secretKey',
+        env: 'SECRET_KEY',
+        generateTest: () => randomBytes(24).toString('base64url'),
+        liveProblem: random(16, 'secret'),
+      },
     ],
   },
   {
@@ -64,7 +88,13 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
     webhookSourceIps: PAYSTACK_WEBHOOK_IPS,
     credentials: [
       // The secret key also signs Paystack's webhooks (x-paystack-signature).
-      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `sk_test_${randomBytes(20).toString('hex')}`, liveProblem: (value) => (value.startsWith('sk_live_') ? undefined : 'must be a live secret key (sk_live_...) (API-2)') },
+      {
+        field: 'secretKey',
+        env: 'SECRET_KEY',
+        generateTest: () => `sk_test_${randomBytes(20).toString('hex')}`,
+        liveProblem: (value) =>
+          value.startsWith('sk_live_') ? undefined : 'must be a live secret key (sk_live_...) (API-2)',
+      },
     ],
   },
   {
@@ -75,8 +105,24 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
     // stay far below it, and its test mode allows 25 a second.
     rateLimitPerMinute: { test: 600, live: 1200 },
     credentials: [
-      { field: 'secretKey', env: 'SECRET_KEY', generateTest: () => `sk_test_${randomBytes(24).toString('hex')}`, liveProblem: (value) => (value.startsWith('sk_live_') || value.startsWith('rk_live_') ? undefined : 'must be a live secret or restricted key (sk_live_ or rk_live_) (API-2)') },
-      { field: 'webhookSecret', env: 'WEBHOOK_SECRET', generateTest: () => `whsec_${randomBytes(24).toString('base64')}`, liveProblem: (value) => (value.startsWith('whsec_') && value.length >= 20 ? undefined : 'must be the endpoint signing secret (whsec_...)') },
+      {
+        field: 'secretKey',
+        env: 'SECRET_KEY',
+        generateTest: () => `sk_test_${randomBytes(24).toString('hex')}`,
+        liveProblem: (value) =>
+          value.startsWith('sk_live_') || value.startsWith('rk_live_')
+            ? undefined
+            : 'must be a live secret or restricted key (sk_live_ or rk_live_) (API-2)',
+      },
+      {
+        field: 'webhookSecret',
+        env: 'WEBHOOK_SECRET',
+        generateTest: () => `whsec_${randomBytes(24).toString('base64')}`,
+        liveProblem: (value) =>
+          value.startsWith('whsec_') && value.length >= 20
+            ? undefined
+            : 'must be the endpoint signing secret (whsec_...)',
+      },
     ],
   },
 ];

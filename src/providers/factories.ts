@@ -22,8 +22,15 @@ export type Credentials = Readonly<Record<string, Secret>>;
 
 export interface ProviderFactory {
   createProvider(input: { baseUrl: string; credentials: Credentials; http: HttpClient; clock: Clock }): PaymentProvider;
-  createWebhookHandler(byMode: ReadonlyArray<{ mode: Mode; credentials: Credentials }>, clock: Clock): ProviderWebhookHandler;
-  startSimulator(input: { credentials: Credentials; webhookUrl: string | undefined; port: number }): Promise<{ url: string; close(): Promise<void> }>;
+  createWebhookHandler(
+    byMode: ReadonlyArray<{ mode: Mode; credentials: Credentials }>,
+    clock: Clock,
+  ): ProviderWebhookHandler;
+  startSimulator(input: {
+    credentials: Credentials;
+    webhookUrl: string | undefined;
+    port: number;
+  }): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 /** A credential the catalogue promises; its absence is a programming error, not a config one. */
@@ -35,29 +42,76 @@ export function credential(credentials: Credentials, field: string): Secret {
 
 export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
   flutterwave: {
-    createProvider: ({ baseUrl, credentials, http }) => createFlutterwaveProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
-    createWebhookHandler: (byMode) => createFlutterwaveWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretHash: credential(credentials, 'secretHash') }))),
+    createProvider: ({ baseUrl, credentials, http }) =>
+      createFlutterwaveProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
+    createWebhookHandler: (byMode) =>
+      createFlutterwaveWebhookHandler(
+        byMode.map(({ mode, credentials }) => ({ mode, secretHash: credential(credentials, 'secretHash') })),
+      ),
     startSimulator: ({ credentials, webhookUrl, port }) =>
-      startFlutterwaveSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), secretHash: credential(credentials, 'secretHash').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+      startFlutterwaveSimulator({
+        secretKey: credential(credentials, 'secretKey').reveal(),
+        secretHash: credential(credentials, 'secretHash').reveal(),
+        ...(webhookUrl === undefined ? {} : { webhookUrl }),
+        host: '127.0.0.1',
+        port,
+      }),
   },
   // Signature timestamps are checked by the other party's clock, so they use the wall clock,
   // never the injected scheduling clock that tests move forward.
   kwikpaisa: {
-    createProvider: ({ baseUrl, credentials, http }) => createKwikPaisaProvider({ baseUrl, apiKey: credential(credentials, 'apiKey'), secretKey: credential(credentials, 'secretKey'), http, clock: systemClock }),
-    createWebhookHandler: (byMode) => createKwikPaisaWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') })), systemClock),
+    createProvider: ({ baseUrl, credentials, http }) =>
+      createKwikPaisaProvider({
+        baseUrl,
+        apiKey: credential(credentials, 'apiKey'),
+        secretKey: credential(credentials, 'secretKey'),
+        http,
+        clock: systemClock,
+      }),
+    createWebhookHandler: (byMode) =>
+      createKwikPaisaWebhookHandler(
+        byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') })),
+        systemClock,
+      ),
     startSimulator: ({ credentials, webhookUrl, port }) =>
-      startKwikPaisaSimulator({ apiKey: credential(credentials, 'apiKey').reveal(), secretKey: credential(credentials, 'secretKey').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+      startKwikPaisaSimulator({
+        apiKey: credential(credentials, 'apiKey').reveal(),
+        secretKey: credential(credentials, 'secretKey').reveal(),
+        ...(webhookUrl === undefined ? {} : { webhookUrl }),
+        host: '127.0.0.1',
+        port,
+      }),
   },
   paystack: {
-    createProvider: ({ baseUrl, credentials, http }) => createPaystackProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
-    createWebhookHandler: (byMode) => createPaystackWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') }))),
+    createProvider: ({ baseUrl, credentials, http }) =>
+      createPaystackProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
+    createWebhookHandler: (byMode) =>
+      createPaystackWebhookHandler(
+        byMode.map(({ mode, credentials }) => ({ mode, secretKey: credential(credentials, 'secretKey') })),
+      ),
     startSimulator: ({ credentials, webhookUrl, port }) =>
-      startPaystackSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+      startPaystackSimulator({
+        secretKey: credential(credentials, 'secretKey').reveal(),
+        ...(webhookUrl === undefined ? {} : { webhookUrl }),
+        host: '127.0.0.1',
+        port,
+      }),
   },
   stripe: {
-    createProvider: ({ baseUrl, credentials, http }) => createStripeProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
-    createWebhookHandler: (byMode) => createStripeWebhookHandler(byMode.map(({ mode, credentials }) => ({ mode, secret: credential(credentials, 'webhookSecret') })), systemClock),
+    createProvider: ({ baseUrl, credentials, http }) =>
+      createStripeProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
+    createWebhookHandler: (byMode) =>
+      createStripeWebhookHandler(
+        byMode.map(({ mode, credentials }) => ({ mode, secret: credential(credentials, 'webhookSecret') })),
+        systemClock,
+      ),
     startSimulator: ({ credentials, webhookUrl, port }) =>
-      startStripeSimulator({ secretKey: credential(credentials, 'secretKey').reveal(), webhookSecret: credential(credentials, 'webhookSecret').reveal(), ...(webhookUrl === undefined ? {} : { webhookUrl }), host: '127.0.0.1', port }),
+      startStripeSimulator({
+        secretKey: credential(credentials, 'secretKey').reveal(),
+        webhookSecret: credential(credentials, 'webhookSecret').reveal(),
+        ...(webhookUrl === undefined ? {} : { webhookUrl }),
+        host: '127.0.0.1',
+        port,
+      }),
   },
 };

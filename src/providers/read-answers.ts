@@ -8,17 +8,28 @@ import type { HttpOutcome } from '../http/outbound.ts';
 import type { AccountLookupResult, VerifiedTransaction, VerifyOutcome } from './types.ts';
 
 /** A verify answer as a transformer reads it; only some providers answer with a definite refusal. */
-export type ParsedVerify = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'rejected'; reason: string } | { kind: 'malformed'; reason: string };
+export type ParsedVerify =
+  | { kind: 'found'; transaction: VerifiedTransaction }
+  | { kind: 'not_found' }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'malformed'; reason: string };
 
 /** An account-resolve answer as a transformer reads it. */
-export type ParsedResolve = { kind: 'ok'; accountNumber: string; accountName: string } | { kind: 'not_found'; reason: string } | { kind: 'malformed'; reason: string };
+export type ParsedResolve =
+  | { kind: 'ok'; accountNumber: string; accountName: string }
+  | { kind: 'not_found'; reason: string }
+  | { kind: 'malformed'; reason: string };
 
 type ReadAnswer<T> = (httpStatus: number, body: string) => T;
 
 /** Headers for the providers that take the secret key as a bearer token and speak JSON both ways
  * (Flutterwave, Paystack). Built per call, so the revealed key lives no longer than the request. */
 export function bearerJsonHeaders(secretKey: Secret): Record<string, string> {
-  return { authorization: `Bearer ${secretKey.reveal()}`, 'content-type': 'application/json', accept: 'application/json' };
+  return {
+    authorization: `Bearer ${secretKey.reveal()}`,
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
 }
 
 function verifyOutcome(parsed: ParsedVerify): VerifyOutcome {
@@ -36,7 +47,8 @@ export function readVerifyAnswer(outcome: HttpOutcome, read: ReadAnswer<ParsedVe
 export function readResolveAnswer(outcome: HttpOutcome, read: ReadAnswer<ParsedResolve>): AccountLookupResult {
   if (outcome.kind === 'indefinite') return outcome;
   const parsed = read(outcome.response.status, outcome.response.body);
-  if (parsed.kind === 'ok') return { kind: 'ok', value: { accountNumber: parsed.accountNumber, accountName: parsed.accountName } };
+  if (parsed.kind === 'ok')
+    return { kind: 'ok', value: { accountNumber: parsed.accountNumber, accountName: parsed.accountName } };
   if (parsed.kind === 'not_found') return parsed;
   return { kind: 'indefinite', reason: parsed.reason };
 }

@@ -12,7 +12,12 @@ export interface ProviderRegistry {
   beneficiaries(mode: Mode, country: string, name?: string): { name: string; lookup: BeneficiaryLookup } | undefined;
 }
 
-export function createProviderRegistry(input: { test: readonly PaymentProvider[]; live: readonly PaymentProvider[]; webhooks: readonly ProviderWebhookHandler[]; routing?: Readonly<Record<string, string>> }): ProviderRegistry {
+export function createProviderRegistry(input: {
+  test: readonly PaymentProvider[];
+  live: readonly PaymentProvider[];
+  webhooks: readonly ProviderWebhookHandler[];
+  routing?: Readonly<Record<string, string>>;
+}): ProviderRegistry {
   const byMode = { test: input.test, live: input.live };
   return {
     payment: (mode, name) => byMode[mode].find((p) => p.name === name),
@@ -20,13 +25,20 @@ export function createProviderRegistry(input: { test: readonly PaymentProvider[]
     // not take the currency), any configured provider that does.
     route: (mode, currency) => {
       const routed = input.routing?.[currency];
-      const preferred = routed === undefined ? undefined : byMode[mode].find((p) => p.name === routed && p.currencies.includes(currency));
+      const preferred =
+        routed === undefined
+          ? undefined
+          : byMode[mode].find((p) => p.name === routed && p.currencies.includes(currency));
       return preferred ?? byMode[mode].find((p) => p.currencies.includes(currency));
     },
     webhook: (name) => input.webhooks.find((w) => w.name === name),
     beneficiaries: (mode, country, name) => {
-      const provider = byMode[mode].find((p) => (name === undefined || p.name === name) && p.beneficiaries?.countries.includes(country) === true);
-      return provider?.beneficiaries === undefined ? undefined : { name: provider.name, lookup: provider.beneficiaries };
+      const provider = byMode[mode].find(
+        (p) => (name === undefined || p.name === name) && p.beneficiaries?.countries.includes(country) === true,
+      );
+      return provider?.beneficiaries === undefined
+        ? undefined
+        : { name: provider.name, lookup: provider.beneficiaries };
     },
   };
 }

@@ -7,7 +7,11 @@
 export type TimestampProblem = 'not_unix_seconds' | 'outside_window';
 
 /** undefined when the timestamp is fresh; otherwise what is wrong with it. */
-export function timestampProblem(timestamp: string | undefined, nowSeconds: number, toleranceSeconds: number): TimestampProblem | undefined {
+export function timestampProblem(
+  timestamp: string | undefined,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): TimestampProblem | undefined {
   if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) return 'not_unix_seconds';
   return Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds ? 'outside_window' : undefined;
 }

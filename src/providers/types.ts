@@ -16,7 +16,12 @@ export interface CheckoutRequest {
 export type CallOutcome<T> =
   | { readonly kind: 'ok'; readonly value: T }
   | { readonly kind: 'rejected'; readonly reason: string }
-  | { readonly kind: 'indefinite'; readonly reason: string; readonly retryAfterMs?: number; readonly notSent?: boolean };
+  | {
+      readonly kind: 'indefinite';
+      readonly reason: string;
+      readonly retryAfterMs?: number;
+      readonly notSent?: boolean;
+    };
 
 export interface VerifiedTransaction {
   /** Normalised: only an explicit provider success or failure leaves "pending". */
@@ -47,7 +52,9 @@ export interface ProviderWebhookEvent {
   readonly providerTxId: string | undefined;
 }
 
-export type WebhookCheck = { readonly ok: true; readonly mode: Mode; readonly scheme: string } | { readonly ok: false; readonly reason: string };
+export type WebhookCheck =
+  | { readonly ok: true; readonly mode: Mode; readonly scheme: string }
+  | { readonly ok: false; readonly reason: string };
 
 export interface PaymentProvider {
   readonly name: string;
@@ -78,7 +85,9 @@ export interface AccountLookupRequest {
 }
 
 /** not_found: the provider says no such account (a definite answer, worth telling the merchant). */
-export type AccountLookupResult = CallOutcome<{ accountNumber: string; accountName: string }> | { readonly kind: 'not_found'; readonly reason: string };
+export type AccountLookupResult =
+  | CallOutcome<{ accountNumber: string; accountName: string }>
+  | { readonly kind: 'not_found'; readonly reason: string };
 
 export interface BeneficiaryLookup {
   readonly countries: readonly string[];
@@ -95,5 +104,8 @@ export interface ProviderWebhookHandler {
    * providers' event identity includes a header, e.g. a signed timestamp); a stored body parsed
    * again later comes without them.
    */
-  parse(rawBody: Buffer, headers?: Readonly<Record<string, string | string[] | undefined>>): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
+  parse(
+    rawBody: Buffer,
+    headers?: Readonly<Record<string, string | string[] | undefined>>,
+  ): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
 }

@@ -13,7 +13,8 @@ import { parseVerifyResponse as parsePaystackVerify } from './paystack/transform
 import { parseRetrieveSessionResponse } from './stripe/transformers.ts';
 
 type Fields = Record<string, unknown>;
-const fixture = (provider: string, name: string): Fields => JSON.parse(readFileSync(new URL(`./${provider}/fixtures/${name}`, import.meta.url), 'utf8')) as Fields;
+const fixture = (provider: string, name: string): Fields =>
+  JSON.parse(readFileSync(new URL(`./${provider}/fixtures/${name}`, import.meta.url), 'utf8')) as Fields;
 
 /** `undefined` in the changes removes the field, as a provider that leaves it out would. */
 function edit(record: Fields, changes: Fields): Fields {
@@ -37,27 +38,59 @@ interface ProviderCase {
 
 const flutterwaveAnswer = fixture('flutterwave', 'verify-success.json');
 const paystackAnswer = fixture('paystack', 'verify-success.json');
-const kwikpaisaData: Fields = { kwikX_order_id: 'kp_40dec464', order_id: 'pay_kwik1', order_amount: '105.00', currency: 'INR', order_status: 'PAID', transaction_id: 'TXN938482920' };
-const stripeSession: Fields = { id: 'cs_test_1', object: 'checkout.session', status: 'complete', payment_status: 'paid', amount_total: 2500, currency: 'usd', client_reference_id: 'pay_stripe1' };
+const kwikpaisaData: Fields = {
+  kwikX_order_id: 'kp_40dec464',
+  order_id: 'pay_kwik1',
+  order_amount: '105.00',
+  currency: 'INR',
+  order_status: 'PAID',
+  transaction_id: 'TXN938482920',
+};
+const stripeSession: Fields = {
+  id: 'cs_test_1',
+  object: 'checkout.session',
+  status: 'complete',
+  payment_status: 'paid',
+  amount_total: 2500,
+  currency: 'usd',
+  client_reference_id: 'pay_stripe1',
+};
 
 const CASES: readonly ProviderCase[] = [
   {
     name: 'flutterwave',
     payment: { id: 'pay_0123456789abcdefghijkl', currency: 'NGN', amount_minor: 7550 },
     fields: { currency: 'currency', amount: 'amount' },
-    read: (changes) => parseFlutterwaveVerify(200, JSON.stringify({ ...flutterwaveAnswer, data: edit(flutterwaveAnswer.data as Fields, changes) })),
+    read: (changes) =>
+      parseFlutterwaveVerify(
+        200,
+        JSON.stringify({ ...flutterwaveAnswer, data: edit(flutterwaveAnswer.data as Fields, changes) }),
+      ),
   },
   {
     name: 'paystack',
     payment: { id: 'pay_0123456789abcdefghijkl', currency: 'NGN', amount_minor: 40333 },
     fields: { currency: 'currency', amount: 'amount' },
-    read: (changes) => parsePaystackVerify(200, JSON.stringify({ ...paystackAnswer, data: edit(paystackAnswer.data as Fields, changes) })),
+    read: (changes) =>
+      parsePaystackVerify(
+        200,
+        JSON.stringify({ ...paystackAnswer, data: edit(paystackAnswer.data as Fields, changes) }),
+      ),
   },
   {
     name: 'kwikpaisa',
     payment: { id: 'pay_kwik1', currency: 'INR', amount_minor: 10500 },
     fields: { currency: 'currency', amount: 'order_amount' },
-    read: (changes) => parseOrderStatusResponse(200, JSON.stringify({ code: '200', status: 'success', message: 'Order status fetched successfully.', return_data: edit(kwikpaisaData, changes) })),
+    read: (changes) =>
+      parseOrderStatusResponse(
+        200,
+        JSON.stringify({
+          code: '200',
+          status: 'success',
+          message: 'Order status fetched successfully.',
+          return_data: edit(kwikpaisaData, changes),
+        }),
+      ),
   },
   {
     name: 'stripe',

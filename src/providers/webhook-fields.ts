@@ -22,7 +22,9 @@ export function parseJson(text: string): unknown {
 }
 
 /** The body as a JSON object, or why it is not one. */
-export function parseJsonObject(rawBody: Buffer): { ok: true; body: Record<string, unknown> } | { ok: false; reason: string } {
+export function parseJsonObject(
+  rawBody: Buffer,
+): { ok: true; body: Record<string, unknown> } | { ok: false; reason: string } {
   const body = parseJson(rawBody.toString('utf8'));
   if (body === undefined) return { ok: false, reason: 'body is not JSON' };
   return isRecord(body) ? { ok: true, body } : { ok: false, reason: 'body is not a JSON object' };

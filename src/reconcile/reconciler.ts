@@ -10,7 +10,13 @@ import { transitionPayment } from '../payments/transition.ts';
 
 export const RECONCILE_BATCH = 100;
 
-export function createReconciler(deps: { db: Db; queue: JobQueue; clock: Clock; logger: Logger; scheduleSeconds: readonly number[] }) {
+export function createReconciler(deps: {
+  db: Db;
+  queue: JobQueue;
+  clock: Clock;
+  logger: Logger;
+  scheduleSeconds: readonly number[];
+}) {
   /** Finds payments whose next check is due and queues one verification each. */
   async function sweep(): Promise<number> {
     const now = deps.clock.nowMs();
@@ -28,10 +34,23 @@ export function createReconciler(deps: { db: Db; queue: JobQueue; clock: Clock; 
       // After the last scheduled check, the next look is at expiry (or never, once past it).
       const scheduledAt = nextOffsetSeconds !== undefined ? payment.created_at + nextOffsetSeconds * 1000 : null;
       const expiryCheckAt = payment.expires_at > now ? payment.expires_at : null;
-      const nextAt = scheduledAt !== null && expiryCheckAt !== null ? Math.min(scheduledAt, expiryCheckAt) : (scheduledAt ?? expiryCheckAt);
+      const nextAt =
+        scheduledAt !== null && expiryCheckAt !== null
+          ? Math.min(scheduledAt, expiryCheckAt)
+          : (scheduledAt ?? expiryCheckAt);
       await deps.db.transaction().execute(async (trx) => {
-        await trx.updateTable('payments').set({ next_reconcile_at: nextAt, reconcile_step: nextStep }).where('id', '=', payment.id).where('status', '=', 'pending').execute();
-        await deps.queue.enqueue(trx, { kind: VERIFY_JOB, payload: { paymentId: payment.id, reason: 'reconcile' }, dedupeKey: `verify:${payment.id}`, maxAttempts: 8 });
+        await trx
+          .updateTable('payments')
+          .set({ next_reconcile_at: nextAt, reconcile_step: nextStep })
+          .where('id', '=', payment.id)
+          .where('status', '=', 'pending')
+          .execute();
+        await deps.queue.enqueue(trx, {
+          kind: VERIFY_JOB,
+          payload: { paymentId: payment.id, reason: 'reconcile' },
+          dedupeKey: `verify:${payment.id}`,
+          maxAttempts: 8,
+        });
       });
     }
     if (due.length > 0) deps.queue.notify();
@@ -46,9 +65,20 @@ export function createVerifyJob(deps: VerifyDeps) {
     const paymentId = String(payload.paymentId);
     const result = await verifyPayment(deps, paymentId, null);
     if (result !== 'still_pending' && result !== 'not_found') return;
-    const payment = await deps.db.selectFrom('payments').select(['status', 'expires_at']).where('id', '=', paymentId).executeTakeFirst();
+    const payment = await deps.db
+      .selectFrom('payments')
+      .select(['status', 'expires_at'])
+      .where('id', '=', paymentId)
+      .executeTakeFirst();
     if (payment?.status !== 'pending' || payment.expires_at > deps.clock.nowMs()) return;
-    await deps.db.transaction().execute((trx) => transitionPayment(trx, deps, { paymentId, to: 'expired', reason: result === 'not_found' ? 'customer_never_paid' : 'provider_still_pending_at_expiry', actor: { type: 'system', id: null } }));
+    await deps.db.transaction().execute((trx) =>
+      transitionPayment(trx, deps, {
+        paymentId,
+        to: 'expired',
+        reason: result === 'not_found' ? 'customer_never_paid' : 'provider_still_pending_at_expiry',
+        actor: { type: 'system', id: null },
+      }),
+    );
     deps.queue.notify();
   };
 }

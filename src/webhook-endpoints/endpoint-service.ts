@@ -26,12 +26,35 @@ export async function activeSecrets(db: Db, cipher: FieldCipher, endpointId: str
 }
 
 export function createEndpointService(deps: { db: Db; clock: Clock; cipher: FieldCipher }) {
-  function toObject(row: { id: string; mode: Mode; url: string; events_json: string; status: string; disabled_reason: string | null; created_at: number }) {
-    return { id: row.id, object: 'webhook_endpoint' as const, url: row.url, events: JSON.parse(row.events_json) as string[], status: row.status, disabled_reason: row.disabled_reason, livemode: row.mode === 'live', created_at: new Date(row.created_at).toISOString() };
+  function toObject(row: {
+    id: string;
+    mode: Mode;
+    url: string;
+    events_json: string;
+    status: string;
+    disabled_reason: string | null;
+    created_at: number;
+  }) {
+    return {
+      id: row.id,
+      object: 'webhook_endpoint' as const,
+      url: row.url,
+      events: JSON.parse(row.events_json) as string[],
+      status: row.status,
+      disabled_reason: row.disabled_reason,
+      livemode: row.mode === 'live',
+      created_at: new Date(row.created_at).toISOString(),
+    };
   }
 
   async function findLive(mode: Mode, id: string) {
-    const row = await deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('mode', '=', mode).where('deleted_at', 'is', null).executeTakeFirst();
+    const row = await deps.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', id)
+      .where('mode', '=', mode)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
     if (row === undefined) throw new ApiError('not_found', { message: 'No such webhook endpoint.' });
     return row;
   }
@@ -40,31 +63,84 @@ export function createEndpointService(deps: { db: Db; clock: Clock; cipher: Fiel
     async create(ctx: RequestContext, input: { url: string; events: string[] }) {
       const check = checkDeliveryUrl(input.url, { mode: ctx.mode });
       if (!check.ok) {
-        const why = check.reason === 'https_required' ? 'Live-mode endpoints must use https.' : check.reason === 'forbidden_address' ? 'Live-mode endpoints cannot point at private, loopback or link-local addresses.' : `The URL is not accepted (${check.reason}).`;
+        const why =
+          check.reason === 'https_required'
+            ? 'Live-mode endpoints must use https.'
+            : check.reason === 'forbidden_address'
+              ? 'Live-mode endpoints cannot point at private, loopback or link-local addresses.'
+              : `The URL is not accepted (${check.reason}).`;
         throw new ApiError('parameter_invalid', { param: 'url', message: why });
       }
       const now = deps.clock.nowMs();
       const id = newId('we');
       const secret = generateEndpointSecret();
       await deps.db.transaction().execute(async (trx) => {
-        await trx.insertInto('webhook_endpoints').values({ id, mode: ctx.mode, url: input.url, events_json: JSON.stringify(input.events), status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
-        await trx.insertInto('endpoint_secrets').values({ id: newId('key'), endpoint_id: id, sealed_secret: deps.cipher.encrypt(secret, id), created_at: now, expires_at: null }).execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'webhook_endpoint.create', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip, details: { url: input.url, events: input.events } });
+        await trx
+          .insertInto('webhook_endpoints')
+          .values({
+            id,
+            mode: ctx.mode,
+            url: input.url,
+            events_json: JSON.stringify(input.events),
+            status: 'enabled',
+            disabled_reason: null,
+            created_at: now,
+            deleted_at: null,
+          })
+          .execute();
+        await trx
+          .insertInto('endpoint_secrets')
+          .values({
+            id: newId('key'),
+            endpoint_id: id,
+            sealed_secret: deps.cipher.encrypt(secret, id),
+            created_at: now,
+            expires_at: null,
+          })
+          .execute();
+        await writeAudit(trx, deps.clock, {
+          mode: ctx.mode,
+          ...auditActorOf(ctx),
+          action: 'webhook_endpoint.create',
+          objectType: 'webhook_endpoint',
+          objectId: id,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+          details: { url: input.url, events: input.events },
+        });
       });
       const row = await findLive(ctx.mode, id);
       return { ...toObject(row), secret };
     },
 
     async list(mode: Mode) {
-      const rows = await deps.db.selectFrom('webhook_endpoints').selectAll().where('mode', '=', mode).where('deleted_at', 'is', null).orderBy('created_at', 'desc').execute();
+      const rows = await deps.db
+        .selectFrom('webhook_endpoints')
+        .selectAll()
+        .where('mode', '=', mode)
+        .where('deleted_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .execute();
       return rows.map(toObject);
     },
 
     async remove(ctx: RequestContext, id: string) {
       await findLive(ctx.mode, id);
       await deps.db.transaction().execute(async (trx) => {
-        await trx.updateTable('webhook_endpoints').set({ deleted_at: deps.clock.nowMs() }).where('id', '=', id).execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'webhook_endpoint.delete', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip });
+        await trx
+          .updateTable('webhook_endpoints')
+          .set({ deleted_at: deps.clock.nowMs() })
+          .where('id', '=', id)
+          .execute();
+        await writeAudit(trx, deps.clock, {
+          mode: ctx.mode,
+          ...auditActorOf(ctx),
+          action: 'webhook_endpoint.delete',
+          objectType: 'webhook_endpoint',
+          objectId: id,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+        });
       });
       return { id, object: 'webhook_endpoint' as const, deleted: true };
     },
@@ -75,11 +151,37 @@ export function createEndpointService(deps: { db: Db; clock: Clock; cipher: Fiel
       const secret = generateEndpointSecret();
       await deps.db.transaction().execute(async (trx) => {
         // Older secrets that are still current get the overlap window; ones already expiring keep theirs.
-        await trx.updateTable('endpoint_secrets').set({ expires_at: now + ROTATION_OVERLAP_MS }).where('endpoint_id', '=', id).where('expires_at', 'is', null).execute();
-        await trx.insertInto('endpoint_secrets').values({ id: newId('key'), endpoint_id: id, sealed_secret: deps.cipher.encrypt(secret, id), created_at: now, expires_at: null }).execute();
-        await writeAudit(trx, deps.clock, { mode: ctx.mode, ...auditActorOf(ctx), action: 'webhook_endpoint.rotate_secret', objectType: 'webhook_endpoint', objectId: id, requestId: ctx.requestId, ip: ctx.ip });
+        await trx
+          .updateTable('endpoint_secrets')
+          .set({ expires_at: now + ROTATION_OVERLAP_MS })
+          .where('endpoint_id', '=', id)
+          .where('expires_at', 'is', null)
+          .execute();
+        await trx
+          .insertInto('endpoint_secrets')
+          .values({
+            id: newId('key'),
+            endpoint_id: id,
+            sealed_secret: deps.cipher.encrypt(secret, id),
+            created_at: now,
+            expires_at: null,
+          })
+          .execute();
+        await writeAudit(trx, deps.clock, {
+          mode: ctx.mode,
+          ...auditActorOf(ctx),
+          action: 'webhook_endpoint.rotate_secret',
+          objectType: 'webhook_endpoint',
+          objectId: id,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+        });
       });
-      return { ...toObject(row), secret, previous_secret_expires_at: new Date(now + ROTATION_OVERLAP_MS).toISOString() };
+      return {
+        ...toObject(row),
+        secret,
+        previous_secret_expires_at: new Date(now + ROTATION_OVERLAP_MS).toISOString(),
+      };
     },
   };
 }

@@ -19,7 +19,9 @@ for (const dialect of await testDialects()) {
       const first = await gw.api('GET', '/v1/banks?country=NG');
       assert.equal(first.status, 200, JSON.stringify(first.body));
       assert.equal(first.body.provider, 'flutterwave');
-      assert.ok(first.body.data.some((b: { code: string; name: string }) => b.code === '044' && b.name === 'Access Bank'));
+      assert.ok(
+        first.body.data.some((b: { code: string; name: string }) => b.code === '044' && b.name === 'Access Bank'),
+      );
       // While cached, a provider outage does not matter.
       await gw.sim('POST', '/_sim/faults', { fault: 'http_500', times: 0 });
       assert.equal((await gw.api('GET', '/v1/banks?country=NG')).status, 200);
@@ -31,13 +33,21 @@ for (const dialect of await testDialects()) {
     });
 
     test('resolve: a bank account answers the holder name; cached briefly', async () => {
-      const res = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0690000032', bank_code: '044', country: 'NG' });
+      const res = await gw.api('POST', '/v1/accounts/resolve', {
+        account_number: '0690000032',
+        bank_code: '044',
+        country: 'NG',
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.account_number, '0690000032');
       assert.match(res.body.account_name, /^[A-Z]+ [A-Z]+$/);
       assert.equal(res.body.bank_name, 'Access Bank');
       await gw.sim('POST', '/_sim/faults', { fault: 'http_500', times: 0 });
-      const cached = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0690000032', bank_code: '044', country: 'NG' });
+      const cached = await gw.api('POST', '/v1/accounts/resolve', {
+        account_number: '0690000032',
+        bank_code: '044',
+        country: 'NG',
+      });
       assert.equal(cached.status, 200);
       assert.equal(cached.body.account_name, res.body.account_name);
       await gw.sim('DELETE', '/_sim/faults');
@@ -45,7 +55,12 @@ for (const dialect of await testDialects()) {
 
     test('resolve: Kenyan M-Pesa (MPS, MOBILEMONEY, KE) answers the number without its plus sign', async () => {
       for (const type of ['mobile_money', 'MOBILEMONEY']) {
-        const res = await gw.api('POST', '/v1/accounts/resolve', { account_number: '+254706000006', bank_code: 'MPS', country: 'KE', type });
+        const res = await gw.api('POST', '/v1/accounts/resolve', {
+          account_number: '+254706000006',
+          bank_code: 'MPS',
+          country: 'KE',
+          type,
+        });
         assert.equal(res.status, 200, JSON.stringify(res.body));
         assert.equal(res.body.account_number, '254706000006');
         assert.equal(res.body.type, 'mobile_money');
@@ -56,7 +71,11 @@ for (const dialect of await testDialects()) {
       assert.equal((await gw.api('GET', '/v1/banks?country=NG')).status, 200);
       // With the provider failing every call, only a check against the cached list can answer.
       await gw.sim('POST', '/_sim/faults', { fault: 'http_500', times: 0 });
-      const res = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0690000032', bank_code: '999', country: 'NG' });
+      const res = await gw.api('POST', '/v1/accounts/resolve', {
+        account_number: '0690000032',
+        bank_code: '999',
+        country: 'NG',
+      });
       assert.equal(res.status, 422);
       assert.equal(res.body.error.code, 'parameter_invalid');
       assert.equal(res.body.error.param, 'bank_code');
@@ -64,7 +83,11 @@ for (const dialect of await testDialects()) {
     });
 
     test('an account the provider cannot resolve is a clear 422', async () => {
-      const res = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0690000000', bank_code: '044', country: 'NG' });
+      const res = await gw.api('POST', '/v1/accounts/resolve', {
+        account_number: '0690000000',
+        bank_code: '044',
+        country: 'NG',
+      });
       assert.equal(res.status, 422);
       assert.equal(res.body.error.code, 'account_not_resolved');
       assert.equal(res.body.error.param, 'account_number');
@@ -74,10 +97,25 @@ for (const dialect of await testDialects()) {
       ['lowercase country', 'GET /v1/banks?country=ng', undefined, 'country'],
       ['country nobody serves', 'GET /v1/banks?country=FR', undefined, 'country'],
       ['unknown provider', 'GET /v1/banks?country=NG&provider=acme', undefined, 'provider'],
-      ['letters in the account number', 'POST /v1/accounts/resolve', { account_number: '06900abc32', bank_code: '044', country: 'NG' }, 'account_number'],
+      [
+        'letters in the account number',
+        'POST /v1/accounts/resolve',
+        { account_number: '06900abc32', bank_code: '044', country: 'NG' },
+        'account_number',
+      ],
       ['missing bank code', 'POST /v1/accounts/resolve', { account_number: '0690000032', country: 'NG' }, 'bank_code'],
-      ['unknown field', 'POST /v1/accounts/resolve', { account_number: '0690000032', bank_code: '044', country: 'NG', bvn: '1' }, 'bvn'],
-      ['unknown type', 'POST /v1/accounts/resolve', { account_number: '0690000032', bank_code: '044', country: 'NG', type: 'card' }, 'type'],
+      [
+        'unknown field',
+        'POST /v1/accounts/resolve',
+        { account_number: '0690000032', bank_code: '044', country: 'NG', bvn: '1' },
+        'bvn',
+      ],
+      [
+        'unknown type',
+        'POST /v1/accounts/resolve',
+        { account_number: '0690000032', bank_code: '044', country: 'NG', type: 'card' },
+        'type',
+      ],
     ];
     for (const [name, route, body, param] of bad) {
       test(`refused: ${name}`, async () => {
@@ -93,11 +131,21 @@ for (const dialect of await testDialects()) {
       assert.equal(banks.status, 200, JSON.stringify(banks.body));
       assert.equal(banks.body.provider, 'paystack');
       assert.ok(banks.body.data.some((b: { code: string }) => b.code === '063'));
-      const resolved = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0022728151', bank_code: '063', country: 'NG', provider: 'paystack' });
+      const resolved = await gw.api('POST', '/v1/accounts/resolve', {
+        account_number: '0022728151',
+        bank_code: '063',
+        country: 'NG',
+        provider: 'paystack',
+      });
       assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
       assert.equal(resolved.body.provider, 'paystack');
       assert.match(resolved.body.account_name, /^[A-Z]+ [A-Z]+$/);
-      const unknown = await gw.api('POST', '/v1/accounts/resolve', { account_number: '0022720000', bank_code: '063', country: 'NG', provider: 'paystack' });
+      const unknown = await gw.api('POST', '/v1/accounts/resolve', {
+        account_number: '0022720000',
+        bank_code: '063',
+        country: 'NG',
+        provider: 'paystack',
+      });
       assert.equal(unknown.body.error.code, 'account_not_resolved');
       const ghana = await gw.api('GET', '/v1/banks?country=GH', undefined);
       assert.equal(ghana.body.provider, 'flutterwave', 'without a provider, the first that serves the country');

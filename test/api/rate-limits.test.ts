@@ -10,12 +10,20 @@ import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const [sqlite] = await testDialects();
-const payment = (reference: string) => ({ amount: 1000, currency: 'NGN', reference, customer: { email: 'r@example.com' }, redirect_url: 'https://merchant.example/r' });
+const payment = (reference: string) => ({
+  amount: 1000,
+  currency: 'NGN',
+  reference,
+  customer: { email: 'r@example.com' },
+  redirect_url: 'https://merchant.example/r',
+});
 
 describe('API rate limit per key, shared through Redis', { skip: await skipUnless(redisUnavailable) }, () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway(sqlite!, { env: { PAYWARDEN_REDIS_URL: REDIS_URL, PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '3' } });
+    gw = await startTestGateway(sqlite!, {
+      env: { PAYWARDEN_REDIS_URL: REDIS_URL, PAYWARDEN_API_RATE_LIMIT_PER_MINUTE: '3' },
+    });
   });
   after(async () => gw.close());
 
@@ -57,16 +65,31 @@ describe('outbound budget per provider', () => {
     assert.ok(Number(third.headers.get('retry-after')) >= 1);
     const checkouts = await fetch(`${gw.simulatorUrl}/_sim/transactions`).then((r) => r.json());
     assert.deepEqual(checkouts, []);
-    const held = await gw.services.database.db.selectFrom('payments').select('status').where('reference', '=', 'budget-3').executeTakeFirstOrThrow();
+    const held = await gw.services.database.db
+      .selectFrom('payments')
+      .select('status')
+      .where('reference', '=', 'budget-3')
+      .executeTakeFirstOrThrow();
     assert.equal(held.status, 'failed', 'nobody holds a checkout link, so the reference is free again');
   });
 
   test('a verification over budget is retried later, not failed', async () => {
-    const pending = await gw.services.database.db.selectFrom('payments').select('id').where('reference', '=', 'budget-1').executeTakeFirstOrThrow();
+    const pending = await gw.services.database.db
+      .selectFrom('payments')
+      .select('id')
+      .where('reference', '=', 'budget-1')
+      .executeTakeFirstOrThrow();
     const { verifyPayment } = await import('../../src/payments/verification.ts');
     const { RetryLater } = await import('../../src/jobs/worker.ts');
-    await assert.rejects(verifyPayment({ ...gw.services, db: gw.services.database.db }, pending.id, null), (error: unknown) => error instanceof RetryLater && (error.retryAfterMs ?? 0) > 0);
-    const row = await gw.services.database.db.selectFrom('payments').select('status').where('id', '=', pending.id).executeTakeFirstOrThrow();
+    await assert.rejects(
+      verifyPayment({ ...gw.services, db: gw.services.database.db }, pending.id, null),
+      (error: unknown) => error instanceof RetryLater && (error.retryAfterMs ?? 0) > 0,
+    );
+    const row = await gw.services.database.db
+      .selectFrom('payments')
+      .select('status')
+      .where('id', '=', pending.id)
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 'pending');
   });
 });
@@ -79,7 +102,12 @@ describe('bad webhook signatures per source IP', () => {
   after(async () => gw.close());
 
   test('after 30 forged deliveries in a minute the source gets 429', async () => {
-    const send = () => fetch(`${gw.url}/webhooks/flutterwave`, { method: 'POST', headers: { 'content-type': 'application/json', 'verif-hash': randomUUID() }, body: '{"event":"charge.completed","data":{"id":1}}' });
+    const send = () =>
+      fetch(`${gw.url}/webhooks/flutterwave`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'verif-hash': randomUUID() },
+        body: '{"event":"charge.completed","data":{"id":1}}',
+      });
     for (let i = 0; i < 30; i += 1) assert.equal((await send()).status, 401);
     const blocked = await send();
     assert.equal(blocked.status, 429);

@@ -49,7 +49,11 @@ describe('the dashboard in chromium', { skip }, () => {
   }
 
   /** Password, then the current TOTP code; a code is single-use, so the clock moves a step first. */
-  async function signInThroughPages(page: Page, op: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>, base = gw.url): Promise<void> {
+  async function signInThroughPages(
+    page: Page,
+    op: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>,
+    base = gw.url,
+  ): Promise<void> {
     clock.advance(30_000);
     await page.goto(`${base}/dashboard/login`);
     await page.fill('input[name=email]', op.email);
@@ -74,7 +78,11 @@ describe('the dashboard in chromium', { skip }, () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // The API's allowlist refuses markup in names; the pages must be safe even if such a name
     // reaches the database another way (an import, an older version), so it is put there directly.
-    await gw.services.database.db.updateTable('payments').set({ customer_name: HOSTILE_ATTR }).where('id', '=', created.body.id).execute();
+    await gw.services.database.db
+      .updateTable('payments')
+      .set({ customer_name: HOSTILE_ATTR })
+      .where('id', '=', created.body.id)
+      .execute();
     return created.body.id as string;
   }
 
@@ -90,7 +98,11 @@ describe('the dashboard in chromium', { skip }, () => {
     // The browser's own minlength check would stop the form; the server's rules are what we test.
     await page.$eval('#accept-invite input[name=password]', (el) => el.removeAttribute('minlength'));
     await page.click('#accept-invite button[type=submit]');
-    assert.match(await page.textContent('#password-rules') ?? '', /at least 12 characters/, 'each failed rule is named');
+    assert.match(
+      (await page.textContent('#password-rules')) ?? '',
+      /at least 12 characters/,
+      'each failed rule is named',
+    );
 
     const password = strongPassword();
     await page.fill('input[name=name]', 'Ada Owner');
@@ -106,7 +118,10 @@ describe('the dashboard in chromium', { skip }, () => {
     assert.ok(await page.isVisible('#totp-qr'), 'the QR code is shown');
     const secret = (await page.textContent('#totp-secret'))!.trim();
     // Even a throwaway test account's key stays out of pictures that get committed.
-    await page.screenshot({ path: join(shots, 'enrol-totp.png'), mask: [page.locator('#totp-secret'), page.locator('#totp-qr')] });
+    await page.screenshot({
+      path: join(shots, 'enrol-totp.png'),
+      mask: [page.locator('#totp-secret'), page.locator('#totp-qr')],
+    });
     await page.fill('input[name=code]', totpCodeAt(secret, clock.nowMs()));
     await page.click('#enrol button[type=submit]');
     const codes = await page.locator('#recovery-codes li').allTextContents();
@@ -117,17 +132,53 @@ describe('the dashboard in chromium', { skip }, () => {
     // Some traffic so the pages have something to show: an endpoint receiving events, one paid
     // payment, one with hostile data.
     const receiver = await startReceiver();
-    assert.equal((await gw.api('POST', '/v1/webhook_endpoints', { url: `${receiver.url}/paywarden-events`, events: ['payment.succeeded', 'payment.failed'] })).status, 201);
-    const paid = await gw.api('POST', '/v1/payments', { amount: 500_000, currency: 'NGN', reference: 'order-paid-1', customer: { email: 'bola@customer.example', name: 'Bola Ade' }, redirect_url: 'https://merchant.example/thanks' });
+    assert.equal(
+      (
+        await gw.api('POST', '/v1/webhook_endpoints', {
+          url: `${receiver.url}/paywarden-events`,
+          events: ['payment.succeeded', 'payment.failed'],
+        })
+      ).status,
+      201,
+    );
+    const paid = await gw.api('POST', '/v1/payments', {
+      amount: 500_000,
+      currency: 'NGN',
+      reference: 'order-paid-1',
+      customer: { email: 'bola@customer.example', name: 'Bola Ade' },
+      redirect_url: 'https://merchant.example/thanks',
+    });
     await payAtCheckout(paid.body.checkout_url);
-    await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('id').where('provider_reference', '=', paid.body.id).execute()).length === 1, 'the webhook');
+    await waitUntil(
+      async () =>
+        (
+          await gw.services.database.db
+            .selectFrom('provider_webhooks')
+            .select('id')
+            .where('provider_reference', '=', paid.body.id)
+            .execute()
+        ).length === 1,
+      'the webhook',
+    );
     await gw.services.worker.drain();
     await createHostilePayment();
     // And a job that gave up, as the Jobs page shows one.
     await gw.services.queue.enqueue(gw.services.database.db, { kind: 'legacy_export', payload: {} });
     await gw.services.worker.drain();
 
-    for (const [path, name] of [['/dashboard', 'overview'], ['/dashboard/payments', 'payments'], [`/dashboard/payments/${paid.body.id}`, 'payment-detail'], ['/dashboard/webhooks-in', 'webhooks-in'], ['/dashboard/webhooks-out', 'webhooks-out'], ['/dashboard/endpoints', 'webhook-endpoints'], ['/dashboard/keys', 'api-keys'], ['/dashboard/operators', 'operators'], ['/dashboard/jobs', 'jobs'], ['/dashboard/audit', 'audit-log'], ['/dashboard/settings', 'settings']] as const) {
+    for (const [path, name] of [
+      ['/dashboard', 'overview'],
+      ['/dashboard/payments', 'payments'],
+      [`/dashboard/payments/${paid.body.id}`, 'payment-detail'],
+      ['/dashboard/webhooks-in', 'webhooks-in'],
+      ['/dashboard/webhooks-out', 'webhooks-out'],
+      ['/dashboard/endpoints', 'webhook-endpoints'],
+      ['/dashboard/keys', 'api-keys'],
+      ['/dashboard/operators', 'operators'],
+      ['/dashboard/jobs', 'jobs'],
+      ['/dashboard/audit', 'audit-log'],
+      ['/dashboard/settings', 'settings'],
+    ] as const) {
       const response = await page.goto(`${gw.url}${path}`);
       assert.equal(response?.status(), 200, path);
       await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -195,7 +246,12 @@ describe('the dashboard in chromium', { skip }, () => {
     await page.fill('input[name=password]', op.password);
     await page.click('#sign-in button[type=submit]');
     assert.equal(await page.textContent('#problem'), message, 'an unknown email gets the same message');
-    const row = await gw.services.database.db.selectFrom('audit_log').select('action').where('object_id', '=', op.id).where('action', '=', 'operator.locked').execute();
+    const row = await gw.services.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('object_id', '=', op.id)
+      .where('action', '=', 'operator.locked')
+      .execute();
     assert.equal(row.length, 1);
   });
 
@@ -213,7 +269,10 @@ describe('the dashboard in chromium', { skip }, () => {
     for (let elapsed = 0; elapsed < 10 * 60 * 60_000 - 10 * 60_000; elapsed += 10 * 60_000) {
       clock.advance(10 * 60_000);
       const response = await page.goto(`${gw.url}/dashboard/payments`);
-      assert.ok(page.url().endsWith('/dashboard/payments'), `still signed in after ${elapsed / 60_000 + 10} minutes (${response?.status()})`);
+      assert.ok(
+        page.url().endsWith('/dashboard/payments'),
+        `still signed in after ${elapsed / 60_000 + 10} minutes (${response?.status()})`,
+      );
     }
     clock.advance(10 * 60_000 + 30_000);
     await page.goto(`${gw.url}/dashboard/payments`);
@@ -257,13 +316,18 @@ describe('the dashboard in chromium', { skip }, () => {
     // The attacker's page, on another origin (localhost rather than 127.0.0.1, another port).
     const evil: Server = createServer((_req, res) => {
       res.setHeader('content-type', 'text/html');
-      res.end(`<form method="post" action="${gw.url}/dashboard/keys"><input name="name" value="stolen"><input name="mode" value="test"><input name="csrf_token" value="guess"><button id="go">Win a prize</button></form>`);
+      res.end(
+        `<form method="post" action="${gw.url}/dashboard/keys"><input name="name" value="stolen"><input name="mode" value="test"><input name="csrf_token" value="guess"><button id="go">Win a prize</button></form>`,
+      );
     });
     await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
     try {
       const port = (evil.address() as { port: number }).port;
       await page.goto(`http://localhost:${port}/`);
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url().startsWith(`${gw.url}/dashboard/keys`)), page.click('#go')]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().startsWith(`${gw.url}/dashboard/keys`)),
+        page.click('#go'),
+      ]);
       assert.equal(response.status(), 403);
       assert.match(await page.content(), /did not come from a dashboard page/);
     } finally {
@@ -279,7 +343,16 @@ describe('the dashboard in chromium', { skip }, () => {
     const page = await newPage();
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
 
     await signInThroughPages(page, op, base);
     await page.goto(`${base}/dashboard/settings`);
@@ -296,7 +369,13 @@ describe('the dashboard in chromium', { skip }, () => {
     await page.click('#sign-in button[type=submit]');
     await page.waitForURL('**/dashboard/login/verify');
     // A forged answer to a real challenge is refused and counted like a wrong code.
-    const failuresBefore = (await operatorDb(gw.services.database.db).selectFrom('operators').select('failed_attempts').where('id', '=', op.id).executeTakeFirstOrThrow()).failed_attempts;
+    const failuresBefore = (
+      await operatorDb(gw.services.database.db)
+        .selectFrom('operators')
+        .select('failed_attempts')
+        .where('id', '=', op.id)
+        .executeTakeFirstOrThrow()
+    ).failed_attempts;
     const forgedStatus = await page.evaluate(`(async () => {
       const post = (url, body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const { options } = await (await post('/dashboard/login/passkey/options', {})).json();
@@ -304,7 +383,13 @@ describe('the dashboard in chromium', { skip }, () => {
       return (await post('/dashboard/login/passkey', { response: forged })).status;
     })()`);
     assert.equal(forgedStatus, 401);
-    const failuresAfter = (await operatorDb(gw.services.database.db).selectFrom('operators').select('failed_attempts').where('id', '=', op.id).executeTakeFirstOrThrow()).failed_attempts;
+    const failuresAfter = (
+      await operatorDb(gw.services.database.db)
+        .selectFrom('operators')
+        .select('failed_attempts')
+        .where('id', '=', op.id)
+        .executeTakeFirstOrThrow()
+    ).failed_attempts;
     assert.equal(failuresAfter, failuresBefore + 1);
     // A mistyped code does not take the passkey away: the page after it still offers one.
     await page.fill('#second-factor input[name=code]', '000000');
@@ -313,7 +398,14 @@ describe('the dashboard in chromium', { skip }, () => {
     assert.equal(await page.locator('#passkey-sign-in').count(), 1, 'the passkey button is still there');
     await page.click('#passkey-sign-in');
     await page.waitForURL(`${base}/dashboard`);
-    const [login] = await gw.services.database.db.selectFrom('audit_log').select('details_json').where('actor_id', '=', op.id).where('action', '=', 'operator.login').orderBy('created_at', 'desc').limit(1).execute();
+    const [login] = await gw.services.database.db
+      .selectFrom('audit_log')
+      .select('details_json')
+      .where('actor_id', '=', op.id)
+      .where('action', '=', 'operator.login')
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .execute();
     assert.equal(JSON.parse(login!.details_json).method, 'passkey');
     const stored = await gw.services.operators.passkeys.list(op.id);
     assert.ok(stored[0]?.lastUsedAt !== null, 'use is recorded');

@@ -14,10 +14,19 @@ import { createJobQueue } from '../../src/jobs/queue.ts';
 import { systemClock } from '../../src/clock.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
-const cli = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, ['src/main.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+const cli = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, ['src/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 /** Starts a long-running command and resolves once its output matches. */
-function startUntil(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
+function startUntil(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['src/main.ts', ...args], { env: { ...process.env, ...env } });
     let output = '';
@@ -33,10 +42,11 @@ function startUntil(args: string[], env: Record<string, string>, ready: RegExp):
   });
 }
 
-const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
-  child.once('exit', () => resolve());
-  child.kill('SIGTERM');
-});
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 
 describe('command line', () => {
   let dir: string;
@@ -46,7 +56,12 @@ describe('command line', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('start: the first run creates a test key and shows it once; the next run does not', async () => {
-    const env = { PAYWARDEN_DATA_DIR: join(dir, 'start'), PAYWARDEN_PORT: '0', PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_LOG_LEVEL: 'warn' };
+    const env = {
+      PAYWARDEN_DATA_DIR: join(dir, 'start'),
+      PAYWARDEN_PORT: '0',
+      PAYWARDEN_SIMULATOR_PORT: '0',
+      PAYWARDEN_LOG_LEVEL: 'warn',
+    };
     const first = await startUntil(['start'], env, /watch a whole payment/);
     const key = /(sk_test_[0-9A-Za-z]{48})/.exec(first.output())?.[1];
     assert.ok(key, first.output());
@@ -61,7 +76,11 @@ describe('command line', () => {
   });
 
   test('start refuses a bad configuration with every problem listed and a non-zero exit', () => {
-    const result = cli(['start'], { PAYWARDEN_DATA_DIR: join(dir, 'bad'), PAYWARDEN_PORT: 'x', PAYWARDEN_LIVE_ENABLED: 'true' });
+    const result = cli(['start'], {
+      PAYWARDEN_DATA_DIR: join(dir, 'bad'),
+      PAYWARDEN_PORT: 'x',
+      PAYWARDEN_LIVE_ENABLED: 'true',
+    });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /PAYWARDEN_PORT/);
     assert.match(result.stderr, /FLUTTERWAVE_LIVE_SECRET_KEY/);
@@ -94,7 +113,10 @@ describe('command line', () => {
     assert.match(notOwner.stderr, /first operator must be an owner/);
     const created = cli(['operators', 'create', '--email', 'Owner@Merchant.example'], env);
     assert.equal(created.status, 0, created.stderr);
-    assert.match(created.stdout, /https:\/\/pay\.merchant\.example\/dashboard\/enrol\/inv_[0-9A-Za-z]{22}\.[0-9A-Za-z_-]{43}/);
+    assert.match(
+      created.stdout,
+      /https:\/\/pay\.merchant\.example\/dashboard\/enrol\/inv_[0-9A-Za-z]{22}\.[0-9A-Za-z_-]{43}/,
+    );
     assert.match(created.stdout, /expires at \d{4}-\d{2}-\d{2}T/);
     const again = cli(['operators', 'create', '--email', 'owner@merchant.example'], env);
     assert.equal(again.status, 0, 'a lost link can be replaced');
@@ -118,7 +140,11 @@ describe('command line', () => {
       const listed = cli(['jobs', 'list'], env);
       assert.equal(listed.status, 0, listed.stderr);
       assert.match(listed.stdout, /dead\tdeliver_event\t1/);
-      assert.match(listed.stdout, new RegExp(`${job!.id}\\tdeliver_event\\t1\\t\\S+\\tendpoint answered 500 after 8 attempts\\n?$`, 'm'), 'the error stays on its line');
+      assert.match(
+        listed.stdout,
+        new RegExp(`${job!.id}\\tdeliver_event\\t1\\t\\S+\\tendpoint answered 500 after 8 attempts\\n?$`, 'm'),
+        'the error stays on its line',
+      );
 
       const ran = cli(['jobs', 'run-again', job!.id], env);
       assert.equal(ran.status, 0, ran.stderr);
@@ -126,7 +152,11 @@ describe('command line', () => {
       const row = await database.db.selectFrom('jobs').selectAll().where('id', '=', job!.id).executeTakeFirstOrThrow();
       assert.equal(row.status, 'queued');
       assert.equal(Number(row.attempts), 0);
-      const audit = await database.db.selectFrom('audit_log').selectAll().where('action', '=', 'job.run_again').executeTakeFirstOrThrow();
+      const audit = await database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'job.run_again')
+        .executeTakeFirstOrThrow();
       assert.equal(audit.actor_type, 'cli');
       assert.equal(audit.object_id, job!.id);
 
@@ -155,7 +185,10 @@ describe('command line', () => {
       const res = await fetch(`${url}/v3/transactions/1/verify`, { headers: { authorization: `Bearer ${secretKey}` } });
       assert.equal(res.status, 400);
       assert.match(((await res.json()) as { message: string }).message, /No transaction was found/);
-      assert.equal((await fetch(`${url}/v3/transactions/1/verify`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+      assert.equal(
+        (await fetch(`${url}/v3/transactions/1/verify`, { headers: { authorization: 'Bearer wrong' } })).status,
+        401,
+      );
     } finally {
       await stop(sim.child);
     }
@@ -168,7 +201,11 @@ describe('command line', () => {
       try {
         const url = new RegExp(`${provider} simulator on (http://\\S+)`).exec(sim.output())?.[1];
         assert.ok(url, sim.output());
-        const faults = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'http_500' }) });
+        const faults = await fetch(`${url}/_sim/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ fault: 'http_500' }),
+        });
         assert.equal(faults.status, 201);
         assert.equal((await fetch(`${url}/_sim/webhooks`)).status, 200);
       } finally {
@@ -188,10 +225,23 @@ describe('demo', () => {
 
   test('drives a complete payment and reports each step', async () => {
     const lines: string[] = [];
-    const code = await runDemo({ url: gw.url, key: gw.key, config: loadConfig({ PAYWARDEN_DATA_DIR: gw.dataDir }), out: (line) => lines.push(line), timeoutMs: 15_000 });
+    const code = await runDemo({
+      url: gw.url,
+      key: gw.key,
+      config: loadConfig({ PAYWARDEN_DATA_DIR: gw.dataDir }),
+      out: (line) => lines.push(line),
+      timeoutMs: 15_000,
+    });
     const output = lines.join('\n');
     assert.equal(code, 0, output);
-    for (const step of ['register a merchant webhook endpoint', 'create a payment', 'clicks Pay', 'webhook in, verified with provider, event delivered', 'read the payment back']) assert.match(output, new RegExp(`✓ .*${step}.*\\d+\\.\\d ms`));
+    for (const step of [
+      'register a merchant webhook endpoint',
+      'create a payment',
+      'clicks Pay',
+      'webhook in, verified with provider, event delivered',
+      'read the payment back',
+    ])
+      assert.match(output, new RegExp(`✓ .*${step}.*\\d+\\.\\d ms`));
     assert.match(output, /signature valid/);
     assert.match(output, /is succeeded/);
     assert.equal((await gw.api('GET', '/v1/webhook_endpoints')).body.data.length, 0, 'the demo cleans up its endpoint');
@@ -199,7 +249,12 @@ describe('demo', () => {
 
   test('says what to check when the gateway is not there', async () => {
     const lines: string[] = [];
-    const code = await runDemo({ url: 'http://127.0.0.1:9', key: gw.key, config: loadConfig({ PAYWARDEN_DATA_DIR: gw.dataDir }), out: (line) => lines.push(line) });
+    const code = await runDemo({
+      url: 'http://127.0.0.1:9',
+      key: gw.key,
+      config: loadConfig({ PAYWARDEN_DATA_DIR: gw.dataDir }),
+      out: (line) => lines.push(line),
+    });
     assert.equal(code, 1);
     assert.match(lines.join('\n'), /Is the gateway running/);
   });

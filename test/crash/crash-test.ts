@@ -25,12 +25,13 @@ const COPIES = Number(process.env.CRASH_COPIES ?? 4);
 const CONCURRENCY = 16;
 const MIN_KILLS = Number(process.env.CRASH_MIN_KILLS ?? 10);
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const port = (server.address() as { port: number }).port;
-    server.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
   });
-});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => console.log(`[crash] ${line}`);
 
@@ -73,7 +74,12 @@ const env = {
 const config = loadConfig(env);
 const setupDb = openDatabase(config.databaseUrl);
 await migrateToLatest(setupDb);
-const apiKey = (await createApiKeyService({ db: setupDb.db, masterKey: config.masterKey, clock: systemClock }).create({ mode: 'test', name: 'crash' })).key;
+const apiKey = (
+  await createApiKeyService({ db: setupDb.db, masterKey: config.masterKey, clock: systemClock }).create({
+    mode: 'test',
+    name: 'crash',
+  })
+).key;
 await setupDb.close();
 
 let child: ChildProcess | undefined;
@@ -100,7 +106,11 @@ async function killChild(): Promise<void> {
 }
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, any>;
 };
@@ -110,16 +120,35 @@ try {
   await startChild();
   await api('POST', '/v1/webhook_endpoints', { url: merchantUrl, events: ['payment.*'] });
   log(`creating ${PAYMENTS} payments`);
-  await fetch(`${simulator.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'no_webhook', times: 0 }) });
+  await fetch(`${simulator.url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ fault: 'no_webhook', times: 0 }),
+  });
   const webhooks: Array<{ key: string; body: string }> = [];
   const paymentIds: string[] = [];
   for (let i = 0; i < PAYMENTS; i += 1) {
-    const payment = await api('POST', '/v1/payments', { amount: 10_000 + i, currency: 'NGN', reference: `crash-${i}`, customer: { email: 'crash@example.com' }, redirect_url: 'https://merchant.example/r' });
+    const payment = await api('POST', '/v1/payments', {
+      amount: 10_000 + i,
+      currency: 'NGN',
+      reference: `crash-${i}`,
+      customer: { email: 'crash@example.com' },
+      redirect_url: 'https://merchant.example/r',
+    });
     paymentIds.push(String(payment.id));
-    const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'successful' }) });
+    const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'successful' }),
+    });
     const tx = (await completed.json()) as { id: number };
-    const body = JSON.stringify({ event: 'charge.completed', data: { id: tx.id, tx_ref: payment.id, amount: (10_000 + i) / 100, currency: 'NGN', status: 'successful' }, 'event.type': 'CARD_TRANSACTION' });
-    for (let c = 0; c < COPIES; c += 1) webhooks.push({ key: `flutterwave:${tx.id}:charge.completed:successful`, body });
+    const body = JSON.stringify({
+      event: 'charge.completed',
+      data: { id: tx.id, tx_ref: payment.id, amount: (10_000 + i) / 100, currency: 'NGN', status: 'successful' },
+      'event.type': 'CARD_TRANSACTION',
+    });
+    for (let c = 0; c < COPIES; c += 1)
+      webhooks.push({ key: `flutterwave:${tx.id}:charge.completed:successful`, body });
   }
   webhooks.sort(() => Math.random() - 0.5);
   log(`sending ${webhooks.length} webhooks while killing the gateway at random moments`);
@@ -135,24 +164,34 @@ try {
   })();
   let next = 0;
   let attempts = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < webhooks.length) {
-      const webhook = webhooks[next++]!;
-      for (;;) {
-        attempts += 1;
-        try {
-          const res = await fetch(`${gatewayUrl}/webhooks/flutterwave`, { method: 'POST', headers: { 'content-type': 'application/json', 'flutterwave-signature': flutterwaveSignature(webhook.body, secretHash), 'verif-hash': secretHash }, body: webhook.body });
-          if (res.status === 200) {
-            acknowledged.add(webhook.key);
-            break;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < webhooks.length) {
+        const webhook = webhooks[next++]!;
+        for (;;) {
+          attempts += 1;
+          try {
+            const res = await fetch(`${gatewayUrl}/webhooks/flutterwave`, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'flutterwave-signature': flutterwaveSignature(webhook.body, secretHash),
+                'verif-hash': secretHash,
+              },
+              body: webhook.body,
+            });
+            if (res.status === 200) {
+              acknowledged.add(webhook.key);
+              break;
+            }
+          } catch {
+            // connection refused or reset mid-request: the provider would retry, and so do we
           }
-        } catch {
-          // connection refused or reset mid-request: the provider would retry, and so do we
+          await sleep(20);
         }
-        await sleep(20);
       }
-    }
-  }));
+    }),
+  );
   sending = false;
   await killer;
   log(`${webhooks.length} webhooks acknowledged after ${attempts} attempts; ${kills} SIGKILLs`);
@@ -162,10 +201,17 @@ try {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const pending = await verifyDb.db.selectFrom('payments').select('id').where('status', '!=', 'succeeded').execute();
-    const undelivered = await verifyDb.db.selectFrom('deliveries').select('id').where('status', '!=', 'succeeded').execute();
+    const undelivered = await verifyDb.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('status', '!=', 'succeeded')
+      .execute();
     const delivered = paymentIds.filter((id) => deliveries.has(id)).length;
     if (pending.length === 0 && undelivered.length === 0 && delivered === paymentIds.length) break;
-    if (Date.now() > deadline) throw new Error(`not quiescent: ${pending.length} payments not succeeded, ${undelivered.length} deliveries open, ${delivered}/${paymentIds.length} delivered`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `not quiescent: ${pending.length} payments not succeeded, ${undelivered.length} deliveries open, ${delivered}/${paymentIds.length} delivered`,
+      );
     await sleep(250);
   }
 
@@ -173,17 +219,27 @@ try {
   const stored = await verifyDb.db.selectFrom('provider_webhooks').select(['dedupe_key']).execute();
   const storedCount = new Map<string, number>();
   for (const row of stored) storedCount.set(row.dedupe_key, (storedCount.get(row.dedupe_key) ?? 0) + 1);
-  for (const key of acknowledged) if (storedCount.get(key) !== 1) failures.push(`webhook ${key} acknowledged but stored ${storedCount.get(key) ?? 0} times`);
+  for (const key of acknowledged)
+    if (storedCount.get(key) !== 1)
+      failures.push(`webhook ${key} acknowledged but stored ${storedCount.get(key) ?? 0} times`);
 
   const events = await verifyDb.db.selectFrom('events').select(['id', 'object_id', 'type']).execute();
-  const transitions = await verifyDb.db.selectFrom('audit_log').select(['object_id']).where('action', 'like', 'payment.transition.%').execute();
+  const transitions = await verifyDb.db
+    .selectFrom('audit_log')
+    .select(['object_id'])
+    .where('action', 'like', 'payment.transition.%')
+    .execute();
   for (const id of paymentIds) {
     const mine = events.filter((e) => e.object_id === id);
-    if (mine.length !== 1 || mine[0]?.type !== 'payment.succeeded') failures.push(`payment ${id} has events ${JSON.stringify(mine.map((e) => e.type))}`);
+    if (mine.length !== 1 || mine[0]?.type !== 'payment.succeeded')
+      failures.push(`payment ${id} has events ${JSON.stringify(mine.map((e) => e.type))}`);
     const moved = transitions.filter((t) => t.object_id === id).length;
     if (moved !== 1) failures.push(`payment ${id} transitioned ${moved} times`);
     const seen = deliveries.get(id);
-    if (seen === undefined || seen.size !== 1 || !seen.has(mine[0]?.id ?? '')) failures.push(`payment ${id}: merchant saw webhook-ids ${JSON.stringify([...(seen ?? [])])}, event ${mine[0]?.id}`);
+    if (seen === undefined || seen.size !== 1 || !seen.has(mine[0]?.id ?? ''))
+      failures.push(
+        `payment ${id}: merchant saw webhook-ids ${JSON.stringify([...(seen ?? [])])}, event ${mine[0]?.id}`,
+      );
   }
   await verifyDb.close();
   if (kills < MIN_KILLS) failures.push(`only ${kills} kills happened`);
@@ -192,7 +248,9 @@ try {
     for (const failure of failures.slice(0, 20)) console.error(`[crash] FAIL ${failure}`);
     log(`${failures.length} failures`);
   } else {
-    log(`ok: ${acknowledged.size} unique webhooks stored once each, ${paymentIds.length} payments final once, every event delivered with one webhook-id, across ${kills} SIGKILLs`);
+    log(
+      `ok: ${acknowledged.size} unique webhooks stored once each, ${paymentIds.length} payments final once, every event delivered with one webhook-id, across ${kills} SIGKILLs`,
+    );
     exitCode = 0;
   }
 } catch (error) {

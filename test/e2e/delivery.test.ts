@@ -16,7 +16,8 @@ import { startReceiver, startTestGateway, type TestGateway } from '../helpers/ga
 
 // DNS as a rebinding attacker plays it: a public-looking name that resolves to loopback.
 const REBOUND_NAME = 'rebind.merchant.example';
-const playDns: ResolveHost = async (hostname, family) => (hostname === REBOUND_NAME ? [{ address: '127.0.0.1', family: 4 }] : lookup(hostname, { all: true, family }));
+const playDns: ResolveHost = async (hostname, family) =>
+  hostname === REBOUND_NAME ? [{ address: '127.0.0.1', family: 4 }] : lookup(hostname, { all: true, family });
 
 for (const dialect of await testDialects()) {
   describe(`event delivery on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -29,15 +30,41 @@ for (const dialect of await testDialects()) {
 
     const db = () => gw.services.database.db;
     const emit = async (type = 'payment.succeeded') =>
-      db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'test', type, objectId: 'pay_x', data: { object: { id: 'pay_x' } } }));
-    const deliveryOf = async (eventId: string) => db().selectFrom('deliveries').selectAll().where('event_id', '=', eventId).executeTakeFirstOrThrow();
+      db()
+        .transaction()
+        .execute((trx) =>
+          writeEvent(trx, gw.services, { mode: 'test', type, objectId: 'pay_x', data: { object: { id: 'pay_x' } } }),
+        );
+    const deliveryOf = async (eventId: string) =>
+      db().selectFrom('deliveries').selectAll().where('event_id', '=', eventId).executeTakeFirstOrThrow();
     const disableAll = async () => db().updateTable('webhook_endpoints').set({ status: 'disabled' }).execute();
     /** An endpoint written straight to the database, past the API's URL checks (as an old row, or
      * one whose name resolves elsewhere since), so only the delivery-time guard stands in the way. */
     const addEndpoint = async (id: string, mode: 'test' | 'live', url: string) => {
       const now = clock.nowMs();
-      await db().insertInto('webhook_endpoints').values({ id, mode, url, events_json: '["*"]', status: 'enabled', disabled_reason: null, created_at: now, deleted_at: null }).execute();
-      await db().insertInto('endpoint_secrets').values({ id: `key_${id}`, endpoint_id: id, sealed_secret: createFieldCipher(gw.services.config.masterKey).encrypt(generateEndpointSecret(), id), created_at: now, expires_at: null }).execute();
+      await db()
+        .insertInto('webhook_endpoints')
+        .values({
+          id,
+          mode,
+          url,
+          events_json: '["*"]',
+          status: 'enabled',
+          disabled_reason: null,
+          created_at: now,
+          deleted_at: null,
+        })
+        .execute();
+      await db()
+        .insertInto('endpoint_secrets')
+        .values({
+          id: `key_${id}`,
+          endpoint_id: id,
+          sealed_secret: createFieldCipher(gw.services.config.masterKey).encrypt(generateEndpointSecret(), id),
+          created_at: now,
+          expires_at: null,
+        })
+        .execute();
     };
     /** A loopback server that counts the requests reaching it. */
     const countingServer = async () => {
@@ -64,7 +91,10 @@ for (const dialect of await testDialects()) {
           assert.equal(before.status, 'pending');
           const waitMs = (before.next_attempt_at ?? 0) - clock.nowMs();
           const scheduled = RETRY_SCHEDULE_MS[retry]!;
-          assert.ok(waitMs >= scheduled * 0.8 - 1 && waitMs <= scheduled * 1.2 + 1, `retry ${retry + 1} after ${waitMs} ms, scheduled ${scheduled} ±20%`);
+          assert.ok(
+            waitMs >= scheduled * 0.8 - 1 && waitMs <= scheduled * 1.2 + 1,
+            `retry ${retry + 1} after ${waitMs} ms, scheduled ${scheduled} ±20%`,
+          );
           clock.advance(waitMs - 1);
           await gw.services.worker.drain();
           assert.equal(receiver.received.length, retry + 1, 'not before its time');
@@ -77,7 +107,11 @@ for (const dialect of await testDialects()) {
         assert.equal(failed.attempts, RETRY_SCHEDULE_MS.length + 1);
         const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
         assert.deepEqual([...ids], [eventId], 'one webhook-id across every attempt');
-        const attempts = await db().selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', failed.id).execute();
+        const attempts = await db()
+          .selectFrom('delivery_attempts')
+          .selectAll()
+          .where('delivery_id', '=', failed.id)
+          .execute();
         assert.equal(attempts.length, RETRY_SCHEDULE_MS.length + 1);
         assert.ok(attempts.every((a) => a.status_code === 500 && a.response_excerpt === 'nope'));
         const shown = await gw.api('GET', `/v1/events/${eventId}`);
@@ -113,7 +147,11 @@ for (const dialect of await testDialects()) {
         await gw.services.worker.drain();
         const delivery = await deliveryOf(gone);
         assert.equal(delivery.status, 'failed');
-        const endpoint = await db().selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirstOrThrow();
+        const endpoint = await db()
+          .selectFrom('webhook_endpoints')
+          .selectAll()
+          .where('id', '=', delivery.endpoint_id)
+          .executeTakeFirstOrThrow();
         assert.equal(endpoint.status, 'disabled');
       } finally {
         await receiver.close();
@@ -125,14 +163,24 @@ for (const dialect of await testDialects()) {
       const receiver = await startReceiver();
       try {
         clock.set(Date.now());
-        const endpoint = (await gw.api('POST', '/v1/webhook_endpoints', { url: receiver.url, events: ['payment.succeeded'] })).body;
+        const endpoint = (
+          await gw.api('POST', '/v1/webhook_endpoints', { url: receiver.url, events: ['payment.succeeded'] })
+        ).body;
         const rotated = (await gw.api('POST', `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`)).body;
         await emit();
         await gw.services.worker.drain();
         const delivery = receiver.received.at(-1)!;
         assert.equal(String(delivery.headers['webhook-signature']).split(' ').length, 2);
-        for (const secret of [endpoint.secret, rotated.secret]) new Webhook(secret).verify(delivery.body, delivery.headers as Record<string, string>);
-        assert.equal(await emit('payment.failed').then(async (id) => (await db().selectFrom('deliveries').select('id').where('event_id', '=', id).execute()).length), 0, 'unsubscribed types are not delivered');
+        for (const secret of [endpoint.secret, rotated.secret])
+          new Webhook(secret).verify(delivery.body, delivery.headers as Record<string, string>);
+        assert.equal(
+          await emit('payment.failed').then(
+            async (id) =>
+              (await db().selectFrom('deliveries').select('id').where('event_id', '=', id).execute()).length,
+          ),
+          0,
+          'unsubscribed types are not delivered',
+        );
       } finally {
         await receiver.close();
       }
@@ -142,17 +190,36 @@ for (const dialect of await testDialects()) {
       await disableAll();
       const { server, port, hits } = await countingServer();
       try {
-        for (const [id, url] of [['we_liveloopbackhostname00', `https://localhost:${port}/h`], ['we_liveloopbackliteral000', `https://127.0.0.1:${port}/h`], ['we_liveplainhttp00000000', `http://merchant.example/h`]] as const) {
+        for (const [id, url] of [
+          ['we_liveloopbackhostname00', `https://localhost:${port}/h`],
+          ['we_liveloopbackliteral000', `https://127.0.0.1:${port}/h`],
+          ['we_liveplainhttp00000000', `http://merchant.example/h`],
+        ] as const) {
           await addEndpoint(id, 'live', url);
         }
-        const eventId = await db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_y', data: {} }));
+        const eventId = await db()
+          .transaction()
+          .execute((trx) =>
+            writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_y', data: {} }),
+          );
         await gw.services.worker.drain();
         assert.equal(hits(), 0, 'no request reached the loopback server');
         const deliveries = await db().selectFrom('deliveries').selectAll().where('event_id', '=', eventId).execute();
         assert.equal(deliveries.length, 3);
-        const attempts = await db().selectFrom('delivery_attempts').selectAll().where('delivery_id', 'in', deliveries.map((d) => d.id)).execute();
+        const attempts = await db()
+          .selectFrom('delivery_attempts')
+          .selectAll()
+          .where(
+            'delivery_id',
+            'in',
+            deliveries.map((d) => d.id),
+          )
+          .execute();
         assert.equal(attempts.length, 3);
-        assert.ok(attempts.every((a) => a.status_code === null && a.error !== null), JSON.stringify(attempts));
+        assert.ok(
+          attempts.every((a) => a.status_code === null && a.error !== null),
+          JSON.stringify(attempts),
+        );
       } finally {
         server.close();
       }
@@ -164,13 +231,21 @@ for (const dialect of await testDialects()) {
       try {
         // The URL check passes (a public name, https); only the resolved address gives it away.
         await addEndpoint('we_livereboundname0000000', 'live', `https://${REBOUND_NAME}:${port}/h`);
-        const liveEvent = await db().transaction().execute((trx) => writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_z', data: {} }));
+        const liveEvent = await db()
+          .transaction()
+          .execute((trx) =>
+            writeEvent(trx, gw.services, { mode: 'live', type: 'payment.succeeded', objectId: 'pay_z', data: {} }),
+          );
         await gw.services.worker.drain();
         assert.equal(hits(), 0, 'nothing reached the loopback server');
         const refused = await deliveryOf(liveEvent);
         assert.equal(refused.status, 'failed', 'refused for good, not retried for a day');
         assert.equal(refused.next_attempt_at, null);
-        const [attempt] = await db().selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', refused.id).execute();
+        const [attempt] = await db()
+          .selectFrom('delivery_attempts')
+          .selectAll()
+          .where('delivery_id', '=', refused.id)
+          .execute();
         assert.match(String(attempt?.error), /ERR_SSRF_BLOCKED/);
 
         // Test mode may deliver to loopback, through the same resolver.

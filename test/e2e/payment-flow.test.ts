@@ -31,7 +31,14 @@ for (const dialect of await testDialects()) {
         const already = receiver.received.length;
 
         const reference = `order-${kit.name}-1001`;
-        const created = await gw.api('POST', '/v1/payments', { amount: kit.amount, currency: kit.currency, reference, customer: kit.customer, redirect_url: 'https://merchant.example/thanks', metadata: { cart: '42' } });
+        const created = await gw.api('POST', '/v1/payments', {
+          amount: kit.amount,
+          currency: kit.currency,
+          reference,
+          customer: kit.customer,
+          redirect_url: 'https://merchant.example/thanks',
+          metadata: { cart: '42' },
+        });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         const payment = created.body;
         assert.match(payment.id, /^pay_[0-9A-Za-z]{22}$/);
@@ -49,31 +56,63 @@ for (const dialect of await testDialects()) {
         // The redirect is only a hint to the customer's browser; nothing changed yet.
         assert.equal((await gw.api('GET', `/v1/payments/${payment.id}`)).body.status, 'pending');
 
-        await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('id').where('provider_reference', '=', payment.id).execute()).length === 1, 'the provider webhook');
+        await waitUntil(
+          async () =>
+            (
+              await gw.services.database.db
+                .selectFrom('provider_webhooks')
+                .select('id')
+                .where('provider_reference', '=', payment.id)
+                .execute()
+            ).length === 1,
+          'the provider webhook',
+        );
         await gw.services.worker.drain();
 
         const after = await gw.api('GET', `/v1/payments/${payment.id}`);
         assert.equal(after.body.status, 'succeeded');
         assert.equal(after.body.checkout_url, null, 'a paid payment no longer offers a checkout link');
-        const verifications = await gw.services.database.db.selectFrom('verifications').selectAll().where('payment_id', '=', payment.id).execute();
-        assert.deepEqual(verifications.map((v) => v.outcome), ['succeeded'], 'success came from a verify call');
+        const verifications = await gw.services.database.db
+          .selectFrom('verifications')
+          .selectAll()
+          .where('payment_id', '=', payment.id)
+          .execute();
+        assert.deepEqual(
+          verifications.map((v) => v.outcome),
+          ['succeeded'],
+          'success came from a verify call',
+        );
 
         await receiver.waitFor(already + 1);
         const delivery = receiver.received[already]!;
-        const verified = new Webhook(endpoint.body.secret).verify(delivery.body, delivery.headers as Record<string, string>) as { type: string; data: { object: { id: string; status: string; amount: number } } };
+        const verified = new Webhook(endpoint.body.secret).verify(
+          delivery.body,
+          delivery.headers as Record<string, string>,
+        ) as { type: string; data: { object: { id: string; status: string; amount: number } } };
         assert.equal(verified.type, 'payment.succeeded');
         assert.equal(verified.data.object.id, payment.id);
         assert.equal(verified.data.object.amount, kit.amount);
         assert.match(String(delivery.headers['webhook-id']), /^evt_/);
 
         const events = await gw.api('GET', `/v1/events?object_id=${payment.id}`);
-        assert.deepEqual(events.body.data.map((e: { type: string }) => e.type), ['payment.succeeded']);
+        assert.deepEqual(
+          events.body.data.map((e: { type: string }) => e.type),
+          ['payment.succeeded'],
+        );
         const event = await gw.api('GET', `/v1/events/${events.body.data[0].id}`);
         assert.equal(event.body.deliveries[0].status, 'succeeded');
         assert.equal(event.body.id, delivery.headers['webhook-id']);
 
-        const audit = await gw.services.database.db.selectFrom('audit_log').select('action').where('object_id', '=', payment.id).orderBy('created_at').execute();
-        assert.deepEqual(audit.map((a) => a.action), ['payment.create', 'payment.transition.pending.succeeded']);
+        const audit = await gw.services.database.db
+          .selectFrom('audit_log')
+          .select('action')
+          .where('object_id', '=', payment.id)
+          .orderBy('created_at')
+          .execute();
+        assert.deepEqual(
+          audit.map((a) => a.action),
+          ['payment.create', 'payment.transition.pending.succeeded'],
+        );
         await gw.api('DELETE', `/v1/webhook_endpoints/${endpoint.body.id}`);
       });
     }
@@ -81,10 +120,30 @@ for (const dialect of await testDialects()) {
     test('Flutterwave accounts on the legacy setup: verif-hash only and the flat camelCase payload', async () => {
       await gw.sim('PUT', '/_sim/config', { signatureHeaders: 'verif-hash', payloadShape: 'flat' });
       try {
-        const created = await gw.api('POST', '/v1/payments', { amount: 9900, currency: 'NGN', reference: 'legacy-1', customer: { email: 'l@example.com' }, redirect_url: 'https://merchant.example/r' });
+        const created = await gw.api('POST', '/v1/payments', {
+          amount: 9900,
+          currency: 'NGN',
+          reference: 'legacy-1',
+          customer: { email: 'l@example.com' },
+          redirect_url: 'https://merchant.example/r',
+        });
         await payAtCheckout(created.body.checkout_url);
-        await waitUntil(async () => (await gw.services.database.db.selectFrom('provider_webhooks').select('signature_scheme').where('provider_reference', '=', created.body.id).execute()).length === 1, 'the legacy webhook');
-        const stored = await gw.services.database.db.selectFrom('provider_webhooks').selectAll().where('provider_reference', '=', created.body.id).executeTakeFirstOrThrow();
+        await waitUntil(
+          async () =>
+            (
+              await gw.services.database.db
+                .selectFrom('provider_webhooks')
+                .select('signature_scheme')
+                .where('provider_reference', '=', created.body.id)
+                .execute()
+            ).length === 1,
+          'the legacy webhook',
+        );
+        const stored = await gw.services.database.db
+          .selectFrom('provider_webhooks')
+          .selectAll()
+          .where('provider_reference', '=', created.body.id)
+          .executeTakeFirstOrThrow();
         assert.equal(stored.signature_scheme, 'verif-hash');
         assert.ok(JSON.parse(stored.body).txRef, 'the flat form was received');
         await gw.services.worker.drain();
@@ -97,11 +156,20 @@ for (const dialect of await testDialects()) {
     test('lists and look-ups: by id, by reference, with cursor pagination', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        const res = await gw.api('POST', '/v1/payments', { amount: 1000 + i, currency: 'NGN', reference: `list-${i}`, customer: { email: 'b@example.com' }, redirect_url: 'https://merchant.example/r' });
+        const res = await gw.api('POST', '/v1/payments', {
+          amount: 1000 + i,
+          currency: 'NGN',
+          reference: `list-${i}`,
+          customer: { email: 'b@example.com' },
+          redirect_url: 'https://merchant.example/r',
+        });
         ids.push(res.body.id);
       }
       const byRef = await gw.api('GET', '/v1/payments?reference=list-1');
-      assert.deepEqual(byRef.body.data.map((p: { id: string }) => p.id), [ids[1]]);
+      assert.deepEqual(
+        byRef.body.data.map((p: { id: string }) => p.id),
+        [ids[1]],
+      );
       const page1 = await gw.api('GET', '/v1/payments?limit=2');
       assert.equal(page1.body.data.length, 2);
       assert.equal(page1.body.has_more, true);

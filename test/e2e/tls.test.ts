@@ -13,27 +13,61 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 const dir = mkdtempSync(join(tmpdir(), 'paywarden-tls-'));
 const certFile = join(dir, 'cert.pem');
 const keyFile = join(dir, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ],
+  { stdio: 'ignore' },
+);
 const [sqlite] = await testDialects();
 
 /** Resolves to the negotiated protocol, or rejects when the server refuses the handshake. */
 function handshake(url: string, maxVersion: SecureVersion): Promise<string> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port: Number(port), minVersion: 'TLSv1', maxVersion, rejectUnauthorized: false }, () => {
-      const protocol = socket.getProtocol() ?? 'unknown';
-      socket.end();
-      resolve(protocol);
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port: Number(port), minVersion: 'TLSv1', maxVersion, rejectUnauthorized: false },
+      () => {
+        const protocol = socket.getProtocol() ?? 'unknown';
+        socket.end();
+        resolve(protocol);
+      },
+    );
     socket.once('error', reject);
   });
 }
 
-for (const [minVersion, accepted, refused] of [['TLSv1.2', ['TLSv1.2', 'TLSv1.3'], ['TLSv1.1']], ['TLSv1.3', ['TLSv1.3'], ['TLSv1.2']]] as const) {
+for (const [minVersion, accepted, refused] of [
+  ['TLSv1.2', ['TLSv1.2', 'TLSv1.3'], ['TLSv1.1']],
+  ['TLSv1.3', ['TLSv1.3'], ['TLSv1.2']],
+] as const) {
   describe(`HTTPS with PAYWARDEN_TLS_MIN_VERSION=${minVersion}`, () => {
     let gw: TestGateway;
     before(async () => {
-      gw = await startTestGateway(sqlite!, { env: { PAYWARDEN_TLS_CERT_FILE: certFile, PAYWARDEN_TLS_KEY_FILE: keyFile, PAYWARDEN_TLS_MIN_VERSION: minVersion } });
+      gw = await startTestGateway(sqlite!, {
+        env: {
+          PAYWARDEN_TLS_CERT_FILE: certFile,
+          PAYWARDEN_TLS_KEY_FILE: keyFile,
+          PAYWARDEN_TLS_MIN_VERSION: minVersion,
+        },
+      });
     });
     after(async () => gw.close());
 

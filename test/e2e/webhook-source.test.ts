@@ -22,8 +22,20 @@ const liveEnv = (extra: Record<string, string> = {}) => ({
 let counter = 0;
 function delivery(secretKey: string) {
   counter += 1;
-  const body = JSON.stringify({ event: 'charge.success', data: { id: 7_000_000 + counter, reference: `pay-unknown${counter}`, amount: 5000, currency: 'GHS', status: 'success' } });
-  return { body, headers: { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(body, secretKey) } };
+  const body = JSON.stringify({
+    event: 'charge.success',
+    data: {
+      id: 7_000_000 + counter,
+      reference: `pay-unknown${counter}`,
+      amount: 5000,
+      currency: 'GHS',
+      status: 'success',
+    },
+  });
+  return {
+    body,
+    headers: { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(body, secretKey) },
+  };
 }
 
 describe('Paystack source addresses in live mode', () => {
@@ -32,7 +44,12 @@ describe('Paystack source addresses in live mode', () => {
     gw = await startTestGateway(sqlite!, { env: liveEnv() });
   });
   after(async () => gw.close());
-  const post = (d: ReturnType<typeof delivery>, from: string) => fetch(`${gw.url}/webhooks/paystack`, { method: 'POST', headers: { ...d.headers, 'x-forwarded-for': from }, body: d.body });
+  const post = (d: ReturnType<typeof delivery>, from: string) =>
+    fetch(`${gw.url}/webhooks/paystack`, {
+      method: 'POST',
+      headers: { ...d.headers, 'x-forwarded-for': from },
+      body: d.body,
+    });
 
   test('a correctly signed live webhook from a published Paystack address is stored', async () => {
     assert.equal((await post(delivery(liveKey), '52.31.139.75')).status, 200);
@@ -58,7 +75,11 @@ describe('a configured allowlist replaces the published one; off disables it', (
     try {
       const send = (from: string) => {
         const d = delivery(liveKey);
-        return fetch(`${gw.url}/webhooks/paystack`, { method: 'POST', headers: { ...d.headers, 'x-forwarded-for': from }, body: d.body });
+        return fetch(`${gw.url}/webhooks/paystack`, {
+          method: 'POST',
+          headers: { ...d.headers, 'x-forwarded-for': from },
+          body: d.body,
+        });
       };
       assert.equal((await send('198.51.100.7')).status, 200);
       assert.equal((await send('52.31.139.75')).status, 403);
@@ -71,7 +92,16 @@ describe('a configured allowlist replaces the published one; off disables it', (
     const gw = await startTestGateway(sqlite!, { env: liveEnv({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'off' }) });
     try {
       const d = delivery(liveKey);
-      assert.equal((await fetch(`${gw.url}/webhooks/paystack`, { method: 'POST', headers: { ...d.headers, 'x-forwarded-for': '203.0.113.9' }, body: d.body })).status, 200);
+      assert.equal(
+        (
+          await fetch(`${gw.url}/webhooks/paystack`, {
+            method: 'POST',
+            headers: { ...d.headers, 'x-forwarded-for': '203.0.113.9' },
+            body: d.body,
+          })
+        ).status,
+        200,
+      );
     } finally {
       await gw.close();
     }

@@ -6,11 +6,20 @@ export async function payAtCheckout(checkoutUrl: string, button: 'pay' | 'declin
   const html = await page.text();
   const action = new RegExp(`<form[^>]*action="([^"]*/${button})"`, 'i').exec(html)?.[1];
   if (action === undefined) throw new Error(`checkout page has no ${button} form`);
-  return fetch(new URL(action.replaceAll('&amp;', '&'), checkoutUrl), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  return fetch(new URL(action.replaceAll('&amp;', '&'), checkoutUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
 }
 
 /** Polls a condition (for things that happen on another server, like a webhook arriving). */
-export async function waitUntil(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitUntil(
+  condition: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -34,8 +34,21 @@ export class DashboardClient {
     this.origin = baseUrl;
   }
 
-  async request(method: 'GET' | 'POST', path: string, form?: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<DashboardPage> {
-    const body = form === undefined ? undefined : new URLSearchParams(Object.entries(form).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]])));
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    form?: Record<string, string | string[]>,
+    headers: Record<string, string> = {},
+  ): Promise<DashboardPage> {
+    const body =
+      form === undefined
+        ? undefined
+        : new URLSearchParams(
+            Object.entries(form).flatMap(
+              ([k, v]): Array<[string, string]> =>
+                Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]],
+            ),
+          );
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       redirect: 'manual',
@@ -88,7 +101,10 @@ export interface TestOperator {
  * An operator created the way a person is: an invite (from the CLI path, or from `invitedBy`),
  * the invitation form, sign-in, TOTP enrolment through the pages. Returns a signed-in client.
  */
-export async function enrolOperator(gw: TestGateway, options: { role?: OperatorRole; email?: string; nowMs?: () => number } = {}): Promise<TestOperator> {
+export async function enrolOperator(
+  gw: TestGateway,
+  options: { role?: OperatorRole; email?: string; nowMs?: () => number } = {},
+): Promise<TestOperator> {
   const role = options.role ?? 'owner';
   const email = options.email ?? `${role}-${randomBytes(4).toString('hex')}@merchant.example`;
   const now = options.nowMs ?? (() => gw.services.clock.nowMs());
@@ -113,12 +129,18 @@ export async function enrolOperator(gw: TestGateway, options: { role?: OperatorR
 }
 
 /** Signs in again (password, then a TOTP code at `nowMs`) on a new client. */
-export async function signIn(gw: TestGateway, operator: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>, nowMs: number): Promise<DashboardClient> {
+export async function signIn(
+  gw: TestGateway,
+  operator: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>,
+  nowMs: number,
+): Promise<DashboardClient> {
   const client = new DashboardClient(gw.url);
   const first = await client.postOpen('/dashboard/login', { email: operator.email, password: operator.password });
-  if (first.location !== '/dashboard/login/verify') throw new Error(`sign-in answered ${first.status} ${first.location}`);
+  if (first.location !== '/dashboard/login/verify')
+    throw new Error(`sign-in answered ${first.status} ${first.location}`);
   const second = await client.postOpen('/dashboard/login/verify', { code: totpCodeAt(operator.totpSecret, nowMs) });
-  if (second.location !== '/dashboard') throw new Error(`second factor answered ${second.status}: ${second.html.slice(0, 300)}`);
+  if (second.location !== '/dashboard')
+    throw new Error(`second factor answered ${second.status}: ${second.html.slice(0, 300)}`);
   await client.get('/dashboard/settings');
   return client;
 }

@@ -14,15 +14,30 @@ import type { TestDialect } from './databases.ts';
 export interface TestGateway extends Gateway {
   readonly key: string;
   readonly dataDir: string;
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** The control API of a provider's simulator (Flutterwave's unless named). */
   sim(method: string, path: string, body?: unknown, provider?: string): Promise<any>;
 }
 
-export async function startTestGateway(dialect: TestDialect, options: { clock?: Clock; env?: Record<string, string>; start?: StartOptions } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  dialect: TestDialect,
+  options: { clock?: Clock; env?: Record<string, string>; start?: StartOptions } = {},
+): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'paywarden-gw-'));
   const db = await dialect.create();
-  const config = loadConfig({ PAYWARDEN_DATA_DIR: dataDir, PAYWARDEN_PORT: '0', PAYWARDEN_SIMULATOR_PORT: '0', PAYWARDEN_DATABASE_URL: db.url, PAYWARDEN_LOG_LEVEL: process.env.PAYWARDEN_TEST_LOG_LEVEL ?? 'silent', ...options.env });
+  const config = loadConfig({
+    PAYWARDEN_DATA_DIR: dataDir,
+    PAYWARDEN_PORT: '0',
+    PAYWARDEN_SIMULATOR_PORT: '0',
+    PAYWARDEN_DATABASE_URL: db.url,
+    PAYWARDEN_LOG_LEVEL: process.env.PAYWARDEN_TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
+  });
   const database = openDatabase(config.databaseUrl, { poolSize: 8 });
   const gateway = await startGateway(config, createLogger(config.logLevel), {
     database,
@@ -52,7 +67,10 @@ export async function startTestGateway(dialect: TestDialect, options: { clock?: 
       return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
     },
     async sim(method, path, body, provider = 'flutterwave') {
-      const response = await fetch(`${gateway.simulatorUrls[provider]}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+      const response = await fetch(`${gateway.simulatorUrls[provider]}${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
       const text = await response.text();
       if (!response.ok) throw new Error(`simulator ${method} ${path} answered ${response.status}: ${text}`);
       return text === '' ? undefined : JSON.parse(text);
@@ -67,7 +85,13 @@ export async function startTestGateway(dialect: TestDialect, options: { clock?: 
 }
 
 /** A merchant endpoint: records every delivery; answers with the status the test chooses. */
-export async function startReceiver(): Promise<{ url: string; received: Array<{ body: string; headers: Record<string, string | string[] | undefined> }>; respondWith(status: number): void; waitFor(count: number, timeoutMs?: number): Promise<void>; close(): Promise<void> }> {
+export async function startReceiver(): Promise<{
+  url: string;
+  received: Array<{ body: string; headers: Record<string, string | string[] | undefined> }>;
+  respondWith(status: number): void;
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}> {
   const { createServer } = await import('node:http');
   const received: Array<{ body: string; headers: Record<string, string | string[] | undefined> }> = [];
   let status = 200;

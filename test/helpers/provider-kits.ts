@@ -35,7 +35,10 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     webhookOnDecline: true,
     customer: { email: 'c@example.com' },
     forged(paymentId): ForgedDelivery[] {
-      const body = JSON.stringify({ event: 'charge.completed', data: { id: 999001, tx_ref: paymentId, status: 'successful', amount: 2500, currency: 'NGN' } });
+      const body = JSON.stringify({
+        event: 'charge.completed',
+        data: { id: 999001, tx_ref: paymentId, status: 'successful', amount: 2500, currency: 'NGN' },
+      });
       const deliveries: ForgedDelivery[] = [
         { headers: { 'flutterwave-signature': flutterwaveSignature(body, 'not-the-secret-hash') }, body },
         { headers: { 'verif-hash': 'guessed' }, body },
@@ -53,7 +56,10 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     // KwikPaisa's order create requires the customer's name and phone.
     customer: { email: 'c@example.com', name: 'Asha Rao', phone: '+919800000000' },
     forged(paymentId): ForgedDelivery[] {
-      const body = canonicalJson({ event: 'payment.success', data: { order_id: paymentId, amount: '105.00', currency: 'INR', status: 'PAID' } });
+      const body = canonicalJson({
+        event: 'payment.success',
+        data: { order_id: paymentId, amount: '105.00', currency: 'INR', status: 'PAID' },
+      });
       const now = String(Math.floor(Date.now() / 1000));
       const deliveries: ForgedDelivery[] = [
         { headers: { 'x-timestamp': now, 'x-signature': kwikPaisaSignature(body, now, 'not-the-secret') }, body },
@@ -72,7 +78,16 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     webhookOnDecline: false,
     customer: { email: 'c@example.com' },
     forged(paymentId): ForgedDelivery[] {
-      const body = JSON.stringify({ event: 'charge.success', data: { id: 4099260999, reference: paymentId.replace('_', '-'), amount: 5000, currency: 'GHS', status: 'success' } });
+      const body = JSON.stringify({
+        event: 'charge.success',
+        data: {
+          id: 4099260999,
+          reference: paymentId.replace('_', '-'),
+          amount: 5000,
+          currency: 'GHS',
+          status: 'success',
+        },
+      });
       const deliveries: ForgedDelivery[] = [
         { headers: { 'x-paystack-signature': paystackSignature(body, 'sk_' + 'test_not_the_secret_key') }, body },
         { headers: { 'x-paystack-signature': 'ab'.repeat(64) }, body },
@@ -89,12 +104,32 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     webhookOnDecline: true,
     customer: { email: 'c@example.com' },
     forged(paymentId): ForgedDelivery[] {
-      const body = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'checkout.session.completed', data: { object: { id: 'cs_test_forged', object: 'checkout.session', client_reference_id: paymentId, payment_status: 'paid', status: 'complete', amount_total: 2500, currency: 'usd' } } });
+      const body = JSON.stringify({
+        id: 'evt_forged',
+        object: 'event',
+        type: 'checkout.session.completed',
+        data: {
+          object: {
+            id: 'cs_test_forged',
+            object: 'checkout.session',
+            client_reference_id: paymentId,
+            payment_status: 'paid',
+            status: 'complete',
+            amount_total: 2500,
+            currency: 'usd',
+          },
+        },
+      });
       const now = Math.floor(Date.now() / 1000);
       const wrongSecret = 'whsec_' + 'not-the-endpoint-secret';
       const deliveries: ForgedDelivery[] = [
         { headers: { 'stripe-signature': `t=${now},v1=${stripeSignature(body, String(now), wrongSecret)}` }, body },
-        { headers: { 'stripe-signature': `t=${now - 3600},v1=${stripeSignature(body, String(now - 3600), wrongSecret)}` }, body },
+        {
+          headers: {
+            'stripe-signature': `t=${now - 3600},v1=${stripeSignature(body, String(now - 3600), wrongSecret)}`,
+          },
+          body,
+        },
         { headers: {}, body },
       ];
       return deliveries;

@@ -4,7 +4,12 @@
 // The browser does the base64url work (parse*OptionsFromJSON, toJSON).
 
 async function postJson(url, body) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.message || 'The request was refused. Reload the page and try again.');
   return data;
@@ -22,7 +27,9 @@ if (signInButton !== null) {
   signInButton.addEventListener('click', async () => {
     try {
       const { options } = await postJson('/dashboard/login/passkey/options', {});
-      const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+      const credential = await navigator.credentials.get({
+        publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+      });
       const result = await postJson('/dashboard/login/passkey', { response: credential.toJSON() });
       window.location.assign(result.redirect);
     } catch (error) {
@@ -39,7 +46,9 @@ if (addForm !== null) {
     const name = addForm.querySelector('input[name=name]').value;
     try {
       const { options } = await postJson('/dashboard/settings/passkeys/options', { csrf_token: csrfToken });
-      const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+      const credential = await navigator.credentials.create({
+        publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options),
+      });
       await postJson('/dashboard/settings/passkeys', { csrf_token: csrfToken, name, response: credential.toJSON() });
       window.location.assign('/dashboard/settings');
     } catch (error) {

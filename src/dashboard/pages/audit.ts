@@ -4,7 +4,15 @@ import { html, type SafeHtml } from '../html.ts';
 import { isoTime } from '../layout.ts';
 
 // Who did what, when, from where, with which result (LOG-1, LOG-2), newest first.
-export function auditPage(rows: ReadonlyArray<Selectable<AuditLogTable>>, filters: { actor?: string | undefined; action?: string | undefined; object?: string | undefined; result?: string | undefined }): SafeHtml {
+export function auditPage(
+  rows: ReadonlyArray<Selectable<AuditLogTable>>,
+  filters: {
+    actor?: string | undefined;
+    action?: string | undefined;
+    object?: string | undefined;
+    result?: string | undefined;
+  },
+): SafeHtml {
   const results = ['', 'success', 'failure', 'denied'];
   return html`<form method="get" action="/dashboard/audit" class="filters">
   <label>Actor <input name="actor" value="${filters.actor ?? ''}" maxlength="40"></label>

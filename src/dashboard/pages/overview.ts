@@ -3,11 +3,22 @@ import type { DashboardQueries } from '../queries.ts';
 import { formatMinor } from '../layout.ts';
 import { currencyExponent } from '../../money/currencies.ts';
 
-export function overviewPage(data: Awaited<ReturnType<DashboardQueries['overview']>>, options: { canSeeJobs: boolean }): SafeHtml {
+export function overviewPage(
+  data: Awaited<ReturnType<DashboardQueries['overview']>>,
+  options: { canSeeJobs: boolean },
+): SafeHtml {
   const alerts = [
-    data.requiresReview > 0 ? html`<li><a href="/dashboard/payments?status=requires_review">${data.requiresReview} payment(s) need review</a></li>` : '',
-    data.failedDeliveries > 0 ? html`<li><a href="/dashboard/webhooks-out">${data.failedDeliveries} event delivery(ies) failed</a></li>` : '',
-    data.deadJobs > 0 ? (options.canSeeJobs ? html`<li><a href="/dashboard/jobs">${data.deadJobs} background job(s) are dead</a></li>` : html`<li>${data.deadJobs} background job(s) are dead</li>`) : '',
+    data.requiresReview > 0
+      ? html`<li><a href="/dashboard/payments?status=requires_review">${data.requiresReview} payment(s) need review</a></li>`
+      : '',
+    data.failedDeliveries > 0
+      ? html`<li><a href="/dashboard/webhooks-out">${data.failedDeliveries} event delivery(ies) failed</a></li>`
+      : '',
+    data.deadJobs > 0
+      ? options.canSeeJobs
+        ? html`<li><a href="/dashboard/jobs">${data.deadJobs} background job(s) are dead</a></li>`
+        : html`<li>${data.deadJobs} background job(s) are dead</li>`
+      : '',
   ];
   const statuses = [...new Set(data.byStatus.map((s) => s.status))];
   return html`<section class="cards" id="volumes">${statuses.map((status) => {

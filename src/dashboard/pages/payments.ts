@@ -15,7 +15,8 @@ export function paymentsPage(payments: readonly PaymentRow[], query: string | un
 <table id="payments">
 <thead><tr><th>Created</th><th>Payment</th><th>Reference</th><th>Customer</th><th>Amount</th><th>Status</th><th>Provider</th></tr></thead>
 <tbody>${payments.map(
-    (p) => html`<tr><td>${isoTime(p.created_at)}</td><td><a href="/dashboard/payments/${p.id}">${p.id}</a></td><td>${p.reference}</td><td>${p.customer_name ?? ''} ${p.customer_email}</td><td>${amount(p)}</td><td class="status-${p.status}">${p.status}</td><td>${p.provider}</td></tr>`,
+    (p) =>
+      html`<tr><td>${isoTime(p.created_at)}</td><td><a href="/dashboard/payments/${p.id}">${p.id}</a></td><td>${p.reference}</td><td>${p.customer_name ?? ''} ${p.customer_email}</td><td>${amount(p)}</td><td class="status-${p.status}">${p.status}</td><td>${p.provider}</td></tr>`,
   )}</tbody>
 </table>
 ${payments.length === 0 ? html`<p>No payments match.</p>` : ''}`;
@@ -37,17 +38,23 @@ export function paymentDetailPage(t: Timeline): SafeHtml {
 </table>
 <h2>Webhooks in</h2>
 <table><thead><tr><th>Received</th><th>Event</th><th>Signature</th><th>Processing</th><th>Payload</th></tr></thead><tbody>${t.webhooks.map(
-    (w) => html`<tr><td>${isoTime(w.received_at)}</td><td>${w.event_type}</td><td>${w.signature_scheme}</td><td>${w.status}: ${w.result ?? ''}</td><td><pre>${w.body}</pre></td></tr>`,
+    (w) =>
+      html`<tr><td>${isoTime(w.received_at)}</td><td>${w.event_type}</td><td>${w.signature_scheme}</td><td>${w.status}: ${w.result ?? ''}</td><td><pre>${w.body}</pre></td></tr>`,
   )}</tbody></table>
 <h2>Verification calls</h2>
 <table><thead><tr><th>When</th><th>Outcome</th><th>Latency</th><th>Detail</th></tr></thead><tbody>${t.verifications.map(
-    (v) => html`<tr><td>${isoTime(v.attempted_at)}</td><td>${v.outcome}</td><td>${v.latency_ms} ms</td><td><pre>${v.detail_json}</pre></td></tr>`,
+    (v) =>
+      html`<tr><td>${isoTime(v.attempted_at)}</td><td>${v.outcome}</td><td>${v.latency_ms} ms</td><td><pre>${v.detail_json}</pre></td></tr>`,
   )}</tbody></table>
 <h2>Events and deliveries</h2>
 <table><thead><tr><th>When</th><th>Event</th><th>Deliveries</th></tr></thead><tbody>${t.events.map(
-    (e) => html`<tr><td>${isoTime(e.created_at)}</td><td>${e.type} <code>${e.id}</code></td><td>${t.deliveries
-      .filter((d) => d.event_id === e.id)
-      .map((d) => html`<div>${d.endpoint_id}: ${d.status} after ${d.attempts} attempt(s), last ${d.last_status_code ?? '—'}</div>`)}</td></tr>`,
+    (e) =>
+      html`<tr><td>${isoTime(e.created_at)}</td><td>${e.type} <code>${e.id}</code></td><td>${t.deliveries
+        .filter((d) => d.event_id === e.id)
+        .map(
+          (d) =>
+            html`<div>${d.endpoint_id}: ${d.status} after ${d.attempts} attempt(s), last ${d.last_status_code ?? '—'}</div>`,
+        )}</td></tr>`,
   )}</tbody></table>
 <h2>Audit</h2>
 <table><thead><tr><th>When</th><th>Action</th><th>By</th></tr></thead><tbody>${t.audit.map((a) => html`<tr><td>${isoTime(a.created_at)}</td><td>${a.action}</td><td>${a.actor_type} ${a.actor_id ?? ''}</td></tr>`)}</tbody></table>`;

@@ -32,12 +32,14 @@ ${view.failures === undefined || view.failures.length === 0 ? '' : html`<ul clas
 <h2>Passkeys</h2>
 <p>A passkey can replace the authenticator code at sign-in. The authenticator app stays set up as the fallback.</p>
 <table id="passkeys">${view.passkeys.map((p) => html`<tr><td>${p.name}</td><td>added ${isoTime(p.createdAt)}</td><td>last used ${isoTime(p.lastUsedAt)}</td><td><form method="post" action="/dashboard/settings/passkeys/${p.id}/delete" class="inline">${csrfField(csrfToken)}<button type="submit" class="danger">Remove</button></form></td></tr>`)}</table>
-${view.fresh
-  ? html`<form method="post" action="/dashboard/settings/passkeys" class="stack" id="add-passkey">${csrfField(csrfToken)}
+${
+  view.fresh
+    ? html`<form method="post" action="/dashboard/settings/passkeys" class="stack" id="add-passkey">${csrfField(csrfToken)}
   <label>Name for this passkey <input name="name" required maxlength="64" value="My passkey"></label>
   <button type="submit">Add a passkey</button>
 </form>`
-  : html`<p>To add a passkey, confirm your password first.</p>${reauthForm('/dashboard/settings', csrfToken)}`}
+    : html`<p>To add a passkey, confirm your password first.</p>${reauthForm('/dashboard/settings', csrfToken)}`
+}
 <p class="error" id="passkey-problem" role="alert" hidden></p>
 ${PASSKEY_SCRIPT}
 <h2>Recovery codes</h2>

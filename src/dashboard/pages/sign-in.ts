@@ -5,8 +5,10 @@ import type { PasswordRuleFailure } from '../../operators/password-policy.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField } from '../layout.ts';
 
-const problem = (message: string | undefined) => (message === undefined ? '' : html`<p class="error" id="problem" role="alert">${message}</p>`);
-const notice = (message: string | undefined) => (message === undefined ? '' : html`<p class="notice" id="notice">${message}</p>`);
+const problem = (message: string | undefined) =>
+  message === undefined ? '' : html`<p class="error" id="problem" role="alert">${message}</p>`;
+const notice = (message: string | undefined) =>
+  message === undefined ? '' : html`<p class="notice" id="notice">${message}</p>`;
 
 export function signInPage(options: { error?: string; notice?: string; email?: string }): SafeHtml {
   return html`${notice(options.notice)}${problem(options.error)}
@@ -48,7 +50,12 @@ export function recoveryCodesPage(codes: readonly string[], continueTo: string):
 <p><a href="${continueTo}" id="continue">I have saved them: continue</a></p>`;
 }
 
-export function acceptInvitePage(options: { action: string; email?: string; error?: string; failures?: readonly PasswordRuleFailure[] }): SafeHtml {
+export function acceptInvitePage(options: {
+  action: string;
+  email?: string;
+  error?: string;
+  failures?: readonly PasswordRuleFailure[];
+}): SafeHtml {
   return html`<p>Set up your operator account${options.email === undefined ? '' : html` for <strong>${options.email}</strong>`}. The password needs 12 to 128 characters with upper- and lower-case letters, a digit and a special character; common passwords and ones containing your name or email are refused.</p>
 ${problem(options.error)}
 ${options.failures === undefined || options.failures.length === 0 ? '' : html`<ul class="error" id="password-rules">${options.failures.map((f) => html`<li data-rule="${f.code}">${f.message}</li>`)}</ul>`}

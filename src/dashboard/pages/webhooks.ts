@@ -10,7 +10,8 @@ type Delivery = Awaited<ReturnType<DashboardQueries['deliveriesOut']>>[number];
 
 export function webhooksInPage(rows: ReadonlyArray<Selectable<ProviderWebhooksTable>>): SafeHtml {
   return html`<table id="webhooks-in"><thead><tr><th>Received</th><th>Provider</th><th>Event</th><th>Reference</th><th>Signature</th><th>Processing</th></tr></thead><tbody>${rows.map(
-    (w) => html`<tr><td><a href="/dashboard/webhooks-in/${w.id}">${isoTime(w.received_at)}</a></td><td>${w.provider}</td><td>${w.event_type}</td><td>${w.provider_reference ?? ''}</td><td>valid (${w.signature_scheme})</td><td class="status-${w.status}">${w.status}${w.result === null ? '' : html`: ${w.result}`}</td></tr>`,
+    (w) =>
+      html`<tr><td><a href="/dashboard/webhooks-in/${w.id}">${isoTime(w.received_at)}</a></td><td>${w.provider}</td><td>${w.event_type}</td><td>${w.provider_reference ?? ''}</td><td>valid (${w.signature_scheme})</td><td class="status-${w.status}">${w.status}${w.result === null ? '' : html`: ${w.result}`}</td></tr>`,
   )}</tbody></table>
 ${rows.length === 0 ? html`<p>No provider webhooks received yet.</p>` : ''}
 <p>Only webhooks with a valid signature are stored; rejected ones are counted in <code>paywarden_provider_webhooks_total</code> (by <code>result</code>) and logged.</p>`;
@@ -29,14 +30,26 @@ export function webhookInDetailPage(w: Selectable<ProviderWebhooksTable>): SafeH
 <pre id="payload">${w.body}</pre>`;
 }
 
-export function webhooksOutPage(rows: readonly Delivery[], attempts: ReadonlyArray<Selectable<DeliveryAttemptsTable>>, csrfToken: string, canRedeliver: boolean): SafeHtml {
+export function webhooksOutPage(
+  rows: readonly Delivery[],
+  attempts: ReadonlyArray<Selectable<DeliveryAttemptsTable>>,
+  csrfToken: string,
+  canRedeliver: boolean,
+): SafeHtml {
   return html`<table id="webhooks-out"><thead><tr><th>Event</th><th>Endpoint</th><th>Status</th><th>Attempts</th><th>Last response</th><th>Last attempt</th><th></th></tr></thead><tbody>${rows.map(
-    (d) => html`<tr><td>${d.type} <code>${d.event_id}</code></td><td><code>${d.endpoint_id}</code></td><td class="status-${d.status}">${d.status}</td><td>${d.attempts}</td><td>${d.last_status_code ?? '—'}</td><td>${isoTime(d.last_attempt_at)}</td><td>${
-      canRedeliver ? html`<form method="post" action="/dashboard/events/${d.event_id}/redeliver" class="inline">${csrfField(csrfToken)}<button type="submit">Redeliver</button></form>` : ''
+    (
+      d,
+    ) => html`<tr><td>${d.type} <code>${d.event_id}</code></td><td><code>${d.endpoint_id}</code></td><td class="status-${d.status}">${d.status}</td><td>${d.attempts}</td><td>${d.last_status_code ?? '—'}</td><td>${isoTime(d.last_attempt_at)}</td><td>${
+      canRedeliver
+        ? html`<form method="post" action="/dashboard/events/${d.event_id}/redeliver" class="inline">${csrfField(csrfToken)}<button type="submit">Redeliver</button></form>`
+        : ''
     }</td></tr>
 <tr class="attempts"><td colspan="7">${attempts
       .filter((a) => a.delivery_id === d.id)
-      .map((a) => html`<div>${isoTime(a.attempted_at)}: ${a.status_code ?? 'no answer'} in ${a.latency_ms} ms ${a.error ?? ''} <code>${a.response_excerpt ?? ''}</code></div>`)}</td></tr>`,
+      .map(
+        (a) =>
+          html`<div>${isoTime(a.attempted_at)}: ${a.status_code ?? 'no answer'} in ${a.latency_ms} ms ${a.error ?? ''} <code>${a.response_excerpt ?? ''}</code></div>`,
+      )}</td></tr>`,
   )}</tbody></table>
 ${rows.length === 0 ? html`<p>No events delivered yet. Add a webhook endpoint to receive them.</p>` : ''}`;
 }

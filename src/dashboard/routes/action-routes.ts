@@ -5,83 +5,110 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OPERATOR_ERROR_MESSAGES } from '../../operators/accounts.ts';
-import { COOKIE_ATTRIBUTES, MODE_COOKIE, permit, permitSensitive, safeReturnPath, sendMessage, sendPage, SESSION_COOKIE, signedIn, type DashboardDeps, type SignedInOperator } from '../context.ts';
+import {
+  COOKIE_ATTRIBUTES,
+  MODE_COOKIE,
+  permit,
+  permitSensitive,
+  safeReturnPath,
+  sendMessage,
+  sendPage,
+  SESSION_COOKIE,
+  signedIn,
+  type DashboardDeps,
+  type SignedInOperator,
+} from '../context.ts';
 import { endpointSecretPage } from '../pages/endpoints.ts';
 import { keyCreatedPage } from '../pages/keys.ts';
 import { inviteCreatedPage } from '../pages/operators.ts';
 import { reauthPage } from '../pages/sign-in.ts';
 import { runDeadJobAgain } from '../../jobs/dead-jobs.ts';
-import { CreateEndpointBody, CreateKeyBody, CsrfOnlyBody, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
+import {
+  CreateEndpointBody,
+  CreateKeyBody,
+  CsrfOnlyBody,
+  InviteBody,
+  ModeBody,
+  ReauthBody,
+  RoleBody,
+} from '../schemas.ts';
 import { IdParams } from '../../api/schemas.ts';
 
 export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { operators } = deps;
   // The services' request context, naming the operator as the actor in their audit rows.
-  const contextOf = (who: SignedInOperator, request: { id: string; ip: string }) => ({ mode: who.mode, apiKeyId: '', operatorId: who.operator.id, requestId: request.id, ip: request.ip });
+  const contextOf = (who: SignedInOperator, request: { id: string; ip: string }) => ({
+    mode: who.mode,
+    apiKeyId: '',
+    operatorId: who.operator.id,
+    requestId: request.id,
+    ip: request.ip,
+  });
 
-  api.post(
-    '/logout',
-    { schema: { body: CsrfOnlyBody } },
-    async (request, reply) => {
-      await operators.logout(request.cookies[SESSION_COOKIE] ?? '', request.ip);
-      void reply.clearCookie(SESSION_COOKIE, COOKIE_ATTRIBUTES);
-      return reply.redirect('/dashboard/login?ended=logout', 303);
-    },
-  );
+  api.post('/logout', { schema: { body: CsrfOnlyBody } }, async (request, reply) => {
+    await operators.logout(request.cookies[SESSION_COOKIE] ?? '', request.ip);
+    void reply.clearCookie(SESSION_COOKIE, COOKIE_ATTRIBUTES);
+    return reply.redirect('/dashboard/login?ended=logout', 303);
+  });
 
-  api.post(
-    '/reauth',
-    { schema: { body: ReauthBody } },
-    async (request, reply) => {
-      const who = signedIn(request);
-      const returnTo = safeReturnPath(request.body.return_to);
-      const outcome = await operators.reauthenticate(who.session, request.body.password, request.ip);
-      if (!outcome.ok) return sendPage(request, reply, { title: 'Confirm your password', status: 401 }, reauthPage({ returnTo, csrfToken: who.csrfToken, error: OPERATOR_ERROR_MESSAGES.invalid_credentials }));
-      return reply.redirect(returnTo, 303);
-    },
-  );
+  api.post('/reauth', { schema: { body: ReauthBody } }, async (request, reply) => {
+    const who = signedIn(request);
+    const returnTo = safeReturnPath(request.body.return_to);
+    const outcome = await operators.reauthenticate(who.session, request.body.password, request.ip);
+    if (!outcome.ok)
+      return sendPage(
+        request,
+        reply,
+        { title: 'Confirm your password', status: 401 },
+        reauthPage({ returnTo, csrfToken: who.csrfToken, error: OPERATOR_ERROR_MESSAGES.invalid_credentials }),
+      );
+    return reply.redirect(returnTo, 303);
+  });
 
   api.post('/mode', { schema: { body: ModeBody } }, async (request, reply) => {
-    if (request.body.mode === 'live' && !deps.liveEnabled) return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
+    if (request.body.mode === 'live' && !deps.liveEnabled)
+      return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
     void reply.setCookie(MODE_COOKIE, request.body.mode, COOKIE_ATTRIBUTES);
     return reply.redirect(safeReturnPath(request.body.return_to), 303);
   });
 
-  api.post(
-    '/keys',
-    { schema: { body: CreateKeyBody } },
-    async (request, reply) => {
-      const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
-      if (who === undefined) return reply;
-      if (request.body.mode === 'live' && !deps.liveEnabled) return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
-      const created = await deps.keys.create({ mode: request.body.mode, name: request.body.name }, { actorType: 'operator', actorId: who.operator.id });
-      return sendPage(request, reply, { title: 'API key created', active: 'keys', status: 201 }, keyCreatedPage({ ...created, name: request.body.name }));
-    },
-  );
+  api.post('/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
+    const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
+    if (who === undefined) return reply;
+    if (request.body.mode === 'live' && !deps.liveEnabled)
+      return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
+    const created = await deps.keys.create(
+      { mode: request.body.mode, name: request.body.name },
+      { actorType: 'operator', actorId: who.operator.id },
+    );
+    return sendPage(
+      request,
+      reply,
+      { title: 'API key created', active: 'keys', status: 201 },
+      keyCreatedPage({ ...created, name: request.body.name }),
+    );
+  });
 
-  api.post(
-    '/keys/:id/revoke',
-    { schema: { params: IdParams('key'), body: CsrfOnlyBody } },
-    async (request, reply) => {
-      const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
-      if (who === undefined) return reply;
-      await deps.keys.revoke(request.params.id, { actorType: 'operator', actorId: who.operator.id });
-      return reply.redirect('/dashboard/keys', 303);
-    },
-  );
+  api.post('/keys/:id/revoke', { schema: { params: IdParams('key'), body: CsrfOnlyBody } }, async (request, reply) => {
+    const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
+    if (who === undefined) return reply;
+    await deps.keys.revoke(request.params.id, { actorType: 'operator', actorId: who.operator.id });
+    return reply.redirect('/dashboard/keys', 303);
+  });
 
-  api.post(
-    '/endpoints',
-    { schema: { body: CreateEndpointBody } },
-    async (request, reply) => {
-      const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
-      if (who === undefined) return reply;
-      const events = Array.isArray(request.body.events) ? request.body.events : [request.body.events];
-      const created = await deps.endpoints.create(contextOf(who, request), { url: request.body.url, events });
-      return sendPage(request, reply, { title: 'Webhook endpoint added', active: 'endpoints', status: 201 }, endpointSecretPage(created, created.secret));
-    },
-  );
+  api.post('/endpoints', { schema: { body: CreateEndpointBody } }, async (request, reply) => {
+    const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
+    if (who === undefined) return reply;
+    const events = Array.isArray(request.body.events) ? request.body.events : [request.body.events];
+    const created = await deps.endpoints.create(contextOf(who, request), { url: request.body.url, events });
+    return sendPage(
+      request,
+      reply,
+      { title: 'Webhook endpoint added', active: 'endpoints', status: 201 },
+      endpointSecretPage(created, created.secret),
+    );
+  });
 
   api.post(
     '/endpoints/:id/rotate',
@@ -90,7 +117,12 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       const who = await permitSensitive(deps, request, reply, 'manage_webhook_endpoints', '/dashboard/endpoints');
       if (who === undefined) return reply;
       const rotated = await deps.endpoints.rotateSecret(contextOf(who, request), request.params.id);
-      return sendPage(request, reply, { title: 'Signing secret rotated', active: 'endpoints' }, endpointSecretPage(rotated, rotated.secret, rotated.previous_secret_expires_at));
+      return sendPage(
+        request,
+        reply,
+        { title: 'Signing secret rotated', active: 'endpoints' },
+        endpointSecretPage(rotated, rotated.secret, rotated.previous_secret_expires_at),
+      );
     },
   );
 
@@ -122,35 +154,63 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) => {
       const who = await permit(deps, request, reply, 'manage_jobs');
       if (who === undefined) return reply;
-      if (!(await runDeadJobAgain(deps, request.params.id, { actorType: 'operator', actorId: who.operator.id }))) return sendMessage(request, reply, 404, 'Job not run again', 'There is no dead job with this id: it may have been run again already.');
+      if (!(await runDeadJobAgain(deps, request.params.id, { actorType: 'operator', actorId: who.operator.id })))
+        return sendMessage(
+          request,
+          reply,
+          404,
+          'Job not run again',
+          'There is no dead job with this id: it may have been run again already.',
+        );
       return reply.redirect('/dashboard/jobs', 303);
     },
   );
 
-  api.post(
-    '/operators/invite',
-    { schema: { body: InviteBody } },
-    async (request, reply) => {
-      const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
-      if (who === undefined) return reply;
-      const outcome = await operators.invite({ email: request.body.email, role: request.body.role, invitedBy: who.operator.id, ip: request.ip });
-      if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Invitation not created', OPERATOR_ERROR_MESSAGES[outcome.error]);
-      const link = `${deps.publicUrl}/dashboard/enrol/${outcome.token}`;
-      return sendPage(request, reply, { title: 'Invitation created', active: 'operators', status: 201 }, inviteCreatedPage({ email: request.body.email, role: request.body.role, link, expiresAt: outcome.expiresAt }));
-    },
-  );
+  api.post('/operators/invite', { schema: { body: InviteBody } }, async (request, reply) => {
+    const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
+    if (who === undefined) return reply;
+    const outcome = await operators.invite({
+      email: request.body.email,
+      role: request.body.role,
+      invitedBy: who.operator.id,
+      ip: request.ip,
+    });
+    if (!outcome.ok)
+      return sendMessage(
+        request,
+        reply,
+        outcome.error === 'forbidden' ? 403 : 400,
+        'Invitation not created',
+        OPERATOR_ERROR_MESSAGES[outcome.error],
+      );
+    const link = `${deps.publicUrl}/dashboard/enrol/${outcome.token}`;
+    return sendPage(
+      request,
+      reply,
+      { title: 'Invitation created', active: 'operators', status: 201 },
+      inviteCreatedPage({ email: request.body.email, role: request.body.role, link, expiresAt: outcome.expiresAt }),
+    );
+  });
 
-  api.post(
-    '/operators/:id/role',
-    { schema: { params: IdParams('op'), body: RoleBody } },
-    async (request, reply) => {
-      const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
-      if (who === undefined) return reply;
-      const outcome = await operators.changeRole({ actorId: who.operator.id, operatorId: request.params.id, role: request.body.role, ip: request.ip });
-      if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Role not changed', OPERATOR_ERROR_MESSAGES[outcome.error]);
-      return reply.redirect('/dashboard/operators', 303);
-    },
-  );
+  api.post('/operators/:id/role', { schema: { params: IdParams('op'), body: RoleBody } }, async (request, reply) => {
+    const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
+    if (who === undefined) return reply;
+    const outcome = await operators.changeRole({
+      actorId: who.operator.id,
+      operatorId: request.params.id,
+      role: request.body.role,
+      ip: request.ip,
+    });
+    if (!outcome.ok)
+      return sendMessage(
+        request,
+        reply,
+        outcome.error === 'forbidden' ? 403 : 400,
+        'Role not changed',
+        OPERATOR_ERROR_MESSAGES[outcome.error],
+      );
+    return reply.redirect('/dashboard/operators', 303);
+  });
 
   api.post(
     '/operators/:id/disable',
@@ -158,9 +218,27 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) => {
       const who = await permitSensitive(deps, request, reply, 'manage_operators', '/dashboard/operators');
       if (who === undefined) return reply;
-      if (request.params.id === who.operator.id) return sendMessage(request, reply, 400, 'Operator not disabled', 'You cannot disable your own account; ask another owner or admin.');
-      const outcome = await operators.disable({ actorId: who.operator.id, operatorId: request.params.id, ip: request.ip });
-      if (!outcome.ok) return sendMessage(request, reply, outcome.error === 'forbidden' ? 403 : 400, 'Operator not disabled', OPERATOR_ERROR_MESSAGES[outcome.error]);
+      if (request.params.id === who.operator.id)
+        return sendMessage(
+          request,
+          reply,
+          400,
+          'Operator not disabled',
+          'You cannot disable your own account; ask another owner or admin.',
+        );
+      const outcome = await operators.disable({
+        actorId: who.operator.id,
+        operatorId: request.params.id,
+        ip: request.ip,
+      });
+      if (!outcome.ok)
+        return sendMessage(
+          request,
+          reply,
+          outcome.error === 'forbidden' ? 403 : 400,
+          'Operator not disabled',
+          OPERATOR_ERROR_MESSAGES[outcome.error],
+        );
       return reply.redirect('/dashboard/operators', 303);
     },
   );

@@ -25,13 +25,25 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   // LOG-3: opening a customer's details or a raw provider payload (names, emails, card digits as
   // the provider sent them) is recorded; lists show less and are not.
   const recordView = (who: SignedInOperator, objectType: string, objectId: string) =>
-    writeAudit(deps.db, deps.clock, { mode: who.mode, actorType: 'operator', actorId: who.operator.id, action: `${objectType}.viewed`, objectType, objectId });
+    writeAudit(deps.db, deps.clock, {
+      mode: who.mode,
+      actorType: 'operator',
+      actorId: who.operator.id,
+      action: `${objectType}.viewed`,
+      objectType,
+      objectId,
+    });
 
   api.get('/', async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const data = await queries.overview(who.mode, deps.clock.nowMs() - 30 * DAY_MS);
-    return sendPage(request, reply, { title: 'Overview (last 30 days)', active: 'overview' }, overviewPage(data, { canSeeJobs: can(who.operator.role, 'manage_jobs') }));
+    return sendPage(
+      request,
+      reply,
+      { title: 'Overview (last 30 days)', active: 'overview' },
+      overviewPage(data, { canSeeJobs: can(who.operator.role, 'manage_jobs') }),
+    );
   });
 
   api.get('/payments', { schema: { querystring: PaymentsQuery } }, async (request, reply) => {
@@ -46,24 +58,41 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const timeline = await queries.paymentTimeline(who.mode, request.params.id);
-    if (timeline === undefined) return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payment with this id.`);
+    if (timeline === undefined)
+      return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payment with this id.`);
     await recordView(who, 'payment', timeline.payment.id);
-    return sendPage(request, reply, { title: `Payment ${timeline.payment.reference}`, active: 'payments' }, paymentDetailPage(timeline));
+    return sendPage(
+      request,
+      reply,
+      { title: `Payment ${timeline.payment.reference}`, active: 'payments' },
+      paymentDetailPage(timeline),
+    );
   });
 
   api.get('/webhooks-in', async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
-    return sendPage(request, reply, { title: 'Webhooks in', active: 'webhooks-in' }, webhooksInPage(await queries.webhooksIn(who.mode)));
+    return sendPage(
+      request,
+      reply,
+      { title: 'Webhooks in', active: 'webhooks-in' },
+      webhooksInPage(await queries.webhooksIn(who.mode)),
+    );
   });
 
   api.get('/webhooks-in/:id', { schema: { params: IdParams('whk') } }, async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const row = await queries.webhookIn(who.mode, request.params.id);
-    if (row === undefined) return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode webhook with this id.`);
+    if (row === undefined)
+      return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode webhook with this id.`);
     await recordView(who, 'provider_webhook', row.id);
-    return sendPage(request, reply, { title: `Webhook from ${row.provider}`, active: 'webhooks-in' }, webhookInDetailPage(row));
+    return sendPage(
+      request,
+      reply,
+      { title: `Webhook from ${row.provider}`, active: 'webhooks-in' },
+      webhookInDetailPage(row),
+    );
   });
 
   api.get('/webhooks-out', async (request, reply) => {
@@ -71,35 +100,67 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (who === undefined) return reply;
     const rows = await queries.deliveriesOut(who.mode);
     const attempts = await queries.deliveryAttempts(rows.map((d) => d.id));
-    return sendPage(request, reply, { title: 'Webhooks out', active: 'webhooks-out' }, webhooksOutPage(rows, attempts, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')));
+    return sendPage(
+      request,
+      reply,
+      { title: 'Webhooks out', active: 'webhooks-out' },
+      webhooksOutPage(rows, attempts, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')),
+    );
   });
 
   api.get('/endpoints', async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const rows = await deps.endpoints.list(who.mode);
-    return sendPage(request, reply, { title: 'Webhook endpoints', active: 'endpoints' }, endpointsPage(rows, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')));
+    return sendPage(
+      request,
+      reply,
+      { title: 'Webhook endpoints', active: 'endpoints' },
+      endpointsPage(rows, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')),
+    );
   });
 
   api.get('/keys', async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
     const rows = await deps.keys.list();
-    return sendPage(request, reply, { title: 'API keys', active: 'keys' }, keysPage(rows, who.csrfToken, { canManage: can(who.operator.role, 'manage_api_keys'), liveEnabled: deps.liveEnabled }));
+    return sendPage(
+      request,
+      reply,
+      { title: 'API keys', active: 'keys' },
+      keysPage(rows, who.csrfToken, {
+        canManage: can(who.operator.role, 'manage_api_keys'),
+        liveEnabled: deps.liveEnabled,
+      }),
+    );
   });
 
   api.get('/operators', async (request, reply) => {
     const who = await permit(deps, request, reply, 'manage_operators');
     if (who === undefined) return reply;
     const assignable = OPERATOR_ROLES.filter((r) => canAssignRole(who.operator.role, r));
-    return sendPage(request, reply, { title: 'Operators', active: 'operators' }, operatorsPage(await deps.operators.list(), who.csrfToken, { selfId: who.operator.id, assignable }));
+    return sendPage(
+      request,
+      reply,
+      { title: 'Operators', active: 'operators' },
+      operatorsPage(await deps.operators.list(), who.csrfToken, { selfId: who.operator.id, assignable }),
+    );
   });
 
   api.get('/jobs', async (request, reply) => {
     const who = await permit(deps, request, reply, 'manage_jobs');
     if (who === undefined) return reply;
-    const [counts, oldest, dead] = await Promise.all([queueCounts(deps.db), oldestReadyWaitMs(deps.db, deps.clock.nowMs()), deadJobs(deps.db)]);
-    return sendPage(request, reply, { title: 'Background jobs', active: 'jobs' }, jobsPage({ counts, oldestReadyWaitMs: oldest, dead }, who.csrfToken));
+    const [counts, oldest, dead] = await Promise.all([
+      queueCounts(deps.db),
+      oldestReadyWaitMs(deps.db, deps.clock.nowMs()),
+      deadJobs(deps.db),
+    ]);
+    return sendPage(
+      request,
+      reply,
+      { title: 'Background jobs', active: 'jobs' },
+      jobsPage({ counts, oldestReadyWaitMs: oldest, dead }, who.csrfToken),
+    );
   });
 
   api.get('/audit', { schema: { querystring: AuditQuery } }, async (request, reply) => {
@@ -107,8 +168,18 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (who === undefined) return reply;
     const { actor, action, object, result } = request.query;
     const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
-    const filters = { actorId: nonEmpty(actor), action: nonEmpty(action), objectId: nonEmpty(object), result: nonEmpty(result) as 'success' | 'failure' | 'denied' | undefined };
+    const filters = {
+      actorId: nonEmpty(actor),
+      action: nonEmpty(action),
+      objectId: nonEmpty(object),
+      result: nonEmpty(result) as 'success' | 'failure' | 'denied' | undefined,
+    };
     const rows = await queries.audit(filters);
-    return sendPage(request, reply, { title: 'Audit log', active: 'audit' }, auditPage(rows, { actor, action, object, result }));
+    return sendPage(
+      request,
+      reply,
+      { title: 'Audit log', active: 'audit' },
+      auditPage(rows, { actor, action, object, result }),
+    );
   });
 }

@@ -70,7 +70,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('payments_reference').on('payments').columns(['mode', 'reference']).execute();
   await db.schema.createIndex('payments_list').on('payments').columns(['mode', 'created_at', 'id']).execute();
-  await db.schema.createIndex('payments_reconcile').on('payments').column('next_reconcile_at').where(sql.ref('status'), '=', 'pending').execute();
+  await db.schema
+    .createIndex('payments_reconcile')
+    .on('payments')
+    .column('next_reconcile_at')
+    .where(sql.ref('status'), '=', 'pending')
+    .execute();
 
   await db.schema
     .createTable('events')
@@ -116,7 +121,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('result', 'text')
     .addColumn('processed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('provider_webhooks_reference').on('provider_webhooks').column('provider_reference').execute();
+  await db.schema
+    .createIndex('provider_webhooks_reference')
+    .on('provider_webhooks')
+    .column('provider_reference')
+    .execute();
 
   await db.schema
     .createTable('webhook_endpoints')
@@ -154,7 +163,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('deliveries_event_endpoint').on('deliveries').columns(['event_id', 'endpoint_id']).unique().execute();
+  await db.schema
+    .createIndex('deliveries_event_endpoint')
+    .on('deliveries')
+    .columns(['event_id', 'endpoint_id'])
+    .unique()
+    .execute();
 
   await db.schema
     .createTable('delivery_attempts')
@@ -198,11 +212,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // At most one live job per dedupe key (e.g. one verification per payment at a time); finished
   // jobs release the key so the next reconciliation can enqueue again. Jobs without a key (most
   // of them) stay out of the index entirely.
-  await sql`create unique index jobs_active_dedupe on jobs (dedupe_key) where dedupe_key is not null and status in ('queued', 'running')`.execute(db);
+  await sql`create unique index jobs_active_dedupe on jobs (dedupe_key) where dedupe_key is not null and status in ('queued', 'running')`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['jobs', 'verifications', 'delivery_attempts', 'deliveries', 'endpoint_secrets', 'webhook_endpoints', 'provider_webhooks', 'audit_log', 'events', 'payments', 'idempotency_keys', 'api_keys']) {
+  for (const table of [
+    'jobs',
+    'verifications',
+    'delivery_attempts',
+    'deliveries',
+    'endpoint_secrets',
+    'webhook_endpoints',
+    'provider_webhooks',
+    'audit_log',
+    'events',
+    'payments',
+    'idempotency_keys',
+    'api_keys',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

@@ -31,7 +31,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('used_at', 'bigint')
     .execute();
-  await db.schema.createIndex('operator_recovery_codes_operator').on('operator_recovery_codes').column('operator_id').execute();
+  await db.schema
+    .createIndex('operator_recovery_codes_operator')
+    .on('operator_recovery_codes')
+    .column('operator_id')
+    .execute();
 
   await db.schema
     .createTable('operator_sessions')
@@ -48,7 +52,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // OPS-7: at most one live session per operator, enforced by the database so that two racing
   // sign-ins cannot both keep a session.
-  await sql`create unique index operator_sessions_one_live on operator_sessions (operator_id) where ended_at is null`.execute(db);
+  await sql`create unique index operator_sessions_one_live on operator_sessions (operator_id) where ended_at is null`.execute(
+    db,
+  );
   await db.schema.createIndex('operator_sessions_operator').on('operator_sessions').column('operator_id').execute();
 
   await db.schema
@@ -74,11 +80,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('used_at', 'bigint')
     .execute();
-  await db.schema.createIndex('operator_login_challenges_operator').on('operator_login_challenges').column('operator_id').execute();
+  await db.schema
+    .createIndex('operator_login_challenges_operator')
+    .on('operator_login_challenges')
+    .column('operator_id')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['operator_login_challenges', 'operator_invites', 'operator_sessions', 'operator_recovery_codes', 'operators']) {
+  for (const table of [
+    'operator_login_challenges',
+    'operator_invites',
+    'operator_sessions',
+    'operator_recovery_codes',
+    'operators',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

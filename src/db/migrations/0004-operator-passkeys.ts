@@ -29,7 +29,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('used_at', 'bigint')
     .execute();
-  await db.schema.createIndex('operator_webauthn_challenges_bound').on('operator_webauthn_challenges').column('bound_to').execute();
+  await db.schema
+    .createIndex('operator_webauthn_challenges_bound')
+    .on('operator_webauthn_challenges')
+    .column('bound_to')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -91,7 +91,12 @@ class ThreadConnection implements DatabaseConnection {
     this.#thread = thread;
   }
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const outcome = await this.#thread.request<QueryOutcome>({ op: 'query', sql: compiledQuery.sql, parameters: compiledQuery.parameters, transaction: this.inTransaction });
+    const outcome = await this.#thread.request<QueryOutcome>({
+      op: 'query',
+      sql: compiledQuery.sql,
+      parameters: compiledQuery.parameters,
+      transaction: this.inTransaction,
+    });
     return outcome as QueryResult<R>;
   }
   // eslint-disable-next-line require-yield
@@ -168,7 +173,10 @@ export function threadIngestWriter(thread: SqliteThread) {
   // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
   return (_db: Kysely<any>, rows: readonly IngestRow[]): Promise<boolean[]> => {
     // A missing optional column is undefined here, and JSON turns it into null, as SQL wants.
-    const values = rows.map((row) => [...INGEST_COLUMNS.webhook.map((column) => row.webhook[column]), ...INGEST_COLUMNS.job.map((column) => row.job[column])]);
+    const values = rows.map((row) => [
+      ...INGEST_COLUMNS.webhook.map((column) => row.webhook[column]),
+      ...INGEST_COLUMNS.job.map((column) => row.job[column]),
+    ]);
     return thread.request<boolean[]>({ op: 'ingest', rowsJson: JSON.stringify(values) });
   };
 }

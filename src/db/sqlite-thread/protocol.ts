@@ -6,7 +6,13 @@ export type Request =
   // `transaction`: the statement belongs to the Kysely transaction that is open (begin, its
   // statements, commit or rollback). Any other statement stands alone, and the thread may commit
   // it together with others that arrived with it (see thread.ts).
-  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly parameters: readonly unknown[]; readonly transaction: boolean }
+  | {
+      readonly id: number;
+      readonly op: 'query';
+      readonly sql: string;
+      readonly parameters: readonly unknown[];
+      readonly transaction: boolean;
+    }
   // Rows travel as one JSON string: copying a string across threads is far cheaper than the
   // structured clone of hundreds of small objects. Each row is an array of values in the order of
   // INGEST_COLUMNS (no keys to write, parse and look up again when binding).
@@ -16,13 +22,46 @@ export type Request =
 
 /** An ingest row on the wire: the webhook's values in this order, then its job's. */
 export const INGEST_COLUMNS = {
-  webhook: ['id', 'provider', 'mode', 'dedupe_key', 'event_type', 'provider_reference', 'signature_scheme', 'body', 'received_at', 'status', 'result', 'processed_at'],
-  job: ['id', 'kind', 'payload_json', 'status', 'attempts', 'max_attempts', 'run_at', 'lease_until', 'last_error', 'dedupe_key', 'created_at', 'updated_at'],
-} as const satisfies { readonly webhook: ReadonlyArray<keyof ProviderWebhooksTable>; readonly job: ReadonlyArray<keyof JobsTable> };
+  webhook: [
+    'id',
+    'provider',
+    'mode',
+    'dedupe_key',
+    'event_type',
+    'provider_reference',
+    'signature_scheme',
+    'body',
+    'received_at',
+    'status',
+    'result',
+    'processed_at',
+  ],
+  job: [
+    'id',
+    'kind',
+    'payload_json',
+    'status',
+    'attempts',
+    'max_attempts',
+    'run_at',
+    'lease_until',
+    'last_error',
+    'dedupe_key',
+    'created_at',
+    'updated_at',
+  ],
+} as const satisfies {
+  readonly webhook: ReadonlyArray<keyof ProviderWebhooksTable>;
+  readonly job: ReadonlyArray<keyof JobsTable>;
+};
 
 export type Response =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: { readonly message: string; readonly code: string | undefined } };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { readonly message: string; readonly code: string | undefined };
+    };
 
 export interface QueryOutcome {
   readonly rows: unknown[];

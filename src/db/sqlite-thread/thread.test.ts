@@ -26,7 +26,9 @@ before(async () => {
   await sql`create table items (id integer primary key, name text not null unique)`.execute(db);
   await sql`create table parents (id integer primary key)`.execute(db);
   // Checked at commit, not per statement: the one way to make a commit fail on demand.
-  await sql`create table children (id integer primary key, parent_id integer not null references parents (id) deferrable initially deferred)`.execute(db);
+  await sql`create table children (id integer primary key, parent_id integer not null references parents (id) deferrable initially deferred)`.execute(
+    db,
+  );
 });
 
 after(async () => {
@@ -61,7 +63,9 @@ test('concurrent writes from separate callers share commits, and each is committ
 
 test('a failing statement fails only its own caller; the rest of its group commits', async () => {
   await db.insertInto('items').values({ name: 'taken' }).execute();
-  const outcomes = await Promise.allSettled(['g-1', 'g-2', 'taken', 'g-3'].map((name) => db.insertInto('items').values({ name }).execute()));
+  const outcomes = await Promise.allSettled(
+    ['g-1', 'g-2', 'taken', 'g-3'].map((name) => db.insertInto('items').values({ name }).execute()),
+  );
   assert.deepEqual(
     outcomes.map((o) => o.status),
     ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
@@ -133,7 +137,10 @@ test('transactions still run one at a time and each sees its own writes', async 
 });
 
 test('reads answer with committed data, and a read in a group sees the writes before it', async () => {
-  const [inserted, read] = await Promise.all([db.insertInto('items').values({ name: 'read-after-write' }).execute(), db.selectFrom('items').select('name').where('name', '=', 'read-after-write').execute()]);
+  const [inserted, read] = await Promise.all([
+    db.insertInto('items').values({ name: 'read-after-write' }).execute(),
+    db.selectFrom('items').select('name').where('name', '=', 'read-after-write').execute(),
+  ]);
   assert.equal(inserted.length, 1);
   assert.deepEqual(read, [{ name: 'read-after-write' }]);
   assert.ok(committedNames().includes('read-after-write'));

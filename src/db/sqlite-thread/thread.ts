@@ -37,7 +37,8 @@ function query(statement: BetterSqlite3.Statement, parameters: readonly unknown[
   return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
 }
 
-const insertSql = (table: string, columns: readonly string[], suffix = '') => `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${suffix}`;
+const insertSql = (table: string, columns: readonly string[], suffix = '') =>
+  `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${suffix}`;
 const WEBHOOK_VALUES = INGEST_COLUMNS.webhook.length;
 
 /** A row as it crosses from the event loop: values in the order of INGEST_COLUMNS. */
@@ -48,7 +49,9 @@ function ingestBatch(rows: readonly IngestValues[]): boolean[] {
   // Prepared on first use: the tables exist only once migrations have run. Inside a group the
   // better-sqlite3 transaction is a savepoint, so a failing batch takes back only its own rows.
   if (ingest === undefined) {
-    const insertWebhook = database.prepare(insertSql('provider_webhooks', INGEST_COLUMNS.webhook, ' on conflict (dedupe_key) do nothing'));
+    const insertWebhook = database.prepare(
+      insertSql('provider_webhooks', INGEST_COLUMNS.webhook, ' on conflict (dedupe_key) do nothing'),
+    );
     const insertJob = database.prepare(insertSql('jobs', INGEST_COLUMNS.job));
     ingest = database.transaction((batch: readonly IngestValues[]) =>
       batch.map((values) => {
@@ -62,7 +65,10 @@ function ingestBatch(rows: readonly IngestValues[]): boolean[] {
 }
 
 function failure(id: number, error: unknown): Response {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error
+      ? String((error as { code: unknown }).code)
+      : undefined;
   return { id, ok: false, error: { message: error instanceof Error ? error.message : String(error), code } };
 }
 
@@ -210,6 +216,7 @@ function handle(requests: readonly Request[]): void {
 // and the disk never waits for the event loop to hand over the next batch.
 parentPort!.on('message', (first: Request) => {
   const requests = [first];
-  for (let next = receiveMessageOnPort(parentPort!); next !== undefined; next = receiveMessageOnPort(parentPort!)) requests.push(next.message as Request);
+  for (let next = receiveMessageOnPort(parentPort!); next !== undefined; next = receiveMessageOnPort(parentPort!))
+    requests.push(next.message as Request);
   handle(requests);
 });

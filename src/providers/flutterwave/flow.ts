@@ -3,13 +3,47 @@
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
 import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
-import type { BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
-import { parseBanksResponse, parseCheckoutResponse, parseResolveResponse, parseVerifyResponse, toResolveBody, toStandardPaymentBody } from './transformers.ts';
+import type {
+  BeneficiaryLookup,
+  CallOutcome,
+  CheckoutRequest,
+  PaymentProvider,
+  VerifyOutcome,
+  VerifyRequest,
+} from '../types.ts';
+import {
+  parseBanksResponse,
+  parseCheckoutResponse,
+  parseResolveResponse,
+  parseVerifyResponse,
+  toResolveBody,
+  toStandardPaymentBody,
+} from './transformers.ts';
 
 // Currencies Flutterwave collects in (its docs' list for Standard checkout).
-export const FLUTTERWAVE_CURRENCIES = ['NGN', 'GHS', 'KES', 'UGX', 'TZS', 'ZAR', 'RWF', 'XAF', 'XOF', 'ZMW', 'MWK', 'EGP', 'USD', 'EUR', 'GBP'] as const;
+export const FLUTTERWAVE_CURRENCIES = [
+  'NGN',
+  'GHS',
+  'KES',
+  'UGX',
+  'TZS',
+  'ZAR',
+  'RWF',
+  'XAF',
+  'XOF',
+  'ZMW',
+  'MWK',
+  'EGP',
+  'USD',
+  'EUR',
+  'GBP',
+] as const;
 
-export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
+export function createFlutterwaveProvider(deps: {
+  baseUrl: string;
+  secretKey: Secret;
+  http: HttpClient;
+}): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
   const headers = () => bearerJsonHeaders(deps.secretKey);
 
@@ -20,17 +54,25 @@ export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Se
     attemptsPerReference: 'many',
 
     async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
-      const outcome = await deps.http.send({ method: 'POST', url: `${base}/v3/payments`, headers: headers(), body: JSON.stringify(toStandardPaymentBody(request)) });
+      const outcome = await deps.http.send({
+        method: 'POST',
+        url: `${base}/v3/payments`,
+        headers: headers(),
+        body: JSON.stringify(toStandardPaymentBody(request)),
+      });
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseCheckoutResponse(outcome.response.status, outcome.response.body);
-      return parsed.ok ? { kind: 'ok', value: { checkoutUrl: parsed.link } } : { kind: 'rejected', reason: parsed.reason };
+      return parsed.ok
+        ? { kind: 'ok', value: { checkoutUrl: parsed.link } }
+        : { kind: 'rejected', reason: parsed.reason };
     },
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
       // By id when a webhook told us the transaction id; otherwise by our reference (tx_ref).
-      const url = request.providerTxId !== null && /^\d+$/.test(request.providerTxId)
-        ? `${base}/v3/transactions/${request.providerTxId}/verify`
-        : `${base}/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(request.paymentId)}`;
+      const url =
+        request.providerTxId !== null && /^\d+$/.test(request.providerTxId)
+          ? `${base}/v3/transactions/${request.providerTxId}/verify`
+          : `${base}/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(request.paymentId)}`;
       return readVerifyAnswer(await deps.http.send({ method: 'GET', url, headers: headers() }), parseVerifyResponse);
     },
 
@@ -41,17 +83,33 @@ export function createFlutterwaveProvider(deps: { baseUrl: string; secretKey: Se
 /** Countries whose bank lists Flutterwave serves (§1.6). */
 export const FLUTTERWAVE_BANK_COUNTRIES = ['NG', 'GH', 'KE', 'UG', 'ZA', 'TZ'] as const;
 
-function createBeneficiaryLookup(base: string, headers: () => Record<string, string>, http: HttpClient): BeneficiaryLookup {
+function createBeneficiaryLookup(
+  base: string,
+  headers: () => Record<string, string>,
+  http: HttpClient,
+): BeneficiaryLookup {
   return {
     countries: FLUTTERWAVE_BANK_COUNTRIES,
     async listBanks(country) {
-      const outcome = await http.send({ method: 'GET', url: `${base}/v3/banks/${encodeURIComponent(country)}`, headers: headers() });
+      const outcome = await http.send({
+        method: 'GET',
+        url: `${base}/v3/banks/${encodeURIComponent(country)}`,
+        headers: headers(),
+      });
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseBanksResponse(outcome.response.status, outcome.response.body);
       return parsed.ok ? { kind: 'ok', value: parsed.banks } : { kind: 'rejected', reason: parsed.reason };
     },
     async resolveAccount(request) {
-      return readResolveAnswer(await http.send({ method: 'POST', url: `${base}/v3/accounts/resolve`, headers: headers(), body: JSON.stringify(toResolveBody(request)) }), parseResolveResponse);
+      return readResolveAnswer(
+        await http.send({
+          method: 'POST',
+          url: `${base}/v3/accounts/resolve`,
+          headers: headers(),
+          body: JSON.stringify(toResolveBody(request)),
+        }),
+        parseResolveResponse,
+      );
     },
   };
 }

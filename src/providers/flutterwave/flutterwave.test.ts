@@ -4,49 +4,106 @@ import { readFileSync } from 'node:fs';
 import { Secret } from '../../crypto/secret.ts';
 import { compareWithPayment } from '../../payments/verification.ts';
 import { flutterwaveSignature, parseFlutterwaveWebhook, verifyFlutterwaveSignature } from './webhook.ts';
-import { normaliseChargeStatus, parseCheckoutResponse, parseVerifyResponse, toStandardPaymentBody } from './transformers.ts';
+import {
+  normaliseChargeStatus,
+  parseCheckoutResponse,
+  parseVerifyResponse,
+  toStandardPaymentBody,
+} from './transformers.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 // The published test vector (shared/provider-wire-formats.md §7).
-const VECTOR_BODY = '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"ord_1","status":"successful","amount":100,"currency":"NGN"}}';
+const VECTOR_BODY =
+  '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"ord_1","status":"successful","amount":100,"currency":"NGN"}}';
 const VECTOR_HASH = 'my_secret_hash';
 const VECTOR_SIGNATURE = 'XKL/FllEQrTsZ5n5jfj83YQ8MkDhlzgUXURw8lI+hFs=';
 const hashes = [{ mode: 'test' as const, secretHash: new Secret(VECTOR_HASH) }];
 
 test('flutterwave-signature: the published test vector', () => {
   assert.equal(flutterwaveSignature(VECTOR_BODY, VECTOR_HASH), VECTOR_SIGNATURE);
-  assert.deepEqual(verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes), { ok: true, mode: 'test', scheme: 'flutterwave-signature' });
+  assert.deepEqual(
+    verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes),
+    { ok: true, mode: 'test', scheme: 'flutterwave-signature' },
+  );
 });
 
 test('verif-hash alone is accepted (legacy accounts), compared to the secret hash', () => {
-  assert.deepEqual(verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'verif-hash': VECTOR_HASH }, hashes), { ok: true, mode: 'test', scheme: 'verif-hash' });
-  assert.equal(verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'verif-hash': 'my_secret_has' }, hashes).ok, false);
+  assert.deepEqual(verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'verif-hash': VECTOR_HASH }, hashes), {
+    ok: true,
+    mode: 'test',
+    scheme: 'verif-hash',
+  });
+  assert.equal(
+    verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'verif-hash': 'my_secret_has' }, hashes).ok,
+    false,
+  );
 });
 
 test('a body changed by one byte, a missing header, or a wrong HMAC beside a right verif-hash is refused', () => {
   const tampered = Buffer.from(VECTOR_BODY.replace('100', '101'));
   assert.equal(verifyFlutterwaveSignature(tampered, { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes).ok, false);
   assert.equal(verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), {}, hashes).ok, false);
-  assert.equal(verifyFlutterwaveSignature(tampered, { 'flutterwave-signature': VECTOR_SIGNATURE, 'verif-hash': VECTOR_HASH }, hashes).ok, false);
+  assert.equal(
+    verifyFlutterwaveSignature(
+      tampered,
+      { 'flutterwave-signature': VECTOR_SIGNATURE, 'verif-hash': VECTOR_HASH },
+      hashes,
+    ).ok,
+    false,
+  );
   // Re-serialised JSON (whitespace) no longer matches: the raw bytes are what is signed.
   const reserialised = Buffer.from(JSON.stringify(JSON.parse(VECTOR_BODY), null, 1));
-  assert.equal(verifyFlutterwaveSignature(reserialised, { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes).ok, false);
+  assert.equal(
+    verifyFlutterwaveSignature(reserialised, { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes).ok,
+    false,
+  );
 });
 
 test('the secret hash that matches decides the mode', () => {
-  const both = [{ mode: 'test' as const, secretHash: new Secret('test-hash-value-123') }, { mode: 'live' as const, secretHash: new Secret(VECTOR_HASH) }];
-  const check = verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), { 'flutterwave-signature': VECTOR_SIGNATURE }, both);
+  const both = [
+    { mode: 'test' as const, secretHash: new Secret('test-hash-value-123') },
+    { mode: 'live' as const, secretHash: new Secret(VECTOR_HASH) },
+  ];
+  const check = verifyFlutterwaveSignature(
+    Buffer.from(VECTOR_BODY),
+    { 'flutterwave-signature': VECTOR_SIGNATURE },
+    both,
+  );
   assert.deepEqual(check, { ok: true, mode: 'live', scheme: 'flutterwave-signature' });
 });
 
 test('webhook payloads: v3 envelope, legacy flat charge, legacy transfer, and junk', () => {
   const v3 = parseFlutterwaveWebhook(Buffer.from(VECTOR_BODY));
-  assert.deepEqual(v3, { ok: true, event: { dedupeKey: 'flutterwave:285959875:charge.completed:successful', eventType: 'charge.completed', paymentId: 'ord_1', providerTxId: '285959875' } });
+  assert.deepEqual(v3, {
+    ok: true,
+    event: {
+      dedupeKey: 'flutterwave:285959875:charge.completed:successful',
+      eventType: 'charge.completed',
+      paymentId: 'ord_1',
+      providerTxId: '285959875',
+    },
+  });
   const flat = parseFlutterwaveWebhook(Buffer.from(fixture('webhook-flat-legacy.json')));
-  assert.deepEqual(flat, { ok: true, event: { dedupeKey: 'flutterwave:126122:charge.completed:successful', eventType: 'charge.completed', paymentId: 'pay_0123456789abcdefghijkl', providerTxId: '126122' } });
-  const transfer = parseFlutterwaveWebhook(Buffer.from('{"event.type":"Transfer","transfer":{"id":33286,"status":"SUCCESSFUL"}}'));
+  assert.deepEqual(flat, {
+    ok: true,
+    event: {
+      dedupeKey: 'flutterwave:126122:charge.completed:successful',
+      eventType: 'charge.completed',
+      paymentId: 'pay_0123456789abcdefghijkl',
+      providerTxId: '126122',
+    },
+  });
+  const transfer = parseFlutterwaveWebhook(
+    Buffer.from('{"event.type":"Transfer","transfer":{"id":33286,"status":"SUCCESSFUL"}}'),
+  );
   assert.equal(transfer.ok && transfer.event.paymentId, undefined);
-  for (const junk of ['not json', '[]', '{}', '{"event":"charge.completed","data":{}}', '{"event":"charge.completed","data":{"id":"1; drop table"}}']) {
+  for (const junk of [
+    'not json',
+    '[]',
+    '{}',
+    '{"event":"charge.completed","data":{}}',
+    '{"event":"charge.completed","data":{"id":"1; drop table"}}',
+  ]) {
     assert.equal(parseFlutterwaveWebhook(Buffer.from(junk)).ok, false, junk);
   }
 });
@@ -55,7 +112,8 @@ test('status table: only explicit success or failure leaves pending', () => {
   assert.equal(normaliseChargeStatus('successful'), 'succeeded');
   assert.equal(normaliseChargeStatus('SUCCESSFUL'), 'succeeded');
   assert.equal(normaliseChargeStatus('failed'), 'failed');
-  for (const unknown of ['pending', 'processing', 'success-ish', '', null, 42, undefined]) assert.equal(normaliseChargeStatus(unknown), 'pending');
+  for (const unknown of ['pending', 'processing', 'success-ish', '', null, 42, undefined])
+    assert.equal(normaliseChargeStatus(unknown), 'pending');
 });
 
 test('verify answers: amounts converted exactly from major units; not-found in both HTTP variants', () => {
@@ -71,9 +129,15 @@ test('verify answers: amounts converted exactly from major units; not-found in b
   assert.equal(parseVerifyResponse(400, notFound).kind, 'not_found');
   assert.equal(parseVerifyResponse(200, notFound).kind, 'not_found');
   assert.equal(parseVerifyResponse(200, '<html>').kind, 'malformed');
-  assert.equal(parseVerifyResponse(401, '{"status":"error","message":"Invalid authorization key","data":null}').kind, 'malformed');
+  assert.equal(
+    parseVerifyResponse(401, '{"status":"error","message":"Invalid authorization key","data":null}').kind,
+    'malformed',
+  );
   // A fraction of a kobo cannot be an exact NGN amount: it must not compare equal to anything.
-  const inexact = parseVerifyResponse(200, fixture('verify-success.json').replace('"amount": 75.5', '"amount": 75.505'));
+  const inexact = parseVerifyResponse(
+    200,
+    fixture('verify-success.json').replace('"amount": 75.5', '"amount": 75.505'),
+  );
   assert.equal(inexact.kind === 'found' && inexact.transaction.amountMinor, undefined);
 });
 
@@ -94,25 +158,62 @@ test('a verify answer without a currency is a mismatch to flag, not an exception
   assert.equal(unknown.kind === 'found' && unknown.transaction.currency, 'XYZ');
   assert.equal(unknown.kind === 'found' && unknown.transaction.amountMinor, undefined);
   // Flutterwave has been seen to write the code in lower case; that is still the code.
-  const lower = parseVerifyResponse(200, fixture('verify-success.json').replace('"currency": "NGN"', '"currency": "ngn"'));
+  const lower = parseVerifyResponse(
+    200,
+    fixture('verify-success.json').replace('"currency": "NGN"', '"currency": "ngn"'),
+  );
   assert.deepEqual(lower.kind === 'found' && compareWithPayment(order, lower.transaction), []);
 });
 
 test('a webhook without a currency is still a hint to verify: it names the payment and the transaction', () => {
-  const body = '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"pay_1","status":"successful","amount":100}}';
-  assert.deepEqual(parseFlutterwaveWebhook(Buffer.from(body)), { ok: true, event: { dedupeKey: 'flutterwave:285959875:charge.completed:successful', eventType: 'charge.completed', paymentId: 'pay_1', providerTxId: '285959875' } });
+  const body =
+    '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"pay_1","status":"successful","amount":100}}';
+  assert.deepEqual(parseFlutterwaveWebhook(Buffer.from(body)), {
+    ok: true,
+    event: {
+      dedupeKey: 'flutterwave:285959875:charge.completed:successful',
+      eventType: 'charge.completed',
+      paymentId: 'pay_1',
+      providerTxId: '285959875',
+    },
+  });
 });
 
 test('Standard checkout body: major units as an exact string, our payment id as tx_ref, phonenumber spelling', () => {
-  const body = toStandardPaymentBody({ paymentId: 'pay_x', amountMinor: 150005, currency: 'NGN', customer: { email: 'a@b.co', name: 'Ada', phone: '+2348000000000' }, redirectUrl: 'https://m.example/r', description: null, merchantReference: 'order-1' });
+  const body = toStandardPaymentBody({
+    paymentId: 'pay_x',
+    amountMinor: 150005,
+    currency: 'NGN',
+    customer: { email: 'a@b.co', name: 'Ada', phone: '+2348000000000' },
+    redirectUrl: 'https://m.example/r',
+    description: null,
+    merchantReference: 'order-1',
+  });
   assert.equal(body.amount, '1500.05');
   assert.equal(body.tx_ref, 'pay_x');
   assert.deepEqual(body.customer, { email: 'a@b.co', name: 'Ada', phonenumber: '+2348000000000' });
-  assert.equal(toStandardPaymentBody({ paymentId: 'p', amountMinor: 5000, currency: 'UGX', customer: { email: 'a@b.co', name: null, phone: null }, redirectUrl: 'x', description: null, merchantReference: 'r' }).amount, '5000');
+  assert.equal(
+    toStandardPaymentBody({
+      paymentId: 'p',
+      amountMinor: 5000,
+      currency: 'UGX',
+      customer: { email: 'a@b.co', name: null, phone: null },
+      redirectUrl: 'x',
+      description: null,
+      merchantReference: 'r',
+    }).amount,
+    '5000',
+  );
 });
 
 test('checkout answers: the hosted link, or a rejection reason without the body', () => {
-  assert.deepEqual(parseCheckoutResponse(200, '{"status":"success","message":"Hosted Link","data":{"link":"https://checkout.example/pay/x"}}'), { ok: true, link: 'https://checkout.example/pay/x' });
+  assert.deepEqual(
+    parseCheckoutResponse(
+      200,
+      '{"status":"success","message":"Hosted Link","data":{"link":"https://checkout.example/pay/x"}}',
+    ),
+    { ok: true, link: 'https://checkout.example/pay/x' },
+  );
   assert.equal(parseCheckoutResponse(400, '{"status":"error","message":"Invalid currency","data":null}').ok, false);
   assert.equal(parseCheckoutResponse(200, 'nope').ok, false);
 });

@@ -39,18 +39,24 @@ export function normaliseChargeStatus(providerStatus: unknown): VerifiedTransact
   return typeof providerStatus === 'string' ? (CHARGE_STATUS[providerStatus.toLowerCase()] ?? 'pending') : 'pending';
 }
 
-
 /** Reads a verify answer (by id or by reference; both share one shape). */
 export function parseVerifyResponse(httpStatus: number, body: string): ParsedVerify {
   const parsed = parseJson(body);
   if (parsed === undefined) return { kind: 'malformed', reason: 'verify answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'verify answer is not an object' };
   // "No transaction was found" comes with 400 or 200 depending on the account (§8 of the notes).
-  if (parsed.status === 'error' && typeof parsed.message === 'string' && /no transaction was found/i.test(parsed.message)) return { kind: 'not_found' };
+  if (
+    parsed.status === 'error' &&
+    typeof parsed.message === 'string' &&
+    /no transaction was found/i.test(parsed.message)
+  )
+    return { kind: 'not_found' };
   if (httpStatus === 404) return { kind: 'not_found' };
-  if (httpStatus !== 200 || parsed.status !== 'success' || !isRecord(parsed.data)) return { kind: 'malformed', reason: `unexpected verify answer (HTTP ${httpStatus})` };
+  if (httpStatus !== 200 || parsed.status !== 'success' || !isRecord(parsed.data))
+    return { kind: 'malformed', reason: `unexpected verify answer (HTTP ${httpStatus})` };
   const data = parsed.data;
-  if (typeof data.tx_ref !== 'string' || (typeof data.id !== 'number' && typeof data.id !== 'string')) return { kind: 'malformed', reason: 'verify answer lacks tx_ref or id' };
+  if (typeof data.tx_ref !== 'string' || (typeof data.id !== 'number' && typeof data.id !== 'string'))
+    return { kind: 'malformed', reason: 'verify answer lacks tx_ref or id' };
   // A missing or unknown currency leaves the amount unconvertible: both then match no order, and
   // verification flags the answer instead of throwing (see verified-amount.ts).
   const currency = answeredCurrency(data.currency);
@@ -67,18 +73,33 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
   };
 }
 
-export function parseCheckoutResponse(httpStatus: number, body: string): { ok: true; link: string } | { ok: false; reason: string } {
+export function parseCheckoutResponse(
+  httpStatus: number,
+  body: string,
+): { ok: true; link: string } | { ok: false; reason: string } {
   const parsed = parseJson(body);
   if (parsed === undefined) return { ok: false, reason: `HTTP ${httpStatus}, body is not JSON` };
-  if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.link === 'string') {
+  if (
+    httpStatus === 200 &&
+    isRecord(parsed) &&
+    parsed.status === 'success' &&
+    isRecord(parsed.data) &&
+    typeof parsed.data.link === 'string'
+  ) {
     return { ok: true, link: parsed.data.link };
   }
-  return { ok: false, reason: isRecord(parsed) && typeof parsed.message === 'string' ? parsed.message.slice(0, 200) : `HTTP ${httpStatus}` };
+  return {
+    ok: false,
+    reason:
+      isRecord(parsed) && typeof parsed.message === 'string' ? parsed.message.slice(0, 200) : `HTTP ${httpStatus}`,
+  };
 }
 
-
 /** GET /v3/banks/{country}: `{status:"success", data:[{id, code, name}]}` (§1.6). */
-export function parseBanksResponse(httpStatus: number, body: string): { ok: true; banks: Bank[] } | { ok: false; reason: string } {
+export function parseBanksResponse(
+  httpStatus: number,
+  body: string,
+): { ok: true; banks: Bank[] } | { ok: false; reason: string } {
   const parsed = parseJson(body);
   if (parsed === undefined) return { ok: false, reason: 'banks answer is not JSON' };
   if (httpStatus === 200 && isRecord(parsed) && parsed.status === 'success' && Array.isArray(parsed.data)) {
@@ -88,9 +109,19 @@ export function parseBanksResponse(httpStatus: number, body: string): { ok: true
 }
 
 /** POST /v3/accounts/resolve body; for Kenyan M-Pesa, `type: MOBILEMONEY` and the country (§1.7). */
-export function toResolveBody(request: { accountNumber: string; bankCode: string; country: string; type: 'bank_account' | 'mobile_money' }): Record<string, string> {
+export function toResolveBody(request: {
+  accountNumber: string;
+  bankCode: string;
+  country: string;
+  type: 'bank_account' | 'mobile_money';
+}): Record<string, string> {
   return request.type === 'mobile_money'
-    ? { account_number: request.accountNumber, account_bank: request.bankCode, type: 'MOBILEMONEY', country: request.country }
+    ? {
+        account_number: request.accountNumber,
+        account_bank: request.bankCode,
+        type: 'MOBILEMONEY',
+        country: request.country,
+      }
     : { account_number: request.accountNumber, account_bank: request.bankCode };
 }
 
@@ -98,10 +129,20 @@ export function parseResolveResponse(httpStatus: number, body: string): ParsedRe
   const parsed = parseJson(body);
   if (parsed === undefined) return { kind: 'malformed', reason: 'resolve answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'resolve answer is not an object' };
-  if (httpStatus === 200 && parsed.status === 'success' && isRecord(parsed.data) && typeof parsed.data.account_name === 'string') {
-    return { kind: 'ok', accountNumber: String(parsed.data.account_number ?? ''), accountName: parsed.data.account_name };
+  if (
+    httpStatus === 200 &&
+    parsed.status === 'success' &&
+    isRecord(parsed.data) &&
+    typeof parsed.data.account_name === 'string'
+  ) {
+    return {
+      kind: 'ok',
+      accountNumber: String(parsed.data.account_number ?? ''),
+      accountName: parsed.data.account_name,
+    };
   }
   // A 400 with an error envelope is Flutterwave saying the account does not resolve.
-  if (httpStatus === 400 && parsed.status === 'error') return { kind: 'not_found', reason: 'the account could not be resolved' };
+  if (httpStatus === 400 && parsed.status === 'error')
+    return { kind: 'not_found', reason: 'the account could not be resolved' };
   return { kind: 'malformed', reason: `unexpected resolve answer (HTTP ${httpStatus})` };
 }

@@ -7,7 +7,14 @@ import type { HttpClient } from '../../http/outbound.ts';
 import { readVerifyAnswer } from '../read-answers.ts';
 import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
 import { signRequest } from './signing.ts';
-import { KWIKPAISA_CURRENCIES, parseOrderCreateResponse, parseOrderStatusResponse, toOrderCreateBody, toOrderStatusBody, type ServiceType } from './transformers.ts';
+import {
+  KWIKPAISA_CURRENCIES,
+  parseOrderCreateResponse,
+  parseOrderStatusResponse,
+  toOrderCreateBody,
+  toOrderStatusBody,
+  type ServiceType,
+} from './transformers.ts';
 
 export interface KwikPaisaProviderDeps {
   /** Sandbox `https://sandbox.kwikpaisa.com`, production `https://api.kwikpaisa.com`, or a simulator. */
@@ -23,7 +30,11 @@ export interface KwikPaisaProviderDeps {
 export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
   const post = (path: string, body: Record<string, unknown>) => {
-    const signed = signRequest(body, { apiKey: deps.apiKey.reveal(), secretKey: deps.secretKey.reveal() }, deps.clock.nowMs());
+    const signed = signRequest(
+      body,
+      { apiKey: deps.apiKey.reveal(), secretKey: deps.secretKey.reveal() },
+      deps.clock.nowMs(),
+    );
     return deps.http.send({ method: 'POST', url: `${base}${path}`, headers: signed.headers, body: signed.body });
   };
 
@@ -31,18 +42,30 @@ export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentPro
     name: 'kwikpaisa',
     currencies: KWIKPAISA_CURRENCIES,
 
-    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>> {
-      if (!(KWIKPAISA_CURRENCIES as readonly string[]).includes(request.currency)) return { kind: 'rejected', reason: `KwikPaisa collects INR only, not ${request.currency}` };
+    async createCheckout(
+      request: CheckoutRequest,
+    ): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>> {
+      if (!(KWIKPAISA_CURRENCIES as readonly string[]).includes(request.currency))
+        return { kind: 'rejected', reason: `KwikPaisa collects INR only, not ${request.currency}` };
       const outcome = await post('/api/v3/pg/order/create', toOrderCreateBody(request, deps.serviceType));
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseOrderCreateResponse(outcome.response.status, outcome.response.body);
       if (!parsed.ok) return { kind: 'rejected', reason: parsed.reason };
-      return { kind: 'ok', value: { checkoutUrl: parsed.link, ...(parsed.kwikxOrderId === undefined ? {} : { providerReference: parsed.kwikxOrderId }) } };
+      return {
+        kind: 'ok',
+        value: {
+          checkoutUrl: parsed.link,
+          ...(parsed.kwikxOrderId === undefined ? {} : { providerReference: parsed.kwikxOrderId }),
+        },
+      };
     },
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
       // The status call takes only our order id (§4.3); a kwikX id we may hold is not an input.
-      return readVerifyAnswer(await post('/api/v3/pg/order/status', toOrderStatusBody(request.paymentId)), parseOrderStatusResponse);
+      return readVerifyAnswer(
+        await post('/api/v3/pg/order/status', toOrderStatusBody(request.paymentId)),
+        parseOrderStatusResponse,
+      );
     },
   };
 }

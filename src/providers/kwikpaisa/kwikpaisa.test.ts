@@ -9,7 +9,12 @@ import { startKwikPaisaSimulator } from '../../simulators/kwikpaisa/simulator.ts
 import type { CheckoutRequest } from '../types.ts';
 import { createKwikPaisaProvider } from './flow.ts';
 import { canonicalJson, escapeNonAscii, kwikPaisaSignature, signRequest } from './signing.ts';
-import { normaliseOrderStatus, parseOrderCreateResponse, parseOrderStatusResponse, toOrderCreateBody } from './transformers.ts';
+import {
+  normaliseOrderStatus,
+  parseOrderCreateResponse,
+  parseOrderStatusResponse,
+  toOrderCreateBody,
+} from './transformers.ts';
 import { createKwikPaisaWebhookHandler, parseKwikPaisaWebhook, verifyKwikPaisaSignature } from './webhook.ts';
 
 // The published test vector (shared/provider-wire-formats.md §7); the secret is assembled at run time.
@@ -66,7 +71,10 @@ describe('transformers', () => {
     assert.deepEqual(body.customer, { email: 'ajay@example.com', name: 'Ajay', phone: '9876543210' });
     assert.equal(canonicalJson(body, 'top-level'), canonicalJson(body, 'recursive'));
     assert.equal(toOrderCreateBody(checkout({ amountMinor: 1 })).order_amount, '0.01');
-    const bare = toOrderCreateBody(checkout({ customer: { email: 'a@b.co', name: null, phone: null }, description: null }), 'PHYSICAL_GOODS');
+    const bare = toOrderCreateBody(
+      checkout({ customer: { email: 'a@b.co', name: null, phone: null }, description: null }),
+      'PHYSICAL_GOODS',
+    );
     assert.deepEqual(bare.customer, { email: 'a@b.co' });
     assert.equal('order_note' in bare, false);
     assert.equal(bare.service_type, 'PHYSICAL_GOODS');
@@ -75,59 +83,130 @@ describe('transformers', () => {
   test('status table: only explicit success or failure leaves pending', () => {
     for (const s of ['PAID', 'paid', 'SUCCESS']) assert.equal(normaliseOrderStatus(s), 'succeeded', s);
     for (const s of ['FAILED', 'CANCELLED', 'EXPIRED', 'expired']) assert.equal(normaliseOrderStatus(s), 'failed', s);
-    for (const s of ['UN_PAID', 'PENDING', 'PROCESSING', 'PAID-ish', '', null, 42, undefined]) assert.equal(normaliseOrderStatus(s), 'pending', String(s));
+    for (const s of ['UN_PAID', 'PENDING', 'PROCESSING', 'PAID-ish', '', null, 42, undefined])
+      assert.equal(normaliseOrderStatus(s), 'pending', String(s));
   });
 
   test('status answers: the documented example, payout-style envelope, not found, junk', () => {
-    const doc = '{"code":"200","status":"success","message":"Order status fetched successfully.","return_data":{"kwikX_order_id":"kp_40dec464-7155-43a3-855d-c95c5ab1be71","order_id":6116229263036,"order_amount":"105.00","currency":"INR","order_status":"PAID","payment_method":"UPI","transaction_id":"TXN938482920","created_at":"13-05-2026 08:34 AM","paid_at":"13-05-2026 08:37 AM"}}';
+    const doc =
+      '{"code":"200","status":"success","message":"Order status fetched successfully.","return_data":{"kwikX_order_id":"kp_40dec464-7155-43a3-855d-c95c5ab1be71","order_id":6116229263036,"order_amount":"105.00","currency":"INR","order_status":"PAID","payment_method":"UPI","transaction_id":"TXN938482920","created_at":"13-05-2026 08:34 AM","paid_at":"13-05-2026 08:37 AM"}}';
     assert.deepEqual(parseOrderStatusResponse(200, doc), {
       kind: 'found',
-      transaction: { status: 'succeeded', providerStatus: 'PAID', amountMinor: 10500, currency: 'INR', reference: '6116229263036', providerTxId: 'kp_40dec464-7155-43a3-855d-c95c5ab1be71' },
+      transaction: {
+        status: 'succeeded',
+        providerStatus: 'PAID',
+        amountMinor: 10500,
+        currency: 'INR',
+        reference: '6116229263036',
+        providerTxId: 'kp_40dec464-7155-43a3-855d-c95c5ab1be71',
+      },
     });
-    const unpaid = parseOrderStatusResponse(200, '{"status":true,"code":200,"return_data":{"order_id":"pay_1","order_amount":105,"currency":"INR","order_status":"UN_PAID"}}');
+    const unpaid = parseOrderStatusResponse(
+      200,
+      '{"status":true,"code":200,"return_data":{"order_id":"pay_1","order_amount":105,"currency":"INR","order_status":"UN_PAID"}}',
+    );
     assert.equal(unpaid.kind === 'found' && unpaid.transaction.status, 'pending');
     assert.equal(unpaid.kind === 'found' && unpaid.transaction.amountMinor, 10500);
     assert.equal(unpaid.kind === 'found' && unpaid.transaction.providerTxId, 'pay_1');
     const inexact = parseOrderStatusResponse(200, doc.replace('"105.00"', '"105.005"'));
-    assert.equal(inexact.kind === 'found' && inexact.transaction.amountMinor, undefined, 'a fraction of a paisa is no exact amount');
-    assert.equal(parseOrderStatusResponse(404, '{"status":false,"code":404,"message":"Transaction not found."}').kind, 'not_found');
-    assert.equal(parseOrderStatusResponse(200, '{"status":false,"code":"404","message":"not found"}').kind, 'not_found');
-    assert.equal(parseOrderStatusResponse(401, '{"status":false,"code":401,"message":"Invalid signature."}').kind, 'malformed');
+    assert.equal(
+      inexact.kind === 'found' && inexact.transaction.amountMinor,
+      undefined,
+      'a fraction of a paisa is no exact amount',
+    );
+    assert.equal(
+      parseOrderStatusResponse(404, '{"status":false,"code":404,"message":"Transaction not found."}').kind,
+      'not_found',
+    );
+    assert.equal(
+      parseOrderStatusResponse(200, '{"status":false,"code":"404","message":"not found"}').kind,
+      'not_found',
+    );
+    assert.equal(
+      parseOrderStatusResponse(401, '{"status":false,"code":401,"message":"Invalid signature."}').kind,
+      'malformed',
+    );
     assert.equal(parseOrderStatusResponse(200, '<html>').kind, 'malformed');
-    assert.equal(parseOrderStatusResponse(200, '{"code":"200","status":"success","return_data":{"order_status":"PAID"}}').kind, 'malformed', 'no order_id');
-    assert.equal(parseOrderStatusResponse(200, '{"code":"500","status":"success","return_data":{"order_id":"x","order_status":"PAID"}}').kind, 'malformed');
+    assert.equal(
+      parseOrderStatusResponse(200, '{"code":"200","status":"success","return_data":{"order_status":"PAID"}}').kind,
+      'malformed',
+      'no order_id',
+    );
+    assert.equal(
+      parseOrderStatusResponse(
+        200,
+        '{"code":"500","status":"success","return_data":{"order_id":"x","order_status":"PAID"}}',
+      ).kind,
+      'malformed',
+    );
   });
 
   test('create answers: payment_link in return_data (and tolerated variants), or a rejection reason', () => {
-    assert.deepEqual(parseOrderCreateResponse(200, '{"code":"200","status":"success","return_data":{"kwikX_order_id":"kp_1","order_status":"UN_PAID","payment_link":"https://pay.example/x"}}'), { ok: true, link: 'https://pay.example/x', kwikxOrderId: 'kp_1' });
-    assert.deepEqual(parseOrderCreateResponse(201, '{"status":true,"code":201,"data":{"payment_url":"https://pay.example/y"}}'), { ok: true, link: 'https://pay.example/y', kwikxOrderId: undefined });
-    assert.equal(parseOrderCreateResponse(200, '{"code":"200","status":"success","return_data":{"payment_link":"javascript:alert(1)"}}').ok, false);
-    assert.deepEqual(parseOrderCreateResponse(422, '{"status":false,"code":422,"message":"The customer.phone field is required."}'), { ok: false, reason: 'The customer.phone field is required.' });
+    assert.deepEqual(
+      parseOrderCreateResponse(
+        200,
+        '{"code":"200","status":"success","return_data":{"kwikX_order_id":"kp_1","order_status":"UN_PAID","payment_link":"https://pay.example/x"}}',
+      ),
+      { ok: true, link: 'https://pay.example/x', kwikxOrderId: 'kp_1' },
+    );
+    assert.deepEqual(
+      parseOrderCreateResponse(201, '{"status":true,"code":201,"data":{"payment_url":"https://pay.example/y"}}'),
+      { ok: true, link: 'https://pay.example/y', kwikxOrderId: undefined },
+    );
+    assert.equal(
+      parseOrderCreateResponse(
+        200,
+        '{"code":"200","status":"success","return_data":{"payment_link":"javascript:alert(1)"}}',
+      ).ok,
+      false,
+    );
+    assert.deepEqual(
+      parseOrderCreateResponse(422, '{"status":false,"code":422,"message":"The customer.phone field is required."}'),
+      { ok: false, reason: 'The customer.phone field is required.' },
+    );
     assert.equal(parseOrderCreateResponse(200, 'nope').ok, false);
   });
 });
 
 describe('webhooks', () => {
   const secrets = [{ mode: 'test' as const, secretKey: new Secret(VECTOR_SECRET) }];
-  const body = '{"data":{"amount":"105.00","currency":"INR","order_id":"6116229263036","status":"PAID"},"event":"payment.success"}';
-  const sign = (payload: string, ts: string, secret = VECTOR_SECRET) => ({ 'x-signature': kwikPaisaSignature(payload, ts, secret), 'x-timestamp': ts });
+  const body =
+    '{"data":{"amount":"105.00","currency":"INR","order_id":"6116229263036","status":"PAID"},"event":"payment.success"}';
+  const sign = (payload: string, ts: string, secret = VECTOR_SECRET) => ({
+    'x-signature': kwikPaisaSignature(payload, ts, secret),
+    'x-timestamp': ts,
+  });
 
   test('the §7 vector as a delivery; both freshness directions at 300 s', () => {
     const vectorBody = Buffer.from('{"order_id":"123456","amount":"100"}');
     const headers = { 'x-signature': VECTOR_SIGNATURE, 'x-timestamp': VECTOR_TIMESTAMP };
-    assert.deepEqual(verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW), { ok: true, mode: 'test', scheme: 'x-signature/recursive' });
+    assert.deepEqual(verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW), {
+      ok: true,
+      mode: 'test',
+      scheme: 'x-signature/recursive',
+    });
     assert.equal(verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW + 300).ok, true);
     assert.equal(verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW - 300).ok, true);
     const stale = verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW + 301);
     assert.equal(stale.ok, false);
     assert.match(!stale.ok ? stale.reason : '', /window/);
     assert.equal(verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW - 301).ok, false, 'from the future');
-    assert.equal(verifyKwikPaisaSignature(vectorBody, { ...headers, 'x-signature': VECTOR_SIGNATURE.toUpperCase() }, secrets, VECTOR_NOW).ok, true);
+    assert.equal(
+      verifyKwikPaisaSignature(
+        vectorBody,
+        { ...headers, 'x-signature': VECTOR_SIGNATURE.toUpperCase() },
+        secrets,
+        VECTOR_NOW,
+      ).ok,
+      true,
+    );
   });
 
   test('every documented signing reading is accepted: raw bytes, recursive sort, top-level sort, \\u escapes', () => {
     const ts = String(VECTOR_NOW);
-    const raw = Buffer.from('{"event":"payment.success","data":{"status":"PAID","order_id":"p_1","amount":"1.00","currency":"INR","customer":{"name":"Zoë","email":"z@e.x"}}}');
+    const raw = Buffer.from(
+      '{"event":"payment.success","data":{"status":"PAID","order_id":"p_1","amount":"1.00","currency":"INR","customer":{"name":"Zoë","email":"z@e.x"}}}',
+    );
     const parsed = JSON.parse(raw.toString('utf8'));
     const cases: Array<[string, string]> = [
       [raw.toString('utf8'), 'raw'],
@@ -137,24 +216,61 @@ describe('webhooks', () => {
       [escapeNonAscii(canonicalJson(parsed, 'top-level')), 'top-level-ascii'],
     ];
     for (const [payload, variant] of cases) {
-      assert.deepEqual(verifyKwikPaisaSignature(raw, sign(payload, ts), secrets, VECTOR_NOW), { ok: true, mode: 'test', scheme: `x-signature/${variant}` }, variant);
+      assert.deepEqual(
+        verifyKwikPaisaSignature(raw, sign(payload, ts), secrets, VECTOR_NOW),
+        { ok: true, mode: 'test', scheme: `x-signature/${variant}` },
+        variant,
+      );
     }
     // Whitespace-formatted JSON is not one of the readings.
-    assert.equal(verifyKwikPaisaSignature(raw, sign(JSON.stringify(parsed, null, 1), ts), secrets, VECTOR_NOW).ok, false);
+    assert.equal(
+      verifyKwikPaisaSignature(raw, sign(JSON.stringify(parsed, null, 1), ts), secrets, VECTOR_NOW).ok,
+      false,
+    );
   });
 
   test('tampered body or timestamp, missing or malformed headers, wrong secret: refused; the matching secret decides the mode', () => {
     const ts = String(VECTOR_NOW);
     const headers = sign(body, ts);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(body.replace('105.00', '106.00')), headers, secrets, VECTOR_NOW).ok, false);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(body), { ...headers, 'x-timestamp': String(VECTOR_NOW + 1) }, secrets, VECTOR_NOW).ok, false);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(body), { 'x-signature': headers['x-signature'] }, secrets, VECTOR_NOW).ok, false);
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(body.replace('105.00', '106.00')), headers, secrets, VECTOR_NOW).ok,
+      false,
+    );
+    assert.equal(
+      verifyKwikPaisaSignature(
+        Buffer.from(body),
+        { ...headers, 'x-timestamp': String(VECTOR_NOW + 1) },
+        secrets,
+        VECTOR_NOW,
+      ).ok,
+      false,
+    );
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(body), { 'x-signature': headers['x-signature'] }, secrets, VECTOR_NOW).ok,
+      false,
+    );
     assert.equal(verifyKwikPaisaSignature(Buffer.from(body), { 'x-timestamp': ts }, secrets, VECTOR_NOW).ok, false);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(body), { ...headers, 'x-timestamp': '17786598.35' }, secrets, VECTOR_NOW).ok, false);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(body), { ...headers, 'x-signature': 'zz' }, secrets, VECTOR_NOW).ok, false);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(body), sign(body, ts, 'another-secret'), secrets, VECTOR_NOW).ok, false);
-    const both = [{ mode: 'test' as const, secretKey: new Secret('another-secret') }, { mode: 'live' as const, secretKey: new Secret(VECTOR_SECRET) }];
-    assert.deepEqual(verifyKwikPaisaSignature(Buffer.from(body), headers, both, VECTOR_NOW), { ok: true, mode: 'live', scheme: 'x-signature/raw' });
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(body), { ...headers, 'x-timestamp': '17786598.35' }, secrets, VECTOR_NOW).ok,
+      false,
+    );
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(body), { ...headers, 'x-signature': 'zz' }, secrets, VECTOR_NOW).ok,
+      false,
+    );
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(body), sign(body, ts, 'another-secret'), secrets, VECTOR_NOW).ok,
+      false,
+    );
+    const both = [
+      { mode: 'test' as const, secretKey: new Secret('another-secret') },
+      { mode: 'live' as const, secretKey: new Secret(VECTOR_SECRET) },
+    ];
+    assert.deepEqual(verifyKwikPaisaSignature(Buffer.from(body), headers, both, VECTOR_NOW), {
+      ok: true,
+      mode: 'live',
+      scheme: 'x-signature/raw',
+    });
   });
 
   test('handler: injected clock, dedupe key from X-TIMESTAMP (replay repeats it, a later event does not)', () => {
@@ -169,15 +285,35 @@ describe('webhooks', () => {
     };
     const first = deliver(String(VECTOR_NOW));
     assert.equal(first.check.ok, true);
-    assert.deepEqual(first.parsed, { ok: true, event: { dedupeKey: `kwikpaisa:6116229263036:payment.success:${VECTOR_NOW}`, eventType: 'payment.success', paymentId: '6116229263036', providerTxId: undefined } });
+    assert.deepEqual(first.parsed, {
+      ok: true,
+      event: {
+        dedupeKey: `kwikpaisa:6116229263036:payment.success:${VECTOR_NOW}`,
+        eventType: 'payment.success',
+        paymentId: '6116229263036',
+        providerTxId: undefined,
+      },
+    });
     clock.advance(120_000);
     const replay = deliver(String(VECTOR_NOW));
     assert.equal(replay.check.ok, true, 'inside the window the signature holds');
-    assert.equal(replay.parsed.ok && replay.parsed.event.dedupeKey, first.parsed.ok && first.parsed.event.dedupeKey, 'so the dedupe store must catch it');
+    assert.equal(
+      replay.parsed.ok && replay.parsed.event.dedupeKey,
+      first.parsed.ok && first.parsed.event.dedupeKey,
+      'so the dedupe store must catch it',
+    );
     const later = deliver(String(VECTOR_NOW + 120));
-    assert.notEqual(later.parsed.ok && later.parsed.event.dedupeKey, first.parsed.ok && first.parsed.event.dedupeKey, 'a later genuine event is new');
+    assert.notEqual(
+      later.parsed.ok && later.parsed.event.dedupeKey,
+      first.parsed.ok && first.parsed.event.dedupeKey,
+      'a later genuine event is new',
+    );
     clock.advance(200_000);
-    assert.equal(handler.verifySignature(Buffer.from(body), sign(body, String(VECTOR_NOW))).ok, false, 'the replay is stale now');
+    assert.equal(
+      handler.verifySignature(Buffer.from(body), sign(body, String(VECTOR_NOW))).ok,
+      false,
+      'the replay is stale now',
+    );
     // A stored body parsed again later (no headers) still names the payment.
     const reparsed = handler.parse(Buffer.from(body));
     assert.equal(reparsed.ok && reparsed.event.paymentId, '6116229263036');
@@ -185,17 +321,48 @@ describe('webhooks', () => {
   });
 
   test('payloads: payment events name the order, payout events are recognised but not about payments, junk is refused', () => {
-    const failed = parseKwikPaisaWebhook(Buffer.from('{"event":"payment.failed","data":{"order_id":6116229263036,"status":"FAILED"}}'), '1');
-    assert.deepEqual(failed, { ok: true, event: { dedupeKey: 'kwikpaisa:6116229263036:payment.failed:1', eventType: 'payment.failed', paymentId: '6116229263036', providerTxId: undefined } });
+    const failed = parseKwikPaisaWebhook(
+      Buffer.from('{"event":"payment.failed","data":{"order_id":6116229263036,"status":"FAILED"}}'),
+      '1',
+    );
+    assert.deepEqual(failed, {
+      ok: true,
+      event: {
+        dedupeKey: 'kwikpaisa:6116229263036:payment.failed:1',
+        eventType: 'payment.failed',
+        paymentId: '6116229263036',
+        providerTxId: undefined,
+      },
+    });
     for (const event of ['payment.processing', 'payment.expired']) {
       const parsed = parseKwikPaisaWebhook(Buffer.from(`{"event":"${event}","data":{"order_id":"pay_9"}}`), '5');
       assert.equal(parsed.ok && parsed.event.paymentId, 'pay_9');
     }
     for (const event of ['payout.success', 'payout.failed', 'payout.processing', 'payout.reversed']) {
-      const parsed = parseKwikPaisaWebhook(Buffer.from(`{"event":"${event}","data":{"payout_order_id":"177s8761897","status":"X"}}`), '7');
-      assert.deepEqual(parsed, { ok: true, event: { dedupeKey: `kwikpaisa:177s8761897:${event}:7`, eventType: event, paymentId: undefined, providerTxId: undefined } });
+      const parsed = parseKwikPaisaWebhook(
+        Buffer.from(`{"event":"${event}","data":{"payout_order_id":"177s8761897","status":"X"}}`),
+        '7',
+      );
+      assert.deepEqual(parsed, {
+        ok: true,
+        event: {
+          dedupeKey: `kwikpaisa:177s8761897:${event}:7`,
+          eventType: event,
+          paymentId: undefined,
+          providerTxId: undefined,
+        },
+      });
     }
-    for (const junk of ['not json', '[]', '{}', '{"event":"payment.success"}', '{"event":"payment.success","data":{}}', '{"event":"payment.success","data":{"order_id":"1; drop table"}}', '{"event":"refund.done","data":{"order_id":"1"}}', '{"event":"payout.success","data":{}}']) {
+    for (const junk of [
+      'not json',
+      '[]',
+      '{}',
+      '{"event":"payment.success"}',
+      '{"event":"payment.success","data":{}}',
+      '{"event":"payment.success","data":{"order_id":"1; drop table"}}',
+      '{"event":"refund.done","data":{"order_id":"1"}}',
+      '{"event":"payout.success","data":{}}',
+    ]) {
       assert.equal(parseKwikPaisaWebhook(Buffer.from(junk), '1').ok, false, junk);
     }
   });
@@ -205,14 +372,33 @@ describe('provider against the simulator (real HTTP)', () => {
   const apiKey = `pk_test_${randomBytes(8).toString('hex')}`;
   const secretKey = `sk_test_${randomBytes(16).toString('hex')}`;
   let sim: Awaited<ReturnType<typeof startKwikPaisaSimulator>>;
-  const http = createOutboundHttp({ provider: 'kwikpaisa', limiter: undefined, clock: systemClock, logger: createLogger('silent'), defaultTimeoutMs: 2000 });
-  const provider = () => createKwikPaisaProvider({ baseUrl: `${sim.url}/`, apiKey: new Secret(apiKey), secretKey: new Secret(secretKey), http, clock: systemClock });
+  const http = createOutboundHttp({
+    provider: 'kwikpaisa',
+    limiter: undefined,
+    clock: systemClock,
+    logger: createLogger('silent'),
+    defaultTimeoutMs: 2000,
+  });
+  const provider = () =>
+    createKwikPaisaProvider({
+      baseUrl: `${sim.url}/`,
+      apiKey: new Secret(apiKey),
+      secretKey: new Secret(secretKey),
+      http,
+      clock: systemClock,
+    });
 
   before(async () => {
     sim = await startKwikPaisaSimulator({ apiKey, secretKey });
   });
   after(() => sim.close());
-  const control = async (method: string, path: string, body?: unknown) => (await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })).json() as Promise<any>;
+  const control = async (method: string, path: string, body?: unknown) =>
+    (
+      await fetch(`${sim.url}${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      })
+    ).json() as Promise<any>;
 
   test('create, pay on the hosted page, verify; the simulator accepts both sort variants of our signature', async () => {
     const kp = provider();
@@ -231,8 +417,21 @@ describe('provider against the simulator (real HTTP)', () => {
       assert.equal(before.kind === 'ok' && before.value.providerStatus, 'UN_PAID');
       const paid = await fetch(`${created.value.checkoutUrl}/pay`, { method: 'POST', redirect: 'manual' });
       assert.equal(paid.status, 302);
-      const after = await kp.verifyPayment({ paymentId: request.paymentId, providerTxId: created.value.providerReference ?? null });
-      assert.deepEqual(after, { kind: 'ok', value: { status: 'succeeded', providerStatus: 'PAID', amountMinor: 10500, currency: 'INR', reference: request.paymentId, providerTxId: created.value.providerReference } });
+      const after = await kp.verifyPayment({
+        paymentId: request.paymentId,
+        providerTxId: created.value.providerReference ?? null,
+      });
+      assert.deepEqual(after, {
+        kind: 'ok',
+        value: {
+          status: 'succeeded',
+          providerStatus: 'PAID',
+          amountMinor: 10500,
+          currency: 'INR',
+          reference: request.paymentId,
+          providerTxId: created.value.providerReference,
+        },
+      });
     }
     await control('PUT', '/_sim/config', { requestSignatureSort: 'any' });
   });
@@ -251,9 +450,21 @@ describe('provider against the simulator (real HTTP)', () => {
     const noPhone = await kp.createCheckout(checkout({ customer: { email: 'a@b.co', name: 'A', phone: null } }));
     assert.deepEqual(noPhone, { kind: 'rejected', reason: 'The customer.phone field is required.' });
     assert.equal((await kp.createCheckout(checkout({ currency: 'NGN' }))).kind, 'rejected');
-    const wrongKey = createKwikPaisaProvider({ baseUrl: sim.url, apiKey: new Secret(apiKey), secretKey: new Secret('sk_test_wrong'), http, clock: systemClock });
+    const wrongKey = createKwikPaisaProvider({
+      baseUrl: sim.url,
+      apiKey: new Secret(apiKey),
+      secretKey: new Secret('sk_test_wrong'),
+      http,
+      clock: systemClock,
+    });
     assert.deepEqual(await wrongKey.createCheckout(checkout()), { kind: 'rejected', reason: 'Invalid signature.' });
-    const skewed = createKwikPaisaProvider({ baseUrl: sim.url, apiKey: new Secret(apiKey), secretKey: new Secret(secretKey), http, clock: { nowMs: () => Date.now() - 301_000 } });
+    const skewed = createKwikPaisaProvider({
+      baseUrl: sim.url,
+      apiKey: new Secret(apiKey),
+      secretKey: new Secret(secretKey),
+      http,
+      clock: { nowMs: () => Date.now() - 301_000 },
+    });
     assert.equal((await skewed.createCheckout(checkout())).kind, 'rejected', 'a stale X-TIMESTAMP is refused');
     await control('POST', '/_sim/faults', { fault: 'http_503' });
     assert.equal((await kp.verifyPayment({ paymentId: request.paymentId, providerTxId: null })).kind, 'indefinite');

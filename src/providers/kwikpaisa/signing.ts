@@ -67,7 +67,11 @@ export function unixSeconds(nowMs: number): string {
  * The bytes to send and the headers to send them with. The body sent is exactly the canonical JSON
  * that was signed, so no re-serialisation can come between the two.
  */
-export function signRequest(body: unknown, credentials: { apiKey: string; secretKey: string }, nowMs: number): { body: string; headers: Record<string, string> } {
+export function signRequest(
+  body: unknown,
+  credentials: { apiKey: string; secretKey: string },
+  nowMs: number,
+): { body: string; headers: Record<string, string> } {
   const payload = canonicalJson(body, REQUEST_SORT);
   const timestamp = unixSeconds(nowMs);
   return {

@@ -10,7 +10,6 @@ export const KWIKPAISA_CURRENCIES = ['INR'] as const;
 
 export type ServiceType = 'DIGITAL' | 'PHYSICAL_GOODS';
 
-
 /**
  * POST /api/v3/pg/order/create body. `order_id` is our payment id (unique per attempt; the docs
  * allow integer or string). Keys of `customer` are written in sorted order so the top-level and the
@@ -21,7 +20,10 @@ export type ServiceType = 'DIGITAL' | 'PHYSICAL_GOODS';
  * `customer.phone` are documented as required; we do not invent them when the merchant gave none,
  * we leave them out and let KwikPaisa refuse (a definite rejection, 422).
  */
-export function toOrderCreateBody(request: CheckoutRequest, serviceType: ServiceType = 'DIGITAL'): Record<string, unknown> {
+export function toOrderCreateBody(
+  request: CheckoutRequest,
+  serviceType: ServiceType = 'DIGITAL',
+): Record<string, unknown> {
   return {
     customer: {
       email: request.customer.email,
@@ -54,9 +56,10 @@ const ORDER_STATUS: Readonly<Record<string, VerifiedTransaction['status']>> = {
 };
 
 export function normaliseOrderStatus(providerStatus: unknown): VerifiedTransaction['status'] {
-  return typeof providerStatus === 'string' ? (ORDER_STATUS[providerStatus.trim().toUpperCase()] ?? 'pending') : 'pending';
+  return typeof providerStatus === 'string'
+    ? (ORDER_STATUS[providerStatus.trim().toUpperCase()] ?? 'pending')
+    : 'pending';
 }
-
 
 /**
  * The success envelope differs between endpoints (§4.3 vs §4.4): `{"code":"200","status":"success"}`
@@ -64,7 +67,8 @@ export function normaliseOrderStatus(providerStatus: unknown): VerifiedTransacti
  * as success; `code`, when present, must be 200 or 201 in either spelling.
  */
 function isSuccessEnvelope(parsed: Record<string, unknown>): boolean {
-  const statusOk = parsed.status === true || (typeof parsed.status === 'string' && parsed.status.toLowerCase() === 'success');
+  const statusOk =
+    parsed.status === true || (typeof parsed.status === 'string' && parsed.status.toLowerCase() === 'success');
   const code = parsed.code;
   const codeOk = code === undefined || code === null || ['200', '201'].includes(String(code));
   return statusOk && codeOk;
@@ -86,10 +90,14 @@ function message(parsed: unknown, httpStatus: number): string {
  * response body was cut off in the docs, so the others are guesses. */
 const LINK_FIELDS = ['payment_link', 'payment_url', 'checkout_url', 'link'] as const;
 
-export function parseOrderCreateResponse(httpStatus: number, body: string): { ok: true; link: string; kwikxOrderId: string | undefined } | { ok: false; reason: string } {
+export function parseOrderCreateResponse(
+  httpStatus: number,
+  body: string,
+): { ok: true; link: string; kwikxOrderId: string | undefined } | { ok: false; reason: string } {
   const parsed = parseJson(body);
   if (parsed === undefined) return { ok: false, reason: `HTTP ${httpStatus}, body is not JSON` };
-  if ((httpStatus !== 200 && httpStatus !== 201) || !isRecord(parsed) || !isSuccessEnvelope(parsed)) return { ok: false, reason: message(parsed, httpStatus) };
+  if ((httpStatus !== 200 && httpStatus !== 201) || !isRecord(parsed) || !isSuccessEnvelope(parsed))
+    return { ok: false, reason: message(parsed, httpStatus) };
   // The link at the top level, beside the envelope, is accepted too.
   for (const container of [payloadOf(parsed), parsed]) {
     if (container === undefined) continue;
@@ -97,7 +105,11 @@ export function parseOrderCreateResponse(httpStatus: number, body: string): { ok
       const link = container[field];
       if (typeof link === 'string' && isHttpUrl(link)) {
         const id = container.kwikX_order_id ?? container.kwikx_order_id;
-        return { ok: true, link, kwikxOrderId: typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined };
+        return {
+          ok: true,
+          link,
+          kwikxOrderId: typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined,
+        };
       }
     }
   }
@@ -113,7 +125,10 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-export type ParsedStatus = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'not_found' } | { kind: 'malformed'; reason: string };
+export type ParsedStatus =
+  | { kind: 'found'; transaction: VerifiedTransaction }
+  | { kind: 'not_found' }
+  | { kind: 'malformed'; reason: string };
 
 /**
  * POST /api/v3/pg/order/status answer (§4.3):
@@ -126,21 +141,34 @@ export function parseOrderStatusResponse(httpStatus: number, body: string): Pars
   if (parsed === undefined) return { kind: 'malformed', reason: 'status answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'status answer is not an object' };
   if (httpStatus === 404 || String(parsed.code) === '404') return { kind: 'not_found' };
-  if (httpStatus !== 200 || !isSuccessEnvelope(parsed)) return { kind: 'malformed', reason: `unexpected status answer (HTTP ${httpStatus}): ${message(parsed, httpStatus)}` };
+  if (httpStatus !== 200 || !isSuccessEnvelope(parsed))
+    return {
+      kind: 'malformed',
+      reason: `unexpected status answer (HTTP ${httpStatus}): ${message(parsed, httpStatus)}`,
+    };
   const data = payloadOf(parsed);
   if (data === undefined) return { kind: 'malformed', reason: 'status answer lacks return_data' };
-  const reference = typeof data.order_id === 'string' ? data.order_id : typeof data.order_id === 'number' && Number.isSafeInteger(data.order_id) ? String(data.order_id) : undefined;
+  const reference =
+    typeof data.order_id === 'string'
+      ? data.order_id
+      : typeof data.order_id === 'number' && Number.isSafeInteger(data.order_id)
+        ? String(data.order_id)
+        : undefined;
   if (reference === undefined) return { kind: 'malformed', reason: 'status answer lacks order_id' };
   // `currency` in the status answer; `order_currency` is the request's spelling, accepted too.
   // A missing or unknown currency leaves the amount unconvertible: both then match no order, and
   // verification flags the answer instead of throwing (see verified-amount.ts).
   const currency = answeredCurrency(data.currency ?? data.order_currency);
-  const providerTxId = [data.kwikX_order_id, data.kwikx_order_id, data.transaction_id].find((v): v is string => typeof v === 'string' && v.length > 0) ?? reference;
+  const providerTxId =
+    [data.kwikX_order_id, data.kwikx_order_id, data.transaction_id].find(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    ) ?? reference;
   return {
     kind: 'found',
     transaction: {
       status: normaliseOrderStatus(data.order_status),
-      providerStatus: typeof data.order_status === 'string' ? data.order_status.slice(0, 50) : String(data.order_status),
+      providerStatus:
+        typeof data.order_status === 'string' ? data.order_status.slice(0, 50) : String(data.order_status),
       amountMinor: majorAmountInMinor(data.order_amount, currency),
       currency,
       reference,

@@ -17,7 +17,6 @@ import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
 import { canonicalJson, escapeNonAscii, kwikPaisaSignature, TIMESTAMP_TOLERANCE_SECONDS } from './signing.ts';
 
-
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name] ?? headers[name.toUpperCase()];
   return Array.isArray(value) ? value[0] : value;
@@ -31,7 +30,10 @@ export function signedPayloadCandidates(rawBody: Buffer): Array<{ variant: strin
   const seen = new Set([rawBody.toString('utf8')]);
   for (const variant of ['recursive', 'top-level'] as const) {
     const json = canonicalJson(parsed, variant);
-    for (const [name, payload] of [[variant, json], [`${variant}-ascii`, escapeNonAscii(json)]] as const) {
+    for (const [name, payload] of [
+      [variant, json],
+      [`${variant}-ascii`, escapeNonAscii(json)],
+    ] as const) {
       if (seen.has(payload)) continue;
       seen.add(payload);
       candidates.push({ variant: name, payload });
@@ -49,10 +51,15 @@ export function verifyKwikPaisaSignature(
 ): WebhookCheck {
   const signature = header(headers, 'x-signature');
   const timestamp = header(headers, 'x-timestamp');
-  if (signature === undefined || timestamp === undefined) return { ok: false, reason: 'X-SIGNATURE or X-TIMESTAMP header is missing' };
+  if (signature === undefined || timestamp === undefined)
+    return { ok: false, reason: 'X-SIGNATURE or X-TIMESTAMP header is missing' };
   const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds);
   if (problem === 'not_unix_seconds') return { ok: false, reason: 'X-TIMESTAMP is not UNIX seconds' };
-  if (problem === 'outside_window') return { ok: false, reason: `X-TIMESTAMP is outside the ${toleranceSeconds} s window (replay, or a clock out of sync)` };
+  if (problem === 'outside_window')
+    return {
+      ok: false,
+      reason: `X-TIMESTAMP is outside the ${toleranceSeconds} s window (replay, or a clock out of sync)`,
+    };
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'X-SIGNATURE is not a hex HMAC-SHA256' };
   const presented = signature.toLowerCase();
   const candidates = signedPayloadCandidates(rawBody);
@@ -60,7 +67,11 @@ export function verifyKwikPaisaSignature(
     let matched: string | undefined;
     // Every candidate is compared (constant time each), so timing does not reveal which variant matched.
     for (const { variant, payload } of candidates) {
-      if (constantTimeEqual(presented, kwikPaisaSignature(payload, timestamp, secretKey.reveal())) && matched === undefined) matched = variant;
+      if (
+        constantTimeEqual(presented, kwikPaisaSignature(payload, timestamp, secretKey.reveal())) &&
+        matched === undefined
+      )
+        matched = variant;
     }
     if (matched !== undefined) return { ok: true, mode, scheme: `x-signature/${matched}` };
   }
@@ -69,7 +80,6 @@ export function verifyKwikPaisaSignature(
 
 const PAYMENT_EVENT = /^payment\.[a-z_]{1,40}$/;
 const PAYOUT_EVENT = /^payout\.[a-z_]{1,40}$/;
-
 
 /**
  * `{"event":"payment.success","data":{"order_id","amount","currency","status"}}` (§4.6). Events:
@@ -81,7 +91,10 @@ const PAYOUT_EVENT = /^payout\.[a-z_]{1,40}$/;
  * genuine event for the same order (new timestamp) is not. A delivery KwikPaisa retries with a new
  * timestamp is stored twice; processing it is idempotent (it only triggers a verify call).
  */
-export function parseKwikPaisaWebhook(rawBody: Buffer, timestamp: string | undefined): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
+export function parseKwikPaisaWebhook(
+  rawBody: Buffer,
+  timestamp: string | undefined,
+): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
   const json = parseJsonObject(rawBody);
   if (!json.ok) return json;
   const body = json.body;
@@ -93,12 +106,28 @@ export function parseKwikPaisaWebhook(rawBody: Buffer, timestamp: string | undef
   if (PAYMENT_EVENT.test(event)) {
     const orderId = identifier(data.order_id);
     if (orderId === undefined) return { ok: false, reason: 'data.order_id is missing or malformed' };
-    return { ok: true, event: { dedupeKey: `kwikpaisa:${orderId}:${event}:${stamp}`, eventType: event, paymentId: orderId, providerTxId: undefined } };
+    return {
+      ok: true,
+      event: {
+        dedupeKey: `kwikpaisa:${orderId}:${event}:${stamp}`,
+        eventType: event,
+        paymentId: orderId,
+        providerTxId: undefined,
+      },
+    };
   }
   if (PAYOUT_EVENT.test(event)) {
     const payoutId = identifier(data.payout_order_id) ?? identifier(data.order_id);
     if (payoutId === undefined) return { ok: false, reason: 'payout event lacks payout_order_id' };
-    return { ok: true, event: { dedupeKey: `kwikpaisa:${payoutId}:${event}:${stamp}`, eventType: event, paymentId: undefined, providerTxId: undefined } };
+    return {
+      ok: true,
+      event: {
+        dedupeKey: `kwikpaisa:${payoutId}:${event}:${stamp}`,
+        eventType: event,
+        paymentId: undefined,
+        providerTxId: undefined,
+      },
+    };
   }
   return { ok: false, reason: `event ${body.event.slice(0, 60)} is not a KwikPaisa payment or payout event` };
 }
@@ -106,10 +135,16 @@ export function parseKwikPaisaWebhook(rawBody: Buffer, timestamp: string | undef
 /** The event identity includes X-TIMESTAMP, which `parse` reads from the headers given at ingest.
  * A stored body parsed again later (the processing job) has none and gets `no-timestamp`; that
  * job does not use the key. */
-export function createKwikPaisaWebhookHandler(secrets: ReadonlyArray<{ mode: Mode; secretKey: Secret }>, clock: Clock, toleranceSeconds: number = TIMESTAMP_TOLERANCE_SECONDS): ProviderWebhookHandler {
+export function createKwikPaisaWebhookHandler(
+  secrets: ReadonlyArray<{ mode: Mode; secretKey: Secret }>,
+  clock: Clock,
+  toleranceSeconds: number = TIMESTAMP_TOLERANCE_SECONDS,
+): ProviderWebhookHandler {
   return {
     name: 'kwikpaisa',
-    verifySignature: (rawBody, headers) => verifyKwikPaisaSignature(rawBody, headers, secrets, Math.floor(clock.nowMs() / 1000), toleranceSeconds),
-    parse: (rawBody, headers) => parseKwikPaisaWebhook(rawBody, headers === undefined ? undefined : header(headers, 'x-timestamp')),
+    verifySignature: (rawBody, headers) =>
+      verifyKwikPaisaSignature(rawBody, headers, secrets, Math.floor(clock.nowMs() / 1000), toleranceSeconds),
+    parse: (rawBody, headers) =>
+      parseKwikPaisaWebhook(rawBody, headers === undefined ? undefined : header(headers, 'x-timestamp')),
   };
 }

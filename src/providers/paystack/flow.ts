@@ -3,13 +3,33 @@
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
 import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
-import type { Bank, BeneficiaryLookup, CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
-import { PAYSTACK_BANK_COUNTRIES, parseBanksResponse, parseInitializeResponse, parseResolveResponse, parseVerifyResponse, toInitializeBody, toPaystackReference } from './transformers.ts';
+import type {
+  Bank,
+  BeneficiaryLookup,
+  CallOutcome,
+  CheckoutRequest,
+  PaymentProvider,
+  VerifyOutcome,
+  VerifyRequest,
+} from '../types.ts';
+import {
+  PAYSTACK_BANK_COUNTRIES,
+  parseBanksResponse,
+  parseInitializeResponse,
+  parseResolveResponse,
+  parseVerifyResponse,
+  toInitializeBody,
+  toPaystackReference,
+} from './transformers.ts';
 
 // The currencies /transaction/initialize accepts (§2.2).
 export const PAYSTACK_CURRENCIES = ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] as const;
 
-export function createPaystackProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
+export function createPaystackProvider(deps: {
+  baseUrl: string;
+  secretKey: Secret;
+  http: HttpClient;
+}): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
   const headers = () => bearerJsonHeaders(deps.secretKey);
 
@@ -18,7 +38,12 @@ export function createPaystackProvider(deps: { baseUrl: string; secretKey: Secre
     currencies: PAYSTACK_CURRENCIES,
 
     async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
-      const outcome = await deps.http.send({ method: 'POST', url: `${base}/transaction/initialize`, headers: headers(), body: JSON.stringify(toInitializeBody(request)) });
+      const outcome = await deps.http.send({
+        method: 'POST',
+        url: `${base}/transaction/initialize`,
+        headers: headers(),
+        body: JSON.stringify(toInitializeBody(request)),
+      });
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseInitializeResponse(outcome.response.status, outcome.response.body);
       if (parsed.kind === 'ok') return { kind: 'ok', value: { checkoutUrl: parsed.authorizationUrl } };
@@ -41,7 +66,11 @@ export function createPaystackProvider(deps: { baseUrl: string; secretKey: Secre
 // At most this many pages of banks are followed; Paystack lists a few hundred per country.
 const MAX_BANK_PAGES = 10;
 
-function createBeneficiaryLookup(base: string, headers: () => Record<string, string>, http: HttpClient): BeneficiaryLookup {
+function createBeneficiaryLookup(
+  base: string,
+  headers: () => Record<string, string>,
+  http: HttpClient,
+): BeneficiaryLookup {
   return {
     countries: Object.keys(PAYSTACK_BANK_COUNTRIES),
     async listBanks(country) {
@@ -50,7 +79,12 @@ function createBeneficiaryLookup(base: string, headers: () => Record<string, str
       const banks: Bank[] = [];
       let next: string | null = null;
       for (let page = 0; page < MAX_BANK_PAGES; page += 1) {
-        const query = new URLSearchParams({ country: name, perPage: '100', use_cursor: 'true', ...(next === null ? {} : { next }) });
+        const query = new URLSearchParams({
+          country: name,
+          perPage: '100',
+          use_cursor: 'true',
+          ...(next === null ? {} : { next }),
+        });
         const outcome = await http.send({ method: 'GET', url: `${base}/bank?${query.toString()}`, headers: headers() });
         if (outcome.kind === 'indefinite') return outcome;
         const parsed = parseBanksResponse(outcome.response.status, outcome.response.body);
@@ -63,9 +97,13 @@ function createBeneficiaryLookup(base: string, headers: () => Record<string, str
     },
     async resolveAccount(request) {
       // Paystack's resolve covers bank accounts (NUBAN); mobile-money names are not resolvable here.
-      if (request.type === 'mobile_money') return { kind: 'rejected', reason: 'Paystack does not resolve mobile-money accounts' };
+      if (request.type === 'mobile_money')
+        return { kind: 'rejected', reason: 'Paystack does not resolve mobile-money accounts' };
       const query = new URLSearchParams({ account_number: request.accountNumber, bank_code: request.bankCode });
-      return readResolveAnswer(await http.send({ method: 'GET', url: `${base}/bank/resolve?${query.toString()}`, headers: headers() }), parseResolveResponse);
+      return readResolveAnswer(
+        await http.send({ method: 'GET', url: `${base}/bank/resolve?${query.toString()}`, headers: headers() }),
+        parseResolveResponse,
+      );
     },
   };
 }

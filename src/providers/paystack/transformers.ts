@@ -59,8 +59,16 @@ export type ParsedInitialize =
  * else we cannot read is not (the transaction may exist), so the flow reports it as indefinite. */
 export function parseInitializeResponse(httpStatus: number, body: string): ParsedInitialize {
   const parsed = parseJson(body);
-  if (!isRecord(parsed)) return { kind: 'malformed', reason: `initialize answer is not a JSON object (HTTP ${httpStatus})` };
-  if (httpStatus >= 200 && httpStatus < 300 && parsed.status === true && isRecord(parsed.data) && typeof parsed.data.authorization_url === 'string' && /^https?:\/\//.test(parsed.data.authorization_url)) {
+  if (!isRecord(parsed))
+    return { kind: 'malformed', reason: `initialize answer is not a JSON object (HTTP ${httpStatus})` };
+  if (
+    httpStatus >= 200 &&
+    httpStatus < 300 &&
+    parsed.status === true &&
+    isRecord(parsed.data) &&
+    typeof parsed.data.authorization_url === 'string' &&
+    /^https?:\/\//.test(parsed.data.authorization_url)
+  ) {
     return {
       kind: 'ok',
       authorizationUrl: parsed.data.authorization_url,
@@ -68,7 +76,8 @@ export function parseInitializeResponse(httpStatus: number, body: string): Parse
       reference: typeof parsed.data.reference === 'string' ? parsed.data.reference : undefined,
     };
   }
-  if (parsed.status === false && httpStatus >= 400 && httpStatus < 500) return { kind: 'rejected', reason: errorReason(parsed, httpStatus) };
+  if (parsed.status === false && httpStatus >= 400 && httpStatus < 500)
+    return { kind: 'rejected', reason: errorReason(parsed, httpStatus) };
   return { kind: 'malformed', reason: `unexpected initialize answer (HTTP ${httpStatus})` };
 }
 
@@ -90,11 +99,12 @@ const TRANSACTION_STATUS: Readonly<Record<string, VerifiedTransaction['status']>
 };
 
 export function normaliseTransactionStatus(providerStatus: unknown): VerifiedTransaction['status'] {
-  return typeof providerStatus === 'string' ? (TRANSACTION_STATUS[providerStatus.toLowerCase()] ?? 'pending') : 'pending';
+  return typeof providerStatus === 'string'
+    ? (TRANSACTION_STATUS[providerStatus.toLowerCase()] ?? 'pending')
+    : 'pending';
 }
 
 // ---- Verify --------------------------------------------------------------------------------------
-
 
 // "Transaction reference not found" (the verify answer), "Entity not found" (generic 404, §2.1).
 const NOT_FOUND_MESSAGE = /(transaction|reference|entity)[\w ]* not found/i;
@@ -104,17 +114,24 @@ const NOT_FOUND_MESSAGE = /(transaction|reference|entity)[\w ]* not found/i;
  * `data.status`, and only `"success"` is a payment. */
 export function parseVerifyResponse(httpStatus: number, body: string): ParsedVerify {
   const parsed = parseJson(body);
-  if (!isRecord(parsed)) return { kind: 'malformed', reason: `verify answer is not a JSON object (HTTP ${httpStatus})` };
+  if (!isRecord(parsed))
+    return { kind: 'malformed', reason: `verify answer is not a JSON object (HTTP ${httpStatus})` };
   if (parsed.status === false) {
     // Documented: 404 for an unknown entity; a 400 "Transaction reference not found" is also
     // seen. Both variants (and the `transaction_not_found` code) are read as not found.
     const message = typeof parsed.message === 'string' ? parsed.message : '';
-    if ((httpStatus === 404 || httpStatus === 400) && (NOT_FOUND_MESSAGE.test(message) || parsed.code === 'transaction_not_found')) return { kind: 'not_found' };
+    if (
+      (httpStatus === 404 || httpStatus === 400) &&
+      (NOT_FOUND_MESSAGE.test(message) || parsed.code === 'transaction_not_found')
+    )
+      return { kind: 'not_found' };
     return { kind: 'malformed', reason: `verify refused: ${errorReason(parsed, httpStatus)}` };
   }
-  if (httpStatus !== 200 || parsed.status !== true || !isRecord(parsed.data)) return { kind: 'malformed', reason: `unexpected verify answer (HTTP ${httpStatus})` };
+  if (httpStatus !== 200 || parsed.status !== true || !isRecord(parsed.data))
+    return { kind: 'malformed', reason: `unexpected verify answer (HTTP ${httpStatus})` };
   const data = parsed.data;
-  if (typeof data.reference !== 'string' || data.reference === '') return { kind: 'malformed', reason: 'verify answer lacks data.reference' };
+  if (typeof data.reference !== 'string' || data.reference === '')
+    return { kind: 'malformed', reason: 'verify answer lacks data.reference' };
   const id = transactionId(data.id);
   if (id === undefined) return { kind: 'malformed', reason: 'verify answer lacks data.id' };
   if (typeof data.status !== 'string') return { kind: 'malformed', reason: 'verify answer lacks data.status' };
@@ -158,20 +175,25 @@ export function errorReason(envelope: Record<string, unknown>, httpStatus: numbe
   return `${message}${code}`;
 }
 
-
-
 // ---- Banks and account resolution (§2.6) ----------------------------------------------------------
 /** Paystack names countries in words on GET /bank. */
-export const PAYSTACK_BANK_COUNTRIES: Readonly<Record<string, string>> = { NG: 'nigeria', GH: 'ghana', KE: 'kenya', ZA: 'south africa' };
+export const PAYSTACK_BANK_COUNTRIES: Readonly<Record<string, string>> = {
+  NG: 'nigeria',
+  GH: 'ghana',
+  KE: 'kenya',
+  ZA: 'south africa',
+};
 
 export type ParsedBanks = { ok: true; banks: Bank[]; next: string | null } | { ok: false; reason: string };
 
 export function parseBanksResponse(httpStatus: number, body: string): ParsedBanks {
   const parsed = parseJson(body);
   if (parsed === undefined) return { ok: false, reason: 'banks answer is not JSON' };
-  if (httpStatus !== 200 || !isRecord(parsed) || parsed.status !== true || !Array.isArray(parsed.data)) return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
+  if (httpStatus !== 200 || !isRecord(parsed) || parsed.status !== true || !Array.isArray(parsed.data))
+    return { ok: false, reason: `unexpected banks answer (HTTP ${httpStatus})` };
   const banks = readBanks(parsed.data, (b) => b.active !== false && b.is_deleted !== true);
-  const next = isRecord(parsed.meta) && typeof parsed.meta.next === 'string' && parsed.meta.next !== '' ? parsed.meta.next : null;
+  const next =
+    isRecord(parsed.meta) && typeof parsed.meta.next === 'string' && parsed.meta.next !== '' ? parsed.meta.next : null;
   return { ok: true, banks, next };
 }
 
@@ -179,10 +201,20 @@ export function parseResolveResponse(httpStatus: number, body: string): ParsedRe
   const parsed = parseJson(body);
   if (parsed === undefined) return { kind: 'malformed', reason: 'resolve answer is not JSON' };
   if (!isRecord(parsed)) return { kind: 'malformed', reason: 'resolve answer is not an object' };
-  if (httpStatus === 200 && parsed.status === true && isRecord(parsed.data) && typeof parsed.data.account_name === 'string') {
-    return { kind: 'ok', accountNumber: String(parsed.data.account_number ?? ''), accountName: parsed.data.account_name };
+  if (
+    httpStatus === 200 &&
+    parsed.status === true &&
+    isRecord(parsed.data) &&
+    typeof parsed.data.account_name === 'string'
+  ) {
+    return {
+      kind: 'ok',
+      accountNumber: String(parsed.data.account_number ?? ''),
+      accountName: parsed.data.account_name,
+    };
   }
   // 422 (or 400) with status false: Paystack could not resolve the account.
-  if ((httpStatus === 422 || httpStatus === 400) && parsed.status === false) return { kind: 'not_found', reason: 'the account could not be resolved' };
+  if ((httpStatus === 422 || httpStatus === 400) && parsed.status === false)
+    return { kind: 'not_found', reason: 'the account could not be resolved' };
   return { kind: 'malformed', reason: `unexpected resolve answer (HTTP ${httpStatus})` };
 }

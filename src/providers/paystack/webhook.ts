@@ -17,11 +17,14 @@ export function paystackSignature(rawBody: Buffer | string, secretKey: string): 
   return createHmac('sha512', secretKey).update(rawBody).digest('hex');
 }
 
-
-
-export function verifyPaystackSignature(rawBody: Buffer, headers: Headers, secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>): WebhookCheck {
+export function verifyPaystackSignature(
+  rawBody: Buffer,
+  headers: Headers,
+  secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>,
+): WebhookCheck {
   const presented = header(headers, PAYSTACK_SIGNATURE_HEADER)?.trim();
-  if (presented === undefined || presented === '') return { ok: false, reason: 'x-paystack-signature header is missing' };
+  if (presented === undefined || presented === '')
+    return { ok: false, reason: 'x-paystack-signature header is missing' };
   // 64 bytes as hex. Decoded, so the comparison runs in constant time over equal-length buffers;
   // a malformed header is simply a mismatch.
   const presentedBytes = /^[0-9a-fA-F]{128}$/.test(presented) ? Buffer.from(presented, 'hex') : undefined;
@@ -31,7 +34,11 @@ export function verifyPaystackSignature(rawBody: Buffer, headers: Headers, secre
       if (timingSafeEqual(presentedBytes, expected)) return { ok: true, mode, scheme: PAYSTACK_SIGNATURE_HEADER };
     }
   }
-  return { ok: false, reason: 'x-paystack-signature does not match the raw body (check the secret key for this mode, and that the body is not re-serialised before verification)' };
+  return {
+    ok: false,
+    reason:
+      'x-paystack-signature does not match the raw body (check the secret key for this mode, and that the body is not re-serialised before verification)',
+  };
 }
 
 // ---- Events --------------------------------------------------------------------------------------
@@ -44,12 +51,22 @@ const REFUND_EVENTS = new Set(['refund.pending', 'refund.processing', 'refund.pr
 // The rest of the documented list (§2.4). Signed and well-formed, they are stored and ignored
 // rather than refused: a refusal makes Paystack retry for 72 hours.
 const OTHER_DOCUMENTED_EVENTS = new Set([
-  'charge.dispute.create', 'charge.dispute.remind', 'charge.dispute.resolve',
-  'customeridentification.failed', 'customeridentification.success',
-  'dedicatedaccount.assign.failed', 'dedicatedaccount.assign.success',
-  'invoice.create', 'invoice.payment_failed', 'invoice.update',
-  'paymentrequest.pending', 'paymentrequest.success',
-  'subscription.create', 'subscription.disable', 'subscription.expiring_cards', 'subscription.not_renew',
+  'charge.dispute.create',
+  'charge.dispute.remind',
+  'charge.dispute.resolve',
+  'customeridentification.failed',
+  'customeridentification.success',
+  'dedicatedaccount.assign.failed',
+  'dedicatedaccount.assign.success',
+  'invoice.create',
+  'invoice.payment_failed',
+  'invoice.update',
+  'paymentrequest.pending',
+  'paymentrequest.success',
+  'subscription.create',
+  'subscription.disable',
+  'subscription.expiring_cards',
+  'subscription.not_renew',
 ]);
 
 type Parsed = { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
@@ -60,7 +77,8 @@ export function parsePaystackWebhook(rawBody: Buffer): Parsed {
   const json = parseJsonObject(rawBody);
   if (!json.ok) return json;
   const body = json.body;
-  if (typeof body.event !== 'string' || !isRecord(body.data)) return { ok: false, reason: 'body is not a Paystack {event, data} envelope' };
+  if (typeof body.event !== 'string' || !isRecord(body.data))
+    return { ok: false, reason: 'body is not a Paystack {event, data} envelope' };
   const eventType = body.event;
   const data = body.data;
 
@@ -69,23 +87,40 @@ export function parsePaystackWebhook(rawBody: Buffer): Parsed {
     if (id === undefined) return { ok: false, reason: 'data.id is missing or not a transaction id' };
     const reference = text(data.reference);
     if (reference === undefined) return { ok: false, reason: 'data.reference is missing' };
-    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: fromPaystackReference(reference), providerTxId: id } };
+    return {
+      ok: true,
+      event: {
+        dedupeKey: `paystack:${id}:${eventType}`,
+        eventType,
+        paymentId: fromPaystackReference(reference),
+        providerTxId: id,
+      },
+    };
   }
   if (TRANSFER_EVENTS.has(eventType)) {
     const id = transactionId(data.id);
     if (id === undefined) return { ok: false, reason: 'data.id is missing or not a transfer id' };
-    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: id } };
+    return {
+      ok: true,
+      event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: id },
+    };
   }
   if (REFUND_EVENTS.has(eventType)) {
     // Refund payloads carry refund_reference (and transaction_reference), not always an id.
     const id = transactionId(data.id) ?? token(data.refund_reference);
     if (id === undefined) return { ok: false, reason: 'refund event lacks data.id and data.refund_reference' };
-    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined } };
+    return {
+      ok: true,
+      event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined },
+    };
   }
   if (OTHER_DOCUMENTED_EVENTS.has(eventType)) {
     // Byte-identical redeliveries share the body hash, so they still deduplicate without an id.
     const id = transactionId(data.id) ?? `sha256-${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
-    return { ok: true, event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined } };
+    return {
+      ok: true,
+      event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined },
+    };
   }
   return { ok: false, reason: 'event is not one Paystack documents' };
 }
@@ -99,7 +134,9 @@ function token(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9_.=-]{1,100}$/.test(value) ? value : undefined;
 }
 
-export function createPaystackWebhookHandler(secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>): ProviderWebhookHandler {
+export function createPaystackWebhookHandler(
+  secretKeys: ReadonlyArray<{ mode: Mode; secretKey: Secret }>,
+): ProviderWebhookHandler {
   return {
     name: 'paystack',
     verifySignature: (rawBody, headers) => verifyPaystackSignature(rawBody, headers, secretKeys),
@@ -114,13 +151,23 @@ export function createPaystackWebhookHandler(secretKeys: ReadonlyArray<{ mode: M
 export const PAYSTACK_WEBHOOK_IPS: readonly string[] = ['52.31.139.75', '52.49.173.169', '52.214.14.220'];
 
 /** Whether `ip` is one of `allowlist` (an IPv4-mapped IPv6 address counts as its IPv4 form). */
-export function isPaystackSourceIp(ip: string | undefined, allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS): boolean {
+export function isPaystackSourceIp(
+  ip: string | undefined,
+  allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS,
+): boolean {
   if (ip === undefined) return false;
-  const address = ip.trim().toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const address = ip
+    .trim()
+    .toLowerCase()
+    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   return allowlist.some((allowed) => allowed.trim().toLowerCase() === address);
 }
 
 /** The check as the ingest path would apply it: off in test mode, the allowlist in live mode. */
-export function paystackSourceIpAllowed(ip: string | undefined, mode: Mode, allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS): boolean {
+export function paystackSourceIpAllowed(
+  ip: string | undefined,
+  mode: Mode,
+  allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS,
+): boolean {
   return mode === 'test' || isPaystackSourceIp(ip, allowlist);
 }

@@ -9,17 +9,34 @@ import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
 import { readVerifyAnswer, type ParsedVerify } from '../read-answers.ts';
 import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
-import { encodeForm, PAYMENT_INTENT_ID, parseCheckoutSessionResponse, parseListSessionsResponse, parseRetrieveSessionResponse, SESSION_ID, shouldRetry, STRIPE_API_VERSION, toCheckoutSessionParams, errorReason } from './transformers.ts';
+import {
+  encodeForm,
+  PAYMENT_INTENT_ID,
+  parseCheckoutSessionResponse,
+  parseListSessionsResponse,
+  parseRetrieveSessionResponse,
+  SESSION_ID,
+  shouldRetry,
+  STRIPE_API_VERSION,
+  toCheckoutSessionParams,
+  errorReason,
+} from './transformers.ts';
 
 export const STRIPE_CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
 
 export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
-  const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${deps.secretKey.reveal()}`, accept: 'application/json', 'stripe-version': STRIPE_API_VERSION, ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({
+    authorization: `Bearer ${deps.secretKey.reveal()}`,
+    accept: 'application/json',
+    'stripe-version': STRIPE_API_VERSION,
+    ...extra,
+  });
 
   async function get(url: string, parse: (status: number, body: string) => ParsedVerify): Promise<VerifyOutcome> {
     const outcome = await deps.http.send({ method: 'GET', url, headers: headers() });
-    if (outcome.kind === 'response' && shouldRetry(outcome.response.status, outcome.response.headers)) return { kind: 'indefinite', reason: errorReason(outcome.response.status, outcome.response.body) };
+    if (outcome.kind === 'response' && shouldRetry(outcome.response.status, outcome.response.headers))
+      return { kind: 'indefinite', reason: errorReason(outcome.response.status, outcome.response.body) };
     return readVerifyAnswer(outcome, parse);
   }
 
@@ -27,7 +44,9 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
     name: 'stripe',
     currencies: STRIPE_CURRENCIES,
 
-    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference: string }>> {
+    async createCheckout(
+      request: CheckoutRequest,
+    ): Promise<CallOutcome<{ checkoutUrl: string; providerReference: string }>> {
       const outcome = await deps.http.send({
         method: 'POST',
         url: `${base}/v1/checkout/sessions`,
@@ -40,13 +59,20 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
       const { status, headers: responseHeaders, body } = outcome.response;
       if (shouldRetry(status, responseHeaders)) return { kind: 'indefinite', reason: errorReason(status, body) };
       const parsed = parseCheckoutSessionResponse(status, body);
-      return parsed.ok ? { kind: 'ok', value: { checkoutUrl: parsed.url, providerReference: parsed.sessionId } } : { kind: 'rejected', reason: parsed.reason };
+      return parsed.ok
+        ? { kind: 'ok', value: { checkoutUrl: parsed.url, providerReference: parsed.sessionId } }
+        : { kind: 'rejected', reason: parsed.reason };
     },
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
       const id = request.providerTxId;
-      if (id !== null && SESSION_ID.test(id)) return get(`${base}/v1/checkout/sessions/${encodeURIComponent(id)}`, parseRetrieveSessionResponse);
-      if (id !== null && PAYMENT_INTENT_ID.test(id)) return get(`${base}/v1/checkout/sessions?payment_intent=${encodeURIComponent(id)}&limit=1`, parseListSessionsResponse);
+      if (id !== null && SESSION_ID.test(id))
+        return get(`${base}/v1/checkout/sessions/${encodeURIComponent(id)}`, parseRetrieveSessionResponse);
+      if (id !== null && PAYMENT_INTENT_ID.test(id))
+        return get(
+          `${base}/v1/checkout/sessions?payment_intent=${encodeURIComponent(id)}&limit=1`,
+          parseListSessionsResponse,
+        );
       // No documented way to find a session by our reference alone: say so, never guess.
       return { kind: 'indefinite', reason: 'stripe verification needs the session id' };
     },

@@ -10,16 +10,32 @@ import { createLogger } from '../../log.ts';
 import { startStripeSimulator } from '../../simulators/stripe/simulator.ts';
 import type { CheckoutRequest } from '../types.ts';
 import { createStripeProvider } from './flow.ts';
-import { encodeForm, errorReason, normaliseSessionStatus, parseCheckoutSessionResponse, parseRetrieveSessionResponse, sessionToTransaction, STRIPE_API_VERSION, toCheckoutSessionParams } from './transformers.ts';
+import {
+  encodeForm,
+  errorReason,
+  normaliseSessionStatus,
+  parseCheckoutSessionResponse,
+  parseRetrieveSessionResponse,
+  sessionToTransaction,
+  STRIPE_API_VERSION,
+  toCheckoutSessionParams,
+} from './transformers.ts';
 import { createStripeWebhookHandler, parseStripeWebhook, stripeSignature, verifyStripeSignature } from './webhook.ts';
 
 // The test vector of shared/provider-wire-formats.md §7 (cross-checked there with stripe-node).
 const VECTOR_SECRET = 'whsec_' + 'test_secret';
 const VECTOR_T = 1700000000;
-const VECTOR_BODY = '{"id":"evt_1","object":"event","type":"checkout.session.completed","data":{"object":{"id":"cs_test_1","object":"checkout.session"}}}';
+const VECTOR_BODY =
+  '{"id":"evt_1","object":"event","type":"checkout.session.completed","data":{"object":{"id":"cs_test_1","object":"checkout.session"}}}';
 const VECTOR_V1 = '6fe052aadac719d355682c79db650d0e21217938582a12e73ca8d7b57fe5353f';
 const secrets = [{ mode: 'test' as const, secret: new Secret(VECTOR_SECRET) }];
-const stripe = new Stripe('sk_test_' + 'unused', { telemetry: false, maxNetworkRetries: 0, host: '127.0.0.1', port: 9, protocol: 'http' });
+const stripe = new Stripe('sk_test_' + 'unused', {
+  telemetry: false,
+  maxNetworkRetries: 0,
+  host: '127.0.0.1',
+  port: 9,
+  protocol: 'http',
+});
 const randomSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
 const checkoutRequest = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequest => ({
@@ -37,7 +53,11 @@ describe('Stripe-Signature', () => {
   test('the published test vector: keyed with the whole whsec_ string', () => {
     assert.equal(stripeSignature(VECTOR_BODY, String(VECTOR_T), VECTOR_SECRET), VECTOR_V1);
     const header = { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` };
-    assert.deepEqual(verifyStripeSignature(Buffer.from(VECTOR_BODY), header, secrets, 1700000100), { ok: true, mode: 'test', scheme: 'stripe-signature-v1' });
+    assert.deepEqual(verifyStripeSignature(Buffer.from(VECTOR_BODY), header, secrets, 1700000100), {
+      ok: true,
+      mode: 'test',
+      scheme: 'stripe-signature-v1',
+    });
   });
 
   test('300 s tolerance in both directions', () => {
@@ -54,37 +74,107 @@ describe('Stripe-Signature', () => {
   test('several v1 entries (a secret being rolled): any one may match; v0 alone is not enough', () => {
     const wrong = 'ab'.repeat(32);
     const body = Buffer.from(VECTOR_BODY);
-    assert.equal(verifyStripeSignature(body, { 'stripe-signature': `t=${VECTOR_T},v1=${wrong},v1=${VECTOR_V1}` }, secrets, VECTOR_T).ok, true);
-    assert.equal(verifyStripeSignature(body, { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1},v1=${wrong},v0=${wrong}` }, secrets, VECTOR_T).ok, true);
-    assert.equal(verifyStripeSignature(body, { 'stripe-signature': `t=${VECTOR_T},v1=${wrong},v1=${wrong}` }, secrets, VECTOR_T).ok, false);
-    assert.equal(verifyStripeSignature(body, { 'stripe-signature': `t=${VECTOR_T},v0=${VECTOR_V1}` }, secrets, VECTOR_T).ok, false);
+    assert.equal(
+      verifyStripeSignature(
+        body,
+        { 'stripe-signature': `t=${VECTOR_T},v1=${wrong},v1=${VECTOR_V1}` },
+        secrets,
+        VECTOR_T,
+      ).ok,
+      true,
+    );
+    assert.equal(
+      verifyStripeSignature(
+        body,
+        { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1},v1=${wrong},v0=${wrong}` },
+        secrets,
+        VECTOR_T,
+      ).ok,
+      true,
+    );
+    assert.equal(
+      verifyStripeSignature(body, { 'stripe-signature': `t=${VECTOR_T},v1=${wrong},v1=${wrong}` }, secrets, VECTOR_T)
+        .ok,
+      false,
+    );
+    assert.equal(
+      verifyStripeSignature(body, { 'stripe-signature': `t=${VECTOR_T},v0=${VECTOR_V1}` }, secrets, VECTOR_T).ok,
+      false,
+    );
   });
 
   test('the secret that matches decides the mode; whsec_ stripped or base64-decoded does not match', () => {
-    const both = [{ mode: 'test' as const, secret: new Secret(randomSecret()) }, { mode: 'live' as const, secret: new Secret(VECTOR_SECRET) }];
-    assert.deepEqual(verifyStripeSignature(Buffer.from(VECTOR_BODY), { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` }, both, VECTOR_T), { ok: true, mode: 'live', scheme: 'stripe-signature-v1' });
+    const both = [
+      { mode: 'test' as const, secret: new Secret(randomSecret()) },
+      { mode: 'live' as const, secret: new Secret(VECTOR_SECRET) },
+    ];
+    assert.deepEqual(
+      verifyStripeSignature(
+        Buffer.from(VECTOR_BODY),
+        { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` },
+        both,
+        VECTOR_T,
+      ),
+      { ok: true, mode: 'live', scheme: 'stripe-signature-v1' },
+    );
     // The Standard Webhooks reading of the secret is the classic mistake (lessons-from-peers.md).
     assert.notEqual(stripeSignature(VECTOR_BODY, String(VECTOR_T), 'test_secret'), VECTOR_V1);
   });
 
   test('tampered body, re-serialised JSON, missing or malformed header are refused', () => {
     const header = { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` };
-    assert.equal(verifyStripeSignature(Buffer.from(VECTOR_BODY.replace('evt_1', 'evt_2')), header, secrets, VECTOR_T).ok, false);
-    assert.equal(verifyStripeSignature(Buffer.from(JSON.stringify(JSON.parse(VECTOR_BODY), null, 1)), header, secrets, VECTOR_T).ok, false);
-    for (const bad of [{}, { 'stripe-signature': '' }, { 'stripe-signature': `v1=${VECTOR_V1}` }, { 'stripe-signature': `t=abc,v1=${VECTOR_V1}` }, { 'stripe-signature': `t=${VECTOR_T}` }, { 'stripe-signature': `t=${VECTOR_T},v1=zz` }]) {
-      assert.equal(verifyStripeSignature(Buffer.from(VECTOR_BODY), bad, secrets, VECTOR_T).ok, false, JSON.stringify(bad));
+    assert.equal(
+      verifyStripeSignature(Buffer.from(VECTOR_BODY.replace('evt_1', 'evt_2')), header, secrets, VECTOR_T).ok,
+      false,
+    );
+    assert.equal(
+      verifyStripeSignature(Buffer.from(JSON.stringify(JSON.parse(VECTOR_BODY), null, 1)), header, secrets, VECTOR_T)
+        .ok,
+      false,
+    );
+    for (const bad of [
+      {},
+      { 'stripe-signature': '' },
+      { 'stripe-signature': `v1=${VECTOR_V1}` },
+      { 'stripe-signature': `t=abc,v1=${VECTOR_V1}` },
+      { 'stripe-signature': `t=${VECTOR_T}` },
+      { 'stripe-signature': `t=${VECTOR_T},v1=zz` },
+    ]) {
+      assert.equal(
+        verifyStripeSignature(Buffer.from(VECTOR_BODY), bad, secrets, VECTOR_T).ok,
+        false,
+        JSON.stringify(bad),
+      );
     }
     // A different t than the one signed.
-    assert.equal(verifyStripeSignature(Buffer.from(VECTOR_BODY), { 'stripe-signature': `t=${VECTOR_T + 1},v1=${VECTOR_V1}` }, secrets, VECTOR_T).ok, false);
+    assert.equal(
+      verifyStripeSignature(
+        Buffer.from(VECTOR_BODY),
+        { 'stripe-signature': `t=${VECTOR_T + 1},v1=${VECTOR_V1}` },
+        secrets,
+        VECTOR_T,
+      ).ok,
+      false,
+    );
   });
 
   test('cross-check: headers from stripe-node generateTestHeaderString pass our verifier', () => {
     for (let i = 0; i < 20; i++) {
       const secret = randomSecret();
-      const payload = JSON.stringify({ id: `evt_${i}`, object: 'event', note: randomBytes(16).toString('hex'), text: 'ünïcödé ✓' });
+      const payload = JSON.stringify({
+        id: `evt_${i}`,
+        object: 'event',
+        note: randomBytes(16).toString('hex'),
+        text: 'ünïcödé ✓',
+      });
       const timestamp = 1_700_000_000 + i * 997;
       const header = stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
-      const check = verifyStripeSignature(Buffer.from(payload), { 'stripe-signature': header }, [{ mode: 'test', secret: new Secret(secret) }], timestamp + 5);
+      const check = verifyStripeSignature(
+        Buffer.from(payload),
+        { 'stripe-signature': header },
+        [{ mode: 'test', secret: new Secret(secret) }],
+        timestamp + 5,
+      );
       assert.equal(check.ok, true, header);
     }
   });
@@ -92,40 +182,96 @@ describe('Stripe-Signature', () => {
   test('the handler reads the time from the injected clock', () => {
     const handler = createStripeWebhookHandler(secrets, { nowMs: () => (VECTOR_T + 100) * 1000 });
     assert.equal(handler.name, 'stripe');
-    assert.equal(handler.verifySignature(Buffer.from(VECTOR_BODY), { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` }).ok, true);
+    assert.equal(
+      handler.verifySignature(Buffer.from(VECTOR_BODY), { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` }).ok,
+      true,
+    );
     const late = createStripeWebhookHandler(secrets, { nowMs: () => (VECTOR_T + 301) * 1000 });
-    assert.equal(late.verifySignature(Buffer.from(VECTOR_BODY), { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` }).ok, false);
+    assert.equal(
+      late.verifySignature(Buffer.from(VECTOR_BODY), { 'stripe-signature': `t=${VECTOR_T},v1=${VECTOR_V1}` }).ok,
+      false,
+    );
   });
 });
 
 describe('Stripe webhook payloads', () => {
-  const event = (type: string, object: Record<string, unknown>, id = 'evt_1A2b') => Buffer.from(JSON.stringify({ id, object: 'event', type, data: { object } }));
+  const event = (type: string, object: Record<string, unknown>, id = 'evt_1A2b') =>
+    Buffer.from(JSON.stringify({ id, object: 'event', type, data: { object } }));
 
   test('session events: our id from client_reference_id or metadata, the session id as hint', () => {
-    assert.deepEqual(parseStripeWebhook(event('checkout.session.completed', { id: 'cs_test_a1', object: 'checkout.session', client_reference_id: 'pay_1', metadata: {} })), {
-      ok: true,
-      event: { dedupeKey: 'stripe:evt_1A2b', eventType: 'checkout.session.completed', paymentId: 'pay_1', providerTxId: 'cs_test_a1' },
-    });
-    for (const type of ['checkout.session.expired', 'checkout.session.async_payment_succeeded', 'checkout.session.async_payment_failed']) {
-      const parsed = parseStripeWebhook(event(type, { id: 'cs_test_a1', object: 'checkout.session', client_reference_id: null, metadata: { paywarden_payment_id: 'pay_2' } }));
+    assert.deepEqual(
+      parseStripeWebhook(
+        event('checkout.session.completed', {
+          id: 'cs_test_a1',
+          object: 'checkout.session',
+          client_reference_id: 'pay_1',
+          metadata: {},
+        }),
+      ),
+      {
+        ok: true,
+        event: {
+          dedupeKey: 'stripe:evt_1A2b',
+          eventType: 'checkout.session.completed',
+          paymentId: 'pay_1',
+          providerTxId: 'cs_test_a1',
+        },
+      },
+    );
+    for (const type of [
+      'checkout.session.expired',
+      'checkout.session.async_payment_succeeded',
+      'checkout.session.async_payment_failed',
+    ]) {
+      const parsed = parseStripeWebhook(
+        event(type, {
+          id: 'cs_test_a1',
+          object: 'checkout.session',
+          client_reference_id: null,
+          metadata: { paywarden_payment_id: 'pay_2' },
+        }),
+      );
       assert.equal(parsed.ok && parsed.event.paymentId, 'pay_2', type);
     }
     const vector = parseStripeWebhook(Buffer.from(VECTOR_BODY));
-    assert.deepEqual(vector, { ok: true, event: { dedupeKey: 'stripe:evt_1', eventType: 'checkout.session.completed', paymentId: undefined, providerTxId: 'cs_test_1' } });
+    assert.deepEqual(vector, {
+      ok: true,
+      event: {
+        dedupeKey: 'stripe:evt_1',
+        eventType: 'checkout.session.completed',
+        paymentId: undefined,
+        providerTxId: 'cs_test_1',
+      },
+    });
   });
 
   test('payment_intent events: our id from metadata, the pi_ id as hint', () => {
     for (const type of ['payment_intent.succeeded', 'payment_intent.payment_failed']) {
-      const parsed = parseStripeWebhook(event(type, { id: 'pi_3Xy', object: 'payment_intent', metadata: { paywarden_payment_id: 'pay_3' } }));
-      assert.deepEqual(parsed, { ok: true, event: { dedupeKey: 'stripe:evt_1A2b', eventType: type, paymentId: 'pay_3', providerTxId: 'pi_3Xy' } });
+      const parsed = parseStripeWebhook(
+        event(type, { id: 'pi_3Xy', object: 'payment_intent', metadata: { paywarden_payment_id: 'pay_3' } }),
+      );
+      assert.deepEqual(parsed, {
+        ok: true,
+        event: { dedupeKey: 'stripe:evt_1A2b', eventType: type, paymentId: 'pay_3', providerTxId: 'pi_3Xy' },
+      });
     }
   });
 
   test('other well-formed events are accepted but name no payment; junk is refused', () => {
-    assert.deepEqual(parseStripeWebhook(event('charge.refunded', { id: 'ch_1', object: 'charge', metadata: { paywarden_payment_id: 'pay_4' } })), {
-      ok: true,
-      event: { dedupeKey: 'stripe:evt_1A2b', eventType: 'charge.refunded', paymentId: undefined, providerTxId: undefined },
-    });
+    assert.deepEqual(
+      parseStripeWebhook(
+        event('charge.refunded', { id: 'ch_1', object: 'charge', metadata: { paywarden_payment_id: 'pay_4' } }),
+      ),
+      {
+        ok: true,
+        event: {
+          dedupeKey: 'stripe:evt_1A2b',
+          eventType: 'charge.refunded',
+          paymentId: undefined,
+          providerTxId: undefined,
+        },
+      },
+    );
     const junk = [
       'not json',
       '[]',
@@ -179,7 +325,13 @@ describe('Stripe transformers', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const client = new Stripe('sk_test_' + randomBytes(8).toString('hex'), { telemetry: false, maxNetworkRetries: 0, host: '127.0.0.1', port: (server.address() as { port: number }).port, protocol: 'http' });
+      const client = new Stripe('sk_test_' + randomBytes(8).toString('hex'), {
+        telemetry: false,
+        maxNetworkRetries: 0,
+        host: '127.0.0.1',
+        port: (server.address() as { port: number }).port,
+        protocol: 'http',
+      });
       const params = toCheckoutSessionParams(checkoutRequest({ description: "Tea (Earl Grey) 'hot' *100%*" }));
       await client.checkout.sessions.create(params as unknown as Stripe.Checkout.SessionCreateParams);
       assert.deepEqual([...new URLSearchParams(captured)], [...new URLSearchParams(encodeForm(params))]);
@@ -191,41 +343,115 @@ describe('Stripe transformers', () => {
   test('status table: only paid succeeds, only expired-unpaid fails', () => {
     assert.equal(normaliseSessionStatus({ status: 'complete', payment_status: 'paid' }), 'succeeded');
     assert.equal(normaliseSessionStatus({ status: 'expired', payment_status: 'unpaid' }), 'failed');
-    for (const pending of [{ status: 'open', payment_status: 'unpaid' }, { status: 'complete', payment_status: 'unpaid' }, { status: 'complete', payment_status: 'no_payment_required' }, { status: 'expired', payment_status: 'no_payment_required' }, {}, { payment_status: 'PAID' }]) {
+    for (const pending of [
+      { status: 'open', payment_status: 'unpaid' },
+      { status: 'complete', payment_status: 'unpaid' },
+      { status: 'complete', payment_status: 'no_payment_required' },
+      { status: 'expired', payment_status: 'no_payment_required' },
+      {},
+      { payment_status: 'PAID' },
+    ]) {
       assert.equal(normaliseSessionStatus(pending), 'pending', JSON.stringify(pending));
     }
   });
 
   test('sessions read back: currency uppercased, amount_total as is, reference from client_reference_id', () => {
-    const found = sessionToTransaction({ id: 'cs_test_1', object: 'checkout.session', status: 'complete', payment_status: 'paid', amount_total: 7550, currency: 'usd', client_reference_id: 'pay_1' });
-    assert.deepEqual(found, { kind: 'found', transaction: { status: 'succeeded', providerStatus: 'complete/paid', amountMinor: 7550, currency: 'USD', reference: 'pay_1', providerTxId: 'cs_test_1' } });
-    const inexact = sessionToTransaction({ id: 'cs_test_1', object: 'checkout.session', amount_total: 75.5, currency: 'usd', client_reference_id: 'pay_1' });
+    const found = sessionToTransaction({
+      id: 'cs_test_1',
+      object: 'checkout.session',
+      status: 'complete',
+      payment_status: 'paid',
+      amount_total: 7550,
+      currency: 'usd',
+      client_reference_id: 'pay_1',
+    });
+    assert.deepEqual(found, {
+      kind: 'found',
+      transaction: {
+        status: 'succeeded',
+        providerStatus: 'complete/paid',
+        amountMinor: 7550,
+        currency: 'USD',
+        reference: 'pay_1',
+        providerTxId: 'cs_test_1',
+      },
+    });
+    const inexact = sessionToTransaction({
+      id: 'cs_test_1',
+      object: 'checkout.session',
+      amount_total: 75.5,
+      currency: 'usd',
+      client_reference_id: 'pay_1',
+    });
     assert.equal(inexact.kind === 'found' && inexact.transaction.amountMinor, undefined);
-    assert.equal(sessionToTransaction({ id: 'cs_test_1', object: 'checkout.session', amount_total: 1, currency: 'usd' }).kind, 'malformed');
+    assert.equal(
+      sessionToTransaction({ id: 'cs_test_1', object: 'checkout.session', amount_total: 1, currency: 'usd' }).kind,
+      'malformed',
+    );
     assert.equal(sessionToTransaction({ id: 'pi_1', object: 'payment_intent' }).kind, 'malformed');
   });
 
   test('error envelopes: a short reason with type and code, never the provider message', () => {
-    const envelope = JSON.stringify({ error: { type: 'invalid_request_error', code: 'parameter_missing', message: 'Missing required param: secret customer text', param: 'line_items[0][price_data][currency]' } });
+    const envelope = JSON.stringify({
+      error: {
+        type: 'invalid_request_error',
+        code: 'parameter_missing',
+        message: 'Missing required param: secret customer text',
+        param: 'line_items[0][price_data][currency]',
+      },
+    });
     const reason = errorReason(400, envelope);
-    assert.equal(reason, 'stripe refused the request: invalid_request_error/parameter_missing (param line_items[0][price_data][currency]), HTTP 400');
+    assert.equal(
+      reason,
+      'stripe refused the request: invalid_request_error/parameter_missing (param line_items[0][price_data][currency]), HTTP 400',
+    );
     assert.ok(!reason.includes('secret customer text'));
     assert.deepEqual(parseCheckoutSessionResponse(400, envelope), { ok: false, reason });
-    assert.equal(parseCheckoutSessionResponse(200, '{"id":"cs_test_1","object":"checkout.session","url":"javascript:alert(1)"}').ok, false);
-    assert.equal(parseRetrieveSessionResponse(404, JSON.stringify({ error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such checkout.session' } })).kind, 'not_found');
-    assert.equal(parseRetrieveSessionResponse(401, JSON.stringify({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } })).kind, 'rejected');
+    assert.equal(
+      parseCheckoutSessionResponse(200, '{"id":"cs_test_1","object":"checkout.session","url":"javascript:alert(1)"}')
+        .ok,
+      false,
+    );
+    assert.equal(
+      parseRetrieveSessionResponse(
+        404,
+        JSON.stringify({
+          error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such checkout.session' },
+        }),
+      ).kind,
+      'not_found',
+    );
+    assert.equal(
+      parseRetrieveSessionResponse(
+        401,
+        JSON.stringify({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } }),
+      ).kind,
+      'rejected',
+    );
     assert.equal(parseRetrieveSessionResponse(200, '<html>').kind, 'malformed');
-    assert.equal(errorReason(400, JSON.stringify({ error: { type: '<script>', code: 'x y' } })), 'stripe refused the request: unknown error, HTTP 400');
+    assert.equal(
+      errorReason(400, JSON.stringify({ error: { type: '<script>', code: 'x y' } })),
+      'stripe refused the request: unknown error, HTTP 400',
+    );
   });
 });
 
 describe('Stripe adapter against the simulator', () => {
   const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
   let sim: Awaited<ReturnType<typeof startStripeSimulator>>;
-  const http = createOutboundHttp({ provider: 'stripe', limiter: undefined, clock: systemClock, logger: createLogger('silent'), defaultTimeoutMs: 2000 });
+  const http = createOutboundHttp({
+    provider: 'stripe',
+    limiter: undefined,
+    clock: systemClock,
+    logger: createLogger('silent'),
+    defaultTimeoutMs: 2000,
+  });
   const provider = () => createStripeProvider({ baseUrl: sim.url, secretKey: new Secret(secretKey), http });
   const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     return res.json() as Promise<any>;
   };
 
@@ -256,10 +482,22 @@ describe('Stripe adapter against the simulator', () => {
     const open = await p.verifyPayment({ paymentId: request.paymentId, providerTxId: sessionId });
     assert.equal(open.kind === 'ok' && open.value.status, 'pending');
 
-    const completed = await control('POST', `/_sim/transactions/${request.paymentId}/complete`, { status: 'successful' });
+    const completed = await control('POST', `/_sim/transactions/${request.paymentId}/complete`, {
+      status: 'successful',
+    });
     assert.equal(completed.id, sessionId);
     const paid = await p.verifyPayment({ paymentId: request.paymentId, providerTxId: sessionId });
-    assert.deepEqual(paid, { kind: 'ok', value: { status: 'succeeded', providerStatus: 'complete/paid', amountMinor: 7550, currency: 'USD', reference: request.paymentId, providerTxId: sessionId } });
+    assert.deepEqual(paid, {
+      kind: 'ok',
+      value: {
+        status: 'succeeded',
+        providerStatus: 'complete/paid',
+        amountMinor: 7550,
+        currency: 'USD',
+        reference: request.paymentId,
+        providerTxId: sessionId,
+      },
+    });
     const byIntent = await p.verifyPayment({ paymentId: request.paymentId, providerTxId: completed.payment_intent });
     assert.deepEqual(byIntent, paid);
   });
@@ -273,10 +511,20 @@ describe('Stripe adapter against the simulator', () => {
     const failed = await p.verifyPayment({ paymentId: request.paymentId, providerTxId: sessionId });
     assert.equal(failed.kind === 'ok' && failed.value.status, 'failed');
     assert.equal(failed.kind === 'ok' && failed.value.currency, 'EUR');
-    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: null }), { kind: 'indefinite', reason: 'stripe verification needs the session id' });
-    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: '12345' }), { kind: 'indefinite', reason: 'stripe verification needs the session id' });
-    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: 'cs_test_doesnotexist' }), { kind: 'not_found' });
-    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: 'pi_doesnotexist' }), { kind: 'not_found' });
+    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: null }), {
+      kind: 'indefinite',
+      reason: 'stripe verification needs the session id',
+    });
+    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: '12345' }), {
+      kind: 'indefinite',
+      reason: 'stripe verification needs the session id',
+    });
+    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: 'cs_test_doesnotexist' }), {
+      kind: 'not_found',
+    });
+    assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: 'pi_doesnotexist' }), {
+      kind: 'not_found',
+    });
   });
 
   test('faults: 5xx and timeouts are indefinite; a wrong key or bad parameters are rejected; wrong amounts surface', async () => {
@@ -285,15 +533,32 @@ describe('Stripe adapter against the simulator', () => {
     const unavailable = await p.createCheckout(checkoutRequest());
     assert.equal(unavailable.kind, 'indefinite');
     await control('POST', '/_sim/faults', { fault: 'timeout' });
-    const slowHttp = createOutboundHttp({ provider: 'stripe', limiter: undefined, clock: systemClock, logger: createLogger('silent'), defaultTimeoutMs: 200 });
-    const timedOut = await createStripeProvider({ baseUrl: sim.url, secretKey: new Secret(secretKey), http: slowHttp }).createCheckout(checkoutRequest());
+    const slowHttp = createOutboundHttp({
+      provider: 'stripe',
+      limiter: undefined,
+      clock: systemClock,
+      logger: createLogger('silent'),
+      defaultTimeoutMs: 200,
+    });
+    const timedOut = await createStripeProvider({
+      baseUrl: sim.url,
+      secretKey: new Secret(secretKey),
+      http: slowHttp,
+    }).createCheckout(checkoutRequest());
     assert.equal(timedOut.kind, 'indefinite');
     await control('DELETE', '/_sim/faults');
 
-    const wrongKey = await createStripeProvider({ baseUrl: sim.url, secretKey: new Secret('sk_test_wrong'), http }).createCheckout(checkoutRequest());
+    const wrongKey = await createStripeProvider({
+      baseUrl: sim.url,
+      secretKey: new Secret('sk_test_wrong'),
+      http,
+    }).createCheckout(checkoutRequest());
     assert.equal(wrongKey.kind, 'rejected');
     const badCurrency = await p.createCheckout(checkoutRequest({ currency: 'US' }));
-    assert.deepEqual(badCurrency, { kind: 'rejected', reason: 'stripe refused the request: invalid_request_error (param line_items[0][price_data][currency]), HTTP 400' });
+    assert.deepEqual(badCurrency, {
+      kind: 'rejected',
+      reason: 'stripe refused the request: invalid_request_error (param line_items[0][price_data][currency]), HTTP 400',
+    });
 
     const request = checkoutRequest();
     const created = await p.createCheckout(request);

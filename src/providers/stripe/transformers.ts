@@ -10,7 +10,14 @@ import { answeredCurrency } from '../verified-amount.ts';
  * read (the version stripe@23.1.0 defaults to, §3.3). */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
-export type FormValue = string | number | boolean | null | undefined | readonly FormValue[] | { readonly [key: string]: FormValue };
+export type FormValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly FormValue[]
+  | { readonly [key: string]: FormValue };
 
 /**
  * `application/x-www-form-urlencoded` with Stripe's bracket nesting:
@@ -26,7 +33,8 @@ export function encodeForm(params: { readonly [key: string]: FormValue }): strin
       return;
     }
     if (typeof value === 'object') {
-      for (const [key, item] of Object.entries(value as { readonly [key: string]: FormValue })) walk(`${prefix}[${encodeURIComponent(key)}]`, item);
+      for (const [key, item] of Object.entries(value as { readonly [key: string]: FormValue }))
+        walk(`${prefix}[${encodeURIComponent(key)}]`, item);
       return;
     }
     pairs.push(`${prefix}=${encodeURIComponent(String(value))}`);
@@ -42,9 +50,11 @@ export function encodeForm(params: { readonly [key: string]: FormValue }): strin
  * `payment_intent.*` events would otherwise name no payment of ours.
  */
 export function toCheckoutSessionParams(request: CheckoutRequest): { [key: string]: FormValue } {
-  if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor <= 0) throw new Error(`not an amount in minor units: ${request.amountMinor}`);
+  if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor <= 0)
+    throw new Error(`not an amount in minor units: ${request.amountMinor}`);
   const metadata = { paywarden_payment_id: request.paymentId, merchant_reference: request.merchantReference };
-  const description = request.description === null || request.description.trim() === '' ? undefined : request.description;
+  const description =
+    request.description === null || request.description.trim() === '' ? undefined : request.description;
   return {
     mode: 'payment',
     client_reference_id: request.paymentId,
@@ -69,9 +79,9 @@ export function toCheckoutSessionParams(request: CheckoutRequest): { [key: strin
   };
 }
 
-
 const SAFE_TOKEN = /^[A-Za-z0-9_.-]{1,60}$/;
-const token = (value: unknown): string | undefined => (typeof value === 'string' && SAFE_TOKEN.test(value) ? value : undefined);
+const token = (value: unknown): string | undefined =>
+  typeof value === 'string' && SAFE_TOKEN.test(value) ? value : undefined;
 
 /** Stripe object ids: `cs_test_…`, `pi_…`, `evt_…`. */
 export const SESSION_ID = /^cs_[A-Za-z0-9_]{1,250}$/;
@@ -87,13 +97,17 @@ export function errorReason(httpStatus: number, body: string): string {
   const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
   if (error === undefined) return `stripe answered HTTP ${httpStatus} without an error envelope`;
   const parts = [token(error.type), token(error.code)].filter((p): p is string => p !== undefined);
-  const param = typeof error.param === 'string' && /^[a-z0-9_[\]]{1,80}$/.test(error.param) ? ` (param ${error.param})` : '';
+  const param =
+    typeof error.param === 'string' && /^[a-z0-9_[\]]{1,80}$/.test(error.param) ? ` (param ${error.param})` : '';
   return `stripe refused the request: ${parts.length > 0 ? parts.join('/') : 'unknown error'}${param}, HTTP ${httpStatus}`;
 }
 
 /** Stripe asks for a retry of what may not have been applied: 409 (a concurrent request with the
  * same idempotency key) or `Stripe-Should-Retry: true`. */
-export function shouldRetry(httpStatus: number, headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+export function shouldRetry(
+  httpStatus: number,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): boolean {
   const hint = headers['stripe-should-retry'];
   return httpStatus === 409 || (Array.isArray(hint) ? hint[0] : hint) === 'true';
 }
@@ -104,10 +118,16 @@ export function parseCheckoutSessionResponse(httpStatus: number, body: string): 
   if (httpStatus !== 200) return { ok: false, reason: errorReason(httpStatus, body) };
   const parsed = parseJson(body);
   if (parsed === undefined) return { ok: false, reason: 'checkout session answer is not JSON' };
-  if (!isRecord(parsed) || parsed.object !== 'checkout.session' || typeof parsed.id !== 'string' || !SESSION_ID.test(parsed.id)) {
+  if (
+    !isRecord(parsed) ||
+    parsed.object !== 'checkout.session' ||
+    typeof parsed.id !== 'string' ||
+    !SESSION_ID.test(parsed.id)
+  ) {
     return { ok: false, reason: 'checkout session answer is not a checkout.session' };
   }
-  if (typeof parsed.url !== 'string' || !/^https?:\/\//.test(parsed.url)) return { ok: false, reason: 'checkout session answer has no hosted url' };
+  if (typeof parsed.url !== 'string' || !/^https?:\/\//.test(parsed.url))
+    return { ok: false, reason: 'checkout session answer has no hosted url' };
   return { ok: true, sessionId: parsed.id, url: parsed.url };
 }
 
@@ -116,7 +136,10 @@ export function parseCheckoutSessionResponse(httpStatus: number, body: string): 
  * that has expired (it can no longer be paid) is failure. Everything else, including `complete`
  * with `unpaid` (an async method still settling) and `no_payment_required`, stays pending (COL-5).
  */
-export function normaliseSessionStatus(session: { readonly status?: unknown; readonly payment_status?: unknown }): VerifiedTransaction['status'] {
+export function normaliseSessionStatus(session: {
+  readonly status?: unknown;
+  readonly payment_status?: unknown;
+}): VerifiedTransaction['status'] {
   if (session.payment_status === 'paid') return 'succeeded';
   if (session.payment_status === 'unpaid' && session.status === 'expired') return 'failed';
   return 'pending';
@@ -133,7 +156,12 @@ export function paymentIdOf(object: Record<string, unknown>): string | undefined
 export type ParsedSession = { kind: 'found'; transaction: VerifiedTransaction } | { kind: 'malformed'; reason: string };
 
 export function sessionToTransaction(session: unknown): ParsedSession {
-  if (!isRecord(session) || session.object !== 'checkout.session' || typeof session.id !== 'string' || !SESSION_ID.test(session.id)) {
+  if (
+    !isRecord(session) ||
+    session.object !== 'checkout.session' ||
+    typeof session.id !== 'string' ||
+    !SESSION_ID.test(session.id)
+  ) {
     return { kind: 'malformed', reason: 'answer is not a checkout.session' };
   }
   const reference = paymentIdOf(session);
@@ -161,7 +189,10 @@ function errorOf(body: string): Record<string, unknown> | undefined {
 /** GET /v1/checkout/sessions/:id. */
 export function parseRetrieveSessionResponse(httpStatus: number, body: string): ParsedVerify {
   if (httpStatus === 404 && errorOf(body)?.code === 'resource_missing') return { kind: 'not_found' };
-  if (httpStatus !== 200) return errorOf(body) === undefined ? { kind: 'malformed', reason: `unexpected session answer (HTTP ${httpStatus})` } : { kind: 'rejected', reason: errorReason(httpStatus, body) };
+  if (httpStatus !== 200)
+    return errorOf(body) === undefined
+      ? { kind: 'malformed', reason: `unexpected session answer (HTTP ${httpStatus})` }
+      : { kind: 'rejected', reason: errorReason(httpStatus, body) };
   const parsed = parseJson(body);
   if (parsed === undefined) return { kind: 'malformed', reason: 'session answer is not JSON' };
   return sessionToTransaction(parsed);
@@ -169,10 +200,14 @@ export function parseRetrieveSessionResponse(httpStatus: number, body: string): 
 
 /** GET /v1/checkout/sessions?payment_intent=pi_…: a list with at most one session. */
 export function parseListSessionsResponse(httpStatus: number, body: string): ParsedVerify {
-  if (httpStatus !== 200) return errorOf(body) === undefined ? { kind: 'malformed', reason: `unexpected list answer (HTTP ${httpStatus})` } : { kind: 'rejected', reason: errorReason(httpStatus, body) };
+  if (httpStatus !== 200)
+    return errorOf(body) === undefined
+      ? { kind: 'malformed', reason: `unexpected list answer (HTTP ${httpStatus})` }
+      : { kind: 'rejected', reason: errorReason(httpStatus, body) };
   const parsed = parseJson(body);
   if (parsed === undefined) return { kind: 'malformed', reason: 'list answer is not JSON' };
-  if (!isRecord(parsed) || parsed.object !== 'list' || !Array.isArray(parsed.data)) return { kind: 'malformed', reason: 'answer is not a list' };
+  if (!isRecord(parsed) || parsed.object !== 'list' || !Array.isArray(parsed.data))
+    return { kind: 'malformed', reason: 'answer is not a list' };
   const [first] = parsed.data as unknown[];
   return first === undefined ? { kind: 'not_found' } : sessionToTransaction(first);
 }

@@ -47,18 +47,28 @@ export function verifyStripeSignature(
   if (value === undefined || value === '') return { ok: false, reason: 'no Stripe-Signature header' };
   const { timestamp, v1 } = parseSignatureHeader(value);
   const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds);
-  if (timestamp === undefined || problem === 'not_unix_seconds') return { ok: false, reason: 'Stripe-Signature has no t=<unix seconds> timestamp' };
+  if (timestamp === undefined || problem === 'not_unix_seconds')
+    return { ok: false, reason: 'Stripe-Signature has no t=<unix seconds> timestamp' };
   if (v1.length === 0) return { ok: false, reason: 'Stripe-Signature has no v1 signature' };
-  if (problem === 'outside_window') return { ok: false, reason: `Stripe-Signature timestamp is outside the ${toleranceSeconds} s window (a replay, or this server's clock is off)` };
+  if (problem === 'outside_window')
+    return {
+      ok: false,
+      reason: `Stripe-Signature timestamp is outside the ${toleranceSeconds} s window (a replay, or this server's clock is off)`,
+    };
   const presented = v1.map((hex) => Buffer.from(hex, 'hex'));
   for (const { mode, secret } of secrets) {
     const expected = Buffer.from(stripeSignature(rawBody, timestamp, secret.reveal()), 'hex');
     // Every entry is compared (constant time each, equal 32-byte lengths).
     let matched = false;
-    for (const candidate of presented) if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched = true;
+    for (const candidate of presented)
+      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched = true;
     if (matched) return { ok: true, mode, scheme: 'stripe-signature-v1' };
   }
-  return { ok: false, reason: 'no v1 signature matches the raw body (check the whole whsec_ secret, without whitespace, and that the body is not re-serialised)' };
+  return {
+    ok: false,
+    reason:
+      'no v1 signature matches the raw body (check the whole whsec_ secret, without whitespace, and that the body is not re-serialised)',
+  };
 }
 
 /** The event types that say something about a payment of ours; other well-formed events are
@@ -75,12 +85,16 @@ export const PAYMENT_EVENT_TYPES = [
 const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,100}$/;
 
-export function parseStripeWebhook(rawBody: Buffer): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
+export function parseStripeWebhook(
+  rawBody: Buffer,
+): { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string } {
   const body = parseJson(rawBody.toString('utf8'));
   if (body === undefined) return { ok: false, reason: 'body is not JSON' };
   if (!isRecord(body) || body.object !== 'event') return { ok: false, reason: 'body is not a Stripe event object' };
-  if (typeof body.id !== 'string' || !EVENT_ID.test(body.id)) return { ok: false, reason: 'event id is missing or malformed' };
-  if (typeof body.type !== 'string' || !EVENT_TYPE.test(body.type)) return { ok: false, reason: 'event type is missing or malformed' };
+  if (typeof body.id !== 'string' || !EVENT_ID.test(body.id))
+    return { ok: false, reason: 'event id is missing or malformed' };
+  if (typeof body.type !== 'string' || !EVENT_TYPE.test(body.type))
+    return { ok: false, reason: 'event type is missing or malformed' };
   if (!isRecord(body.data) || !isRecord(body.data.object)) return { ok: false, reason: 'data.object is missing' };
   const object = body.data.object;
   const dedupeKey = `stripe:${body.id}`;
@@ -88,20 +102,33 @@ export function parseStripeWebhook(rawBody: Buffer): { ok: true; event: Provider
     return { ok: true, event: { dedupeKey, eventType: body.type, paymentId: undefined, providerTxId: undefined } };
   }
   const isSession = body.type.startsWith('checkout.session.');
-  if (isSession && (object.object !== 'checkout.session' || typeof object.id !== 'string' || !SESSION_ID.test(object.id))) {
+  if (
+    isSession &&
+    (object.object !== 'checkout.session' || typeof object.id !== 'string' || !SESSION_ID.test(object.id))
+  ) {
     return { ok: false, reason: `${body.type} does not carry a checkout.session` };
   }
-  if (!isSession && (object.object !== 'payment_intent' || typeof object.id !== 'string' || !/^pi_[A-Za-z0-9_]{1,250}$/.test(object.id))) {
+  if (
+    !isSession &&
+    (object.object !== 'payment_intent' || typeof object.id !== 'string' || !/^pi_[A-Za-z0-9_]{1,250}$/.test(object.id))
+  ) {
     return { ok: false, reason: `${body.type} does not carry a payment_intent` };
   }
   // A pi_ id is a hint too: verifyPayment maps it to its session with the documented filter.
-  return { ok: true, event: { dedupeKey, eventType: body.type, paymentId: paymentIdOf(object), providerTxId: object.id as string } };
+  return {
+    ok: true,
+    event: { dedupeKey, eventType: body.type, paymentId: paymentIdOf(object), providerTxId: object.id as string },
+  };
 }
 
-export function createStripeWebhookHandler(secrets: ReadonlyArray<{ mode: Mode; secret: Secret }>, clock: { nowMs(): number }): ProviderWebhookHandler {
+export function createStripeWebhookHandler(
+  secrets: ReadonlyArray<{ mode: Mode; secret: Secret }>,
+  clock: { nowMs(): number },
+): ProviderWebhookHandler {
   return {
     name: 'stripe',
-    verifySignature: (rawBody, headers) => verifyStripeSignature(rawBody, headers, secrets, Math.floor(clock.nowMs() / 1000)),
+    verifySignature: (rawBody, headers) =>
+      verifyStripeSignature(rawBody, headers, secrets, Math.floor(clock.nowMs() / 1000)),
     parse: parseStripeWebhook,
   };
 }

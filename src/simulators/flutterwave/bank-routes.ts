@@ -17,6 +17,9 @@ export function registerBankRoutes(app: FastifyInstance, gate: V3Gate): void {
     if (!(await gate.pass(request, reply, undefined))) return reply;
     const answer = resolveAccount((request.body ?? {}) as Record<string, unknown>);
     if (!answer.ok) return reply.code(400).send(errorEnvelope(answer.message));
-    return successEnvelope('Account details fetched', { account_number: answer.accountNumber, account_name: answer.accountName });
+    return successEnvelope('Account details fetched', {
+      account_number: answer.accountNumber,
+      account_name: answer.accountName,
+    });
   });
 }

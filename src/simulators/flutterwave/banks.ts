@@ -28,10 +28,17 @@ export type ResolveAnswer = { ok: true; accountNumber: string; accountName: stri
 export function resolveAccount(body: Record<string, unknown>): ResolveAnswer {
   const accountNumber = typeof body.account_number === 'string' ? body.account_number : '';
   const bank = typeof body.account_bank === 'string' ? body.account_bank : '';
-  if (bank.length < 2 || bank.length > 11 || !/^\+?\d{6,15}$/.test(accountNumber)) return { ok: false, message: 'account_number and account_bank are required' };
+  if (bank.length < 2 || bank.length > 11 || !/^\+?\d{6,15}$/.test(accountNumber))
+    return { ok: false, message: 'account_number and account_bank are required' };
   const country = typeof body.country === 'string' ? body.country.toUpperCase() : 'NG';
-  if (!(SIMULATED_BANKS[country] ?? []).some((b) => b.code === bank)) return { ok: false, message: 'Unknown bank code' };
-  if (!accountResolves(accountNumber)) return { ok: false, message: 'Sorry, that account number is invalid, please check and try again' };
+  if (!(SIMULATED_BANKS[country] ?? []).some((b) => b.code === bank))
+    return { ok: false, message: 'Unknown bank code' };
+  if (!accountResolves(accountNumber))
+    return { ok: false, message: 'Sorry, that account number is invalid, please check and try again' };
   // The M-Pesa variant answers the number without its plus sign (§1.7).
-  return { ok: true, accountNumber: accountNumber.replace(/^\+/, ''), accountName: simulatedAccountName(accountNumber) };
+  return {
+    ok: true,
+    accountNumber: accountNumber.replace(/^\+/, ''),
+    accountName: simulatedAccountName(accountNumber),
+  };
 }

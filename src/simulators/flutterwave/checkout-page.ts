@@ -12,8 +12,12 @@ export function renderCheckout(checkout: Checkout): string {
 <h1>${e(checkout.title)}</h1>
 <p>Test payment (simulator) of <strong>${e(checkout.currency)} ${e(checkout.amount)}</strong> for <span id="customer">${e(checkout.customer.name ?? checkout.customer.email)}</span> &lt;${e(checkout.customer.email)}&gt;.</p>
 <p>Reference: <code>${e(checkout.txRef)}</code></p>
-${closed ? `<p id="closed">This checkout is ${e(checkout.status)}.</p>` : `<form method="post" action="/checkout/${e(checkout.token)}/pay"><button type="submit" id="pay">Pay</button></form>
-<form method="post" action="/checkout/${e(checkout.token)}/decline"><button type="submit" id="decline">Decline</button></form>`}
+${
+  closed
+    ? `<p id="closed">This checkout is ${e(checkout.status)}.</p>`
+    : `<form method="post" action="/checkout/${e(checkout.token)}/pay"><button type="submit" id="pay">Pay</button></form>
+<form method="post" action="/checkout/${e(checkout.token)}/decline"><button type="submit" id="decline">Decline</button></form>`
+}
 </body></html>`;
 }
 

@@ -5,17 +5,35 @@ import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import type { CompleteCheckout } from './checkouts.ts';
 import type { Checkout, SimulatorState } from './state.ts';
 
-export function registerCheckoutRoutes(app: FastifyInstance, deps: { state: SimulatorState; complete: CompleteCheckout }): void {
+export function registerCheckoutRoutes(
+  app: FastifyInstance,
+  deps: { state: SimulatorState; complete: CompleteCheckout },
+): void {
   const page = (reply: FastifyReply, checkout: Checkout, status = 200) =>
-    reply.code(status).header('content-security-policy', checkoutCsp(checkout.redirectUrl)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(renderCheckout(checkout));
-  const noSuchCheckout = (reply: FastifyReply) => reply.code(404).header('content-security-policy', "default-src 'none'").type('text/plain; charset=utf-8').send('No such checkout');
+    reply
+      .code(status)
+      .header('content-security-policy', checkoutCsp(checkout.redirectUrl))
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .type('text/html; charset=utf-8')
+      .send(renderCheckout(checkout));
+  const noSuchCheckout = (reply: FastifyReply) =>
+    reply
+      .code(404)
+      .header('content-security-policy', "default-src 'none'")
+      .type('text/plain; charset=utf-8')
+      .send('No such checkout');
 
   app.get<{ Params: { token: string } }>('/checkout/:token', async (request, reply) => {
     const checkout = deps.state.checkouts.get(request.params.token);
     return checkout === undefined ? noSuchCheckout(reply) : page(reply, checkout);
   });
 
-  for (const [action, outcome] of [['pay', 'successful'], ['decline', 'failed']] as const) {
+  for (const [action, outcome] of [
+    ['pay', 'successful'],
+    ['decline', 'failed'],
+  ] as const) {
     app.post<{ Params: { token: string } }>(`/checkout/:token/${action}`, async (request, reply) => {
       const checkout = deps.state.checkouts.get(request.params.token);
       if (checkout === undefined) return noSuchCheckout(reply);

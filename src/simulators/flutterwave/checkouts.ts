@@ -6,27 +6,50 @@ import { parseMajorAmount } from './wire.ts';
 
 export type StandardPayment = Omit<Checkout, 'token' | 'status' | 'createdAt' | 'transactionId'>;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const optionalString = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const optionalString = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
 
 /** Validates a Standard payment request; the messages are ours (Flutterwave's are not documented). */
-export function readStandardPayment(body: Record<string, unknown>): { ok: true; payment: StandardPayment } | { ok: false; message: string } {
+export function readStandardPayment(
+  body: Record<string, unknown>,
+): { ok: true; payment: StandardPayment } | { ok: false; message: string } {
   if (typeof body.tx_ref !== 'string' || body.tx_ref.trim() === '') return { ok: false, message: 'tx_ref is required' };
   const amount = parseMajorAmount(body.amount);
   if (amount === undefined) return { ok: false, message: 'amount must be a number greater than 0' };
   const currency = body.currency ?? 'NGN';
-  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) return { ok: false, message: 'currency must be a 3-letter code' };
-  if (typeof body.redirect_url !== 'string' || !URL.canParse(body.redirect_url) || !/^https?:$/.test(new URL(body.redirect_url).protocol)) return { ok: false, message: 'redirect_url is required' };
+  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency))
+    return { ok: false, message: 'currency must be a 3-letter code' };
+  if (
+    typeof body.redirect_url !== 'string' ||
+    !URL.canParse(body.redirect_url) ||
+    !/^https?:$/.test(new URL(body.redirect_url).protocol)
+  )
+    return { ok: false, message: 'redirect_url is required' };
   const customer = isRecord(body.customer) ? body.customer : {};
-  if (typeof customer.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(customer.email)) return { ok: false, message: 'customer.email is required' };
+  if (typeof customer.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(customer.email))
+    return { ok: false, message: 'customer.email is required' };
   const name = optionalString(customer.name);
   // Standard spells it `phonenumber`; accept the `phone_number` of other endpoints too.
   const phone = optionalString(customer.phonenumber) ?? optionalString(customer.phone_number);
-  const checkoutCustomer: CheckoutCustomer = { email: customer.email, ...(name === undefined ? {} : { name }), ...(phone === undefined ? {} : { phonenumber: phone }) };
+  const checkoutCustomer: CheckoutCustomer = {
+    email: customer.email,
+    ...(name === undefined ? {} : { name }),
+    ...(phone === undefined ? {} : { phonenumber: phone }),
+  };
   const title = isRecord(body.customizations) ? optionalString(body.customizations.title) : undefined;
   return {
     ok: true,
-    payment: { txRef: body.tx_ref, amount: String(body.amount).trim(), currency: currency.toUpperCase(), redirectUrl: body.redirect_url, customer: checkoutCustomer, meta: body.meta ?? null, title: title ?? 'Payment' },
+    payment: {
+      txRef: body.tx_ref,
+      amount: String(body.amount).trim(),
+      currency: currency.toUpperCase(),
+      redirectUrl: body.redirect_url,
+      customer: checkoutCustomer,
+      meta: body.meta ?? null,
+      title: title ?? 'Payment',
+    },
   };
 }
 
@@ -39,13 +62,20 @@ function transactionFor(checkout: Checkout, id: number, status: Transaction['sta
     currency: checkout.currency,
     status,
     created_at: createdAt,
-    customer: { id: 215_000_000 + (id % 1_000_000), name: checkout.customer.name ?? 'Anonymous customer', phone_number: checkout.customer.phonenumber ?? 'N/A', email: checkout.customer.email, created_at: createdAt },
+    customer: {
+      id: 215_000_000 + (id % 1_000_000),
+      name: checkout.customer.name ?? 'Anonymous customer',
+      phone_number: checkout.customer.phonenumber ?? 'N/A',
+      email: checkout.customer.email,
+      created_at: createdAt,
+    },
     meta: checkout.meta,
   };
 }
 
 /** How an unpaid checkout verifies (unpaidVerify: pending): under the id its payment will get. */
-export const pendingTransaction = (checkout: Checkout): Transaction => transactionFor(checkout, checkout.transactionId, 'pending', checkout.createdAt);
+export const pendingTransaction = (checkout: Checkout): Transaction =>
+  transactionFor(checkout, checkout.transactionId, 'pending', checkout.createdAt);
 
 export type Completion = { transaction: Transaction; redirect: string };
 
@@ -58,9 +88,10 @@ export function createCheckoutCompletion(state: SimulatorState, sender: WebhookS
     const now = new Date(nowMs()).toISOString();
     // out_of_order: an earlier failed attempt (say, a first card declined) whose webhook arrives
     // after the success, so a receiver that trusts the latest event would undo the payment.
-    const earlierFailure = outcome === 'successful' && state.faults.take(['out_of_order'], txRef) !== undefined
-      ? transactionFor(checkout, state.nextTransactionId++, 'failed', now)
-      : undefined;
+    const earlierFailure =
+      outcome === 'successful' && state.faults.take(['out_of_order'], txRef) !== undefined
+        ? transactionFor(checkout, state.nextTransactionId++, 'failed', now)
+        : undefined;
     const transaction = transactionFor(checkout, checkout.transactionId, outcome, now);
     for (const tx of [earlierFailure, transaction]) if (tx !== undefined) state.transactions.set(tx.id, tx);
 

@@ -47,14 +47,20 @@ export function createFlutterwaveControlClient(baseUrl: string) {
     configure: (settings: Partial<SimulatorSettings>) => call<SimulatorSettings>('PUT', '/config', settings),
     webhooks: () => call<LoggedWebhook[]>('GET', '/webhooks'),
     /** Resolves once `count` deliveries have finished (answered or failed); throws on timeout. */
-    waitForWebhooks: (count: number, timeoutMs = 5000) => call<LoggedWebhook[]>('GET', `/webhooks/wait?count=${count}&timeoutMs=${timeoutMs}`),
-    resend: (transactionId: number | string) => call<LoggedWebhook>('POST', `/webhooks/${encodeURIComponent(String(transactionId))}/resend`),
+    waitForWebhooks: (count: number, timeoutMs = 5000) =>
+      call<LoggedWebhook[]>('GET', `/webhooks/wait?count=${count}&timeoutMs=${timeoutMs}`),
+    resend: (transactionId: number | string) =>
+      call<LoggedWebhook>('POST', `/webhooks/${encodeURIComponent(String(transactionId))}/resend`),
     transactions: () => call<Transaction[]>('GET', '/transactions'),
     /** What the Pay (successful) or Decline (failed) button does. */
-    complete: (txRef: string, status: 'successful' | 'failed' = 'successful') => call<CompletedTransaction>('POST', `/transactions/${encodeURIComponent(txRef)}/complete`, { status }),
+    complete: (txRef: string, status: 'successful' | 'failed' = 'successful') =>
+      call<CompletedTransaction>('POST', `/transactions/${encodeURIComponent(txRef)}/complete`, { status }),
     transfers: () => call<Array<Record<string, unknown>>>('GET', '/transfers'),
     completeTransfer: (reference: string, status: 'SUCCESSFUL' | 'FAILED' = 'SUCCESSFUL', completeMessage?: string) =>
-      call<Record<string, unknown>>('POST', `/transfers/${encodeURIComponent(reference)}/complete`, { status, ...(completeMessage === undefined ? {} : { complete_message: completeMessage }) }),
+      call<Record<string, unknown>>('POST', `/transfers/${encodeURIComponent(reference)}/complete`, {
+        status,
+        ...(completeMessage === undefined ? {} : { complete_message: completeMessage }),
+      }),
     refunds: () => call<Array<Record<string, unknown>>>('GET', '/refunds'),
   };
 }

@@ -18,23 +18,32 @@ const CHOICES: { readonly [K in Exclude<keyof SimulatorSettings, 'webhookUrl'>]:
 };
 
 /** Validates a PUT /_sim/config body completely before changing anything. */
-export function readSettings(body: Record<string, unknown>): { ok: true; changes: Partial<SimulatorSettings> } | { ok: false; error: string } {
+export function readSettings(
+  body: Record<string, unknown>,
+): { ok: true; changes: Partial<SimulatorSettings> } | { ok: false; error: string } {
   const changes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key === 'webhookUrl') {
-      if (typeof value !== 'string' || !/^https?:\/\/\S+$/.test(value)) return { ok: false, error: 'webhookUrl: an http(s) URL' };
+      if (typeof value !== 'string' || !/^https?:\/\/\S+$/.test(value))
+        return { ok: false, error: 'webhookUrl: an http(s) URL' };
     } else if (Object.hasOwn(CHOICES, key)) {
       const allowed: readonly unknown[] = CHOICES[key as keyof typeof CHOICES];
       if (!allowed.includes(value)) return { ok: false, error: `${key}: ${allowed.join(' | ')}` };
     } else {
-      return { ok: false, error: `unknown setting ${JSON.stringify(key)}; known: webhookUrl, ${Object.keys(CHOICES).join(', ')}` };
+      return {
+        ok: false,
+        error: `unknown setting ${JSON.stringify(key)}; known: webhookUrl, ${Object.keys(CHOICES).join(', ')}`,
+      };
     }
     changes[key] = value;
   }
   return { ok: true, changes: changes as Partial<SimulatorSettings> };
 }
 
-export function registerFlutterwaveControl(app: FastifyInstance, deps: { state: SimulatorState; sender: WebhookSender; complete: CompleteCheckout; releaseHeld: () => void }): void {
+export function registerFlutterwaveControl(
+  app: FastifyInstance,
+  deps: { state: SimulatorState; sender: WebhookSender; complete: CompleteCheckout; releaseHeld: () => void },
+): void {
   const { state, sender } = deps;
   registerControlApi(app, {
     faults: state.faults,
@@ -55,9 +64,15 @@ export function registerFlutterwaveControl(app: FastifyInstance, deps: { state: 
       return entry === undefined ? { ok: false, status: 409, error: 'no webhookUrl configured' } : { ok: true, entry };
     },
     complete(txRef, status = 'successful') {
-      if (status !== 'successful' && status !== 'failed') return { ok: false, status: 400, error: 'status: successful | failed' };
+      if (status !== 'successful' && status !== 'failed')
+        return { ok: false, status: 400, error: 'status: successful | failed' };
       const done = deps.complete(txRef, status);
-      if (done === undefined) return { ok: false, status: state.checkoutsByRef.has(txRef) ? 409 : 404, error: 'no open checkout with this tx_ref' };
+      if (done === undefined)
+        return {
+          ok: false,
+          status: state.checkoutsByRef.has(txRef) ? 409 : 404,
+          error: 'no open checkout with this tx_ref',
+        };
       return { ok: true, result: { ...done.transaction, redirect_url: done.redirect } };
     },
     reset: () => state.reset(),
@@ -67,14 +82,26 @@ export function registerFlutterwaveControl(app: FastifyInstance, deps: { state: 
       control.get('/refunds', async () => state.refunds.map(refundData));
       // Settles a transfer (by reference, or by id) as the bank would: what transferCompletion
       // "manual" waits for. Sends transfer.completed, with the webhook faults aimed at it.
-      control.post<{ Params: { reference: string }; Body: { status?: unknown; complete_message?: unknown } | undefined }>('/transfers/:reference/complete', async (request, reply) => {
+      control.post<{
+        Params: { reference: string };
+        Body: { status?: unknown; complete_message?: unknown } | undefined;
+      }>('/transfers/:reference/complete', async (request, reply) => {
         const { reference } = request.params;
-        const transfer = state.transferByReference(reference) ?? (/^\d{1,15}$/.test(reference) ? state.transfers.get(Number(reference)) : undefined);
+        const transfer =
+          state.transferByReference(reference) ??
+          (/^\d{1,15}$/.test(reference) ? state.transfers.get(Number(reference)) : undefined);
         if (transfer === undefined) return reply.code(404).send({ error: 'no transfer with this reference' });
         const status = request.body?.status ?? 'SUCCESSFUL';
-        if (status !== 'SUCCESSFUL' && status !== 'FAILED') return reply.code(400).send({ error: 'status: SUCCESSFUL | FAILED' });
-        const message = typeof request.body?.complete_message === 'string' ? request.body.complete_message : status === 'SUCCESSFUL' ? 'Successful' : 'DISBURSE FAILED: Insufficient funds in customer wallet';
-        if (!settleTransfer(state, sender, transfer, status, message)) return reply.code(409).send({ error: `the transfer is already ${transfer.status}` });
+        if (status !== 'SUCCESSFUL' && status !== 'FAILED')
+          return reply.code(400).send({ error: 'status: SUCCESSFUL | FAILED' });
+        const message =
+          typeof request.body?.complete_message === 'string'
+            ? request.body.complete_message
+            : status === 'SUCCESSFUL'
+              ? 'Successful'
+              : 'DISBURSE FAILED: Insufficient funds in customer wallet';
+        if (!settleTransfer(state, sender, transfer, status, message))
+          return reply.code(409).send({ error: `the transfer is already ${transfer.status}` });
         return transferData(transfer);
       });
     },

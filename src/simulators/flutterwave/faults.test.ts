@@ -26,11 +26,20 @@ describe('Flutterwave simulator faults', () => {
     await h.control.addFault({ fault: 'http_500' });
     const failed = await h.v3('GET', '/v3/transactions/1/verify');
     assert.equal(failed.status, 500);
-    assert.deepEqual(await failed.json(), { status: 'error', message: 'An error occurred. Please contact support', data: null });
+    assert.deepEqual(await failed.json(), {
+      status: 'error',
+      message: 'An error occurred. Please contact support',
+      data: null,
+    });
     assert.equal(await verifyStatus(), 400, 'one use by default');
 
     await h.control.addFault({ fault: 'http_503', times: 2 });
-    const unavailable = await h.v3('POST', '/v3/payments', { tx_ref: 'during_outage', amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } });
+    const unavailable = await h.v3('POST', '/v3/payments', {
+      tx_ref: 'during_outage',
+      amount: 1,
+      redirect_url: 'https://m.example',
+      customer: { email: 'a@b.co' },
+    });
     assert.equal(unavailable.status, 503);
     assert.equal(((await unavailable.json()) as any).message, 'An error occurred. Please contact support');
     assert.equal(await verifyStatus(), 503);
@@ -73,10 +82,21 @@ describe('Flutterwave simulator faults', () => {
   test('timeout never answers: the client gives up, and clearing lets held requests go', async () => {
     await h.control.addFault({ fault: 'timeout', times: 0 });
     const started = performance.now();
-    await assert.rejects(h.v3('GET', '/v3/transactions/1/verify', undefined, { signal: AbortSignal.timeout(200) }), /abort|timeout/i);
+    await assert.rejects(
+      h.v3('GET', '/v3/transactions/1/verify', undefined, { signal: AbortSignal.timeout(200) }),
+      /abort|timeout/i,
+    );
     assert.ok(performance.now() - started >= 190);
     // A POST too: its body is read first, and only then held.
-    await assert.rejects(h.v3('POST', '/v3/payments', { tx_ref: 'held', amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } }, { signal: AbortSignal.timeout(200) }), /abort|timeout/i);
+    await assert.rejects(
+      h.v3(
+        'POST',
+        '/v3/payments',
+        { tx_ref: 'held', amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } },
+        { signal: AbortSignal.timeout(200) },
+      ),
+      /abort|timeout/i,
+    );
     // A request held when the faults are cleared is released (its socket closed), not left hanging.
     const held = h.v3('GET', '/v3/banks/NG').then(
       (res) => `answered ${res.status}`,
@@ -133,7 +153,10 @@ describe('Flutterwave simulator faults', () => {
     await h.control.waitForWebhooks(3);
     assert.equal(h.received.length, 3);
     assert.equal(new Set(h.received.map((r) => r.rawBody)).size, 1);
-    assert.equal(new Set(h.received.map((r) => `${r.headers['verif-hash']}|${r.headers['flutterwave-signature']}`)).size, 1);
+    assert.equal(
+      new Set(h.received.map((r) => `${r.headers['verif-hash']}|${r.headers['flutterwave-signature']}`)).size,
+      1,
+    );
 
     h.received.length = 0;
     const byDefault = await h.createCheckout();
@@ -150,11 +173,16 @@ describe('Flutterwave simulator faults', () => {
     const successId = Number(new URL(paid.headers.get('location') ?? '').searchParams.get('transaction_id'));
     await h.control.waitForWebhooks(2);
     const events = h.received.map((r) => JSON.parse(r.rawBody).data);
-    assert.deepEqual(events.map((d) => d.status), ['successful', 'failed']);
+    assert.deepEqual(
+      events.map((d) => d.status),
+      ['successful', 'failed'],
+    );
     assert.equal(events[0].id, successId);
     assert.notEqual(events[1].id, successId);
     assert.ok(events.every((d) => d.tx_ref === checkout.txRef));
-    const latest: any = await (await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${checkout.txRef}`)).json();
+    const latest: any = await (
+      await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${checkout.txRef}`)
+    ).json();
     assert.equal(latest.data.status, 'successful');
     const failedAttempt: any = await (await h.v3('GET', `/v3/transactions/${events[1].id}/verify`)).json();
     assert.equal(failedAttempt.data.status, 'failed');
@@ -188,7 +216,10 @@ describe('Flutterwave simulator faults', () => {
     await h.press((await h.createCheckout()).link);
     await h.control.waitForWebhooks(1);
     assert.equal(h.received[0]!.headers['verif-hash'], undefined);
-    assert.equal(h.received[0]!.headers['flutterwave-signature'], flutterwaveSignature(h.received[0]!.rawBody, h.secretHash));
+    assert.equal(
+      h.received[0]!.headers['flutterwave-signature'],
+      flutterwaveSignature(h.received[0]!.rawBody, h.secretHash),
+    );
 
     await h.control.configure({ signatureHeaders: 'verif-hash', payloadShape: 'flat' });
     const { txRef, link } = await h.createCheckout();

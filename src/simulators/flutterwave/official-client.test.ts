@@ -10,7 +10,11 @@ import { flutterwaveSignature } from './wire.ts';
 
 // Pinned to 1.3.2: later versions send telemetry to outside servers (§1.11). CommonJS, so required.
 const require = createRequire(import.meta.url);
-const Flutterwave = require('flutterwave-node-v3') as new (publicKey: string, secretKey: string, baseUrl: string) => any;
+const Flutterwave = require('flutterwave-node-v3') as new (
+  publicKey: string,
+  secretKey: string,
+  baseUrl: string,
+) => any;
 
 describe('flutterwave-node-v3 1.3.2 against the simulator', () => {
   let h: Harness;
@@ -30,7 +34,9 @@ describe('flutterwave-node-v3 1.3.2 against the simulator', () => {
   test('Transaction.verify and verify_by_tx, with a reference the SDK leaves unencoded', async () => {
     const txRef = 'ord-1/a b:c';
     const { link } = await h.createCheckout({ tx_ref: txRef, amount: 7500 });
-    const txId = Number(new URL((await h.press(link)).headers.get('location') ?? '').searchParams.get('transaction_id'));
+    const txId = Number(
+      new URL((await h.press(link)).headers.get('location') ?? '').searchParams.get('transaction_id'),
+    );
 
     const byId = await flw.Transaction.verify({ id: String(txId) });
     assert.equal(byId.status, 'success');
@@ -78,7 +84,12 @@ describe('flutterwave-node-v3 1.3.2 against the simulator', () => {
     const again = await flw.Misc.verify_Account({ account_number: '0690000032', account_bank: '044' });
     assert.equal(again.data.account_name, account.data.account_name, 'names are deterministic');
 
-    const mpesa = await flw.Misc.verify_Account({ account_number: '+254706000006', account_bank: 'MPS', type: 'MOBILEMONEY', country: 'KE' });
+    const mpesa = await flw.Misc.verify_Account({
+      account_number: '+254706000006',
+      account_bank: 'MPS',
+      type: 'MOBILEMONEY',
+      country: 'KE',
+    });
     assert.equal(mpesa.data.account_number, '254706000006');
 
     const unknownBank = await flw.Misc.verify_Account({ account_number: '0690000032', account_bank: '999' });
@@ -88,7 +99,16 @@ describe('flutterwave-node-v3 1.3.2 against the simulator', () => {
 
   test('Transfer.initiate, get_a_transfer (the doubled slash), fetch and fee', async () => {
     const reference = `trf_${randomBytes(4).toString('hex')}`;
-    const payload = { account_bank: '044', account_number: '0690000040', amount: 5500, narration: 'payout', currency: 'NGN', reference, callback_url: `${h.receiverUrl}/transfers`, debit_currency: 'NGN' };
+    const payload = {
+      account_bank: '044',
+      account_number: '0690000040',
+      amount: 5500,
+      narration: 'payout',
+      currency: 'NGN',
+      reference,
+      callback_url: `${h.receiverUrl}/transfers`,
+      debit_currency: 'NGN',
+    };
     const queued = await flw.Transfer.initiate(payload);
     assert.equal(queued.status, 'success');
     assert.equal(queued.message, 'Transfer Queued Successfully');

@@ -25,7 +25,9 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     const tx = state.transactions.get(id);
     if (tx !== undefined) return tx;
     const checkout = state.checkoutByTransactionId(id);
-    return checkout !== undefined && state.settings.unpaidVerify === 'pending' ? pendingTransaction(checkout) : undefined;
+    return checkout !== undefined && state.settings.unpaidVerify === 'pending'
+      ? pendingTransaction(checkout)
+      : undefined;
   };
   /** For a reference with several attempts: the successful one, else the latest. */
   const byReference = (txRef: string): Transaction | undefined => {
@@ -33,7 +35,9 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     const found = attempts.find((t) => t.status === 'successful') ?? attempts.at(-1);
     if (found !== undefined) return found;
     const checkout = state.checkoutsByRef.get(txRef);
-    return checkout !== undefined && state.settings.unpaidVerify === 'pending' ? pendingTransaction(checkout) : undefined;
+    return checkout !== undefined && state.settings.unpaidVerify === 'pending'
+      ? pendingTransaction(checkout)
+      : undefined;
   };
 
   const sendVerify = (reply: FastifyReply, tx: Transaction | undefined) => {
@@ -45,7 +49,9 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       ...(wrongAmount === undefined ? {} : { amount: Math.round((tx.amount - (wrongAmount.value ?? 1)) * 100) / 100 }),
       ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
     });
-    return reply.send(successEnvelope('Transaction fetched successfully', missingCurrency === undefined ? data : withoutCurrency(data)));
+    return reply.send(
+      successEnvelope('Transaction fetched successfully', missingCurrency === undefined ? data : withoutCurrency(data)),
+    );
   };
 
   app.post('/v3/payments', async (request, reply) => {
@@ -54,11 +60,20 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     const read = readStandardPayment(body);
     if (!read.ok) return reply.code(400).send(errorEnvelope(read.message));
     // tx_ref must be unique (§1.2), but the docs do not give the error's text: this one is ours.
-    if (state.checkoutsByRef.has(read.payment.txRef)) return reply.code(400).send(errorEnvelope('Duplicate transaction reference'));
-    const checkout = { ...read.payment, token: state.newToken(), status: 'open' as const, createdAt: new Date(deps.nowMs()).toISOString(), transactionId: state.nextTransactionId++ };
+    if (state.checkoutsByRef.has(read.payment.txRef))
+      return reply.code(400).send(errorEnvelope('Duplicate transaction reference'));
+    const checkout = {
+      ...read.payment,
+      token: state.newToken(),
+      status: 'open' as const,
+      createdAt: new Date(deps.nowMs()).toISOString(),
+      transactionId: state.nextTransactionId++,
+    };
     state.checkouts.set(checkout.token, checkout);
     state.checkoutsByRef.set(checkout.txRef, checkout);
-    return successEnvelope('Hosted Link', { link: `${deps.baseUrlFor(request.headers.host)}/checkout/${checkout.token}` });
+    return successEnvelope('Hosted Link', {
+      link: `${deps.baseUrlFor(request.headers.host)}/checkout/${checkout.token}`,
+    });
   });
 
   app.get<{ Params: { id: string } }>('/v3/transactions/:id/verify', async (request, reply) => {
@@ -84,12 +99,21 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     const refundable = Math.round((tx.amount - state.refundedTotal(tx.id)) * 100) / 100;
     const amount = body.amount === undefined ? refundable : parseMajorAmount(body.amount);
     // Error texts below are ours: the docs do not show Flutterwave's.
-    if (tx.status !== 'successful') return reply.code(400).send(errorEnvelope('Only successful transactions can be refunded'));
+    if (tx.status !== 'successful')
+      return reply.code(400).send(errorEnvelope('Only successful transactions can be refunded'));
     if (amount === undefined) return reply.code(400).send(errorEnvelope('amount must be a number greater than 0'));
-    if (refundable <= 0 || amount > refundable) return reply.code(400).send(errorEnvelope('Refund amount exceeds the amount left to refund'));
+    if (refundable <= 0 || amount > refundable)
+      return reply.code(400).send(errorEnvelope('Refund amount exceeds the amount left to refund'));
     const id = state.nextRefundId++;
     const createdAt = deps.nowMs();
-    const refund = { id, tx_id: tx.id, flw_ref: `URF_${createdAt}_${id}`, amount_refunded: amount, comments: typeof body.comments === 'string' ? body.comments : null, created_at: new Date(createdAt).toISOString() };
+    const refund = {
+      id,
+      tx_id: tx.id,
+      flw_ref: `URF_${createdAt}_${id}`,
+      amount_refunded: amount,
+      comments: typeof body.comments === 'string' ? body.comments : null,
+      created_at: new Date(createdAt).toISOString(),
+    };
     state.refunds.push(refund);
     return successEnvelope('Transaction refund initiated', refundData(refund));
   });

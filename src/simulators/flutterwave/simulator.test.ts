@@ -13,12 +13,21 @@ describe('Flutterwave simulator over HTTP', () => {
   after(() => h.close());
   beforeEach(async () => {
     await h.control.reset();
-    await h.control.configure({ webhookUrl: `${h.receiverUrl}/hook`, signatureHeaders: 'both', payloadShape: 'v3', notFoundHttpStatus: 400, unpaidVerify: 'pending' });
+    await h.control.configure({
+      webhookUrl: `${h.receiverUrl}/hook`,
+      signatureHeaders: 'both',
+      payloadShape: 'v3',
+      notFoundHttpStatus: 400,
+      unpaidVerify: 'pending',
+    });
     h.received.length = 0;
   });
 
   test('create, hosted checkout, pay, redirect, signed webhook, verify by id and by reference', async () => {
-    const { txRef, link, json, response } = await h.createCheckout({ customer: { email: 'ada@example.com', name: '<script>x</script>' }, meta: { order: 'o_1' } });
+    const { txRef, link, json, response } = await h.createCheckout({
+      customer: { email: 'ada@example.com', name: '<script>x</script>' },
+      meta: { order: 'o_1' },
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(Object.keys(json), ['status', 'message', 'data']);
     assert.equal(json.status, 'success');
@@ -36,8 +45,14 @@ describe('Flutterwave simulator over HTTP', () => {
     assert.ok(!/<script|<style|style=|on\w+=/i.test(html), 'no script or style at all');
     assert.match(html, /NGN 75\.50/);
     assert.match(html, /ada@example\.com/);
-    assert.match(html, /<form method="post" action="\/checkout\/[0-9a-f]+\/pay"><button type="submit" id="pay">Pay<\/button><\/form>/);
-    assert.match(html, /<form method="post" action="\/checkout\/[0-9a-f]+\/decline"><button type="submit" id="decline">Decline<\/button><\/form>/);
+    assert.match(
+      html,
+      /<form method="post" action="\/checkout\/[0-9a-f]+\/pay"><button type="submit" id="pay">Pay<\/button><\/form>/,
+    );
+    assert.match(
+      html,
+      /<form method="post" action="\/checkout\/[0-9a-f]+\/decline"><button type="submit" id="decline">Decline<\/button><\/form>/,
+    );
 
     const paid = await h.press(link);
     assert.equal(paid.status, 302);
@@ -57,7 +72,11 @@ describe('Flutterwave simulator over HTTP', () => {
     assert.equal(hook.path, '/hook');
     assert.equal(hook.headers['content-type'], 'application/json');
     assert.equal(hook.headers['verif-hash'], h.secretHash);
-    assert.equal(hook.headers['flutterwave-signature'], flutterwaveSignature(hook.rawBody, h.secretHash), 'HMAC over the exact bytes received');
+    assert.equal(
+      hook.headers['flutterwave-signature'],
+      flutterwaveSignature(hook.rawBody, h.secretHash),
+      'HMAC over the exact bytes received',
+    );
     assert.equal(entry?.body, hook.rawBody);
     const event = JSON.parse(hook.rawBody);
     assert.equal(event.event, 'charge.completed');
@@ -118,7 +137,11 @@ describe('Flutterwave simulator over HTTP', () => {
     const other = await h.createCheckout();
     const missing = await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${other.txRef}`);
     assert.equal(missing.status, 400);
-    assert.deepEqual(await missing.json(), { status: 'error', message: 'No transaction was found for this id', data: null });
+    assert.deepEqual(await missing.json(), {
+      status: 'error',
+      message: 'No transaction was found for this id',
+      data: null,
+    });
   });
 
   test('authentication, validation, duplicates and not-found answers', async () => {
@@ -131,7 +154,11 @@ describe('Flutterwave simulator over HTTP', () => {
 
     const missing = await h.v3('GET', '/v3/transactions/123/verify');
     assert.equal(missing.status, 400);
-    assert.deepEqual(await missing.json(), { status: 'error', message: 'No transaction was found for this id', data: null });
+    assert.deepEqual(await missing.json(), {
+      status: 'error',
+      message: 'No transaction was found for this id',
+      data: null,
+    });
     const doubled = await h.v3('GET', '//v3/transactions/123/verify');
     assert.equal(doubled.status, 400, 'a doubled leading slash is routed, as the SDK needs');
     await h.control.configure({ notFoundHttpStatus: 200 });
@@ -140,9 +167,18 @@ describe('Flutterwave simulator over HTTP', () => {
     assert.equal(((await twoHundred.json()) as any).status, 'error');
 
     const { txRef } = await h.createCheckout();
-    const duplicate = await h.v3('POST', '/v3/payments', { tx_ref: txRef, amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } });
+    const duplicate = await h.v3('POST', '/v3/payments', {
+      tx_ref: txRef,
+      amount: 1,
+      redirect_url: 'https://m.example',
+      customer: { email: 'a@b.co' },
+    });
     assert.equal(duplicate.status, 400);
-    assert.deepEqual(await duplicate.json(), { status: 'error', message: 'Duplicate transaction reference', data: null });
+    assert.deepEqual(await duplicate.json(), {
+      status: 'error',
+      message: 'Duplicate transaction reference',
+      data: null,
+    });
 
     const valid = { tx_ref: 'fresh', amount: 10, redirect_url: 'https://m.example/r', customer: { email: 'a@b.co' } };
     for (const [change, message] of [
@@ -168,15 +204,37 @@ describe('Flutterwave simulator over HTTP', () => {
 
   test('JSON is read with or without a content type; broken JSON answers in the error envelope', async () => {
     // Bytes, not a string: fetch would label a string text/plain.
-    const bytes = new TextEncoder().encode(JSON.stringify({ tx_ref: 'untyped', amount: 5, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } }));
-    const noType = await fetch(`${h.url}/v3/payments`, { method: 'POST', headers: { authorization: `Bearer ${h.secretKey}` }, body: bytes });
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({
+        tx_ref: 'untyped',
+        amount: 5,
+        redirect_url: 'https://m.example',
+        customer: { email: 'a@b.co' },
+      }),
+    );
+    const noType = await fetch(`${h.url}/v3/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.secretKey}` },
+      body: bytes,
+    });
     assert.equal(noType.status, 200);
-    const broken = await fetch(`${h.url}/v3/payments`, { method: 'POST', headers: { authorization: `Bearer ${h.secretKey}`, 'content-type': 'application/json' }, body: '{"tx_ref":' });
+    const broken = await fetch(`${h.url}/v3/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.secretKey}`, 'content-type': 'application/json' },
+      body: '{"tx_ref":',
+    });
     assert.equal(broken.status, 400);
     assert.equal(((await broken.json()) as any).status, 'error');
-    const poisoned = await fetch(`${h.url}/v3/payments`, { method: 'POST', headers: { authorization: `Bearer ${h.secretKey}`, 'content-type': 'application/json' }, body: '{"__proto__":{"x":1}}' });
+    const poisoned = await fetch(`${h.url}/v3/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.secretKey}`, 'content-type': 'application/json' },
+      body: '{"__proto__":{"x":1}}',
+    });
     assert.equal(poisoned.status, 400, 'prototype keys are refused by the parser');
-    const emptyPost = await fetch(`${h.url}/_sim/reset`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const emptyPost = await fetch(`${h.url}/_sim/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(emptyPost.status, 200, 'an empty JSON body is no body');
   });
 
@@ -192,12 +250,21 @@ describe('Flutterwave simulator over HTTP', () => {
     await h.control.waitForWebhooks(2);
     assert.equal(h.received.length, 2);
 
-    await assert.rejects(h.control.complete(txRef, 'successful'), (e: unknown) => e instanceof ControlApiError && e.status === 409);
-    await assert.rejects(h.control.complete('nobody', 'successful'), (e: unknown) => e instanceof ControlApiError && e.status === 404);
+    await assert.rejects(
+      h.control.complete(txRef, 'successful'),
+      (e: unknown) => e instanceof ControlApiError && e.status === 409,
+    );
+    await assert.rejects(
+      h.control.complete('nobody', 'successful'),
+      (e: unknown) => e instanceof ControlApiError && e.status === 404,
+    );
     await assert.rejects(h.control.configure({ payloadShape: 'xml' as 'v3' }), /payloadShape: v3 \| flat/);
     await assert.rejects(h.control.addFault({ fault: 'meteor' as 'delay' }), /fault must be one of/);
     const started = Date.now();
-    await assert.rejects(h.control.waitForWebhooks(5, 100), (e: unknown) => e instanceof ControlApiError && e.status === 408);
+    await assert.rejects(
+      h.control.waitForWebhooks(5, 100),
+      (e: unknown) => e instanceof ControlApiError && e.status === 408,
+    );
     assert.ok(Date.now() - started < 1000);
 
     await h.control.reset();
@@ -211,20 +278,47 @@ describe('Flutterwave simulator over HTTP', () => {
 describe('Flutterwave simulator built without listening', () => {
   test('the clock stamps created_at; publicBaseUrl makes the links; the control API answers loopback only', async () => {
     const secretKey = fakeSecretKey();
-    const app = buildFlutterwaveSimulator({ secretKey, secretHash: 'h', publicBaseUrl: 'https://sim.example/', now: () => Date.UTC(2026, 0, 2, 3, 4, 5) });
+    const app = buildFlutterwaveSimulator({
+      secretKey,
+      secretHash: 'h',
+      publicBaseUrl: 'https://sim.example/',
+      now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
+    });
     try {
       const auth = { authorization: `Bearer ${secretKey}` };
-      const created = await app.inject({ method: 'POST', url: '/v3/payments', headers: auth, payload: { tx_ref: 't1', amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } } });
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v3/payments',
+        headers: auth,
+        payload: { tx_ref: 't1', amount: 1, redirect_url: 'https://m.example', customer: { email: 'a@b.co' } },
+      });
       assert.match(created.json().data.link, /^https:\/\/sim\.example\/checkout\/[0-9a-f]{24}$/);
-      const completed = await app.inject({ method: 'POST', url: '/_sim/transactions/t1/complete', payload: { status: 'successful' } });
+      const completed = await app.inject({
+        method: 'POST',
+        url: '/_sim/transactions/t1/complete',
+        payload: { status: 'successful' },
+      });
       assert.equal(completed.json().created_at, '2026-01-02T03:04:05.000Z');
-      const verified = await app.inject({ method: 'GET', url: '/v3/transactions/verify_by_reference?tx_ref=t1', headers: { ...auth, 'content-type': 'application/json' } });
+      const verified = await app.inject({
+        method: 'GET',
+        url: '/v3/transactions/verify_by_reference?tx_ref=t1',
+        headers: { ...auth, 'content-type': 'application/json' },
+      });
       assert.equal(verified.json().data.created_at, '2026-01-02T03:04:05.000Z');
       const remote = await app.inject({ method: 'GET', url: '/_sim/webhooks', remoteAddress: '192.0.2.10' });
       assert.equal(remote.statusCode, 403);
-      const remoteFault = await app.inject({ method: 'POST', url: '/_sim/faults', remoteAddress: '192.0.2.10', payload: { fault: 'http_500' } });
+      const remoteFault = await app.inject({
+        method: 'POST',
+        url: '/_sim/faults',
+        remoteAddress: '192.0.2.10',
+        payload: { fault: 'http_500' },
+      });
       assert.equal(remoteFault.statusCode, 403);
-      assert.equal((await app.inject({ method: 'GET', url: '/v3/banks/NG', headers: auth })).statusCode, 200, 'no fault was added');
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/v3/banks/NG', headers: auth })).statusCode,
+        200,
+        'no fault was added',
+      );
     } finally {
       await app.close();
     }

@@ -46,14 +46,23 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
   // Errors (a body that is not JSON, say) answer in Flutterwave's envelope, not Fastify's.
   app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
-    return reply.code(status).send(errorEnvelope(status >= 500 ? 'An error occurred. Please contact support' : (error.message ?? 'Bad request')));
+    return reply
+      .code(status)
+      .send(
+        errorEnvelope(status >= 500 ? 'An error occurred. Please contact support' : (error.message ?? 'Bad request')),
+      );
   });
   app.addHook('onClose', async () => {
     gate.releaseAll();
     await sender.close();
   });
 
-  registerPaymentRoutes(app, { state, gate, nowMs, baseUrlFor: (host) => options.publicBaseUrl?.replace(/\/+$/, '') ?? listeningBaseUrl(app, host) });
+  registerPaymentRoutes(app, {
+    state,
+    gate,
+    nowMs,
+    baseUrlFor: (host) => options.publicBaseUrl?.replace(/\/+$/, '') ?? listeningBaseUrl(app, host),
+  });
   registerCheckoutRoutes(app, { state, complete });
   registerBankRoutes(app, gate);
   registerTransferRoutes(app, { state, gate, sender, nowMs });
@@ -61,7 +70,9 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
   return Object.assign(app, { simulatorState: state });
 }
 
-export async function startFlutterwaveSimulator(options: FlutterwaveSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+export async function startFlutterwaveSimulator(
+  options: FlutterwaveSimulatorOptions & { host?: string; port?: number },
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   return listenSimulator(buildFlutterwaveSimulator(options), options.host, options.port);
 }
 
@@ -72,7 +83,11 @@ export async function startFlutterwaveSimulator(options: FlutterwaveSimulatorOpt
  */
 function acceptLenientJson(app: FastifyInstance): void {
   const strict = app.getDefaultJsonParser('error', 'error');
-  const lenient = (request: Parameters<typeof strict>[0], body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+  const lenient = (
+    request: Parameters<typeof strict>[0],
+    body: string | Buffer,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
     if (body.length === 0) return done(null, undefined);
     return strict(request, body.toString(), done);
   };

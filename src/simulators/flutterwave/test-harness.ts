@@ -22,7 +22,9 @@ export interface Harness {
   readonly received: ReceivedWebhook[];
   readonly control: ReturnType<typeof createFlutterwaveControlClient>;
   v3(method: string, path: string, body?: unknown, init?: { key?: string; signal?: AbortSignal }): Promise<Response>;
-  createCheckout(overrides?: Record<string, unknown>): Promise<{ txRef: string; link: string; response: Response; json: any }>;
+  createCheckout(
+    overrides?: Record<string, unknown>,
+  ): Promise<{ txRef: string; link: string; response: Response; json: any }>;
   press(link: string, button?: 'pay' | 'decline'): Promise<Response>;
   close(): Promise<void>;
 }
@@ -67,11 +69,24 @@ export async function startHarness(options: Partial<FlutterwaveSimulatorOptions>
     async createCheckout(overrides = {}) {
       references += 1;
       const txRef = `ord_${process.pid}_${references}`;
-      const response = await v3('POST', '/v3/payments', { tx_ref: txRef, amount: '75.50', currency: 'NGN', redirect_url: 'https://merchant.example/back?order=1', customer: { email: 'ada@example.com', name: 'Ada Okafor' }, ...overrides });
+      const response = await v3('POST', '/v3/payments', {
+        tx_ref: txRef,
+        amount: '75.50',
+        currency: 'NGN',
+        redirect_url: 'https://merchant.example/back?order=1',
+        customer: { email: 'ada@example.com', name: 'Ada Okafor' },
+        ...overrides,
+      });
       const json: any = await response.json();
       return { txRef: (overrides.tx_ref as string | undefined) ?? txRef, link: json.data?.link, response, json };
     },
-    press: (link, button = 'pay') => fetch(`${link}/${button}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' }),
+    press: (link, button = 'pay') =>
+      fetch(`${link}/${button}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      }),
     async close() {
       await sim.close();
       await new Promise<void>((resolve) => {

@@ -10,18 +10,31 @@ import { errorEnvelope, parseMajorAmount, successEnvelope, transferData } from '
 
 const PAGE_SIZE = 10;
 
-export function registerTransferRoutes(app: FastifyInstance, deps: { state: SimulatorState; gate: V3Gate; sender: WebhookSender; nowMs: () => number }): void {
+export function registerTransferRoutes(
+  app: FastifyInstance,
+  deps: { state: SimulatorState; gate: V3Gate; sender: WebhookSender; nowMs: () => number },
+): void {
   const { state, gate } = deps;
 
   app.post('/v3/transfers', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    if (!(await gate.pass(request, reply, typeof body.reference === 'string' ? body.reference : undefined))) return reply;
+    if (!(await gate.pass(request, reply, typeof body.reference === 'string' ? body.reference : undefined)))
+      return reply;
     const read = readTransferRequest(body);
     if (!read.ok) return reply.code(400).send(errorEnvelope(read.message));
     // References are unique (§1.5); the real error text is UNCERTAIN, this one is ours.
-    if (read.request.reference !== undefined && state.transferByReference(read.request.reference) !== undefined) return reply.code(400).send(errorEnvelope('A transfer with this reference already exists'));
+    if (read.request.reference !== undefined && state.transferByReference(read.request.reference) !== undefined)
+      return reply.code(400).send(errorEnvelope('A transfer with this reference already exists'));
     const id = state.nextTransferId++;
-    const transfer = { ...read.request, id, reference: read.request.reference ?? `SIM-TRF-${id}`, fee: transferFee(read.request.amount, read.request.currency), status: 'NEW' as const, complete_message: '', created_at: new Date(deps.nowMs()).toISOString() };
+    const transfer = {
+      ...read.request,
+      id,
+      reference: read.request.reference ?? `SIM-TRF-${id}`,
+      fee: transferFee(read.request.amount, read.request.currency),
+      status: 'NEW' as const,
+      complete_message: '',
+      created_at: new Date(deps.nowMs()).toISOString(),
+    };
     state.transfers.set(id, transfer);
     if (state.settings.transferCompletion === 'immediate') {
       // After the answer, so the caller sees NEW first, as it would from Flutterwave.
@@ -38,8 +51,11 @@ export function registerTransferRoutes(app: FastifyInstance, deps: { state: Simu
     if (!(await gate.pass(request, reply, undefined))) return reply;
     const amount = parseMajorAmount(request.query.amount);
     const currency = (request.query.currency ?? 'NGN').toUpperCase();
-    if (amount === undefined || !/^[A-Z]{3}$/.test(currency)) return reply.code(400).send(errorEnvelope('amount and currency are required'));
-    return successEnvelope('Transfer fee fetched', [{ currency, fee_type: 'value', fee: transferFee(amount, currency) }]);
+    if (amount === undefined || !/^[A-Z]{3}$/.test(currency))
+      return reply.code(400).send(errorEnvelope('amount and currency are required'));
+    return successEnvelope('Transfer fee fetched', [
+      { currency, fee_type: 'value', fee: transferFee(amount, currency) },
+    ]);
   });
 
   app.get<{ Querystring: { status?: string; page?: string } }>('/v3/transfers', async (request, reply) => {
@@ -60,7 +76,8 @@ export function registerTransferRoutes(app: FastifyInstance, deps: { state: Simu
     const transfer = /^\d{1,15}$/.test(request.params.id) ? state.transfers.get(Number(request.params.id)) : undefined;
     if (!(await gate.pass(request, reply, transfer?.reference))) return reply;
     // The not-found text and status are not documented; they follow the transactions' setting.
-    if (transfer === undefined) return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope('No transfer was found for this id'));
+    if (transfer === undefined)
+      return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope('No transfer was found for this id'));
     return successEnvelope('Transfer fetched', transferData(transfer));
   });
 }

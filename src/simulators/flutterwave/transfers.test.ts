@@ -13,13 +13,26 @@ describe('Flutterwave simulator payouts and refunds', () => {
   after(() => h.close());
   beforeEach(async () => {
     await h.control.reset();
-    await h.control.configure({ transferCompletion: 'immediate', payloadShape: 'v3', signatureHeaders: 'both', notFoundHttpStatus: 400 });
+    await h.control.configure({
+      transferCompletion: 'immediate',
+      payloadShape: 'v3',
+      signatureHeaders: 'both',
+      notFoundHttpStatus: 400,
+    });
     h.received.length = 0;
   });
 
   const initiate = async (overrides: Record<string, unknown> = {}) => {
     n += 1;
-    const res = await h.v3('POST', '/v3/transfers', { account_bank: '058', account_number: '0123456789', amount: 1000, currency: 'NGN', narration: 'payout', reference: `trf_${process.pid}_${n}`, ...overrides });
+    const res = await h.v3('POST', '/v3/transfers', {
+      account_bank: '058',
+      account_number: '0123456789',
+      amount: 1000,
+      currency: 'NGN',
+      narration: 'payout',
+      reference: `trf_${process.pid}_${n}`,
+      ...overrides,
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
 
@@ -34,7 +47,11 @@ describe('Flutterwave simulator payouts and refunds', () => {
     assert.equal(((await (await h.v3('GET', `/v3/transfers/${id}`)).json()) as any).data.status, 'NEW');
     await assert.rejects(h.control.waitForWebhooks(1, 50), ControlApiError);
 
-    const settled = await h.control.completeTransfer(reference, 'FAILED', 'DISBURSE FAILED: Insufficient funds in customer wallet');
+    const settled = await h.control.completeTransfer(
+      reference,
+      'FAILED',
+      'DISBURSE FAILED: Insufficient funds in customer wallet',
+    );
     assert.equal(settled.status, 'FAILED');
     const [entry] = await h.control.waitForWebhooks(1);
     assert.equal(entry?.url, `${h.receiverUrl}/hook`);
@@ -47,8 +64,14 @@ describe('Flutterwave simulator payouts and refunds', () => {
     assert.equal(event.data.complete_message, 'DISBURSE FAILED: Insufficient funds in customer wallet');
     const fetched: any = await (await h.v3('GET', `//v3/transfers/${id}`)).json();
     assert.equal(fetched.data.status, 'FAILED');
-    await assert.rejects(h.control.completeTransfer(reference), (e: unknown) => e instanceof ControlApiError && e.status === 409);
-    await assert.rejects(h.control.completeTransfer('no_such_reference'), (e: unknown) => e instanceof ControlApiError && e.status === 404);
+    await assert.rejects(
+      h.control.completeTransfer(reference),
+      (e: unknown) => e instanceof ControlApiError && e.status === 409,
+    );
+    await assert.rejects(
+      h.control.completeTransfer('no_such_reference'),
+      (e: unknown) => e instanceof ControlApiError && e.status === 404,
+    );
   });
 
   test('immediate completion: an account that does not resolve fails; the flat shape wraps `transfer`', async () => {
@@ -83,7 +106,13 @@ describe('Flutterwave simulator payouts and refunds', () => {
     assert.equal(again.status, 400);
     assert.equal(again.json.status, 'error');
     assert.equal(again.json.data, null);
-    for (const bad of [{ amount: 0 }, { account_bank: '999' }, { account_number: 'abc' }, { currency: 'NAIRA' }, { narration: 'x'.repeat(101) }]) {
+    for (const bad of [
+      { amount: 0 },
+      { account_bank: '999' },
+      { account_number: 'abc' },
+      { currency: 'NAIRA' },
+      { narration: 'x'.repeat(101) },
+    ]) {
       const res = await initiate(bad);
       assert.equal(res.status, 400, JSON.stringify(bad));
       assert.equal(res.json.status, 'error');

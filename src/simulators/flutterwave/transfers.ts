@@ -6,28 +6,51 @@ import type { SimulatorState, Transfer } from './state.ts';
 import { takeWebhookFaults, type WebhookSender } from './webhook-sender.ts';
 import { parseMajorAmount } from './wire.ts';
 
-export type TransferRequest = Pick<Transfer, 'account_number' | 'bank_code' | 'bank_name' | 'full_name' | 'currency' | 'debit_currency' | 'amount' | 'meta' | 'narration' | 'callbackUrl'> & { reference: string | undefined };
+export type TransferRequest = Pick<
+  Transfer,
+  | 'account_number'
+  | 'bank_code'
+  | 'bank_name'
+  | 'full_name'
+  | 'currency'
+  | 'debit_currency'
+  | 'amount'
+  | 'meta'
+  | 'narration'
+  | 'callbackUrl'
+> & { reference: string | undefined };
 
-const optionalText = (value: unknown, max: number): string | undefined | false => (value === undefined || value === null ? undefined : typeof value === 'string' && value.length <= max ? value : false);
+const optionalText = (value: unknown, max: number): string | undefined | false =>
+  value === undefined || value === null ? undefined : typeof value === 'string' && value.length <= max ? value : false;
 
 /** Mirrors the SDK's schema (services/schema/create.js); the messages are ours. */
-export function readTransferRequest(body: Record<string, unknown>): { ok: true; request: TransferRequest } | { ok: false; message: string } {
+export function readTransferRequest(
+  body: Record<string, unknown>,
+): { ok: true; request: TransferRequest } | { ok: false; message: string } {
   const amount = parseMajorAmount(body.amount);
   if (amount === undefined) return { ok: false, message: 'amount must be a number greater than 0' };
   const currency = body.currency ?? 'NGN';
-  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) return { ok: false, message: 'currency must be a 3-letter code' };
+  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency))
+    return { ok: false, message: 'currency must be a 3-letter code' };
   const debitCurrency = body.debit_currency ?? currency;
-  if (typeof debitCurrency !== 'string' || !/^[A-Za-z]{3}$/.test(debitCurrency)) return { ok: false, message: 'debit_currency must be a 3-letter code' };
-  if (typeof body.account_bank !== 'string' || body.account_bank.length < 2 || body.account_bank.length > 11) return { ok: false, message: 'account_bank is required' };
-  if (typeof body.account_number !== 'string' || !/^\+?[0-9]{6,20}$/.test(body.account_number.trim())) return { ok: false, message: 'account_number is required' };
-  const bank = Object.values(SIMULATED_BANKS).flat().find((b) => b.code === body.account_bank);
+  if (typeof debitCurrency !== 'string' || !/^[A-Za-z]{3}$/.test(debitCurrency))
+    return { ok: false, message: 'debit_currency must be a 3-letter code' };
+  if (typeof body.account_bank !== 'string' || body.account_bank.length < 2 || body.account_bank.length > 11)
+    return { ok: false, message: 'account_bank is required' };
+  if (typeof body.account_number !== 'string' || !/^\+?[0-9]{6,20}$/.test(body.account_number.trim()))
+    return { ok: false, message: 'account_number is required' };
+  const bank = Object.values(SIMULATED_BANKS)
+    .flat()
+    .find((b) => b.code === body.account_bank);
   if (bank === undefined) return { ok: false, message: 'Unknown bank code' };
   const narration = optionalText(body.narration, 100);
   const reference = optionalText(body.reference, 100);
   const beneficiaryName = optionalText(body.beneficiary_name, 100);
   const callbackUrl = optionalText(body.callback_url, 100);
-  if (narration === false || reference === false || beneficiaryName === false) return { ok: false, message: 'narration, reference and beneficiary_name are strings of at most 100 characters' };
-  if (callbackUrl === false || (callbackUrl !== undefined && !/^https?:\/\//.test(callbackUrl))) return { ok: false, message: 'callback_url must be an http(s) URL of at most 100 characters' };
+  if (narration === false || reference === false || beneficiaryName === false)
+    return { ok: false, message: 'narration, reference and beneficiary_name are strings of at most 100 characters' };
+  if (callbackUrl === false || (callbackUrl !== undefined && !/^https?:\/\//.test(callbackUrl)))
+    return { ok: false, message: 'callback_url must be an http(s) URL of at most 100 characters' };
   const accountNumber = body.account_number.trim();
   return {
     ok: true,
@@ -61,7 +84,13 @@ export function naturalOutcome(transfer: Transfer): { status: 'SUCCESSFUL' | 'FA
 }
 
 /** Settles a NEW or PENDING transfer and sends its webhook; false when it was already final. */
-export function settleTransfer(state: SimulatorState, sender: WebhookSender, transfer: Transfer, status: 'SUCCESSFUL' | 'FAILED', message: string): boolean {
+export function settleTransfer(
+  state: SimulatorState,
+  sender: WebhookSender,
+  transfer: Transfer,
+  status: 'SUCCESSFUL' | 'FAILED',
+  message: string,
+): boolean {
   if (transfer.status !== 'NEW' && transfer.status !== 'PENDING') return false;
   transfer.status = status;
   transfer.complete_message = message;

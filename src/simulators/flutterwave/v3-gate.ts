@@ -12,7 +12,9 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 export function createV3Gate(secretKey: string, faults: FaultStore) {
   const expected = digest(`Bearer ${secretKey}`);
   // 500 and 503 carry the message Flutterwave sends with its 28 s timeout 503 (§1.1).
-  const faultGate = createApiFaultGate(faults, (status) => errorEnvelope(status === 429 ? 'Too many requests' : 'An error occurred. Please contact support'));
+  const faultGate = createApiFaultGate(faults, (status) =>
+    errorEnvelope(status === 429 ? 'Too many requests' : 'An error occurred. Please contact support'),
+  );
   return {
     /** False when the request has been answered (401 or a fault); `scope` is the tx_ref or transfer reference. */
     async pass(request: FastifyRequest, reply: FastifyReply, scope: string | undefined): Promise<boolean> {

@@ -21,28 +21,43 @@ export function createWebhookSender(state: SimulatorState, secretHash: string, n
     const hash = options.badSignature ? `${secretHash}-wrong` : secretHash;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (state.settings.signatureHeaders !== 'flutterwave-signature') headers['verif-hash'] = hash;
-    if (state.settings.signatureHeaders !== 'verif-hash') headers['flutterwave-signature'] = flutterwaveSignature(body, hash);
+    if (state.settings.signatureHeaders !== 'verif-hash')
+      headers['flutterwave-signature'] = flutterwaveSignature(body, hash);
     return poster.deliver(url, body, headers);
   }
 
   /** Delivers one body (and its copies) and resolves once every delivery has finished. */
-  async function deliverAll(url: string | undefined, body: string, options: SendOptions): Promise<WebhookLogEntry | undefined> {
+  async function deliverAll(
+    url: string | undefined,
+    body: string,
+    options: SendOptions,
+  ): Promise<WebhookLogEntry | undefined> {
     const first = deliver(url, body, options);
     if (first === undefined) return undefined;
-    const copies = [first, ...Array.from({ length: Math.max(0, (options.copies ?? 1) - 1) }, () => poster.repeat(first))];
+    const copies = [
+      first,
+      ...Array.from({ length: Math.max(0, (options.copies ?? 1) - 1) }, () => poster.repeat(first)),
+    ];
     await Promise.all(copies.map((entry) => poster.waitFor(entry)));
     return first;
   }
 
   return {
     /** One `charge.completed` now (used by resend); answers the log entry. */
-    sendCharge: (tx: Transaction, options: SendOptions) => deliver(state.settings.webhookUrl, chargeWebhookBody(tx, state.settings.payloadShape), options),
+    sendCharge: (tx: Transaction, options: SendOptions) =>
+      deliver(state.settings.webhookUrl, chargeWebhookBody(tx, state.settings.payloadShape), options),
     /** In order, each after the previous has been answered, so "out of order" arrives in the order given. */
     async sendCharges(transactions: readonly Transaction[], options: SendOptions): Promise<void> {
-      for (const tx of transactions) await deliverAll(state.settings.webhookUrl, chargeWebhookBody(tx, state.settings.payloadShape), options);
+      for (const tx of transactions)
+        await deliverAll(state.settings.webhookUrl, chargeWebhookBody(tx, state.settings.payloadShape), options);
     },
     /** `transfer.completed`, to the transfer's callback_url when it has one (§1.5). */
-    sendTransfer: (transfer: Transfer, options: SendOptions) => deliverAll(transfer.callbackUrl ?? state.settings.webhookUrl, transferWebhookBody(transfer, state.settings.payloadShape), options),
+    sendTransfer: (transfer: Transfer, options: SendOptions) =>
+      deliverAll(
+        transfer.callbackUrl ?? state.settings.webhookUrl,
+        transferWebhookBody(transfer, state.settings.payloadShape),
+        options,
+      ),
     async close(): Promise<void> {
       closed = true;
       await poster.close();
@@ -53,9 +68,15 @@ export function createWebhookSender(state: SimulatorState, secretHash: string, n
 export type WebhookSender = ReturnType<typeof createWebhookSender>;
 
 /** Takes the webhook faults aimed at one payment or transfer (`scope`): none sent, or how. */
-export function takeWebhookFaults(state: SimulatorState, scope: string): { send: false } | { send: true; options: SendOptions } {
+export function takeWebhookFaults(
+  state: SimulatorState,
+  scope: string,
+): { send: false } | { send: true; options: SendOptions } {
   if (state.faults.take(['no_webhook'], scope) !== undefined) return { send: false };
   const duplicate = state.faults.take(['duplicate_webhook'], scope);
   const badSignature = state.faults.take(['bad_signature'], scope) !== undefined;
-  return { send: true, options: { badSignature, copies: duplicate === undefined ? 1 : Math.max(1, duplicate.value ?? 5) } };
+  return {
+    send: true,
+    options: { badSignature, copies: duplicate === undefined ? 1 : Math.max(1, duplicate.value ?? 5) },
+  };
 }

@@ -13,20 +13,55 @@ const tx: Transaction = {
   currency: 'NGN',
   status: 'successful',
   created_at: '2026-01-01T00:00:00.000Z',
-  customer: { id: 215000001, name: 'Ada Okafor', phone_number: 'N/A', email: 'ada@example.com', created_at: '2026-01-01T00:00:00.000Z' },
+  customer: {
+    id: 215000001,
+    name: 'Ada Okafor',
+    phone_number: 'N/A',
+    email: 'ada@example.com',
+    created_at: '2026-01-01T00:00:00.000Z',
+  },
   meta: { order: 'o_1' },
 };
 
 test('§7 test vector: flutterwave-signature of the published body and hash', () => {
-  const body = '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"ord_1","status":"successful","amount":100,"currency":"NGN"}}';
+  const body =
+    '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"ord_1","status":"successful","amount":100,"currency":"NGN"}}';
   assert.equal(flutterwaveSignature(body, 'my_secret_hash'), 'XKL/FllEQrTsZ5n5jfj83YQ8MkDhlzgUXURw8lI+hFs=');
   // Bound to the exact bytes: one space more is another signature.
-  assert.notEqual(flutterwaveSignature(body.replace(':100', ': 100'), 'my_secret_hash'), 'XKL/FllEQrTsZ5n5jfj83YQ8MkDhlzgUXURw8lI+hFs=');
+  assert.notEqual(
+    flutterwaveSignature(body.replace(':100', ': 100'), 'my_secret_hash'),
+    'XKL/FllEQrTsZ5n5jfj83YQ8MkDhlzgUXURw8lI+hFs=',
+  );
 });
 
 test('verify data has the §1.3 fields, amounts in major units, settled = amount - fee', () => {
   const data = verifyData(tx);
-  assert.deepEqual(Object.keys(data).sort(), ['account_id', 'amount', 'amount_settled', 'app_fee', 'auth_model', 'card', 'charged_amount', 'created_at', 'currency', 'customer', 'device_fingerprint', 'flw_ref', 'id', 'ip', 'merchant_fee', 'meta', 'narration', 'payment_type', 'processor_response', 'status', 'tx_ref'].sort());
+  assert.deepEqual(
+    Object.keys(data).sort(),
+    [
+      'account_id',
+      'amount',
+      'amount_settled',
+      'app_fee',
+      'auth_model',
+      'card',
+      'charged_amount',
+      'created_at',
+      'currency',
+      'customer',
+      'device_fingerprint',
+      'flw_ref',
+      'id',
+      'ip',
+      'merchant_fee',
+      'meta',
+      'narration',
+      'payment_type',
+      'processor_response',
+      'status',
+      'tx_ref',
+    ].sort(),
+  );
   assert.equal(data.amount, 100);
   assert.equal(data.app_fee, 1.4);
   assert.equal(data.amount_settled, 98.6);
@@ -52,7 +87,24 @@ test('charge.completed: v3 envelope with a literal "event.type" key; flat legacy
 });
 
 test('transfer.completed names the account holder `fullname`, the REST object `full_name`', () => {
-  const transfer: Transfer = { id: 396432, account_number: '0690000040', bank_code: '044', bank_name: 'ACCESS BANK', full_name: 'ADA OKAFOR', created_at: tx.created_at, currency: 'NGN', debit_currency: 'NGN', amount: 5500, fee: 26.875, status: 'SUCCESSFUL', reference: 'ref_1', meta: null, narration: 'n', complete_message: 'Successful', callbackUrl: undefined };
+  const transfer: Transfer = {
+    id: 396432,
+    account_number: '0690000040',
+    bank_code: '044',
+    bank_name: 'ACCESS BANK',
+    full_name: 'ADA OKAFOR',
+    created_at: tx.created_at,
+    currency: 'NGN',
+    debit_currency: 'NGN',
+    amount: 5500,
+    fee: 26.875,
+    status: 'SUCCESSFUL',
+    reference: 'ref_1',
+    meta: null,
+    narration: 'n',
+    complete_message: 'Successful',
+    callbackUrl: undefined,
+  };
   const v3 = JSON.parse(transferWebhookBody(transfer, 'v3'));
   assert.equal(v3.event, 'transfer.completed');
   assert.equal(v3['event.type'], 'Transfer');
@@ -71,21 +123,43 @@ test('amounts: numbers or numeric strings, greater than zero', () => {
   assert.equal(parseMajorAmount('7500'), 7500);
   assert.equal(parseMajorAmount(75.5), 75.5);
   assert.equal(parseMajorAmount('75.50'), 75.5);
-  for (const bad of [0, -1, '0', '', 'abc', '1e3', null, undefined, {}, Number.NaN, Number.POSITIVE_INFINITY]) assert.equal(parseMajorAmount(bad), undefined, String(bad));
+  for (const bad of [0, -1, '0', '', 'abc', '1e3', null, undefined, {}, Number.NaN, Number.POSITIVE_INFINITY])
+    assert.equal(parseMajorAmount(bad), undefined, String(bad));
 });
 
 test('transfer requests follow the SDK schema', () => {
-  const ok = readTransferRequest({ account_bank: '044', account_number: '0690000040', amount: 5500, narration: 'n', currency: 'NGN', reference: 'ref_1' });
+  const ok = readTransferRequest({
+    account_bank: '044',
+    account_number: '0690000040',
+    amount: 5500,
+    narration: 'n',
+    currency: 'NGN',
+    reference: 'ref_1',
+  });
   assert.ok(ok.ok);
   assert.equal(ok.request.bank_name, 'ACCESS BANK');
   assert.equal(ok.request.debit_currency, 'NGN');
-  assert.match(JSON.stringify(readTransferRequest({ account_bank: '999', account_number: '0690000040', amount: 1 })), /Unknown bank code/);
-  assert.match(JSON.stringify(readTransferRequest({ account_bank: '044', account_number: '0690000040', amount: 0 })), /amount/);
-  assert.match(JSON.stringify(readTransferRequest({ account_bank: '044', account_number: '0690000040', amount: 1, reference: 'r'.repeat(101) })), /at most 100/);
+  assert.match(
+    JSON.stringify(readTransferRequest({ account_bank: '999', account_number: '0690000040', amount: 1 })),
+    /Unknown bank code/,
+  );
+  assert.match(
+    JSON.stringify(readTransferRequest({ account_bank: '044', account_number: '0690000040', amount: 0 })),
+    /amount/,
+  );
+  assert.match(
+    JSON.stringify(
+      readTransferRequest({ account_bank: '044', account_number: '0690000040', amount: 1, reference: 'r'.repeat(101) }),
+    ),
+    /at most 100/,
+  );
 });
 
 test('settings are validated whole, and unknown ones are refused', () => {
-  assert.deepEqual(readSettings({ payloadShape: 'flat', notFoundHttpStatus: 200 }), { ok: true, changes: { payloadShape: 'flat', notFoundHttpStatus: 200 } });
+  assert.deepEqual(readSettings({ payloadShape: 'flat', notFoundHttpStatus: 200 }), {
+    ok: true,
+    changes: { payloadShape: 'flat', notFoundHttpStatus: 200 },
+  });
   assert.match(JSON.stringify(readSettings({ payloadShape: 'xml' })), /payloadShape: v3 \| flat/);
   assert.match(JSON.stringify(readSettings({ webhookUrl: 'ftp://x' })), /webhookUrl/);
   assert.match(JSON.stringify(readSettings({ __proto__x: 1 })), /unknown setting/);

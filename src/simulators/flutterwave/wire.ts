@@ -5,14 +5,24 @@ import type { Refund, SimulatorSettings, Transaction, Transfer } from './state.t
 
 const ACCOUNT_ID = 17321;
 const round2 = (value: number) => Math.round(value * 100) / 100;
-const CARD = { first_6digits: '553188', last_4digits: '2950', issuer: 'SIMULATED BANK', country: 'NG', type: 'MASTERCARD', expiry: '09/32' } as const;
+const CARD = {
+  first_6digits: '553188',
+  last_4digits: '2950',
+  issuer: 'SIMULATED BANK',
+  country: 'NG',
+  type: 'MASTERCARD',
+  expiry: '09/32',
+} as const;
 
 export const errorEnvelope = (message: string) => ({ status: 'error', message, data: null });
 export const successEnvelope = (message: string, data: unknown) => ({ status: 'success', message, data });
 
 /** `data` of GET /v3/transactions/:id/verify; the overrides are the wrong_amount/wrong_currency faults
  * (missing_currency is applied by the route, on the finished object). */
-export function verifyData(tx: Transaction, overrides: { amount?: number; currency?: string } = {}): Record<string, unknown> {
+export function verifyData(
+  tx: Transaction,
+  overrides: { amount?: number; currency?: string } = {},
+): Record<string, unknown> {
   const amount = overrides.amount ?? tx.amount;
   // 1.4 %, as in the docs' example (app_fee 1.4 on 100); amount_settled = amount - app_fee.
   const appFee = round2(amount * 0.014);
@@ -26,7 +36,9 @@ export function verifyData(tx: Transaction, overrides: { amount?: number; curren
     charged_amount: amount,
     app_fee: appFee,
     merchant_fee: 0,
-    processor_response: { successful: 'Approved by Financial Institution', failed: 'Declined', pending: 'Pending' }[tx.status],
+    processor_response: { successful: 'Approved by Financial Institution', failed: 'Declined', pending: 'Pending' }[
+      tx.status
+    ],
     auth_model: 'PIN',
     ip: '127.0.0.1',
     narration: 'CARD Transaction ',
@@ -58,14 +70,28 @@ export function chargeWebhookBody(tx: Transaction, shape: SimulatorSettings['pay
       status: tx.status,
       IP: '127.0.0.1',
       currency: tx.currency,
-      customer: { id: tx.customer.id, phone: null, fullName: tx.customer.name, customertoken: null, email: tx.customer.email, createdAt: tx.created_at, updatedAt: tx.created_at, deletedAt: null, AccountId: ACCOUNT_ID },
+      customer: {
+        id: tx.customer.id,
+        phone: null,
+        fullName: tx.customer.name,
+        customertoken: null,
+        email: tx.customer.email,
+        createdAt: tx.created_at,
+        updatedAt: tx.created_at,
+        deletedAt: null,
+        AccountId: ACCOUNT_ID,
+      },
       entity: { card6: CARD.first_6digits, card_last4: CARD.last_4digits },
       'event.type': 'CARD_TRANSACTION',
     });
   }
   // The docs' webhook sample carries the card without its token (a token is only for the merchant's API).
   const data = verifyData(tx);
-  return JSON.stringify({ event: 'charge.completed', data: { ...data, ...(data.card === undefined ? {} : { card: CARD }) }, 'event.type': 'CARD_TRANSACTION' });
+  return JSON.stringify({
+    event: 'charge.completed',
+    data: { ...data, ...(data.card === undefined ? {} : { card: CARD }) },
+    'event.type': 'CARD_TRANSACTION',
+  });
 }
 
 /** The transfer object of POST /v3/transfers and GET /v3/transfers/:id (name field: `full_name`). */
@@ -95,7 +121,8 @@ export function transferData(t: Transfer): Record<string, unknown> {
 export function transferWebhookBody(t: Transfer, shape: SimulatorSettings['payloadShape']): string {
   const { full_name: fullname, ...rest } = transferData(t);
   const data = { ...rest, fullname, approver: null };
-  if (shape === 'flat') return JSON.stringify({ 'event.type': 'Transfer', transfer: { ...data, date_created: t.created_at } });
+  if (shape === 'flat')
+    return JSON.stringify({ 'event.type': 'Transfer', transfer: { ...data, date_created: t.created_at } });
   return JSON.stringify({ event: 'transfer.completed', 'event.type': 'Transfer', data });
 }
 

@@ -3,7 +3,6 @@
 import { escapeHtml } from '../shared/escape.ts';
 import type { Order } from './state.ts';
 
-
 export function renderCheckout(order: Order): string {
   const e = escapeHtml;
   const open = order.status === 'UN_PAID';
@@ -13,8 +12,12 @@ export function renderCheckout(order: Order): string {
 <h1>${e(order.note ?? 'Payment')}</h1>
 <p>Test payment (simulator) of <strong>${e(order.currency)} ${e(order.amount)}</strong> for <span id="customer">${e(order.customer.name)}</span> &lt;${e(order.customer.email)}&gt;.</p>
 <p>Order: <code>${e(String(order.orderId))}</code> (${e(order.kwikxOrderId)})</p>
-${open ? `<form method="post" action="/checkout/${e(order.token)}/pay"><button type="submit" id="pay">Pay</button></form>
-<form method="post" action="/checkout/${e(order.token)}/decline"><button type="submit" id="decline">Decline</button></form>` : `<p id="closed">This order is ${e(order.status)}.</p>`}
+${
+  open
+    ? `<form method="post" action="/checkout/${e(order.token)}/pay"><button type="submit" id="pay">Pay</button></form>
+<form method="post" action="/checkout/${e(order.token)}/decline"><button type="submit" id="decline">Decline</button></form>`
+    : `<p id="closed">This order is ${e(order.status)}.</p>`
+}
 </body></html>`;
 }
 

@@ -30,7 +30,11 @@ describe('KwikPaisa simulator', () => {
 
   before(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    sim = await startKwikPaisaSimulator({ apiKey, secretKey, webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook` });
+    sim = await startKwikPaisaSimulator({
+      apiKey,
+      secretKey,
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`,
+    });
   });
   after(async () => {
     await sim.close();
@@ -38,21 +42,51 @@ describe('KwikPaisa simulator', () => {
   });
   beforeEach(async () => {
     await control('POST', '/_sim/reset');
-    await control('PUT', '/_sim/config', { requestSignatureSort: 'any', webhookBodySort: 'recursive', timestampToleranceSeconds: 300, webhookTimestampOffsetSeconds: 0 });
+    await control('PUT', '/_sim/config', {
+      requestSignatureSort: 'any',
+      webhookBodySort: 'recursive',
+      timestampToleranceSeconds: 300,
+      webhookTimestampOffsetSeconds: 0,
+    });
     received.length = 0;
   });
 
   const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     return res.json() as Promise<any>;
   };
   /** A signed v3 call, built by hand: `payload` is what is signed, `sent` what goes on the wire. */
-  const api = (path: string, body: unknown, opts: { key?: string; secret?: string; timestamp?: string; sort?: 'recursive' | 'top-level' | 'none'; signal?: AbortSignal; omit?: string } = {}) => {
+  const api = (
+    path: string,
+    body: unknown,
+    opts: {
+      key?: string;
+      secret?: string;
+      timestamp?: string;
+      sort?: 'recursive' | 'top-level' | 'none';
+      signal?: AbortSignal;
+      omit?: string;
+    } = {},
+  ) => {
     const payload = sortedJson(body, opts.sort ?? 'recursive');
     const timestamp = opts.timestamp ?? String(nowSeconds());
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': opts.key ?? apiKey, 'x-timestamp': timestamp, 'x-signature': kwikPaisaSignature(payload, timestamp, opts.secret ?? secretKey) };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'x-api-key': opts.key ?? apiKey,
+      'x-timestamp': timestamp,
+      'x-signature': kwikPaisaSignature(payload, timestamp, opts.secret ?? secretKey),
+    };
     if (opts.omit !== undefined) delete headers[opts.omit];
-    return fetch(`${sim.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+    return fetch(`${sim.url}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    });
   };
   const orderBody = (orderId: string, overrides: Record<string, unknown> = {}) => ({
     order_id: orderId,
@@ -71,8 +105,15 @@ describe('KwikPaisa simulator', () => {
     const json = (await res.json()) as any;
     return { orderId, link: json.return_data?.payment_link as string, res, json };
   };
-  const status = async (orderId: string | number) => (await api('/api/v3/pg/order/status', { order_id: orderId })).json() as Promise<any>;
-  const pay = (link: string, button: 'pay' | 'decline' = 'pay') => fetch(`${link}/${button}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  const status = async (orderId: string | number) =>
+    (await api('/api/v3/pg/order/status', { order_id: orderId })).json() as Promise<any>;
+  const pay = (link: string, button: 'pay' | 'decline' = 'pay') =>
+    fetch(`${link}/${button}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
   const waitForWebhooks = async (count: number) => {
     const deadline = Date.now() + 3000;
     while (received.length < count) {
@@ -84,7 +125,10 @@ describe('KwikPaisa simulator', () => {
   test('its signing matches the published §7 vector', () => {
     const payload = sortedJson({ order_id: '123456', amount: '100' }, 'recursive');
     assert.equal(payload, '{"amount":"100","order_id":"123456"}');
-    assert.equal(kwikPaisaSignature(payload, '1778659835', 'sk_' + 'test_secret'), 'f8198a2e31ae7872ada3347ed2422d536a48700e1ca25ec501659ee171ed5382');
+    assert.equal(
+      kwikPaisaSignature(payload, '1778659835', 'sk_' + 'test_secret'),
+      'f8198a2e31ae7872ada3347ed2422d536a48700e1ca25ec501659ee171ed5382',
+    );
   });
 
   test('create, hosted checkout, pay, redirect, signed webhook, order status', async () => {
@@ -100,10 +144,19 @@ describe('KwikPaisa simulator', () => {
 
     const page = await fetch(link);
     const html = await page.text();
-    assert.equal(page.headers.get('content-security-policy'), "default-src 'none'; form-action 'self' https://merchant.example; frame-ancestors 'none'; base-uri 'none'");
-    assert.ok(html.includes('&#60;script&#62;alert(1)&#60;/script&#62;') && !html.includes('<script'), 'customer name is escaped, and there is no script');
+    assert.equal(
+      page.headers.get('content-security-policy'),
+      "default-src 'none'; form-action 'self' https://merchant.example; frame-ancestors 'none'; base-uri 'none'",
+    );
+    assert.ok(
+      html.includes('&#60;script&#62;alert(1)&#60;/script&#62;') && !html.includes('<script'),
+      'customer name is escaped, and there is no script',
+    );
     assert.ok(!/<style|style=/i.test(html), 'no inline style');
-    assert.match(html, /<form method="post" action="\/checkout\/[0-9a-f]+\/pay"><button type="submit" id="pay">Pay<\/button>/);
+    assert.match(
+      html,
+      /<form method="post" action="\/checkout\/[0-9a-f]+\/pay"><button type="submit" id="pay">Pay<\/button>/,
+    );
     assert.match(html, /id="decline">Decline</);
 
     const paid = await pay(link);
@@ -119,8 +172,16 @@ describe('KwikPaisa simulator', () => {
     assert.equal(hook.headers['content-type'], 'application/json');
     assert.match(String(hook.headers['x-timestamp']), /^\d{10}$/);
     // Independently of any helper: lowercase hex HMAC-SHA256(body + timestamp).
-    assert.equal(hook.headers['x-signature'], createHmac('sha256', secretKey).update(hook.body + String(hook.headers['x-timestamp'])).digest('hex'));
-    assert.equal(hook.body, `{"data":{"amount":"105.00","currency":"INR","order_id":"${orderId}","status":"PAID"},"event":"payment.success"}`);
+    assert.equal(
+      hook.headers['x-signature'],
+      createHmac('sha256', secretKey)
+        .update(hook.body + String(hook.headers['x-timestamp']))
+        .digest('hex'),
+    );
+    assert.equal(
+      hook.body,
+      `{"data":{"amount":"105.00","currency":"INR","order_id":"${orderId}","status":"PAID"},"event":"payment.success"}`,
+    );
 
     const done = await status(orderId);
     assert.deepEqual(Object.keys(done), ['code', 'status', 'message', 'return_data']);
@@ -144,7 +205,10 @@ describe('KwikPaisa simulator', () => {
     assert.equal(new URL(declined.headers.get('location')!).searchParams.get('order_status'), 'FAILED');
     await waitForWebhooks(1);
     assert.equal(received[0]!.verified, true);
-    assert.deepEqual(JSON.parse(received[0]!.body), { data: { amount: '105.00', currency: 'INR', order_id: '6116229263036', status: 'FAILED' }, event: 'payment.failed' });
+    assert.deepEqual(JSON.parse(received[0]!.body), {
+      data: { amount: '105.00', currency: 'INR', order_id: '6116229263036', status: 'FAILED' },
+      event: 'payment.failed',
+    });
     const answer = await status(6116229263036);
     assert.equal(answer.return_data.order_id, 6116229263036);
     assert.equal(answer.return_data.order_status, 'FAILED');
@@ -156,22 +220,45 @@ describe('KwikPaisa simulator', () => {
     const bad = await api('/api/v3/pg/order/status', { order_id: 'x' }, { secret: 'sk_test_wrong' });
     assert.equal(bad.status, 401);
     assert.deepEqual(await bad.json(), { status: false, code: 401, message: 'Invalid signature.' });
-    const tampered = await fetch(`${sim.url}/api/v3/pg/order/status`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-timestamp': String(nowSeconds()), 'x-signature': kwikPaisaSignature('{"order_id":"x"}', String(nowSeconds()), secretKey) }, body: '{"order_id":"y"}' });
+    const tampered = await fetch(`${sim.url}/api/v3/pg/order/status`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': apiKey,
+        'x-timestamp': String(nowSeconds()),
+        'x-signature': kwikPaisaSignature('{"order_id":"x"}', String(nowSeconds()), secretKey),
+      },
+      body: '{"order_id":"y"}',
+    });
     assert.deepEqual(await tampered.json(), { status: false, code: 401, message: 'Invalid signature.' });
-    for (const opts of [{ key: 'pk_test_wrong' }, { omit: 'x-signature' }, { omit: 'x-timestamp' }, { omit: 'x-api-key' }, { timestamp: String(nowSeconds() - 310) }, { timestamp: String(nowSeconds() + 310) }]) {
+    for (const opts of [
+      { key: 'pk_test_wrong' },
+      { omit: 'x-signature' },
+      { omit: 'x-timestamp' },
+      { omit: 'x-api-key' },
+      { timestamp: String(nowSeconds() - 310) },
+      { timestamp: String(nowSeconds() + 310) },
+    ]) {
       const res = await api('/api/v3/pg/order/status', { order_id: 'x' }, opts);
       assert.equal(res.status, 401, JSON.stringify(opts));
       const body = (await res.json()) as any;
       assert.equal(body.status, false);
       assert.equal(body.code, 401);
     }
-    assert.equal((await api('/api/v3/pg/order/status', { order_id: 'x' }, { timestamp: String(nowSeconds() - 290) })).status, 404, 'inside the window');
+    assert.equal(
+      (await api('/api/v3/pg/order/status', { order_id: 'x' }, { timestamp: String(nowSeconds() - 290) })).status,
+      404,
+      'inside the window',
+    );
   });
 
   test('request signature sort is configurable: recursive, top-level, any', async () => {
     counter += 1;
-    const nested = orderBody(`pay_sim_${counter}`, { customer: { phone: '9876543210', name: 'Ajay', email: 'a@b.co' } });
-    const send = (sort: 'recursive' | 'top-level') => api('/api/v3/pg/order/status', { order_id: 'nope', customer: nested.customer }, { sort });
+    const nested = orderBody(`pay_sim_${counter}`, {
+      customer: { phone: '9876543210', name: 'Ajay', email: 'a@b.co' },
+    });
+    const send = (sort: 'recursive' | 'top-level') =>
+      api('/api/v3/pg/order/status', { order_id: 'nope', customer: nested.customer }, { sort });
     await control('PUT', '/_sim/config', { requestSignatureSort: 'recursive' });
     assert.equal((await send('recursive')).status, 404);
     assert.equal((await send('top-level')).status, 401);
@@ -184,7 +271,15 @@ describe('KwikPaisa simulator', () => {
   });
 
   test('validation (422), duplicate order id (409), unknown order (404), bad JSON (400)', async () => {
-    for (const overrides of [{ order_amount: '-1' }, { order_amount: '1.005' }, { order_currency: 'USD' }, { customer: { name: 'A', email: 'a@b.co' } }, { return_url: 'javascript:alert(1)' }, { service_type: '' }, { order_id: 'bad id!' }]) {
+    for (const overrides of [
+      { order_amount: '-1' },
+      { order_amount: '1.005' },
+      { order_currency: 'USD' },
+      { customer: { name: 'A', email: 'a@b.co' } },
+      { return_url: 'javascript:alert(1)' },
+      { service_type: '' },
+      { order_id: 'bad id!' },
+    ]) {
       const res = await api('/api/v3/pg/order/create', orderBody('v', overrides));
       assert.equal(res.status, 422, JSON.stringify(overrides));
       assert.equal(((await res.json()) as any).code, 422);
@@ -195,12 +290,17 @@ describe('KwikPaisa simulator', () => {
     const missing = await api('/api/v3/pg/order/status', { order_id: 'pay_nope' });
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), { status: false, code: 404, message: 'Transaction not found.' });
-    const junk = await fetch(`${sim.url}/api/v3/pg/order/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const junk = await fetch(`${sim.url}/api/v3/pg/order/status`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     assert.equal(junk.status, 400);
   });
 
   test('API faults: 500, 503, 429 with Retry-After, delay, timeout; consumed after `times`', async () => {
-    const call = (signal?: AbortSignal) => api('/api/v3/pg/order/status', { order_id: 'x' }, signal === undefined ? {} : { signal });
+    const call = (signal?: AbortSignal) =>
+      api('/api/v3/pg/order/status', { order_id: 'x' }, signal === undefined ? {} : { signal });
     await control('POST', '/_sim/faults', { fault: 'http_500' });
     const failed = await call();
     assert.equal(failed.status, 500);
@@ -255,7 +355,11 @@ describe('KwikPaisa simulator', () => {
     await control('POST', '/_sim/faults', { fault: 'duplicate_webhook', order_id: dup.orderId, value: 3 });
     await pay(dup.link);
     await waitForWebhooks(3);
-    assert.equal(new Set(received.map((r) => r.body + r.headers['x-timestamp'] + r.headers['x-signature'])).size, 1, 'identical deliveries');
+    assert.equal(
+      new Set(received.map((r) => r.body + r.headers['x-timestamp'] + r.headers['x-signature'])).size,
+      1,
+      'identical deliveries',
+    );
     assert.ok(received.every((r) => r.verified));
 
     received.length = 0;
@@ -263,7 +367,10 @@ describe('KwikPaisa simulator', () => {
     await control('POST', '/_sim/faults', { fault: 'out_of_order', order_id: ooo.orderId });
     await pay(ooo.link);
     await waitForWebhooks(2);
-    assert.deepEqual(received.map((r) => JSON.parse(r.body).event), ['payment.success', 'payment.failed']);
+    assert.deepEqual(
+      received.map((r) => JSON.parse(r.body).event),
+      ['payment.success', 'payment.failed'],
+    );
     assert.equal((await status(ooo.orderId)).return_data.order_status, 'PAID', 'the order status is the truth');
 
     received.length = 0;
@@ -272,7 +379,10 @@ describe('KwikPaisa simulator', () => {
     await pay(bad.link);
     await waitForWebhooks(1);
     assert.equal(received[0]!.verified, false);
-    assert.notEqual(received[0]!.headers['x-signature'], kwikPaisaSignature(received[0]!.body, String(received[0]!.headers['x-timestamp']), secretKey));
+    assert.notEqual(
+      received[0]!.headers['x-signature'],
+      kwikPaisaSignature(received[0]!.body, String(received[0]!.headers['x-timestamp']), secretKey),
+    );
     const log = await control('GET', '/_sim/webhooks');
     assert.equal(log.at(-1).statusCode, 401);
 
@@ -294,7 +404,11 @@ describe('KwikPaisa simulator', () => {
     assert.equal(hook.verified, false);
     const check = verifyKwikPaisaSignature(Buffer.from(hook.body), hook.headers, secrets, nowSeconds());
     assert.match(!check.ok ? check.reason : '', /window/);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(hook.body), hook.headers, secrets, nowSeconds() - 301).ok, true, 'the signature itself is genuine');
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(hook.body), hook.headers, secrets, nowSeconds() - 301).ok,
+      true,
+      'the signature itself is genuine',
+    );
 
     received.length = 0;
     await control('PUT', '/_sim/config', { webhookTimestampOffsetSeconds: 310 });
@@ -310,23 +424,38 @@ describe('KwikPaisa simulator', () => {
     await waitForWebhooks(1);
     assert.ok(received[0]!.body.startsWith('{"event":"payment.success","data":{"order_id":'));
     assert.equal(received[0]!.verified, true);
-    assert.equal(verifyKwikPaisaSignature(Buffer.from(received[0]!.body), received[0]!.headers, secrets, nowSeconds()).ok && 'raw', 'raw');
+    assert.equal(
+      verifyKwikPaisaSignature(Buffer.from(received[0]!.body), received[0]!.headers, secrets, nowSeconds()).ok && 'raw',
+      'raw',
+    );
   });
 
   test('control API validates its input, completes headlessly, lists and resends', async () => {
     assert.match((await control('POST', '/_sim/faults', { fault: 'meteor' })).error, /fault must be one of/);
     assert.match((await control('POST', '/_sim/faults', { fault: 'delay', times: -1 })).error, /times/);
     assert.match((await control('PUT', '/_sim/config', { webhookBodySort: 'xml' })).error, /webhookBodySort/);
-    assert.match((await control('PUT', '/_sim/config', { requestSignatureSort: 'none' })).error, /requestSignatureSort/);
-    assert.match((await control('PUT', '/_sim/config', { timestampToleranceSeconds: 0 })).error, /timestampToleranceSeconds/);
+    assert.match(
+      (await control('PUT', '/_sim/config', { requestSignatureSort: 'none' })).error,
+      /requestSignatureSort/,
+    );
+    assert.match(
+      (await control('PUT', '/_sim/config', { timestampToleranceSeconds: 0 })).error,
+      /timestampToleranceSeconds/,
+    );
     const { orderId } = await createOrder();
     assert.match((await control('POST', `/_sim/webhooks/${orderId}/resend`)).error, /not paid/);
-    assert.match((await control('POST', `/_sim/transactions/${orderId}/complete`, { status: 'maybe' })).error, /status/);
+    assert.match(
+      (await control('POST', `/_sim/transactions/${orderId}/complete`, { status: 'maybe' })).error,
+      /status/,
+    );
     const done = await control('POST', `/_sim/transactions/${orderId}/complete`, { status: 'successful' });
     assert.equal(done.order_id, orderId);
     assert.equal(done.order_status, 'PAID');
     assert.match(done.redirect_url, /order_status=PAID/);
-    assert.match((await control('POST', `/_sim/transactions/${orderId}/complete`, { status: 'PAID' })).error, /no open order/);
+    assert.match(
+      (await control('POST', `/_sim/transactions/${orderId}/complete`, { status: 'PAID' })).error,
+      /no open order/,
+    );
     await waitForWebhooks(1);
     const resent = await control('POST', `/_sim/webhooks/${orderId}/resend`);
     assert.match(resent.body, /payment\.success/);

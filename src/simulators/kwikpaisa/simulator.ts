@@ -12,7 +12,16 @@ import { withoutCurrency } from '../shared/faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
-import { createData, errorEnvelope, kwikPaisaSignature, lowerAmount, normaliseAmount, sortedJson, statusData, type WebhookEventName } from './wire.ts';
+import {
+  createData,
+  errorEnvelope,
+  kwikPaisaSignature,
+  lowerAmount,
+  normaliseAmount,
+  sortedJson,
+  statusData,
+  type WebhookEventName,
+} from './wire.ts';
 
 export interface KwikPaisaSimulatorOptions {
   readonly apiKey: string;
@@ -29,11 +38,18 @@ const firstHeader = (value: string | string[] | undefined) => (Array.isArray(val
 
 type JsonBody = { raw: string; parsed: unknown; valid: boolean };
 
-export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
+export function buildKwikPaisaSimulator(
+  options: KwikPaisaSimulatorOptions,
+): FastifyInstance & { simulatorState: SimulatorState } {
   const nowMs = options.nowMs ?? (() => Date.now());
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.secretKey, nowMs);
-  const gate = createApiFaultGate(state.faults, (status) => errorEnvelope(status, status === 500 ? 'Internal server error.' : status === 503 ? 'Service unavailable.' : 'Too many requests.'));
+  const gate = createApiFaultGate(state.faults, (status) =>
+    errorEnvelope(
+      status,
+      status === 500 ? 'Internal server error.' : status === 503 ? 'Service unavailable.' : 'Too many requests.',
+    ),
+  );
   const bodies = new WeakMap<object, JsonBody>();
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true }, forceCloseConnections: true });
@@ -63,9 +79,14 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     const timestamp = firstHeader(request.headers['x-timestamp']);
     const signature = firstHeader(request.headers['x-signature']);
     // Only "Invalid signature." is a documented message (§4.5); the others are ours. All are 401.
-    if (apiKey === undefined || timestamp === undefined || signature === undefined) return 'Missing authentication headers.';
+    if (apiKey === undefined || timestamp === undefined || signature === undefined)
+      return 'Missing authentication headers.';
     if (!same(apiKey, options.apiKey)) return 'Invalid API key.';
-    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Math.floor(nowMs() / 1000) - Number(timestamp)) > state.settings.timestampToleranceSeconds) return 'Request timestamp expired.';
+    if (
+      !/^\d{1,12}$/.test(timestamp) ||
+      Math.abs(Math.floor(nowMs() / 1000) - Number(timestamp)) > state.settings.timestampToleranceSeconds
+    )
+      return 'Request timestamp expired.';
     const body = bodies.get(request) ?? { raw: '', parsed: {}, valid: true };
     const sort = state.settings.requestSignatureSort;
     // Bodyless requests: how they are signed is undocumented; here the payload is "{}".
@@ -74,7 +95,8 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     if (sort === 'top-level' || sort === 'any') payloads.add(sortedJson(body.parsed ?? {}, 'top-level'));
     if (sort === 'any' && body.raw !== '') payloads.add(body.raw);
     let ok = false;
-    for (const payload of payloads) if (same(signature.toLowerCase(), kwikPaisaSignature(payload, timestamp, options.secretKey))) ok = true;
+    for (const payload of payloads)
+      if (same(signature.toLowerCase(), kwikPaisaSignature(payload, timestamp, options.secretKey))) ok = true;
     return ok ? undefined : 'Invalid signature.';
   }
 
@@ -96,7 +118,8 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     const id = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).order_id : undefined;
     return typeof id === 'string' || typeof id === 'number' ? orderKey(id) : undefined;
   };
-  const publicBase = (request: FastifyRequest) => options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
+  const publicBase = (request: FastifyRequest) =>
+    options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
 
   app.post('/api/v3/pg/order/create', async (request, reply) => {
     if (!(await apiGate(request, reply))) return reply;
@@ -104,23 +127,34 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     const body = (request.body ?? {}) as Record<string, any>;
     const invalid = (message: string) => reply.code(422).send(errorEnvelope(422, message));
     const orderId = body.order_id;
-    if (!((typeof orderId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(orderId)) || (typeof orderId === 'number' && Number.isSafeInteger(orderId) && orderId > 0))) return invalid('The order id field is required.');
+    if (
+      !(
+        (typeof orderId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(orderId)) ||
+        (typeof orderId === 'number' && Number.isSafeInteger(orderId) && orderId > 0)
+      )
+    )
+      return invalid('The order id field is required.');
     const amount = normaliseAmount(body.order_amount);
     if (amount === undefined) return invalid('The order amount must be a positive amount with at most two decimals.');
     if (body.order_currency !== 'INR') return invalid('The selected order currency is invalid.');
-    if (typeof body.service_type !== 'string' || body.service_type === '') return invalid('The service type field is required.');
+    if (typeof body.service_type !== 'string' || body.service_type === '')
+      return invalid('The service type field is required.');
     const customer = body.customer;
     for (const field of ['name', 'email', 'phone'] as const) {
-      if (typeof customer?.[field] !== 'string' || customer[field] === '') return invalid(`The customer.${field} field is required.`);
+      if (typeof customer?.[field] !== 'string' || customer[field] === '')
+        return invalid(`The customer.${field} field is required.`);
     }
-    if (typeof body.return_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.return_url)) return invalid('The return url must be a valid URL.');
+    if (typeof body.return_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.return_url))
+      return invalid('The return url must be a valid URL.');
     try {
       new URL(body.return_url);
     } catch {
       return invalid('The return url must be a valid URL.');
     }
-    if (body.order_note !== undefined && typeof body.order_note !== 'string') return invalid('The order note must be a string.');
-    if (state.orders.has(orderKey(orderId))) return reply.code(409).send(errorEnvelope(409, 'Duplicate request: this order id already exists.'));
+    if (body.order_note !== undefined && typeof body.order_note !== 'string')
+      return invalid('The order note must be a string.');
+    if (state.orders.has(orderKey(orderId)))
+      return reply.code(409).send(errorEnvelope(409, 'Duplicate request: this order id already exists.'));
     const order: Order = {
       token: state.newToken(),
       kwikxOrderId: state.newKwikxOrderId(),
@@ -139,7 +173,12 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     };
     state.orders.set(orderKey(orderId), order);
     state.ordersByToken.set(order.token, order);
-    return { code: '200', status: 'success', message: 'Order created successfully.', return_data: createData(order, `${publicBase(request)}/checkout/${order.token}`) };
+    return {
+      code: '200',
+      status: 'success',
+      message: 'Order created successfully.',
+      return_data: createData(order, `${publicBase(request)}/checkout/${order.token}`),
+    };
   });
 
   app.post('/api/v3/pg/order/status', async (request, reply) => {
@@ -154,14 +193,24 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
       ...(wrongAmount === undefined ? {} : { amount: lowerAmount(order.amount, wrongAmount.value ?? 1) }),
       ...(wrongCurrency === undefined ? {} : { currency: 'USD' }),
     });
-    return { code: '200', status: 'success', message: 'Order status fetched successfully.', return_data: missingCurrency === undefined ? data : withoutCurrency(data) };
+    return {
+      code: '200',
+      status: 'success',
+      message: 'Order status fetched successfully.',
+      return_data: missingCurrency === undefined ? data : withoutCurrency(data),
+    };
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------
   app.get<{ Params: { token: string } }>('/checkout/:token', async (request, reply) => {
     const order = state.ordersByToken.get(request.params.token);
     if (order === undefined) return reply.code(404).type('text/plain').send('No such checkout');
-    return reply.header('content-security-policy', checkoutCsp(order.returnUrl)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(renderCheckout(order));
+    return reply
+      .header('content-security-policy', checkoutCsp(order.returnUrl))
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .type('text/html; charset=utf-8')
+      .send(renderCheckout(order));
   });
 
   function complete(key: string, outcome: 'PAID' | 'FAILED'): { order: Order; redirect: string } | undefined {
@@ -177,8 +226,17 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     if (state.faults.take(['no_webhook'], key) === undefined) {
       const duplicate = state.faults.take(['duplicate_webhook'], key);
       const badSignature = state.faults.take(['bad_signature'], key) !== undefined;
-      const sequence = [{ order, event }, ...(outOfOrder === undefined ? [] : [{ order, event: 'payment.failed' as const }])];
-      setImmediate(() => void sender.sendSequence(sequence, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
+      const sequence = [
+        { order, event },
+        ...(outOfOrder === undefined ? [] : [{ order, event: 'payment.failed' as const }]),
+      ];
+      setImmediate(
+        () =>
+          void sender.sendSequence(sequence, {
+            badSignature,
+            copies: duplicate === undefined ? 1 : (duplicate.value ?? 5),
+          }),
+      );
     }
     // The return URL's query is undocumented for v3; these names are ours.
     const redirect = new URL(order.returnUrl);
@@ -187,7 +245,10 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     return { order, redirect: redirect.toString() };
   }
 
-  for (const [action, outcome] of [['pay', 'PAID'], ['decline', 'FAILED']] as const) {
+  for (const [action, outcome] of [
+    ['pay', 'PAID'],
+    ['decline', 'FAILED'],
+  ] as const) {
     app.post<{ Params: { token: string } }>(`/checkout/:token/${action}`, async (request, reply) => {
       const order = state.ordersByToken.get(request.params.token);
       if (order === undefined) return reply.code(404).type('text/plain').send('No such checkout');
@@ -203,13 +264,28 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
     // `order_id` scopes a fault to one order; `tx_ref` is accepted as its alias.
     scopeFields: ['order_id', 'tx_ref'],
     webhooks: () => state.webhooks,
-    transactions: () => [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })),
+    transactions: () =>
+      [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })),
     configure(body) {
-      if (body.requestSignatureSort !== undefined && !['recursive', 'top-level', 'any'].includes(String(body.requestSignatureSort))) return { ok: false, error: 'requestSignatureSort: recursive | top-level | any' };
-      if (body.webhookBodySort !== undefined && !['recursive', 'top-level', 'none'].includes(String(body.webhookBodySort))) return { ok: false, error: 'webhookBodySort: recursive | top-level | none' };
-      if (body.timestampToleranceSeconds !== undefined && !(Number.isInteger(body.timestampToleranceSeconds) && (body.timestampToleranceSeconds as number) > 0)) return { ok: false, error: 'timestampToleranceSeconds: a whole number > 0' };
-      if (body.webhookTimestampOffsetSeconds !== undefined && !Number.isInteger(body.webhookTimestampOffsetSeconds)) return { ok: false, error: 'webhookTimestampOffsetSeconds: a whole number' };
-      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL' };
+      if (
+        body.requestSignatureSort !== undefined &&
+        !['recursive', 'top-level', 'any'].includes(String(body.requestSignatureSort))
+      )
+        return { ok: false, error: 'requestSignatureSort: recursive | top-level | any' };
+      if (
+        body.webhookBodySort !== undefined &&
+        !['recursive', 'top-level', 'none'].includes(String(body.webhookBodySort))
+      )
+        return { ok: false, error: 'webhookBodySort: recursive | top-level | none' };
+      if (
+        body.timestampToleranceSeconds !== undefined &&
+        !(Number.isInteger(body.timestampToleranceSeconds) && (body.timestampToleranceSeconds as number) > 0)
+      )
+        return { ok: false, error: 'timestampToleranceSeconds: a whole number > 0' };
+      if (body.webhookTimestampOffsetSeconds !== undefined && !Number.isInteger(body.webhookTimestampOffsetSeconds))
+        return { ok: false, error: 'webhookTimestampOffsetSeconds: a whole number' };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string')
+        return { ok: false, error: 'webhookUrl: a URL' };
       Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => k in state.settings)));
       return { ok: true, settings: state.settings };
     },
@@ -217,12 +293,23 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
       const order = state.orders.get(orderId);
       if (order === undefined) return { ok: false, status: 404, error: 'no such order' };
       if (order.status === 'UN_PAID') return { ok: false, status: 409, error: 'the order is not paid or declined yet' };
-      return { ok: true, entry: sender.send(order, order.status === 'PAID' ? 'payment.success' : 'payment.failed', { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
+      return {
+        ok: true,
+        entry: sender.send(order, order.status === 'PAID' ? 'payment.success' : 'payment.failed', {
+          badSignature: false,
+        }) ?? { error: 'no webhookUrl configured' },
+      };
     },
     complete(orderId, status = 'PAID') {
       // KwikPaisa's words (PAID, FAILED) or the Flutterwave simulator's (successful, failed).
-      const outcome = status === 'PAID' || status === 'successful' ? 'PAID' : status === 'FAILED' || status === 'failed' ? 'FAILED' : undefined;
-      if (outcome === undefined) return { ok: false, status: 400, error: 'status: PAID | FAILED (or successful | failed)' };
+      const outcome =
+        status === 'PAID' || status === 'successful'
+          ? 'PAID'
+          : status === 'FAILED' || status === 'failed'
+            ? 'FAILED'
+            : undefined;
+      if (outcome === undefined)
+        return { ok: false, status: 400, error: 'status: PAID | FAILED (or successful | failed)' };
       const done = complete(orderId, outcome);
       if (done === undefined) return { ok: false, status: 409, error: 'no open order with this order_id' };
       return { ok: true, result: { ...statusData(done.order), redirect_url: done.redirect } };
@@ -234,6 +321,8 @@ export function buildKwikPaisaSimulator(options: KwikPaisaSimulatorOptions): Fas
   return Object.assign(app, { simulatorState: state });
 }
 
-export async function startKwikPaisaSimulator(options: KwikPaisaSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+export async function startKwikPaisaSimulator(
+  options: KwikPaisaSimulatorOptions & { host?: string; port?: number },
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   return listenSimulator(buildKwikPaisaSimulator(options), options.host, options.port);
 }

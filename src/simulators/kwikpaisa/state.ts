@@ -44,7 +44,13 @@ export function createState(webhookUrl: string | undefined) {
   const state = {
     orders: new Map<string, Order>(),
     ordersByToken: new Map<string, Order>(),
-    ...commonState<SimulatorSettings>({ webhookUrl, requestSignatureSort: 'any', webhookBodySort: 'recursive', timestampToleranceSeconds: 300, webhookTimestampOffsetSeconds: 0 }),
+    ...commonState<SimulatorSettings>({
+      webhookUrl,
+      requestSignatureSort: 'any',
+      webhookBodySort: 'recursive',
+      timestampToleranceSeconds: 300,
+      webhookTimestampOffsetSeconds: 0,
+    }),
     nextTransaction: 938_482_920,
     newToken: () => randomBytes(12).toString('hex'),
     newKwikxOrderId: () => `kp_${randomUUID()}`,

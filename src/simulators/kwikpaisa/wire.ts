@@ -17,7 +17,9 @@ export function sortedJson(value: unknown, sort: 'recursive' | 'top-level' | 'no
 }
 
 export function kwikPaisaSignature(payload: string, timestamp: string, secretKey: string): string {
-  return createHmac('sha256', secretKey).update(payload + timestamp).digest('hex');
+  return createHmac('sha256', secretKey)
+    .update(payload + timestamp)
+    .digest('hex');
 }
 
 export const errorEnvelope = (code: number, message: string) => ({ status: false, code, message });
@@ -30,7 +32,10 @@ export function kwikDate(date: Date): string {
 }
 
 /** `return_data` of POST /api/v3/pg/order/status (§4.3). */
-export function statusData(order: Order, overrides: { amount?: string; currency?: string } = {}): Record<string, unknown> {
+export function statusData(
+  order: Order,
+  overrides: { amount?: string; currency?: string } = {},
+): Record<string, unknown> {
   return {
     kwikX_order_id: order.kwikxOrderId,
     order_id: order.orderId,
@@ -65,13 +70,25 @@ export type WebhookEventName = 'payment.success' | 'payment.failed';
 export function webhookPayload(order: Order, event: WebhookEventName): Record<string, unknown> {
   return {
     event,
-    data: { order_id: String(order.orderId), amount: order.amount, currency: order.currency, status: event === 'payment.success' ? 'PAID' : 'FAILED' },
+    data: {
+      order_id: String(order.orderId),
+      amount: order.amount,
+      currency: order.currency,
+      status: event === 'payment.success' ? 'PAID' : 'FAILED',
+    },
   };
 }
 
 /** "105", "105.5", 105.5 → "105.50"; undefined for anything that is not a positive amount with at most two decimals. */
 export function normaliseAmount(value: unknown): string | undefined {
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'string' ? value.trim() : '';
+  const text =
+    typeof value === 'number'
+      ? Number.isFinite(value)
+        ? String(value)
+        : ''
+      : typeof value === 'string'
+        ? value.trim()
+        : '';
   const match = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text);
   if (match === null) return undefined;
   const integer = (match[1] ?? '0').replace(/^0+(?=\d)/, '');

@@ -28,8 +28,12 @@ export function renderCheckout(checkout: Checkout): string {
 <h1>Pay ${e(checkout.currency)} ${e(amount)}</h1>
 ${about === undefined ? '' : `<p id="description">${e(about)}</p>\n`}<p>Test payment (simulator) for <span id="customer">${e(checkout.email)}</span>.</p>
 <p>Reference: <code>${e(checkout.reference)}</code></p>
-${closed ? `<p id="closed">This checkout is ${e(checkout.status)}.</p>` : `<form method="post" action="/checkout/${e(checkout.accessCode)}/pay"><button type="submit" id="pay">Pay</button></form>
-<form method="post" action="/checkout/${e(checkout.accessCode)}/decline"><button type="submit" id="decline">Decline</button></form>`}
+${
+  closed
+    ? `<p id="closed">This checkout is ${e(checkout.status)}.</p>`
+    : `<form method="post" action="/checkout/${e(checkout.accessCode)}/pay"><button type="submit" id="pay">Pay</button></form>
+<form method="post" action="/checkout/${e(checkout.accessCode)}/decline"><button type="submit" id="decline">Decline</button></form>`
+}
 </body></html>`;
 }
 

@@ -28,7 +28,10 @@ describe('Paystack simulator', () => {
 
   before(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    sim = await startPaystackSimulator({ secretKey, webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook` });
+    sim = await startPaystackSimulator({
+      secretKey,
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`,
+    });
   });
   after(async () => {
     await sim.close();
@@ -41,19 +44,41 @@ describe('Paystack simulator', () => {
   });
 
   const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     return res.json() as Promise<any>;
   };
   const api = (method: string, path: string, body?: unknown, key = secretKey, signal?: AbortSignal) =>
-    fetch(`${sim.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...(signal === undefined ? {} : { signal }) });
+    fetch(`${sim.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal === undefined ? {} : { signal }),
+    });
   const initialize = async (overrides: Record<string, unknown> = {}) => {
     counter += 1;
     const reference = `pay-sim${counter}x${randomBytes(3).toString('hex')}`;
-    const res = await api('POST', '/transaction/initialize', { email: 'ada+<b>@example.com', amount: 150005, currency: 'NGN', reference, callback_url: 'https://merchant.example/back?order=1', metadata: { description: '<script>alert(1)</script>' }, ...overrides });
+    const res = await api('POST', '/transaction/initialize', {
+      email: 'ada+<b>@example.com',
+      amount: 150005,
+      currency: 'NGN',
+      reference,
+      callback_url: 'https://merchant.example/back?order=1',
+      metadata: { description: '<script>alert(1)</script>' },
+      ...overrides,
+    });
     const json = (await res.json()) as any;
     return { reference, link: json.data?.authorization_url as string, res, json };
   };
-  const pay = (link: string, button: 'pay' | 'decline' = 'pay') => fetch(`${link}/${button}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  const pay = (link: string, button: 'pay' | 'decline' = 'pay') =>
+    fetch(`${link}/${button}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
   const verify = async (reference: string) => {
     const res = await api('GET', `/transaction/verify/${encodeURIComponent(reference)}`);
     return { status: res.status, json: (await res.json()) as any };
@@ -67,8 +92,12 @@ describe('Paystack simulator', () => {
   };
 
   test('the published x-paystack-signature test vector', () => {
-    const body = '{"event":"charge.success","data":{"reference":"ref_123","amount":500000,"currency":"NGN","status":"success"}}';
-    assert.equal(paystackSignature(body, 'sk_' + 'test_secret'), '3ba2ebb7a8afeabfd032c0889429b32c67a516a1648a039ec1c0d5b74d21657fb478363cb07c564f3756eee7e9a547dde5ceeb561ea80c1c5a5430f30b24d7ea');
+    const body =
+      '{"event":"charge.success","data":{"reference":"ref_123","amount":500000,"currency":"NGN","status":"success"}}';
+    assert.equal(
+      paystackSignature(body, 'sk_' + 'test_secret'),
+      '3ba2ebb7a8afeabfd032c0889429b32c67a516a1648a039ec1c0d5b74d21657fb478363cb07c564f3756eee7e9a547dde5ceeb561ea80c1c5a5430f30b24d7ea',
+    );
   });
 
   test('initialize, escaped checkout under a strict CSP, pay, redirect, signed webhook, verify', async () => {
@@ -85,11 +114,17 @@ describe('Paystack simulator', () => {
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /form-action 'self' https:\/\/merchant\.example/);
     assert.match(csp, /frame-ancestors 'none'/);
-    assert.ok(html.includes('&#60;script&#62;alert(1)&#60;/script&#62;') && !html.includes('<script'), 'metadata description is escaped');
+    assert.ok(
+      html.includes('&#60;script&#62;alert(1)&#60;/script&#62;') && !html.includes('<script'),
+      'metadata description is escaped',
+    );
     assert.ok(html.includes('ada+&#60;b&#62;@example.com'), 'email is escaped');
     assert.ok(!/<style|style=|<script|on\w+=/i.test(html), 'no script or style at all');
     assert.match(html, /NGN 1500\.05/);
-    assert.match(html, /<form method="post" action="\/checkout\/[0-9a-f]+\/pay"><button type="submit" id="pay">Pay<\/button>/);
+    assert.match(
+      html,
+      /<form method="post" action="\/checkout\/[0-9a-f]+\/pay"><button type="submit" id="pay">Pay<\/button>/,
+    );
     assert.match(html, /id="decline">Decline</);
 
     // Before payment: Paystack knows the initialized transaction and calls it abandoned.
@@ -112,7 +147,10 @@ describe('Paystack simulator', () => {
     assert.match(String(hook.headers['x-paystack-signature']), /^[0-9a-f]{128}$/);
     assert.equal(hook.headers['x-paystack-signature'], paystackSignature(hook.body, secretKey));
     // Our adapter's verifier accepts it over the raw bytes, and its parser reads it.
-    assert.deepEqual(verifyPaystackSignature(hook.raw, hook.headers, [{ mode: 'test', secretKey: new Secret(secretKey) }]), { ok: true, mode: 'test', scheme: 'x-paystack-signature' });
+    assert.deepEqual(
+      verifyPaystackSignature(hook.raw, hook.headers, [{ mode: 'test', secretKey: new Secret(secretKey) }]),
+      { ok: true, mode: 'test', scheme: 'x-paystack-signature' },
+    );
     const event = JSON.parse(hook.body);
     assert.equal(event.event, 'charge.success');
     assert.equal(event.data.status, 'success');
@@ -143,31 +181,62 @@ describe('Paystack simulator', () => {
     const http: HttpClient = {
       async send({ method, url, headers, body }) {
         const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
-        return { kind: 'response', response: { status: res.status, headers: {}, body: await res.text(), latencyMs: 0 } };
+        return {
+          kind: 'response',
+          response: { status: res.status, headers: {}, body: await res.text(), latencyMs: 0 },
+        };
       },
     };
     const provider = createPaystackProvider({ baseUrl: sim.url, secretKey: new Secret(secretKey), http });
     const paymentId = `pay_${randomBytes(8).toString('hex')}`;
-    const request = { paymentId, amountMinor: 250000, currency: 'GHS', customer: { email: 'k@example.com', name: null, phone: null }, redirectUrl: 'https://merchant.example/r', description: null, merchantReference: 'o-1' };
+    const request = {
+      paymentId,
+      amountMinor: 250000,
+      currency: 'GHS',
+      customer: { email: 'k@example.com', name: null, phone: null },
+      redirectUrl: 'https://merchant.example/r',
+      description: null,
+      merchantReference: 'o-1',
+    };
     const created = await provider.createCheckout(request);
     assert.equal(created.kind, 'ok');
     const again = await provider.createCheckout(request);
     assert.deepEqual(again, { kind: 'rejected', reason: 'Duplicate Transaction Reference (duplicate_reference)' });
     const unpaid = await provider.verifyPayment({ paymentId, providerTxId: null });
-    assert.equal(unpaid.kind === 'ok' && unpaid.value.status, 'pending', 'abandoned (not finished yet) stays pending (see the status table in transformers.ts)');
+    assert.equal(
+      unpaid.kind === 'ok' && unpaid.value.status,
+      'pending',
+      'abandoned (not finished yet) stays pending (see the status table in transformers.ts)',
+    );
     const done = await control('POST', `/_sim/transactions/${paymentId}/complete`, { status: 'successful' });
     assert.equal(done.status, 'success');
     assert.equal(done.reference, paymentId.replace('_', '-'));
     const paidNow = await provider.verifyPayment({ paymentId, providerTxId: String(done.id) });
-    assert.deepEqual(paidNow, { kind: 'ok', value: { status: 'succeeded', providerStatus: 'success', amountMinor: 250000, currency: 'GHS', reference: paymentId, providerTxId: String(done.id) } });
-    assert.deepEqual(await provider.verifyPayment({ paymentId: 'pay_unknown', providerTxId: null }), { kind: 'not_found' });
+    assert.deepEqual(paidNow, {
+      kind: 'ok',
+      value: {
+        status: 'succeeded',
+        providerStatus: 'success',
+        amountMinor: 250000,
+        currency: 'GHS',
+        reference: paymentId,
+        providerTxId: String(done.id),
+      },
+    });
+    assert.deepEqual(await provider.verifyPayment({ paymentId: 'pay_unknown', providerTxId: null }), {
+      kind: 'not_found',
+    });
   });
 
   test('401 Invalid key, duplicate reference, validation, not found in both variants', async () => {
     const unauthorised = await api('GET', '/transaction/verify/x', undefined, 'sk_' + 'test_wrong');
     assert.equal(unauthorised.status, 401);
     assert.deepEqual(await unauthorised.json(), { status: false, message: 'Invalid key' });
-    const noAuth = await fetch(`${sim.url}/transaction/initialize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const noAuth = await fetch(`${sim.url}/transaction/initialize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(noAuth.status, 401);
 
     const { reference } = await initialize();
@@ -183,14 +252,29 @@ describe('Paystack simulator', () => {
     });
     const missingEmail = await api('POST', '/transaction/initialize', { amount: 100 });
     assert.equal(missingEmail.status, 400);
-    assert.deepEqual(await missingEmail.json(), { status: false, message: 'Email Address is required', meta: { nextStep: 'Provide all required params ' }, type: 'validation_error', code: 'missing_params' });
-    for (const bad of [{ amount: 10.5 }, { amount: -1 }, { amount: '1.00' }, { currency: 'EUR' }, { reference: 'pay_underscore' }, { callback_url: 'javascript:alert(1)' }]) {
+    assert.deepEqual(await missingEmail.json(), {
+      status: false,
+      message: 'Email Address is required',
+      meta: { nextStep: 'Provide all required params ' },
+      type: 'validation_error',
+      code: 'missing_params',
+    });
+    for (const bad of [
+      { amount: 10.5 },
+      { amount: -1 },
+      { amount: '1.00' },
+      { currency: 'EUR' },
+      { reference: 'pay_underscore' },
+      { callback_url: 'javascript:alert(1)' },
+    ]) {
       const res = await api('POST', '/transaction/initialize', { email: 'a@b.co', amount: 100, ...bad });
       assert.equal(res.status, 400, JSON.stringify(bad));
       assert.equal(((await res.json()) as any).status, false);
     }
     // Without a reference Paystack makes one up.
-    const generated = (await (await api('POST', '/transaction/initialize', { email: 'a@b.co', amount: 100 })).json()) as any;
+    const generated = (await (
+      await api('POST', '/transaction/initialize', { email: 'a@b.co', amount: 100 })
+    ).json()) as any;
     assert.match(generated.data.reference, /^[a-z0-9]+$/);
 
     const missing = await verify('pay-nothing');
@@ -206,17 +290,30 @@ describe('Paystack simulator', () => {
     const raw = JSON.stringify({ email: 'a@b.co', amount: 5000, reference: 'no-content-type-1' });
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const url = new URL('/transaction/initialize', sim.url);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-length': Buffer.byteLength(raw) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { authorization: `Bearer ${secretKey}`, 'content-length': Buffer.byteLength(raw) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
       req.on('error', reject);
       req.end(raw);
     });
     assert.equal(answer.status, 200, answer.body);
     assert.equal(JSON.parse(answer.body).data.reference, 'no-content-type-1');
-    const form = await fetch(`${sim.url}/transaction/initialize`, { method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.co&amount=7000&reference=form-1' });
+    const form = await fetch(`${sim.url}/transaction/initialize`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=a%40b.co&amount=7000&reference=form-1',
+    });
     assert.equal(form.status, 200);
   });
 
@@ -251,10 +348,22 @@ describe('Paystack simulator', () => {
     await api('GET', '/transaction/verify/x');
     assert.ok(Date.now() - started >= 140);
     await control('POST', '/_sim/faults', { fault: 'timeout' });
-    await assert.rejects(api('GET', '/transaction/verify/x', undefined, secretKey, AbortSignal.timeout(200)), /abort|timeout/i);
+    await assert.rejects(
+      api('GET', '/transaction/verify/x', undefined, secretKey, AbortSignal.timeout(200)),
+      /abort|timeout/i,
+    );
     await control('POST', '/_sim/faults', { fault: 'timeout' });
     const heldSince = Date.now();
-    await assert.rejects(api('POST', '/transaction/initialize', { email: 'a@b.co', amount: 100, reference: 'held' }, secretKey, AbortSignal.timeout(300)), /abort|timeout/i);
+    await assert.rejects(
+      api(
+        'POST',
+        '/transaction/initialize',
+        { email: 'a@b.co', amount: 100, reference: 'held' },
+        secretKey,
+        AbortSignal.timeout(300),
+      ),
+      /abort|timeout/i,
+    );
     assert.ok(Date.now() - heldSince >= 280, 'held until the client gave up');
     await control('DELETE', '/_sim/faults');
     assert.equal((await api('GET', '/transaction/verify/x')).status, 404);
@@ -294,12 +403,24 @@ describe('Paystack simulator', () => {
     await pay(ooo.link);
     await waitForWebhooks(2);
     const events = received.map((r) => JSON.parse(r.body));
-    assert.deepEqual(events.map((e) => [e.event, e.data.status]), [['charge.success', 'success'], ['charge.failed', 'failed']]);
+    assert.deepEqual(
+      events.map((e) => [e.event, e.data.status]),
+      [
+        ['charge.success', 'success'],
+        ['charge.failed', 'failed'],
+      ],
+    );
     assert.notEqual(events[0].data.id, events[1].data.id, 'two attempts, two transaction ids');
-    const keys = received.map((r) => (parsePaystackWebhook(r.raw) as { ok: true; event: { dedupeKey: string; paymentId: string } }).event);
+    const keys = received.map(
+      (r) => (parsePaystackWebhook(r.raw) as { ok: true; event: { dedupeKey: string; paymentId: string } }).event,
+    );
     assert.equal(new Set(keys.map((k) => k.dedupeKey)).size, 2, 'both are stored, not deduplicated');
     assert.ok(keys.every((k) => k.paymentId === ooo.reference.replace('-', '_')));
-    assert.equal((await verify(ooo.reference)).json.data.status, 'success', 'by reference, the successful attempt wins');
+    assert.equal(
+      (await verify(ooo.reference)).json.data.status,
+      'success',
+      'by reference, the successful attempt wins',
+    );
 
     received.length = 0;
     const bad = await initialize();
@@ -308,7 +429,12 @@ describe('Paystack simulator', () => {
     await waitForWebhooks(1);
     assert.match(String(received[0]!.headers['x-paystack-signature']), /^[0-9a-f]{128}$/);
     assert.notEqual(received[0]!.headers['x-paystack-signature'], paystackSignature(received[0]!.body, secretKey));
-    assert.equal(verifyPaystackSignature(received[0]!.raw, received[0]!.headers, [{ mode: 'test', secretKey: new Secret(secretKey) }]).ok, false);
+    assert.equal(
+      verifyPaystackSignature(received[0]!.raw, received[0]!.headers, [
+        { mode: 'test', secretKey: new Secret(secretKey) },
+      ]).ok,
+      false,
+    );
 
     received.length = 0;
     const silent = await initialize();
@@ -328,20 +454,29 @@ describe('Paystack simulator', () => {
     assert.equal(settings.bogus, undefined);
 
     const { reference } = await initialize();
-    assert.match((await control('POST', `/_sim/transactions/${reference}/complete`, { status: 'maybe' })).error, /status/);
+    assert.match(
+      (await control('POST', `/_sim/transactions/${reference}/complete`, { status: 'maybe' })).error,
+      /status/,
+    );
     const tx = await control('POST', `/_sim/transactions/${reference}/complete`, { status: 'success' });
     assert.equal(tx.reference, reference);
     assert.equal(tx.status, 'success');
     assert.equal(tx.amount, 150005);
     assert.match(tx.redirect_url, /trxref=/);
-    assert.match((await control('POST', `/_sim/transactions/${reference}/complete`, { status: 'success' })).error, /no open checkout/);
+    assert.match(
+      (await control('POST', `/_sim/transactions/${reference}/complete`, { status: 'success' })).error,
+      /no open checkout/,
+    );
     await waitForWebhooks(1);
 
     const log = await control('GET', '/_sim/webhooks');
     assert.equal(log.length, 1);
     assert.equal(log[0].headers['x-paystack-signature'], paystackSignature(log[0].body, secretKey));
     const list = await control('GET', '/_sim/transactions');
-    assert.deepEqual(list.map((t: any) => [t.reference, t.status]), [[reference, 'success']]);
+    assert.deepEqual(
+      list.map((t: any) => [t.reference, t.status]),
+      [[reference, 'success']],
+    );
 
     const resent = await fetch(`${sim.url}/_sim/webhooks/${tx.id}/resend`, { method: 'POST' });
     assert.equal(resent.status, 202);

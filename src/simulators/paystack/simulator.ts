@@ -11,11 +11,28 @@ import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
-import { createState, wireReference, type Checkout, type SimulatorSettings, type SimulatorState, type Transaction } from './state.ts';
+import {
+  createState,
+  wireReference,
+  type Checkout,
+  type SimulatorSettings,
+  type SimulatorState,
+  type Transaction,
+} from './state.ts';
 import { createWebhookSender } from './webhook-sender.ts';
-import { customerFor, DUPLICATE_REFERENCE, errorEnvelope, INVALID_KEY, RATE_LIMITED, unpaidTransaction, verifyData } from './wire.ts';
+import {
+  customerFor,
+  DUPLICATE_REFERENCE,
+  errorEnvelope,
+  INVALID_KEY,
+  RATE_LIMITED,
+  unpaidTransaction,
+  verifyData,
+} from './wire.ts';
 
-const SIMULATED_PAYSTACK_BANKS: Readonly<Record<string, ReadonlyArray<{ code: string; name: string; currency: string }>>> = {
+const SIMULATED_PAYSTACK_BANKS: Readonly<
+  Record<string, ReadonlyArray<{ code: string; name: string; currency: string }>>
+> = {
   nigeria: [
     { code: '044', name: 'Access Bank', currency: 'NGN' },
     { code: '063', name: 'Access Bank (Diamond)', currency: 'NGN' },
@@ -38,7 +55,9 @@ export const SIMULATED_CURRENCIES = ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] as const
 const REFERENCE = /^[A-Za-z0-9.=-]{1,100}$/;
 const sha = (value: string) => createHash('sha256').update(value).digest();
 
-export function buildPaystackSimulator(options: PaystackSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
+export function buildPaystackSimulator(
+  options: PaystackSimulatorOptions,
+): FastifyInstance & { simulatorState: SimulatorState } {
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.secretKey);
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
@@ -59,8 +78,14 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
   });
 
   // ---- Authentication and API faults, for every API call --------------------------------------
-  const gate = createApiFaultGate(state.faults, (status) => (status === 429 ? RATE_LIMITED : errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' })));
-  async function apiGate(request: FastifyRequest, reply: FastifyReply, reference: string | undefined): Promise<boolean> {
+  const gate = createApiFaultGate(state.faults, (status) =>
+    status === 429 ? RATE_LIMITED : errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' }),
+  );
+  async function apiGate(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reference: string | undefined,
+  ): Promise<boolean> {
     const auth = request.headers.authorization ?? '';
     if (!timingSafeEqual(sha(auth), sha(`Bearer ${options.secretKey}`))) {
       await reply.code(401).send(INVALID_KEY);
@@ -69,7 +94,8 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     return gate.apply(request, reply, reference);
   }
 
-  const publicBase = (request: FastifyRequest) => options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
+  const publicBase = (request: FastifyRequest) =>
+    options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
   const validation = (message: string, code: string) => errorEnvelope(message, { type: 'validation_error', code });
 
   /** The transaction a reference stands for: the successful attempt if any, else the latest. */
@@ -79,19 +105,47 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
   };
 
   app.post('/transaction/initialize', async (request, reply) => {
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
+      string,
+      unknown
+    >;
     const given = typeof body.reference === 'string' && body.reference !== '' ? body.reference : undefined;
     if (!(await apiGate(request, reply, given))) return reply;
     if (typeof body.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body.email)) {
-      return reply.code(400).send(errorEnvelope('Email Address is required', { nextStep: 'Provide all required params ', type: 'validation_error', code: 'missing_params' }));
+      return reply.code(400).send(
+        errorEnvelope('Email Address is required', {
+          nextStep: 'Provide all required params ',
+          type: 'validation_error',
+          code: 'missing_params',
+        }),
+      );
     }
     // Integer minor units; a form-encoded request sends it as a digit string.
-    const amount = typeof body.amount === 'number' ? body.amount : typeof body.amount === 'string' && /^\d{1,15}$/.test(body.amount) ? Number(body.amount) : NaN;
-    if (!Number.isSafeInteger(amount) || amount <= 0) return reply.code(400).send(validation('Invalid Amount Sent', 'invalid_amount'));
+    const amount =
+      typeof body.amount === 'number'
+        ? body.amount
+        : typeof body.amount === 'string' && /^\d{1,15}$/.test(body.amount)
+          ? Number(body.amount)
+          : NaN;
+    if (!Number.isSafeInteger(amount) || amount <= 0)
+      return reply.code(400).send(validation('Invalid Amount Sent', 'invalid_amount'));
     const currency = body.currency ?? 'NGN';
-    if (typeof currency !== 'string' || !(SIMULATED_CURRENCIES as readonly string[]).includes(currency)) return reply.code(400).send(validation('Currency not supported by merchant', 'unsupported_currency'));
-    if (given !== undefined && !REFERENCE.test(given)) return reply.code(400).send(validation('Invalid transaction reference: only -, ., = and alphanumeric characters are allowed', 'invalid_reference'));
-    if (body.callback_url !== undefined && (typeof body.callback_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.callback_url))) return reply.code(400).send(validation('Invalid callback_url', 'invalid_callback_url'));
+    if (typeof currency !== 'string' || !(SIMULATED_CURRENCIES as readonly string[]).includes(currency))
+      return reply.code(400).send(validation('Currency not supported by merchant', 'unsupported_currency'));
+    if (given !== undefined && !REFERENCE.test(given))
+      return reply
+        .code(400)
+        .send(
+          validation(
+            'Invalid transaction reference: only -, ., = and alphanumeric characters are allowed',
+            'invalid_reference',
+          ),
+        );
+    if (
+      body.callback_url !== undefined &&
+      (typeof body.callback_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.callback_url))
+    )
+      return reply.code(400).send(validation('Invalid callback_url', 'invalid_callback_url'));
     const reference = given ?? randomBytes(5).toString('hex');
     if (state.checkoutsByRef.has(reference)) return reply.code(400).send(DUPLICATE_REFERENCE);
     // metadata may be an object or (from form-encoded clients) a JSON string.
@@ -117,7 +171,15 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     };
     state.checkouts.set(checkout.accessCode, checkout);
     state.checkoutsByRef.set(reference, checkout);
-    return { status: true, message: 'Authorization URL created', data: { authorization_url: `${publicBase(request)}/checkout/${checkout.accessCode}`, access_code: checkout.accessCode, reference } };
+    return {
+      status: true,
+      message: 'Authorization URL created',
+      data: {
+        authorization_url: `${publicBase(request)}/checkout/${checkout.accessCode}`,
+        access_code: checkout.accessCode,
+        reference,
+      },
+    };
   });
 
   app.get<{ Params: { reference: string } }>('/transaction/verify/:reference', async (request, reply) => {
@@ -127,18 +189,27 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     if (tx === undefined) {
       const checkout = state.checkoutsByRef.get(reference);
       // Initialized but not paid: Paystack knows the transaction and calls it abandoned.
-      if (checkout !== undefined && state.settings.unpaidVerify === 'abandoned') return { status: true, message: 'Verification successful', data: verifyData(unpaidTransaction(checkout)) };
-      return reply.code(state.settings.notFoundHttpStatus).send(validation('Transaction reference not found', 'transaction_not_found'));
+      if (checkout !== undefined && state.settings.unpaidVerify === 'abandoned')
+        return { status: true, message: 'Verification successful', data: verifyData(unpaidTransaction(checkout)) };
+      return reply
+        .code(state.settings.notFoundHttpStatus)
+        .send(validation('Transaction reference not found', 'transaction_not_found'));
     }
     const wrongAmount = state.faults.take(['wrong_amount'], reference);
     const wrongCurrency = state.faults.take(['wrong_currency'], reference);
     const missingCurrency = state.faults.take(['missing_currency'], reference);
     const data = verifyData(tx, {
       // `value` is in major units, like every simulator's; Paystack's currencies all have 2 decimals.
-      ...(wrongAmount === undefined ? {} : { amount: Math.max(0, tx.amount - Math.round((wrongAmount.value ?? 1) * 100)) }),
+      ...(wrongAmount === undefined
+        ? {}
+        : { amount: Math.max(0, tx.amount - Math.round((wrongAmount.value ?? 1) * 100)) }),
       ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
     });
-    return { status: true, message: 'Verification successful', data: missingCurrency === undefined ? data : withoutCurrency(data) };
+    return {
+      status: true,
+      message: 'Verification successful',
+      data: missingCurrency === undefined ? data : withoutCurrency(data),
+    };
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------
@@ -146,9 +217,30 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
   app.get<{ Querystring: Record<string, string | undefined> }>('/bank', async (request, reply) => {
     if (!(await apiGate(request, reply, undefined))) return reply;
     const banks = SIMULATED_PAYSTACK_BANKS[(request.query.country ?? 'nigeria').toLowerCase()];
-    if (banks === undefined) return reply.code(400).send(errorEnvelope('Invalid country', { type: 'validation_error', code: 'invalid_params' }));
+    if (banks === undefined)
+      return reply
+        .code(400)
+        .send(errorEnvelope('Invalid country', { type: 'validation_error', code: 'invalid_params' }));
     // One page is enough for the simulator; `meta.next` null says there is no other.
-    return { status: true, message: 'Banks retrieved', data: banks.map((b, i) => ({ name: b.name, slug: b.name.toLowerCase().replaceAll(' ', '-'), code: b.code, longcode: '', gateway: null, pay_with_bank: false, active: true, is_deleted: false, country: request.query.country ?? 'nigeria', currency: b.currency, type: 'nuban', id: 100 + i })), meta: { next: null, previous: null, perPage: 100 } };
+    return {
+      status: true,
+      message: 'Banks retrieved',
+      data: banks.map((b, i) => ({
+        name: b.name,
+        slug: b.name.toLowerCase().replaceAll(' ', '-'),
+        code: b.code,
+        longcode: '',
+        gateway: null,
+        pay_with_bank: false,
+        active: true,
+        is_deleted: false,
+        country: request.query.country ?? 'nigeria',
+        currency: b.currency,
+        type: 'nuban',
+        id: 100 + i,
+      })),
+      meta: { next: null, previous: null, perPage: 100 },
+    };
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/bank/resolve', async (request, reply) => {
@@ -157,18 +249,34 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     const bankCode = request.query.bank_code ?? '';
     const known = Object.values(SIMULATED_PAYSTACK_BANKS).some((banks) => banks.some((b) => b.code === bankCode));
     if (!/^\d{6,15}$/.test(accountNumber) || !known || !accountResolves(accountNumber)) {
-      return reply.code(422).send(errorEnvelope('Could not resolve account name. Check parameters or try again.', { type: 'validation_error', code: 'invalid_bank_details' }));
+      return reply.code(422).send(
+        errorEnvelope('Could not resolve account name. Check parameters or try again.', {
+          type: 'validation_error',
+          code: 'invalid_bank_details',
+        }),
+      );
     }
-    return { status: true, message: 'Account number resolved', data: { account_number: accountNumber, account_name: simulatedAccountName(accountNumber), bank_id: 9 } };
+    return {
+      status: true,
+      message: 'Account number resolved',
+      data: { account_number: accountNumber, account_name: simulatedAccountName(accountNumber), bank_id: 9 },
+    };
   });
 
   app.get<{ Params: { accessCode: string } }>('/checkout/:accessCode', async (request, reply) => {
     const checkout = state.checkouts.get(request.params.accessCode);
     if (checkout === undefined) return reply.code(404).type('text/plain').send('No such checkout');
-    return reply.header('content-security-policy', checkoutCsp(checkout.callbackUrl)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderCheckout(checkout));
+    return reply
+      .header('content-security-policy', checkoutCsp(checkout.callbackUrl))
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(renderCheckout(checkout));
   });
 
-  function complete(reference: string, outcome: 'success' | 'failed'): { transaction: Transaction; redirect: string | undefined } | undefined {
+  function complete(
+    reference: string,
+    outcome: 'success' | 'failed',
+  ): { transaction: Transaction; redirect: string | undefined } | undefined {
     const checkout = state.checkoutsByRef.get(reference);
     if (checkout === undefined || checkout.status !== 'open') return undefined;
     checkout.status = outcome === 'success' ? 'paid' : 'declined';
@@ -198,7 +306,13 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
       const duplicate = state.faults.take(['duplicate_webhook'], reference);
       const badSignature = state.faults.take(['bad_signature'], reference) !== undefined;
       const sequence = earlierFailure === undefined ? [transaction] : [transaction, earlierFailure];
-      setImmediate(() => void sender.sendSequence(sequence, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
+      setImmediate(
+        () =>
+          void sender.sendSequence(sequence, {
+            badSignature,
+            copies: duplicate === undefined ? 1 : (duplicate.value ?? 5),
+          }),
+      );
     }
     let redirect: string | undefined;
     if (checkout.callbackUrl !== undefined) {
@@ -210,15 +324,26 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     return { transaction, redirect };
   }
 
-  for (const [action, outcome] of [['pay', 'success'], ['decline', 'failed']] as const) {
+  for (const [action, outcome] of [
+    ['pay', 'success'],
+    ['decline', 'failed'],
+  ] as const) {
     app.post<{ Params: { accessCode: string } }>(`/checkout/:accessCode/${action}`, async (request, reply) => {
       const checkout = state.checkouts.get(request.params.accessCode);
       if (checkout === undefined) return reply.code(404).type('text/plain').send('No such checkout');
       const done = complete(checkout.reference, outcome);
-      if (done === undefined) return reply.code(409).type('text/plain').send(`This checkout is already ${checkout.status}.`);
+      if (done === undefined)
+        return reply.code(409).type('text/plain').send(`This checkout is already ${checkout.status}.`);
       if (done.redirect !== undefined) return reply.redirect(done.redirect, 302);
       // No callback_url (Paystack would use the dashboard's): say so on a page of our own.
-      return reply.header('content-security-policy', checkoutCsp(undefined)).type('text/plain').send(outcome === 'success' ? 'Payment successful. You may close this window.' : 'Payment declined. You may close this window.');
+      return reply
+        .header('content-security-policy', checkoutCsp(undefined))
+        .type('text/plain')
+        .send(
+          outcome === 'success'
+            ? 'Payment successful. You may close this window.'
+            : 'Payment declined. You may close this window.',
+        );
     });
   }
 
@@ -232,11 +357,17 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     webhooks: () => state.webhooks,
     transactions: () => [...state.transactions.values()].map((tx) => verifyData(tx)),
     configure(body) {
-      if (body.notFoundHttpStatus !== undefined && ![400, 404].includes(body.notFoundHttpStatus as number)) return { ok: false, error: 'notFoundHttpStatus: 400 | 404' };
-      if (body.unpaidVerify !== undefined && !['abandoned', 'not_found'].includes(String(body.unpaidVerify))) return { ok: false, error: 'unpaidVerify: abandoned | not_found' };
-      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL' };
+      if (body.notFoundHttpStatus !== undefined && ![400, 404].includes(body.notFoundHttpStatus as number))
+        return { ok: false, error: 'notFoundHttpStatus: 400 | 404' };
+      if (body.unpaidVerify !== undefined && !['abandoned', 'not_found'].includes(String(body.unpaidVerify)))
+        return { ok: false, error: 'unpaidVerify: abandoned | not_found' };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string')
+        return { ok: false, error: 'webhookUrl: a URL' };
       const known: Array<keyof SimulatorSettings> = ['webhookUrl', 'notFoundHttpStatus', 'unpaidVerify'];
-      Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => (known as string[]).includes(k))));
+      Object.assign(
+        state.settings,
+        Object.fromEntries(Object.entries(body).filter(([k]) => (known as string[]).includes(k))),
+      );
       return { ok: true, settings: state.settings };
     },
     resend(id) {
@@ -246,7 +377,8 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
     },
     complete(scope, status = 'success') {
       // `successful` is the word the other simulators use; accepted so shared tests drive all alike.
-      const outcome = status === 'success' || status === 'successful' ? 'success' : status === 'failed' ? 'failed' : undefined;
+      const outcome =
+        status === 'success' || status === 'successful' ? 'success' : status === 'failed' ? 'failed' : undefined;
       if (outcome === undefined) return { ok: false, status: 400, error: 'status: success | failed' };
       const done = complete(referenceFor(scope), outcome);
       if (done === undefined) return { ok: false, status: 409, error: 'no open checkout with this reference' };
@@ -259,6 +391,8 @@ export function buildPaystackSimulator(options: PaystackSimulatorOptions): Fasti
   return Object.assign(app, { simulatorState: state });
 }
 
-export async function startPaystackSimulator(options: PaystackSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+export async function startPaystackSimulator(
+  options: PaystackSimulatorOptions & { host?: string; port?: number },
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   return listenSimulator(buildPaystackSimulator(options), options.host, options.port);
 }

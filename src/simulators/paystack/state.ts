@@ -47,7 +47,10 @@ export const wireReference = (scope: string): string => scope.replaceAll('_', '-
 
 /** The fault store seen by the API gate and the control API: scopes stored in wire form. */
 function wireScopedFaults(store: FaultStore): FaultStore {
-  return { ...store, add: (fault) => store.add({ ...fault, scope: fault.scope === undefined ? undefined : wireReference(fault.scope) }) };
+  return {
+    ...store,
+    add: (fault) => store.add({ ...fault, scope: fault.scope === undefined ? undefined : wireReference(fault.scope) }),
+  };
 }
 
 export function createState(webhookUrl: string | undefined) {
@@ -55,7 +58,10 @@ export function createState(webhookUrl: string | undefined) {
     checkouts: new Map<string, Checkout>(),
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
-    ...commonState<SimulatorSettings>({ webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned' }, wireScopedFaults(createFaultStore())),
+    ...commonState<SimulatorSettings>(
+      { webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned' },
+      wireScopedFaults(createFaultStore()),
+    ),
     nextTransactionId: 4_099_260_516,
     newAccessCode: () => randomBytes(8).toString('hex'),
     transactionsFor(reference: string): Transaction[] {

@@ -17,11 +17,17 @@ export function createWebhookSender(state: SimulatorState, secretKey: string) {
     if (url === undefined) return undefined;
     const body = webhookBody(eventFor(tx), tx);
     const key = options.badSignature ? `${secretKey}-wrong` : secretKey;
-    return poster.deliver(url, body, { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(body, key) });
+    return poster.deliver(url, body, {
+      'content-type': 'application/json',
+      'x-paystack-signature': paystackSignature(body, key),
+    });
   }
 
   /** Sends in order, one after the other, so "out of order" really arrives in the order given. */
-  async function sendSequence(transactions: readonly Transaction[], options: { badSignature: boolean; copies: number }): Promise<void> {
+  async function sendSequence(
+    transactions: readonly Transaction[],
+    options: { badSignature: boolean; copies: number },
+  ): Promise<void> {
     for (const tx of transactions) {
       const first = send(tx, options);
       if (first === undefined) return;

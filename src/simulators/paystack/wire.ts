@@ -3,7 +3,10 @@ import { createHmac } from 'node:crypto';
 import type { Checkout, Transaction } from './state.ts';
 
 /** `data` of GET /transaction/verify/:reference (§2.3). */
-export function verifyData(tx: Transaction, overrides: { amount?: number; currency?: string } = {}): Record<string, unknown> {
+export function verifyData(
+  tx: Transaction,
+  overrides: { amount?: number; currency?: string } = {},
+): Record<string, unknown> {
   const amount = overrides.amount ?? tx.amount;
   const paid = tx.status === 'success';
   return {
@@ -30,15 +33,42 @@ export function verifyData(tx: Transaction, overrides: { amount?: number; curren
       mobile: false,
       input: [],
       history: paid
-        ? [{ type: 'action', message: 'Attempted to pay with card', time: 3 }, { type: 'success', message: 'Successfully paid with card', time: 4 }]
+        ? [
+            { type: 'action', message: 'Attempted to pay with card', time: 3 },
+            { type: 'success', message: 'Successfully paid with card', time: 4 },
+          ]
         : [{ type: 'action', message: 'Attempted to pay with card', time: 3 }],
     },
     fees: paid ? Math.min(Math.round(amount * 0.015) + (amount >= 250_000 ? 10_000 : 0), 200_000) : null,
     fees_split: null,
     authorization: paid
-      ? { authorization_code: `AUTH_sim${tx.id}`, bin: '408408', last4: '4081', exp_month: '12', exp_year: '2030', channel: 'card', card_type: 'visa ', bank: 'TEST BANK', country_code: 'NG', brand: 'visa', reusable: true, signature: `SIG_sim${tx.id}`, account_name: null }
+      ? {
+          authorization_code: `AUTH_sim${tx.id}`,
+          bin: '408408',
+          last4: '4081',
+          exp_month: '12',
+          exp_year: '2030',
+          channel: 'card',
+          card_type: 'visa ',
+          bank: 'TEST BANK',
+          country_code: 'NG',
+          brand: 'visa',
+          reusable: true,
+          signature: `SIG_sim${tx.id}`,
+          account_name: null,
+        }
       : {},
-    customer: { id: tx.customer.id, first_name: null, last_name: null, email: tx.customer.email, customer_code: tx.customer.customer_code, phone: null, metadata: null, risk_action: 'default', international_format_phone: null },
+    customer: {
+      id: tx.customer.id,
+      first_name: null,
+      last_name: null,
+      email: tx.customer.email,
+      customer_code: tx.customer.customer_code,
+      phone: null,
+      metadata: null,
+      risk_action: 'default',
+      international_format_phone: null,
+    },
     plan: null,
     split: {},
     order_id: null,
@@ -72,13 +102,33 @@ export function unpaidTransaction(checkout: Checkout): Transaction {
 }
 
 export function customerFor(checkout: Checkout): Transaction['customer'] {
-  return { id: 180_000_000 + (checkout.transactionId % 1_000_000), email: checkout.email, customer_code: `CUS_sim${checkout.accessCode}` };
+  return {
+    id: 180_000_000 + (checkout.transactionId % 1_000_000),
+    email: checkout.email,
+    customer_code: `CUS_sim${checkout.accessCode}`,
+  };
 }
 
 /** The webhook body: `{"event", "data"}` with the transaction as verify shows it, minus the
  * verify-only fields (§2.4's charge.success sample). */
 export function webhookBody(event: string, tx: Transaction): string {
-  const { fees_split: _a, split: _b, order_id: _c, paidAt: _d, createdAt: _e, requested_amount: _f, pos_transaction_data: _g, source: _h, fees_breakdown: _i, connect: _j, transaction_date: _k, plan_object: _l, subaccount: _m, receipt_number: _n, ...data } = verifyData(tx);
+  const {
+    fees_split: _a,
+    split: _b,
+    order_id: _c,
+    paidAt: _d,
+    createdAt: _e,
+    requested_amount: _f,
+    pos_transaction_data: _g,
+    source: _h,
+    fees_breakdown: _i,
+    connect: _j,
+    transaction_date: _k,
+    plan_object: _l,
+    subaccount: _m,
+    receipt_number: _n,
+    ...data
+  } = verifyData(tx);
   return JSON.stringify({ event, data: { ...data, plan: {} } });
 }
 
@@ -88,7 +138,10 @@ export function paystackSignature(body: string, secretKey: string): string {
 }
 
 /** Paystack's error envelope (§2.1). */
-export function errorEnvelope(message: string, extra: { type?: string; code?: string; nextStep?: string } = {}): Record<string, unknown> {
+export function errorEnvelope(
+  message: string,
+  extra: { type?: string; code?: string; nextStep?: string } = {},
+): Record<string, unknown> {
   return {
     status: false,
     message,
@@ -98,6 +151,17 @@ export function errorEnvelope(message: string, extra: { type?: string; code?: st
   };
 }
 
-export const DUPLICATE_REFERENCE = { ...errorEnvelope('Duplicate Transaction Reference', { nextStep: 'Try and create the Transaction or Charge with a new reference', type: 'validation_error', code: 'duplicate_reference' }), errorCodeMappingNotFound: false };
+export const DUPLICATE_REFERENCE = {
+  ...errorEnvelope('Duplicate Transaction Reference', {
+    nextStep: 'Try and create the Transaction or Charge with a new reference',
+    type: 'validation_error',
+    code: 'duplicate_reference',
+  }),
+  errorCodeMappingNotFound: false,
+};
 export const INVALID_KEY = { status: false, message: 'Invalid key' };
-export const RATE_LIMITED = errorEnvelope('Rate limit exceeded!', { nextStep: 'Wait a few minutes and try the API call again', type: 'api_error', code: 'rate_limited' });
+export const RATE_LIMITED = errorEnvelope('Rate limit exceeded!', {
+  nextStep: 'Wait a few minutes and try the API call again',
+  type: 'api_error',
+  code: 'rate_limited',
+});

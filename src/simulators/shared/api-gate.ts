@@ -20,7 +20,10 @@ export function createApiFaultGate(faults: FaultStore, errorBody: (status: numbe
           return false;
         }
         case 'http_429':
-          await reply.code(429).header('retry-after', String(fault.value ?? 1)).send(errorBody(429));
+          await reply
+            .code(429)
+            .header('retry-after', String(fault.value ?? 1))
+            .send(errorBody(429));
           return false;
         default:
           // timeout: hold the request until the client gives up (or faults are cleared). Wait on

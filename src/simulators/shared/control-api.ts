@@ -15,7 +15,10 @@ export interface ControlHooks {
   /** Resends a transaction's webhook; undefined when there is no such transaction. */
   readonly resend: (id: string) => { ok: true; entry: unknown } | { ok: false; status: number; error: string };
   /** What the Pay or Decline button does, headlessly. */
-  readonly complete: (scope: string, status: string | undefined) => { ok: true; result: unknown } | { ok: false; status: number; error: string };
+  readonly complete: (
+    scope: string,
+    status: string | undefined,
+  ) => { ok: true; result: unknown } | { ok: false; status: number; error: string };
   readonly reset: () => void;
   /** Called when faults are cleared or everything is reset (releases held requests). */
   readonly onClear: () => void;
@@ -27,13 +30,15 @@ export interface ControlHooks {
 const MAX_WAIT_MS = 60_000;
 const WAIT_POLL_MS = 5;
 
-const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+const isLoopback = (address: string | undefined) =>
+  address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
 export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): void {
   void app.register(
     async (control) => {
       control.addHook('onRequest', async (request, reply) => {
-        if (!isLoopback(request.socket.remoteAddress)) return reply.code(403).send({ error: 'the control API answers loopback only' });
+        if (!isLoopback(request.socket.remoteAddress))
+          return reply.code(403).send({ error: 'the control API answers loopback only' });
       });
       control.post('/faults', async (request, reply) => {
         const parsed = parseFaultRequest((request.body ?? {}) as Record<string, unknown>, hooks.scopeFields);
@@ -58,8 +63,16 @@ export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): v
       control.get<{ Querystring: { count?: string; timeoutMs?: string } }>('/webhooks/wait', async (request, reply) => {
         const count = Number(request.query.count ?? '1');
         const timeoutMs = Number(request.query.timeoutMs ?? '5000');
-        if (!Number.isInteger(count) || count < 0 || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_WAIT_MS) {
-          return reply.code(400).send({ error: `count: a whole number >= 0; timeoutMs: a whole number from 0 to ${MAX_WAIT_MS}` });
+        if (
+          !Number.isInteger(count) ||
+          count < 0 ||
+          !Number.isInteger(timeoutMs) ||
+          timeoutMs < 0 ||
+          timeoutMs > MAX_WAIT_MS
+        ) {
+          return reply
+            .code(400)
+            .send({ error: `count: a whole number >= 0; timeoutMs: a whole number from 0 to ${MAX_WAIT_MS}` });
         }
         const deadline = Date.now() + timeoutMs;
         const finished = () => hooks.webhooks().filter((entry) => entry.done).length;
@@ -67,7 +80,11 @@ export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): v
           await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
         }
         const webhooks = hooks.webhooks();
-        return finished() >= count ? webhooks : reply.code(408).send({ error: `${finished()} of ${count} deliveries finished in ${timeoutMs} ms`, webhooks });
+        return finished() >= count
+          ? webhooks
+          : reply
+              .code(408)
+              .send({ error: `${finished()} of ${count} deliveries finished in ${timeoutMs} ms`, webhooks });
       });
       control.get('/transactions', async () => hooks.transactions());
       control.put('/config', async (request, reply) => {
@@ -78,10 +95,13 @@ export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): v
         const result = hooks.resend(request.params.id);
         return result.ok ? reply.code(202).send(result.entry) : reply.code(result.status).send({ error: result.error });
       });
-      control.post<{ Params: { scope: string }; Body: { status?: string } | undefined }>('/transactions/:scope/complete', async (request, reply) => {
-        const result = hooks.complete(request.params.scope, request.body?.status);
-        return result.ok ? result.result : reply.code(result.status).send({ error: result.error });
-      });
+      control.post<{ Params: { scope: string }; Body: { status?: string } | undefined }>(
+        '/transactions/:scope/complete',
+        async (request, reply) => {
+          const result = hooks.complete(request.params.scope, request.body?.status);
+          return result.ok ? result.result : reply.code(result.status).send({ error: result.error });
+        },
+      );
       hooks.extraRoutes?.(control);
     },
     { prefix: '/_sim' },

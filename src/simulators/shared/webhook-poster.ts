@@ -23,7 +23,13 @@ export function createWebhookPoster(log: WebhookLogEntry[], nowMs: () => number 
     controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), DELIVERY_TIMEOUT_MS);
     try {
-      const response = await fetch(entry.url, { method: 'POST', headers: entry.headers, body: entry.body, signal: controller.signal, redirect: 'manual' });
+      const response = await fetch(entry.url, {
+        method: 'POST',
+        headers: entry.headers,
+        body: entry.body,
+        signal: controller.signal,
+        redirect: 'manual',
+      });
       entry.statusCode = response.status;
       await response.arrayBuffer();
     } catch (error) {
@@ -36,7 +42,16 @@ export function createWebhookPoster(log: WebhookLogEntry[], nowMs: () => number 
   }
 
   function deliver(url: string, body: string, headers: Record<string, string>, eventId?: string): WebhookLogEntry {
-    const entry: WebhookLogEntry = { url, ...(eventId === undefined ? {} : { eventId }), body, headers, statusCode: null, error: null, done: false, sentAt: new Date(nowMs()).toISOString() };
+    const entry: WebhookLogEntry = {
+      url,
+      ...(eventId === undefined ? {} : { eventId }),
+      body,
+      headers,
+      statusCode: null,
+      error: null,
+      done: false,
+      sentAt: new Date(nowMs()).toISOString(),
+    };
     log.push(entry);
     const sending = post(entry).finally(() => inFlight.delete(sending));
     inFlight.add(sending);

@@ -13,7 +13,10 @@ export interface CommonState<S> {
 }
 
 /** `faults` for a simulator that stores fault scopes in its own form (Paystack's references). */
-export function commonState<S extends { webhookUrl: string | undefined }>(settings: S, faults: FaultStore = createFaultStore()): CommonState<S> {
+export function commonState<S extends { webhookUrl: string | undefined }>(
+  settings: S,
+  faults: FaultStore = createFaultStore(),
+): CommonState<S> {
   return { faults, webhooks: [], settings };
 }
 

@@ -3,7 +3,6 @@
 import { escapeHtml } from '../shared/escape.ts';
 import type { Session } from './state.ts';
 
-
 /** Amounts are minor units; shown with two decimals (USD, EUR, GBP and most others). */
 function formatAmount(amountMinor: number, currency: string): string {
   return `${currency.toUpperCase()} ${(amountMinor / 100).toFixed(2)}`;
@@ -19,8 +18,12 @@ export function renderCheckout(session: Session): string {
 <h1>${e(session.productName)}</h1>
 <p>Test payment (simulator) of <strong>${e(formatAmount(session.amountTotal, session.currency))}</strong>${session.customerEmail === null ? '' : ` for <span id="customer">${e(session.customerEmail)}</span>`}.</p>
 <p>Session: <code>${e(session.id)}</code>${session.clientReferenceId === null ? '' : `, reference <code>${e(session.clientReferenceId)}</code>`}</p>
-${closed ? `<p id="closed">This checkout session is ${e(session.status)}.</p>` : `<form method="post" action="${action('pay')}"><button type="submit" id="pay">Pay</button></form>
-<form method="post" action="${action('decline')}"><button type="submit" id="decline">Decline</button></form>`}
+${
+  closed
+    ? `<p id="closed">This checkout session is ${e(session.status)}.</p>`
+    : `<form method="post" action="${action('pay')}"><button type="submit" id="pay">Pay</button></form>
+<form method="post" action="${action('decline')}"><button type="submit" id="decline">Decline</button></form>`
+}
 </body></html>`;
 }
 

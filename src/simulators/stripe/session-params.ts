@@ -16,12 +16,32 @@ export interface SessionParams {
 }
 
 export interface ParamError {
-  readonly code: 'parameter_missing' | 'parameter_unknown' | 'parameter_invalid_integer' | 'parameter_invalid_empty' | 'url_invalid' | 'invalid_request';
+  readonly code:
+    | 'parameter_missing'
+    | 'parameter_unknown'
+    | 'parameter_invalid_integer'
+    | 'parameter_invalid_empty'
+    | 'url_invalid'
+    | 'invalid_request';
   readonly message: string;
   readonly param: string;
 }
 
-const TOP_LEVEL = new Set(['mode', 'line_items', 'success_url', 'cancel_url', 'client_reference_id', 'customer_email', 'metadata', 'payment_intent_data', 'expires_at', 'payment_method_types', 'locale', 'submit_type', 'expand']);
+const TOP_LEVEL = new Set([
+  'mode',
+  'line_items',
+  'success_url',
+  'cancel_url',
+  'client_reference_id',
+  'customer_email',
+  'metadata',
+  'payment_intent_data',
+  'expires_at',
+  'payment_method_types',
+  'locale',
+  'submit_type',
+  'expand',
+]);
 const LINE_ITEM = new Set(['quantity', 'price_data']);
 const PRICE_DATA = new Set(['currency', 'unit_amount', 'product_data']);
 const PRODUCT_DATA = new Set(['name', 'description']);
@@ -39,23 +59,34 @@ const refuse = (code: ParamError['code'], param: string, message: string): never
   throw new Refusal({ code, param, message });
 };
 
-function object(node: FormNode | undefined, param: string, allowed: ReadonlySet<string> | undefined): FormTree | undefined {
+function object(
+  node: FormNode | undefined,
+  param: string,
+  allowed: ReadonlySet<string> | undefined,
+): FormTree | undefined {
   if (node === undefined) return undefined;
-  if (typeof node === 'string' || Array.isArray(node)) return refuse('invalid_request', param, `Invalid object: ${param} must be a hash.`);
-  if (allowed !== undefined) for (const key of Object.keys(node)) if (!allowed.has(key)) refuse('parameter_unknown', `${param}[${key}]`, `Received unknown parameter: ${param}[${key}]`);
+  if (typeof node === 'string' || Array.isArray(node))
+    return refuse('invalid_request', param, `Invalid object: ${param} must be a hash.`);
+  if (allowed !== undefined)
+    for (const key of Object.keys(node))
+      if (!allowed.has(key))
+        refuse('parameter_unknown', `${param}[${key}]`, `Received unknown parameter: ${param}[${key}]`);
   return node;
 }
 
 function text(node: FormNode | undefined, param: string, required: boolean, maxLength = 5000): string | undefined {
-  if (node === undefined || node === '') return required ? refuse('parameter_missing', param, `Missing required param: ${param}.`) : undefined;
+  if (node === undefined || node === '')
+    return required ? refuse('parameter_missing', param, `Missing required param: ${param}.`) : undefined;
   if (typeof node !== 'string') return refuse('invalid_request', param, `Invalid string: ${param} must be a string.`);
-  if (node.length > maxLength) return refuse('invalid_request', param, `Invalid string: ${param} must be at most ${maxLength} characters.`);
+  if (node.length > maxLength)
+    return refuse('invalid_request', param, `Invalid string: ${param} must be at most ${maxLength} characters.`);
   return node;
 }
 
 function integer(node: FormNode | undefined, param: string, minimum: number): number {
   const value = text(node, param, true)!;
-  if (!/^\d{1,15}$/.test(value) || Number(value) < minimum) return refuse('parameter_invalid_integer', param, `Invalid integer: ${value.slice(0, 40)}`);
+  if (!/^\d{1,15}$/.test(value) || Number(value) < minimum)
+    return refuse('parameter_invalid_integer', param, `Invalid integer: ${value.slice(0, 40)}`);
   return Number(value);
 }
 
@@ -77,20 +108,26 @@ function metadata(node: FormNode | undefined, param: string): Record<string, str
   if (entries.length > 50) refuse('invalid_request', param, 'Metadata can have at most 50 keys.');
   const result: Record<string, string> = {};
   for (const [key, value] of entries) {
-    if (key.length > 40) refuse('invalid_request', `${param}[${key.slice(0, 40)}]`, 'Metadata keys can be at most 40 characters.');
+    if (key.length > 40)
+      refuse('invalid_request', `${param}[${key.slice(0, 40)}]`, 'Metadata keys can be at most 40 characters.');
     result[key] = text(value, `${param}[${key}]`, false, 500) ?? '';
   }
   return result;
 }
 
-export function parseSessionParams(tree: FormTree, nowSeconds: number): { ok: true; params: SessionParams } | { ok: false; error: ParamError } {
+export function parseSessionParams(
+  tree: FormTree,
+  nowSeconds: number,
+): { ok: true; params: SessionParams } | { ok: false; error: ParamError } {
   try {
-    for (const key of Object.keys(tree)) if (!TOP_LEVEL.has(key)) refuse('parameter_unknown', key, `Received unknown parameter: ${key}`);
+    for (const key of Object.keys(tree))
+      if (!TOP_LEVEL.has(key)) refuse('parameter_unknown', key, `Received unknown parameter: ${key}`);
     const mode = text(tree.mode, 'mode', true);
     if (mode !== 'payment') refuse('invalid_request', 'mode', 'This simulator supports mode=payment only.');
     const items = tree.line_items;
     if (items === undefined) refuse('parameter_missing', 'line_items', 'Missing required param: line_items.');
-    if (!Array.isArray(items) || items.length === 0) return refuse('invalid_request', 'line_items', 'Invalid array: line_items must be a non-empty array.');
+    if (!Array.isArray(items) || items.length === 0)
+      return refuse('invalid_request', 'line_items', 'Invalid array: line_items must be a non-empty array.');
     let amountTotal = 0;
     let currency: string | undefined;
     let productName = '';
@@ -98,23 +135,35 @@ export function parseSessionParams(tree: FormTree, nowSeconds: number): { ok: tr
       const p = `line_items[${index}]`;
       const line = object(item, p, LINE_ITEM)!;
       const quantity = integer(line.quantity, `${p}[quantity]`, 1);
-      const price = object(line.price_data, `${p}[price_data]`, PRICE_DATA) ?? refuse('parameter_missing', `${p}[price_data]`, `Missing required param: ${p}[price_data].`);
+      const price =
+        object(line.price_data, `${p}[price_data]`, PRICE_DATA) ??
+        refuse('parameter_missing', `${p}[price_data]`, `Missing required param: ${p}[price_data].`);
       const lineCurrency = text(price.currency, `${p}[price_data][currency]`, true)!.toLowerCase();
-      if (!/^[a-z]{3}$/.test(lineCurrency)) refuse('invalid_request', `${p}[price_data][currency]`, `Invalid currency: ${lineCurrency.slice(0, 10)}`);
-      if (currency !== undefined && currency !== lineCurrency) refuse('invalid_request', `${p}[price_data][currency]`, 'All line items must use the same currency.');
+      if (!/^[a-z]{3}$/.test(lineCurrency))
+        refuse('invalid_request', `${p}[price_data][currency]`, `Invalid currency: ${lineCurrency.slice(0, 10)}`);
+      if (currency !== undefined && currency !== lineCurrency)
+        refuse('invalid_request', `${p}[price_data][currency]`, 'All line items must use the same currency.');
       currency = lineCurrency;
       const unitAmount = integer(price.unit_amount, `${p}[price_data][unit_amount]`, 0);
-      const product = object(price.product_data, `${p}[price_data][product_data]`, PRODUCT_DATA) ?? refuse('parameter_missing', `${p}[price_data][product_data]`, `Missing required param: ${p}[price_data][product_data].`);
+      const product =
+        object(price.product_data, `${p}[price_data][product_data]`, PRODUCT_DATA) ??
+        refuse(
+          'parameter_missing',
+          `${p}[price_data][product_data]`,
+          `Missing required param: ${p}[price_data][product_data].`,
+        );
       const name = text(product.name, `${p}[price_data][product_data][name]`, true, 250)!;
       if (index === 0) productName = name;
       amountTotal += unitAmount * quantity;
     });
-    if (!Number.isSafeInteger(amountTotal) || amountTotal <= 0) refuse('invalid_request', 'line_items', 'The total amount must be a positive integer.');
+    if (!Number.isSafeInteger(amountTotal) || amountTotal <= 0)
+      refuse('invalid_request', 'line_items', 'The total amount must be a positive integer.');
     const paymentIntentData = object(tree.payment_intent_data, 'payment_intent_data', PAYMENT_INTENT_DATA);
     let expiresAt: number | null = null;
     if (tree.expires_at !== undefined) {
       expiresAt = integer(tree.expires_at, 'expires_at', 0);
-      if (expiresAt < nowSeconds + 1800 || expiresAt > nowSeconds + 86_400) refuse('invalid_request', 'expires_at', 'expires_at must be between 30 minutes and 24 hours from now.');
+      if (expiresAt < nowSeconds + 1800 || expiresAt > nowSeconds + 86_400)
+        refuse('invalid_request', 'expires_at', 'expires_at must be between 30 minutes and 24 hours from now.');
     }
     return {
       ok: true,

@@ -10,7 +10,9 @@ import { decodeForm, stripeSignature } from './wire.ts';
 
 describe('form decoding', () => {
   test('bracket nesting, arrays from indices, appends, percent-decoding', () => {
-    const tree = decodeForm('mode=payment&line_items[0][quantity]=1&line_items[0][price_data][product_data][name]=Tea%20%26%20cake+x&line_items[1][quantity]=2&metadata[a]=&expand[]=x&expand[]=y');
+    const tree = decodeForm(
+      'mode=payment&line_items[0][quantity]=1&line_items[0][price_data][product_data][name]=Tea%20%26%20cake+x&line_items[1][quantity]=2&metadata[a]=&expand[]=x&expand[]=y',
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(tree)), {
       mode: 'payment',
       line_items: [{ quantity: '1', price_data: { product_data: { name: 'Tea & cake x' } } }, { quantity: '2' }],
@@ -20,7 +22,17 @@ describe('form decoding', () => {
   });
 
   test('malformed names, conflicts, prototype keys and bad escapes are refused', () => {
-    for (const bad of ['a]=1', '[a]=1', 'a[b=1', 'a=1&a[b]=2', 'a[b]=1&a=2', '__proto__[x]=1', 'a[constructor][prototype]=1', 'a=%E0%A4%A', 'a[1][2][3][4][5][6]=1']) {
+    for (const bad of [
+      'a]=1',
+      '[a]=1',
+      'a[b=1',
+      'a=1&a[b]=2',
+      'a[b]=1&a=2',
+      '__proto__[x]=1',
+      'a[constructor][prototype]=1',
+      'a=%E0%A4%A',
+      'a[1][2][3][4][5][6]=1',
+    ]) {
       assert.throws(() => decodeForm(bad), Error, bad);
     }
     assert.equal(({} as Record<string, unknown>).x, undefined);
@@ -42,12 +54,28 @@ describe('Stripe simulator', () => {
   let sim: Awaited<ReturnType<typeof startStripeSimulator>>;
   let stripe: Stripe;
   let counter = 0;
-  const verifier = new Stripe('sk_test_' + 'unused', { telemetry: false, maxNetworkRetries: 0, host: '127.0.0.1', port: 9, protocol: 'http' });
+  const verifier = new Stripe('sk_test_' + 'unused', {
+    telemetry: false,
+    maxNetworkRetries: 0,
+    host: '127.0.0.1',
+    port: 9,
+    protocol: 'http',
+  });
 
   before(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    sim = await startStripeSimulator({ secretKey, webhookSecret, webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook` });
-    stripe = new Stripe(secretKey, { host: '127.0.0.1', port: Number(new URL(sim.url).port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+    sim = await startStripeSimulator({
+      secretKey,
+      webhookSecret,
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`,
+    });
+    stripe = new Stripe(secretKey, {
+      host: '127.0.0.1',
+      port: Number(new URL(sim.url).port),
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    });
   });
   after(async () => {
     await sim.close();
@@ -60,11 +88,18 @@ describe('Stripe simulator', () => {
   });
 
   const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     return res.json() as Promise<any>;
   };
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-  const v1 = (method: string, path: string, options: { body?: string; auth?: string; idempotencyKey?: string; signal?: AbortSignal } = {}) =>
+  const v1 = (
+    method: string,
+    path: string,
+    options: { body?: string; auth?: string; idempotencyKey?: string; signal?: AbortSignal } = {},
+  ) =>
     fetch(`${sim.url}${path}`, {
       method,
       headers: {
@@ -95,7 +130,13 @@ describe('Stripe simulator', () => {
     const json = (await res.json()) as any;
     return { txRef, res, json, id: json.id as string, url: json.url as string };
   };
-  const press = (url: string, button: 'pay' | 'decline' = 'pay') => fetch(`${url}/${button}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  const press = (url: string, button: 'pay' | 'decline' = 'pay') =>
+    fetch(`${url}/${button}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
   const waitForWebhooks = async (count: number) => {
     const deadline = Date.now() + 3000;
     while (received.length < count) {
@@ -105,7 +146,14 @@ describe('Stripe simulator', () => {
   };
   /** The official library's verdict on a delivery, at the time it was received. */
   const constructEvent = (hook: { body: string; headers: IncomingHttpHeaders; at: number }, secret = webhookSecret) =>
-    verifier.webhooks.constructEvent(hook.body, String(hook.headers['stripe-signature']), secret, 300, undefined, hook.at);
+    verifier.webhooks.constructEvent(
+      hook.body,
+      String(hook.headers['stripe-signature']),
+      secret,
+      300,
+      undefined,
+      hook.at,
+    );
 
   test('hosted checkout, pay, redirect, signed checkout.session.completed, retrieve', async () => {
     const { txRef, id, url, json } = await createSession();
@@ -121,9 +169,19 @@ describe('Stripe simulator', () => {
 
     const page = await fetch(url);
     const html = await page.text();
-    assert.match(page.headers.get('content-security-policy') ?? '', /^default-src 'none'; form-action 'self' https:\/\/merchant\.example;/);
-    assert.ok(html.includes('&#60;script&#62;alert(1)&#60;/script&#62;') && !html.includes('<script>') && !html.includes('<style'), 'escaped, no script or style');
-    assert.ok(html.includes(`<form method="post" action="/c/pay/${id}/pay"><button type="submit" id="pay">Pay</button>`));
+    assert.match(
+      page.headers.get('content-security-policy') ?? '',
+      /^default-src 'none'; form-action 'self' https:\/\/merchant\.example;/,
+    );
+    assert.ok(
+      html.includes('&#60;script&#62;alert(1)&#60;/script&#62;') &&
+        !html.includes('<script>') &&
+        !html.includes('<style'),
+      'escaped, no script or style',
+    );
+    assert.ok(
+      html.includes(`<form method="post" action="/c/pay/${id}/pay"><button type="submit" id="pay">Pay</button>`),
+    );
     assert.match(html, /id="decline">Decline</);
     assert.match(html, /USD 75\.50/);
 
@@ -146,7 +204,15 @@ describe('Stripe simulator', () => {
     assert.match(String(session.payment_intent), /^pi_/);
     assert.equal(session.url, null, 'no hosted url once complete');
     // Our own verifier agrees with stripe-node.
-    assert.equal(verifyStripeSignature(Buffer.from(hook.body), hook.headers, [{ mode: 'test', secret: new Secret(webhookSecret) }], Math.floor(hook.at / 1000)).ok, true);
+    assert.equal(
+      verifyStripeSignature(
+        Buffer.from(hook.body),
+        hook.headers,
+        [{ mode: 'test', secret: new Secret(webhookSecret) }],
+        Math.floor(hook.at / 1000),
+      ).ok,
+      true,
+    );
 
     const retrieved = (await (await v1('GET', `/v1/checkout/sessions/${id}`)).json()) as any;
     assert.equal(retrieved.status, 'complete');
@@ -191,23 +257,35 @@ describe('Stripe simulator', () => {
     await control('POST', '/_sim/transactions/pay_official/complete', { status: 'successful' });
     const paid = await stripe.checkout.sessions.retrieve(created.id);
     const listed = await stripe.checkout.sessions.list({ payment_intent: String(paid.payment_intent), limit: 1 });
-    assert.deepEqual(listed.data.map((s) => s.id), [created.id]);
+    assert.deepEqual(
+      listed.data.map((s) => s.id),
+      [created.id],
+    );
 
     const another = await stripe.checkout.sessions.create({ ...params, client_reference_id: 'pay_official_2' });
     const expired = await stripe.checkout.sessions.expire(another.id);
     assert.equal(expired.status, 'expired');
-    await assert.rejects(stripe.checkout.sessions.expire(another.id), (error: any) => error.type === 'StripeInvalidRequestError' && error.statusCode === 400);
+    await assert.rejects(
+      stripe.checkout.sessions.expire(another.id),
+      (error: any) => error.type === 'StripeInvalidRequestError' && error.statusCode === 400,
+    );
   });
 
   test('idempotency with the official client: same key and params replay; other params are an idempotency_error', async () => {
-    const params: Stripe.Checkout.SessionCreateParams = { mode: 'payment', client_reference_id: 'pay_idem', success_url: 'https://m.example/ok', line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 100, product_data: { name: 'A' } } }] };
+    const params: Stripe.Checkout.SessionCreateParams = {
+      mode: 'payment',
+      client_reference_id: 'pay_idem',
+      success_url: 'https://m.example/ok',
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 100, product_data: { name: 'A' } } }],
+    };
     const first = await stripe.checkout.sessions.create(params, { idempotencyKey: 'pay_idem' });
     const second = await stripe.checkout.sessions.create(params, { idempotencyKey: 'pay_idem' });
     assert.equal(second.id, first.id);
     assert.equal(second.lastResponse.headers['idempotent-replayed'], 'true');
     await assert.rejects(
       stripe.checkout.sessions.create({ ...params, client_reference_id: 'pay_other' }, { idempotencyKey: 'pay_idem' }),
-      (error: any) => error.type === 'StripeIdempotencyError' && error.statusCode === 400 && /same parameters/.test(error.message),
+      (error: any) =>
+        error.type === 'StripeIdempotencyError' && error.statusCode === 400 && /same parameters/.test(error.message),
     );
     // Without a key of its own, stripe-node adds a random one: two calls, two sessions.
     const a = await stripe.checkout.sessions.create(params);
@@ -215,28 +293,67 @@ describe('Stripe simulator', () => {
     assert.notEqual(a.id, b.id);
     // A refused request is not saved under its key.
     const invalid = form(sessionFields('pay_invalid', { 'line_items[0][price_data][unit_amount]': 'abc' }));
-    assert.equal((await v1('POST', '/v1/checkout/sessions', { body: invalid, idempotencyKey: 'k-invalid' })).status, 400);
-    assert.equal((await v1('POST', '/v1/checkout/sessions', { body: form(sessionFields('pay_invalid')), idempotencyKey: 'k-invalid' })).status, 200);
+    assert.equal(
+      (await v1('POST', '/v1/checkout/sessions', { body: invalid, idempotencyKey: 'k-invalid' })).status,
+      400,
+    );
+    assert.equal(
+      (
+        await v1('POST', '/v1/checkout/sessions', {
+          body: form(sessionFields('pay_invalid')),
+          idempotencyKey: 'k-invalid',
+        })
+      ).status,
+      200,
+    );
   });
 
   test('authentication (Bearer or Basic), errors mapped by the official client, unknown parameters and filters', async () => {
     const { id } = await createSession();
-    assert.equal((await v1('GET', `/v1/checkout/sessions/${id}`, { auth: `Basic ${Buffer.from(`${secretKey}:`).toString('base64')}` })).status, 200);
+    assert.equal(
+      (
+        await v1('GET', `/v1/checkout/sessions/${id}`, {
+          auth: `Basic ${Buffer.from(`${secretKey}:`).toString('base64')}`,
+        })
+      ).status,
+      200,
+    );
     const unauthorised = await v1('GET', `/v1/checkout/sessions/${id}`, { auth: 'Bearer sk_test_wrong' });
     assert.equal(unauthorised.status, 401);
     const body = (await unauthorised.json()) as any;
     assert.equal(body.error.type, 'invalid_request_error');
     assert.ok(!JSON.stringify(body).includes('sk_test_wrong'), 'the key is not echoed');
     assert.equal((await v1('GET', `/v1/checkout/sessions/${id}`, { auth: '' })).status, 401);
-    const wrongClient = new Stripe('sk_test_wrong', { host: '127.0.0.1', port: Number(new URL(sim.url).port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
-    await assert.rejects(wrongClient.checkout.sessions.retrieve(id), (error: any) => error.type === 'StripeAuthenticationError');
-    await assert.rejects(stripe.checkout.sessions.retrieve('cs_test_missing'), (error: any) => error.type === 'StripeInvalidRequestError' && error.code === 'resource_missing' && error.statusCode === 404);
+    const wrongClient = new Stripe('sk_test_wrong', {
+      host: '127.0.0.1',
+      port: Number(new URL(sim.url).port),
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    });
+    await assert.rejects(
+      wrongClient.checkout.sessions.retrieve(id),
+      (error: any) => error.type === 'StripeAuthenticationError',
+    );
+    await assert.rejects(
+      stripe.checkout.sessions.retrieve('cs_test_missing'),
+      (error: any) =>
+        error.type === 'StripeInvalidRequestError' && error.code === 'resource_missing' && error.statusCode === 404,
+    );
 
-    const unknownParam = (await (await v1('POST', '/v1/checkout/sessions', { body: form(sessionFields('pay_u', { amount: '5' })) })).json()) as any;
+    const unknownParam = (await (
+      await v1('POST', '/v1/checkout/sessions', { body: form(sessionFields('pay_u', { amount: '5' })) })
+    ).json()) as any;
     assert.deepEqual([unknownParam.error.code, unknownParam.error.param], ['parameter_unknown', 'amount']);
-    const missing = (await (await v1('POST', '/v1/checkout/sessions', { body: form({ mode: 'payment', success_url: 'https://m.example' }) })).json()) as any;
+    const missing = (await (
+      await v1('POST', '/v1/checkout/sessions', { body: form({ mode: 'payment', success_url: 'https://m.example' }) })
+    ).json()) as any;
     assert.deepEqual([missing.error.code, missing.error.param], ['parameter_missing', 'line_items']);
-    const badUrl = (await (await v1('POST', '/v1/checkout/sessions', { body: form(sessionFields('pay_b', { success_url: 'javascript:alert(1)' })) })).json()) as any;
+    const badUrl = (await (
+      await v1('POST', '/v1/checkout/sessions', {
+        body: form(sessionFields('pay_b', { success_url: 'javascript:alert(1)' })),
+      })
+    ).json()) as any;
     assert.equal(badUrl.error.code, 'url_invalid');
     assert.equal((await v1('POST', '/v1/checkout/sessions', { body: 'a[b=1' })).status, 400);
     // client_reference_id is not a list filter at Stripe, so not here either.
@@ -267,7 +384,10 @@ describe('Stripe simulator', () => {
     await assert.rejects(v1('GET', path, { signal: AbortSignal.timeout(200) }), /abort|timeout/i);
     await control('POST', '/_sim/faults', { fault: 'timeout' });
     const heldSince = Date.now();
-    await assert.rejects(v1('POST', '/v1/checkout/sessions', { body: form(sessionFields('held')), signal: AbortSignal.timeout(300) }), /abort|timeout/i);
+    await assert.rejects(
+      v1('POST', '/v1/checkout/sessions', { body: form(sessionFields('held')), signal: AbortSignal.timeout(300) }),
+      /abort|timeout/i,
+    );
     assert.ok(Date.now() - heldSince >= 280, 'held until the client gave up');
     await control('DELETE', '/_sim/faults');
   });
@@ -299,7 +419,10 @@ describe('Stripe simulator', () => {
     await press(ooo.url);
     await waitForWebhooks(2);
     const events = received.map((hook) => constructEvent(hook));
-    assert.deepEqual(events.map((e) => e.type), ['checkout.session.completed', 'payment_intent.payment_failed']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['checkout.session.completed', 'payment_intent.payment_failed'],
+    );
     assert.ok(events[1]!.created < events[0]!.created, 'the failure happened first');
     const intent = events[1]!.data.object as Stripe.PaymentIntent;
     assert.equal(intent.metadata.paywarden_payment_id, ooo.txRef);
@@ -338,13 +461,19 @@ describe('Stripe simulator', () => {
   test('control API validates its input, completes headlessly and resends', async () => {
     assert.match((await control('POST', '/_sim/faults', { fault: 'meteor' })).error, /fault must be one of/);
     assert.match((await control('POST', '/_sim/faults', { fault: 'delay', times: -1 })).error, /times/);
-    assert.match((await control('PUT', '/_sim/config', { additionalWebhookSecret: 5 })).error, /additionalWebhookSecret/);
+    assert.match(
+      (await control('PUT', '/_sim/config', { additionalWebhookSecret: 5 })).error,
+      /additionalWebhookSecret/,
+    );
     const { txRef, id } = await createSession();
     const done = await control('POST', `/_sim/transactions/${txRef}/complete`, { status: 'successful' });
     assert.equal(done.id, id);
     assert.equal(done.payment_status, 'paid');
     assert.equal(done.redirect_url, `https://merchant.example/ok?session=${id}`);
-    assert.match((await control('POST', `/_sim/transactions/${txRef}/complete`, { status: 'successful' })).error, /no open checkout/);
+    assert.match(
+      (await control('POST', `/_sim/transactions/${txRef}/complete`, { status: 'successful' })).error,
+      /no open checkout/,
+    );
     await waitForWebhooks(1);
     const resent = await control('POST', `/_sim/webhooks/${id}/resend`);
     assert.equal(resent.body, received[0]!.body);
@@ -353,6 +482,9 @@ describe('Stripe simulator', () => {
     const log = await control('GET', '/_sim/webhooks');
     assert.equal(log.length, 2);
     const sessions = await control('GET', '/_sim/transactions');
-    assert.deepEqual(sessions.map((s: any) => s.id), [id]);
+    assert.deepEqual(
+      sessions.map((s: any) => s.id),
+      [id],
+    );
   });
 });

@@ -12,7 +12,16 @@ import { withoutCurrency } from '../shared/faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
-import { decodeForm, errorEnvelope, eventBody, fingerprint, paymentIntentObject, sessionObject, SIM_API_VERSION, type FormTree } from './wire.ts';
+import {
+  decodeForm,
+  errorEnvelope,
+  eventBody,
+  fingerprint,
+  paymentIntentObject,
+  sessionObject,
+  SIM_API_VERSION,
+  type FormTree,
+} from './wire.ts';
 
 export interface StripeSimulatorOptions {
   readonly secretKey: string;
@@ -25,23 +34,37 @@ const sha = (value: string) => createHash('sha256').update(value).digest();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const LIST_QUERY = new Set(['limit', 'payment_intent', 'status', 'starting_after', 'ending_before']);
 
-export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyInstance & { simulatorState: SimulatorState } {
+export function buildStripeSimulator(
+  options: StripeSimulatorOptions,
+): FastifyInstance & { simulatorState: SimulatorState } {
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.webhookSecret);
   const gate = createApiFaultGate(state.faults, (status) =>
-    status === 429 ? errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' }) : errorEnvelope('api_error', status === 500 ? 'An unknown error occurred (simulated).' : 'The service is temporarily unavailable (simulated).'),
+    status === 429
+      ? errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' })
+      : errorEnvelope(
+          'api_error',
+          status === 500
+            ? 'An unknown error occurred (simulated).'
+            : 'The service is temporarily unavailable (simulated).',
+        ),
   );
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   // Stripe's bodies nest with brackets, which @fastify/formbody does not read: keep the raw text
   // and decode it in the route, so a malformed body gets Stripe's envelope, not Fastify's.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1_048_576 }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 1_048_576 },
+    (_request, body, done) => done(null, body),
+  );
   app.addHook('onClose', async () => {
     gate.releaseAll();
     await sender.close();
   });
   app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/v1/')) reply.header('stripe-version', SIM_API_VERSION).header('request-id', newId('req_'));
+    if (request.url.startsWith('/v1/'))
+      reply.header('stripe-version', SIM_API_VERSION).header('request-id', newId('req_'));
   });
 
   // ---- API authentication and faults, for every /v1 call -------------------------------------
@@ -57,10 +80,21 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
     return undefined;
   }
 
-  async function apiGate(request: FastifyRequest, reply: FastifyReply, txRef: string | null | undefined): Promise<boolean> {
+  async function apiGate(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    txRef: string | null | undefined,
+  ): Promise<boolean> {
     const key = presentedKey(request.headers.authorization);
     if (key === undefined || key === '') {
-      await reply.code(401).send(errorEnvelope('invalid_request_error', 'You did not provide an API key. Provide it in the Authorization header, using Bearer auth.'));
+      await reply
+        .code(401)
+        .send(
+          errorEnvelope(
+            'invalid_request_error',
+            'You did not provide an API key. Provide it in the Authorization header, using Bearer auth.',
+          ),
+        );
       return false;
     }
     if (!timingSafeEqual(sha(key), sha(options.secretKey))) {
@@ -78,13 +112,21 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
     const missingCurrency = state.faults.take(['missing_currency'], session.clientReferenceId);
     const object = sessionObject(session, {
       // `value` is in major units, as for Flutterwave: 1 -> 100 minor units.
-      ...(wrongAmount === undefined ? {} : { amountTotal: Math.max(0, session.amountTotal - Math.round((wrongAmount.value ?? 1) * 100)) }),
+      ...(wrongAmount === undefined
+        ? {}
+        : { amountTotal: Math.max(0, session.amountTotal - Math.round((wrongAmount.value ?? 1) * 100)) }),
       ...(wrongCurrency === undefined ? {} : { currency: session.currency === 'usd' ? 'eur' : 'usd' }),
     });
     return missingCurrency === undefined ? object : withoutCurrency(object);
   }
 
-  const missing = (reply: FastifyReply, id: string) => reply.code(404).send(errorEnvelope('invalid_request_error', `No such checkout.session: '${id.slice(0, 80)}'`, { code: 'resource_missing', param: 'session' }));
+  const missing = (reply: FastifyReply, id: string) =>
+    reply.code(404).send(
+      errorEnvelope('invalid_request_error', `No such checkout.session: '${id.slice(0, 80)}'`, {
+        code: 'resource_missing',
+        param: 'session',
+      }),
+    );
 
   app.post('/v1/checkout/sessions', async (request, reply) => {
     let tree: FormTree;
@@ -92,51 +134,112 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
       tree = decodeForm(typeof request.body === 'string' ? request.body : '');
     } catch (error) {
       if (!(await apiGate(request, reply, undefined))) return reply;
-      return reply.code(400).send(errorEnvelope('invalid_request_error', `Invalid request body: ${error instanceof Error ? error.message : 'unreadable'}`));
+      return reply
+        .code(400)
+        .send(
+          errorEnvelope(
+            'invalid_request_error',
+            `Invalid request body: ${error instanceof Error ? error.message : 'unreadable'}`,
+          ),
+        );
     }
     const txRef = typeof tree.client_reference_id === 'string' ? tree.client_reference_id : undefined;
     if (!(await apiGate(request, reply, txRef))) return reply;
 
     const idempotencyKey = request.headers['idempotency-key'];
     const key = typeof idempotencyKey === 'string' && idempotencyKey !== '' ? idempotencyKey : undefined;
-    if (key !== undefined && key.length > 255) return reply.code(400).send(errorEnvelope('invalid_request_error', 'Idempotency-Key is longer than 255 characters.', { param: 'Idempotency-Key' }));
+    if (key !== undefined && key.length > 255)
+      return reply.code(400).send(
+        errorEnvelope('invalid_request_error', 'Idempotency-Key is longer than 255 characters.', {
+          param: 'Idempotency-Key',
+        }),
+      );
     const print = fingerprint(tree);
     if (key !== undefined) {
       const saved = state.idempotency.get(key);
       if (saved !== undefined && saved.fingerprint !== print) {
-        return reply.code(400).send(errorEnvelope('idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`));
+        return reply
+          .code(400)
+          .send(
+            errorEnvelope(
+              'idempotency_error',
+              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+            ),
+          );
       }
-      if (saved !== undefined) return reply.code(saved.statusCode).header('idempotent-replayed', 'true').type('application/json').send(saved.body);
+      if (saved !== undefined)
+        return reply
+          .code(saved.statusCode)
+          .header('idempotent-replayed', 'true')
+          .type('application/json')
+          .send(saved.body);
     }
 
     const parsed = parseSessionParams(tree, nowSeconds());
     // Validation failures are not saved under the key (docs.stripe.com/idempotency).
-    if (!parsed.ok) return reply.code(400).send(errorEnvelope('invalid_request_error', parsed.error.message, { ...(parsed.error.code === 'invalid_request' ? {} : { code: parsed.error.code }), param: parsed.error.param }));
+    if (!parsed.ok)
+      return reply.code(400).send(
+        errorEnvelope('invalid_request_error', parsed.error.message, {
+          ...(parsed.error.code === 'invalid_request' ? {} : { code: parsed.error.code }),
+          param: parsed.error.param,
+        }),
+      );
     const created = nowSeconds();
     const id = newId('cs_test_');
     const base = options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
     const { expiresAt, ...params } = parsed.params;
-    const session: Session = { ...params, id, hostedUrl: `${base}/c/pay/${id}`, paymentIntentId: newId('pi_'), mode: 'payment', status: 'open', payment_status: 'unpaid', payment_intent: null, created, expiresAt: expiresAt ?? created + 86_400 };
+    const session: Session = {
+      ...params,
+      id,
+      hostedUrl: `${base}/c/pay/${id}`,
+      paymentIntentId: newId('pi_'),
+      mode: 'payment',
+      status: 'open',
+      payment_status: 'unpaid',
+      payment_intent: null,
+      created,
+      expiresAt: expiresAt ?? created + 86_400,
+    };
     state.sessions.set(id, session);
     const body = JSON.stringify(sessionObject(session));
     if (key !== undefined) state.idempotency.set(key, { fingerprint: print, statusCode: 200, body });
     return reply.type('application/json').send(body);
   });
 
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/v1/checkout/sessions', async (request, reply) => {
-    const query = request.query;
-    const unknown = Object.keys(query).find((k) => !LIST_QUERY.has(k));
-    if (!(await apiGate(request, reply, undefined))) return reply;
-    // Stripe refuses filters it does not have (client_reference_id is not one).
-    if (unknown !== undefined) return reply.code(400).send(errorEnvelope('invalid_request_error', `Received unknown parameter: ${unknown.slice(0, 80)}`, { code: 'parameter_unknown', param: unknown.slice(0, 80) }));
-    const limit = query.limit === undefined ? 10 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return reply.code(400).send(errorEnvelope('invalid_request_error', 'Invalid integer: limit must be between 1 and 100.', { code: 'parameter_invalid_integer', param: 'limit' }));
-    const matching = [...state.sessions.values()]
-      .filter((s) => query.payment_intent === undefined || s.payment_intent === query.payment_intent)
-      .filter((s) => query.status === undefined || s.status === query.status)
-      .reverse();
-    return { object: 'list', data: matching.slice(0, limit).map(answer), has_more: matching.length > limit, url: '/v1/checkout/sessions' };
-  });
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>(
+    '/v1/checkout/sessions',
+    async (request, reply) => {
+      const query = request.query;
+      const unknown = Object.keys(query).find((k) => !LIST_QUERY.has(k));
+      if (!(await apiGate(request, reply, undefined))) return reply;
+      // Stripe refuses filters it does not have (client_reference_id is not one).
+      if (unknown !== undefined)
+        return reply.code(400).send(
+          errorEnvelope('invalid_request_error', `Received unknown parameter: ${unknown.slice(0, 80)}`, {
+            code: 'parameter_unknown',
+            param: unknown.slice(0, 80),
+          }),
+        );
+      const limit = query.limit === undefined ? 10 : Number(query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        return reply.code(400).send(
+          errorEnvelope('invalid_request_error', 'Invalid integer: limit must be between 1 and 100.', {
+            code: 'parameter_invalid_integer',
+            param: 'limit',
+          }),
+        );
+      const matching = [...state.sessions.values()]
+        .filter((s) => query.payment_intent === undefined || s.payment_intent === query.payment_intent)
+        .filter((s) => query.status === undefined || s.status === query.status)
+        .reverse();
+      return {
+        object: 'list',
+        data: matching.slice(0, limit).map(answer),
+        has_more: matching.length > limit,
+        url: '/v1/checkout/sessions',
+      };
+    },
+  );
 
   app.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id', async (request, reply) => {
     const session = state.sessions.get(request.params.id);
@@ -149,7 +252,15 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
     const session = state.sessions.get(request.params.id);
     if (!(await apiGate(request, reply, session?.clientReferenceId))) return reply;
     if (session === undefined) return missing(reply, request.params.id);
-    if (complete(session, 'failed') === undefined) return reply.code(400).send(errorEnvelope('invalid_request_error', `Only Checkout Sessions with a status in ["open"] can be expired. This session has status "${session.status}".`));
+    if (complete(session, 'failed') === undefined)
+      return reply
+        .code(400)
+        .send(
+          errorEnvelope(
+            'invalid_request_error',
+            `Only Checkout Sessions with a status in ["open"] can be expired. This session has status "${session.status}".`,
+          ),
+        );
     return sessionObject(session);
   });
 
@@ -157,7 +268,11 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
   app.get<{ Params: { id: string } }>('/c/pay/:id', async (request, reply) => {
     const session = state.sessions.get(request.params.id);
     if (session === undefined) return reply.code(404).type('text/plain').send('No such checkout session');
-    return reply.header('content-security-policy', checkoutCsp(session)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderCheckout(session));
+    return reply
+      .header('content-security-policy', checkoutCsp(session))
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(renderCheckout(session));
   });
 
   function storeEvent(session: Session, type: string, object: Record<string, unknown>, created: number): StoredEvent {
@@ -179,7 +294,18 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
       const completed = storeEvent(session, 'checkout.session.completed', sessionObject(session), now);
       // out_of_order: an earlier declined card attempt on the same session, delivered late.
       const outOfOrder = state.faults.take(['out_of_order'], session.clientReferenceId);
-      events = outOfOrder === undefined ? [completed] : [completed, storeEvent(session, 'payment_intent.payment_failed', paymentIntentObject(session, 'requires_payment_method', now - 1), now - 1)];
+      events =
+        outOfOrder === undefined
+          ? [completed]
+          : [
+              completed,
+              storeEvent(
+                session,
+                'payment_intent.payment_failed',
+                paymentIntentObject(session, 'requires_payment_method', now - 1),
+                now - 1,
+              ),
+            ];
     } else {
       session.status = 'expired';
       events = [storeEvent(session, 'checkout.session.expired', sessionObject(session), now)];
@@ -187,20 +313,34 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
     if (state.faults.take(['no_webhook'], session.clientReferenceId) === undefined) {
       const duplicate = state.faults.take(['duplicate_webhook'], session.clientReferenceId);
       const badSignature = state.faults.take(['bad_signature'], session.clientReferenceId) !== undefined;
-      setImmediate(() => void sender.sendSequence(events, { badSignature, copies: duplicate === undefined ? 1 : (duplicate.value ?? 5) }));
+      setImmediate(
+        () =>
+          void sender.sendSequence(events, {
+            badSignature,
+            copies: duplicate === undefined ? 1 : (duplicate.value ?? 5),
+          }),
+      );
     }
     const target = outcome === 'successful' ? session.successUrl : session.cancelUrl;
     // Stripe fills in this template variable in success_url.
     return { redirect: target === null ? null : target.replaceAll('{CHECKOUT_SESSION_ID}', session.id) };
   }
 
-  for (const [action, outcome] of [['pay', 'successful'], ['decline', 'failed']] as const) {
+  for (const [action, outcome] of [
+    ['pay', 'successful'],
+    ['decline', 'failed'],
+  ] as const) {
     app.post<{ Params: { id: string } }>(`/c/pay/:id/${action}`, async (request, reply) => {
       const session = state.sessions.get(request.params.id);
       if (session === undefined) return reply.code(404).type('text/plain').send('No such checkout session');
       const done = complete(session, outcome);
-      if (done === undefined) return reply.code(409).type('text/plain').send(`This checkout session is already ${session.status}.`);
-      if (done.redirect === null) return reply.header('content-security-policy', checkoutCsp(session)).type('text/html; charset=utf-8').send(renderCheckout(session));
+      if (done === undefined)
+        return reply.code(409).type('text/plain').send(`This checkout session is already ${session.status}.`);
+      if (done.redirect === null)
+        return reply
+          .header('content-security-policy', checkoutCsp(session))
+          .type('text/html; charset=utf-8')
+          .send(renderCheckout(session));
       return reply.redirect(done.redirect, 302);
     });
   }
@@ -213,11 +353,24 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
     webhooks: () => state.webhooks,
     transactions: () => [...state.sessions.values()].map((s) => sessionObject(s)),
     configure(body) {
-      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string') return { ok: false, error: 'webhookUrl: a URL string' };
-      if (body.additionalWebhookSecret !== undefined && body.additionalWebhookSecret !== null && typeof body.additionalWebhookSecret !== 'string') return { ok: false, error: 'additionalWebhookSecret: a whsec_ string or null' };
+      if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string')
+        return { ok: false, error: 'webhookUrl: a URL string' };
+      if (
+        body.additionalWebhookSecret !== undefined &&
+        body.additionalWebhookSecret !== null &&
+        typeof body.additionalWebhookSecret !== 'string'
+      )
+        return { ok: false, error: 'additionalWebhookSecret: a whsec_ string or null' };
       if (typeof body.webhookUrl === 'string') state.settings.webhookUrl = body.webhookUrl;
-      if (body.additionalWebhookSecret !== undefined) state.settings.additionalWebhookSecret = body.additionalWebhookSecret as string | null;
-      return { ok: true, settings: { webhookUrl: state.settings.webhookUrl ?? null, additionalWebhookSecret: state.settings.additionalWebhookSecret === null ? null : '[set]' } };
+      if (body.additionalWebhookSecret !== undefined)
+        state.settings.additionalWebhookSecret = body.additionalWebhookSecret as string | null;
+      return {
+        ok: true,
+        settings: {
+          webhookUrl: state.settings.webhookUrl ?? null,
+          additionalWebhookSecret: state.settings.additionalWebhookSecret === null ? null : '[set]',
+        },
+      };
     },
     // By event id (evt_…), or a session id (cs_…) for that session's latest event.
     resend(id) {
@@ -226,10 +379,12 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
       return { ok: true, entry: sender.send(event, { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
     },
     complete(txRef, status = 'successful') {
-      if (status !== 'successful' && status !== 'failed') return { ok: false, status: 400, error: 'status: successful | failed' };
+      if (status !== 'successful' && status !== 'failed')
+        return { ok: false, status: 400, error: 'status: successful | failed' };
       const session = state.sessionFor(txRef);
       const done = session === undefined ? undefined : complete(session, status);
-      if (session === undefined || done === undefined) return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
+      if (session === undefined || done === undefined)
+        return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
       return { ok: true, result: { ...sessionObject(session), redirect_url: done.redirect } };
     },
     reset: () => state.reset(),
@@ -239,6 +394,8 @@ export function buildStripeSimulator(options: StripeSimulatorOptions): FastifyIn
   return Object.assign(app, { simulatorState: state });
 }
 
-export async function startStripeSimulator(options: StripeSimulatorOptions & { host?: string; port?: number }): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+export async function startStripeSimulator(
+  options: StripeSimulatorOptions & { host?: string; port?: number },
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   return listenSimulator(buildStripeSimulator(options), options.host, options.port);
 }

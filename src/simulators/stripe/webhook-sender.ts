@@ -10,7 +10,12 @@ export function createWebhookSender(state: SimulatorState, webhookSecret: string
   function send(event: StoredEvent, options: { badSignature: boolean }): WebhookLogEntry | undefined {
     const url = state.settings.webhookUrl;
     if (url === undefined) return undefined;
-    const secrets = options.badSignature ? [`${webhookSecret}-wrong`] : [webhookSecret, ...(state.settings.additionalWebhookSecret === null ? [] : [state.settings.additionalWebhookSecret])];
+    const secrets = options.badSignature
+      ? [`${webhookSecret}-wrong`]
+      : [
+          webhookSecret,
+          ...(state.settings.additionalWebhookSecret === null ? [] : [state.settings.additionalWebhookSecret]),
+        ];
     const headers: Record<string, string> = {
       'content-type': 'application/json; charset=utf-8',
       'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
@@ -20,7 +25,10 @@ export function createWebhookSender(state: SimulatorState, webhookSecret: string
   }
 
   /** Sends in order, one after the other, so "out of order" really arrives in the order given. */
-  async function sendSequence(events: readonly StoredEvent[], options: { badSignature: boolean; copies: number }): Promise<void> {
+  async function sendSequence(
+    events: readonly StoredEvent[],
+    options: { badSignature: boolean; copies: number },
+  ): Promise<void> {
     for (const event of events) {
       const first = send(event, options);
       if (first === undefined) return;

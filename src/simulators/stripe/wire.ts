@@ -62,22 +62,41 @@ function arrayify(node: FormNode): FormNode {
 /** Canonical form of a request's parameters: "the same parameters" for idempotency. */
 export function fingerprint(params: FormNode): string {
   const canonical = (node: FormNode): unknown =>
-    typeof node === 'string' ? node : Array.isArray(node) ? node.map(canonical) : Object.fromEntries(Object.keys(node).sort().map((k) => [k, canonical(node[k]!)]));
-  return createHash('sha256').update(JSON.stringify(canonical(params))).digest('hex');
+    typeof node === 'string'
+      ? node
+      : Array.isArray(node)
+        ? node.map(canonical)
+        : Object.fromEntries(
+            Object.keys(node)
+              .sort()
+              .map((k) => [k, canonical(node[k]!)]),
+          );
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(params)))
+    .digest('hex');
 }
 
-export function errorEnvelope(type: string, message: string, extra: { code?: string; param?: string } = {}): { error: Record<string, string> } {
+export function errorEnvelope(
+  type: string,
+  message: string,
+  extra: { code?: string; param?: string } = {},
+): { error: Record<string, string> } {
   return {
     error: {
       type,
-      ...(extra.code === undefined ? {} : { code: extra.code, doc_url: `https://stripe.com/docs/error-codes/${extra.code.replace(/_/g, '-')}` }),
+      ...(extra.code === undefined
+        ? {}
+        : { code: extra.code, doc_url: `https://stripe.com/docs/error-codes/${extra.code.replace(/_/g, '-')}` }),
       message,
       ...(extra.param === undefined ? {} : { param: extra.param }),
     },
   };
 }
 
-export function sessionObject(session: Session, overrides: { amountTotal?: number; currency?: string } = {}): Record<string, unknown> {
+export function sessionObject(
+  session: Session,
+  overrides: { amountTotal?: number; currency?: string } = {},
+): Record<string, unknown> {
   const amountTotal = overrides.amountTotal ?? session.amountTotal;
   return {
     id: session.id,
@@ -106,7 +125,11 @@ export function sessionObject(session: Session, overrides: { amountTotal?: numbe
 }
 
 /** The PaymentIntent behind a session, as sent with payment_intent.* events. */
-export function paymentIntentObject(session: Session, status: 'succeeded' | 'requires_payment_method', created: number): Record<string, unknown> {
+export function paymentIntentObject(
+  session: Session,
+  status: 'succeeded' | 'requires_payment_method',
+  created: number,
+): Record<string, unknown> {
   return {
     id: session.paymentIntentId,
     object: 'payment_intent',
@@ -114,7 +137,15 @@ export function paymentIntentObject(session: Session, status: 'succeeded' | 'req
     amount_received: status === 'succeeded' ? session.amountTotal : 0,
     created,
     currency: session.currency,
-    last_payment_error: status === 'succeeded' ? null : { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
+    last_payment_error:
+      status === 'succeeded'
+        ? null
+        : {
+            type: 'card_error',
+            code: 'card_declined',
+            decline_code: 'generic_decline',
+            message: 'Your card was declined.',
+          },
     livemode: false,
     metadata: session.paymentIntentMetadata,
     status,
