@@ -13,6 +13,18 @@ export const FAULTS = [
   'missing_currency',
   'bad_signature',
   'no_webhook',
+  // Payout faults (issue 9 §3; payout-faults.ts and ../README.md "Payout faults").
+  'drop_request',
+  'lost_answer_timeout',
+  'lost_answer_500',
+  'lost_answer_reset',
+  'duplicate_reference',
+  'not_found_after_create',
+  'stuck_pending',
+  'reversal_after_success',
+  'webhook_before_answer',
+  'insufficient_balance',
+  'otp_required',
 ] as const;
 export type FaultName = (typeof FAULTS)[number];
 export const API_FAULTS: readonly FaultName[] = ['delay', 'http_500', 'http_503', 'http_429', 'timeout'];
