@@ -1,6 +1,7 @@
 // The hosted checkout page a customer sees. Server-rendered, every value escaped, no script or
 // style at all, so a strict CSP holds and a name like `<script>` is only text.
 import { escapeHtml } from '../shared/escape.ts';
+import { minorToMajorString } from '../../money/amount.ts';
 import type { Checkout } from './state.ts';
 
 export function renderCheckout(checkout: Checkout): string {
@@ -10,7 +11,7 @@ export function renderCheckout(checkout: Checkout): string {
 <html lang="en"><head><meta charset="utf-8"><title>Flutterwave simulator checkout</title></head>
 <body>
 <h1>${e(checkout.title)}</h1>
-<p>Test payment (simulator) of <strong>${e(checkout.currency)} ${e(checkout.amount)}</strong> for <span id="customer">${e(checkout.customer.name ?? checkout.customer.email)}</span> &lt;${e(checkout.customer.email)}&gt;.</p>
+<p>Test payment (simulator) of <strong>${e(checkout.currency)} ${e(minorToMajorString(checkout.amountMinor, checkout.currency))}</strong> for <span id="customer">${e(checkout.customer.name ?? checkout.customer.email)}</span> &lt;${e(checkout.customer.email)}&gt;.</p>
 <p>Reference: <code>${e(checkout.txRef)}</code></p>
 ${
   closed

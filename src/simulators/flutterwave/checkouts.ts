@@ -2,7 +2,8 @@
 // the customer presses Pay or Decline (or a test completes the checkout headlessly).
 import type { Checkout, CheckoutCustomer, SimulatorState, Transaction } from './state.ts';
 import { takeWebhookFaults, type WebhookSender } from './webhook-sender.ts';
-import { parseMajorAmount } from './wire.ts';
+import { isCurrency } from '../../money/currencies.ts';
+import { parseAmountMinor } from './wire.ts';
 
 export type StandardPayment = Omit<Checkout, 'token' | 'status' | 'createdAt' | 'transactionId'>;
 
@@ -16,11 +17,11 @@ export function readStandardPayment(
   body: Record<string, unknown>,
 ): { ok: true; payment: StandardPayment } | { ok: false; message: string } {
   if (typeof body.tx_ref !== 'string' || body.tx_ref.trim() === '') return { ok: false, message: 'tx_ref is required' };
-  const amount = parseMajorAmount(body.amount);
-  if (amount === undefined) return { ok: false, message: 'amount must be a number greater than 0' };
   const currency = body.currency ?? 'NGN';
-  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency))
+  if (typeof currency !== 'string' || !isCurrency(currency.toUpperCase()))
     return { ok: false, message: 'currency must be a 3-letter code' };
+  const amountMinor = parseAmountMinor(body.amount, currency.toUpperCase());
+  if (amountMinor === undefined) return { ok: false, message: 'amount must be a number greater than 0' };
   if (
     typeof body.redirect_url !== 'string' ||
     !URL.canParse(body.redirect_url) ||
@@ -43,7 +44,7 @@ export function readStandardPayment(
     ok: true,
     payment: {
       txRef: body.tx_ref,
-      amount: String(body.amount).trim(),
+      amountMinor,
       currency: currency.toUpperCase(),
       redirectUrl: body.redirect_url,
       customer: checkoutCustomer,
@@ -58,7 +59,7 @@ function transactionFor(checkout: Checkout, id: number, status: Transaction['sta
     id,
     tx_ref: checkout.txRef,
     flw_ref: `FLW-SIM-${id}`,
-    amount: Number(checkout.amount),
+    amountMinor: checkout.amountMinor,
     currency: checkout.currency,
     status,
     created_at: createdAt,

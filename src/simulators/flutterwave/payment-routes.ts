@@ -1,11 +1,11 @@
 // Collections on the v3 API: create a Standard checkout (§1.2), verify by id or reference (§1.3),
 // refund (§1.4). Every handler passes the V3 gate first (key, then API faults).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { withoutCurrency } from '../shared/faults.ts';
+import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { pendingTransaction, readStandardPayment } from './checkouts.ts';
 import type { SimulatorState, Transaction } from './state.ts';
 import type { V3Gate } from './v3-gate.ts';
-import { errorEnvelope, parseMajorAmount, refundData, successEnvelope, verifyData } from './wire.ts';
+import { errorEnvelope, parseAmountMinor, refundData, successEnvelope, verifyData } from './wire.ts';
 
 export interface PaymentRouteDeps {
   readonly state: SimulatorState;
@@ -42,16 +42,9 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
 
   const sendVerify = (reply: FastifyReply, tx: Transaction | undefined) => {
     if (tx === undefined) return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope(NOT_FOUND));
-    const wrongAmount = state.faults.take(['wrong_amount'], tx.tx_ref);
-    const wrongCurrency = state.faults.take(['wrong_currency'], tx.tx_ref);
-    const missingCurrency = state.faults.take(['missing_currency'], tx.tx_ref);
-    const data = verifyData(tx, {
-      ...(wrongAmount === undefined ? {} : { amount: Math.round((tx.amount - (wrongAmount.value ?? 1)) * 100) / 100 }),
-      ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
-    });
-    return reply.send(
-      successEnvelope('Transaction fetched successfully', missingCurrency === undefined ? data : withoutCurrency(data)),
-    );
+    const faults = takeAnswerFaults(state.faults, tx.tx_ref, { amountMinor: tx.amountMinor, currency: tx.currency });
+    const data = verifyData(tx, { amountMinor: faults.amountMinor, currency: faults.currency });
+    return reply.send(successEnvelope('Transaction fetched successfully', withAnswerFaults(data, faults)));
   };
 
   app.post('/v3/payments', async (request, reply) => {
@@ -96,13 +89,13 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     if (tx === undefined) return reply.code(state.settings.notFoundHttpStatus).send(errorEnvelope(NOT_FOUND));
     // The SDK also puts `id` in the body (§1.11); only amount and comments mean anything here.
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const refundable = Math.round((tx.amount - state.refundedTotal(tx.id)) * 100) / 100;
-    const amount = body.amount === undefined ? refundable : parseMajorAmount(body.amount);
+    const refundableMinor = tx.amountMinor - state.refundedTotal(tx.id);
+    const amountMinor = body.amount === undefined ? refundableMinor : parseAmountMinor(body.amount, tx.currency);
     // Error texts below are ours: the docs do not show Flutterwave's.
     if (tx.status !== 'successful')
       return reply.code(400).send(errorEnvelope('Only successful transactions can be refunded'));
-    if (amount === undefined) return reply.code(400).send(errorEnvelope('amount must be a number greater than 0'));
-    if (refundable <= 0 || amount > refundable)
+    if (amountMinor === undefined) return reply.code(400).send(errorEnvelope('amount must be a number greater than 0'));
+    if (refundableMinor <= 0 || amountMinor > refundableMinor)
       return reply.code(400).send(errorEnvelope('Refund amount exceeds the amount left to refund'));
     const id = state.nextRefundId++;
     const createdAt = deps.nowMs();
@@ -110,7 +103,8 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       id,
       tx_id: tx.id,
       flw_ref: `URF_${createdAt}_${id}`,
-      amount_refunded: amount,
+      currency: tx.currency,
+      amountRefundedMinor: amountMinor,
       comments: typeof body.comments === 'string' ? body.comments : null,
       created_at: new Date(createdAt).toISOString(),
     };

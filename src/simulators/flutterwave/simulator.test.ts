@@ -185,7 +185,11 @@ describe('Flutterwave simulator over HTTP', () => {
       [{ tx_ref: undefined }, /tx_ref/],
       [{ amount: -1 }, /amount/],
       [{ amount: '10 naira' }, /amount/],
+      // Kept as integer kobo: a third decimal has no minor unit to go into, so it is refused, never rounded.
+      [{ amount: '10.005' }, /amount/],
+      [{ amount: 10.5, currency: 'JPY' }, /amount/],
       [{ currency: 'NAIRA' }, /currency/],
+      [{ currency: 'XTS' }, /currency/],
       [{ redirect_url: 'javascript:alert(1)' }, /redirect_url/],
       [{ customer: { name: 'no email' } }, /customer\.email/],
     ] as const) {

@@ -13,8 +13,8 @@ export interface CheckoutCustomer {
 export interface Checkout {
   readonly token: string;
   readonly txRef: string;
-  /** As the merchant sent it (major units), so the page shows exactly what was asked for. */
-  readonly amount: string;
+  /** Integer minor units of `currency`; the wire's major-unit numbers are written from it (wire.ts). */
+  readonly amountMinor: number;
   readonly currency: string;
   readonly redirectUrl: string;
   readonly customer: CheckoutCustomer;
@@ -30,8 +30,8 @@ export interface Transaction {
   readonly id: number;
   readonly tx_ref: string;
   readonly flw_ref: string;
-  /** Major units, as Flutterwave answers them. */
-  readonly amount: number;
+  /** Integer minor units; Flutterwave answers in major units, written from this (wire.ts). */
+  readonly amountMinor: number;
   readonly currency: string;
   readonly status: 'successful' | 'failed' | 'pending';
   readonly created_at: string;
@@ -65,7 +65,9 @@ export interface Refund {
   readonly id: number;
   readonly tx_id: number;
   readonly flw_ref: string;
-  readonly amount_refunded: number;
+  readonly currency: string;
+  /** Integer minor units of the transaction's currency. */
+  readonly amountRefundedMinor: number;
   readonly comments: string | null;
   readonly created_at: string;
 }
@@ -118,7 +120,7 @@ export function createState(webhookUrl: string | undefined) {
       return [...state.transfers.values()].find((t) => t.reference === reference);
     },
     refundedTotal(txId: number): number {
-      return state.refunds.filter((r) => r.tx_id === txId).reduce((sum, r) => sum + r.amount_refunded, 0);
+      return state.refunds.filter((r) => r.tx_id === txId).reduce((sum, r) => sum + r.amountRefundedMinor, 0);
     },
     reset(): void {
       // Ids keep counting: an id reused for another payment would look like the provider

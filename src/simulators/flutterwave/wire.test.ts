@@ -9,7 +9,7 @@ const tx: Transaction = {
   id: 285959875,
   tx_ref: 'ord_1',
   flw_ref: 'FLW-SIM-285959875',
-  amount: 100,
+  amountMinor: 10_000,
   currency: 'NGN',
   status: 'successful',
   created_at: '2026-01-01T00:00:00.000Z',
@@ -68,7 +68,7 @@ test('verify data has the §1.3 fields, amounts in major units, settled = amount
   assert.equal(data.payment_type, 'card');
   assert.deepEqual(data.meta, { order: 'o_1' });
   assert.equal(verifyData({ ...tx, status: 'pending' }).card, undefined, 'no card on an unpaid checkout');
-  assert.equal(verifyData(tx, { amount: 99, currency: 'USD' }).amount, 99);
+  assert.equal(verifyData(tx, { amountMinor: 9_900, currency: 'USD' }).amount, 99);
 });
 
 test('charge.completed: v3 envelope with a literal "event.type" key; flat legacy form in camelCase', () => {

@@ -1,10 +1,14 @@
 // Flutterwave v3 shapes as the real API sends them (shared/provider-wire-formats.md §1.3, §1.4,
 // §1.5, §1.8). Pure functions of the simulator's records, so the shapes are easy to review.
 import { createHmac } from 'node:crypto';
+import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
+import { isCurrency } from '../../money/currencies.ts';
 import type { Refund, SimulatorSettings, Transaction, Transfer } from './state.ts';
 
 const ACCOUNT_ID = 17321;
-const round2 = (value: number) => Math.round(value * 100) / 100;
+/** Minor units as the JSON number Flutterwave writes (7550 NGN -> 75.5), exactly: through the decimal string. */
+export const majorNumber = (amountMinor: number, currency: string): number =>
+  Number(minorToMajorString(amountMinor, currency));
 const CARD = {
   first_6digits: '553188',
   last_4digits: '2950',
@@ -21,20 +25,22 @@ export const successEnvelope = (message: string, data: unknown) => ({ status: 's
  * (missing_currency is applied by the route, on the finished object). */
 export function verifyData(
   tx: Transaction,
-  overrides: { amount?: number; currency?: string } = {},
+  overrides: { amountMinor?: number; currency?: string } = {},
 ): Record<string, unknown> {
-  const amount = overrides.amount ?? tx.amount;
+  const currency = overrides.currency ?? tx.currency;
+  const amountMinor = overrides.amountMinor ?? tx.amountMinor;
+  const amount = majorNumber(amountMinor, tx.currency);
   // 1.4 %, as in the docs' example (app_fee 1.4 on 100); amount_settled = amount - app_fee.
-  const appFee = round2(amount * 0.014);
+  const appFeeMinor = Math.round((amountMinor * 14) / 1000);
   return {
     id: tx.id,
     tx_ref: tx.tx_ref,
     flw_ref: tx.flw_ref,
     device_fingerprint: 'N/A',
     amount,
-    currency: overrides.currency ?? tx.currency,
+    currency,
     charged_amount: amount,
-    app_fee: appFee,
+    app_fee: majorNumber(appFeeMinor, tx.currency),
     merchant_fee: 0,
     processor_response: { successful: 'Approved by Financial Institution', failed: 'Declined', pending: 'Pending' }[
       tx.status
@@ -49,7 +55,7 @@ export function verifyData(
     // Nobody has typed a card into an unpaid checkout yet.
     ...(tx.status === 'pending' ? {} : { card: { ...CARD, token: `flw-t-sim-${tx.id}` } }),
     meta: tx.meta ?? null,
-    amount_settled: round2(amount - appFee),
+    amount_settled: majorNumber(amountMinor - appFeeMinor, tx.currency),
     customer: tx.customer,
   };
 }
@@ -65,8 +71,8 @@ export function chargeWebhookBody(tx: Transaction, shape: SimulatorSettings['pay
       orderRef: `URF_${tx.id}`,
       paymentPlan: null,
       createdAt: tx.created_at,
-      amount: tx.amount,
-      charged_amount: tx.amount,
+      amount: majorNumber(tx.amountMinor, tx.currency),
+      charged_amount: majorNumber(tx.amountMinor, tx.currency),
       status: tx.status,
       IP: '127.0.0.1',
       currency: tx.currency,
@@ -133,7 +139,7 @@ export function refundData(r: Refund): Record<string, unknown> {
     tx_id: r.tx_id,
     flw_ref: r.flw_ref,
     wallet_id: 74639,
-    amount_refunded: r.amount_refunded,
+    amount_refunded: majorNumber(r.amountRefundedMinor, r.currency),
     status: 'completed',
     destination: 'payment_source',
     meta: { source: 'availablebalance' },
@@ -153,4 +159,15 @@ export function parseMajorAmount(value: unknown): number | undefined {
   if (typeof text !== 'string' || !/^\d+(\.\d+)?$/.test(text.trim())) return undefined;
   const amount = Number(text);
   return amount > 0 && Number.isFinite(amount) ? amount : undefined;
+}
+
+/**
+ * A positive amount in major units of `currency` (a number or a numeric string) as integer minor
+ * units, exactly; undefined when it is not one, has more decimals than the currency, or the
+ * currency is not an ISO 4217 one.
+ */
+export function parseAmountMinor(value: unknown, currency: string): number | undefined {
+  if (parseMajorAmount(value) === undefined || !isCurrency(currency)) return undefined;
+  const read = majorToMinor(typeof value === 'string' ? value.trim() : (value as number), currency);
+  return read.ok && read.amountMinor > 0 ? read.amountMinor : undefined;
 }

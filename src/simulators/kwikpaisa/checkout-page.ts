@@ -1,6 +1,7 @@
 // The hosted checkout page a customer sees. Server-rendered, every value escaped, no script or
 // style at all, so a strict CSP holds and a name like `<script>` is only text.
 import { escapeHtml } from '../shared/escape.ts';
+import { minorToMajorString } from '../../money/amount.ts';
 import type { Order } from './state.ts';
 
 export function renderCheckout(order: Order): string {
@@ -10,7 +11,7 @@ export function renderCheckout(order: Order): string {
 <html lang="en"><head><meta charset="utf-8"><title>KwikPaisa simulator checkout</title></head>
 <body>
 <h1>${e(order.note ?? 'Payment')}</h1>
-<p>Test payment (simulator) of <strong>${e(order.currency)} ${e(order.amount)}</strong> for <span id="customer">${e(order.customer.name)}</span> &lt;${e(order.customer.email)}&gt;.</p>
+<p>Test payment (simulator) of <strong>${e(order.currency)} ${e(minorToMajorString(order.amountMinor, order.currency))}</strong> for <span id="customer">${e(order.customer.name)}</span> &lt;${e(order.customer.email)}&gt;.</p>
 <p>Order: <code>${e(String(order.orderId))}</code> (${e(order.kwikxOrderId)})</p>
 ${
   open

@@ -4,11 +4,10 @@
 // here and ../README.md). Where the docs were cut off, the behaviour is ours and says so.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { createState, orderKey, type Order, type SimulatorState } from './state.ts';
-import { createApiFaultGate } from '../shared/api-gate.ts';
-import { withoutCurrency } from '../shared/faults.ts';
+import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
+import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
@@ -16,8 +15,7 @@ import {
   createData,
   errorEnvelope,
   kwikPaisaSignature,
-  lowerAmount,
-  normaliseAmount,
+  readOrderAmountMinor,
   sortedJson,
   statusData,
   type WebhookEventName,
@@ -32,8 +30,7 @@ export interface KwikPaisaSimulatorOptions {
   readonly nowMs?: () => number;
 }
 
-const sha = (value: string) => createHash('sha256').update(value).digest();
-const same = (a: string, b: string) => timingSafeEqual(sha(a), sha(b));
+const same = sameSecret;
 const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 type JsonBody = { raw: string; parsed: unknown; valid: boolean };
@@ -44,12 +41,6 @@ export function buildKwikPaisaSimulator(
   const nowMs = options.nowMs ?? (() => Date.now());
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.secretKey, nowMs);
-  const gate = createApiFaultGate(state.faults, (status) =>
-    errorEnvelope(
-      status,
-      status === 500 ? 'Internal server error.' : status === 503 ? 'Service unavailable.' : 'Too many requests.',
-    ),
-  );
   const bodies = new WeakMap<object, JsonBody>();
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, routerOptions: { ignoreDuplicateSlashes: true }, forceCloseConnections: true });
@@ -100,19 +91,21 @@ export function buildKwikPaisaSimulator(
     return ok ? undefined : 'Invalid signature.';
   }
 
-  async function apiGate(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const body = bodies.get(request);
-    if (body !== undefined && !body.valid) {
-      await reply.code(400).send(errorEnvelope(400, 'Invalid JSON body.'));
-      return false;
-    }
-    const failure = authenticate(request);
-    if (failure !== undefined) {
-      await reply.code(401).send(errorEnvelope(401, failure));
-      return false;
-    }
-    return gate.apply(request, reply, scopeOf(request.body));
-  }
+  const gate = createSimulatorGate({
+    faults: state.faults,
+    authenticate(request) {
+      const body = bodies.get(request);
+      if (body !== undefined && !body.valid) return { status: 400, body: errorEnvelope(400, 'Invalid JSON body.') };
+      const failure = authenticate(request);
+      return failure === undefined ? undefined : { status: 401, body: errorEnvelope(401, failure) };
+    },
+    faultBody: (status) =>
+      errorEnvelope(
+        status,
+        status === 500 ? 'Internal server error.' : status === 503 ? 'Service unavailable.' : 'Too many requests.',
+      ),
+  });
+  const apiGate = (request: FastifyRequest, reply: FastifyReply) => gate.pass(request, reply, scopeOf(request.body));
 
   const scopeOf = (body: unknown): string | undefined => {
     const id = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).order_id : undefined;
@@ -134,8 +127,9 @@ export function buildKwikPaisaSimulator(
       )
     )
       return invalid('The order id field is required.');
-    const amount = normaliseAmount(body.order_amount);
-    if (amount === undefined) return invalid('The order amount must be a positive amount with at most two decimals.');
+    const amountMinor = readOrderAmountMinor(body.order_amount);
+    if (amountMinor === undefined)
+      return invalid('The order amount must be a positive amount with at most two decimals.');
     if (body.order_currency !== 'INR') return invalid('The selected order currency is invalid.');
     if (typeof body.service_type !== 'string' || body.service_type === '')
       return invalid('The service type field is required.');
@@ -159,7 +153,7 @@ export function buildKwikPaisaSimulator(
       token: state.newToken(),
       kwikxOrderId: state.newKwikxOrderId(),
       orderId,
-      amount,
+      amountMinor,
       currency: 'INR',
       note: typeof body.order_note === 'string' ? body.order_note : null,
       serviceType: body.service_type,
@@ -186,18 +180,13 @@ export function buildKwikPaisaSimulator(
     const key = scopeOf(request.body);
     const order = key === undefined ? undefined : state.orders.get(key);
     if (order === undefined) return reply.code(404).send(errorEnvelope(404, 'Transaction not found.'));
-    const wrongAmount = state.faults.take(['wrong_amount'], key);
-    const wrongCurrency = state.faults.take(['wrong_currency'], key);
-    const missingCurrency = state.faults.take(['missing_currency'], key);
-    const data = statusData(order, {
-      ...(wrongAmount === undefined ? {} : { amount: lowerAmount(order.amount, wrongAmount.value ?? 1) }),
-      ...(wrongCurrency === undefined ? {} : { currency: 'USD' }),
-    });
+    const faults = takeAnswerFaults(state.faults, key, { amountMinor: order.amountMinor, currency: order.currency });
+    const data = statusData(order, { amountMinor: faults.amountMinor, currency: faults.currency });
     return {
       code: '200',
       status: 'success',
       message: 'Order status fetched successfully.',
-      return_data: missingCurrency === undefined ? data : withoutCurrency(data),
+      return_data: withAnswerFaults(data, faults),
     };
   });
 

@@ -9,8 +9,8 @@ export interface Order {
   readonly kwikxOrderId: string;
   /** As the merchant sent it (number or string); echoed back in that type, as the docs show. */
   readonly orderId: string | number;
-  /** Exact major units with two decimals, e.g. "105.00". */
-  readonly amount: string;
+  /** Integer paise; the wire's "105.00" is written from it (wire.ts). */
+  readonly amountMinor: number;
   readonly currency: string;
   readonly note: string | null;
   readonly serviceType: string;

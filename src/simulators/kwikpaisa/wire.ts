@@ -1,6 +1,7 @@
 // KwikPaisa v3 shapes and signatures as the simulator speaks them (shared/provider-wire-formats.md
 // §4). Written independently of the adapter's signing code, so each checks the other in tests.
 import { createHmac } from 'node:crypto';
+import { majorToMinor, minorToMajorString } from '../../money/amount.ts';
 import type { Order } from './state.ts';
 
 /** Compact JSON, keys sorted at every depth, at the top only, or not at all. */
@@ -34,12 +35,13 @@ export function kwikDate(date: Date): string {
 /** `return_data` of POST /api/v3/pg/order/status (§4.3). */
 export function statusData(
   order: Order,
-  overrides: { amount?: string; currency?: string } = {},
+  overrides: { amountMinor?: number; currency?: string } = {},
 ): Record<string, unknown> {
   return {
     kwikX_order_id: order.kwikxOrderId,
     order_id: order.orderId,
-    order_amount: overrides.amount ?? order.amount,
+    // A decimal string ("105.00") in the status answer, as in the docs' example.
+    order_amount: minorToMajorString(overrides.amountMinor ?? order.amountMinor, order.currency),
     currency: overrides.currency ?? order.currency,
     order_status: order.status,
     payment_method: order.paymentMethod,
@@ -57,7 +59,7 @@ export function createData(order: Order, paymentLink: string): Record<string, un
   return {
     kwikX_order_id: order.kwikxOrderId,
     order_id: order.orderId,
-    order_amount: order.amount,
+    order_amount: minorToMajorString(order.amountMinor, order.currency),
     order_currency: order.currency,
     order_status: order.status,
     payment_link: paymentLink,
@@ -72,15 +74,15 @@ export function webhookPayload(order: Order, event: WebhookEventName): Record<st
     event,
     data: {
       order_id: String(order.orderId),
-      amount: order.amount,
+      amount: minorToMajorString(order.amountMinor, order.currency),
       currency: order.currency,
       status: event === 'payment.success' ? 'PAID' : 'FAILED',
     },
   };
 }
 
-/** "105", "105.5", 105.5 → "105.50"; undefined for anything that is not a positive amount with at most two decimals. */
-export function normaliseAmount(value: unknown): string | undefined {
+/** "105", "105.5", 105.5 → 10550 paise; undefined for anything that is not a positive amount with at most two decimals. */
+export function readOrderAmountMinor(value: unknown): number | undefined {
   const text =
     typeof value === 'number'
       ? Number.isFinite(value)
@@ -89,16 +91,7 @@ export function normaliseAmount(value: unknown): string | undefined {
       : typeof value === 'string'
         ? value.trim()
         : '';
-  const match = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text);
-  if (match === null) return undefined;
-  const integer = (match[1] ?? '0').replace(/^0+(?=\d)/, '');
-  const amount = `${integer}.${(match[2] ?? '').padEnd(2, '0')}`;
-  return /^0\.00$/.test(amount) ? undefined : amount;
-}
-
-/** Lowers a "105.00" amount by `by` major units, exactly (for the wrong_amount fault). */
-export function lowerAmount(amount: string, by: number): string {
-  const cents = Number(amount.replace('.', '')) - Math.round(by * 100);
-  const safe = Math.max(cents, 0);
-  return `${Math.floor(safe / 100)}.${String(safe % 100).padStart(2, '0')}`;
+  if (!/^\d{1,12}(?:\.\d{1,2})?$/.test(text)) return undefined;
+  const read = majorToMinor(text, 'INR');
+  return read.ok && read.amountMinor > 0 ? read.amountMinor : undefined;
 }

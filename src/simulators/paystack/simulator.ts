@@ -2,11 +2,11 @@
 // (shared/provider-wire-formats.md §2), a hosted checkout with Pay and Decline buttons, signed
 // webhooks, and the common control API for fault injection under /_sim/ (./README.md and
 // ../README.md). Used by the gateway in test mode, by our tests, and alone by merchants.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createApiFaultGate } from '../shared/api-gate.ts';
-import { withoutCurrency } from '../shared/faults.ts';
+import { randomBytes } from 'node:crypto';
+import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
+import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
@@ -53,7 +53,6 @@ export interface PaystackSimulatorOptions {
 
 export const SIMULATED_CURRENCIES = ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] as const;
 const REFERENCE = /^[A-Za-z0-9.=-]{1,100}$/;
-const sha = (value: string) => createHash('sha256').update(value).digest();
 
 export function buildPaystackSimulator(
   options: PaystackSimulatorOptions,
@@ -77,22 +76,17 @@ export function buildPaystackSimulator(
     await sender.close();
   });
 
-  // ---- Authentication and API faults, for every API call --------------------------------------
-  const gate = createApiFaultGate(state.faults, (status) =>
-    status === 429 ? RATE_LIMITED : errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' }),
-  );
-  async function apiGate(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    reference: string | undefined,
-  ): Promise<boolean> {
-    const auth = request.headers.authorization ?? '';
-    if (!timingSafeEqual(sha(auth), sha(`Bearer ${options.secretKey}`))) {
-      await reply.code(401).send(INVALID_KEY);
-      return false;
-    }
-    return gate.apply(request, reply, reference);
-  }
+  // ---- Authentication and API faults, for every API call (the shared gate) -------------------
+  const gate = createSimulatorGate({
+    faults: state.faults,
+    authenticate: (request) =>
+      sameSecret(request.headers.authorization ?? '', `Bearer ${options.secretKey}`)
+        ? undefined
+        : { status: 401, body: INVALID_KEY },
+    faultBody: (status) =>
+      status === 429 ? RATE_LIMITED : errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' }),
+  });
+  const apiGate = gate.pass;
 
   const publicBase = (request: FastifyRequest) =>
     options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
@@ -195,21 +189,9 @@ export function buildPaystackSimulator(
         .code(state.settings.notFoundHttpStatus)
         .send(validation('Transaction reference not found', 'transaction_not_found'));
     }
-    const wrongAmount = state.faults.take(['wrong_amount'], reference);
-    const wrongCurrency = state.faults.take(['wrong_currency'], reference);
-    const missingCurrency = state.faults.take(['missing_currency'], reference);
-    const data = verifyData(tx, {
-      // `value` is in major units, like every simulator's; Paystack's currencies all have 2 decimals.
-      ...(wrongAmount === undefined
-        ? {}
-        : { amount: Math.max(0, tx.amount - Math.round((wrongAmount.value ?? 1) * 100)) }),
-      ...(wrongCurrency === undefined ? {} : { currency: tx.currency === 'USD' ? 'NGN' : 'USD' }),
-    });
-    return {
-      status: true,
-      message: 'Verification successful',
-      data: missingCurrency === undefined ? data : withoutCurrency(data),
-    };
+    const faults = takeAnswerFaults(state.faults, reference, { amountMinor: tx.amount, currency: tx.currency });
+    const data = verifyData(tx, { amount: faults.amountMinor, currency: faults.currency });
+    return { status: true, message: 'Verification successful', data: withAnswerFaults(data, faults) };
   });
 
   // ---- Hosted checkout -------------------------------------------------------------------------

@@ -38,12 +38,6 @@ export interface Fault {
   readonly value: number | undefined;
 }
 
-/** The missing_currency fault: an answer's object without its `currency` field, as a provider
- * that leaves it out would send it. */
-export function withoutCurrency(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => key !== 'currency'));
-}
-
 export type FaultRequest = { ok: true; fault: Fault } | { ok: false; error: string };
 
 /** Reads `POST /_sim/faults` {fault, tx_ref? (or the provider's own name for it), times?, value?}. */

@@ -2,13 +2,12 @@
 // idempotency and Stripe-Signature as the real API (shared/provider-wire-formats.md §3), a hosted
 // checkout with Pay and Decline buttons, signed events, and the same /_sim/ control API and
 // faults as the Flutterwave simulator (../README.md; Stripe specifics in ./README.md).
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { parseSessionParams } from './session-params.ts';
 import { createState, newId, type Session, type SimulatorState, type StoredEvent } from './state.ts';
-import { createApiFaultGate } from '../shared/api-gate.ts';
-import { withoutCurrency } from '../shared/faults.ts';
+import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
+import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
@@ -30,7 +29,6 @@ export interface StripeSimulatorOptions {
   readonly publicBaseUrl?: string;
 }
 
-const sha = (value: string) => createHash('sha256').update(value).digest();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const LIST_QUERY = new Set(['limit', 'payment_intent', 'status', 'starting_after', 'ending_before']);
 
@@ -39,16 +37,6 @@ export function buildStripeSimulator(
 ): FastifyInstance & { simulatorState: SimulatorState } {
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.webhookSecret);
-  const gate = createApiFaultGate(state.faults, (status) =>
-    status === 429
-      ? errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' })
-      : errorEnvelope(
-          'api_error',
-          status === 500
-            ? 'An unknown error occurred (simulated).'
-            : 'The service is temporarily unavailable (simulated).',
-        ),
-  );
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   // Stripe's bodies nest with brackets, which @fastify/formbody does not read: keep the raw text
@@ -80,44 +68,48 @@ export function buildStripeSimulator(
     return undefined;
   }
 
-  async function apiGate(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    txRef: string | null | undefined,
-  ): Promise<boolean> {
-    const key = presentedKey(request.headers.authorization);
-    if (key === undefined || key === '') {
-      await reply
-        .code(401)
-        .send(
-          errorEnvelope(
+  const gate = createSimulatorGate({
+    faults: state.faults,
+    authenticate(request) {
+      const key = presentedKey(request.headers.authorization);
+      if (key === undefined || key === '')
+        return {
+          status: 401,
+          body: errorEnvelope(
             'invalid_request_error',
             'You did not provide an API key. Provide it in the Authorization header, using Bearer auth.',
           ),
-        );
-      return false;
-    }
-    if (!timingSafeEqual(sha(key), sha(options.secretKey))) {
+        };
       // Never echo the key back, not even masked.
-      await reply.code(401).send(errorEnvelope('invalid_request_error', 'Invalid API Key provided.'));
-      return false;
-    }
-    return gate.apply(request, reply, txRef);
-  }
+      if (!sameSecret(key, options.secretKey))
+        return { status: 401, body: errorEnvelope('invalid_request_error', 'Invalid API Key provided.') };
+      return undefined;
+    },
+    faultBody: (status) =>
+      status === 429
+        ? errorEnvelope('invalid_request_error', 'Request rate limit exceeded (simulated).', { code: 'rate_limit' })
+        : errorEnvelope(
+            'api_error',
+            status === 500
+              ? 'An unknown error occurred (simulated).'
+              : 'The service is temporarily unavailable (simulated).',
+          ),
+  });
+  const apiGate = gate.pass;
 
   /** A session as an API answer, with the verify faults applied. */
   function answer(session: Session): Record<string, unknown> {
-    const wrongAmount = state.faults.take(['wrong_amount'], session.clientReferenceId);
-    const wrongCurrency = state.faults.take(['wrong_currency'], session.clientReferenceId);
-    const missingCurrency = state.faults.take(['missing_currency'], session.clientReferenceId);
+    const faults = takeAnswerFaults(
+      state.faults,
+      session.clientReferenceId,
+      { amountMinor: session.amountTotal, currency: session.currency.toUpperCase() },
+      (currency) => (currency === 'USD' ? 'EUR' : 'USD'),
+    );
     const object = sessionObject(session, {
-      // `value` is in major units, as for Flutterwave: 1 -> 100 minor units.
-      ...(wrongAmount === undefined
-        ? {}
-        : { amountTotal: Math.max(0, session.amountTotal - Math.round((wrongAmount.value ?? 1) * 100)) }),
-      ...(wrongCurrency === undefined ? {} : { currency: session.currency === 'usd' ? 'eur' : 'usd' }),
+      amountTotal: faults.amountMinor,
+      currency: faults.currency.toLowerCase(),
     });
-    return missingCurrency === undefined ? object : withoutCurrency(object);
+    return withAnswerFaults(object, faults);
   }
 
   const missing = (reply: FastifyReply, id: string) =>
