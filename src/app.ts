@@ -8,6 +8,7 @@ import { v1Plugin } from './api/v1-plugin.ts';
 import { webhooksPlugin } from './ingest/webhooks-plugin.ts';
 import type { Services } from './services.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
+import { installOpenApi } from './openapi/plugin.ts';
 
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
@@ -70,6 +71,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     return reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
 
+  // Before the API plugin, so the description sees every /v1 route as registered.
+  installOpenApi(app);
   await app.register(v1Plugin, {
     prefix: '/v1',
     keys: services.keys,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { BankListSchema, ResolvedAccountSchema } from '../api/objects.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { contextOf } from '../api/auth.ts';
 import { AccountResolveBody, BanksQuery } from '../api/schemas.ts';
@@ -24,20 +25,42 @@ export function beneficiaryRoutes(
     }
   };
 
-  api.get('/banks', { schema: { querystring: BanksQuery }, preHandler: limit }, async (request) => {
-    const { country, provider } = request.query;
-    const result = await deps.beneficiaries.listBanks(contextOf(request).mode, country, provider);
-    return {
-      object: 'list',
-      provider: result.provider,
-      country,
-      data: result.banks.map((b) => ({ object: 'bank', code: b.code, name: b.name })),
-      has_more: false,
-    };
-  });
+  api.get(
+    '/banks',
+    {
+      schema: {
+        summary: 'The provider\u2019s bank list for a country (cached for a day).',
+        querystring: BanksQuery,
+        response: { 200: BankListSchema },
+      },
+      preHandler: limit,
+    },
+    async (request) => {
+      const { country, provider } = request.query;
+      const result = await deps.beneficiaries.listBanks(contextOf(request).mode, country, provider);
+      return {
+        object: 'list' as const,
+        provider: result.provider,
+        country,
+        data: result.banks.map((b) => ({ object: 'bank' as const, code: b.code, name: b.name })),
+        has_more: false,
+      };
+    },
+  );
 
-  api.post('/accounts/resolve', { schema: { body: AccountResolveBody }, preHandler: limit }, async (request) => {
-    const { provider, ...input } = request.body;
-    return deps.beneficiaries.resolve(contextOf(request).mode, input, provider);
-  });
+  api.post(
+    '/accounts/resolve',
+    {
+      schema: {
+        summary: 'The account holder\u2019s name, as the provider resolves it.',
+        body: AccountResolveBody,
+        response: { 200: ResolvedAccountSchema },
+      },
+      preHandler: limit,
+    },
+    async (request) => {
+      const { provider, ...input } = request.body;
+      return deps.beneficiaries.resolve(contextOf(request).mode, input, provider);
+    },
+  );
 }

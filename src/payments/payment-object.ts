@@ -1,26 +1,9 @@
+import type { Static } from 'typebox';
+import type { PaymentObjectSchema } from '../api/objects.ts';
 import type { PaymentRow } from '../db/schema.ts';
 
-/** The payment as the merchant's API and events see it. Amounts stay integer minor units. */
-export interface PaymentObject {
-  id: string;
-  object: 'payment';
-  status: PaymentRow['status'];
-  status_reason: string | null;
-  amount: number;
-  currency: string;
-  reference: string;
-  provider: string;
-  provider_transaction_id: string | null;
-  checkout_url: string | null;
-  customer: { email: string; name: string | null; phone: string | null };
-  redirect_url: string;
-  description: string | null;
-  metadata: Record<string, string>;
-  livemode: boolean;
-  created_at: string;
-  updated_at: string;
-  expires_at: string;
-}
+/** The payment as the merchant's API and events see it (its schema: src/api/objects.ts). */
+export type PaymentObject = Static<typeof PaymentObjectSchema>;
 
 export function toPaymentObject(row: PaymentRow): PaymentObject {
   return {

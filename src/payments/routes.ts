@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ListOf, PaymentObjectSchema } from '../api/objects.ts';
 import { contextOf } from '../api/auth.ts';
 import { IdParams, PaymentCreateBody, PaymentListQuery } from '../api/schemas.ts';
 import { ApiError } from '../errors.ts';
@@ -10,35 +11,59 @@ import type { PaymentService } from './payment-service.ts';
 export function paymentRoutes(app: FastifyInstance, payments: PaymentService): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  api.post('/payments', { schema: { body: PaymentCreateBody } }, async (request, reply) => {
-    const ctx = contextOf(request);
-    const body = request.body;
-    if (!isCurrency(body.currency))
-      throw new ApiError('parameter_invalid', {
-        param: 'currency',
-        message: `${body.currency} is not an ISO 4217 currency code.`,
-      });
-    if (ctx.mode === 'live' && !body.redirect_url.startsWith('https://'))
-      throw new ApiError('parameter_invalid', {
-        param: 'redirect_url',
-        message: 'Live-mode redirect URLs must use https.',
-      });
-    return reply.code(201).send(toPaymentObject(await payments.create(ctx, body)));
-  });
+  api.post(
+    '/payments',
+    {
+      schema: {
+        summary: 'Create a payment and get the checkout URL to send the customer to.',
+        body: PaymentCreateBody,
+        response: { 201: PaymentObjectSchema },
+      },
+    },
+    async (request, reply) => {
+      const ctx = contextOf(request);
+      const body = request.body;
+      if (!isCurrency(body.currency))
+        throw new ApiError('parameter_invalid', {
+          param: 'currency',
+          message: `${body.currency} is not an ISO 4217 currency code.`,
+        });
+      if (ctx.mode === 'live' && !body.redirect_url.startsWith('https://'))
+        throw new ApiError('parameter_invalid', {
+          param: 'redirect_url',
+          message: 'Live-mode redirect URLs must use https.',
+        });
+      return reply.code(201).send(toPaymentObject(await payments.create(ctx, body)));
+    },
+  );
 
-  api.get('/payments/:id', { schema: { params: IdParams('pay') } }, async (request) => {
-    const payment = await payments.get(contextOf(request).mode, request.params.id);
-    if (payment === undefined) throw new ApiError('not_found', { message: 'No such payment.' });
-    return toPaymentObject(payment);
-  });
+  api.get(
+    '/payments/:id',
+    { schema: { summary: 'Read a payment.', params: IdParams('pay'), response: { 200: PaymentObjectSchema } } },
+    async (request) => {
+      const payment = await payments.get(contextOf(request).mode, request.params.id);
+      if (payment === undefined) throw new ApiError('not_found', { message: 'No such payment.' });
+      return toPaymentObject(payment);
+    },
+  );
 
-  api.get('/payments', { schema: { querystring: PaymentListQuery } }, async (request) => {
-    const { limit = 20, starting_after, reference } = request.query;
-    const page = await payments.list(contextOf(request).mode, {
-      limit,
-      ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
-      ...(reference === undefined ? {} : { reference }),
-    });
-    return { object: 'list', data: page.data.map(toPaymentObject), has_more: page.hasMore };
-  });
+  api.get(
+    '/payments',
+    {
+      schema: {
+        summary: 'List payments, newest first, or find one by your reference.',
+        querystring: PaymentListQuery,
+        response: { 200: ListOf(PaymentObjectSchema, 'A page of payments.') },
+      },
+    },
+    async (request) => {
+      const { limit = 20, starting_after, reference } = request.query;
+      const page = await payments.list(contextOf(request).mode, {
+        limit,
+        ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
+        ...(reference === undefined ? {} : { reference }),
+      });
+      return { object: 'list' as const, data: page.data.map(toPaymentObject), has_more: page.hasMore };
+    },
+  );
 }
