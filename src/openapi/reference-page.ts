@@ -87,7 +87,7 @@ export function renderReferencePage(doc: OpenApiDocument): string {
   const webhooks = Object.entries((doc.webhooks ?? {}) as Record<string, { post: Operation }>);
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${info.title} ${info.version}</title>
-<link rel="stylesheet" href="/docs/api/reference.css"></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/docs/api/reference.css"></head>
 <body><header><h1>${info.title}</h1><span class="version">${info.version}</span> <a href="/v1/openapi.json">openapi.json</a></header>
 <nav>${tags.map((t) => html`<h2>${t}</h2><ul>${operations.filter((o) => (o.op.tags?.[0] ?? 'api') === t).map((o) => html`<li><a href="#${o.op.operationId}">${o.method.toUpperCase()} ${o.path}</a></li>`)}</ul>`)}
 <h2><a href="#webhooks">Events</a></h2></nav>
