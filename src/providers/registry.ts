@@ -1,4 +1,5 @@
 import type { Mode } from '../db/schema.ts';
+import type { PayoutProvider } from './payout-types.ts';
 import type { BeneficiaryLookup, PaymentProvider, ProviderWebhookHandler } from './types.ts';
 
 /** Adapters per mode: test-mode adapters talk to simulators or provider sandboxes, live ones to
@@ -10,6 +11,14 @@ export interface ProviderRegistry {
   webhook(name: string): ProviderWebhookHandler | undefined;
   /** The provider that serves bank look-ups for a country (or the one named). */
   beneficiaries(mode: Mode, country: string, name?: string): { name: string; lookup: BeneficiaryLookup } | undefined;
+  /** The payout adapter of the provider named, when it pays out in this mode. */
+  payouts(mode: Mode, name: string): PayoutProvider | undefined;
+  /**
+   * The provider a payout in this currency goes to when the merchant names none: the routing
+   * table's choice if it pays out in the currency, otherwise any that does. Chosen once, when the
+   * payout is created; never changed after an indefinite answer (no failover, PAY-1).
+   */
+  routePayout(mode: Mode, currency: string): PayoutProvider | undefined;
 }
 
 export function createProviderRegistry(input: {
@@ -39,6 +48,13 @@ export function createProviderRegistry(input: {
       return provider?.beneficiaries === undefined
         ? undefined
         : { name: provider.name, lookup: provider.beneficiaries };
+    },
+    payouts: (mode, name) => byMode[mode].find((p) => p.name === name)?.payouts,
+    routePayout: (mode, currency) => {
+      const routed = input.routing?.[currency];
+      const pays = (p: PaymentProvider) => p.payouts?.currencies.includes(currency) === true;
+      const preferred = byMode[mode].find((p) => p.name === routed && pays(p));
+      return (preferred ?? byMode[mode].find(pays))?.payouts;
     },
   };
 }

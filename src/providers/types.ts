@@ -1,6 +1,7 @@
 // The contract between the core and a provider adapter. Adapters hold no state and never touch
 // the database: the core owns persistence, idempotency and state transitions.
 import type { Mode } from '../db/schema.ts';
+import type { PayoutProvider, TransferWebhookHint } from './payout-types.ts';
 
 export interface CheckoutRequest {
   readonly paymentId: string;
@@ -50,6 +51,8 @@ export interface ProviderWebhookEvent {
   /** Our payment id, when the event is about a payment we created. */
   readonly paymentId: string | undefined;
   readonly providerTxId: string | undefined;
+  /** Set when the event is about a transfer out (payout-types.ts); a hint to query it. */
+  readonly transfer?: TransferWebhookHint;
 }
 
 export type WebhookCheck =
@@ -70,6 +73,8 @@ export interface PaymentProvider {
   verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;
   /** Bank lists and account-name look-ups (PAY-3), for providers that pay out. */
   readonly beneficiaries?: BeneficiaryLookup;
+  /** Transfers out (issue 9), for providers that pay out: see payout-types.ts. */
+  readonly payouts?: PayoutProvider;
 }
 
 export interface Bank {
