@@ -37,6 +37,8 @@ export function createAnswerFaults(faults: FaultStore) {
   }
 
   return {
+    /** Resets the connection without an answer (drop_request, lost_answer_reset). */
+    cut,
     /** drop_request: resets the connection before anything is processed; false when it did. */
     beforeProcessing(request: FastifyRequest, reply: FastifyReply, scope: string | undefined): boolean {
       if (faults.take(DROP_FAULTS, scope) === undefined) return true;

@@ -11,6 +11,7 @@ import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
+import { registerConnect } from './connect.ts';
 import {
   decodeForm,
   errorEnvelope,
@@ -48,6 +49,7 @@ export function buildStripeSimulator(
   );
   app.addHook('onClose', async () => {
     gate.releaseAll();
+    connect.releaseAll();
     await sender.close();
   });
   app.addHook('onSend', async (request, reply) => {
@@ -337,11 +339,14 @@ export function buildStripeSimulator(
     });
   }
 
+  // ---- Connect: transfers, payouts, accounts, balances (./README.md, "Connect") ---------------
+  const connect = registerConnect(app, { state, sender, gate, apiGate });
+
   // ---- Control API (the same for every simulator; ../README.md) --------------------------------
   registerControlApi(app, {
     faults: state.faults,
     // Our reference: the session's client_reference_id.
-    scopeFields: ['tx_ref'],
+    scopeFields: ['tx_ref', 'reference', 'transfer_group'],
     webhooks: () => state.webhooks,
     transactions: () => [...state.sessions.values()].map((s) => sessionObject(s)),
     configure(body) {
@@ -353,6 +358,8 @@ export function buildStripeSimulator(
         typeof body.additionalWebhookSecret !== 'string'
       )
         return { ok: false, error: 'additionalWebhookSecret: a whsec_ string or null' };
+      const connectError = connect.configure(body);
+      if (connectError !== undefined) return { ok: false, error: connectError };
       if (typeof body.webhookUrl === 'string') state.settings.webhookUrl = body.webhookUrl;
       if (body.additionalWebhookSecret !== undefined)
         state.settings.additionalWebhookSecret = body.additionalWebhookSecret as string | null;
@@ -361,6 +368,7 @@ export function buildStripeSimulator(
         settings: {
           webhookUrl: state.settings.webhookUrl ?? null,
           additionalWebhookSecret: state.settings.additionalWebhookSecret === null ? null : '[set]',
+          payoutCompletion: connect.connect.settings.payoutCompletion,
         },
       };
     },
@@ -379,8 +387,15 @@ export function buildStripeSimulator(
         return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
       return { ok: true, result: { ...sessionObject(session), redirect_url: done.redirect } };
     },
-    reset: () => state.reset(),
-    onClear: () => gate.releaseAll(),
+    reset: () => {
+      state.reset();
+      connect.reset();
+    },
+    onClear: () => {
+      gate.releaseAll();
+      connect.releaseAll();
+    },
+    extraRoutes: connect.controlRoutes,
   });
 
   return Object.assign(app, { simulatorState: state });
