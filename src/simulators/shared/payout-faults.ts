@@ -12,7 +12,7 @@ export const DROP_FAULTS: readonly FaultName[] = ['drop_request'];
 /** After processing: the payout exists, the caller never learns it from this answer. */
 export const LOST_ANSWER_FAULTS: readonly FaultName[] = ['lost_answer_timeout', 'lost_answer_500', 'lost_answer_reset'];
 
-export function createAnswerFaults(faults: FaultStore) {
+export function createLostAnswerFaults(faults: FaultStore) {
   const holds = new Set<() => void>();
 
   /** Holds a request until the client gives up (or faults are cleared), then cuts the socket. */
@@ -72,7 +72,7 @@ export function createAnswerFaults(faults: FaultStore) {
   };
 }
 
-export type AnswerFaults = ReturnType<typeof createAnswerFaults>;
+export type LostAnswerFaults = ReturnType<typeof createLostAnswerFaults>;
 
 /**
  * not_found_after_create: how many lookups (by id, reference or list) miss a payout just created.

@@ -3,8 +3,7 @@
 // `ref`), Stripe's list envelope with cursor paging, and the execution of a money-moving POST
 // under its Idempotency-Key with the answer faults (lost answer, duplicate, webhook first).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiFaultGate } from '../shared/api-gate.ts';
-import type { AnswerFaults } from '../shared/payout-faults.ts';
+import type { LostAnswerFaults } from '../shared/payout-faults.ts';
 import type { ConnectIdempotency } from './connect-idempotency.ts';
 import { takeFor } from './connect-lifecycle.ts';
 import { type ConnectState, PLATFORM_ACCOUNT } from './connect-state.ts';
@@ -16,10 +15,9 @@ export interface ConnectDeps {
   readonly state: SimulatorState;
   readonly connect: ConnectState;
   readonly idempotency: ConnectIdempotency;
-  readonly answers: AnswerFaults;
+  readonly answers: LostAnswerFaults;
   /** The simulator's key check plus API faults for one scope; false when it answered. */
   readonly apiGate: (request: FastifyRequest, reply: FastifyReply, scope: string | undefined) => Promise<boolean>;
-  readonly gate: ApiFaultGate;
 }
 
 export type Kind = 'transfer' | 'payout';
@@ -54,7 +52,8 @@ export async function passGate(
   ref: string | undefined,
 ): Promise<boolean> {
   if (!(await deps.apiGate(request, reply, ref === undefined ? undefined : `${kind}:${ref}`))) return false;
-  return ref === undefined ? true : deps.gate.apply(request, reply, ref);
+  // Checked again (cheap) so faults aimed at the bare reference apply too.
+  return ref === undefined ? true : deps.apiGate(request, reply, ref);
 }
 
 /** The account of a Stripe-Account header must exist (Stripe: 403, the key has no access to it). */

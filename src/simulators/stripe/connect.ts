@@ -2,8 +2,7 @@
 // idempotency, events and faults (./README.md, "Connect"). simulator.ts registers it with one
 // call and hands it the key check and the API fault gate it already has.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiFaultGate } from '../shared/api-gate.ts';
-import { createAnswerFaults } from '../shared/payout-faults.ts';
+import { createLostAnswerFaults } from '../shared/payout-faults.ts';
 import { readConnectSettings, registerConnectControl } from './connect-control.ts';
 import { createConnectIdempotency } from './connect-idempotency.ts';
 import { createConnectLifecycle } from './connect-lifecycle.ts';
@@ -18,12 +17,11 @@ export function registerConnect(
   deps: {
     state: SimulatorState;
     sender: ReturnType<typeof createWebhookSender>;
-    gate: ApiFaultGate;
     apiGate: (request: FastifyRequest, reply: FastifyReply, scope: string | undefined) => Promise<boolean>;
   },
 ) {
   const connect = createConnectState();
-  const answers = createAnswerFaults(deps.state.faults);
+  const answers = createLostAnswerFaults(deps.state.faults);
   const lifecycle = createConnectLifecycle({ state: deps.state, connect, sender: deps.sender });
   const routeDeps = {
     ...deps,

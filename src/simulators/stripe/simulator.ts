@@ -340,7 +340,7 @@ export function buildStripeSimulator(
   }
 
   // ---- Connect: transfers, payouts, accounts, balances (./README.md, "Connect") ---------------
-  const connect = registerConnect(app, { state, sender, gate, apiGate });
+  const connect = registerConnect(app, { state, sender, apiGate });
 
   // ---- Control API (the same for every simulator; ../README.md) --------------------------------
   registerControlApi(app, {
