@@ -9,16 +9,13 @@ import { webhooksPlugin } from './ingest/webhooks-plugin.ts';
 import type { Services } from './services.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { installOpenApi } from './openapi/plugin.ts';
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
+import { createAddressMatcher, formatCidr, isLoopback, type Cidr } from './net/addresses.ts';
 
 const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'DELETE']);
 
 export interface BuildOptions {
-  /** A trusted TLS-terminating proxy's address(es): only then is X-Forwarded-For believed. */
-  readonly trustProxy?: string | boolean;
+  /** A trusted TLS-terminating proxy's address(es): only from them is X-Forwarded-For believed. */
+  readonly trustProxy?: readonly Cidr[];
   readonly https?: { key: Buffer; cert: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' };
 }
 
@@ -28,7 +25,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => newId('req'),
     requestIdHeader: false,
-    trustProxy: options.trustProxy ?? false,
+    // A predicate over our own parser rather than proxy-addr's strings: one address grammar.
+    trustProxy: options.trustProxy === undefined ? false : trustedHop(createAddressMatcher(options.trustProxy)),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     ...(options.https === undefined
@@ -123,7 +121,7 @@ function deploymentFacts(services: Services): ReadonlyArray<readonly [string, st
       config.tls !== undefined
         ? `terminated here (${config.tls.minVersion} minimum)`
         : config.trustedProxy !== undefined
-          ? `by the trusted proxy ${config.trustedProxy}`
+          ? `by the trusted proxy ${config.trustedProxy.map(formatCidr).join(', ')}`
           : 'none (loopback test mode)',
     ],
     ['Providers', Object.keys(config.providers).join(', ')],
@@ -134,7 +132,11 @@ function deploymentFacts(services: Services): ReadonlyArray<readonly [string, st
       'Dashboard reachable from',
       config.dashboardAllowedNetworks === undefined
         ? 'any network the server listens on'
-        : config.dashboardAllowedNetworks.join(', '),
+        : config.dashboardAllowedNetworks.map(formatCidr).join(', '),
     ],
   ];
+}
+
+function trustedHop(trusted: (address: string) => boolean): (address: string, hop: number) => boolean {
+  return (address) => trusted(address);
 }

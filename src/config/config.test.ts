@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
+import { formatCidr, type Cidr } from '../net/addresses.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'paywarden-config-'));
 
@@ -150,10 +151,11 @@ test('per-provider outbound budgets: catalogue defaults, overridable', () => {
 });
 
 test('webhook source allowlists: the published list by default, a list, off, or a clear error', () => {
-  assert.deepEqual(loadConfig({}, tmp()).providers.paystack?.webhookIpAllowlist, [
-    '52.31.139.75',
-    '52.49.173.169',
-    '52.214.14.220',
+  const ranges = (list: readonly Cidr[] | undefined) => list?.map(formatCidr);
+  assert.deepEqual(ranges(loadConfig({}, tmp()).providers.paystack?.webhookIpAllowlist), [
+    '52.31.139.75/32',
+    '52.49.173.169/32',
+    '52.214.14.220/32',
   ]);
   assert.equal(
     loadConfig({}, tmp()).providers.flutterwave?.webhookIpAllowlist,
@@ -161,9 +163,11 @@ test('webhook source allowlists: the published list by default, a list, off, or 
     'Flutterwave advises against IP allowlisting',
   );
   assert.deepEqual(
-    loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: '198.51.100.7, 198.51.100.8' }, tmp()).providers.paystack
-      ?.webhookIpAllowlist,
-    ['198.51.100.7', '198.51.100.8'],
+    ranges(
+      loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: '198.51.100.7, 198.51.100.0/28' }, tmp()).providers.paystack
+        ?.webhookIpAllowlist,
+    ),
+    ['198.51.100.7/32', '198.51.100.0/28'],
   );
   assert.equal(
     loadConfig({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'off' }, tmp()).providers.paystack?.webhookIpAllowlist,
@@ -171,7 +175,7 @@ test('webhook source allowlists: the published list by default, a list, off, or 
   );
   assert.match(
     captureConfigError({ PAYSTACK_WEBHOOK_IP_ALLOWLIST: 'paystack.co' }).message,
-    /"paystack.co" is not an IP address/,
+    /PAYSTACK_WEBHOOK_IP_ALLOWLIST: "paystack.co" is not an IP address/,
   );
 });
 
@@ -191,4 +195,17 @@ test('dashboard timeouts can be shortened, never lengthened; networks are valida
   assert.match(error.message, /PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES/);
   assert.match(error.message, /PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES/);
   assert.match(error.message, /PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: "office" is not an IP address or CIDR range/);
+});
+
+test('trusted proxies and dashboard networks go through the one address parser', () => {
+  const config = loadConfig(
+    { PAYWARDEN_TRUSTED_PROXY: '10.0.0.0/8, ::ffff:192.0.2.7, fd00::1', PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: '::1' },
+    tmp(),
+  );
+  assert.deepEqual(config.trustedProxy?.map(formatCidr), ['10.0.0.0/8', '192.0.2.7/32', 'fd00::1/128']);
+  assert.deepEqual(config.dashboardAllowedNetworks?.map(formatCidr), ['::1/128']);
+  assert.match(
+    captureConfigError({ PAYWARDEN_TRUSTED_PROXY: 'loopback' }).message,
+    /PAYWARDEN_TRUSTED_PROXY: "loopback" is not an IP address or CIDR range/,
+  );
 });

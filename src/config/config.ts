@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
-import { isIP } from 'node:net';
 import { Secret } from '../crypto/secret.ts';
 import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
-import { parseNetworks } from '../dashboard/networks.ts';
+import { parseCidrList, type Cidr } from '../net/addresses.ts';
 import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../jobs/worker.ts';
 
@@ -23,7 +22,7 @@ export interface ProviderConfig {
   readonly live: ProviderCredentials | undefined;
   readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
   /** Live-mode webhooks are accepted only from these addresses; undefined means any (WHI-9). */
-  readonly webhookIpAllowlist: readonly string[] | undefined;
+  readonly webhookIpAllowlist: readonly Cidr[] | undefined;
 }
 
 export interface Config {
@@ -38,7 +37,8 @@ export interface Config {
   readonly tls:
     | { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' }
     | undefined;
-  readonly trustedProxy: string | undefined;
+  /** PAYWARDEN_TRUSTED_PROXY: only from these is X-Forwarded-For believed. */
+  readonly trustedProxy: readonly Cidr[] | undefined;
   readonly logLevel: string;
   readonly simulatorPort: number;
   readonly paymentExpirySeconds: number;
@@ -58,7 +58,7 @@ export interface Config {
   /** Sign-in attempts (each password or code submitted) per client address per 15 minutes (OPS-3). */
   readonly dashboardLoginAttemptsPerIp: number;
   /** OPS-11: when set, the dashboard answers only clients in these addresses or CIDR ranges. */
-  readonly dashboardAllowedNetworks: readonly string[] | undefined;
+  readonly dashboardAllowedNetworks: readonly Cidr[] | undefined;
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   /** Currency -> provider name, for payments that name no provider. */
   readonly routing: Readonly<Record<string, string>>;
@@ -113,7 +113,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     certFile !== undefined && keyFile !== undefined
       ? { certFile, keyFile, minVersion: tlsMin === 'TLSv1.3' ? ('TLSv1.3' as const) : ('TLSv1.2' as const) }
       : undefined;
-  const trustedProxy = readVar(env, 'PAYWARDEN_TRUSTED_PROXY', problems);
+  const trustedProxy = cidrList(env, 'PAYWARDEN_TRUSTED_PROXY', problems);
   if (liveEnabled && tls === undefined && trustedProxy === undefined) {
     problems.push(
       'live mode needs TLS: set PAYWARDEN_TLS_CERT_FILE and PAYWARDEN_TLS_KEY_FILE, or PAYWARDEN_TRUSTED_PROXY for a TLS-terminating proxy (NET-1)',
@@ -200,10 +200,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dashboardIdleTimeoutMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_IDLE_TIMEOUT_MINUTES', 15, 1, 15, problems),
     dashboardSessionMaxMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES', 600, 5, 600, problems),
     dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
-    dashboardAllowedNetworks: dashboardNetworks(
-      readVar(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems),
-      problems,
-    ),
+    dashboardAllowedNetworks: cidrList(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems),
     providers,
     routing,
   };
@@ -250,26 +247,25 @@ function liveCredentials(spec: ProviderSpec, env: Env, problems: string[]): Prov
   return complete ? { baseUrl, credentials } : undefined;
 }
 
-/** `PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS`: comma-separated addresses or CIDR ranges (OPS-11). */
-function dashboardNetworks(raw: string | undefined, problems: string[]): readonly string[] | undefined {
+/** Comma-separated addresses or CIDR ranges, IPv4 and IPv6 (OPS-11, trusted proxies). */
+function cidrList(env: Env, name: string, problems: string[]): readonly Cidr[] | undefined {
+  const raw = readVar(env, name, problems);
   if (raw === undefined) return undefined;
-  const parsed = parseNetworks(raw);
-  if (!parsed.ok) problems.push(...parsed.problems.map((p) => `PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS: ${p}`));
-  return parsed.ok ? parsed.networks : undefined;
+  const parsed = parseCidrList(raw);
+  if (!parsed.ok) problems.push(...parsed.problems.map((p) => `${name}: ${p}`));
+  return parsed.ok ? parsed.cidrs : undefined;
 }
 
-/** `<PREFIX>_WEBHOOK_IP_ALLOWLIST`: comma-separated addresses, or `off`; default the provider's published list, if any. */
-function ipAllowlist(spec: ProviderSpec, env: Env, problems: string[]): readonly string[] | undefined {
-  const raw = readVar(env, `${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST`, problems);
-  if (raw === undefined) return spec.webhookSourceIps;
-  if (raw.trim() === 'off') return undefined;
-  const addresses = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const address of addresses)
-    if (isIP(address) === 0) problems.push(`${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST: "${address}" is not an IP address`);
-  return addresses;
+/** `<PREFIX>_WEBHOOK_IP_ALLOWLIST`: addresses or CIDR ranges, or `off`; default the provider's published list, if any. */
+function ipAllowlist(spec: ProviderSpec, env: Env, problems: string[]): readonly Cidr[] | undefined {
+  const name = `${spec.envPrefix}_WEBHOOK_IP_ALLOWLIST`;
+  const raw = readVar(env, name, problems);
+  if (raw?.trim() === 'off') return undefined;
+  if (raw === undefined) {
+    const published = spec.webhookSourceIps === undefined ? undefined : parseCidrList(spec.webhookSourceIps.join(','));
+    return published?.ok === true ? published.cidrs : undefined;
+  }
+  return cidrList(env, name, problems);
 }
 
 function parseRouting(raw: string, problems: string[]): Record<string, string> {

@@ -1,5 +1,6 @@
 // What every dashboard route shares: cookie names and attributes, the signed-in operator on the
 // request, page rendering, and the guards for permissions and recent re-authentication.
+import type { Cidr } from '../net/addresses.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { writeAudit, type RequestMeta } from '../audit/audit.ts';
@@ -44,7 +45,7 @@ export interface DashboardDeps {
   readonly publicUrl: string;
   readonly liveEnabled: boolean;
   /** OPS-11: undefined means the dashboard is reachable wherever the server is. */
-  readonly allowedNetworks: readonly string[] | undefined;
+  readonly allowedNetworks: readonly Cidr[] | undefined;
   /** Read-only facts for the settings page (never secrets). */
   readonly deployment: ReadonlyArray<readonly [string, string]>;
 }

@@ -28,7 +28,7 @@ import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
-import { createNetworkCheck } from './networks.ts';
+import { createAddressMatcher } from '../net/addresses.ts';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 const PASSKEY_SCRIPT = readFileSync(new URL('./assets/passkey.js', import.meta.url), 'utf8');
@@ -38,7 +38,9 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   app.decorateRequest('signedIn', null);
   const configuredOrigin = new URL(deps.publicUrl).origin;
-  const fromTrustedNetwork = createNetworkCheck(deps.allowedNetworks);
+  // OPS-11: outside the trusted networks the dashboard does not exist: every path answers 404.
+  const allowedNetworks = deps.allowedNetworks;
+  const fromTrustedNetwork = allowedNetworks === undefined ? () => true : createAddressMatcher(allowedNetworks);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.headers(DASHBOARD_HEADERS);

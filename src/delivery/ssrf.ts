@@ -12,12 +12,13 @@
 //      Its connector also refuses IP literals, as a second line should check 1 ever be skipped.
 import { lookup as systemLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
+import { parseIp } from '../net/addresses.ts';
 import { Agent, buildConnector } from 'undici';
-import { classifyAddress, type AddressClass } from './address-class.ts';
+import { classifyAddress, type AddressClass } from '../net/address-class.ts';
 
-export { classifyAddress } from './address-class.ts';
-export type { AddressClass } from './address-class.ts';
+export { classifyAddress } from '../net/address-class.ts';
+export type { AddressClass } from '../net/address-class.ts';
 
 export interface DeliveryPolicy {
   readonly mode: 'test' | 'live';
@@ -85,7 +86,7 @@ export function checkDeliveryUrl(raw: string, policy: DeliveryPolicy): UrlCheck 
   if (url.port === '0') return { ok: false, reason: 'port_not_allowed' };
   // WHATWG URL has already lower-cased the host and turned every IPv4 spelling into a dotted quad.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-  const literal = isIP(host) !== 0;
+  const literal = parseIp(host) !== undefined;
   if (policy.mode === 'test')
     return literal && !isAddressAllowed(host, policy) ? { ok: false, reason: 'forbidden_address' } : { ok: true, url };
 
@@ -144,7 +145,7 @@ export function createGuardedDispatcher(policy: DeliveryPolicy, options: Guarded
   const connect: buildConnector.connector = (connectOptions, callback) => {
     // undici has already stripped the brackets of an IPv6 literal.
     const host = connectOptions.hostname;
-    if (isIP(host) !== 0 && !isAddressAllowed(host, policy)) {
+    if (parseIp(host) !== undefined && !isAddressAllowed(host, policy)) {
       process.nextTick(() => callback(new SsrfBlockedError(host, host), null));
       return;
     }

@@ -13,10 +13,9 @@ import type { Logger } from '../log.ts';
 import type { ProviderWebhookHandler } from '../providers/types.ts';
 import { verifyPayment, type VerifyDeps } from '../payments/verification.ts';
 import type { Metrics } from '../metrics.ts';
+import { createAddressMatcher, type Cidr } from '../net/addresses.ts';
 
 export const PROCESS_WEBHOOK_JOB = 'process_provider_webhook';
-
-const normaliseIp = (ip: string | undefined) => (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 
 export type IngestResult =
   | { kind: 'stored'; webhookId: string }
@@ -32,9 +31,15 @@ export function createIngestService(deps: {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  ipAllowlists?: Readonly<Record<string, readonly string[] | undefined>>;
+  ipAllowlists?: Readonly<Record<string, readonly Cidr[] | undefined>>;
 }) {
   const log = deps.logger.child({ component: 'ingest' });
+  const sourceAllowed = Object.fromEntries(
+    Object.entries(deps.ipAllowlists ?? {}).map(([name, cidrs]) => [
+      name,
+      cidrs === undefined ? undefined : createAddressMatcher(cidrs),
+    ]),
+  );
   // Group commit: concurrent webhooks share one transaction (and one fsync).
   const batcher = createBatcher<IngestRow, boolean>((rows) => deps.dialect.writeIngestBatch(deps.db, rows), {
     maxInFlight: 4,
@@ -53,8 +58,8 @@ export function createIngestService(deps: {
       return { kind: 'bad_signature', reason: check.reason };
     }
     // WHI-9: in live mode, a provider that publishes its webhook addresses is believed only from them.
-    const allowlist = deps.ipAllowlists?.[handler.name];
-    if (check.mode === 'live' && allowlist !== undefined && !allowlist.includes(normaliseIp(sourceIp))) {
+    const allowed = sourceAllowed[handler.name];
+    if (check.mode === 'live' && allowed !== undefined && !allowed(sourceIp)) {
       deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'source_not_allowed' });
       log.warn(
         { alert: 'webhook_source_not_allowed', provider: handler.name, ip: sourceIp },

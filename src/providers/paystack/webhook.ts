@@ -4,6 +4,7 @@
 // is byte-identical; we always hash the raw bytes. There is no timestamp to bound replays: the
 // core's dedupe key and verify-before-value carry that. The secret key differs per mode, which
 // is also how a delivery is assigned to test or live.
+import { normaliseIp } from '../../net/addresses.ts';
 import { header, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
@@ -155,12 +156,8 @@ export function isPaystackSourceIp(
   ip: string | undefined,
   allowlist: readonly string[] = PAYSTACK_WEBHOOK_IPS,
 ): boolean {
-  if (ip === undefined) return false;
-  const address = ip
-    .trim()
-    .toLowerCase()
-    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-  return allowlist.some((allowed) => allowed.trim().toLowerCase() === address);
+  const address = normaliseIp(ip?.trim());
+  return address !== undefined && allowlist.some((allowed) => normaliseIp(allowed.trim()) === address);
 }
 
 /** The check as the ingest path would apply it: off in test mode, the allowlist in live mode. */

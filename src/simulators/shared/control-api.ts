@@ -1,5 +1,6 @@
 // The /_sim/ control API, identical for every simulator (documented in ../README.md). Each
 // simulator supplies what differs: its transactions, its settings and how a payment completes.
+import { isLoopback } from '../../net/addresses.ts';
 import type { FastifyInstance } from 'fastify';
 import { parseFaultRequest, type FaultStore } from './faults.ts';
 import type { WebhookLogEntry } from './webhook-poster.ts';
@@ -29,9 +30,6 @@ export interface ControlHooks {
 // Bounds GET /_sim/webhooks/wait, so a forgotten wait cannot hold a request (and a timer) forever.
 const MAX_WAIT_MS = 60_000;
 const WAIT_POLL_MS = 5;
-
-const isLoopback = (address: string | undefined) =>
-  address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
 export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): void {
   void app.register(
