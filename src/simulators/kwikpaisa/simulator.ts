@@ -11,6 +11,7 @@ import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
+import { registerKwikPaisaPayouts } from './payout-control.ts';
 import {
   createData,
   errorEnvelope,
@@ -28,6 +29,8 @@ export interface KwikPaisaSimulatorOptions {
   readonly publicBaseUrl?: string;
   /** The simulator's clock (default Date.now), for X-TIMESTAMP checks and webhook timestamps. */
   readonly nowMs?: () => number;
+  /** The `kwikx_wallet_id` payouts must name (default SIM_WALLET_ID in payouts.ts). */
+  readonly walletId?: string;
 }
 
 const same = sameSecret;
@@ -247,11 +250,20 @@ export function buildKwikPaisaSimulator(
     });
   }
 
+  // ---- Payouts (./README.md, "Payouts") ---------------------------------------------------------
+  const payouts = registerKwikPaisaPayouts(app, {
+    state,
+    gate,
+    secretKey: options.secretKey,
+    nowMs,
+    ...(options.walletId === undefined ? {} : { walletId: options.walletId }),
+  });
+
   // ---- Control API (the same for every simulator; ../README.md) --------------------------------
   registerControlApi(app, {
     faults: state.faults,
     // `order_id` scopes a fault to one order; `tx_ref` is accepted as its alias.
-    scopeFields: ['order_id', 'tx_ref'],
+    scopeFields: ['order_id', 'tx_ref', 'payout_order_id', 'reference'],
     webhooks: () => state.webhooks,
     transactions: () =>
       [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })),
@@ -275,8 +287,10 @@ export function buildKwikPaisaSimulator(
         return { ok: false, error: 'webhookTimestampOffsetSeconds: a whole number' };
       if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string')
         return { ok: false, error: 'webhookUrl: a URL' };
+      const payoutError = payouts.configure(body);
+      if (payoutError !== undefined) return { ok: false, error: payoutError };
       Object.assign(state.settings, Object.fromEntries(Object.entries(body).filter(([k]) => k in state.settings)));
-      return { ok: true, settings: state.settings };
+      return { ok: true, settings: { ...state.settings, ...payouts.settings() } };
     },
     resend(orderId) {
       const order = state.orders.get(orderId);
@@ -303,8 +317,15 @@ export function buildKwikPaisaSimulator(
       if (done === undefined) return { ok: false, status: 409, error: 'no open order with this order_id' };
       return { ok: true, result: { ...statusData(done.order), redirect_url: done.redirect } };
     },
-    reset: () => state.reset(),
-    onClear: () => gate.releaseAll(),
+    reset: () => {
+      state.reset();
+      payouts.reset();
+    },
+    onClear: () => {
+      gate.releaseAll();
+      payouts.releaseAll();
+    },
+    extraRoutes: payouts.controlRoutes,
   });
 
   return Object.assign(app, { simulatorState: state });
