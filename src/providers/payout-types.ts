@@ -174,6 +174,12 @@ export interface GetTransferRequest {
   readonly reference: string;
   /** When an earlier answer told us the provider's id (some lookups are only by id). */
   readonly providerTransferId: string | null;
+  /**
+   * The status the core last applied for this attempt, when it has one. Lets an adapter whose
+   * provider reports a reversal as a plain failure answer `reversed` (Stripe: a payout `paid`
+   * and later `failed`, with nothing on the object to tell the two apart).
+   */
+  readonly lastStatus?: TransferStatus;
 }
 
 /**

@@ -7,6 +7,7 @@
 // mapped to its session with the documented `payment_intent` filter of the session list.
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
+import { createStripePayouts } from './payout-flow.ts';
 import { readVerifyAnswer, type ParsedVerify } from '../read-answers.ts';
 import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
 import {
@@ -43,6 +44,7 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
   return {
     name: 'stripe',
     currencies: STRIPE_CURRENCIES,
+    payouts: createStripePayouts(deps),
 
     async createCheckout(
       request: CheckoutRequest,

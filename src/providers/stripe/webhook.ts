@@ -9,6 +9,7 @@ import { isRecord, parseJson } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
+import { stripeTransferHint } from './payout-webhook.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
 import { paymentIdOf, SESSION_ID } from './transformers.ts';
 
@@ -99,7 +100,17 @@ export function parseStripeWebhook(
   const object = body.data.object;
   const dedupeKey = `stripe:${body.id}`;
   if (!(PAYMENT_EVENT_TYPES as readonly string[]).includes(body.type)) {
-    return { ok: true, event: { dedupeKey, eventType: body.type, paymentId: undefined, providerTxId: undefined } };
+    const transfer = stripeTransferHint(body.type, object);
+    return {
+      ok: true,
+      event: {
+        dedupeKey,
+        eventType: body.type,
+        paymentId: undefined,
+        providerTxId: undefined,
+        ...(transfer === undefined ? {} : { transfer }),
+      },
+    };
   }
   const isSession = body.type.startsWith('checkout.session.');
   if (

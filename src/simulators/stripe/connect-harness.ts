@@ -104,7 +104,18 @@ export async function startConnectHarness() {
     account,
     ledger,
     webhooks,
-    reset: () => control('POST', '/reset'),
+    /** Resets once the last test's webhooks are quiet (all delivered, none new for 50 ms), so a
+     * settlement still in flight cannot land in the next test's log. */
+    async reset() {
+      let last = -1;
+      for (let i = 0; i < 100; i++) {
+        const log = (await control('GET', '/webhooks')).body as Array<{ done: boolean }>;
+        if (log.length === last && log.every((w) => w.done)) break;
+        last = log.length;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return control('POST', '/reset');
+    },
     async close() {
       await sim.close();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));

@@ -94,9 +94,34 @@ export function pageOf<T extends { id: string }>(
   return listObject(url, items.slice(0, limit).map(render), items.length > limit);
 }
 
+const CREATED_RANGE = ['created[gt]', 'created[gte]', 'created[lt]', 'created[lte]'];
+
+/** Stripe's `created[gte]=…` range filters (and `created=` exact), on Unix seconds. */
+export function createdMatches(created: number, query: Record<string, string | undefined>): boolean {
+  const bound = (key: string) => (query[key] === undefined ? undefined : Number(query[key]));
+  const [gt, gte, lt, lte, exact] = [...CREATED_RANGE, 'created'].map(bound);
+  return (
+    (gt === undefined || created > gt) &&
+    (gte === undefined || created >= gte) &&
+    (lt === undefined || created < lt) &&
+    (lte === undefined || created <= lte) &&
+    (exact === undefined || created === exact)
+  );
+}
+
 /** Refuses query parameters the list does not have (metadata is not a filter on Stripe). */
 export function unknownQuery(reply: FastifyReply, query: Record<string, unknown>, known: readonly string[]) {
-  const unknown = Object.keys(query).find((k) => !known.includes(k));
+  const unknown = Object.keys(query).find(
+    (k) => !known.includes(k) && !(known.includes('created') && CREATED_RANGE.includes(k)),
+  );
+  const badRange = Object.entries(query).find(
+    ([k, v]) => (k === 'created' || CREATED_RANGE.includes(k)) && !/^\d{1,12}$/.test(String(v)),
+  );
+  if (unknown === undefined && badRange !== undefined)
+    return apiError(reply, 400, `Invalid integer: ${String(badRange[1]).slice(0, 40)}`, {
+      code: 'parameter_invalid_integer',
+      param: badRange[0],
+    });
   return unknown === undefined
     ? undefined
     : apiError(reply, 400, `Received unknown parameter: ${unknown.slice(0, 80)}`, {

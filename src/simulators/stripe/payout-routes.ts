@@ -13,6 +13,7 @@ import {
   runIdempotent,
   unknownAccount,
   unknownQuery,
+  createdMatches,
 } from './connect-http.ts';
 import { type ConnectLifecycle, takeFor } from './connect-lifecycle.ts';
 import { readPayoutParams, scopeOfParams } from './connect-params.ts';
@@ -142,6 +143,7 @@ export function registerPayoutRoutes(app: FastifyInstance, deps: ConnectDeps & {
     const { status } = request.query;
     const matching = [...connect.payouts.values()]
       .filter((p) => p.account === accountId && (status === undefined || p.status === status))
+      .filter((item) => createdMatches(item.created, request.query))
       .filter(visible)
       .reverse();
     return pageOf(reply, matching, request.query, '/v1/payouts', shown);

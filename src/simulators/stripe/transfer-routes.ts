@@ -13,6 +13,7 @@ import {
   runIdempotent,
   unknownAccount,
   unknownQuery,
+  createdMatches,
 } from './connect-http.ts';
 import { takeFor } from './connect-lifecycle.ts';
 import type { ConnectLifecycle } from './connect-lifecycle.ts';
@@ -129,6 +130,7 @@ export function registerTransferRoutes(app: FastifyInstance, deps: ConnectDeps &
           (destination === undefined || t.destination === destination) &&
           (group === undefined || t.transferGroup === group),
       )
+      .filter((item) => createdMatches(item.created, request.query))
       .filter(visible)
       .reverse();
     return pageOf(reply, matching, request.query, '/v1/transfers', transferObject);
