@@ -4,7 +4,7 @@ import { computeSecurityHeaders } from './http/security-headers.ts';
 import { newId } from './ids.ts';
 import { installErrorHandling, sendError } from './http/errors-plugin.ts';
 import { validatorCompiler } from './http/validation.ts';
-import { v1Plugin } from './api/v1-plugin.ts';
+import { v1Plugin, type V1Deps } from './api/v1-plugin.ts';
 import { webhooksPlugin } from './ingest/webhooks-plugin.ts';
 import type { Services } from './services.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
@@ -71,19 +71,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
 
   // Before the API plugin, so the description sees every /v1 route as registered.
   installOpenApi(app);
-  await app.register(v1Plugin, {
-    prefix: '/v1',
-    keys: services.keys,
-    metrics: services.metrics,
-    apiLimiter: services.apiLimiter,
-    idempotency: services.idempotency,
-    payments: services.payments,
-    endpoints: services.endpoints,
-    events: services.events,
-    beneficiaries: services.beneficiaries,
-    lookupLimiter: services.lookupLimiter,
-    liveEnabled: services.config.liveEnabled,
-  });
+  await app.register(v1Plugin, { prefix: '/v1', ...v1Deps(services) });
   await app.register(dashboardPlugin, {
     prefix: '/dashboard',
     db: services.database.db,
@@ -107,6 +95,22 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     badSignatureLimiter: services.badSignatureLimiter,
   });
   return app;
+}
+
+/** The /v1 plugin's dependencies (also used by the route-scopes test to walk its routes). */
+export function v1Deps(services: Services): V1Deps {
+  return {
+    keys: services.keys,
+    metrics: services.metrics,
+    apiLimiter: services.apiLimiter,
+    idempotency: services.idempotency,
+    payments: services.payments,
+    endpoints: services.endpoints,
+    events: services.events,
+    beneficiaries: services.beneficiaries,
+    lookupLimiter: services.lookupLimiter,
+    liveEnabled: services.config.liveEnabled,
+  };
 }
 
 /** What the settings page shows about this deployment: facts an operator checks, never secrets. */

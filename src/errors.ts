@@ -5,6 +5,7 @@
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
+  | 'permission_error'
   | 'idempotency_error'
   | 'rate_limit_error'
   | 'provider_error'
@@ -68,6 +69,11 @@ export const ERRORS = {
     status: 401,
     type: 'authentication_error',
     message: 'The API key is not valid, has expired or was revoked.',
+  },
+  scope_missing: {
+    status: 403,
+    type: 'permission_error',
+    message: 'This API key does not have the scope this request needs.',
   },
   idempotency_key_missing: {
     status: 400,

@@ -11,6 +11,7 @@ import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
 import { createOperatorInvite, listOperators } from './cli/operators.ts';
 import { listJobs, runJobAgainFromCli } from './cli/jobs.ts';
+import { collectScopes, createKeyFromCli, listKeysText, SCOPE_HELP } from './cli/keys.ts';
 import { createOperatorService } from './operators/accounts.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
 import { providerSpec } from './providers/catalogue.ts';
@@ -69,40 +70,22 @@ program
   });
 
 const keys = program.command('keys').description('manage API secret keys');
+const keyService = (cfg: Config, database: ReturnType<typeof openDatabase>) =>
+  createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock });
 keys
   .command('create')
   .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).default('test'))
   .option('--name <name>', 'a label for the key', 'default')
-  .action(async (opts: { mode: 'test' | 'live'; name: string }) => {
-    if (!/^[\w .-]{1,64}$/.test(opts.name)) {
-      console.error('--name must be 1 to 64 letters, digits, spaces, dots, dashes or underscores');
-      process.exit(2);
-    }
+  .option('--scope <scopes>', SCOPE_HELP, collectScopes)
+  .action(async (opts: { mode: 'test' | 'live'; name: string; scope?: string[] }) => {
     await withDatabase(async (cfg, database) => {
-      if (opts.mode === 'live' && !cfg.liveEnabled) {
-        console.error('Live mode is not enabled (set PAYWARDEN_LIVE_ENABLED=true with live provider credentials).');
-        process.exit(2);
-      }
-      const created = await createApiKeyService({
-        db: database.db,
-        masterKey: cfg.masterKey,
-        clock: systemClock,
-      }).create({ mode: opts.mode, name: opts.name });
-      console.log(
-        `Created ${created.id} (${opts.mode}). This is the only time the key is shown; store it now:\n\n  ${created.key}\n`,
-      );
+      const result = await createKeyFromCli(keyService(cfg, database), { ...opts, liveEnabled: cfg.liveEnabled });
+      (result.ok ? console.log : console.error)(result.text);
+      if (!result.ok) process.exitCode = 2;
     });
   });
 keys.command('list').action(async () => {
-  await withDatabase(async (cfg, database) => {
-    const rows = await createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock }).list();
-    const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
-    console.log(['id', 'prefix', 'name', 'mode', 'created', 'last used', 'revoked'].join('\t'));
-    for (const r of rows)
-      console.log(
-        [r.id, `${r.prefix}…`, r.name, r.mode, iso(r.createdAt), iso(r.lastUsedAt), iso(r.revokedAt)].join('\t'),
-      );
-  });
+  await withDatabase(async (cfg, database) => console.log(await listKeysText(keyService(cfg, database))));
 });
 keys
   .command('revoke')

@@ -36,6 +36,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Requests with a missing or invalid API key',
       registers: [registry],
     }),
+    scopeRefusals: new Counter({
+      name: 'paywarden_api_scope_refusals_total',
+      help: 'Requests refused because the API key lacks the route scope (API-4), by scope',
+      labelNames: ['scope'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'paywarden_http_request_duration_seconds',
       help: 'HTTP request latency',

@@ -4,10 +4,15 @@ import { ApiError } from '../errors.ts';
 import type { ApiKeyPrincipal, ApiKeyService } from '../keys/api-keys.ts';
 import type { Metrics } from '../metrics.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
+import type { RouteScope } from '../keys/scopes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey?: ApiKeyPrincipal;
+  }
+  interface FastifyContextConfig {
+    /** The scope a key needs for this /v1 route (API-4). Every /v1 route must declare one. */
+    scope?: RouteScope;
   }
 }
 
@@ -41,4 +46,28 @@ export function contextOf(request: FastifyRequest): RequestContext {
   const key = request.apiKey;
   if (key === undefined) throw new Error('route is missing requireApiKey');
   return { mode: key.mode, apiKeyId: key.id, requestId: request.id, ip: request.ip };
+}
+
+/**
+ * onRequest guard after requireApiKey (API-4): the route's declared scope must be among the key's.
+ * A route that declares none is refused for every key (fail closed); the route-scopes test keeps
+ * that from ever shipping.
+ */
+export function requireScope(deps: { metrics: Metrics }) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (request.is404) return;
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined) {
+      request.log.error({ route: request.routeOptions.url }, 'a /v1 route declares no scope; refusing it');
+      throw new ApiError('internal_error');
+    }
+    const key = request.apiKey;
+    if (key === undefined) throw new Error('requireScope runs after requireApiKey');
+    if (!(key.scopes as ReadonlySet<string>).has(scope)) {
+      deps.metrics.scopeRefusals.inc({ scope });
+      throw new ApiError('scope_missing', {
+        message: `This API key does not have the scope \`${scope}\` that this request needs. Create a key with it (keys create --scope ${scope}).`,
+      });
+    }
+  };
 }

@@ -15,7 +15,7 @@ import { endpointRoutes } from '../webhook-endpoints/routes.ts';
 import { eventRoutes } from '../events/routes.ts';
 import type { BeneficiaryService } from '../beneficiaries/beneficiary-service.ts';
 import { beneficiaryRoutes } from '../beneficiaries/routes.ts';
-import { contextOf, requireApiKey } from './auth.ts';
+import { contextOf, requireApiKey, requireScope } from './auth.ts';
 
 export interface V1Deps {
   readonly keys: ApiKeyService;
@@ -45,6 +45,7 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
   app.addHook('onRequest', async (request) => {
     if (request.apiKey?.mode === 'live' && !deps.liveEnabled) throw new ApiError('mode_not_enabled');
   });
+  app.addHook('onRequest', requireScope({ metrics: deps.metrics }));
 
   // API-7: runs after schema validation, so only well-formed requests claim a key.
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {

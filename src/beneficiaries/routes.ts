@@ -28,6 +28,7 @@ export function beneficiaryRoutes(
   api.get(
     '/banks',
     {
+      config: { scope: 'banks:read' },
       schema: {
         summary: 'The provider\u2019s bank list for a country (cached for a day).',
         querystring: BanksQuery,
@@ -51,6 +52,7 @@ export function beneficiaryRoutes(
   api.post(
     '/accounts/resolve',
     {
+      config: { scope: 'accounts:resolve' },
       schema: {
         summary: 'The account holder\u2019s name, as the provider resolves it.',
         body: AccountResolveBody,

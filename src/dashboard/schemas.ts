@@ -5,11 +5,13 @@ import { Type } from 'typebox';
 import { PAYMENT_STATUSES } from '../payments/state-machine.ts';
 import { EVENT_TYPES } from '../api/schemas.ts';
 import { OPERATOR_ROLES } from '../operators/schema.ts';
+import { SCOPES } from '../keys/scopes.ts';
 
 const CSRF = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const PASSWORD = Type.String({ minLength: 1, maxLength: 128 });
 const EMAIL = Type.String({ minLength: 3, maxLength: 254 });
 const ROLE = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
+const SCOPE = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 const EVENT = Type.Union([Type.Literal('*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]);
 
 export const SignInBody = Type.Object({ email: EMAIL, password: PASSWORD }, { additionalProperties: false });
@@ -62,6 +64,10 @@ export const CreateKeyBody = Type.Object(
     csrf_token: CSRF,
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }),
     mode: Type.Union([Type.Literal('test'), Type.Literal('live')]),
+    // Optional in the schema so that no box ticked gets a clear page instead of a schema error.
+    scopes: Type.Optional(
+      Type.Union([SCOPE, Type.Array(SCOPE, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true })]),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as operators from './migrations/0002-operators.ts';
 import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
 import * as operatorPasskeys from './migrations/0004-operator-passkeys.ts';
+import * as apiKeyScopes from './migrations/0007-api-key-scopes.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-operators': operators,
   '0003-audit-request-meta': auditRequestMeta,
   '0004-operator-passkeys': operatorPasskeys,
+  '0007-api-key-scopes': apiKeyScopes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -17,6 +17,8 @@ export interface ApiKeysTable {
   last_used_at: number | null;
   expires_at: number | null;
   revoked_at: number | null;
+  /** Space-separated scopes (src/keys/scopes.ts). */
+  scopes: string;
 }
 
 export interface IdempotencyKeysTable {

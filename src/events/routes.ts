@@ -11,6 +11,7 @@ export function eventRoutes(app: FastifyInstance, events: EventService): void {
   api.get(
     '/events',
     {
+      config: { scope: 'events:read' },
       schema: {
         summary: 'List events, newest first; filter by type or object.',
         querystring: EventListQuery,
@@ -31,6 +32,7 @@ export function eventRoutes(app: FastifyInstance, events: EventService): void {
   api.get(
     '/events/:id',
     {
+      config: { scope: 'events:read' },
       schema: {
         summary: 'Read an event and its deliveries.',
         params: IdParams('evt'),
@@ -42,6 +44,7 @@ export function eventRoutes(app: FastifyInstance, events: EventService): void {
   api.post(
     '/events/:id/redeliver',
     {
+      config: { scope: 'events:write' },
       schema: {
         summary: 'Send an event again to each endpoint subscribed to it.',
         params: IdParams('evt'),

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
 import { createApiKeyService } from './api-keys.ts';
+import * as scopesMigration from '../db/migrations/0007-api-key-scopes.ts';
+import { LEGACY_SCOPES } from './scopes.ts';
 import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
 
 for (const dialect of await testDialects()) {
@@ -27,7 +29,22 @@ for (const dialect of await testDialects()) {
       const row = await database.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       assert.ok(!JSON.stringify(row).includes(key.slice(24)), 'the secret part is not stored');
       assert.equal(row.secret_hash.length, 64);
-      assert.deepEqual(await keys.authenticate(key), { id, mode: 'test', name: 'ci' });
+      const principal = await keys.authenticate(key);
+      assert.deepEqual(
+        { ...principal, scopes: [...(principal?.scopes ?? [])] },
+        {
+          id,
+          mode: 'test',
+          name: 'ci',
+          scopes: [
+            'payments:read',
+            'payments:write',
+            'webhook_endpoints:read',
+            'webhook_endpoints:write',
+            'events:read',
+          ],
+        },
+      );
     });
 
     test('creating and revoking are audited with the mode of the key; without an actor, the command line is named', async () => {
@@ -64,6 +81,18 @@ for (const dialect of await testDialects()) {
       assert.equal(await keys.revoke(id), true);
       assert.equal(await keys.authenticate(key), undefined);
       assert.equal(await keys.revoke(id), false, 'revoking twice reports nothing revoked');
+    });
+
+    test('keys made before scopes existed keep exactly what they could do then (the migration), never payouts', async () => {
+      const keys = service();
+      const { id, key } = await keys.create({ mode: 'test', name: 'old', scopes: ['payments:read'] });
+      // Replay the migration on a table holding a pre-scopes row.
+      await scopesMigration.down(database.db as never);
+      await scopesMigration.up(database.db as never);
+      const principal = await keys.authenticate(key);
+      assert.deepEqual([...(principal?.scopes ?? [])], [...LEGACY_SCOPES]);
+      assert.ok(!principal?.scopes.has('payouts:write'));
+      assert.ok((await keys.list()).some((k) => k.id === id && k.scopes.includes('banks:read')));
     });
 
     test('a key from another deployment (another master key) does not authenticate here', async () => {

@@ -1,6 +1,7 @@
 // API keys (API-1..4). Table `api_keys`: id (key_...), mode, name, lookup (unique, 16 base62
 // characters taken from the key), secret_hash (HMAC-SHA256 of the whole key under a server-side
-// pepper), display_prefix, created_at, last_used_at, expires_at, revoked_at.
+// pepper), display_prefix, created_at, last_used_at, expires_at, revoked_at, scopes (space-separated,
+// src/keys/scopes.ts).
 //
 // The key itself is `sk_<mode>_<lookup><secret>`: 48 base62 characters, about 285 bits. Because
 // the key is high-entropy, a fast keyed hash is enough (no slow KDF needed), and it lets every
@@ -13,6 +14,7 @@ import type { Secret } from '../crypto/secret.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import { newId, randomBase62 } from '../ids.ts';
 import { writeAudit, type AuditActor } from '../audit/audit.ts';
+import { DEFAULT_SCOPES, formatScopes, parseScopes, type Scope } from './scopes.ts';
 
 const CLI_ACTOR: AuditActor = { actorType: 'cli', actorId: null };
 
@@ -22,6 +24,7 @@ export interface ApiKeyPrincipal {
   readonly id: string;
   readonly mode: Mode;
   readonly name: string;
+  readonly scopes: ReadonlySet<Scope>;
 }
 
 export interface ApiKeySummary {
@@ -32,10 +35,15 @@ export interface ApiKeySummary {
   readonly createdAt: number;
   readonly lastUsedAt: number | null;
   readonly revokedAt: number | null;
+  readonly scopes: readonly Scope[];
 }
 
 export interface ApiKeyService {
-  create(input: { mode: Mode; name: string }, actor?: AuditActor): Promise<{ id: string; key: string }>;
+  /** `scopes` defaults to DEFAULT_SCOPES (the common case: payments and their events). */
+  create(
+    input: { mode: Mode; name: string; scopes?: readonly Scope[] },
+    actor?: AuditActor,
+  ): Promise<{ id: string; key: string }>;
   authenticate(presented: string): Promise<ApiKeyPrincipal | undefined>;
   list(): Promise<ApiKeySummary[]>;
   revoke(id: string, actor?: AuditActor): Promise<boolean>;
@@ -49,7 +57,9 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
   const lastUsedCache = new Map<string, number>();
 
   return {
-    async create({ mode, name }, actor = CLI_ACTOR) {
+    async create({ mode, name, scopes: requested = DEFAULT_SCOPES }, actor = CLI_ACTOR) {
+      const scopes = formatScopes(requested);
+      if (scopes === '') throw new Error('an API key needs at least one scope');
       const lookup = randomBase62(16);
       const key = `sk_${mode}_${lookup}${randomBase62(32)}`;
       const id = newId('key');
@@ -67,6 +77,7 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
             last_used_at: null,
             expires_at: null,
             revoked_at: null,
+            scopes,
           })
           .execute();
         await writeAudit(trx, deps.clock, {
@@ -75,7 +86,7 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
           action: 'api_key.create',
           objectType: 'api_key',
           objectId: id,
-          details: { name, prefix: key.slice(0, 12) },
+          details: { name, prefix: key.slice(0, 12), scopes },
         });
       });
       return { id, key };
@@ -100,7 +111,7 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
         lastUsedCache.set(row.id, now);
         await deps.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
       }
-      return { id: row.id, mode: row.mode, name: row.name };
+      return { id: row.id, mode: row.mode, name: row.name, scopes: new Set(parseScopes(row.scopes)) };
     },
 
     async list() {
@@ -113,6 +124,7 @@ export function createApiKeyService(deps: { db: Db; masterKey: Secret; clock: Cl
         createdAt: r.created_at,
         lastUsedAt: r.last_used_at,
         revokedAt: r.revoked_at,
+        scopes: parseScopes(r.scopes),
       }));
     },
 

@@ -14,6 +14,7 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
   api.post(
     '/payments',
     {
+      config: { scope: 'payments:write' },
       schema: {
         summary: 'Create a payment and get the checkout URL to send the customer to.',
         body: PaymentCreateBody,
@@ -39,7 +40,10 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
 
   api.get(
     '/payments/:id',
-    { schema: { summary: 'Read a payment.', params: IdParams('pay'), response: { 200: PaymentObjectSchema } } },
+    {
+      config: { scope: 'payments:read' },
+      schema: { summary: 'Read a payment.', params: IdParams('pay'), response: { 200: PaymentObjectSchema } },
+    },
     async (request) => {
       const payment = await payments.get(contextOf(request).mode, request.params.id);
       if (payment === undefined) throw new ApiError('not_found', { message: 'No such payment.' });
@@ -50,6 +54,7 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
   api.get(
     '/payments',
     {
+      config: { scope: 'payments:read' },
       schema: {
         summary: 'List payments, newest first, or find one by your reference.',
         querystring: PaymentListQuery,

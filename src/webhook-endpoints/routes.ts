@@ -16,6 +16,7 @@ export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService)
   api.post(
     '/webhook_endpoints',
     {
+      config: { scope: 'webhook_endpoints:write' },
       schema: {
         summary: 'Register an endpoint for events; the answer holds its signing secret, once.',
         body: WebhookEndpointCreateBody,
@@ -27,6 +28,7 @@ export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService)
   api.get(
     '/webhook_endpoints',
     {
+      config: { scope: 'webhook_endpoints:read' },
       schema: {
         summary: 'List your webhook endpoints.',
         response: { 200: ListOf(WebhookEndpointObjectSchema, 'Every endpoint of this mode.') },
@@ -40,12 +42,16 @@ export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService)
   );
   api.delete(
     '/webhook_endpoints/:id',
-    { schema: { summary: 'Delete an endpoint.', params: IdParams('we'), response: { 200: DeletedObjectSchema } } },
+    {
+      config: { scope: 'webhook_endpoints:write' },
+      schema: { summary: 'Delete an endpoint.', params: IdParams('we'), response: { 200: DeletedObjectSchema } },
+    },
     async (request) => endpoints.remove(contextOf(request), request.params.id),
   );
   api.post(
     '/webhook_endpoints/:id/rotate_secret',
     {
+      config: { scope: 'webhook_endpoints:write' },
       schema: {
         summary: 'Make a new signing secret; the old one keeps signing beside it for 24 h.',
         params: IdParams('we'),

@@ -106,6 +106,29 @@ describe('command line', () => {
     assert.equal(cli(['keys', 'create', '--name', 'bad;name'], env).status, 2);
   });
 
+  test('keys create takes scopes (repeated or comma-separated), refuses unknown ones, and list shows them', () => {
+    const env = { PAYWARDEN_DATA_DIR: join(dir, 'key-scopes') };
+    const created = cli(
+      ['keys', 'create', '--name', 'reader', '--scope', 'payments:read,events:read', '--scope', 'banks:read'],
+      env,
+    );
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /with scopes payments:read events:read banks:read\./);
+    const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
+    assert.match(
+      cli(['keys', 'list'], env).stdout,
+      new RegExp(`${id}\\t.*\\ttest\\tpayments:read,events:read,banks:read\\t`),
+    );
+    const unknown = cli(['keys', 'create', '--scope', 'payments:delete'], env);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /Unknown scope "payments:delete"/);
+    const defaults = cli(['keys', 'create', '--name', 'plain'], env);
+    assert.match(
+      defaults.stdout,
+      /with scopes payments:read payments:write webhook_endpoints:read webhook_endpoints:write events:read\./,
+    );
+  });
+
   test('operators create prints a one-time enrolment link; the first operator must be an owner; list shows who exists', () => {
     const env = { PAYWARDEN_DATA_DIR: join(dir, 'operators'), PAYWARDEN_PUBLIC_URL: 'https://pay.merchant.example' };
     const notOwner = cli(['operators', 'create', '--email', 'dev@merchant.example', '--role', 'developer'], env);

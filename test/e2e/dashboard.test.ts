@@ -165,7 +165,7 @@ for (const dialect of await testDialects()) {
       const ok = await owner.client.request(
         'POST',
         '/dashboard/keys',
-        { csrf_token: good, name: 'ok', mode: 'test' },
+        { csrf_token: good, name: 'ok', mode: 'test', scopes: 'payments:read' },
         { origin: '', 'sec-fetch-site': 'same-origin' },
       );
       assert.equal(ok.status, 201, 'Sec-Fetch-Site same-origin alone is enough');
@@ -206,14 +206,31 @@ for (const dialect of await testDialects()) {
     });
 
     test('a key created in the dashboard is shown once, works on the API, and stops working when revoked', async () => {
-      const created = await owner.client.post('/dashboard/keys', { name: 'backend', mode: 'test' });
+      const none = await owner.client.post('/dashboard/keys', { name: 'backend', mode: 'test' });
+      assert.equal(none.status, 400);
+      assert.match(none.html, /Tick at least one scope/);
+      assert.equal(
+        (await owner.client.post('/dashboard/keys', { name: 'backend', mode: 'test', scopes: 'payments:refund' }))
+          .status,
+        400,
+        'only known scopes',
+      );
+      const created = await owner.client.post('/dashboard/keys', {
+        name: 'backend',
+        mode: 'test',
+        scopes: ['payments:read', 'banks:read'],
+      });
       assert.equal(created.status, 201);
+      assert.match(created.html, /scopes <code>payments:read banks:read<\/code>/);
       const key = /id="new-key">(sk_test_[0-9A-Za-z]+)</.exec(created.html)?.[1];
       assert.ok(key !== undefined);
       const use = await fetch(`${gw.url}/v1/payments`, { headers: { authorization: `Bearer ${key}` } });
       assert.equal(use.status, 200);
+      const denied = await fetch(`${gw.url}/v1/events`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(denied.status, 403, 'a scope not ticked is not granted');
       const listed = await owner.client.get('/dashboard/keys');
       assert.ok(!listed.html.includes(key), 'the list shows a prefix only');
+      assert.match(listed.html, /<td class="scopes">payments:read banks:read<\/td>/);
       const id = (await gw.services.keys.list()).find((k) => k.name === 'backend')!.id;
       assert.equal((await owner.client.post(`/dashboard/keys/${id}/revoke`)).status, 303);
       assert.equal((await fetch(`${gw.url}/v1/payments`, { headers: { authorization: `Bearer ${key}` } })).status, 401);
@@ -238,7 +255,10 @@ for (const dialect of await testDialects()) {
         return_to: 'https://evil.example/',
       });
       assert.equal(redirect.location, '/dashboard', 'return_to outside the dashboard is ignored');
-      assert.equal((await owner.client.post('/dashboard/keys', { name: 'late', mode: 'test' })).status, 201);
+      assert.equal(
+        (await owner.client.post('/dashboard/keys', { name: 'late', mode: 'test', scopes: 'payments:read' })).status,
+        201,
+      );
       assert.ok((await auditRows('operator.reauthenticated')).some((r) => r.actor_id === owner.id));
     });
 
@@ -422,7 +442,7 @@ for (const dialect of await testDialects()) {
 
       const developer = await enrolOperator(gw, { role: 'developer' });
       assert.equal(
-        (await developer.client.post('/dashboard/keys', { name: 'dev', mode: 'test' })).status,
+        (await developer.client.post('/dashboard/keys', { name: 'dev', mode: 'test', scopes: 'payments:read' })).status,
         201,
         'developers manage keys',
       );
@@ -557,7 +577,7 @@ for (const dialect of await testDialects()) {
       const page = await owner.client.request(
         'POST',
         '/dashboard/keys',
-        { csrf_token: owner.client.csrfToken, name: 'audited', mode: 'test' },
+        { csrf_token: owner.client.csrfToken, name: 'audited', mode: 'test', scopes: 'payments:read' },
         { 'user-agent': USER_AGENT },
       );
       assert.equal(page.status, 201);
@@ -639,7 +659,11 @@ describe('test and live data in the dashboard', () => {
       assert.match(liveView.html, /live mode/);
       assert.doesNotMatch(liveView.html, /test-only-order/, 'test payments never show among live ones');
       assert.equal((await owner.client.get(`/dashboard/payments/${created.body.id}`)).status, 404);
-      const liveKey = await owner.client.post('/dashboard/keys', { name: 'live backend', mode: 'live' });
+      const liveKey = await owner.client.post('/dashboard/keys', {
+        name: 'live backend',
+        mode: 'live',
+        scopes: ['payments:read', 'payments:write'],
+      });
       assert.equal(liveKey.status, 201);
       assert.match(liveKey.html, /id="new-key">sk_live_/);
     } finally {

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log.ts';
 import { startGateway, type Gateway, type StartOptions } from '../../src/runtime.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { TestDialect } from './databases.ts';
+import { SCOPES } from '../../src/keys/scopes.ts';
 
 export interface TestGateway extends Gateway {
   readonly key: string;
@@ -46,7 +47,8 @@ export async function startTestGateway(
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...options.start,
   });
-  const { key } = await gateway.services.keys.create({ mode: 'test', name: 'test' });
+  // Every scope: these tests are about the routes, test/api/route-scopes.test.ts about the scopes.
+  const { key } = await gateway.services.keys.create({ mode: 'test', name: 'test', scopes: SCOPES });
 
   return {
     ...gateway,

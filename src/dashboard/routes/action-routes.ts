@@ -78,15 +78,19 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (who === undefined) return reply;
     if (request.body.mode === 'live' && !deps.liveEnabled)
       return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
+    const { scopes } = request.body;
+    if (scopes === undefined)
+      return sendMessage(request, reply, 400, 'No scope chosen', 'Tick at least one scope for the key.');
+    const chosen = Array.isArray(scopes) ? scopes : [scopes];
     const created = await deps.keys.create(
-      { mode: request.body.mode, name: request.body.name },
+      { mode: request.body.mode, name: request.body.name, scopes: chosen },
       { actorType: 'operator', actorId: who.operator.id },
     );
     return sendPage(
       request,
       reply,
       { title: 'API key created', active: 'keys', status: 201 },
-      keyCreatedPage({ ...created, name: request.body.name }),
+      keyCreatedPage({ ...created, name: request.body.name, scopes: chosen }),
     );
   });
 
