@@ -14,6 +14,8 @@ export interface CredentialSpec {
   readonly generateTest: () => string;
   /** Why a value cannot be used in live mode, if it cannot. */
   readonly liveProblem?: (value: string) => string | undefined;
+  /** Not needed for collections (KwikPaisa's payout wallet): missing in live mode is no error. */
+  readonly optional?: boolean;
 }
 
 export interface ProviderSpec {
@@ -76,6 +78,22 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
         env: 'SECRET_KEY',
         generateTest: () => randomBytes(24).toString('base64url'),
         liveProblem: random(16, 'secret'),
+      },
+      // Payouts only (issue 9): the wallet they are paid from and the contact number the create
+      // call requires. Without both, KwikPaisa collects but does not pay out.
+      {
+        field: 'walletId',
+        env: 'WALLET_ID',
+        generateTest: () => `kwx_test_${randomBytes(8).toString('hex')}`,
+        liveProblem: notTest('wallet id'),
+        optional: true,
+      },
+      {
+        field: 'payoutMobile',
+        env: 'PAYOUT_MOBILE',
+        generateTest: () => '9000000000',
+        liveProblem: (value) => (/^\+?\d{7,15}$/.test(value) ? undefined : 'must be a phone number (7 to 15 digits)'),
+        optional: true,
       },
     ],
   },

@@ -65,6 +65,9 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
         baseUrl,
         apiKey: credential(credentials, 'apiKey'),
         secretKey: credential(credentials, 'secretKey'),
+        ...(credentials.walletId === undefined || credentials.payoutMobile === undefined
+          ? {}
+          : { payoutAccount: { walletId: credentials.walletId, mobile: credentials.payoutMobile } }),
         http,
         clock: systemClock,
       }),
@@ -77,6 +80,7 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
       startKwikPaisaSimulator({
         apiKey: credential(credentials, 'apiKey').reveal(),
         secretKey: credential(credentials, 'secretKey').reveal(),
+        ...(credentials.walletId === undefined ? {} : { walletId: credentials.walletId.reveal() }),
         ...(webhookUrl === undefined ? {} : { webhookUrl }),
         host: '127.0.0.1',
         port,

@@ -6,6 +6,7 @@ import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
 import { readVerifyAnswer } from '../read-answers.ts';
 import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import { createKwikPaisaPayouts } from './payout-flow.ts';
 import { signRequest } from './signing.ts';
 import {
   KWIKPAISA_CURRENCIES,
@@ -25,6 +26,8 @@ export interface KwikPaisaProviderDeps {
   readonly clock: Clock;
   /** `service_type` of created orders (default DIGITAL). */
   readonly serviceType?: ServiceType;
+  /** The payout wallet and contact number; without them KwikPaisa collects but does not pay out. */
+  readonly payoutAccount?: { readonly walletId: Secret; readonly mobile: Secret };
 }
 
 export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentProvider {
@@ -41,6 +44,9 @@ export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentPro
   return {
     name: 'kwikpaisa',
     currencies: KWIKPAISA_CURRENCIES,
+    ...(deps.payoutAccount === undefined
+      ? {}
+      : { payouts: createKwikPaisaPayouts({ ...deps, ...deps.payoutAccount }) }),
 
     async createCheckout(
       request: CheckoutRequest,

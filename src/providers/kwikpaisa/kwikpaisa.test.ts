@@ -350,6 +350,7 @@ describe('webhooks', () => {
           eventType: event,
           paymentId: undefined,
           providerTxId: undefined,
+          transfer: { reference: '177s8761897', providerTransferId: undefined, providerStatus: 'X' },
         },
       });
     }

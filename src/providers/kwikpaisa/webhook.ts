@@ -126,6 +126,12 @@ export function parseKwikPaisaWebhook(
         eventType: event,
         paymentId: undefined,
         providerTxId: undefined,
+        // A hint to query the payout now (its status word kept for the record, never acted on).
+        transfer: {
+          reference: payoutId,
+          providerTransferId: identifier(data.unique_system_order_id),
+          providerStatus: typeof data.status === 'string' ? data.status.slice(0, 40) : event,
+        },
       },
     };
   }

@@ -68,10 +68,15 @@ export function createStripePayouts(deps: { baseUrl: string; secretKey: Secret; 
   const get = (path: string, account?: string) =>
     deps.http.send({ method: 'GET', url: `${base}${path}`, headers: headers({ 'stripe-account': account }) });
 
-  type Found<T> = { kind: 'found'; value: T } | { kind: 'none' } | { kind: 'indefinite'; reason: string };
-  const unreadable = (outcome: HttpOutcome, what: string): { kind: 'indefinite'; reason: string } =>
+  type Indefinite = { kind: 'indefinite'; reason: string; retryAfterMs?: number };
+  type Found<T> = { kind: 'found'; value: T } | { kind: 'none' } | Indefinite;
+  const unreadable = (outcome: HttpOutcome, what: string): Indefinite =>
     outcome.kind === 'indefinite'
-      ? { kind: 'indefinite', reason: outcome.reason }
+      ? {
+          kind: 'indefinite',
+          reason: outcome.reason,
+          ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
+        }
       : { kind: 'indefinite', reason: `${what}: ${errorReason(outcome.response.status, outcome.response.body)}` };
 
   /** The platform's transfers under our reference: none, one, or (never expected) several. */

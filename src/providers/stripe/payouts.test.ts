@@ -239,7 +239,7 @@ describe('Stripe payout adapter against the Connect simulator', () => {
     await adapter.createTransfer(r);
     await fault({ fault: 'http_429', value: 4 });
     const limited = await adapter.getTransfer({ reference: r.reference, providerTransferId: null });
-    assert.deepEqual(limited.kind === 'indefinite' && limited.retryAfterMs === undefined, true);
+    assert.deepEqual(limited.kind === 'indefinite' && limited.retryAfterMs, 4000);
     await fault({ fault: 'http_503' });
     assert.equal((await adapter.getTransfer({ reference: r.reference, providerTransferId: null })).kind, 'indefinite');
     const hidden = request();
