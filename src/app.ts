@@ -1,6 +1,7 @@
 // buildApp(deps) returns a Fastify instance and never listens; main.ts listens, tests inject.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { computeSecurityHeaders } from './http/security-headers.ts';
+import { TLS_CIPHERS } from './http/tls-ciphers.ts';
 import { newId } from './ids.ts';
 import { installErrorHandling, sendError } from './http/errors-plugin.ts';
 import { validatorCompiler } from './http/validation.ts';
@@ -31,7 +32,15 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     return503OnClosing: true,
     ...(options.https === undefined
       ? {}
-      : { https: { key: options.https.key, cert: options.https.cert, minVersion: options.https.minVersion } }),
+      : {
+          https: {
+            key: options.https.key,
+            cert: options.https.cert,
+            minVersion: options.https.minVersion,
+            ciphers: TLS_CIPHERS,
+            honorCipherOrder: true,
+          },
+        }),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);

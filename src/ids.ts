@@ -4,7 +4,21 @@ import { randomBytes } from 'node:crypto';
 // URL- and log-friendly. The prefix says what kind of object an id names, as merchants expect.
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-export const ID_PREFIXES = ['pay', 'evt', 'we', 'key', 'whk', 'del', 'att', 'job', 'aud', 'ver', 'req'] as const;
+export const ID_PREFIXES = [
+  'pay',
+  'evt',
+  'we',
+  'key',
+  'whk',
+  'del',
+  'att',
+  'job',
+  'aud',
+  'ver',
+  'req',
+  'bak',
+  'inc',
+] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 // CSPRNG bytes are drawn in blocks and handed out in order: one system call per block rather

@@ -1,4 +1,4 @@
-// The `paywarden` command line: start, migrate, keys, operators, jobs, demo, simulate.
+// The `paywarden` command line: start, migrate, keys, operators, jobs, doctor, backup, restore, demo, simulate.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { createLogger } from './log.ts';
@@ -16,6 +16,8 @@ import { createOperatorService } from './operators/accounts.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
 import { providerSpec } from './providers/catalogue.ts';
 import { Secret } from './crypto/secret.ts';
+import { doctorFromCli } from './cli/doctor.ts';
+import { backupFromCli, restoreFromCli } from './cli/backup.ts';
 
 function config(): Config {
   try {
@@ -141,6 +143,38 @@ jobsCommand
       (result.ok ? console.log : console.error)(result.text);
       if (!result.ok) process.exitCode = 1;
     });
+  });
+
+program
+  .command('doctor')
+  .description('check a deployment against the go-live checklist (LIVE-1); exits 1 on any fail')
+  .option('--url <url>', 'the URL clients use (default: PAYWARDEN_PUBLIC_URL)')
+  .option('--ca <file>', 'PEM certificate(s) to trust besides the system CAs')
+  .option('--outside', 'this run is from outside the networks allowed to reach /metrics and the dashboard')
+  .option('--no-env', 'check only what the URL shows (no configuration or database here)')
+  .option('--backup-max-age-hours <hours>', 'how old the last verified backup may be', '26')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: Parameters<typeof doctorFromCli>[0]) => {
+    process.exitCode = await doctorFromCli(opts);
+  });
+
+program
+  .command('backup')
+  .description('an online, consistent copy of the database, opened and checked, recorded for doctor')
+  .requiredOption('--dir <directory>', 'where to write the backup')
+  .action(async (opts: { dir: string }) => {
+    await withDatabase(async (cfg, database) => {
+      process.exitCode = await backupFromCli(cfg, database, opts.dir);
+    });
+  });
+
+program
+  .command('restore')
+  .description('replace the configured database with a verified backup (stop the gateway first)')
+  .argument('<file>', 'a file written by paywarden backup')
+  .option('--force', 'replace an existing SQLite database file')
+  .action(async (file: string, opts: { force?: boolean }) => {
+    process.exitCode = await restoreFromCli(config(), file, opts.force === true);
   });
 
 program

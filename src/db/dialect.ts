@@ -29,6 +29,59 @@ export interface DialectStrategy {
    * whether it was new.
    */
   writeIngestBatch(db: Kysely<Database>, rows: readonly IngestRow[]): Promise<boolean[]>;
+  /** The settings that decide whether a commit survives power loss, as `paywarden doctor` reports them. */
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
+  durability(db: Kysely<any>): Promise<DurabilitySetting[]>;
+}
+
+export interface DurabilitySetting {
+  readonly name: string;
+  readonly value: string;
+  /** What a payments database needs. */
+  readonly required: string;
+  readonly ok: boolean;
+}
+
+// SQLite's synchronous is per connection: this reads it on the connection given, which the gateway's
+// own code opened (sqlite-thread/thread.ts). journal_mode=WAL is stored in the file.
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
+async function sqliteDurability(db: Kysely<any>): Promise<DurabilitySetting[]> {
+  const synchronous = Number(Object.values((await sql`pragma synchronous`.execute(db)).rows[0] ?? {})[0]);
+  const journal = String(Object.values((await sql`pragma journal_mode`.execute(db)).rows[0] ?? {})[0]);
+  const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
+  return [
+    { name: 'synchronous', value: names[synchronous] ?? String(synchronous), required: 'FULL', ok: synchronous >= 2 },
+    { name: 'journal_mode', value: journal, required: 'wal', ok: journal.toLowerCase() === 'wal' },
+  ];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
+async function postgresDurability(db: Kysely<any>): Promise<DurabilitySetting[]> {
+  const rows = (
+    await sql<{
+      name: string;
+      setting: string;
+    }>`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')`.execute(
+      db,
+    )
+  ).rows;
+  const value = (name: string) => rows.find((r) => r.name === name)?.setting ?? 'unknown';
+  return [
+    { name: 'fsync', value: value('fsync'), required: 'on', ok: value('fsync') === 'on' },
+    // off acknowledges commits before they reach the disk; local, on and the remote_* levels do not.
+    {
+      name: 'synchronous_commit',
+      value: value('synchronous_commit'),
+      required: 'on (or local, remote_write, remote_apply)',
+      ok: ['on', 'local', 'remote_write', 'remote_apply'].includes(value('synchronous_commit')),
+    },
+    {
+      name: 'full_page_writes',
+      value: value('full_page_writes'),
+      required: 'on',
+      ok: value('full_page_writes') === 'on',
+    },
+  ];
 }
 
 export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBatch']): DialectStrategy {
@@ -46,6 +99,7 @@ export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBat
     // SQLite: the batch runs on the SQLite thread as one native transaction with statements
     // prepared once, together with any other batches waiting there (see sqlite-thread/).
     writeIngestBatch,
+    durability: sqliteDurability,
   };
 }
 
@@ -71,4 +125,5 @@ export const postgresStrategy: DialectStrategy = {
       if (jobs.length > 0) await trx.insertInto('jobs').values(jobs).execute();
       return rows.map((r) => newIds.has(r.webhook.id));
     }),
+  durability: postgresDurability,
 };

@@ -52,6 +52,7 @@ test('migrations succeed while other schemas are dropped around them (PostgreSQL
           '0003-audit-request-meta',
           '0004-operator-passkeys',
           '0007-api-key-scopes',
+          '0010-backup-runs',
         ]);
       } finally {
         await handle.close();

@@ -5,6 +5,7 @@ import * as operators from './migrations/0002-operators.ts';
 import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
 import * as operatorPasskeys from './migrations/0004-operator-passkeys.ts';
 import * as apiKeyScopes from './migrations/0007-api-key-scopes.ts';
+import * as backupRuns from './migrations/0010-backup-runs.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-audit-request-meta': auditRequestMeta,
   '0004-operator-passkeys': operatorPasskeys,
   '0007-api-key-scopes': apiKeyScopes,
+  '0010-backup-runs': backupRuns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -179,6 +179,20 @@ export interface Database {
   delivery_attempts: DeliveryAttemptsTable;
   verifications: VerificationsTable;
   jobs: JobsTable;
+  backup_runs: BackupRunsTable;
+}
+
+export interface BackupRunsTable {
+  id: string;
+  dialect: string;
+  location: string;
+  started_at: number;
+  finished_at: number;
+  size_bytes: number;
+  /** 'yes' when the copy was opened and found whole, 'no' otherwise (see `error`). */
+  verified: 'yes' | 'no';
+  counts_json: string;
+  error: string | null;
 }
 
 /** Services accept either the root handle or a transaction, so callers choose the boundary. */
