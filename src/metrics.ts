@@ -42,6 +42,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['scope'],
       registers: [registry],
     }),
+    // MON-2: each key's request rate, for the rule comparing it with its own recent baseline.
+    // Bounded: one series per API key, and keys are made by operators, not by clients.
+    apiRequests: new Counter({
+      name: 'paywarden_api_requests_total',
+      help: 'Authenticated API requests, by key id and mode',
+      labelNames: ['key_id', 'mode'],
+      registers: [registry],
+    }),
+    jobAttemptFailures: new Counter({
+      name: 'paywarden_job_attempt_failures_total',
+      help: 'Job attempts that failed and will be retried (webhook processing, verification, delivery), by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'paywarden_http_request_duration_seconds',
       help: 'HTTP request latency',

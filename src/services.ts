@@ -19,6 +19,7 @@ import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import type { ResolveHost } from './delivery/ssrf.ts';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
+import { registerSecurityMetrics } from './monitoring/security-metrics.ts';
 import { createPaymentService } from './payments/payment-service.ts';
 import { VERIFY_JOB } from './payments/verification.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
@@ -52,6 +53,7 @@ export async function createServices(options: ServiceOptions) {
   const cipher = createFieldCipher(config.masterKey);
   const queue = createJobQueue({ db, dialect, clock });
   registerQueueMetrics({ registry: metrics.registry, db, clock });
+  registerSecurityMetrics({ registry: metrics.registry, db, clock });
   const redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, logger);
   const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });
@@ -157,6 +159,7 @@ export async function createServices(options: ServiceOptions) {
     queue,
     logger,
     onDead: (job) => metrics.deadJobs.inc({ kind: job.kind }),
+    onFailedAttempt: (job) => metrics.jobAttemptFailures.inc({ kind: job.kind }),
     options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker },
   });
   const verifyDeps = { db, queue, clock, logger, providers };

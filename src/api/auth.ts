@@ -38,6 +38,7 @@ export function requireApiKey(deps: { keys: ApiKeyService; metrics: Metrics; lim
       const waitMs = (rejection as { msBeforeNext?: number }).msBeforeNext ?? 1000;
       throw new ApiError('rate_limited', { headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) } });
     }
+    deps.metrics.apiRequests.inc({ key_id: principal.id, mode: principal.mode });
     request.apiKey = principal;
   };
 }

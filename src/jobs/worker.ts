@@ -51,6 +51,8 @@ export function createWorker(deps: {
   logger: Logger;
   options?: Partial<WorkerOptions>;
   onDead?: (job: JobRow, error: string) => void;
+  /** A failed attempt that will be retried (MON-1 counts them). */
+  onFailedAttempt?: (job: JobRow, error: string) => void;
 }): Worker {
   const options = { ...DEFAULT_WORKER_OPTIONS, ...deps.options };
   const handlers = new Map<string, JobHandler>();
@@ -87,6 +89,7 @@ export function createWorker(deps: {
       if (!(error instanceof RetryLater))
         log.warn({ jobId: job.id, kind: job.kind, err: message }, 'job failed; will retry');
       await deps.queue.reschedule(job.id, delay, message);
+      deps.onFailedAttempt?.(job, message);
       return false;
     }
   }
