@@ -111,6 +111,7 @@ export async function createServices(options: ServiceOptions) {
           ...(live === undefined ? [] : [{ mode: 'live' as const, credentials: live.credentials }]),
         ],
         clock,
+        { requireSignature: providerConfig.webhookRequireSignature },
       ),
     );
   }

@@ -23,6 +23,8 @@ export interface ProviderConfig {
   readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
   /** Live-mode webhooks are accepted only from these addresses; undefined means any (WHI-9). */
   readonly webhookIpAllowlist: readonly Cidr[] | undefined;
+  /** `<PREFIX>_WEBHOOK_REQUIRE_SIGNATURE`: only a body HMAC authenticates a webhook, never a static header. */
+  readonly webhookRequireSignature: boolean;
 }
 
 export interface Config {
@@ -157,6 +159,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
         live: rateOverride.live ?? spec.rateLimitPerMinute.live,
       },
       webhookIpAllowlist: ipAllowlist(spec, env, problems),
+      // Off by default: Flutterwave accounts without the newer webhook option send only the static
+      // verif-hash, and requiring the HMAC would refuse all their webhooks. A webhook never gives
+      // value (the verify API does), so a forged static header costs one verify call.
+      webhookRequireSignature:
+        spec.staticWebhookHeader === true
+          ? readBool(env, `${spec.envPrefix}_WEBHOOK_REQUIRE_SIGNATURE`, false, problems)
+          : true,
     };
   }
   const routing = parseRouting(readVar(env, 'PAYWARDEN_ROUTING', problems) ?? DEFAULT_ROUTING, problems);

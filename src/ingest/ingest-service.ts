@@ -20,7 +20,7 @@ export const PROCESS_WEBHOOK_JOB = 'process_provider_webhook';
 export type IngestResult =
   | { kind: 'stored'; webhookId: string }
   | { kind: 'duplicate' }
-  | { kind: 'bad_signature'; reason: string }
+  | { kind: 'bad_signature'; reason: string; late: boolean }
   | { kind: 'bad_payload'; reason: string }
   | { kind: 'source_not_allowed' };
 
@@ -53,9 +53,15 @@ export function createIngestService(deps: {
   ): Promise<IngestResult> {
     const check = handler.verifySignature(rawBody, headers);
     if (!check.ok) {
-      deps.metrics.webhooksReceived.inc({ provider: handler.name, result: 'bad_signature' });
-      log.warn({ provider: handler.name, reason: check.reason }, 'rejected provider webhook: bad signature');
-      return { kind: 'bad_signature', reason: check.reason };
+      const late = check.late === true;
+      deps.metrics.webhooksReceived.inc({ provider: handler.name, result: late ? 'late' : 'bad_signature' });
+      log.warn(
+        { provider: handler.name, reason: check.reason },
+        late
+          ? 'rejected provider webhook: signed, but outside the timestamp window'
+          : 'rejected provider webhook: bad signature',
+      );
+      return { kind: 'bad_signature', reason: check.reason, late };
     }
     // WHI-9: in live mode, a provider that publishes its webhook addresses is believed only from them.
     const allowed = sourceAllowed[handler.name];

@@ -36,7 +36,8 @@ export async function webhooksPlugin(app: FastifyInstance, deps: WebhooksDeps): 
     const result = await deps.ingest.ingest(handler, rawBody, request.headers, request.ip);
     switch (result.kind) {
       case 'bad_signature':
-        await limiter.penalty(request.ip, 1).catch(() => undefined);
+        // A late retry is signed with our secret: the sender is the provider, not an attacker.
+        if (!result.late) await limiter.penalty(request.ip, 1).catch(() => undefined);
         return sendError(reply, request, 'webhook_signature_invalid');
       case 'bad_payload':
         // Signed by the provider but not a shape we know: 400 makes the provider retry, and the

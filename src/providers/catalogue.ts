@@ -27,6 +27,11 @@ export interface ProviderSpec {
   readonly rateLimitPerMinute: { readonly test: number; readonly live: number };
   /** Source addresses the provider publishes for its webhooks (WHI-9), enforced in live mode. */
   readonly webhookSourceIps?: readonly string[];
+  /**
+   * The provider may authenticate webhooks with a static header (Flutterwave's verif-hash) as well
+   * as a body HMAC; `<PREFIX>_WEBHOOK_REQUIRE_SIGNATURE=true` accepts only the HMAC.
+   */
+  readonly staticWebhookHeader?: boolean;
 }
 
 const LOOKS_LIKE_TEST = /test|example|changeme|dummy|sample/i;
@@ -45,6 +50,7 @@ export const PROVIDER_SPECS: readonly ProviderSpec[] = [
     // Flutterwave publishes no v3 limits; the live default stays under the legacy v2 figure of
     // 300 verifies a minute.
     rateLimitPerMinute: { test: 600, live: 240 },
+    staticWebhookHeader: true,
     credentials: [
       {
         field: 'secretKey',

@@ -25,6 +25,7 @@ export interface ProviderFactory {
   createWebhookHandler(
     byMode: ReadonlyArray<{ mode: Mode; credentials: Credentials }>,
     clock: Clock,
+    options?: { readonly requireSignature?: boolean },
   ): ProviderWebhookHandler;
   startSimulator(input: {
     credentials: Credentials;
@@ -44,9 +45,10 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
   flutterwave: {
     createProvider: ({ baseUrl, credentials, http }) =>
       createFlutterwaveProvider({ baseUrl, secretKey: credential(credentials, 'secretKey'), http }),
-    createWebhookHandler: (byMode) =>
+    createWebhookHandler: (byMode, _clock, options) =>
       createFlutterwaveWebhookHandler(
         byMode.map(({ mode, credentials }) => ({ mode, secretHash: credential(credentials, 'secretHash') })),
+        { requireSignature: options?.requireSignature === true },
       ),
     startSimulator: ({ credentials, webhookUrl, port }) =>
       startFlutterwaveSimulator({

@@ -57,7 +57,13 @@ export interface ProviderWebhookEvent {
 
 export type WebhookCheck =
   | { readonly ok: true; readonly mode: Mode; readonly scheme: string }
-  | { readonly ok: false; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** Signed with our secret, but outside the timestamp window: a provider's late retry (or a
+       * replay), refused but not evidence that the sender does not hold the secret. */
+      readonly late?: true;
+    };
 
 export interface PaymentProvider {
   readonly name: string;

@@ -39,16 +39,13 @@ test('verif-hash alone is accepted (legacy accounts), compared to the secret has
   );
 });
 
-test('a body changed by one byte, a missing header, or a wrong HMAC beside a right verif-hash is refused', () => {
+test('a body changed by one byte, a missing header, or no proof that matches is refused', () => {
   const tampered = Buffer.from(VECTOR_BODY.replace('100', '101'));
   assert.equal(verifyFlutterwaveSignature(tampered, { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes).ok, false);
   assert.equal(verifyFlutterwaveSignature(Buffer.from(VECTOR_BODY), {}, hashes).ok, false);
   assert.equal(
-    verifyFlutterwaveSignature(
-      tampered,
-      { 'flutterwave-signature': VECTOR_SIGNATURE, 'verif-hash': VECTOR_HASH },
-      hashes,
-    ).ok,
+    verifyFlutterwaveSignature(tampered, { 'flutterwave-signature': VECTOR_SIGNATURE, 'verif-hash': 'wrong' }, hashes)
+      .ok,
     false,
   );
   // Re-serialised JSON (whitespace) no longer matches: the raw bytes are what is signed.
@@ -57,6 +54,49 @@ test('a body changed by one byte, a missing header, or a wrong HMAC beside a rig
     verifyFlutterwaveSignature(reserialised, { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes).ok,
     false,
   );
+});
+
+test('flutterwave-signature in either documented form; a differently-formed one never refuses a right verif-hash', () => {
+  const body = Buffer.from(VECTOR_BODY);
+  // The docs mirror's reading: the header carries the plain secret hash.
+  assert.deepEqual(verifyFlutterwaveSignature(body, { 'flutterwave-signature': VECTOR_HASH }, hashes), {
+    ok: true,
+    mode: 'test',
+    scheme: 'flutterwave-signature-plain',
+  });
+  // Some other scheme (say, hex instead of base64) beside the right verif-hash: verif-hash decides.
+  const hex = Buffer.from(VECTOR_SIGNATURE, 'base64').toString('hex');
+  for (const signature of [hex, 'v1=abc', VECTOR_HASH.toUpperCase(), ''])
+    assert.deepEqual(
+      verifyFlutterwaveSignature(body, { 'flutterwave-signature': signature, 'verif-hash': VECTOR_HASH }, hashes),
+      { ok: true, mode: 'test', scheme: 'verif-hash' },
+      signature,
+    );
+  assert.equal(verifyFlutterwaveSignature(body, { 'flutterwave-signature': hex }, hashes).ok, false);
+});
+
+test('requireSignature: only the HMAC counts; verif-hash alone and the plain form are refused (issue 16 §4)', () => {
+  const body = Buffer.from(VECTOR_BODY);
+  const strict = { requireSignature: true };
+  assert.deepEqual(verifyFlutterwaveSignature(body, { 'flutterwave-signature': VECTOR_SIGNATURE }, hashes, strict), {
+    ok: true,
+    mode: 'test',
+    scheme: 'flutterwave-signature',
+  });
+  const onlyStatic = verifyFlutterwaveSignature(body, { 'verif-hash': VECTOR_HASH }, hashes, strict);
+  assert.equal(onlyStatic.ok, false);
+  assert.match(onlyStatic.ok ? '' : onlyStatic.reason, /FLUTTERWAVE_WEBHOOK_REQUIRE_SIGNATURE/);
+  assert.equal(
+    verifyFlutterwaveSignature(
+      body,
+      { 'flutterwave-signature': VECTOR_HASH, 'verif-hash': VECTOR_HASH },
+      hashes,
+      strict,
+    ).ok,
+    false,
+  );
+  // Off (the default), the same static header is accepted.
+  assert.equal(verifyFlutterwaveSignature(body, { 'verif-hash': VECTOR_HASH }, hashes).ok, true);
 });
 
 test('the secret hash that matches decides the mode', () => {
@@ -100,12 +140,54 @@ test('webhook payloads: v3 envelope, legacy flat charge, legacy transfer, and ju
   for (const junk of [
     'not json',
     '[]',
-    '{}',
     '{"event":"charge.completed","data":{}}',
+    '{"event":"charge.completed"}',
     '{"event":"charge.completed","data":{"id":"1; drop table"}}',
+    '{"event":"transfer.completed","data":{"status":"SUCCESSFUL"}}',
   ]) {
     assert.equal(parseFlutterwaveWebhook(Buffer.from(junk)).ok, false, junk);
   }
+});
+
+test('the dedupe key normalises the status: SUCCESSFUL, "successful " and successful are one event (issue 16 §4)', () => {
+  const keys = ['successful', 'SUCCESSFUL', 'successful ', ' Successful'].map((status) => {
+    const parsed = parseFlutterwaveWebhook(
+      Buffer.from(JSON.stringify({ event: 'charge.completed', data: { id: 285959875, tx_ref: 'ord_1', status } })),
+    );
+    return parsed.ok ? parsed.event.dedupeKey : parsed.reason;
+  });
+  assert.deepEqual(new Set(keys), new Set(['flutterwave:285959875:charge.completed:successful']));
+  const flat = JSON.parse(fixture('webhook-flat-legacy.json'));
+  const flatKey = parseFlutterwaveWebhook(Buffer.from(JSON.stringify({ ...flat, status: 'SUCCESSFUL' })));
+  assert.equal(flatKey.ok && flatKey.event.dedupeKey, 'flutterwave:126122:charge.completed:successful');
+});
+
+test('the legacy flat refund webhook and events we do not act on are acknowledged, not refused', () => {
+  // §1.4: the flat PascalCase refund (developer.flutterwave.com/docs/refunds, as quoted).
+  const refund = parseFlutterwaveWebhook(Buffer.from(fixture('webhook-refund-flat.json')));
+  assert.deepEqual(refund, {
+    ok: true,
+    event: {
+      dedupeKey: 'flutterwave:refund-89074:refund.completed:completed',
+      eventType: 'refund.completed',
+      paymentId: undefined,
+      providerTxId: undefined,
+    },
+  });
+  for (const body of [
+    '{"event":"subscription.cancelled","data":{"id":12,"status":"cancelled"}}',
+    '{"event":"bvn.completed","data":{"bvn":"123"}}',
+    '{"event":"singlebillpayment.status","data":[]}',
+    '{"event":"a.type.nobody.documented"}',
+    '{}',
+    '{"hello":"world"}',
+  ]) {
+    const parsed = parseFlutterwaveWebhook(Buffer.from(body));
+    assert.ok(parsed.ok, body);
+    assert.equal(parsed.event.paymentId, undefined, body);
+  }
+  const cancelled = parseFlutterwaveWebhook(Buffer.from('{"event":"subscription.cancelled","data":{"id":12}}'));
+  assert.equal(cancelled.ok && cancelled.event.dedupeKey, 'flutterwave:12:subscription.cancelled');
 });
 
 test('status table: only explicit success or failure leaves pending', () => {

@@ -1,9 +1,24 @@
 // Flutterwave webhook authentication and parsing (§1.8). Two authentication headers exist and an
-// account may send either or both, so both are accepted:
-//   flutterwave-signature: base64(HMAC-SHA256(secret hash, raw body))  (current docs; preferred)
-//   verif-hash: the secret hash itself                                   (legacy v3)
+// account may send either or both:
+//   verif-hash: the secret hash itself (the v3 docs: "compare it with your secret hash")
+//   flutterwave-signature: base64(HMAC-SHA256(secret hash, raw body)) per the current docs and
+//     independent integrations; one docs mirror and several integrations compare it with the
+//     plain secret hash instead. The sources disagree, so both forms are accepted.
+// Any one proof is enough: a valid verif-hash beside a flutterwave-signature of another form still
+// passes (refusing it would refuse every live webhook of an account whose header form we guessed
+// wrong, and only reconciliation would find its payments). A webhook is only a hint to verify with
+// the API, so a forged body cannot give value. `requireSignature` (FLUTTERWAVE_WEBHOOK_REQUIRE_SIGNATURE)
+// accepts only the HMAC, which binds the body: for accounts known to send it.
 // The secret hash differs per mode, which is also how a delivery is assigned to test or live.
-import { header, identifier, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
+import {
+  acknowledgedEvent,
+  eventName,
+  header,
+  identifier,
+  isRecord,
+  parseJsonObject,
+  type Headers,
+} from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
@@ -16,41 +31,59 @@ export function flutterwaveSignature(rawBody: Buffer | string, secretHash: strin
 
 /** Compares the decoded HMAC bytes in constant time (both are 32 bytes; a malformed header is
  * simply a mismatch). */
-function signatureMatches(header: string, rawBody: Buffer, secretHash: string): boolean {
+function hmacMatches(header: string, rawBody: Buffer, secretHash: string): boolean {
   const expected = createHmac('sha256', secretHash).update(rawBody).digest();
-  const presented = Buffer.from(header, 'base64');
+  const presented = Buffer.from(header.trim(), 'base64');
   return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+export interface FlutterwaveWebhookOptions {
+  /** Only a flutterwave-signature HMAC counts; the static verif-hash (or a plain hash) is refused. */
+  readonly requireSignature?: boolean;
 }
 
 export function verifyFlutterwaveSignature(
   rawBody: Buffer,
   headers: Headers,
   secretHashes: ReadonlyArray<{ mode: Mode; secretHash: Secret }>,
+  options: FlutterwaveWebhookOptions = {},
 ): WebhookCheck {
   const signature = header(headers, 'flutterwave-signature');
   const verifHash = header(headers, 'verif-hash');
-  if (signature === undefined && verifHash === undefined) {
+  if (options.requireSignature === true && signature === undefined)
+    return {
+      ok: false,
+      reason:
+        'flutterwave-signature header is missing and FLUTTERWAVE_WEBHOOK_REQUIRE_SIGNATURE is on (verif-hash alone is not accepted)',
+    };
+  if (signature === undefined && verifHash === undefined)
     return { ok: false, reason: 'neither flutterwave-signature nor verif-hash header is present' };
-  }
   for (const { mode, secretHash } of secretHashes) {
-    // When the HMAC header is present it must match: a valid verif-hash next to a wrong HMAC
-    // means the body was changed in transit.
-    if (signature !== undefined) {
-      if (signatureMatches(signature, rawBody, secretHash.reveal()))
-        return { ok: true, mode, scheme: 'flutterwave-signature' };
-      continue;
-    }
-    if (verifHash !== undefined && constantTimeEqual(verifHash, secretHash.reveal()))
-      return { ok: true, mode, scheme: 'verif-hash' };
+    const hash = secretHash.reveal();
+    // Every form is compared (constant time each), so timing does not say which one matched.
+    const hmac = signature !== undefined && hmacMatches(signature, rawBody, hash);
+    const plain = signature !== undefined && constantTimeEqual(signature, hash);
+    const legacy = verifHash !== undefined && constantTimeEqual(verifHash, hash);
+    if (hmac) return { ok: true, mode, scheme: 'flutterwave-signature' };
+    if (options.requireSignature === true) continue;
+    if (legacy) return { ok: true, mode, scheme: 'verif-hash' };
+    if (plain) return { ok: true, mode, scheme: 'flutterwave-signature-plain' };
   }
+  if (options.requireSignature === true)
+    return {
+      ok: false,
+      reason:
+        'flutterwave-signature is not the HMAC of the raw body (check the secret hash and that the body is not re-serialised; FLUTTERWAVE_WEBHOOK_REQUIRE_SIGNATURE is on)',
+    };
   return {
     ok: false,
     reason:
-      signature !== undefined
-        ? 'flutterwave-signature does not match the raw body (check the secret hash and that the body is not re-serialised)'
-        : 'verif-hash does not equal the configured secret hash',
+      'neither verif-hash nor flutterwave-signature matches the configured secret hash (check the secret hash for this mode, and that the body is not re-serialised)',
   };
 }
+
+/** `SUCCESSFUL`, `successful ` and `Successful` are one status (the dedupe key must not split them). */
+const status = (value: unknown): string => (text(value, 50)?.trim().toLowerCase() || 'unknown').replace(/\s+/g, '-');
 
 /**
  * Normalises the three payload shapes Flutterwave has sent: the v3 envelope `{event, data}`, the
@@ -63,18 +96,21 @@ export function parseFlutterwaveWebhook(
   if (!json.ok) return json;
   const body = json.body;
 
-  if (typeof body.event === 'string' && isRecord(body.data)) {
-    const data = body.data;
-    const id = identifier(data.id);
-    if (id === undefined) return { ok: false, reason: 'data.id is missing' };
-    const txRef = text(data.tx_ref, 200);
-    const status = text(data.status, 50) ?? 'unknown';
+  if (typeof body.event === 'string') {
+    const eventType = eventName(body.event);
+    const data = isRecord(body.data) ? body.data : undefined;
+    const acted = eventType === 'charge.completed' || eventType === 'transfer.completed';
+    // Events we do not act on (subscription.cancelled, bvn.completed, types not yet known) are
+    // acknowledged; a refusal only makes Flutterwave retry them.
+    if (!acted) return { ok: true, event: acknowledgedEvent('flutterwave', eventType, rawBody, identifier(data?.id)) };
+    const id = identifier(data?.id);
+    if (data === undefined || id === undefined) return { ok: false, reason: 'data.id is missing' };
     return {
       ok: true,
       event: {
-        dedupeKey: `flutterwave:${id}:${body.event}:${status}`,
-        eventType: body.event.slice(0, 100),
-        paymentId: txRef,
+        dedupeKey: `flutterwave:${id}:${eventType}:${status(data.status)}`,
+        eventType,
+        paymentId: eventType === 'charge.completed' ? text(data.tx_ref, 200) : undefined,
         providerTxId: id,
       },
     };
@@ -82,11 +118,10 @@ export function parseFlutterwaveWebhook(
   if (isRecord(body.transfer)) {
     const id = identifier(body.transfer.id);
     if (id === undefined) return { ok: false, reason: 'transfer.id is missing' };
-    const status = text(body.transfer.status, 50) ?? 'unknown';
     return {
       ok: true,
       event: {
-        dedupeKey: `flutterwave:${id}:transfer.completed:${status}`,
+        dedupeKey: `flutterwave:${id}:transfer.completed:${status(body.transfer.status)}`,
         eventType: 'transfer.completed',
         paymentId: undefined,
         providerTxId: id,
@@ -96,18 +131,31 @@ export function parseFlutterwaveWebhook(
   const flatId = identifier(body.id);
   const flatRef = text(body.txRef, 200);
   if (flatId !== undefined && flatRef !== undefined) {
-    const status = text(body.status, 50) ?? 'unknown';
     return {
       ok: true,
       event: {
-        dedupeKey: `flutterwave:${flatId}:charge.completed:${status}`,
+        dedupeKey: `flutterwave:${flatId}:charge.completed:${status(body.status)}`,
         eventType: 'charge.completed',
         paymentId: flatRef,
         providerTxId: flatId,
       },
     };
   }
-  return { ok: false, reason: 'payload matches no known Flutterwave webhook shape' };
+  // The flat PascalCase refund (§1.4: AmountRefunded, FlwRef, TransactionId, no envelope). A
+  // refund says nothing about whether a payment was paid; it is stored and acknowledged.
+  if (flatId !== undefined && (body.AmountRefunded !== undefined || body.TransactionId !== undefined)) {
+    return {
+      ok: true,
+      event: {
+        dedupeKey: `flutterwave:refund-${flatId}:refund.completed:${status(body.status)}`,
+        eventType: 'refund.completed',
+        paymentId: undefined,
+        providerTxId: undefined,
+      },
+    };
+  }
+  // Signed, but a shape not documented anywhere: acknowledged, stored for a human to read.
+  return { ok: true, event: acknowledgedEvent('flutterwave', 'unknown', rawBody) };
 }
 
 function text(value: unknown, maxLength: number): string | undefined {
@@ -116,10 +164,11 @@ function text(value: unknown, maxLength: number): string | undefined {
 
 export function createFlutterwaveWebhookHandler(
   secretHashes: ReadonlyArray<{ mode: Mode; secretHash: Secret }>,
+  options: FlutterwaveWebhookOptions = {},
 ): ProviderWebhookHandler {
   return {
     name: 'flutterwave',
-    verifySignature: (rawBody, headers) => verifyFlutterwaveSignature(rawBody, headers, secretHashes),
+    verifySignature: (rawBody, headers) => verifyFlutterwaveSignature(rawBody, headers, secretHashes, options),
     parse: parseFlutterwaveWebhook,
   };
 }

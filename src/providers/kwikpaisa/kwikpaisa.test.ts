@@ -190,6 +190,16 @@ describe('webhooks', () => {
     const stale = verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW + 301);
     assert.equal(stale.ok, false);
     assert.match(!stale.ok ? stale.reason : '', /window/);
+    // Correctly signed, only late: marked so the ingest path does not count it as an attack.
+    assert.equal(!stale.ok && stale.late, true);
+    const forgedLate = verifyKwikPaisaSignature(
+      vectorBody,
+      { ...headers, 'x-signature': 'ab'.repeat(32) },
+      secrets,
+      VECTOR_NOW + 301,
+    );
+    assert.equal(forgedLate.ok, false);
+    assert.equal(!forgedLate.ok && forgedLate.late, undefined, 'a wrong signature is never just late');
     assert.equal(verifyKwikPaisaSignature(vectorBody, headers, secrets, VECTOR_NOW - 301).ok, false, 'from the future');
     assert.equal(
       verifyKwikPaisaSignature(

@@ -6,8 +6,12 @@
 //   - their Node sample re-serialises the parsed body with sorted keys, and the docs contradict
 //     themselves on the sort (recursive in the text, top level in the sample) -> both sorts;
 //   - a PHP sender may escape non-ASCII as \uXXXX (§4.2) -> both sorts with that escaping too.
-// The freshness window (300 s, both directions) is ours: KwikPaisa documents none. The secret that
-// matches decides the mode (test or live keys differ).
+// The freshness window (300 s, both directions) is ours: KwikPaisa's webhook pages
+// (developers.kwikpaisa.com/v3-guide/webhooks/webhook-setup and .../signature-verification)
+// document neither a window nor a retry schedule. A delivery that is correctly signed but outside
+// the window (KwikPaisa retrying with its original X-TIMESTAMP, say) is refused as `late`, which
+// the ingest path does not count against the source address. The secret that matches decides the
+// mode (test or live keys differ).
 import { timestampProblem } from '../timestamp-window.ts';
 import { identifier, isRecord, parseJson, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import type { Clock } from '../../clock.ts';
@@ -55,11 +59,6 @@ export function verifyKwikPaisaSignature(
     return { ok: false, reason: 'X-SIGNATURE or X-TIMESTAMP header is missing' };
   const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds);
   if (problem === 'not_unix_seconds') return { ok: false, reason: 'X-TIMESTAMP is not UNIX seconds' };
-  if (problem === 'outside_window')
-    return {
-      ok: false,
-      reason: `X-TIMESTAMP is outside the ${toleranceSeconds} s window (replay, or a clock out of sync)`,
-    };
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'X-SIGNATURE is not a hex HMAC-SHA256' };
   const presented = signature.toLowerCase();
   const candidates = signedPayloadCandidates(rawBody);
@@ -73,6 +72,14 @@ export function verifyKwikPaisaSignature(
       )
         matched = variant;
     }
+    // The window is checked after the signature, so a late but genuine delivery is told apart
+    // from a forgery.
+    if (matched !== undefined && problem === 'outside_window')
+      return {
+        ok: false,
+        late: true,
+        reason: `X-TIMESTAMP is outside the ${toleranceSeconds} s window, though correctly signed (a late retry or a replay; check this server's clock)`,
+      };
     if (matched !== undefined) return { ok: true, mode, scheme: `x-signature/${matched}` };
   }
   return { ok: false, reason: 'X-SIGNATURE does not match the body and timestamp (check the secret key)' };

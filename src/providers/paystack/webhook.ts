@@ -5,8 +5,8 @@
 // core's dedupe key and verify-before-value carry that. The secret key differs per mode, which
 // is also how a delivery is assigned to test or live.
 import { normaliseIp } from '../../net/addresses.ts';
-import { header, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { acknowledgedEvent, header, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
@@ -49,38 +49,26 @@ export function verifyPaystackSignature(
 const PAYMENT_EVENTS = new Set(['charge.success', 'charge.failed']);
 const TRANSFER_EVENTS = new Set(['transfer.success', 'transfer.failed', 'transfer.reversed']);
 const REFUND_EVENTS = new Set(['refund.pending', 'refund.processing', 'refund.processed', 'refund.failed']);
-// The rest of the documented list (§2.4). Signed and well-formed, they are stored and ignored
-// rather than refused: a refusal makes Paystack retry for 72 hours.
-const OTHER_DOCUMENTED_EVENTS = new Set([
-  'charge.dispute.create',
-  'charge.dispute.remind',
-  'charge.dispute.resolve',
-  'customeridentification.failed',
-  'customeridentification.success',
-  'dedicatedaccount.assign.failed',
-  'dedicatedaccount.assign.success',
-  'invoice.create',
-  'invoice.payment_failed',
-  'invoice.update',
-  'paymentrequest.pending',
-  'paymentrequest.success',
-  'subscription.create',
-  'subscription.disable',
-  'subscription.expiring_cards',
-  'subscription.not_renew',
-]);
-
 type Parsed = { ok: true; event: ProviderWebhookEvent } | { ok: false; reason: string };
 
-/** The envelope is `{event, data}` with no event id (§2.4), so the dedupe key is built from the
- * event name and the object's own id: `paystack:<data.id>:<event>`. */
+/**
+ * The envelope is `{event, data}` with no event id (§2.4), so the dedupe key is built from the
+ * event name and the object's own id: `paystack:<data.id>:<event>`. Only payment, transfer and
+ * refund events are read; every other signed event (the rest of the documented list, types not
+ * yet documented, `subscription.expiring_cards` whose `data` is an array) is acknowledged and
+ * ignored (acknowledgedEvent), because a refusal makes Paystack retry it for 72 hours.
+ */
 export function parsePaystackWebhook(rawBody: Buffer): Parsed {
   const json = parseJsonObject(rawBody);
   if (!json.ok) return json;
   const body = json.body;
-  if (typeof body.event !== 'string' || !isRecord(body.data))
-    return { ok: false, reason: 'body is not a Paystack {event, data} envelope' };
   const eventType = body.event;
+  const acted = typeof eventType === 'string' && (PAYMENT_EVENTS.has(eventType) || TRANSFER_EVENTS.has(eventType));
+  if (!isRecord(body.data) || typeof eventType !== 'string') {
+    // An event we act on must be readable: refused, so Paystack retries and it stays visible.
+    if (acted) return { ok: false, reason: 'body is not a Paystack {event, data} envelope' };
+    return { ok: true, event: acknowledgedEvent('paystack', eventType, rawBody) };
+  }
   const data = body.data;
 
   if (PAYMENT_EVENTS.has(eventType)) {
@@ -107,23 +95,12 @@ export function parsePaystackWebhook(rawBody: Buffer): Parsed {
     };
   }
   if (REFUND_EVENTS.has(eventType)) {
-    // Refund payloads carry refund_reference (and transaction_reference), not always an id.
+    // refund.pending and refund.processing carry neither an id nor a refund_reference yet (the
+    // official samples: `refund_reference: null`); the body hash keys them then.
     const id = transactionId(data.id) ?? token(data.refund_reference);
-    if (id === undefined) return { ok: false, reason: 'refund event lacks data.id and data.refund_reference' };
-    return {
-      ok: true,
-      event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined },
-    };
+    return { ok: true, event: acknowledgedEvent('paystack', eventType, rawBody, id) };
   }
-  if (OTHER_DOCUMENTED_EVENTS.has(eventType)) {
-    // Byte-identical redeliveries share the body hash, so they still deduplicate without an id.
-    const id = transactionId(data.id) ?? `sha256-${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
-    return {
-      ok: true,
-      event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: undefined },
-    };
-  }
-  return { ok: false, reason: 'event is not one Paystack documents' };
+  return { ok: true, event: acknowledgedEvent('paystack', eventType, rawBody, transactionId(data.id)) };
 }
 
 function text(value: unknown): string | undefined {

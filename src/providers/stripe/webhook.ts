@@ -3,7 +3,8 @@
 //   v1 = lowercase hex HMAC-SHA256(key = the WHOLE `whsec_…` string, message = `${t}.${rawBody}`)
 // Unlike Standard Webhooks, the `whsec_` prefix is part of the key and nothing is base64-decoded.
 // Several v1 entries appear while a secret is rolled; any one matching is enough. Other schemes
-// (v0) are ignored. stripe-node only rejects old timestamps; we also reject future ones.
+// (v0) are ignored. The timestamp rule is stripe-node's (DEFAULT_TOLERANCE 300 s, only timestamps
+// older than that are refused): a gateway whose clock runs behind must not refuse Stripe's webhooks.
 import { timestampProblem } from '../timestamp-window.ts';
 import { isRecord, parseJson } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -47,14 +48,14 @@ export function verifyStripeSignature(
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (value === undefined || value === '') return { ok: false, reason: 'no Stripe-Signature header' };
   const { timestamp, v1 } = parseSignatureHeader(value);
-  const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds);
+  const problem = timestampProblem(timestamp, nowSeconds, toleranceSeconds, 'past');
   if (timestamp === undefined || problem === 'not_unix_seconds')
     return { ok: false, reason: 'Stripe-Signature has no t=<unix seconds> timestamp' };
   if (v1.length === 0) return { ok: false, reason: 'Stripe-Signature has no v1 signature' };
   if (problem === 'outside_window')
     return {
       ok: false,
-      reason: `Stripe-Signature timestamp is outside the ${toleranceSeconds} s window (a replay, or this server's clock is off)`,
+      reason: `Stripe-Signature timestamp is more than ${toleranceSeconds} s old (a replay, or this server's clock runs ahead)`,
     };
   const presented = v1.map((hex) => Buffer.from(hex, 'hex'));
   for (const { mode, secret } of secrets) {
