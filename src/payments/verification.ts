@@ -36,7 +36,10 @@ export function compareWithPayment(
   const mismatches: string[] = [];
   if (tx.reference !== payment.id) mismatches.push('reference');
   if (tx.currency !== payment.currency) mismatches.push('currency');
-  if (tx.amountMinor !== payment.amount_minor) mismatches.push('amount');
+  // A charge that includes fees may exceed the order; it may never fall short of it.
+  const chargedShort =
+    tx.charged !== undefined && (tx.charged.amountMinor === undefined || tx.charged.amountMinor < payment.amount_minor);
+  if (tx.amountMinor !== payment.amount_minor || chargedShort) mismatches.push('amount');
   return mismatches;
 }
 
@@ -148,7 +151,12 @@ async function decide(
       reason,
       actor: { type: 'system', id: null },
       providerTxId: tx.providerTxId,
-      details: { providerStatus: tx.providerStatus, mismatches },
+      details: {
+        providerStatus: tx.providerStatus,
+        mismatches,
+        ...(tx.charged?.feesMinor === undefined ? {} : { providerFeesMinor: tx.charged.feesMinor }),
+        ...(tx.charged?.amountMinor === undefined ? {} : { chargedAmountMinor: tx.charged.amountMinor }),
+      },
     });
     return result.ok;
   });
@@ -167,6 +175,9 @@ function summarise(tx: VerifiedTransaction): Record<string, unknown> {
   return {
     providerStatus: tx.providerStatus,
     amountMinor: tx.amountMinor ?? null,
+    ...(tx.charged === undefined
+      ? {}
+      : { chargedAmountMinor: tx.charged.amountMinor ?? null, feesMinor: tx.charged.feesMinor ?? null }),
     currency: tx.currency,
     reference: tx.reference,
     providerTxId: tx.providerTxId,

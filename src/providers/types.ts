@@ -28,8 +28,14 @@ export interface VerifiedTransaction {
   /** Normalised: only an explicit provider success or failure leaves "pending". */
   readonly status: 'succeeded' | 'failed' | 'pending';
   readonly providerStatus: string;
-  /** undefined when the provider's amount cannot be expressed exactly in minor units. */
+  /** What counts toward the order (Paystack's `requested_amount` when the customer paid the fees);
+   * undefined when the provider's amount cannot be expressed exactly in minor units. */
   readonly amountMinor: number | undefined;
+  /**
+   * Present when the provider reports what the customer was charged apart from the ordered amount
+   * (fees passed to the customer): the charge must be at least the order. The fees are recorded.
+   */
+  readonly charged?: { readonly amountMinor: number | undefined; readonly feesMinor: number | undefined };
   readonly currency: string;
   /** The reference we gave the provider (our payment id). */
   readonly reference: string;

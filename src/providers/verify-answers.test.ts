@@ -71,10 +71,15 @@ const CASES: readonly ProviderCase[] = [
     name: 'paystack',
     payment: { id: 'pay_0123456789abcdefghijkl', currency: 'NGN', amount_minor: 40333 },
     fields: { currency: 'currency', amount: 'amount' },
+    // The merchant-bears-the-fees form (no requested_amount: data.amount is the order); the
+    // customer-bears form is tested in paystack/paystack.test.ts.
     read: (changes) =>
       parsePaystackVerify(
         200,
-        JSON.stringify({ ...paystackAnswer, data: edit(paystackAnswer.data as Fields, changes) }),
+        JSON.stringify({
+          ...paystackAnswer,
+          data: edit(edit(paystackAnswer.data as Fields, { requested_amount: undefined }), changes),
+        }),
       ),
   },
   {

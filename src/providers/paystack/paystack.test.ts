@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret } from '../../crypto/secret.ts';
+import { compareWithPayment } from '../../payments/verification.ts';
 import type { HttpClient, HttpOutcome } from '../../http/outbound.ts';
 import type { CheckoutRequest } from '../types.ts';
 import { createPaystackProvider } from './flow.ts';
@@ -237,7 +238,9 @@ test('verify answers: data.status decides, never the top-level status; amounts a
     transaction: {
       status: 'succeeded',
       providerStatus: 'success',
-      amountMinor: 40333,
+      // The official sample: the customer paid the fees, so the order is requested_amount.
+      amountMinor: 30050,
+      charged: { amountMinor: 40333, feesMinor: 10283 },
       currency: 'NGN',
       reference: 'pay_0123456789abcdefghijkl',
       providerTxId: '4099260516',
@@ -258,18 +261,44 @@ test('verify answers: data.status decides, never the top-level status; amounts a
       200,
       fixture('verify-success.json').replace('"amount": 40333', `"amount": ${amount}`),
     );
-    assert.equal(odd.kind === 'found' && odd.transaction.amountMinor, undefined, amount);
+    assert.equal(odd.kind === 'found' && odd.transaction.charged?.amountMinor, undefined, amount);
   }
   const stringAmount = parseVerifyResponse(
     200,
     fixture('verify-success.json').replace('"amount": 40333', '"amount": "40333"'),
   );
-  assert.equal(stringAmount.kind === 'found' && stringAmount.transaction.amountMinor, 40333);
+  assert.equal(stringAmount.kind === 'found' && stringAmount.transaction.charged?.amountMinor, 40333);
   const lowerCurrency = parseVerifyResponse(
     200,
     fixture('verify-success.json').replace('"currency": "NGN"', '"currency": "ngn"'),
   );
   assert.equal(lowerCurrency.kind === 'found' && lowerCurrency.transaction.currency, 'NGN');
+});
+
+test('fee bearer: the official sample (40333 = 30050 + fees 10283) verifies against its order of 30050', () => {
+  const found = parseVerifyResponse(200, fixture('verify-success.json'));
+  assert.equal(found.kind, 'found');
+  const tx = found.kind === 'found' ? found.transaction : undefined;
+  assert.ok(tx !== undefined);
+  const order = { id: 'pay_0123456789abcdefghijkl', currency: 'NGN', amount_minor: 30050 };
+  assert.deepEqual(compareWithPayment(order, tx), [], 'the customer paid the fees on top: a match');
+  assert.deepEqual(compareWithPayment({ ...order, amount_minor: 40333 }, tx), ['amount'], 'the fees are not the order');
+  // A charge below the order, or one that cannot be read, is never a match.
+  for (const amount of ['30049', '"thirty"']) {
+    const short = parseVerifyResponse(
+      200,
+      fixture('verify-success.json').replace('"amount": 40333', `"amount": ${amount}`),
+    );
+    assert.ok(short.kind === 'found');
+    assert.deepEqual(compareWithPayment(order, short.transaction), ['amount'], amount);
+  }
+  // Without requested_amount (older answers), data.amount is the order.
+  const merchantBears = JSON.parse(fixture('verify-success.json'));
+  delete merchantBears.data.requested_amount;
+  const plain = parseVerifyResponse(200, JSON.stringify(merchantBears));
+  assert.ok(plain.kind === 'found');
+  assert.equal(plain.transaction.amountMinor, 40333);
+  assert.equal(plain.transaction.charged, undefined);
 });
 
 test('verify answers: not found in both documented variants; errors and junk are malformed', () => {
@@ -426,7 +455,7 @@ test('flow: initialize and verify over the HttpClient, Bearer secret key, our id
   });
   assert.equal(calls[1]!.url, 'https://api.example/transaction/verify/pay-0123456789abcdefghijkl');
   assert.equal(verified.kind === 'ok' && verified.value.reference, 'pay_0123456789abcdefghijkl');
-  assert.equal(verified.kind === 'ok' && verified.value.amountMinor, 40333);
+  assert.equal(verified.kind === 'ok' && verified.value.amountMinor, 30050);
 });
 
 test('flow: indefinite stays indefinite; refusals are rejected; not found; unreadable is indefinite', async () => {

@@ -140,7 +140,13 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
     transaction: {
       status: normaliseTransactionStatus(data.status),
       providerStatus: data.status.slice(0, 50),
-      amountMinor: integerMinor(data.amount),
+      // With "customer pays the fees", data.amount includes them and requested_amount is the order
+      // (the official verify sample: amount 40333 = requested_amount 30050 + fees 10283).
+      amountMinor:
+        data.requested_amount === undefined ? integerMinor(data.amount) : integerMinor(data.requested_amount),
+      ...(data.requested_amount === undefined
+        ? {}
+        : { charged: { amountMinor: integerMinor(data.amount), feesMinor: integerMinor(data.fees) } }),
       currency: answeredCurrency(data.currency),
       reference: fromPaystackReference(data.reference),
       providerTxId: id,

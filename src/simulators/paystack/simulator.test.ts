@@ -218,11 +218,23 @@ describe('Paystack simulator', () => {
         status: 'succeeded',
         providerStatus: 'success',
         amountMinor: 250000,
+        // The merchant bears the fees (the default): the charge is the order.
+        charged: { amountMinor: 250000, feesMinor: 13750 },
         currency: 'GHS',
         reference: paymentId,
         providerTxId: String(done.id),
       },
     });
+    // "Customer pays the fees" (feeBearer: customer): the charge grows by the fees, the order stays.
+    await control('PUT', '/_sim/config', { feeBearer: 'customer' });
+    const withFees = await provider.verifyPayment({ paymentId, providerTxId: String(done.id) });
+    assert.equal(withFees.kind === 'ok' && withFees.value.amountMinor, 250000);
+    assert.deepEqual(withFees.kind === 'ok' && withFees.value.charged, { amountMinor: 263750, feesMinor: 13750 });
+    await control('PUT', '/_sim/config', { feeBearer: 'merchant' });
+    assert.equal(
+      (await control('PUT', '/_sim/config', { feeBearer: 'nobody' })).error,
+      'feeBearer: merchant | customer',
+    );
     assert.deepEqual(await provider.verifyPayment({ paymentId: 'pay_unknown', providerTxId: null }), {
       kind: 'not_found',
     });

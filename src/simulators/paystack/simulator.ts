@@ -190,7 +190,11 @@ export function buildPaystackSimulator(
         .send(validation('Transaction reference not found', 'transaction_not_found'));
     }
     const faults = takeAnswerFaults(state.faults, reference, { amountMinor: tx.amount, currency: tx.currency });
-    const data = verifyData(tx, { amount: faults.amountMinor, currency: faults.currency });
+    const data = verifyData(tx, {
+      amountMinor: faults.amountMinor,
+      currency: faults.currency,
+      feeBearer: state.settings.feeBearer,
+    });
     return { status: true, message: 'Verification successful', data: withAnswerFaults(data, faults) };
   });
 
@@ -345,7 +349,9 @@ export function buildPaystackSimulator(
         return { ok: false, error: 'unpaidVerify: abandoned | not_found' };
       if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string')
         return { ok: false, error: 'webhookUrl: a URL' };
-      const known: Array<keyof SimulatorSettings> = ['webhookUrl', 'notFoundHttpStatus', 'unpaidVerify'];
+      if (body.feeBearer !== undefined && !['merchant', 'customer'].includes(String(body.feeBearer)))
+        return { ok: false, error: 'feeBearer: merchant | customer' };
+      const known: Array<keyof SimulatorSettings> = ['webhookUrl', 'notFoundHttpStatus', 'unpaidVerify', 'feeBearer'];
       Object.assign(
         state.settings,
         Object.fromEntries(Object.entries(body).filter(([k]) => (known as string[]).includes(k))),

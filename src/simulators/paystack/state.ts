@@ -39,6 +39,8 @@ export interface SimulatorSettings {
   notFoundHttpStatus: 400 | 404;
   /** What verify says for an initialized reference nobody has paid yet. */
   unpaidVerify: 'abandoned' | 'not_found';
+  /** Who pays Paystack's fees: `customer` adds them to the charge (data.amount), as the dashboard setting does. */
+  feeBearer: 'merchant' | 'customer';
 }
 
 /** Paystack references never hold `_`; a fault scope or complete call given in Paywarden's form
@@ -59,7 +61,7 @@ export function createState(webhookUrl: string | undefined) {
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
     ...commonState<SimulatorSettings>(
-      { webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned' },
+      { webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned', feeBearer: 'merchant' },
       wireScopedFaults(createFaultStore()),
     ),
     nextTransactionId: 4_099_260_516,

@@ -5,9 +5,13 @@ import type { Checkout, Transaction } from './state.ts';
 /** `data` of GET /transaction/verify/:reference (§2.3). */
 export function verifyData(
   tx: Transaction,
-  overrides: { amount?: number; currency?: string } = {},
+  overrides: { amountMinor?: number; currency?: string; feeBearer?: 'merchant' | 'customer' } = {},
 ): Record<string, unknown> {
-  const amount = overrides.amount ?? tx.amount;
+  // Paystack's local card fee: 1.5 %, plus 100 (major) from 2,500, capped at 2,000 (major).
+  const requested = overrides.amountMinor ?? tx.amount;
+  const feesMinor = Math.min(Math.round(requested * 0.015) + (requested >= 250_000 ? 10_000 : 0), 200_000);
+  // "Customer pays the fees": the charge includes them, requested_amount stays the order.
+  const amount = overrides.feeBearer === 'customer' ? requested + feesMinor : requested;
   const paid = tx.status === 'success';
   return {
     id: tx.id,
@@ -39,7 +43,7 @@ export function verifyData(
           ]
         : [{ type: 'action', message: 'Attempted to pay with card', time: 3 }],
     },
-    fees: paid ? Math.min(Math.round(amount * 0.015) + (amount >= 250_000 ? 10_000 : 0), 200_000) : null,
+    fees: paid ? feesMinor : null,
     fees_split: null,
     authorization: paid
       ? {
@@ -74,7 +78,7 @@ export function verifyData(
     order_id: null,
     paidAt: tx.paid_at,
     createdAt: tx.created_at,
-    requested_amount: tx.amount,
+    requested_amount: requested,
     pos_transaction_data: null,
     source: null,
     fees_breakdown: null,
