@@ -64,6 +64,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       });
 
     const now = deps.clock.nowMs();
+    const expiresAt = now + deps.paymentExpirySeconds * 1000;
     const id = newId('pay');
     const firstCheckSeconds = deps.reconcileScheduleSeconds[0] ?? 600;
     try {
@@ -89,7 +90,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             metadata_json: JSON.stringify(input.metadata ?? {}),
             created_at: now,
             updated_at: now,
-            expires_at: now + deps.paymentExpirySeconds * 1000,
+            expires_at: expiresAt,
             next_reconcile_at: now + firstCheckSeconds * 1000,
             reconcile_step: 0,
             version: 1,
@@ -119,6 +120,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       redirectUrl: input.redirect_url,
       description: input.description ?? null,
       merchantReference: input.reference,
+      // Our expiry runs on the scheduling clock; the provider's checkout lifetime on the wall
+      // clock, so it is sent as a duration from now.
+      expiresAt: Date.now() + (expiresAt - now),
     });
     if (checkout.kind !== 'ok') {
       deps.logger.warn(

@@ -1,13 +1,18 @@
 // COL-1 and COL-5: value is given only after the provider's verify API confirms status, amount,
 // currency and reference. Only a definite answer changes state:
 //   exact match + success  -> succeeded
-//   definite failure       -> failed (after the reference, not only one attempt, says so)
+//   definite failure       -> failed (after the reference, not only one attempt, says so; and
+//                             where a declined checkout stays payable, only once it can no
+//                             longer be paid: past our expiry, which the provider's follows)
 //   any mismatch           -> requires_review (alert), never succeeded
+//   in flight (a bank debit settling) -> unchanged, and never expired while the provider says so
 //   timeout/5xx/429/unknown/pending -> unchanged; the job retries with backoff
+// A webhook whose transaction belongs to another payment changes neither: that one is verified.
 import type { Clock } from '../clock.ts';
 import type { Db, PaymentRow, VerificationsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { PaymentProvider } from '../providers/types.ts';
 import { RetryLater } from '../jobs/worker.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -25,7 +30,15 @@ export interface VerifyDeps {
   readonly providers: ProviderRegistry;
 }
 
-export type VerifyResult = 'succeeded' | 'failed' | 'requires_review' | 'still_pending' | 'not_found' | 'already_final';
+export type VerifyResult =
+  | 'succeeded'
+  | 'failed'
+  | 'requires_review'
+  | 'still_pending'
+  | 'in_flight'
+  | 'not_found'
+  | 'already_final'
+  | 'names_other_payment';
 
 /** A currency of '' or an amount of undefined (the provider's answer did not say, or not in a
  * form we can read exactly) equals no order, so they are mismatches too. */
@@ -58,6 +71,12 @@ export async function verifyPayment(
   let outcome = await timed(() =>
     provider.verifyPayment({ paymentId, providerTxId: providerTxIdHint ?? payment.provider_tx_id }),
   );
+  if (
+    outcome.result.kind === 'ok' &&
+    providerTxIdHint !== null &&
+    compareWithPayment(payment, outcome.result.value).includes('reference')
+  )
+    return namesOtherPayment(deps, payment, outcome.result.value, outcome.latencyMs, providerTxIdHint);
   // One failed attempt does not fail the payment: the customer may have retried at the hosted
   // checkout and paid with another attempt under the same reference. Ask by reference too.
   if (
@@ -90,7 +109,15 @@ export async function verifyPayment(
   const tx = result.value;
   const mismatches = compareWithPayment(payment, tx);
   if (tx.status === 'pending') {
-    await record(deps, payment.id, 'pending', latencyMs, summarise(tx));
+    await record(deps, payment.id, 'pending', latencyMs, {
+      ...summarise(tx),
+      ...(tx.inFlight ? { inFlight: true } : {}),
+    });
+    return tx.inFlight === true ? 'in_flight' : 'still_pending';
+  }
+  if (tx.status === 'failed' && checkoutStillPayable(provider, payment, deps.clock.nowMs())) {
+    // A declined card at a checkout that stays open: the customer may pay with the next attempt.
+    await record(deps, payment.id, 'pending', latencyMs, { ...summarise(tx), attempt: 'declined_checkout_open' });
     return 'still_pending';
   }
   if (tx.status === 'failed') {
@@ -127,6 +154,53 @@ export async function verifyPayment(
     return decide(deps, payment, 'requires_review', `late_success_after_${payment.status}`, tx, latencyMs, []);
   }
   return decide(deps, payment, 'succeeded', 'verified_with_provider', tx, latencyMs, []);
+}
+
+/** A declined attempt fails the payment only once its checkout can no longer be paid. */
+function checkoutStillPayable(provider: PaymentProvider, payment: PaymentRow, nowMs: number): boolean {
+  return provider.checkoutAfterDecline === 'open' && payment.expires_at > nowMs;
+}
+
+/**
+ * A correctly signed webhook named this payment, but the provider's answer for its transaction
+ * carries another reference: the transaction is not this payment's. This payment is left as it
+ * is (it is reconciled by its own reference), the mismatch is an alert, and the payment the
+ * provider names, if it is ours, is verified with that transaction.
+ */
+async function namesOtherPayment(
+  deps: VerifyDeps,
+  payment: PaymentRow,
+  tx: VerifiedTransaction,
+  latencyMs: number,
+  providerTxIdHint: string,
+): Promise<VerifyResult> {
+  await record(deps, payment.id, 'mismatch', latencyMs, { ...summarise(tx), mismatches: ['reference'] });
+  deps.logger.error(
+    {
+      alert: 'webhook_names_other_payment',
+      paymentId: payment.id,
+      providerTxId: providerTxIdHint,
+      providerReference: tx.reference,
+    },
+    'a webhook named this payment with a transaction the provider says belongs to another reference; payment left unchanged',
+  );
+  const named = await deps.db
+    .selectFrom('payments')
+    .select(['id'])
+    .where('id', '=', tx.reference)
+    .where('mode', '=', payment.mode)
+    .where('provider', '=', payment.provider)
+    .executeTakeFirst();
+  if (named !== undefined) {
+    await deps.queue.enqueue(deps.db, {
+      kind: VERIFY_JOB,
+      payload: { paymentId: named.id, reason: 'named_by_provider', providerTxId: providerTxIdHint },
+      dedupeKey: `verify:${named.id}:${providerTxIdHint}`,
+      maxAttempts: 8,
+    });
+    deps.queue.notify();
+  }
+  return 'names_other_payment';
 }
 
 async function decide(

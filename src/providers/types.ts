@@ -11,6 +11,9 @@ export interface CheckoutRequest {
   readonly redirectUrl: string;
   readonly description: string | null;
   readonly merchantReference: string;
+  /** Our payment's expiry (epoch ms): sent as the provider's own checkout lifetime where it has one,
+   * so nobody can pay a payment we have already expired. */
+  readonly expiresAt: number;
 }
 
 /** Result of a call whose outcome may be unknown: "indefinite" must never be read as failure. */
@@ -40,6 +43,11 @@ export interface VerifiedTransaction {
   /** The reference we gave the provider (our payment id). */
   readonly reference: string;
   readonly providerTxId: string;
+  /**
+   * Pending because the money is on its way (a delayed method such as a bank debit, which Stripe
+   * settles days later): the payment must not expire while the provider says so.
+   */
+  readonly inFlight?: true;
 }
 
 export type VerifyOutcome = CallOutcome<VerifiedTransaction> | { readonly kind: 'not_found' };
@@ -80,6 +88,13 @@ export interface PaymentProvider {
    * against the reference as a whole. 'one': the object verified is the whole payment.
    */
   readonly attemptsPerReference?: 'one' | 'many';
+  /**
+   * 'open': a declined attempt leaves the hosted checkout payable (the customer tries another
+   * card), so a failed attempt is not a failed payment until the checkout can no longer be paid
+   * (our expiry, which is also the provider's where it takes one). 'closed' (default): the
+   * provider's failure is the payment's.
+   */
+  readonly checkoutAfterDecline?: 'open' | 'closed';
   /** `providerReference`, when given, is kept and passed back to verifyPayment as providerTxId. */
   createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>>;
   verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;

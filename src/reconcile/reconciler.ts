@@ -59,11 +59,29 @@ export function createReconciler(deps: {
   return { sweep };
 }
 
-/** The verify job: used by reconciliation. Expires a payment still undecided past its expiry. */
+/** How often a payment past its expiry is asked about again while the provider says its money is
+ * on the way (a bank debit takes days). */
+export const IN_FLIGHT_RECHECK_MS = 6 * 3_600_000;
+
+/** The verify job: used by reconciliation. Expires a payment still undecided past its expiry,
+ * unless the provider says the payment is in flight (then it is asked again later). */
 export function createVerifyJob(deps: VerifyDeps) {
   return async (payload: Record<string, unknown>): Promise<void> => {
     const paymentId = String(payload.paymentId);
-    const result = await verifyPayment(deps, paymentId, null);
+    // A transaction the provider named (a webhook that named another payment with it).
+    const hint = typeof payload.providerTxId === 'string' ? payload.providerTxId : null;
+    const result = await verifyPayment(deps, paymentId, hint);
+    if (result === 'in_flight') {
+      const now = deps.clock.nowMs();
+      await deps.db
+        .updateTable('payments')
+        .set({ next_reconcile_at: now + IN_FLIGHT_RECHECK_MS })
+        .where('id', '=', paymentId)
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .execute();
+      return;
+    }
     if (result !== 'still_pending' && result !== 'not_found') return;
     const payment = await deps.db
       .selectFrom('payments')

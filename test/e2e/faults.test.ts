@@ -4,7 +4,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../../src/clock.ts';
-import { PROVIDER_KITS } from '../helpers/provider-kits.ts';
+import { lateKwikPaisaDelivery, PROVIDER_KITS } from '../helpers/provider-kits.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
@@ -254,7 +254,7 @@ for (const kit of PROVIDER_KITS)
         assert.deepEqual(await eventsFor(payment.id), ['payment.expired']);
       });
 
-      test('a declined payment fails, and only then may its reference be used again', async () => {
+      test('a declined payment ends only when its checkout can no longer be paid; then its reference is free', async () => {
         const payment = await createPayment();
         const again = await gw.api('POST', '/v1/payments', newPayment(payment.reference));
         assert.equal(again.status, 409);
@@ -268,11 +268,41 @@ for (const kit of PROVIDER_KITS)
           await gw.services.reconciler.sweep();
           await gw.services.worker.drain();
         }
-        assert.equal(await statusOf(payment.id), 'failed');
+        if (kit.declineKeepsCheckoutOpen) {
+          // The customer may still pay at the same checkout: nothing is decided yet.
+          assert.equal(await statusOf(payment.id), 'pending');
+          for (let hours = 0; hours < 25; hours += 1) {
+            clock.advance(3_600_000);
+            await gw.services.reconciler.sweep();
+            await gw.services.worker.drain();
+          }
+        }
+        assert.equal(await statusOf(payment.id), kit.afterDeclineAndExpiry);
         const retry = await gw.api('POST', '/v1/payments', newPayment(payment.reference));
         assert.equal(retry.status, 201);
         assert.notEqual(retry.body.id, payment.id);
       });
+
+      if (kit.declineKeepsCheckoutOpen)
+        test('declined, then paid at the same checkout: succeeded, with no failure in between', async () => {
+          const payment = await createPayment();
+          const declined = await payAtCheckout(payment.checkout_url, 'decline');
+          assert.equal(declined.status, 200, 'the customer stays on the checkout');
+          if (kit.webhookOnDecline) {
+            await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the decline webhook');
+            await gw.services.worker.drain();
+          }
+          clock.advance(10 * 60_000 + 1);
+          await gw.services.reconciler.sweep();
+          await gw.services.worker.drain();
+          assert.equal(await statusOf(payment.id), 'pending', 'a first decline does not fail the payment');
+          const already = (await webhooksFor(payment.id)).length;
+          await payAtCheckout(payment.checkout_url);
+          await waitUntil(async () => (await webhooksFor(payment.id)).length > already, 'the payment webhook');
+          await gw.services.worker.drain();
+          assert.equal(await statusOf(payment.id), 'succeeded');
+          assert.deepEqual(await eventsFor(payment.id), ['payment.succeeded']);
+        });
 
       test('a succeeded reference can never be paid again', async () => {
         const payment = await createPayment();
@@ -302,5 +332,150 @@ for (const kit of PROVIDER_KITS)
         const retry = await gw.api('POST', '/v1/payments', newPayment(`unlucky-${kit.name}`));
         assert.equal(retry.status, 201);
       });
+
+      test('correctly signed events we do not act on are acknowledged with 200 and stored as ignored', async () => {
+        const credentials = gw.services.config.providers[kit.name]!.test.credentials;
+        for (const { headers, body } of kit.signedUnactedEvents(credentials)) {
+          const res = await fetch(`${gw.url}/webhooks/${kit.name}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body,
+          });
+          assert.equal(res.status, 200, `${body.slice(0, 80)}: ${await res.clone().text()}`);
+          // The provider's retry of the same delivery is a duplicate, still 200.
+          const retry = await fetch(`${gw.url}/webhooks/${kit.name}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body,
+          });
+          assert.equal(retry.status, 200);
+        }
+        await gw.services.worker.drain();
+        const stored = await db()
+          .selectFrom('provider_webhooks')
+          .select(['status', 'body'])
+          .where('provider', '=', kit.name)
+          .where('provider_reference', 'is', null)
+          .execute();
+        for (const { body } of kit.signedUnactedEvents(credentials)) {
+          const rows = stored.filter((row) => row.body === body);
+          assert.equal(rows.length, 1, `stored once: ${body.slice(0, 80)}`);
+          assert.equal(rows[0]?.status, 'ignored');
+        }
+      });
+
+      if (kit.signedPaymentWebhook !== undefined)
+        test("a signed webhook naming payment B with A's transaction leaves B as it is and verifies A (alert)", async () => {
+          const a = await createPayment();
+          const b = await createPayment();
+          await sim('POST', '/_sim/faults', { fault: 'no_webhook', tx_ref: a.id });
+          await payAtCheckout(a.checkout_url);
+          const txA =
+            kit.name === 'stripe'
+              ? (
+                  await db()
+                    .selectFrom('payments')
+                    .select('provider_tx_id')
+                    .where('id', '=', a.id)
+                    .executeTakeFirstOrThrow()
+                ).provider_tx_id!
+              : String(
+                  ((await sim('GET', '/_sim/transactions')) as Array<{ id: number; tx_ref: string }>).find(
+                    (t) => t.tx_ref === a.id,
+                  )!.id,
+                );
+          const credentials = gw.services.config.providers[kit.name]!.test.credentials;
+          const { headers, body } = kit.signedPaymentWebhook!(credentials, b.id, txA);
+          const res = await fetch(`${gw.url}/webhooks/${kit.name}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body,
+          });
+          assert.equal(res.status, 200);
+          await gw.services.worker.drain();
+          assert.equal(await statusOf(b.id), 'pending', 'B is not in review: the transaction is not its');
+          assert.deepEqual(await eventsFor(b.id), []);
+          assert.equal(await statusOf(a.id), 'succeeded', 'the payment the provider names is verified');
+          const [webhook] = await webhooksFor(b.id);
+          assert.equal(webhook?.result, 'names_other_payment');
+        });
+
+      if (kit.feeBearerSetting !== undefined)
+        test('fees passed to the customer: the charge exceeds the order, the payment succeeds, the fees are recorded', async () => {
+          await sim('PUT', '/_sim/config', kit.feeBearerSetting);
+          try {
+            const payment = await createPayment();
+            await payAtCheckout(payment.checkout_url);
+            await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'the webhook');
+            await gw.services.worker.drain();
+            assert.equal(await statusOf(payment.id), 'succeeded');
+            const [verification] = await db()
+              .selectFrom('verifications')
+              .select(['outcome', 'detail_json'])
+              .where('payment_id', '=', payment.id)
+              .execute();
+            assert.equal(verification?.outcome, 'succeeded');
+            const detail = JSON.parse(verification!.detail_json);
+            assert.equal(detail.amountMinor, kit.amount);
+            assert.ok(detail.feesMinor > 0, JSON.stringify(detail));
+            assert.equal(detail.chargedAmountMinor, kit.amount + detail.feesMinor);
+          } finally {
+            await sim('PUT', '/_sim/config', { feeBearer: 'merchant' });
+          }
+        });
+
+      if (kit.delayedMethod === true) {
+        test('a delayed method that fails (async_payment_failed) ends as failed, not expired', async () => {
+          const payment = await createPayment();
+          await payAtCheckout(payment.checkout_url, 'debit');
+          await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'checkout.session.completed');
+          await gw.services.worker.drain();
+          assert.equal(await statusOf(payment.id), 'pending', 'complete but unpaid: settling');
+          await sim('POST', `/_sim/transactions/${payment.id}/complete`, { status: 'failed' });
+          await waitUntil(async () => (await webhooksFor(payment.id)).length === 2, 'async_payment_failed');
+          await gw.services.worker.drain();
+          assert.equal(await statusOf(payment.id), 'failed');
+          assert.deepEqual(await eventsFor(payment.id), ['payment.failed']);
+        });
+
+        test('a delayed method that succeeds days later still succeeds: no expiry while the provider says processing', async () => {
+          const payment = await createPayment();
+          await payAtCheckout(payment.checkout_url, 'debit');
+          await waitUntil(async () => (await webhooksFor(payment.id)).length === 1, 'checkout.session.completed');
+          await gw.services.worker.drain();
+          for (let hours = 0; hours < 72; hours += 1) {
+            clock.advance(3_600_000);
+            await gw.services.reconciler.sweep();
+            await gw.services.worker.drain();
+          }
+          assert.equal(await statusOf(payment.id), 'pending', 'three days past creation, still not expired');
+          await sim('POST', `/_sim/transactions/${payment.id}/complete`, { status: 'successful' });
+          await waitUntil(async () => (await webhooksFor(payment.id)).length === 2, 'async_payment_succeeded');
+          await gw.services.worker.drain();
+          assert.equal(await statusOf(payment.id), 'succeeded');
+          assert.deepEqual(await eventsFor(payment.id), ['payment.succeeded']);
+        });
+      }
+
+      if (kit.name === 'kwikpaisa')
+        test('a late but correctly signed retry is refused without counting against its source address', async () => {
+          const credentials = gw.services.config.providers.kwikpaisa!.test.credentials;
+          for (let i = 0; i < 35; i += 1) {
+            const { headers, body } = lateKwikPaisaDelivery(credentials, 3600 + i);
+            const res = await fetch(`${gw.url}/webhooks/kwikpaisa`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+              body,
+            });
+            assert.equal(res.status, 401, `late delivery ${i}`);
+          }
+          const fresh = lateKwikPaisaDelivery(credentials, 0);
+          const res = await fetch(`${gw.url}/webhooks/kwikpaisa`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...fresh.headers },
+            body: fresh.body,
+          });
+          assert.equal(res.status, 200, 'the address is not blocked: the late ones were the provider');
+        });
     });
   }

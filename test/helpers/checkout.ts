@@ -1,6 +1,9 @@
 // Acts as the customer's browser at a simulator's hosted checkout: loads the page, finds the
 // Pay or Decline form, and submits it, exactly as a person clicking the button would.
-export async function payAtCheckout(checkoutUrl: string, button: 'pay' | 'decline' = 'pay'): Promise<Response> {
+export async function payAtCheckout(
+  checkoutUrl: string,
+  button: 'pay' | 'decline' | 'debit' = 'pay',
+): Promise<Response> {
   const page = await fetch(checkoutUrl);
   if (!page.ok) throw new Error(`checkout page answered ${page.status}`);
   const html = await page.text();

@@ -52,6 +52,8 @@ export function createFlutterwaveProvider(deps: {
     currencies: FLUTTERWAVE_CURRENCIES,
     // A tx_ref can hold several transactions: the customer may retry at the hosted checkout.
     attemptsPerReference: 'many',
+    // Flutterwave Standard lets the customer retry after a declined card (max_retry_attempt).
+    checkoutAfterDecline: 'open',
 
     async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
       const outcome = await deps.http.send({

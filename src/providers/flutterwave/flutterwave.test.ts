@@ -270,6 +270,7 @@ test('Standard checkout body: major units as an exact string, our payment id as 
     redirectUrl: 'https://m.example/r',
     description: null,
     merchantReference: 'order-1',
+    expiresAt: Date.now() + 86_400_000,
   });
   assert.equal(body.amount, '1500.05');
   assert.equal(body.tx_ref, 'pay_x');
@@ -283,6 +284,7 @@ test('Standard checkout body: major units as an exact string, our payment id as 
       redirectUrl: 'x',
       description: null,
       merchantReference: 'r',
+      expiresAt: Date.now() + 86_400_000,
     }).amount,
     '5000',
   );

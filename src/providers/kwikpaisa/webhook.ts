@@ -13,7 +13,14 @@
 // the ingest path does not count against the source address. The secret that matches decides the
 // mode (test or live keys differ).
 import { timestampProblem } from '../timestamp-window.ts';
-import { identifier, isRecord, parseJson, parseJsonObject, type Headers } from '../webhook-fields.ts';
+import {
+  acknowledgedEvent,
+  identifier,
+  isRecord,
+  parseJson,
+  parseJsonObject,
+  type Headers,
+} from '../webhook-fields.ts';
 import type { Clock } from '../../clock.ts';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
@@ -105,8 +112,14 @@ export function parseKwikPaisaWebhook(
   const json = parseJsonObject(rawBody);
   if (!json.ok) return json;
   const body = json.body;
-  if (typeof body.event !== 'string' || !isRecord(body.data)) return { ok: false, reason: 'body lacks event or data' };
-  const event = body.event.trim().toLowerCase();
+  const name = typeof body.event === 'string' ? body.event.trim().toLowerCase() : undefined;
+  const acted = name !== undefined && (PAYMENT_EVENT.test(name) || PAYOUT_EVENT.test(name));
+  if (name === undefined || !isRecord(body.data)) {
+    // An event we act on must be readable; anything else signed is acknowledged.
+    if (acted) return { ok: false, reason: 'body lacks event or data' };
+    return { ok: true, event: acknowledgedEvent('kwikpaisa', body.event, rawBody) };
+  }
+  const event = name;
   const data = body.data;
   // Without the header (a stored body parsed again later) the key cannot be rebuilt; say so in it.
   const stamp = timestamp !== undefined && /^\d{1,12}$/.test(timestamp) ? timestamp : 'no-timestamp';
@@ -142,7 +155,8 @@ export function parseKwikPaisaWebhook(
       },
     };
   }
-  return { ok: false, reason: `event ${body.event.slice(0, 60)} is not a KwikPaisa payment or payout event` };
+  // Signed, but not an event we act on (one not documented yet): acknowledged, stored, ignored.
+  return { ok: true, event: acknowledgedEvent('kwikpaisa', event, rawBody) };
 }
 
 /** The event identity includes X-TIMESTAMP, which `parse` reads from the headers given at ingest.

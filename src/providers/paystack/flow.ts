@@ -36,6 +36,8 @@ export function createPaystackProvider(deps: {
   return {
     name: 'paystack',
     currencies: PAYSTACK_CURRENCIES,
+    // Paystack's checkout stays open after a declined card; verify says `failed` meanwhile (R2).
+    checkoutAfterDecline: 'open',
 
     async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
       const outcome = await deps.http.send({

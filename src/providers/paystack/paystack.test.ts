@@ -362,6 +362,7 @@ const checkoutRequest = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequ
   redirectUrl: 'https://merchant.example/back',
   description: 'Order 1',
   merchantReference: 'order-1',
+  expiresAt: Date.now() + 86_400_000,
   ...overrides,
 });
 

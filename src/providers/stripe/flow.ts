@@ -68,11 +68,15 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {
       const id = request.providerTxId;
+      // The PaymentIntent comes expanded: only it tells a failed bank debit from one still settling.
       if (id !== null && SESSION_ID.test(id))
-        return get(`${base}/v1/checkout/sessions/${encodeURIComponent(id)}`, parseRetrieveSessionResponse);
+        return get(
+          `${base}/v1/checkout/sessions/${encodeURIComponent(id)}?expand[]=payment_intent`,
+          parseRetrieveSessionResponse,
+        );
       if (id !== null && PAYMENT_INTENT_ID.test(id))
         return get(
-          `${base}/v1/checkout/sessions?payment_intent=${encodeURIComponent(id)}&limit=1`,
+          `${base}/v1/checkout/sessions?payment_intent=${encodeURIComponent(id)}&limit=1&expand[]=data.payment_intent`,
           parseListSessionsResponse,
         );
       // No documented way to find a session by our reference alone: say so, never guess.

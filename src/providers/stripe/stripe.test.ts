@@ -46,6 +46,7 @@ const checkoutRequest = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequ
   redirectUrl: 'https://merchant.example/back?order=1',
   description: 'Order #1 & more',
   merchantReference: 'order-1',
+  expiresAt: Date.now() + 86_400_000,
   ...overrides,
 });
 
@@ -316,8 +317,9 @@ describe('Stripe webhook payloads', () => {
 
 describe('Stripe transformers', () => {
   test('Checkout Session form: bracket nesting, lowercase currency, integer minor units, our id three ways', () => {
-    const request = checkoutRequest({ paymentId: 'pay_x' });
-    const body = encodeForm(toCheckoutSessionParams(request));
+    const nowMs = 1_700_000_000_000;
+    const request = checkoutRequest({ paymentId: 'pay_x', expiresAt: nowMs + 3_600_000 });
+    const body = encodeForm(toCheckoutSessionParams(request, nowMs));
     const pairs = [...new URLSearchParams(body)];
     assert.deepEqual(pairs, [
       ['mode', 'payment'],
@@ -333,7 +335,14 @@ describe('Stripe transformers', () => {
       ['metadata[merchant_reference]', 'order-1'],
       ['payment_intent_data[metadata][paywarden_payment_id]', 'pay_x'],
       ['payment_intent_data[metadata][merchant_reference]', 'order-1'],
+      // Our expiry (an hour ahead) as the session's.
+      ['expires_at', String(1_700_000_000 + 3600)],
     ]);
+    // Outside Stripe's 30 min to 24 h: the nearest bound, a minute inside it.
+    const soon = toCheckoutSessionParams(checkoutRequest({ expiresAt: nowMs + 60_000 }), nowMs);
+    assert.equal(soon.expires_at, 1_700_000_000 + 31 * 60);
+    const late = toCheckoutSessionParams(checkoutRequest({ expiresAt: nowMs + 7 * 86_400_000 }), nowMs);
+    assert.equal(late.expires_at, 1_700_000_000 + 86_400 - 60);
     assert.ok(body.includes('line_items[0][price_data][currency]=usd'), 'brackets stay literal on the wire');
     assert.ok(body.includes('[name]=Order%20%231%20%26%20more'), 'values are percent-encoded');
     assert.equal(toCheckoutSessionParams(checkoutRequest({ description: null })).line_items !== undefined, true);
@@ -368,18 +377,37 @@ describe('Stripe transformers', () => {
     }
   });
 
-  test('status table: only paid succeeds, only expired-unpaid fails', () => {
-    assert.equal(normaliseSessionStatus({ status: 'complete', payment_status: 'paid' }), 'succeeded');
-    assert.equal(normaliseSessionStatus({ status: 'expired', payment_status: 'unpaid' }), 'failed');
+  test('status table: paid succeeds; expired-unpaid and a failed delayed method fail; a settling one is in flight', () => {
+    const read = (session: Record<string, unknown>) => normaliseSessionStatus(session);
+    assert.deepEqual(read({ status: 'complete', payment_status: 'paid' }), { status: 'succeeded', inFlight: false });
+    assert.deepEqual(read({ status: 'expired', payment_status: 'unpaid' }), { status: 'failed', inFlight: false });
+    // checkout.session.async_payment_failed: complete, unpaid, the PaymentIntent back to requires_payment_method.
+    for (const intent of ['requires_payment_method', 'canceled'])
+      assert.deepEqual(
+        read({
+          status: 'complete',
+          payment_status: 'unpaid',
+          payment_intent: { object: 'payment_intent', status: intent },
+        }),
+        { status: 'failed', inFlight: false },
+        intent,
+      );
+    // A bank debit still settling (or a PaymentIntent we could not read): pending, in flight.
+    for (const payment_intent of [{ object: 'payment_intent', status: 'processing' }, 'pi_123', null])
+      assert.deepEqual(read({ status: 'complete', payment_status: 'unpaid', payment_intent }), {
+        status: 'pending',
+        inFlight: true,
+      });
     for (const pending of [
       { status: 'open', payment_status: 'unpaid' },
-      { status: 'complete', payment_status: 'unpaid' },
+      // A declined card: the session stays open, its PaymentIntent wants another method. Not a failure.
+      { status: 'open', payment_status: 'unpaid', payment_intent: { status: 'requires_payment_method' } },
       { status: 'complete', payment_status: 'no_payment_required' },
       { status: 'expired', payment_status: 'no_payment_required' },
       {},
       { payment_status: 'PAID' },
     ]) {
-      assert.equal(normaliseSessionStatus(pending), 'pending', JSON.stringify(pending));
+      assert.deepEqual(read(pending), { status: 'pending', inFlight: false }, JSON.stringify(pending));
     }
   });
 
@@ -519,7 +547,7 @@ describe('Stripe adapter against the simulator', () => {
       kind: 'ok',
       value: {
         status: 'succeeded',
-        providerStatus: 'complete/paid',
+        providerStatus: 'complete/paid/succeeded',
         amountMinor: 7550,
         currency: 'USD',
         reference: request.paymentId,
@@ -530,15 +558,34 @@ describe('Stripe adapter against the simulator', () => {
     assert.deepEqual(byIntent, paid);
   });
 
-  test('decline expires the session: failed; without a session id: indefinite, never a guess', async () => {
+  test('a declined card leaves the session open (pending); expiry and a failed bank debit fail; a settling one is in flight', async () => {
     const p = provider();
     const request = checkoutRequest({ currency: 'EUR' });
     const created = await p.createCheckout(request);
     const sessionId = created.kind === 'ok' ? created.value.providerReference! : '';
     await control('POST', `/_sim/transactions/${request.paymentId}/complete`, { status: 'failed' });
+    const declined = await p.verifyPayment({ paymentId: request.paymentId, providerTxId: sessionId });
+    assert.equal(declined.kind === 'ok' && declined.value.status, 'pending', 'the customer may try another card');
+    assert.equal(declined.kind === 'ok' && declined.value.currency, 'EUR');
+    const expire = await fetch(`${sim.url}/v1/checkout/sessions/${sessionId}/expire`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}` },
+    });
+    assert.equal(expire.status, 200);
     const failed = await p.verifyPayment({ paymentId: request.paymentId, providerTxId: sessionId });
     assert.equal(failed.kind === 'ok' && failed.value.status, 'failed');
-    assert.equal(failed.kind === 'ok' && failed.value.currency, 'EUR');
+
+    const debit = checkoutRequest();
+    const debitSession = await p.createCheckout(debit);
+    const debitId = debitSession.kind === 'ok' ? debitSession.value.providerReference! : '';
+    await control('POST', `/_sim/transactions/${debit.paymentId}/complete`, { status: 'processing' });
+    const settling = await p.verifyPayment({ paymentId: debit.paymentId, providerTxId: debitId });
+    assert.equal(settling.kind === 'ok' && settling.value.status, 'pending');
+    assert.equal(settling.kind === 'ok' && settling.value.inFlight, true);
+    assert.equal(settling.kind === 'ok' && settling.value.providerStatus, 'complete/unpaid/processing');
+    await control('POST', `/_sim/transactions/${debit.paymentId}/complete`, { status: 'failed' });
+    const bounced = await p.verifyPayment({ paymentId: debit.paymentId, providerTxId: debitId });
+    assert.equal(bounced.kind === 'ok' && bounced.value.status, 'failed', 'async_payment_failed is a failure');
     assert.deepEqual(await p.verifyPayment({ paymentId: request.paymentId, providerTxId: null }), {
       kind: 'indefinite',
       reason: 'stripe verification needs the session id',

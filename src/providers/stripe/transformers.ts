@@ -49,7 +49,10 @@ export function encodeForm(params: { readonly [key: string]: FormValue }): strin
  * the PaymentIntent Checkout creates does not inherit the session's metadata and its own
  * `payment_intent.*` events would otherwise name no payment of ours.
  */
-export function toCheckoutSessionParams(request: CheckoutRequest): { [key: string]: FormValue } {
+export function toCheckoutSessionParams(
+  request: CheckoutRequest,
+  nowMs: number = Date.now(),
+): { [key: string]: FormValue } {
   if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor <= 0)
     throw new Error(`not an amount in minor units: ${request.amountMinor}`);
   const metadata = { paywarden_payment_id: request.paymentId, merchant_reference: request.merchantReference };
@@ -76,7 +79,20 @@ export function toCheckoutSessionParams(request: CheckoutRequest): { [key: strin
     ],
     metadata,
     payment_intent_data: { metadata },
+    // Our expiry as the session's (Stripe allows 30 minutes to 24 hours from now), so the session
+    // cannot be paid after we have expired the payment; outside that range, the nearest bound.
+    expires_at: sessionExpiresAt(request.expiresAt, nowMs),
   };
+}
+
+export const MIN_SESSION_SECONDS = 30 * 60;
+export const MAX_SESSION_SECONDS = 24 * 60 * 60;
+
+/** Our expiry in Stripe's bounds, in UNIX seconds (a minute inside each, for clock skew). */
+export function sessionExpiresAt(expiresAtMs: number, nowMs: number): number {
+  const now = Math.floor(nowMs / 1000);
+  const wanted = Math.floor(expiresAtMs / 1000);
+  return Math.min(Math.max(wanted, now + MIN_SESSION_SECONDS + 60), now + MAX_SESSION_SECONDS - 60);
 }
 
 const SAFE_TOKEN = /^[A-Za-z0-9_.-]{1,60}$/;
@@ -132,17 +148,27 @@ export function parseCheckoutSessionResponse(httpStatus: number, body: string): 
 }
 
 /**
- * Session state to our status. Only `payment_status: paid` is success, and only an unpaid session
- * that has expired (it can no longer be paid) is failure. Everything else, including `complete`
- * with `unpaid` (an async method still settling) and `no_payment_required`, stays pending (COL-5).
+ * Session state to our status (docs.stripe.com/checkout/fulfillment). Only `payment_status: paid`
+ * is success. Failure: an unpaid session that expired (it can no longer be paid), or a complete
+ * but unpaid one whose PaymentIntent (read with `expand[]=payment_intent`) went back to
+ * `requires_payment_method` or `canceled`: a delayed method (bank debit) that failed, which
+ * `checkout.session.async_payment_failed` announces. A complete, unpaid session otherwise is a
+ * delayed method still settling: pending and in flight (never expired while so). Everything else,
+ * including an open session after a declined card, stays pending (COL-5).
  */
 export function normaliseSessionStatus(session: {
   readonly status?: unknown;
   readonly payment_status?: unknown;
-}): VerifiedTransaction['status'] {
-  if (session.payment_status === 'paid') return 'succeeded';
-  if (session.payment_status === 'unpaid' && session.status === 'expired') return 'failed';
-  return 'pending';
+  readonly payment_intent?: unknown;
+}): { status: VerifiedTransaction['status']; inFlight: boolean } {
+  if (session.payment_status === 'paid') return { status: 'succeeded', inFlight: false };
+  if (session.payment_status === 'unpaid' && session.status === 'expired') return { status: 'failed', inFlight: false };
+  if (session.payment_status === 'unpaid' && session.status === 'complete') {
+    const intent = isRecord(session.payment_intent) ? session.payment_intent.status : undefined;
+    if (intent === 'requires_payment_method' || intent === 'canceled') return { status: 'failed', inFlight: false };
+    return { status: 'pending', inFlight: true };
+  }
+  return { status: 'pending', inFlight: false };
 }
 
 /** The reference we gave: `client_reference_id`, else our metadata key. */
@@ -167,11 +193,14 @@ export function sessionToTransaction(session: unknown): ParsedSession {
   const reference = paymentIdOf(session);
   if (reference === undefined) return { kind: 'malformed', reason: 'checkout.session has no client_reference_id' };
   const amount = session.amount_total;
+  const { status, inFlight } = normaliseSessionStatus(session);
+  const intentStatus = isRecord(session.payment_intent) ? token(session.payment_intent.status) : undefined;
   return {
     kind: 'found',
     transaction: {
-      status: normaliseSessionStatus(session),
-      providerStatus: `${String(session.status).slice(0, 30)}/${String(session.payment_status).slice(0, 30)}`,
+      status,
+      ...(inFlight ? { inFlight: true as const } : {}),
+      providerStatus: `${String(session.status).slice(0, 30)}/${String(session.payment_status).slice(0, 30)}${intentStatus === undefined ? '' : `/${intentStatus}`}`,
       // Already minor units; anything but a non-negative safe integer compares equal to nothing.
       amountMinor: typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0 ? amount : undefined,
       currency: answeredCurrency(session.currency),

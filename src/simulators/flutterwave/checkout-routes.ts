@@ -2,15 +2,16 @@
 // (form-encoded, no script). Nothing here needs the secret key: the token in the link is the key.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
-import type { CompleteCheckout } from './checkouts.ts';
+import { closeIfExpired, type CompleteCheckout } from './checkouts.ts';
 import type { Checkout, SimulatorState } from './state.ts';
 
 export function registerCheckoutRoutes(
   app: FastifyInstance,
-  deps: { state: SimulatorState; complete: CompleteCheckout },
+  deps: { state: SimulatorState; complete: CompleteCheckout; nowMs: () => number },
 ): void {
-  const page = (reply: FastifyReply, checkout: Checkout, status = 200) =>
-    reply
+  const page = (reply: FastifyReply, checkout: Checkout, status = 200) => {
+    closeIfExpired(checkout, deps.nowMs());
+    return reply
       .code(status)
       .header('content-security-policy', checkoutCsp(checkout.redirectUrl))
       .header('cache-control', 'no-store')
@@ -18,6 +19,7 @@ export function registerCheckoutRoutes(
       .header('referrer-policy', 'no-referrer')
       .type('text/html; charset=utf-8')
       .send(renderCheckout(checkout));
+  };
   const noSuchCheckout = (reply: FastifyReply) =>
     reply
       .code(404)
@@ -38,8 +40,10 @@ export function registerCheckoutRoutes(
       const checkout = deps.state.checkouts.get(request.params.token);
       if (checkout === undefined) return noSuchCheckout(reply);
       const done = deps.complete(checkout.txRef, outcome);
-      // Paid (or declined) once: the page says so instead of charging again.
+      // Paid (or expired): the page says so instead of charging again.
       if (done === undefined) return page(reply, checkout, 409);
+      // Declined: the customer stays on the checkout and may try another card.
+      if (done.redirect === undefined) return page(reply, checkout);
       return reply.redirect(done.redirect, 302);
     });
   }

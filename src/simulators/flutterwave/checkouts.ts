@@ -5,7 +5,10 @@ import { takeWebhookFaults, type WebhookSender } from './webhook-sender.ts';
 import { isCurrency } from '../../money/currencies.ts';
 import { parseAmountMinor } from './wire.ts';
 
-export type StandardPayment = Omit<Checkout, 'token' | 'status' | 'createdAt' | 'transactionId'>;
+export type StandardPayment = Omit<
+  Checkout,
+  'token' | 'status' | 'createdAt' | 'transactionId' | 'expiresAtMs' | 'declinedAttempts' | 'maxRetryAttempts'
+> & { readonly sessionDurationMinutes: number | undefined; readonly maxRetryAttempts: number | undefined };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -40,6 +43,17 @@ export function readStandardPayment(
     ...(phone === undefined ? {} : { phonenumber: phone }),
   };
   const title = isRecord(body.customizations) ? optionalString(body.customizations.title) : undefined;
+  // session_duration: minutes, at most 1440 (§1.2); max_retry_attempt: declines allowed.
+  const wholeNumber = (value: unknown, max: number): number | undefined | false => {
+    if (value === undefined || value === null) return undefined;
+    const n = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max ? n : false;
+  };
+  const sessionDurationMinutes = wholeNumber(body.session_duration, 1440);
+  if (sessionDurationMinutes === false)
+    return { ok: false, message: 'session_duration must be a whole number of minutes from 1 to 1440' };
+  const maxRetryAttempts = wholeNumber(body.max_retry_attempt, 100);
+  if (maxRetryAttempts === false) return { ok: false, message: 'max_retry_attempt must be a whole number from 1' };
   return {
     ok: true,
     payment: {
@@ -50,6 +64,8 @@ export function readStandardPayment(
       customer: checkoutCustomer,
       meta: body.meta ?? null,
       title: title ?? 'Payment',
+      sessionDurationMinutes,
+      maxRetryAttempts,
     },
   };
 }
@@ -78,23 +94,45 @@ function transactionFor(checkout: Checkout, id: number, status: Transaction['sta
 export const pendingTransaction = (checkout: Checkout): Transaction =>
   transactionFor(checkout, checkout.transactionId, 'pending', checkout.createdAt);
 
-export type Completion = { transaction: Transaction; redirect: string };
+export type Completion = { transaction: Transaction; redirect: string | undefined };
+
+/** Past its session_duration, a checkout can no longer be paid (and says so). */
+export function closeIfExpired(checkout: Checkout, nowMs: number): void {
+  if (checkout.status === 'open' && checkout.expiresAtMs !== undefined && nowMs >= checkout.expiresAtMs)
+    checkout.status = 'expired';
+}
 
 export function createCheckoutCompletion(state: SimulatorState, sender: WebhookSender, nowMs: () => number) {
-  /** Charges an open checkout; undefined when it is not open (paid or declined already). */
+  /**
+   * One attempt at an open checkout: a success pays it; a decline is a failed transaction (with
+   * its charge.completed webhook, as Flutterwave sends one for failures too) and the checkout
+   * stays open for another card, until max_retry_attempt declines. Undefined when not open.
+   */
   return function complete(txRef: string, outcome: 'successful' | 'failed'): Completion | undefined {
     const checkout = state.checkoutsByRef.get(txRef);
-    if (checkout === undefined || checkout.status !== 'open') return undefined;
-    checkout.status = outcome === 'successful' ? 'paid' : 'declined';
+    if (checkout === undefined) return undefined;
+    closeIfExpired(checkout, nowMs());
+    if (checkout.status !== 'open') return undefined;
     const now = new Date(nowMs()).toISOString();
+    // The first attempt takes the id reserved at creation (an unpaid checkout verifies under it);
+    // each later attempt is a new transaction under the same tx_ref.
+    const nextId = () =>
+      state.transactionsFor(txRef).length === 0 ? checkout.transactionId : state.nextTransactionId++;
     // out_of_order: an earlier failed attempt (say, a first card declined) whose webhook arrives
     // after the success, so a receiver that trusts the latest event would undo the payment.
     const earlierFailure =
       outcome === 'successful' && state.faults.take(['out_of_order'], txRef) !== undefined
-        ? transactionFor(checkout, state.nextTransactionId++, 'failed', now)
+        ? transactionFor(checkout, nextId(), 'failed', now)
         : undefined;
-    const transaction = transactionFor(checkout, checkout.transactionId, outcome, now);
-    for (const tx of [earlierFailure, transaction]) if (tx !== undefined) state.transactions.set(tx.id, tx);
+    if (earlierFailure !== undefined) state.transactions.set(earlierFailure.id, earlierFailure);
+    const transaction = transactionFor(checkout, nextId(), outcome, now);
+    state.transactions.set(transaction.id, transaction);
+    if (outcome === 'successful') checkout.status = 'paid';
+    else {
+      checkout.declinedAttempts += 1;
+      if (checkout.maxRetryAttempts !== undefined && checkout.declinedAttempts >= checkout.maxRetryAttempts)
+        checkout.status = 'expired';
+    }
 
     const webhook = takeWebhookFaults(state, txRef);
     if (webhook.send) {
@@ -102,12 +140,13 @@ export function createCheckoutCompletion(state: SimulatorState, sender: WebhookS
       // After the redirect has been answered: the checkout never waits for the merchant's server.
       setImmediate(() => void sender.sendCharges(sequence, webhook.options));
     }
-    // Parameter names per §1.2 (from the docs' prose; UNCERTAIN there). Decline is a failed charge.
+    // Parameter names per §1.2 (from the docs' prose; UNCERTAIN there). After a decline the
+    // customer stays on the checkout (redirect undefined) while it is still open.
     const redirect = new URL(checkout.redirectUrl);
     redirect.searchParams.set('status', outcome);
     redirect.searchParams.set('tx_ref', txRef);
     redirect.searchParams.set('transaction_id', String(transaction.id));
-    return { transaction, redirect: redirect.toString() };
+    return { transaction, redirect: checkout.status === 'open' ? undefined : redirect.toString() };
   };
 }
 

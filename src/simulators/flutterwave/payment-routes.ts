@@ -55,12 +55,16 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     // tx_ref must be unique (§1.2), but the docs do not give the error's text: this one is ours.
     if (state.checkoutsByRef.has(read.payment.txRef))
       return reply.code(400).send(errorEnvelope('Duplicate transaction reference'));
+    const { sessionDurationMinutes, ...payment } = read.payment;
+    const createdMs = deps.nowMs();
     const checkout = {
-      ...read.payment,
+      ...payment,
       token: state.newToken(),
       status: 'open' as const,
-      createdAt: new Date(deps.nowMs()).toISOString(),
+      createdAt: new Date(createdMs).toISOString(),
       transactionId: state.nextTransactionId++,
+      expiresAtMs: sessionDurationMinutes === undefined ? undefined : createdMs + sessionDurationMinutes * 60_000,
+      declinedAttempts: 0,
     };
     state.checkouts.set(checkout.token, checkout);
     state.checkoutsByRef.set(checkout.txRef, checkout);

@@ -113,7 +113,7 @@ describe('Flutterwave simulator over HTTP', () => {
     assert.equal((await h.control.transactions()).length, 1, 'no second charge');
   });
 
-  test('an unpaid checkout verifies as pending under the id its payment gets; decline redirects with failed', async () => {
+  test('an unpaid checkout verifies as pending; a decline is a failed attempt and the checkout stays payable', async () => {
     const { txRef, link } = await h.createCheckout();
     const pending: any = await (await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${txRef}`)).json();
     assert.equal(pending.status, 'success');
@@ -122,16 +122,43 @@ describe('Flutterwave simulator over HTTP', () => {
     const byId: any = await (await h.v3('GET', `/v3/transactions/${pending.data.id}/verify`)).json();
     assert.equal(byId.data.status, 'pending');
 
+    // Flutterwave's hosted checkout keeps the customer on the page after a declined card.
     const declined = await h.press(link, 'decline');
-    assert.equal(declined.status, 302);
-    const location = new URL(declined.headers.get('location') ?? '');
-    assert.equal(location.searchParams.get('status'), 'failed');
-    assert.equal(Number(location.searchParams.get('transaction_id')), pending.data.id);
+    assert.equal(declined.status, 200);
+    assert.match(await declined.text(), /id="declined">Your card was declined/);
     const failed: any = await (await h.v3('GET', `/v3/transactions/${pending.data.id}/verify`)).json();
     assert.equal(failed.data.status, 'failed');
     await h.control.waitForWebhooks(1);
     assert.equal(JSON.parse(h.received[0]!.rawBody).data.status, 'failed');
-    assert.equal((await h.press(link)).status, 409, 'a declined checkout is closed');
+    const stillFailed: any = await (await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${txRef}`)).json();
+    assert.equal(stillFailed.data.status, 'failed', 'only a failed attempt so far');
+
+    // The retry pays, under a new transaction id; the reference now verifies as the success.
+    const paid = await h.press(link);
+    assert.equal(paid.status, 302);
+    const location = new URL(paid.headers.get('location') ?? '');
+    assert.equal(location.searchParams.get('status'), 'successful');
+    const paidId = Number(location.searchParams.get('transaction_id'));
+    assert.notEqual(paidId, pending.data.id);
+    const byRef: any = await (await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${txRef}`)).json();
+    assert.equal(byRef.data.status, 'successful');
+    assert.equal(byRef.data.id, paidId);
+    assert.equal((await h.press(link)).status, 409, 'a paid checkout is closed');
+
+    // max_retry_attempt bounds the declines; session_duration ends the checkout.
+    const bounded = await h.createCheckout({ max_retry_attempt: 1 });
+    await h.press(bounded.link, 'decline');
+    assert.equal((await h.press(bounded.link)).status, 409, 'closed after its one allowed decline');
+    const refused: any = await (
+      await h.v3('POST', '/v3/payments', {
+        tx_ref: 'long',
+        amount: 1,
+        redirect_url: 'https://m.example',
+        customer: { email: 'a@b.co' },
+        session_duration: 1441,
+      })
+    ).json();
+    assert.match(refused.message, /session_duration/);
 
     await h.control.configure({ unpaidVerify: 'not_found' });
     const other = await h.createCheckout();

@@ -63,7 +63,7 @@ export function buildFlutterwaveSimulator(options: FlutterwaveSimulatorOptions):
     nowMs,
     baseUrlFor: (host) => options.publicBaseUrl?.replace(/\/+$/, '') ?? listeningBaseUrl(app, host),
   });
-  registerCheckoutRoutes(app, { state, complete });
+  registerCheckoutRoutes(app, { state, complete, nowMs });
   registerBankRoutes(app, gate);
   registerTransferRoutes(app, { state, gate, sender, nowMs });
   registerFlutterwaveControl(app, { state, sender, complete, releaseHeld: () => gate.releaseAll() });

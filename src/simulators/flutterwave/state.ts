@@ -20,8 +20,16 @@ export interface Checkout {
   readonly customer: CheckoutCustomer;
   readonly meta: unknown;
   readonly title: string;
-  status: 'open' | 'paid' | 'declined';
+  /** Open until paid or past `expiresAtMs`: a declined card leaves it open for another try, as
+   * Flutterwave's hosted checkout does (the customer retries; max_retry_attempt bounds it). */
+  status: 'open' | 'paid' | 'expired';
   readonly createdAt: string;
+  /** From `session_duration` (minutes); undefined: the checkout does not expire here. */
+  readonly expiresAtMs: number | undefined;
+  /** Declined attempts so far, shown on the page and bounded by `maxRetryAttempts`. */
+  declinedAttempts: number;
+  /** From `max_retry_attempt`: after this many declines the checkout closes (undefined: no bound). */
+  readonly maxRetryAttempts: number | undefined;
   /** Reserved at creation, so an unpaid checkout verifies as `pending` under the id it keeps. */
   readonly transactionId: number;
 }

@@ -31,7 +31,7 @@ ${about === undefined ? '' : `<p id="description">${e(about)}</p>\n`}<p>Test pay
 ${
   closed
     ? `<p id="closed">This checkout is ${e(checkout.status)}.</p>`
-    : `<form method="post" action="/checkout/${e(checkout.accessCode)}/pay"><button type="submit" id="pay">Pay</button></form>
+    : `${checkout.declinedAttempts > 0 ? `<p id="declined">Your card was declined (attempt ${checkout.declinedAttempts}). Try again or use another card.</p>\n` : ''}<form method="post" action="/checkout/${e(checkout.accessCode)}/pay"><button type="submit" id="pay">Pay</button></form>
 <form method="post" action="/checkout/${e(checkout.accessCode)}/decline"><button type="submit" id="decline">Decline</button></form>`
 }
 </body></html>`;

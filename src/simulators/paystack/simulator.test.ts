@@ -197,6 +197,7 @@ describe('Paystack simulator', () => {
       redirectUrl: 'https://merchant.example/r',
       description: null,
       merchantReference: 'o-1',
+      expiresAt: Date.now() + 86_400_000,
     };
     const created = await provider.createCheckout(request);
     assert.equal(created.kind, 'ok');
@@ -329,16 +330,23 @@ describe('Paystack simulator', () => {
     assert.equal(form.status, 200);
   });
 
-  test('decline: no webhook (Paystack sends none for a failed card); verify says failed; redirect carries the reference', async () => {
+  test('decline: no webhook (Paystack sends none for a failed card); verify says failed; the checkout stays payable', async () => {
     const { reference, link } = await initialize();
     const declined = await pay(link, 'decline');
-    assert.equal(declined.status, 302);
-    assert.equal(new URL(declined.headers.get('location')!).searchParams.get('reference'), reference);
+    assert.equal(declined.status, 200, 'the customer stays on the checkout');
+    assert.match(await declined.text(), /id="declined">Your card was declined/);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(received.length, 0);
     const verified = await verify(reference);
     assert.equal(verified.json.status, true, 'the top-level status is true for a failed payment too');
     assert.equal(verified.json.data.status, 'failed');
+    // Another card on the same checkout: the same reference is now a success.
+    const paid = await pay(link);
+    assert.equal(paid.status, 302);
+    assert.equal(new URL(paid.headers.get('location')!).searchParams.get('reference'), reference);
+    assert.equal((await verify(reference)).json.data.status, 'success');
+    assert.equal((await verify(reference)).json.data.id, verified.json.data.id, 'one transaction per reference');
+    assert.equal((await pay(link)).status, 409, 'a paid checkout is closed');
   });
 
   test('API faults: 500, 503, 429 with Retry-After, delay, timeout; consumed after `times`', async () => {

@@ -161,6 +161,7 @@ export function buildPaystackSimulator(
       metadata,
       transactionId: state.nextTransactionId++,
       status: 'open',
+      declinedAttempts: 0,
       createdAt: new Date().toISOString(),
     };
     state.checkouts.set(checkout.accessCode, checkout);
@@ -265,7 +266,10 @@ export function buildPaystackSimulator(
   ): { transaction: Transaction; redirect: string | undefined } | undefined {
     const checkout = state.checkoutsByRef.get(reference);
     if (checkout === undefined || checkout.status !== 'open') return undefined;
-    checkout.status = outcome === 'success' ? 'paid' : 'declined';
+    // One transaction per reference: a decline marks it failed and leaves the checkout open; a
+    // later success on the same checkout is the same transaction, now successful.
+    if (outcome === 'success') checkout.status = 'paid';
+    else checkout.declinedAttempts += 1;
     const makeTx = (id: number, status: 'success' | 'failed'): Transaction => {
       const now = new Date().toISOString();
       const tx: Transaction = {
@@ -301,7 +305,8 @@ export function buildPaystackSimulator(
       );
     }
     let redirect: string | undefined;
-    if (checkout.callbackUrl !== undefined) {
+    // After a decline the customer stays on the checkout to try again.
+    if (checkout.callbackUrl !== undefined && outcome === 'success') {
       const url = new URL(checkout.callbackUrl);
       url.searchParams.set('trxref', reference);
       url.searchParams.set('reference', reference);
@@ -321,6 +326,12 @@ export function buildPaystackSimulator(
       if (done === undefined)
         return reply.code(409).type('text/plain').send(`This checkout is already ${checkout.status}.`);
       if (done.redirect !== undefined) return reply.redirect(done.redirect, 302);
+      if (outcome === 'failed')
+        return reply
+          .header('content-security-policy', checkoutCsp(checkout.callbackUrl))
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(renderCheckout(checkout));
       // No callback_url (Paystack would use the dashboard's): say so on a page of our own.
       return reply
         .header('content-security-policy', checkoutCsp(undefined))

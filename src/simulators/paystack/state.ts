@@ -16,7 +16,10 @@ export interface Checkout {
   readonly metadata: unknown;
   /** Paystack gives a transaction its id at initialize; the paid attempt keeps it. */
   readonly transactionId: number;
-  status: 'open' | 'paid' | 'declined';
+  /** Open until paid: a declined card leaves the checkout open for another try, as Paystack's does. */
+  status: 'open' | 'paid';
+  /** Declined attempts so far (shown on the page; the transaction's log counts them too). */
+  declinedAttempts: number;
   readonly createdAt: string;
 }
 

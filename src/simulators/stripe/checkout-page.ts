@@ -2,6 +2,7 @@
 // style at all, so a strict CSP holds and a product name like `<script>` is only text.
 import { escapeHtml } from '../shared/escape.ts';
 import type { Session } from './state.ts';
+import { DELAYED_METHOD } from './wire.ts';
 
 /** Amounts are minor units; shown with two decimals (USD, EUR, GBP and most others). */
 function formatAmount(amountMinor: number, currency: string): string {
@@ -20,9 +21,13 @@ export function renderCheckout(session: Session): string {
 <p>Session: <code>${e(session.id)}</code>${session.clientReferenceId === null ? '' : `, reference <code>${e(session.clientReferenceId)}</code>`}</p>
 ${
   closed
-    ? `<p id="closed">This checkout session is ${e(session.status)}.</p>`
-    : `<form method="post" action="${action('pay')}"><button type="submit" id="pay">Pay</button></form>
-<form method="post" action="${action('decline')}"><button type="submit" id="decline">Decline</button></form>`
+    ? `<p id="closed">This checkout session is ${e(session.status)}${session.piStatus === 'processing' ? ' (the bank debit is processing)' : ''}.</p>`
+    : `${session.piStatus === 'requires_payment_method' ? '<p id="declined">Your card was declined. Try again or use another payment method.</p>\n' : ''}<form method="post" action="${action('pay')}"><button type="submit" id="pay">Pay</button></form>
+<form method="post" action="${action('decline')}"><button type="submit" id="decline">Decline</button></form>${
+        DELAYED_METHOD[session.currency] === undefined
+          ? ''
+          : `\n<form method="post" action="${action('debit')}"><button type="submit" id="debit">Pay by bank debit (${e(DELAYED_METHOD[session.currency] ?? '')}, settles later)</button></form>`
+      }`
 }
 </body></html>`;
 }

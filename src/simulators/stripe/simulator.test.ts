@@ -130,7 +130,7 @@ describe('Stripe simulator', () => {
     const json = (await res.json()) as any;
     return { txRef, res, json, id: json.id as string, url: json.url as string };
   };
-  const press = (url: string, button: 'pay' | 'decline' = 'pay') =>
+  const press = (url: string, button: 'pay' | 'decline' | 'debit' = 'pay') =>
     fetch(`${url}/${button}`, {
       method: 'POST',
       redirect: 'manual',
@@ -220,20 +220,88 @@ describe('Stripe simulator', () => {
     assert.equal((await press(url)).status, 409, 'a session is paid once');
   });
 
-  test('decline: the session expires unpaid, checkout.session.expired, redirect to cancel_url', async () => {
-    const { id, url } = await createSession();
+  test('decline: the session stays open for another try (payment_intent.payment_failed), then pays', async () => {
+    const { id, url, txRef } = await createSession();
     const declined = await press(url, 'decline');
-    assert.equal(declined.status, 302);
-    assert.equal(declined.headers.get('location'), 'https://merchant.example/cancel');
+    assert.equal(declined.status, 200, 'the customer stays on the checkout page');
+    assert.match(await declined.text(), /id="declined">Your card was declined/);
     await waitForWebhooks(1);
-    const event = constructEvent(received[0]!);
-    assert.equal(event.type, 'checkout.session.expired');
-    const session = event.data.object as Stripe.Checkout.Session;
-    assert.equal(session.id, id);
-    assert.equal(session.status, 'expired');
+    const failedEvent = constructEvent(received[0]!);
+    assert.equal(failedEvent.type, 'payment_intent.payment_failed');
+    const intent = failedEvent.data.object as Stripe.PaymentIntent;
+    assert.equal(intent.status, 'requires_payment_method');
+    assert.equal(intent.last_payment_error?.code, 'card_declined');
+    const open = (await (await v1('GET', `/v1/checkout/sessions/${id}`)).json()) as any;
+    assert.equal(open.status, 'open', 'a decline does not expire the session');
+    assert.equal(open.payment_status, 'unpaid');
+    // The PaymentIntent found from the session (expand), and the session from the PaymentIntent.
+    const expanded = (await (await v1('GET', `/v1/checkout/sessions/${id}?expand[]=payment_intent`)).json()) as any;
+    assert.equal(expanded.payment_intent.object, 'payment_intent');
+    assert.equal(expanded.payment_intent.status, 'requires_payment_method');
+    const listed = (await (
+      await v1('GET', `/v1/checkout/sessions?payment_intent=${intent.id}&expand[]=data.payment_intent`)
+    ).json()) as any;
+    assert.equal(listed.data[0].id, id);
+    assert.equal(listed.data[0].payment_intent.id, intent.id);
+    const wrongPath = await v1('GET', `/v1/checkout/sessions?payment_intent=${intent.id}&expand[]=payment_intent`);
+    assert.equal(wrongPath.status, 400, 'in a list the path is data.payment_intent');
+
+    const paid = await press(url);
+    assert.equal(paid.status, 302);
+    await waitForWebhooks(2);
+    assert.equal(constructEvent(received[1]!).type, 'checkout.session.completed');
+    const done = (await (await v1('GET', `/v1/checkout/sessions/${id}`)).json()) as any;
+    assert.equal(done.payment_status, 'paid');
+    assert.equal(done.client_reference_id, txRef);
+    // POST /expire still ends an open session, with checkout.session.expired.
+    const other = await createSession();
+    assert.equal((await v1('POST', `/v1/checkout/sessions/${other.id}/expire`)).status, 200);
+    await waitForWebhooks(3);
+    assert.equal(constructEvent(received[2]!).type, 'checkout.session.expired');
+    assert.match(await (await fetch(other.url)).text(), /id="closed">This checkout session is expired/);
+  });
+
+  test('a delayed method: complete + unpaid while processing, then async_payment_succeeded or _failed', async () => {
+    const first = await createSession();
+    const page = await (await fetch(first.url)).text();
+    assert.match(page, /id="debit">Pay by bank debit \(us_bank_account/);
+    const started = await press(first.url, 'debit');
+    assert.equal(started.status, 302, 'the customer is sent to success_url: done, though the money is not');
+    await waitForWebhooks(1);
+    const completed = constructEvent(received[0]!);
+    assert.equal(completed.type, 'checkout.session.completed');
+    const session = completed.data.object as Stripe.Checkout.Session;
+    assert.equal(session.status, 'complete');
     assert.equal(session.payment_status, 'unpaid');
-    const page = await (await fetch(url)).text();
-    assert.match(page, /id="closed">This checkout session is expired/);
+    const processing = (await (
+      await v1('GET', `/v1/checkout/sessions/${first.id}?expand[]=payment_intent`)
+    ).json()) as any;
+    assert.equal(processing.payment_intent.status, 'processing');
+    assert.deepEqual(processing.payment_intent.payment_method_types, ['us_bank_account']);
+
+    await control('POST', `/_sim/transactions/${first.txRef}/complete`, { status: 'successful' });
+    await waitForWebhooks(2);
+    assert.equal(constructEvent(received[1]!).type, 'checkout.session.async_payment_succeeded');
+    const settled = (await (
+      await v1('GET', `/v1/checkout/sessions/${first.id}?expand[]=payment_intent`)
+    ).json()) as any;
+    assert.equal(settled.payment_status, 'paid');
+    assert.equal(settled.payment_intent.status, 'succeeded');
+
+    const second = await createSession();
+    await control('POST', `/_sim/transactions/${second.txRef}/complete`, { status: 'processing' });
+    await control('POST', `/_sim/transactions/${second.txRef}/complete`, { status: 'failed' });
+    await waitForWebhooks(4);
+    const failed = constructEvent(received[3]!);
+    assert.equal(failed.type, 'checkout.session.async_payment_failed');
+    const failedSession = (await (
+      await v1('GET', `/v1/checkout/sessions/${second.id}?expand[]=payment_intent`)
+    ).json()) as any;
+    assert.equal(failedSession.status, 'complete');
+    assert.equal(failedSession.payment_status, 'unpaid');
+    assert.equal(failedSession.payment_intent.status, 'requires_payment_method');
+    const bad = await v1('GET', `/v1/checkout/sessions/${second.id}?expand[]=customer_details`);
+    assert.equal(bad.status, 400);
   });
 
   test('the official stripe client creates, retrieves, lists and expires sessions against the simulator', async () => {

@@ -5,23 +5,15 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
 import { parseSessionParams } from './session-params.ts';
-import { createState, newId, type Session, type SimulatorState, type StoredEvent } from './state.ts';
+import { createCheckoutFlow } from './checkout-flow.ts';
+import { createState, newId, type Session, type SimulatorState } from './state.ts';
 import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
 import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { registerConnect } from './connect.ts';
-import {
-  decodeForm,
-  errorEnvelope,
-  eventBody,
-  fingerprint,
-  paymentIntentObject,
-  sessionObject,
-  SIM_API_VERSION,
-  type FormTree,
-} from './wire.ts';
+import { decodeForm, errorEnvelope, fingerprint, sessionObject, SIM_API_VERSION, type FormTree } from './wire.ts';
 
 export interface StripeSimulatorOptions {
   readonly secretKey: string;
@@ -38,6 +30,7 @@ export function buildStripeSimulator(
 ): FastifyInstance & { simulatorState: SimulatorState } {
   const state = createState(options.webhookUrl);
   const sender = createWebhookSender(state, options.webhookSecret);
+  const flow = createCheckoutFlow(state, sender);
   // forceCloseConnections: a `timeout` fault holds sockets open on purpose; closing must not wait.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   // Stripe's bodies nest with brackets, which @fastify/formbody does not read: keep the raw text
@@ -99,8 +92,9 @@ export function buildStripeSimulator(
   });
   const apiGate = gate.pass;
 
-  /** A session as an API answer, with the verify faults applied. */
-  function answer(session: Session): Record<string, unknown> {
+  /** A session as an API answer, with the verify faults applied (and its PaymentIntent when expanded). */
+  function answer(session: Session, expandPaymentIntent = false): Record<string, unknown> {
+    flow.expireIfDue(session);
     const faults = takeAnswerFaults(
       state.faults,
       session.clientReferenceId,
@@ -110,6 +104,7 @@ export function buildStripeSimulator(
     const object = sessionObject(session, {
       amountTotal: faults.amountMinor,
       currency: faults.currency.toLowerCase(),
+      expandPaymentIntent,
     });
     return withAnswerFaults(object, faults);
   }
@@ -191,6 +186,8 @@ export function buildStripeSimulator(
       status: 'open',
       payment_status: 'unpaid',
       payment_intent: null,
+      piStatus: null,
+      paymentMethod: null,
       created,
       expiresAt: expiresAt ?? created + 86_400,
     };
@@ -204,7 +201,7 @@ export function buildStripeSimulator(
     '/v1/checkout/sessions',
     async (request, reply) => {
       const query = request.query;
-      const unknown = Object.keys(query).find((k) => !LIST_QUERY.has(k));
+      const unknown = Object.keys(query).find((k) => !LIST_QUERY.has(k) && !/^expand(\[\d*\])?$/.test(k));
       if (!(await apiGate(request, reply, undefined))) return reply;
       // Stripe refuses filters it does not have (client_reference_id is not one).
       if (unknown !== undefined)
@@ -222,31 +219,50 @@ export function buildStripeSimulator(
             param: 'limit',
           }),
         );
+      // In a list, the session's PaymentIntent is `data.payment_intent` (Stripe refuses the bare path).
+      const expand = expansions(query);
+      const badPath = expand.find((path) => path !== 'data.payment_intent');
+      if (badPath !== undefined) return cannotExpand(reply, badPath);
       const matching = [...state.sessions.values()]
         .filter((s) => query.payment_intent === undefined || s.payment_intent === query.payment_intent)
         .filter((s) => query.status === undefined || s.status === query.status)
         .reverse();
       return {
         object: 'list',
-        data: matching.slice(0, limit).map(answer),
+        data: matching.slice(0, limit).map((s) => answer(s, expand.length > 0)),
         has_more: matching.length > limit,
         url: '/v1/checkout/sessions',
       };
     },
   );
 
+  /** `expand[]=a&expand[]=b` (or `expand[0]=a`): the paths asked for. */
+  const expansions = (query: unknown): string[] =>
+    Object.entries((query ?? {}) as Record<string, string | string[] | undefined>)
+      .filter(([key]) => /^expand(\[\d*\])?$/.test(key))
+      .flatMap(([, value]) => (Array.isArray(value) ? value : value === undefined ? [] : [value]));
+  const cannotExpand = (reply: FastifyReply, path: string) =>
+    reply.code(400).send(
+      errorEnvelope('invalid_request_error', `This property cannot be expanded (${path.slice(0, 80)}).`, {
+        param: 'expand',
+      }),
+    );
+
   app.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id', async (request, reply) => {
     const session = state.sessions.get(request.params.id);
     if (!(await apiGate(request, reply, session?.clientReferenceId))) return reply;
     if (session === undefined) return missing(reply, request.params.id);
-    return answer(session);
+    const expand = expansions(request.query);
+    const unknown = expand.find((path) => path !== 'payment_intent');
+    if (unknown !== undefined) return cannotExpand(reply, unknown);
+    return answer(session, expand.includes('payment_intent'));
   });
 
   app.post<{ Params: { id: string } }>('/v1/checkout/sessions/:id/expire', async (request, reply) => {
     const session = state.sessions.get(request.params.id);
     if (!(await apiGate(request, reply, session?.clientReferenceId))) return reply;
     if (session === undefined) return missing(reply, request.params.id);
-    if (complete(session, 'failed') === undefined)
+    if (!flow.expire(session))
       return reply
         .code(400)
         .send(
@@ -262,6 +278,7 @@ export function buildStripeSimulator(
   app.get<{ Params: { id: string } }>('/c/pay/:id', async (request, reply) => {
     const session = state.sessions.get(request.params.id);
     if (session === undefined) return reply.code(404).type('text/plain').send('No such checkout session');
+    flow.expireIfDue(session);
     return reply
       .header('content-security-policy', checkoutCsp(session))
       .header('cache-control', 'no-store')
@@ -269,65 +286,15 @@ export function buildStripeSimulator(
       .send(renderCheckout(session));
   });
 
-  function storeEvent(session: Session, type: string, object: Record<string, unknown>, created: number): StoredEvent {
-    const id = newId('evt_');
-    const event: StoredEvent = { id, sessionId: session.id, type, body: eventBody(id, type, object, created) };
-    state.events.set(id, event);
-    return event;
-  }
-
-  /** Pay (`successful`) or decline (`failed`: the session expires unpaid); undefined unless open. */
-  function complete(session: Session, outcome: 'successful' | 'failed'): { redirect: string | null } | undefined {
-    if (session.status !== 'open') return undefined;
-    const now = nowSeconds();
-    let events: StoredEvent[];
-    if (outcome === 'successful') {
-      session.status = 'complete';
-      session.payment_status = 'paid';
-      session.payment_intent = session.paymentIntentId;
-      const completed = storeEvent(session, 'checkout.session.completed', sessionObject(session), now);
-      // out_of_order: an earlier declined card attempt on the same session, delivered late.
-      const outOfOrder = state.faults.take(['out_of_order'], session.clientReferenceId);
-      events =
-        outOfOrder === undefined
-          ? [completed]
-          : [
-              completed,
-              storeEvent(
-                session,
-                'payment_intent.payment_failed',
-                paymentIntentObject(session, 'requires_payment_method', now - 1),
-                now - 1,
-              ),
-            ];
-    } else {
-      session.status = 'expired';
-      events = [storeEvent(session, 'checkout.session.expired', sessionObject(session), now)];
-    }
-    if (state.faults.take(['no_webhook'], session.clientReferenceId) === undefined) {
-      const duplicate = state.faults.take(['duplicate_webhook'], session.clientReferenceId);
-      const badSignature = state.faults.take(['bad_signature'], session.clientReferenceId) !== undefined;
-      setImmediate(
-        () =>
-          void sender.sendSequence(events, {
-            badSignature,
-            copies: duplicate === undefined ? 1 : (duplicate.value ?? 5),
-          }),
-      );
-    }
-    const target = outcome === 'successful' ? session.successUrl : session.cancelUrl;
-    // Stripe fills in this template variable in success_url.
-    return { redirect: target === null ? null : target.replaceAll('{CHECKOUT_SESSION_ID}', session.id) };
-  }
-
   for (const [action, outcome] of [
     ['pay', 'successful'],
     ['decline', 'failed'],
+    ['debit', 'processing'],
   ] as const) {
     app.post<{ Params: { id: string } }>(`/c/pay/:id/${action}`, async (request, reply) => {
       const session = state.sessions.get(request.params.id);
       if (session === undefined) return reply.code(404).type('text/plain').send('No such checkout session');
-      const done = complete(session, outcome);
+      const done = flow.attempt(session, outcome);
       if (done === undefined)
         return reply.code(409).type('text/plain').send(`This checkout session is already ${session.status}.`);
       if (done.redirect === null)
@@ -378,13 +345,17 @@ export function buildStripeSimulator(
       if (event === undefined) return { ok: false, status: 404, error: 'no such event or session' };
       return { ok: true, entry: sender.send(event, { badSignature: false }) ?? { error: 'no webhookUrl configured' } };
     },
+    // successful | failed: a card paid or declined; processing: the delayed method started. On a
+    // session whose delayed method is settling, successful | failed is the bank's answer.
     complete(txRef, status = 'successful') {
-      if (status !== 'successful' && status !== 'failed')
-        return { ok: false, status: 400, error: 'status: successful | failed' };
+      if (status !== 'successful' && status !== 'failed' && status !== 'processing')
+        return { ok: false, status: 400, error: 'status: successful | failed | processing' };
       const session = state.sessionFor(txRef);
-      const done = session === undefined ? undefined : complete(session, status);
-      if (session === undefined || done === undefined)
-        return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
+      if (session === undefined) return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
+      if (status !== 'processing' && flow.settle(session, status) !== undefined)
+        return { ok: true, result: { ...sessionObject(session), redirect_url: null } };
+      const done = flow.attempt(session, status);
+      if (done === undefined) return { ok: false, status: 409, error: 'no open checkout with this tx_ref' };
       return { ok: true, result: { ...sessionObject(session), redirect_url: done.redirect } };
     },
     reset: () => {

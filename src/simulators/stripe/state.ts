@@ -16,8 +16,13 @@ export interface Session extends Omit<SessionParams, 'expiresAt'> {
   readonly mode: 'payment';
   status: 'open' | 'complete' | 'expired';
   payment_status: 'paid' | 'unpaid';
-  /** Set once paid (Stripe creates the PaymentIntent lazily in recent API versions). */
+  /** Set at the first attempt (Stripe creates the PaymentIntent lazily in recent API versions). */
   payment_intent: string | null;
+  /** The PaymentIntent's status once there is one: a decline or an async failure leaves it
+   * requires_payment_method, a delayed method settling is processing. */
+  piStatus: 'requires_payment_method' | 'processing' | 'succeeded' | null;
+  /** How it was paid (or is being paid): card, or the currency's delayed method. */
+  paymentMethod: string | null;
   readonly created: number;
   /** The merchant's `expires_at`, else 24 hours after creation: always set here. */
   readonly expiresAt: number;

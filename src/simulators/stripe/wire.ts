@@ -93,11 +93,20 @@ export function errorEnvelope(
   };
 }
 
+/** The delayed method a session offers beside card, by currency (Stripe's; checkout-flow.ts has
+ * the behaviour): ACH debit, SEPA Direct Debit, Bacs. */
+export const DELAYED_METHOD: Readonly<Record<string, string>> = {
+  usd: 'us_bank_account',
+  eur: 'sepa_debit',
+  gbp: 'bacs_debit',
+};
+
 export function sessionObject(
   session: Session,
-  overrides: { amountTotal?: number; currency?: string } = {},
+  overrides: { amountTotal?: number; currency?: string; expandPaymentIntent?: boolean } = {},
 ): Record<string, unknown> {
   const amountTotal = overrides.amountTotal ?? session.amountTotal;
+  const delayed = DELAYED_METHOD[session.currency];
   return {
     id: session.id,
     object: 'checkout.session',
@@ -114,8 +123,12 @@ export function sessionObject(
     livemode: false,
     metadata: session.metadata,
     mode: session.mode,
-    payment_intent: session.payment_intent,
-    payment_method_types: ['card'],
+    // `expand[]=payment_intent` puts the object in place of its id.
+    payment_intent:
+      overrides.expandPaymentIntent === true && session.payment_intent !== null && session.piStatus !== null
+        ? paymentIntentObject(session, session.piStatus, session.created)
+        : session.payment_intent,
+    payment_method_types: delayed === undefined ? ['card'] : ['card', delayed],
     payment_status: session.payment_status,
     status: session.status,
     success_url: session.successUrl,
@@ -127,7 +140,7 @@ export function sessionObject(
 /** The PaymentIntent behind a session, as sent with payment_intent.* events. */
 export function paymentIntentObject(
   session: Session,
-  status: 'succeeded' | 'requires_payment_method',
+  status: 'succeeded' | 'requires_payment_method' | 'processing',
   created: number,
 ): Record<string, unknown> {
   return {
@@ -138,7 +151,7 @@ export function paymentIntentObject(
     created,
     currency: session.currency,
     last_payment_error:
-      status === 'succeeded'
+      status !== 'requires_payment_method'
         ? null
         : {
             type: 'card_error',
@@ -148,6 +161,7 @@ export function paymentIntentObject(
           },
     livemode: false,
     metadata: session.paymentIntentMetadata,
+    payment_method_types: session.paymentMethod === null ? ['card'] : [session.paymentMethod],
     status,
   };
 }
