@@ -92,7 +92,8 @@ export function verifyKwikPaisaSignature(
   return { ok: false, reason: 'X-SIGNATURE does not match the body and timestamp (check the secret key)' };
 }
 
-const PAYMENT_EVENT = /^payment\.[a-z_]{1,40}$/;
+// The documented payment events (§4.6); other payment.* names are acknowledged, not read.
+const PAYMENT_EVENT = /^payment\.(success|failed|processing|expired)$/;
 const PAYOUT_EVENT = /^payout\.[a-z_]{1,40}$/;
 
 /**
