@@ -250,7 +250,24 @@ export interface PayoutProvider {
 
   /** The balances payouts are paid from (GET /v1/balances). */
   getBalances(): Promise<CallOutcome<readonly ProviderBalance[]>>;
+
+  /**
+   * Providers that pay connected accounts (Stripe Connect): the account as the provider knows it,
+   * so a beneficiary is checked (it exists, it can receive payouts) and named before it is saved,
+   * as bank accounts are resolved. `not_found`: the provider says there is no such account (or
+   * this key cannot reach it), a definite answer.
+   */
+  lookupConnectedAccount?(accountId: string): Promise<ConnectedAccountLookup>;
 }
+
+export type ConnectedAccountLookup =
+  | CallOutcome<{
+      readonly accountId: string;
+      readonly accountName: string;
+      readonly country: string | null;
+      readonly payoutsEnabled: boolean;
+    }>
+  | { readonly kind: 'not_found'; readonly reason: string };
 
 /**
  * What a verified transfer webhook tells the core (set on ProviderWebhookEvent.transfer by the

@@ -14,6 +14,7 @@
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient, HttpOutcome } from '../../http/outbound.ts';
 import type {
+  ConnectedAccountLookup,
   CreateTransferOutcome,
   CreateTransferRequest,
   GetTransferOutcome,
@@ -270,9 +271,38 @@ export function createStripePayouts(deps: { baseUrl: string; secretKey: Secret; 
     };
   }
 
+  async function lookupConnectedAccount(accountId: string): Promise<ConnectedAccountLookup> {
+    if (!CONNECTED_ACCOUNT.test(accountId)) return { kind: 'not_found', reason: 'not a connected account id (acct_…)' };
+    const outcome = await get(`/v1/accounts/${encodeURIComponent(accountId)}`);
+    if (outcome.kind === 'indefinite') return outcome;
+    const { status, body } = outcome.response;
+    // Stripe answers an account this platform cannot reach as 403 (or 404): no such account for us.
+    if (status === 403 || status === 404) return { kind: 'not_found', reason: errorReason(status, body) };
+    const parsed = parseJson(body);
+    if (status !== 200 || !isRecord(parsed) || parsed.object !== 'account' || parsed.id !== accountId)
+      return { kind: 'indefinite', reason: `account: ${errorReason(status, body)}` };
+    const profile = isRecord(parsed.business_profile) ? parsed.business_profile : {};
+    const name =
+      typeof profile.name === 'string' && profile.name.trim() !== ''
+        ? profile.name
+        : typeof parsed.email === 'string'
+          ? parsed.email
+          : accountId;
+    return {
+      kind: 'ok',
+      value: {
+        accountId,
+        accountName: name.slice(0, 200),
+        country: typeof parsed.country === 'string' ? parsed.country.toUpperCase() : null,
+        payoutsEnabled: parsed.payouts_enabled === true,
+      },
+    };
+  }
+
   return {
     name: 'stripe',
     currencies: STRIPE_PAYOUT_CURRENCIES,
+    lookupConnectedAccount,
     destinations: ['connected_account'],
     notFoundGraceMs: NOT_FOUND_GRACE_MS,
     createTransfer,

@@ -252,6 +252,19 @@ describe('Stripe payout adapter against the Connect simulator', () => {
     assert.equal((await adapter.getTransfer({ reference: hidden.reference, providerTransferId: null })).kind, 'ok');
   });
 
+  test('a connected account is looked up (named, payouts enabled); a stranger is not_found', async () => {
+    const found = await adapter.lookupConnectedAccount?.(acct);
+    assert.deepEqual(found, {
+      kind: 'ok',
+      value: { accountId: acct, accountName: 'Kofi Stores', country: 'US', payoutsEnabled: true },
+    });
+    const off = await h.account({ payouts_enabled: false });
+    const disabled = await adapter.lookupConnectedAccount?.(off);
+    assert.equal(disabled?.kind === 'ok' && disabled.value.payoutsEnabled, false);
+    assert.equal((await adapter.lookupConnectedAccount?.('acct_1nobody00000000'))?.kind, 'not_found');
+    assert.equal((await adapter.lookupConnectedAccount?.('ba_123'))?.kind, 'not_found');
+  });
+
   test('the simulator signed payout and transfer events parse into hints naming our reference', async () => {
     const r = request();
     const created = await adapter.createTransfer(r);
