@@ -11,6 +11,13 @@ import type { Services } from './services.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { installOpenApi } from './openapi/plugin.ts';
 import { createAddressMatcher, formatCidr, isLoopback, type Cidr } from './net/addresses.ts';
+import {
+  applyConnectionCap,
+  installLoadShedding,
+  pressureReport,
+  SHED_RETRY_AFTER_SECONDS,
+  timeoutOptions,
+} from './http/server-limits.ts';
 
 const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'DELETE']);
 
@@ -21,7 +28,10 @@ export interface BuildOptions {
 }
 
 export async function buildApp(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const limits = services.config.http;
+  const { serverOptions, ...timeouts } = timeoutOptions(limits);
   const app = Fastify({
+    ...timeouts,
     loggerInstance: services.logger,
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => newId('req'),
@@ -31,9 +41,10 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     ...(options.https === undefined
-      ? {}
+      ? { http: serverOptions }
       : {
           https: {
+            ...serverOptions,
             key: options.https.key,
             cert: options.https.cert,
             minVersion: options.https.minVersion,
@@ -42,6 +53,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
           },
         }),
   }) as unknown as FastifyInstance;
+  applyConnectionCap(app, limits);
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
@@ -62,7 +74,16 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     );
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  await installLoadShedding(app, limits, (reason) => services.metrics.loadShed.inc({ reason }));
+  // Honest about saturation: 503 while the process sheds load, so a load balancer sends elsewhere.
+  app.get('/healthz', async (_request, reply) => {
+    const pressure = pressureReport(app, limits);
+    if (!pressure.overloaded) return { status: 'ok' };
+    return reply
+      .code(503)
+      .header('retry-after', String(SHED_RETRY_AFTER_SECONDS))
+      .send({ status: 'overloaded', reasons: pressure.reasons });
+  });
   app.get('/readyz', async (request, reply) => {
     try {
       await services.database.dialect.ping(services.database.db);

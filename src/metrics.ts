@@ -31,6 +31,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    loadShed: new Counter({
+      name: 'paywarden_http_load_shed_total',
+      help: 'Requests refused with 503 because the process was saturated, by the limit exceeded',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'paywarden_api_auth_failures_total',
       help: 'Requests with a missing or invalid API key',

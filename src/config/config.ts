@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Secret } from '../crypto/secret.ts';
 import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
+import { readHttpLimits, type HttpLimits } from './http-limits.ts';
 import { parseCidrList, type Cidr } from '../net/addresses.ts';
 import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../jobs/worker.ts';
@@ -41,6 +42,8 @@ export interface Config {
     | undefined;
   /** PAYWARDEN_TRUSTED_PROXY: only from these is X-Forwarded-For believed. */
   readonly trustedProxy: readonly Cidr[] | undefined;
+  /** Timeouts, connection cap and load shedding of the HTTP server (issue 16 §1). */
+  readonly http: HttpLimits;
   readonly logLevel: string;
   readonly simulatorPort: number;
   readonly paymentExpirySeconds: number;
@@ -182,6 +185,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     liveEnabled,
     tls,
     trustedProxy,
+    http: readHttpLimits(env, problems),
     logLevel,
     simulatorPort: readInt(env, 'PAYWARDEN_SIMULATOR_PORT', 4010, 0, 65535, problems),
     paymentExpirySeconds: readInt(env, 'PAYWARDEN_PAYMENT_EXPIRY_SECONDS', 86_400, 60, 30 * 86_400, problems),
