@@ -78,7 +78,14 @@ export function pressureReport(app: FastifyInstance, limits: HttpLimits): { over
   const limit = thresholds(limits);
   const usage = app.memoryUsage();
   const reasons: string[] = [];
-  if (limit.eventLoopDelayMs > 0 && usage.eventLoopDelay > limit.eventLoopDelayMs) reasons.push('event_loop_delay');
+  // A sample with no event-loop ticks in it (the first one after a slow start, typically) reads as
+  // Infinity: no measurement, not saturation; the delayed tick lands in the next sample.
+  if (
+    limit.eventLoopDelayMs > 0 &&
+    Number.isFinite(usage.eventLoopDelay) &&
+    usage.eventLoopDelay > limit.eventLoopDelayMs
+  )
+    reasons.push('event_loop_delay');
   if (limit.heapUsedBytes > 0 && usage.heapUsed > limit.heapUsedBytes) reasons.push('heap_used');
   if (limit.rssBytes > 0 && usage.rssBytes > limit.rssBytes) reasons.push('rss');
   return { overloaded: reasons.length > 0, reasons };

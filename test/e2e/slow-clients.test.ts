@@ -60,8 +60,8 @@ describe('timeouts on real slow sockets', () => {
       `POST /webhooks/flutterwave HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
     );
     const { elapsedMs } = await closedWithin(socket, 6000);
-    // The request timeout (2 s) plus Node's check interval (a quarter of the headers timeout).
-    assert.ok(elapsedMs <= 2000 + 600, `closed after ${elapsedMs} ms`);
+    // The request timeout (2 s) plus Node's check interval (250 ms) plus slack for a loaded machine.
+    assert.ok(elapsedMs <= 2000 + 1500, `closed after ${elapsedMs} ms`);
   });
 
   test('200 such connections are all closed, not held', async () => {
@@ -71,19 +71,19 @@ describe('timeouts on real slow sockets', () => {
         'POST /webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
       );
     const results = await Promise.all(sockets.map((socket) => closedWithin(socket, 8000)));
-    assert.ok(Math.max(...results.map((r) => r.elapsedMs)) <= 3500);
+    assert.ok(Math.max(...results.map((r) => r.elapsedMs)) <= 2000 + 3000);
   });
 
   test('headers that never finish: cut off within the headers timeout', async () => {
     const socket = await open(gw.url);
     socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a');
     const { elapsedMs } = await closedWithin(socket, 5000);
-    assert.ok(elapsedMs <= 1000 + 600, `closed after ${elapsedMs} ms`);
+    assert.ok(elapsedMs <= 1000 + 1500, `closed after ${elapsedMs} ms`);
   });
 
   test('a connection that says nothing at all is closed too', async () => {
     const { elapsedMs } = await closedWithin(await open(gw.url), 5000);
-    assert.ok(elapsedMs <= 1000 + 600, `closed after ${elapsedMs} ms`);
+    assert.ok(elapsedMs <= 1000 + 1500, `closed after ${elapsedMs} ms`);
   });
 
   test('a kept-alive connection that goes quiet after its request is closed after the keep-alive timeout', async () => {
@@ -94,7 +94,7 @@ describe('timeouts on real slow sockets', () => {
     assert.match(received, /^HTTP\/1\.1 200/);
     // Node keeps a kept-alive socket one more second than it advertises (keepAliveTimeoutBuffer),
     // so a client reusing it at the advertised deadline does not race the close.
-    assert.ok(elapsedMs <= 1000 + 1000 + 600, `closed after ${elapsedMs} ms`);
+    assert.ok(elapsedMs <= 1000 + 1000 + 1500, `closed after ${elapsedMs} ms`);
   });
 
   test('a client that keeps up is served', async () => {
