@@ -140,6 +140,10 @@ export function v1Deps(services: Services): V1Deps {
     beneficiaries: services.beneficiaries,
     lookupLimiter: services.lookupLimiter,
     liveEnabled: services.config.liveEnabled,
+    beneficiaryStore: services.beneficiaryStore,
+    payouts: services.payouts,
+    providers: services.providers,
+    providerNames: Object.keys(services.config.providers),
   };
 }
 

@@ -40,6 +40,21 @@ export const ERRORS = {
     type: 'invalid_request_error',
     message: 'This reference belongs to a payment that is pending or has succeeded. Use a new reference.',
   },
+  payout_reference_used: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'This reference already belongs to a payout (references are never reused). Read that payout instead.',
+  },
+  payout_state_conflict: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: "The payout's status does not allow this action.",
+  },
+  otp_rejected: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The provider refused this code. Check it and try again.',
+  },
   currency_not_supported: {
     status: 422,
     type: 'invalid_request_error',

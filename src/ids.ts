@@ -18,6 +18,10 @@ export const ID_PREFIXES = [
   'req',
   'bak',
   'inc',
+  'po',
+  'poa',
+  'pck',
+  'ben',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

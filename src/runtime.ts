@@ -105,9 +105,9 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     services.worker.start();
     const sweepMs = options.sweepIntervalMs ?? 30_000;
     const sweep = () =>
-      void services.reconciler
-        .sweep()
-        .catch((error: unknown) => logger.error({ err: String(error) }, 'reconciliation sweep failed'));
+      void Promise.all([services.reconciler.sweep(), services.payoutSweep.sweep()]).catch((error: unknown) =>
+        logger.error({ err: String(error) }, 'reconciliation sweep failed'),
+      );
     timers.push(setInterval(sweep, sweepMs));
     timers.push(setInterval(() => void services.idempotency.purgeExpired().catch(() => undefined), 3_600_000));
     sweep();

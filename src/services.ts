@@ -31,6 +31,11 @@ import { createEndpointService } from './webhook-endpoints/endpoint-service.ts';
 import { createBeneficiaryService } from './beneficiaries/beneficiary-service.ts';
 import { createOperatorService } from './operators/accounts.ts';
 import { createDashboardQueries } from './dashboard/queries.ts';
+import { createBeneficiaryStore } from './beneficiaries/beneficiary-store.ts';
+import { CHECK_PAYOUT_JOB, createPayoutEngine, SUBMIT_PAYOUT_JOB, type PayoutEngineDeps } from './payouts/engine.ts';
+import { createCheckPayoutJob, createSubmitPayoutJob } from './payouts/jobs.ts';
+import { createPayoutService } from './payouts/payout-service.ts';
+import { createPayoutSweep } from './reconcile/payout-sweep.ts';
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -44,6 +49,8 @@ export interface ServiceOptions {
   readonly deliveryResolveHost?: ResolveHost;
   readonly apiRateLimitPerMinute?: number;
   readonly providerTimeoutMs?: number;
+  /** Payout engine knobs (tests and crash runs shorten the not-found grace and the schedule). */
+  readonly payouts?: Pick<PayoutEngineDeps, 'notFoundGraceMs' | 'checkScheduleMs' | 'maxOpenMs' | 'reversalRecheckMs'>;
 }
 
 export async function createServices(options: ServiceOptions) {
@@ -163,7 +170,38 @@ export async function createServices(options: ServiceOptions) {
     onFailedAttempt: (job) => metrics.jobAttemptFailures.inc({ kind: job.kind }),
     options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker },
   });
-  const verifyDeps = { db, queue, clock, logger, providers };
+  const beneficiaries = createBeneficiaryService({ providers, clock });
+  const beneficiaryStore = createBeneficiaryStore({
+    db,
+    clock,
+    cipher,
+    lookups: beneficiaries,
+    connectedAccountProvider: (mode) =>
+      Object.keys(config.providers).find((name) =>
+        providers.payouts(mode, name)?.destinations.includes('connected_account'),
+      ),
+  });
+  const payoutEngine = createPayoutEngine({ db, queue, clock, logger, providers, cipher, ...options.payouts });
+  const payouts = createPayoutService({
+    db,
+    dialect,
+    queue,
+    clock,
+    providers,
+    beneficiaries: beneficiaryStore,
+    engine: payoutEngine,
+  });
+  const payoutSweep = createPayoutSweep({ db, queue, clock });
+  worker.register(SUBMIT_PAYOUT_JOB, createSubmitPayoutJob(payoutEngine, logger));
+  worker.register(CHECK_PAYOUT_JOB, createCheckPayoutJob(payoutEngine, logger));
+  const verifyDeps = {
+    db,
+    queue,
+    clock,
+    logger,
+    providers,
+    onTransferHint: (payoutId: string) => payoutEngine.check(payoutId, 'webhook'),
+  };
   worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
   worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));
   worker.register(
@@ -200,7 +238,11 @@ export async function createServices(options: ServiceOptions) {
     dashboardQueries: createDashboardQueries(db),
     // OPS-3: per client address, on top of the per-account lockout; every password or code counts.
     loginLimiter: limiter('login', config.dashboardLoginAttemptsPerIp, 15 * 60),
-    beneficiaries: createBeneficiaryService({ providers, clock }),
+    beneficiaries,
+    beneficiaryStore,
+    payouts,
+    payoutEngine,
+    payoutSweep,
     lookupLimiter: limiter('lookup', config.lookupRateLimitPerMinute, 60),
     apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),
     badSignatureLimiter: limiter('badsig', 30, 60),

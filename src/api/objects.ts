@@ -2,7 +2,8 @@
 // `schema.response`, so Fastify serialises each answer through them (a field not declared here
 // never leaves the gateway by accident) and the OpenAPI description (src/openapi/) documents them.
 import { type TSchema, Type } from 'typebox';
-import type { PaymentStatus } from '../db/schema.ts';
+import type { PaymentStatus, PayoutStatus } from '../db/schema.ts';
+import { PAYOUT_STATUSES } from '../payouts/state-machine.ts';
 import { PAYMENT_STATUSES } from '../payments/state-machine.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -113,3 +114,67 @@ export const ResolvedAccountSchema = Type.Object({
 /** The event envelope as delivered, with the object it carries. */
 export const EventPayloadOf = (object: TSchema, description: string) =>
   Type.Object({ ...EventObjectSchema.properties, data: Type.Object({ object }) }, { description });
+
+export const PayoutObjectSchema = Type.Object(
+  {
+    id: Type.String({ description: 'po_...' }),
+    object: Type.Literal('payout'),
+    status: Type.Unsafe<PayoutStatus>({ type: 'string', enum: [...PAYOUT_STATUSES] }),
+    status_reason: Nullable(Type.String()),
+    failure_code: Nullable(
+      Type.String({ description: 'Set when failed or reversed: insufficient_funds, invalid_account...' }),
+    ),
+    failure_message: Nullable(Type.String()),
+    amount: Type.Integer({ description: 'Minor units of the currency.' }),
+    currency: Type.String(),
+    reference: Type.String(),
+    beneficiary: Type.String({ description: 'ben_...' }),
+    provider: Type.String(),
+    provider_transfer_id: Nullable(Type.String()),
+    fee: Nullable(Type.Integer({ description: "The provider's fee, minor units, when it says." })),
+    narration: Nullable(Type.String()),
+    metadata: Type.Record(Type.String(), Type.String()),
+    livemode: Type.Boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  {
+    description:
+      'A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`).',
+  },
+);
+
+export const BeneficiaryObjectSchema = Type.Object(
+  {
+    id: Type.String({ description: 'ben_...' }),
+    object: Type.Literal('beneficiary'),
+    type: Type.String(),
+    currency: Type.String(),
+    country: Nullable(Type.String()),
+    bank_code: Nullable(Type.String()),
+    bank_name: Nullable(Type.String()),
+    account_last4: Type.String({ description: 'The account number is stored sealed; only its end is shown.' }),
+    account_name: Type.String({ description: 'As resolved by the provider when saved.' }),
+    email: Nullable(Type.String()),
+    provider: Type.String(),
+    metadata: Type.Record(Type.String(), Type.String()),
+    livemode: Type.Boolean(),
+    created_at: Timestamp,
+  },
+  { description: 'Where payouts go: a bank account, mobile money wallet or Stripe connected account.' },
+);
+
+export const BalanceListSchema = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(
+    Type.Object({
+      object: Type.Literal('balance'),
+      provider: Type.String(),
+      currency: Type.String(),
+      available: Type.Integer({ description: 'Minor units.' }),
+      ledger: Nullable(Type.Integer()),
+    }),
+  ),
+  errors: Type.Array(Type.Object({ provider: Type.String(), code: Type.String() })),
+  has_more: Type.Boolean(),
+});

@@ -81,13 +81,25 @@ export const EVENT_TYPES = [
   'payment.failed',
   'payment.requires_review',
   'payment.expired',
+  'payout.processing',
+  'payout.requires_action',
+  'payout.succeeded',
+  'payout.failed',
+  'payout.reversed',
+  'payout.cancelled',
+  'payout.requires_review',
 ] as const;
 
 export const WebhookEndpointCreateBody = Type.Object(
   {
     url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
     events: Type.Array(
-      Type.Union([Type.Literal('*'), Type.Literal('payment.*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]),
+      Type.Union([
+        Type.Literal('*'),
+        Type.Literal('payment.*'),
+        Type.Literal('payout.*'),
+        ...EVENT_TYPES.map((t) => Type.Literal(t)),
+      ]),
       { minItems: 1, maxItems: 20, uniqueItems: true },
     ),
   },

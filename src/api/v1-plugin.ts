@@ -16,6 +16,10 @@ import { eventRoutes } from '../events/routes.ts';
 import type { BeneficiaryService } from '../beneficiaries/beneficiary-service.ts';
 import { beneficiaryRoutes } from '../beneficiaries/routes.ts';
 import { contextOf, requireApiKey, requireScope } from './auth.ts';
+import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
+import type { PayoutService } from '../payouts/payout-service.ts';
+import { payoutRoutes } from '../payouts/routes.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
 
 export interface V1Deps {
   readonly keys: ApiKeyService;
@@ -27,6 +31,10 @@ export interface V1Deps {
   readonly events: EventService;
   readonly beneficiaries: BeneficiaryService;
   readonly lookupLimiter: RateLimiterAbstract;
+  readonly beneficiaryStore: BeneficiaryStore;
+  readonly payouts: PayoutService;
+  readonly providers: ProviderRegistry;
+  readonly providerNames: readonly string[];
   readonly liveEnabled: boolean;
 }
 
@@ -82,5 +90,10 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
   paymentRoutes(app, deps.payments);
   endpointRoutes(app, deps.endpoints);
   eventRoutes(app, deps.events);
-  beneficiaryRoutes(app, { beneficiaries: deps.beneficiaries, lookupLimiter: deps.lookupLimiter });
+  beneficiaryRoutes(app, {
+    beneficiaries: deps.beneficiaries,
+    store: deps.beneficiaryStore,
+    lookupLimiter: deps.lookupLimiter,
+  });
+  payoutRoutes(app, { payouts: deps.payouts, providers: deps.providers, providerNames: deps.providerNames });
 }

@@ -3,13 +3,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BankListSchema, ResolvedAccountSchema } from '../api/objects.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { contextOf } from '../api/auth.ts';
-import { AccountResolveBody, BanksQuery } from '../api/schemas.ts';
+import { AccountResolveBody, BanksQuery, IdParams } from '../api/schemas.ts';
+import { BeneficiaryObjectSchema, DeletedObjectSchema, ListOf } from '../api/objects.ts';
+import { BeneficiaryCreateBody, BeneficiaryListQuery } from '../payouts/schemas.ts';
+import { toBeneficiaryObject, type BeneficiaryStore } from './beneficiary-store.ts';
 import { ApiError } from '../errors.ts';
 import type { BeneficiaryService } from './beneficiary-service.ts';
 
 export function beneficiaryRoutes(
   app: FastifyInstance,
-  deps: { beneficiaries: BeneficiaryService; lookupLimiter: RateLimiterAbstract },
+  deps: { beneficiaries: BeneficiaryService; store: BeneficiaryStore; lookupLimiter: RateLimiterAbstract },
 ): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -63,6 +66,66 @@ export function beneficiaryRoutes(
     async (request) => {
       const { provider, ...input } = request.body;
       return deps.beneficiaries.resolve(contextOf(request).mode, input, provider);
+    },
+  );
+
+  // Saving resolves the account through the provider, so it shares the look-up budget.
+  api.post(
+    '/beneficiaries',
+    {
+      schema: {
+        summary: 'Save a beneficiary; the account holder name is resolved through the provider first.',
+        body: BeneficiaryCreateBody,
+        response: { 201: BeneficiaryObjectSchema },
+      },
+      preHandler: limit,
+    },
+    async (request, reply) =>
+      reply.code(201).send(toBeneficiaryObject(await deps.store.create(contextOf(request), request.body))),
+  );
+
+  api.get(
+    '/beneficiaries/:id',
+    { schema: { summary: 'Read a beneficiary.', params: IdParams('ben'), response: { 200: BeneficiaryObjectSchema } } },
+    async (request) => {
+      const row = await deps.store.get(contextOf(request).mode, request.params.id);
+      if (row === undefined) throw new ApiError('not_found', { message: 'No such beneficiary.' });
+      return toBeneficiaryObject(row);
+    },
+  );
+
+  api.get(
+    '/beneficiaries',
+    {
+      schema: {
+        summary: 'List beneficiaries, newest first.',
+        querystring: BeneficiaryListQuery,
+        response: { 200: ListOf(BeneficiaryObjectSchema, 'A page of beneficiaries.') },
+      },
+    },
+    async (request) => {
+      const { limit = 20, starting_after } = request.query;
+      const page = await deps.store.list(contextOf(request).mode, {
+        limit,
+        ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
+      });
+      return { object: 'list' as const, data: page.data.map(toBeneficiaryObject), has_more: page.hasMore };
+    },
+  );
+
+  api.delete(
+    '/beneficiaries/:id',
+    {
+      schema: {
+        summary: 'Delete a beneficiary (payouts already made keep pointing at it).',
+        params: IdParams('ben'),
+        response: { 200: DeletedObjectSchema },
+      },
+    },
+    async (request) => {
+      if (!(await deps.store.remove(contextOf(request), request.params.id)))
+        throw new ApiError('not_found', { message: 'No such beneficiary.' });
+      return { id: request.params.id, object: 'beneficiary', deleted: true };
     },
   );
 }

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as operators from './migrations/0002-operators.ts';
 import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
 import * as operatorPasskeys from './migrations/0004-operator-passkeys.ts';
+import * as payouts from './migrations/0006-payouts.ts';
 import * as apiKeyScopes from './migrations/0007-api-key-scopes.ts';
 import * as backupRuns from './migrations/0010-backup-runs.ts';
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-operators': operators,
   '0003-audit-request-meta': auditRequestMeta,
   '0004-operator-passkeys': operatorPasskeys,
+  '0006-payouts': payouts,
   '0007-api-key-scopes': apiKeyScopes,
   '0010-backup-runs': backupRuns,
 };

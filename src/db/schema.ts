@@ -166,7 +166,108 @@ export interface JobsTable {
   updated_at: number;
 }
 
+/** Payouts (src/payouts/state-machine.ts has the transitions). */
+export type PayoutStatus =
+  | 'pending'
+  | 'processing'
+  | 'unknown'
+  | 'requires_action'
+  | 'succeeded'
+  | 'failed'
+  | 'reversed'
+  | 'cancelled'
+  | 'requires_review';
+
+export interface BeneficiariesTable {
+  id: string;
+  mode: Mode;
+  type: 'bank_account' | 'mobile_money' | 'connected_account';
+  country: string | null;
+  currency: string;
+  bank_code: string | null;
+  bank_name: string | null;
+  /** The account number (or connected account id), sealed with the field cipher. */
+  account_sealed: string;
+  account_last4: string;
+  account_name: string;
+  email: string | null;
+  /** The provider that resolved the account. */
+  provider: string;
+  metadata_json: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface BeneficiaryRecipientsTable {
+  beneficiary_id: string;
+  provider: string;
+  recipient_code: string;
+  created_at: number;
+}
+
+export interface PayoutsTable {
+  id: string;
+  mode: Mode;
+  reference: string;
+  amount_minor: number;
+  currency: string;
+  beneficiary_id: string;
+  provider: string;
+  narration: string | null;
+  metadata_json: string;
+  status: PayoutStatus;
+  status_reason: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  provider_transfer_id: string | null;
+  fee_minor: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  next_check_at: number | null;
+  check_step: number;
+  version: number;
+}
+
+/** created: committed, never sent; sent: sent at least once, no definite answer; accepted: the
+ * provider holds it; then a closed state. */
+export type PayoutAttemptState = 'created' | 'sent' | 'accepted' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface PayoutAttemptsTable {
+  id: string;
+  payout_id: string;
+  attempt_no: number;
+  provider: string;
+  reference: string;
+  state: PayoutAttemptState;
+  sends: number;
+  first_sent_at: number | null;
+  last_sent_at: number | null;
+  accepted_at: number | null;
+  provider_transfer_id: string | null;
+  provider_status: string | null;
+  created_by: string | null;
+  created_at: number;
+  closed_at: number | null;
+}
+
+export interface PayoutChecksTable {
+  id: string;
+  payout_id: string;
+  attempt_id: string | null;
+  kind: 'create' | 'query' | 'finalize' | 'recipient' | 'webhook';
+  at: number;
+  outcome: string;
+  detail_json: string;
+  latency_ms: number;
+}
+
 export interface Database {
+  beneficiaries: BeneficiariesTable;
+  beneficiary_recipients: BeneficiaryRecipientsTable;
+  payouts: PayoutsTable;
+  payout_attempts: PayoutAttemptsTable;
+  payout_checks: PayoutChecksTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   payments: PaymentsTable;
@@ -202,5 +303,8 @@ export type DbOrTx = Db | Tx;
 
 export type PaymentRow = Selectable<PaymentsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type PayoutRow = Selectable<PayoutsTable>;
+export type PayoutAttemptRow = Selectable<PayoutAttemptsTable>;
+export type BeneficiaryRow = Selectable<BeneficiariesTable>;
 export type NewJob = Insertable<JobsTable>;
 export type { Generated };

@@ -110,6 +110,9 @@ export function createIngestService(deps: {
             eventType: event.eventType,
             paymentId: event.paymentId ?? null,
             providerTxId: event.providerTxId ?? null,
+            ...(event.transfer === undefined
+              ? {}
+              : { provider: handler.name, transferReference: event.transfer.reference }),
           },
           maxAttempts: 25,
         },
@@ -131,6 +134,8 @@ interface ProcessEvent {
   readonly eventType: string | null;
   readonly paymentId: string | null;
   readonly providerTxId: string | null;
+  readonly provider: string | null;
+  readonly transferReference: string | null;
 }
 
 function eventFromPayload(payload: Record<string, unknown>): ProcessEvent {
@@ -140,6 +145,8 @@ function eventFromPayload(payload: Record<string, unknown>): ProcessEvent {
     eventType: text(payload.eventType),
     paymentId: text(payload.paymentId),
     providerTxId: text(payload.providerTxId),
+    provider: text(payload.provider),
+    transferReference: text(payload.transferReference),
   };
 }
 
@@ -150,7 +157,10 @@ interface WebhookResult {
   readonly processedAt: number;
 }
 
-export function createProcessWebhookJob(deps: VerifyDeps) {
+/** A transfer webhook is a hint: the payout core asks the provider (src/payouts/engine.ts). */
+export type TransferHintHandler = (payoutId: string) => Promise<string>;
+
+export function createProcessWebhookJob(deps: VerifyDeps & { onTransferHint?: TransferHintHandler }) {
   // Results of concurrent jobs are recorded together: one statement, so one commit for many
   // webhooks, and no transaction held open across round trips (on SQLite, the ingest batches
   // would wait behind it).
@@ -181,7 +191,21 @@ export function createProcessWebhookJob(deps: VerifyDeps) {
     const event = eventFromPayload(payload);
     let status: 'processed' | 'ignored' = 'ignored';
     let result = 'unrecognised payload';
-    if (event.paymentId !== null) {
+    if (event.transferReference !== null && event.provider !== null && deps.onTransferHint !== undefined) {
+      const attempt = await deps.db
+        .selectFrom('payout_attempts')
+        .innerJoin('payouts', 'payouts.id', 'payout_attempts.payout_id')
+        .select(['payouts.id as payoutId', 'payouts.mode as mode'])
+        .where('payout_attempts.provider', '=', event.provider)
+        .where('payout_attempts.reference', '=', event.transferReference)
+        .executeTakeFirst();
+      if (attempt === undefined || attempt.mode !== event.mode) {
+        result = 'no payout attempt with this reference in this mode';
+      } else {
+        result = await deps.onTransferHint(attempt.payoutId);
+        status = 'processed';
+      }
+    } else if (event.paymentId !== null) {
       const payment = await deps.db
         .selectFrom('payments')
         .select(['id', 'mode'])

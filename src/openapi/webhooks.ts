@@ -1,7 +1,7 @@
 // The events Paywarden sends to merchant endpoints, for the description's `webhooks` section. The
 // event types are the API's own list (EVENT_TYPES); each names the object it carries.
 import type { TSchema } from 'typebox';
-import { EventPayloadOf, PaymentObjectSchema } from '../api/objects.ts';
+import { EventPayloadOf, PaymentObjectSchema, PayoutObjectSchema } from '../api/objects.ts';
 import { EVENT_TYPES } from '../api/schemas.ts';
 
 export interface WebhookEventDoc {
@@ -10,7 +10,7 @@ export interface WebhookEventDoc {
   readonly payload: TSchema;
 }
 
-const OBJECTS: Readonly<Record<string, TSchema>> = { payment: PaymentObjectSchema };
+const OBJECTS: Readonly<Record<string, TSchema>> = { payment: PaymentObjectSchema, payout: PayoutObjectSchema };
 
 export function webhookEventDocs(): WebhookEventDoc[] {
   return EVENT_TYPES.map((type) => {

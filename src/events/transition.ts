@@ -1,0 +1,104 @@
+// The one mechanism that changes the status of a merchant-visible object (payments and payouts).
+// In the caller's transaction: the guarded update (compare-and-set on the row's version, so two
+// workers racing on one object cannot both move it, and a stale read cannot move it backwards),
+// the merchant event with its outbox rows (one delivery and one job per subscribed endpoint), and
+// the audit row. Each object type brings its own state machine and wire object (a spec); nothing
+// else in the code base writes a `status` column.
+import type { Kysely } from 'kysely';
+import { writeAudit } from '../audit/audit.ts';
+import type { Clock } from '../clock.ts';
+import type { Database, Mode, Tx } from '../db/schema.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { writeEvent } from './outbox.ts';
+
+/** The columns every state-machine-governed table has. */
+interface StatefulRow {
+  id: string;
+  mode: Mode;
+  status: string;
+  status_reason: string | null;
+  updated_at: number;
+  version: number;
+}
+
+type StatefulTable = {
+  [T in keyof Database]: Database[T] extends StatefulRow ? T : never;
+}[keyof Database];
+
+export interface StateMachineSpec<T extends StatefulTable> {
+  readonly table: T;
+  readonly objectType: string;
+  canTransition(from: Database[T]['status'], to: Database[T]['status']): boolean;
+  /** The merchant event for entering `to`, or null when that status is not announced. */
+  eventTypeFor(to: Database[T]['status']): string | null;
+  toObject(row: Database[T]): Record<string, unknown>;
+}
+
+export interface ObjectTransitionInput<T extends StatefulTable> {
+  readonly id: string;
+  readonly to: Database[T]['status'];
+  readonly reason: string;
+  readonly actor: { type: 'system' | 'operator' | 'api_key'; id: string | null };
+  readonly details?: Record<string, unknown>;
+  /** Other columns written by the same guarded update (the provider's id, the next check...). */
+  readonly set?: (current: Database[T]) => Partial<Database[T]>;
+}
+
+export type ObjectTransitionResult<Row> =
+  | { ok: true; row: Row; previous: Row; eventId: string | null }
+  | { ok: false; reason: 'not_found' | 'illegal_transition'; current?: Row };
+
+export async function transitionObject<T extends StatefulTable>(
+  trx: Tx,
+  deps: { queue: JobQueue; clock: Clock },
+  spec: StateMachineSpec<T>,
+  input: ObjectTransitionInput<T>,
+): Promise<ObjectTransitionResult<Database[T]>> {
+  // Kysely cannot type a table chosen at run time; every table named by a spec has the columns
+  // of StatefulRow (checked by StatefulTable above), which is all this function touches.
+  const db = trx as unknown as Kysely<{ governed: StatefulRow }>;
+  const table = spec.table as 'governed';
+  const current = (await db.selectFrom(table).selectAll().where('id', '=', input.id).executeTakeFirst()) as
+    | Database[T]
+    | undefined;
+  if (current === undefined) return { ok: false, reason: 'not_found' };
+  if (!spec.canTransition(current.status, input.to)) return { ok: false, reason: 'illegal_transition', current };
+
+  const now = deps.clock.nowMs();
+  const updated = (await db
+    .updateTable(table)
+    .set({
+      ...(input.set?.(current) ?? {}),
+      status: input.to,
+      status_reason: input.reason,
+      updated_at: now,
+      version: current.version + 1,
+    })
+    .where('id', '=', current.id)
+    .where('version', '=', current.version)
+    .returningAll()
+    .executeTakeFirst()) as Database[T] | undefined;
+  // Another transaction moved the object first; the caller re-reads and decides again.
+  if (updated === undefined) return { ok: false, reason: 'illegal_transition', current };
+
+  const eventType = spec.eventTypeFor(input.to);
+  const eventId =
+    eventType === null
+      ? null
+      : await writeEvent(trx, deps, {
+          mode: updated.mode,
+          type: eventType,
+          objectId: updated.id,
+          data: { object: spec.toObject(updated) },
+        });
+  await writeAudit(trx, deps.clock, {
+    mode: updated.mode,
+    actorType: input.actor.type,
+    actorId: input.actor.id,
+    action: `${spec.objectType}.transition.${current.status}.${input.to}`,
+    objectType: spec.objectType,
+    objectId: updated.id,
+    details: { from: current.status, to: input.to, reason: input.reason, eventId, ...input.details },
+  });
+  return { ok: true, row: updated, previous: current, eventId };
+}

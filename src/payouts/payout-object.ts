@@ -1,0 +1,27 @@
+import type { PayoutRow } from '../db/schema.ts';
+
+/** The payout as the merchant's API and events see it (its schema: ./schemas.ts). */
+export function toPayoutObject(row: PayoutRow) {
+  return {
+    id: row.id,
+    object: 'payout' as const,
+    status: row.status,
+    status_reason: row.status_reason,
+    failure_code: row.failure_code,
+    failure_message: row.failure_message,
+    amount: Number(row.amount_minor),
+    currency: row.currency,
+    reference: row.reference,
+    beneficiary: row.beneficiary_id,
+    provider: row.provider,
+    provider_transfer_id: row.provider_transfer_id,
+    fee: row.fee_minor === null ? null : Number(row.fee_minor),
+    narration: row.narration,
+    metadata: JSON.parse(row.metadata_json) as Record<string, string>,
+    livemode: row.mode === 'live',
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export type PayoutObject = ReturnType<typeof toPayoutObject>;

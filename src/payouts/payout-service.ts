@@ -1,0 +1,374 @@
+// Creating, reading and acting on payouts. Creation commits the payout, its first attempt (with
+// the reference the provider will see) and the submit job in one transaction: the provider is
+// called by the job, after that commit (PAY-1). The merchant's reference is unique per mode
+// forever (the unique index decides races); a clash names the payout that holds it.
+import { auditActorOf, writeAudit } from '../audit/audit.ts';
+import type { Clock } from '../clock.ts';
+import type { DialectStrategy } from '../db/dialect.ts';
+import type { Db, Mode, PayoutRow, PayoutStatus } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { RequestContext } from '../payments/payment-service.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
+import { insertAttempt, openAttempt, recordCheck } from './attempts.ts';
+import { SUBMIT_PAYOUT_JOB, type PayoutEngine } from './engine.ts';
+import { transitionPayout } from './transition.ts';
+
+export interface CreatePayoutInput {
+  readonly amount: number;
+  readonly currency: string;
+  readonly beneficiary: string;
+  readonly reference: string;
+  readonly narration?: string;
+  readonly metadata?: Record<string, string>;
+  readonly provider?: string;
+}
+
+export interface PayoutListFilters {
+  readonly limit: number;
+  readonly startingAfter?: string;
+  readonly status?: PayoutStatus;
+  readonly beneficiary?: string;
+  readonly reference?: string;
+  readonly provider?: string;
+}
+
+export interface PayoutServiceDeps {
+  readonly db: Db;
+  readonly dialect: DialectStrategy;
+  readonly queue: JobQueue;
+  readonly clock: Clock;
+  readonly providers: ProviderRegistry;
+  readonly beneficiaries: BeneficiaryStore;
+  readonly engine: PayoutEngine;
+}
+
+const actorOf = (ctx: RequestContext) => {
+  const a = auditActorOf(ctx);
+  return { type: a.actorType === 'operator' ? ('operator' as const) : ('api_key' as const), id: a.actorId };
+};
+
+export function createPayoutService(deps: PayoutServiceDeps) {
+  const get = (mode: Mode, id: string): Promise<PayoutRow | undefined> =>
+    deps.db.selectFrom('payouts').selectAll().where('id', '=', id).where('mode', '=', mode).executeTakeFirst();
+
+  async function mustGet(mode: Mode, id: string): Promise<PayoutRow> {
+    const payout = await get(mode, id);
+    if (payout === undefined) throw new ApiError('not_found', { message: 'No such payout.' });
+    return payout;
+  }
+
+  async function create(ctx: RequestContext, input: CreatePayoutInput): Promise<PayoutRow> {
+    const beneficiary = await deps.beneficiaries.get(ctx.mode, input.beneficiary);
+    if (beneficiary === undefined)
+      throw new ApiError('parameter_invalid', { param: 'beneficiary', message: 'No such beneficiary.' });
+    if (beneficiary.currency !== input.currency)
+      throw new ApiError('parameter_invalid', {
+        param: 'currency',
+        message: `The beneficiary is paid in ${beneficiary.currency}.`,
+      });
+    // Bank codes and recipients belong to the provider that verified the account: the payout
+    // goes there (a named provider must be that one). Chosen once; never changed afterwards.
+    const providerName = input.provider ?? beneficiary.provider;
+    if (providerName !== beneficiary.provider)
+      throw new ApiError('parameter_invalid', {
+        param: 'provider',
+        message: `The beneficiary was verified with ${beneficiary.provider}; pay it through that provider.`,
+      });
+    const adapter = deps.providers.payouts(ctx.mode, providerName);
+    if (adapter === undefined)
+      throw new ApiError('parameter_invalid', {
+        param: 'provider',
+        message: `${providerName} does not pay out in ${ctx.mode} mode here.`,
+      });
+    if (!adapter.currencies.includes(input.currency))
+      throw new ApiError('currency_not_supported', {
+        param: 'currency',
+        message: `${adapter.name} does not pay out in ${input.currency}.`,
+      });
+    if (!adapter.destinations.includes(beneficiary.type))
+      throw new ApiError('parameter_invalid', {
+        param: 'beneficiary',
+        message: `${adapter.name} does not pay to ${beneficiary.type}.`,
+      });
+
+    const now = deps.clock.nowMs();
+    const id = newId('po');
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('payouts')
+          .values({
+            id,
+            mode: ctx.mode,
+            reference: input.reference,
+            amount_minor: input.amount,
+            currency: input.currency,
+            beneficiary_id: beneficiary.id,
+            provider: adapter.name,
+            narration: input.narration ?? null,
+            metadata_json: JSON.stringify(input.metadata ?? {}),
+            status: 'pending',
+            status_reason: 'queued',
+            failure_code: null,
+            failure_message: null,
+            provider_transfer_id: null,
+            fee_minor: null,
+            created_by: auditActorOf(ctx).actorId,
+            created_at: now,
+            updated_at: now,
+            // A safety net if the submit job were lost: the sweep looks again.
+            next_check_at: now + 60_000,
+            check_step: 0,
+            version: 1,
+          })
+          .execute();
+        const attempt = await insertAttempt(trx, deps.clock, {
+          payoutId: id,
+          attemptNo: 1,
+          provider: adapter.name,
+          createdBy: auditActorOf(ctx).actorId,
+        });
+        await writeAudit(trx, deps.clock, {
+          mode: ctx.mode,
+          ...auditActorOf(ctx),
+          action: 'payout.create',
+          objectType: 'payout',
+          objectId: id,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+          details: {
+            amount: input.amount,
+            currency: input.currency,
+            beneficiary: beneficiary.id,
+            provider: adapter.name,
+            attemptId: attempt.id,
+            reference: attempt.reference,
+          },
+        });
+        await deps.queue.enqueue(trx, {
+          kind: SUBMIT_PAYOUT_JOB,
+          payload: { attemptId: attempt.id },
+          dedupeKey: `payout-submit:${attempt.id}`,
+          maxAttempts: 20,
+        });
+      });
+    } catch (error) {
+      if (!deps.dialect.isUniqueViolation(error)) throw error;
+      const holder = await deps.db
+        .selectFrom('payouts')
+        .select('id')
+        .where('mode', '=', ctx.mode)
+        .where('reference', '=', input.reference)
+        .executeTakeFirst();
+      throw new ApiError('payout_reference_used', {
+        param: 'reference',
+        message: `This reference already belongs to payout ${holder?.id ?? '(unknown)'}; references are never reused.`,
+      });
+    }
+    deps.queue.notify();
+    return mustGet(ctx.mode, id);
+  }
+
+  async function list(mode: Mode, filters: PayoutListFilters): Promise<{ data: PayoutRow[]; hasMore: boolean }> {
+    let query = deps.db.selectFrom('payouts').selectAll().where('mode', '=', mode);
+    if (filters.status !== undefined) query = query.where('status', '=', filters.status);
+    if (filters.beneficiary !== undefined) query = query.where('beneficiary_id', '=', filters.beneficiary);
+    if (filters.reference !== undefined) query = query.where('reference', '=', filters.reference);
+    if (filters.provider !== undefined) query = query.where('provider', '=', filters.provider);
+    if (filters.startingAfter !== undefined) {
+      const cursor = await get(mode, filters.startingAfter);
+      if (cursor === undefined)
+        throw new ApiError('parameter_invalid', {
+          param: 'starting_after',
+          message: 'starting_after names no payout.',
+        });
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', cursor.created_at),
+          eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filters.limit + 1)
+      .execute();
+    return { data: rows.slice(0, filters.limit), hasMore: rows.length > filters.limit };
+  }
+
+  /** Only while nothing was ever sent: the attempt is closed in the same transaction, guarded on
+   * its send count, so a worker about to send (markSent) and a cancel cannot both win. */
+  async function cancel(ctx: RequestContext, id: string): Promise<PayoutRow> {
+    const payout = await mustGet(ctx.mode, id);
+    const cancelled = await deps.db.transaction().execute(async (trx) => {
+      if (payout.status !== 'pending') return false;
+      const closed = await trx
+        .updateTable('payout_attempts')
+        .set({ state: 'cancelled', closed_at: deps.clock.nowMs() })
+        .where('payout_id', '=', id)
+        .where('closed_at', 'is', null)
+        .where('sends', '=', 0)
+        .executeTakeFirst();
+      if (Number(closed.numUpdatedRows) !== 1) return false;
+      const moved = await transitionPayout(trx, deps, {
+        payoutId: id,
+        to: 'cancelled',
+        reason: 'cancelled_before_sending',
+        actor: actorOf(ctx),
+        set: { next_check_at: null },
+      });
+      if (!moved.ok) throw new ApiError('payout_state_conflict');
+      return true;
+    });
+    if (!cancelled)
+      throw new ApiError('payout_state_conflict', {
+        message: 'Only a payout that was never sent to the provider can be cancelled.',
+      });
+    return mustGet(ctx.mode, id);
+  }
+
+  /** Asks the provider now (a definite answer moves the payout; anything else changes nothing). */
+  async function refresh(ctx: RequestContext, id: string): Promise<PayoutRow> {
+    await mustGet(ctx.mode, id);
+    await deps.engine.check(id, 'refresh');
+    return mustGet(ctx.mode, id);
+  }
+
+  /**
+   * A new attempt, with a NEW reference, after a definite failure: an explicit, audited decision
+   * (dashboard, behind a fresh password). The partial unique index refuses a second open attempt.
+   */
+  async function newAttempt(ctx: RequestContext, id: string, note: string): Promise<PayoutRow> {
+    const payout = await mustGet(ctx.mode, id);
+    if (payout.status !== 'failed')
+      throw new ApiError('payout_state_conflict', { message: 'A new attempt needs a definitely failed payout.' });
+    const attemptId = await deps.db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom('payout_attempts')
+        .select(({ fn }) => fn.max('attempt_no').as('n'))
+        .where('payout_id', '=', id)
+        .executeTakeFirst();
+      const attempt = await insertAttempt(trx, deps.clock, {
+        payoutId: id,
+        attemptNo: Number(last?.n ?? 0) + 1,
+        provider: payout.provider,
+        createdBy: auditActorOf(ctx).actorId,
+      });
+      const moved = await transitionPayout(trx, deps, {
+        payoutId: id,
+        to: 'pending',
+        reason: 'new_attempt',
+        actor: actorOf(ctx),
+        details: { attemptId: attempt.id, reference: attempt.reference, note },
+        set: { failure_code: null, failure_message: null, check_step: 0, next_check_at: deps.clock.nowMs() + 60_000 },
+      });
+      if (!moved.ok) throw new ApiError('payout_state_conflict');
+      await deps.queue.enqueue(trx, {
+        kind: SUBMIT_PAYOUT_JOB,
+        payload: { attemptId: attempt.id },
+        dedupeKey: `payout-submit:${attempt.id}`,
+        maxAttempts: 20,
+      });
+      return attempt.id;
+    });
+    deps.queue.notify();
+    void attemptId;
+    return mustGet(ctx.mode, id);
+  }
+
+  /** Paystack's OTP step. The code is passed through, never stored or logged. */
+  async function finalize(ctx: RequestContext, id: string, otp: string): Promise<PayoutRow> {
+    const payout = await mustGet(ctx.mode, id);
+    const attempt = await openAttempt(deps.db, id);
+    const adapter = deps.providers.payouts(ctx.mode, payout.provider);
+    if (payout.status !== 'requires_action' || attempt?.provider_transfer_id == null || adapter === undefined)
+      throw new ApiError('payout_state_conflict', { message: 'This payout is not waiting for a code.' });
+    if (adapter.finalizeTransfer === undefined)
+      throw new ApiError('payout_state_conflict', { message: `${adapter.name} has no confirmation step.` });
+    const started = performance.now();
+    const outcome = await adapter.finalizeTransfer({
+      reference: attempt.reference,
+      providerTransferId: attempt.provider_transfer_id,
+      otp,
+    });
+    await recordCheck(deps.db, deps.clock, {
+      payoutId: id,
+      attemptId: attempt.id,
+      kind: 'finalize',
+      outcome: outcome.kind,
+      detail: outcome.kind === 'ok' ? { status: outcome.value.status } : { reason: outcome.reason.slice(0, 300) },
+      latencyMs: Math.round(performance.now() - started),
+    });
+    await writeAudit(deps.db, deps.clock, {
+      mode: ctx.mode,
+      ...auditActorOf(ctx),
+      action: 'payout.finalize',
+      objectType: 'payout',
+      objectId: id,
+      requestId: ctx.requestId,
+      ip: ctx.ip,
+      result: outcome.kind === 'ok' ? 'success' : 'failure',
+      details: { attemptId: attempt.id, outcome: outcome.kind },
+    });
+    if (outcome.kind === 'rejected') throw new ApiError('otp_rejected');
+    // Whatever finalize answered, the status query decides.
+    await deps.engine.check(id, 'finalize');
+    return mustGet(ctx.mode, id);
+  }
+
+  /** A person settles a payout in review, with a reason (LOG-1). */
+  async function resolveReview(
+    ctx: RequestContext,
+    id: string,
+    to: 'succeeded' | 'failed' | 'reversed',
+    note: string,
+  ): Promise<PayoutRow> {
+    const payout = await mustGet(ctx.mode, id);
+    if (payout.status !== 'requires_review') throw new ApiError('payout_state_conflict');
+    await deps.db.transaction().execute(async (trx) => {
+      const moved = await transitionPayout(trx, deps, {
+        payoutId: id,
+        to,
+        reason: 'resolved_by_operator',
+        actor: actorOf(ctx),
+        details: { note },
+        set: { next_check_at: null },
+      });
+      if (!moved.ok) throw new ApiError('payout_state_conflict');
+      await trx
+        .updateTable('payout_attempts')
+        .set({ state: to === 'failed' ? 'failed' : 'succeeded', closed_at: deps.clock.nowMs() })
+        .where('payout_id', '=', id)
+        .where('closed_at', 'is', null)
+        .execute();
+    });
+    deps.queue.notify();
+    return mustGet(ctx.mode, id);
+  }
+
+  async function timeline(mode: Mode, id: string) {
+    await mustGet(mode, id);
+    const attempts = await deps.db
+      .selectFrom('payout_attempts')
+      .selectAll()
+      .where('payout_id', '=', id)
+      .orderBy('attempt_no')
+      .execute();
+    const checks = await deps.db
+      .selectFrom('payout_checks')
+      .selectAll()
+      .where('payout_id', '=', id)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return { attempts, checks };
+  }
+
+  return { create, get, list, cancel, refresh, newAttempt, finalize, resolveReview, timeline };
+}
+
+export type PayoutService = ReturnType<typeof createPayoutService>;
