@@ -11,7 +11,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
 import type { ResolveHost } from './delivery/ssrf.ts';
 import type { Logger } from './log.ts';
-import { createServices, type Services } from './services.ts';
+import { createServices, type ServiceOptions, type Services } from './services.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
 
 export interface Gateway {
@@ -34,6 +34,8 @@ export interface StartOptions {
   readonly deliveryResolveHost?: ResolveHost;
   readonly apiRateLimitPerMinute?: number;
   readonly providerTimeoutMs?: number;
+  /** Payout engine knobs (src/payouts/engine.ts): tests and crash runs shorten the not-found grace. */
+  readonly payouts?: ServiceOptions['payouts'];
   /** A database handle the caller owns (tests share one across restarts); otherwise opened from config. */
   readonly database?: DatabaseHandle;
 }
@@ -71,6 +73,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     ...(options.deliveryResolveHost === undefined ? {} : { deliveryResolveHost: options.deliveryResolveHost }),
     ...(options.apiRateLimitPerMinute === undefined ? {} : { apiRateLimitPerMinute: options.apiRateLimitPerMinute }),
     ...(options.providerTimeoutMs === undefined ? {} : { providerTimeoutMs: options.providerTimeoutMs }),
+    ...(options.payouts === undefined ? {} : { payouts: options.payouts }),
   });
   const app = await buildApp(services, {
     ...(config.trustedProxy === undefined ? {} : { trustProxy: config.trustedProxy }),

@@ -51,6 +51,7 @@ test('migrations succeed while other schemas are dropped around them (PostgreSQL
           '0002-operators',
           '0003-audit-request-meta',
           '0004-operator-passkeys',
+          '0006-payouts',
           '0007-api-key-scopes',
           '0010-backup-runs',
         ]);

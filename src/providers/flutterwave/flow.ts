@@ -2,6 +2,7 @@
 // transformers.ts. Amounts cross the wire in major units; conversion is exact (src/money).
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
+import { createFlutterwavePayouts } from './payouts.ts';
 import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
 import type {
   BeneficiaryLookup,
@@ -79,6 +80,7 @@ export function createFlutterwaveProvider(deps: {
     },
 
     beneficiaries: createBeneficiaryLookup(base, headers, deps.http),
+    payouts: createFlutterwavePayouts(base, headers, deps.http),
   };
 }
 

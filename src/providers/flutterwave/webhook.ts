@@ -112,6 +112,7 @@ export function parseFlutterwaveWebhook(
         eventType,
         paymentId: eventType === 'charge.completed' ? text(data.tx_ref, 200) : undefined,
         providerTxId: id,
+        ...transferHint(body.event, data, id, status),
       },
     };
   }
@@ -125,6 +126,7 @@ export function parseFlutterwaveWebhook(
         eventType: 'transfer.completed',
         paymentId: undefined,
         providerTxId: id,
+        ...transferHint('transfer.completed', body.transfer, id, status),
       },
     };
   }
@@ -156,6 +158,12 @@ export function parseFlutterwaveWebhook(
   }
   // Signed, but a shape not documented anywhere: acknowledged, stored for a human to read.
   return { ok: true, event: acknowledgedEvent('flutterwave', 'unknown', rawBody) };
+}
+
+/** transfer.* events name our payout attempt's reference: a hint for the payout core. */
+function transferHint(event: string, data: Record<string, unknown>, id: string, status: string) {
+  const reference = event.startsWith('transfer.') ? text(data.reference, 100) : undefined;
+  return reference === undefined ? {} : { transfer: { reference, providerTransferId: id, providerStatus: status } };
 }
 
 function text(value: unknown, maxLength: number): string | undefined {

@@ -5,6 +5,7 @@ import { registerControlApi } from '../shared/control-api.ts';
 import type { CompleteCheckout } from './checkouts.ts';
 import type { SimulatorSettings, SimulatorState } from './state.ts';
 import { settleTransfer } from './transfers.ts';
+import { registerTransferControl } from './transfer-ledger.ts';
 import type { WebhookSender } from './webhook-sender.ts';
 import { refundData, transferData } from './wire.ts';
 
@@ -79,6 +80,7 @@ export function registerFlutterwaveControl(
     onClear: deps.releaseHeld,
     extraRoutes(control) {
       control.get('/transfers', async () => [...state.transfers.values()].map(transferData));
+      registerTransferControl(control, state);
       control.get('/refunds', async () => state.refunds.map(refundData));
       // Settles a transfer (by reference, or by id) as the bank would: what transferCompletion
       // "manual" waits for. Sends transfer.completed, with the webhook faults aimed at it.

@@ -67,6 +67,8 @@ export interface Transfer {
   complete_message: string;
   /** Where this transfer's webhook goes instead of the account's URL, when the caller gave one. */
   readonly callbackUrl: string | undefined;
+  /** Lookups that will not see it yet (the not_found_after_create fault). */
+  hiddenLookups: number;
 }
 
 export interface Refund {
@@ -112,6 +114,8 @@ export function createState(webhookUrl: string | undefined) {
     transactions: new Map<number, Transaction>(),
     transfers: new Map<number, Transfer>(),
     refunds: [] as Refund[],
+    /** Available balance per currency, integer minor units (GET /v3/balances); debited at queueing. */
+    balances: new Map<string, number>(),
     ...commonState<SimulatorSettings>({ webhookUrl, ...DEFAULT_SETTINGS }),
     nextTransactionId: FIRST_TRANSACTION_ID,
     nextTransferId: FIRST_TRANSFER_ID,
@@ -133,7 +137,14 @@ export function createState(webhookUrl: string | undefined) {
     reset(): void {
       // Ids keep counting: an id reused for another payment would look like the provider
       // contradicting itself to a gateway that still holds the old one.
-      resetWorld(state, [state.checkouts, state.checkoutsByRef, state.transactions, state.transfers, state.refunds]);
+      resetWorld(state, [
+        state.checkouts,
+        state.checkoutsByRef,
+        state.transactions,
+        state.transfers,
+        state.refunds,
+        state.balances,
+      ]);
     },
   };
   return state;

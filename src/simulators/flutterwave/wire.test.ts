@@ -104,6 +104,7 @@ test('transfer.completed names the account holder `fullname`, the REST object `f
     narration: 'n',
     complete_message: 'Successful',
     callbackUrl: undefined,
+    hiddenLookups: 0,
   };
   const v3 = JSON.parse(transferWebhookBody(transfer, 'v3'));
   assert.equal(v3.event, 'transfer.completed');

@@ -1,0 +1,53 @@
+// What the payout fault suite (test/e2e/payout-faults.test.ts) and the end-to-end payout tests
+// need to know about a provider that pays out. Adding a provider to the suite is adding a kit:
+// the beneficiary it pays, the faults of issue 9 §3 its simulator implements, how its simulator
+// settles a transfer by hand, and what a definite insufficient-funds refusal leaves in its ledger.
+// The faults themselves go through the common /_sim/ control API (POST /_sim/faults, scoped by
+// the attempt's reference) and the ledger through GET /_sim/ledger, the same for every provider.
+import type { FaultName } from '../../src/simulators/shared/faults.ts';
+import type { TestGateway } from './gateway.ts';
+
+export interface PayoutKit {
+  readonly provider: string;
+  readonly currency: string;
+  /** A POST /v1/beneficiaries body whose account resolves at the simulator. */
+  readonly beneficiary: Record<string, unknown>;
+  /** An account that resolves but whose transfers fail at the bank. */
+  readonly failingBeneficiary?: Record<string, unknown>;
+  /** Faults the simulator implements (the suite skips the others, and says so). */
+  readonly faults: readonly FaultName[];
+  /** Settles a transfer left pending (stuck_pending) as the bank would. */
+  settle(gateway: TestGateway, reference: string, outcome: 'succeeded' | 'failed'): Promise<void>;
+  /** Ledger rows an insufficient-funds refusal leaves: 0 (refused at create) or 1 (a failed transfer). */
+  readonly insufficientLedgerRows: 0 | 1;
+}
+
+export const flutterwavePayoutKit: PayoutKit = {
+  provider: 'flutterwave',
+  currency: 'NGN',
+  beneficiary: { type: 'bank_account', currency: 'NGN', country: 'NG', bank_code: '044', account_number: '0690000031' },
+  faults: [
+    'drop_request',
+    'lost_answer_timeout',
+    'lost_answer_500',
+    'lost_answer_reset',
+    'delay',
+    'http_429',
+    'http_500',
+    'duplicate_reference',
+    'not_found_after_create',
+    'stuck_pending',
+    'webhook_before_answer',
+    'duplicate_webhook',
+    'no_webhook',
+    'insufficient_balance',
+  ],
+  async settle(gateway, reference, outcome) {
+    await gateway.sim('POST', `/_sim/transfers/${reference}/complete`, {
+      status: outcome === 'succeeded' ? 'SUCCESSFUL' : 'FAILED',
+    });
+  },
+  insufficientLedgerRows: 1,
+};
+
+export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit];
