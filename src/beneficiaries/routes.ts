@@ -73,6 +73,7 @@ export function beneficiaryRoutes(
   api.post(
     '/beneficiaries',
     {
+      config: { scope: 'beneficiaries:write' },
       schema: {
         summary: 'Save a beneficiary; the account holder name is resolved through the provider first.',
         body: BeneficiaryCreateBody,
@@ -86,7 +87,10 @@ export function beneficiaryRoutes(
 
   api.get(
     '/beneficiaries/:id',
-    { schema: { summary: 'Read a beneficiary.', params: IdParams('ben'), response: { 200: BeneficiaryObjectSchema } } },
+    {
+      config: { scope: 'beneficiaries:read' },
+      schema: { summary: 'Read a beneficiary.', params: IdParams('ben'), response: { 200: BeneficiaryObjectSchema } },
+    },
     async (request) => {
       const row = await deps.store.get(contextOf(request).mode, request.params.id);
       if (row === undefined) throw new ApiError('not_found', { message: 'No such beneficiary.' });
@@ -97,6 +101,7 @@ export function beneficiaryRoutes(
   api.get(
     '/beneficiaries',
     {
+      config: { scope: 'beneficiaries:read' },
       schema: {
         summary: 'List beneficiaries, newest first.',
         querystring: BeneficiaryListQuery,
@@ -116,6 +121,7 @@ export function beneficiaryRoutes(
   api.delete(
     '/beneficiaries/:id',
     {
+      config: { scope: 'beneficiaries:write' },
       schema: {
         summary: 'Delete a beneficiary (payouts already made keep pointing at it).',
         params: IdParams('ben'),

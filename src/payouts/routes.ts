@@ -23,6 +23,7 @@ export function payoutRoutes(
   api.post(
     '/payouts',
     {
+      config: { scope: 'payouts:write' },
       schema: {
         summary: 'Send money to a saved beneficiary, exactly once. Settles asynchronously: watch the events.',
         body: PayoutCreateBody,
@@ -42,7 +43,10 @@ export function payoutRoutes(
 
   api.get(
     '/payouts/:id',
-    { schema: { summary: 'Read a payout.', params: IdParams('po'), response: { 200: PayoutObjectSchema } } },
+    {
+      config: { scope: 'payouts:read' },
+      schema: { summary: 'Read a payout.', params: IdParams('po'), response: { 200: PayoutObjectSchema } },
+    },
     async (request) => {
       const payout = await deps.payouts.get(contextOf(request).mode, request.params.id);
       if (payout === undefined) throw new ApiError('not_found', { message: 'No such payout.' });
@@ -53,6 +57,7 @@ export function payoutRoutes(
   api.get(
     '/payouts',
     {
+      config: { scope: 'payouts:read' },
       schema: {
         summary: 'List payouts, newest first, filtered by status, beneficiary, reference or provider.',
         querystring: PayoutListQuery,
@@ -76,6 +81,7 @@ export function payoutRoutes(
   api.post(
     '/payouts/:id/cancel',
     {
+      config: { scope: 'payouts:write' },
       schema: {
         summary: 'Cancel a payout that was never sent to the provider.',
         params: IdParams('po'),
@@ -89,6 +95,7 @@ export function payoutRoutes(
   api.post(
     '/payouts/:id/refresh',
     {
+      config: { scope: 'payouts:write' },
       schema: {
         summary: 'Ask the provider about the payout now; only a definite answer changes it.',
         params: IdParams('po'),
@@ -102,6 +109,7 @@ export function payoutRoutes(
   api.post(
     '/payouts/:id/finalize',
     {
+      config: { scope: 'payouts:write' },
       schema: {
         summary: 'Give the code the provider sent (Paystack OTP) for a payout in requires_action.',
         params: IdParams('po'),
@@ -116,6 +124,7 @@ export function payoutRoutes(
   api.get(
     '/balances',
     {
+      config: { scope: 'balances:read' },
       schema: {
         summary: "The providers' balances payouts are paid from, in minor units.",
         response: { 200: BalanceListSchema },
