@@ -18,7 +18,11 @@ const ROUND_MS = 10 * 60_000;
 interface FaultCase {
   readonly name: string;
   readonly faults: ReadonlyArray<{ fault: FaultName; value?: number; times?: number }>;
-  readonly final: 'succeeded' | 'failed';
+  readonly final: 'succeeded' | 'failed' | 'reversed' | 'requires_review';
+  /** The status right after the first send: `unknown` for every indefinite answer, visible. */
+  readonly first?: 'unknown';
+  /** How far the clock moves per round (default ROUND_MS). */
+  readonly roundMs?: number;
   /** Something to do once the payout is open (settle a stuck transfer). */
   readonly whenOpen?: (kit: PayoutKit, gw: TestGateway, reference: string) => Promise<void>;
   readonly failureCode?: string;
@@ -26,13 +30,23 @@ interface FaultCase {
 
 const CASES: readonly FaultCase[] = [
   { name: 'no fault', faults: [], final: 'succeeded' },
-  { name: 'dropped before processing', faults: [{ fault: 'drop_request' }], final: 'succeeded' },
-  { name: 'processed, answer lost to a timeout', faults: [{ fault: 'lost_answer_timeout' }], final: 'succeeded' },
-  { name: 'processed, answered 500', faults: [{ fault: 'lost_answer_500' }], final: 'succeeded' },
-  { name: 'processed, connection reset', faults: [{ fault: 'lost_answer_reset' }], final: 'succeeded' },
-  { name: 'slower than our timeout', faults: [{ fault: 'delay', value: 1_500 }], final: 'succeeded' },
-  { name: '429 with Retry-After', faults: [{ fault: 'http_429', value: 2 }], final: 'succeeded' },
-  { name: '500 before processing', faults: [{ fault: 'http_500' }], final: 'succeeded' },
+  { name: 'dropped before processing', faults: [{ fault: 'drop_request' }], final: 'succeeded', first: 'unknown' },
+  {
+    name: 'processed, answer lost to a timeout',
+    faults: [{ fault: 'lost_answer_timeout' }],
+    final: 'succeeded',
+    first: 'unknown',
+  },
+  { name: 'processed, answered 500', faults: [{ fault: 'lost_answer_500' }], final: 'succeeded', first: 'unknown' },
+  {
+    name: 'processed, connection reset',
+    faults: [{ fault: 'lost_answer_reset' }],
+    final: 'succeeded',
+    first: 'unknown',
+  },
+  { name: 'slower than our timeout', faults: [{ fault: 'delay', value: 1_500 }], final: 'succeeded', first: 'unknown' },
+  { name: '429 with Retry-After', faults: [{ fault: 'http_429', value: 2 }], final: 'succeeded', first: 'unknown' },
+  { name: '500 before processing', faults: [{ fault: 'http_500' }], final: 'succeeded', first: 'unknown' },
   { name: 'duplicate-reference refusal', faults: [{ fault: 'duplicate_reference' }], final: 'succeeded' },
   {
     name: 'not found for a while after create',
@@ -48,6 +62,18 @@ const CASES: readonly FaultCase[] = [
   { name: 'webhook before the create answer', faults: [{ fault: 'webhook_before_answer' }], final: 'succeeded' },
   { name: 'webhook duplicated', faults: [{ fault: 'duplicate_webhook', value: 3 }], final: 'succeeded' },
   { name: 'webhook missing', faults: [{ fault: 'no_webhook' }], final: 'succeeded' },
+  {
+    name: 'success then reversal',
+    faults: [{ fault: 'reversal_after_success' }],
+    final: 'reversed',
+    roundMs: 25 * 3_600_000,
+  },
+  {
+    name: 'stuck pending past the schedule goes to review',
+    faults: [{ fault: 'stuck_pending' }],
+    final: 'requires_review',
+    roundMs: 24 * 3_600_000,
+  },
   {
     name: 'insufficient balance',
     faults: [{ fault: 'insufficient_balance' }],
@@ -132,14 +158,16 @@ for (const kit of PAYOUT_KITS) {
             await settleWork();
             status = (await gw.api('GET', `/v1/payouts/${payoutId}`)).body.status;
             if (status === c.final) break;
-            assert.notEqual(status, c.final === 'succeeded' ? 'failed' : 'succeeded', `moved to ${status}`);
-            assert.notEqual(status, 'requires_review');
+            // Never failed on the way to success, never paid on the way to a refusal.
+            if (c.final !== 'failed') assert.notEqual(status, 'failed');
+            if (c.final === 'failed') assert.notEqual(status, 'succeeded');
+            if (c.final !== 'requires_review') assert.notEqual(status, 'requires_review');
             if (!acted && c.whenOpen !== undefined && status === 'processing') {
               acted = true;
               await c.whenOpen(kit, gw, attempt.reference);
               continue;
             }
-            clock.advance(ROUND_MS);
+            clock.advance(c.roundMs ?? ROUND_MS);
             await gw.services.payoutSweep.sweep();
           }
           assert.equal(status, c.final);
@@ -153,11 +181,23 @@ for (const kit of PAYOUT_KITS) {
             undefined,
             kit.provider,
           )) as Array<{ amountMinor: number; status: string }>;
-          if (c.final === 'succeeded') {
+          if (c.final !== 'failed') {
             assert.equal(ledger.length, 1, `exactly one transfer: ${JSON.stringify(ledger)}`);
             assert.equal(ledger[0]?.amountMinor, 150_075);
           } else {
             assert.equal(ledger.length, kit.insufficientLedgerRows);
+          }
+          if (c.first !== undefined) {
+            // The indefinite answer was recorded as such (a transition to unknown), not as a failure.
+            const moves = await db()
+              .selectFrom('audit_log')
+              .select('action')
+              .where('object_id', '=', payoutId)
+              .execute();
+            assert.ok(
+              moves.some((m) => m.action === 'payout.transition.pending.unknown'),
+              moves.map((m) => m.action).join(),
+            );
           }
           // One attempt, one reference, whatever happened on the wire.
           const attempts = await db()
@@ -166,12 +206,13 @@ for (const kit of PAYOUT_KITS) {
             .where('payout_id', '=', payoutId)
             .execute();
           assert.equal(attempts.length, 1);
-          assert.equal(attempts[0]?.closed_at !== null, true);
+          assert.equal(attempts[0]?.closed_at !== null, c.final !== 'requires_review');
           if (c.final === 'failed') assert.equal(attempts[0]?.sends, 1, 'a definite refusal is never retried');
           // Each state entered once, announced once.
           const events = await db().selectFrom('events').select('type').where('object_id', '=', payoutId).execute();
           const types = events.map((e) => e.type);
           assert.equal(types.filter((t) => t === `payout.${c.final}`).length, 1, types.join());
+          if (c.final === 'reversed') assert.equal(types.filter((t) => t === 'payout.succeeded').length, 1);
           assert.equal(new Set(types).size, types.length, `an event repeated: ${types.join()}`);
         });
       }
