@@ -112,7 +112,7 @@ export function parseFlutterwaveWebhook(
         eventType,
         paymentId: eventType === 'charge.completed' ? text(data.tx_ref, 200) : undefined,
         providerTxId: id,
-        ...transferHint(body.event, data, id, status),
+        ...transferHint(eventType, data, id, status(data.status)),
       },
     };
   }
@@ -126,7 +126,7 @@ export function parseFlutterwaveWebhook(
         eventType: 'transfer.completed',
         paymentId: undefined,
         providerTxId: id,
-        ...transferHint('transfer.completed', body.transfer, id, status),
+        ...transferHint('transfer.completed', body.transfer, id, status(body.transfer.status)),
       },
     };
   }
