@@ -25,6 +25,8 @@ export interface BuildOptions {
   /** A trusted TLS-terminating proxy's address(es): only from them is X-Forwarded-For believed. */
   readonly trustProxy?: readonly Cidr[];
   readonly https?: { key: Buffer; cert: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  /** Worker processes (PAYWARDEN_ROLE=worker) answer only /healthz, /readyz and /metrics. */
+  readonly operationsOnly?: boolean;
 }
 
 export async function buildApp(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -99,6 +101,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     return reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
 
+  if (options.operationsOnly === true) return app;
   // Before the API plugin, so the description sees every /v1 route as registered.
   installOpenApi(app);
   await app.register(v1Plugin, { prefix: '/v1', ...v1Deps(services) });

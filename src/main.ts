@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { createApiKeyService } from './keys/api-keys.ts';
 import { systemClock } from './clock.ts';
 import { startGateway } from './runtime.ts';
+import { SecondWriterError } from './db/sqlite-writer-lock.ts';
 import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
 import { createOperatorInvite, listOperators } from './cli/operators.ts';
@@ -50,7 +51,11 @@ program
   .action(async () => {
     const cfg = config();
     const logger = createLogger(cfg.logLevel);
-    const gateway = await startGateway(cfg, logger);
+    const gateway = await startGateway(cfg, logger).catch((error: unknown) => {
+      if (!(error instanceof SecondWriterError)) throw error;
+      console.error(error.message);
+      process.exit(3);
+    });
     await printFirstRunHelp(gateway, cfg);
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -9,6 +9,8 @@ import type { Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
+import { createScheduler } from './jobs/scheduler.ts';
+import { servesTraffic } from './config/role.ts';
 import type { ResolveHost } from './delivery/ssrf.ts';
 import type { Logger } from './log.ts';
 import { createServices, type ServiceOptions, type Services } from './services.ts';
@@ -43,6 +45,8 @@ export interface StartOptions {
 export async function startGateway(config: Config, logger: Logger, options: StartOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const database = options.database ?? openDatabase(config.databaseUrl);
+  // SQLite serves one gateway process: a second one stops here with a message saying so.
+  const releaseWriter = database.lockSoleWriter();
   await migrateToLatest(database);
 
   // Test mode without a provider's own test environment: its local simulator, one port each.
@@ -76,6 +80,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     ...(options.payouts === undefined ? {} : { payouts: options.payouts }),
   });
   const app = await buildApp(services, {
+    operationsOnly: !servesTraffic(config.role),
     ...(config.trustedProxy === undefined ? {} : { trustProxy: config.trustedProxy }),
     ...(config.tls === undefined
       ? {}
@@ -103,19 +108,23 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     }
   }
 
-  const timers: NodeJS.Timeout[] = [];
-  if ((options.runWorkers ?? config.runWorkers) !== false) {
+  // Periodic work runs once per slot across every process sharing the database (jobs/scheduler.ts).
+  const scheduler = createScheduler({
+    db: database.db,
+    queue: services.queue,
+    clock,
+    logger,
+    worker: services.worker,
+    schedules: [
+      { name: 'reconcile_sweep', everyMs: options.sweepIntervalMs ?? 30_000, run: () => services.reconciler.sweep() },
+      { name: 'payout_sweep', everyMs: options.sweepIntervalMs ?? 30_000, run: () => services.payoutSweep.sweep() },
+      { name: 'idempotency_purge', everyMs: 3_600_000, run: () => services.idempotency.purgeExpired() },
+    ],
+  });
+  if (options.runWorkers ?? config.runWorkers) {
     services.worker.start();
-    const sweepMs = options.sweepIntervalMs ?? 30_000;
-    const sweep = () =>
-      void Promise.all([services.reconciler.sweep(), services.payoutSweep.sweep()]).catch((error: unknown) =>
-        logger.error({ err: String(error) }, 'reconciliation sweep failed'),
-      );
-    timers.push(setInterval(sweep, sweepMs));
-    timers.push(setInterval(() => void services.idempotency.purgeExpired().catch(() => undefined), 3_600_000));
-    sweep();
+    scheduler.start();
   }
-  for (const timer of timers) timer.unref();
 
   return {
     url,
@@ -124,11 +133,12 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     simulatorUrl: simulator?.url,
     simulatorUrls: Object.fromEntries(Object.entries(simulators).map(([name, sim]) => [name, sim.url])),
     async close() {
-      for (const timer of timers) clearInterval(timer);
+      scheduler.stop();
       await app.close();
       await services.close();
       for (const sim of Object.values(simulators)) await sim.close();
       if (options.database === undefined) await database.close();
+      releaseWriter();
     },
   };
 }

@@ -7,6 +7,7 @@ import { readHttpLimits, type HttpLimits } from './http-limits.ts';
 import { parseCidrList, type Cidr } from '../net/addresses.ts';
 import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../jobs/worker.ts';
+import { readRole, runsWorkers, type ProcessRole } from './role.ts';
 
 export type Mode = 'test' | 'live';
 
@@ -49,7 +50,9 @@ export interface Config {
   readonly paymentExpirySeconds: number;
   readonly reconcileScheduleSeconds: readonly number[];
   readonly workerConcurrency: number;
-  /** false for API-only processes (PostgreSQL deployments can split ingest from work). */
+  /** PAYWARDEN_ROLE (src/config/role.ts): all, api or worker; PostgreSQL deployments split ingest from work. */
+  readonly role: ProcessRole;
+  /** false for API-only processes (role api). */
   readonly runWorkers: boolean;
   /** How long a claimed job is reserved; after a crash, its jobs run again once this lapses. */
   readonly jobLeaseSeconds: number;
@@ -84,6 +87,7 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const problems: string[] = [];
+  const role = readRole(env, problems);
   const dataDir = resolvePath(readVar(env, 'PAYWARDEN_DATA_DIR', problems) ?? 'data', cwd);
   const host = readVar(env, 'PAYWARDEN_HOST', problems) ?? '127.0.0.1';
   const port = readInt(env, 'PAYWARDEN_PORT', 8080, 0, 65535, problems);
@@ -198,7 +202,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       256,
       problems,
     ),
-    runWorkers: readBool(env, 'PAYWARDEN_RUN_WORKERS', true, problems),
+    role,
+    runWorkers: runsWorkers(role),
     jobLeaseSeconds: readInt(
       env,
       'PAYWARDEN_JOB_LEASE_SECONDS',

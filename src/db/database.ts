@@ -5,12 +5,15 @@ import pg from 'pg';
 import { postgresStrategy, sqliteStrategy, type DialectStrategy } from './dialect.ts';
 import { SqliteThread, ThreadedSqliteDialect, threadIngestWriter } from './sqlite-thread/driver.ts';
 import type { Database } from './schema.ts';
+import { lockSoleWriter } from './sqlite-writer-lock.ts';
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: DialectStrategy;
   /** Redacted description for logs: the path, or the host and database without credentials. */
   readonly description: string;
+  /** Held by a gateway for its whole life: SQLite refuses a second gateway process (see sqlite-writer-lock.ts). */
+  lockSoleWriter(): () => void;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,7 @@ function openSqlite(path: string): DatabaseHandle {
     db,
     dialect: sqliteStrategy(threadIngestWriter(thread)),
     description: `sqlite:${path}`,
+    lockSoleWriter: () => (path === ':memory:' ? () => undefined : lockSoleWriter(path)),
     close: () => db.destroy(),
   };
 }
@@ -61,6 +65,8 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     db,
     dialect: postgresStrategy,
     description: `postgres://${parsed.host}${parsed.pathname}`,
+    // Several processes share PostgreSQL: job claims skip each other's locked rows.
+    lockSoleWriter: () => () => undefined,
     close: () => db.destroy(),
   };
 }

@@ -262,6 +262,13 @@ export interface PayoutChecksTable {
   latency_ms: number;
 }
 
+/** One row per run of a scheduled job and slot (0011): whoever inserts it first enqueues the run. */
+export interface ScheduledRunsTable {
+  name: string;
+  slot: number;
+  created_at: number;
+}
+
 export interface Database {
   beneficiaries: BeneficiariesTable;
   beneficiary_recipients: BeneficiaryRecipientsTable;
@@ -281,6 +288,7 @@ export interface Database {
   verifications: VerificationsTable;
   jobs: JobsTable;
   backup_runs: BackupRunsTable;
+  scheduled_runs: ScheduledRunsTable;
 }
 
 export interface BackupRunsTable {
