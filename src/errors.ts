@@ -138,6 +138,12 @@ export const ERRORS = {
     message: 'Something went wrong on our side. Quote the request id if you contact support.',
   },
   service_unavailable: { status: 503, type: 'api_error', message: 'The gateway is overloaded. Retry shortly.' },
+  database_unavailable: {
+    status: 503,
+    type: 'api_error',
+    message:
+      'The gateway cannot reach its database for a moment; nothing was recorded. Retry after the time in the Retry-After header.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

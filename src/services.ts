@@ -1,7 +1,6 @@
 // All wiring in one place: services are factories taking their dependencies; nothing is global.
 // Tests build the same graph with their own database, clock and provider URLs.
-import { createClient } from 'redis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { createSharedLimits } from './http/shared-limits.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { createFieldCipher } from './crypto/encryption.ts';
@@ -61,21 +60,9 @@ export async function createServices(options: ServiceOptions) {
   const queue = createJobQueue({ db, dialect, clock });
   registerQueueMetrics({ registry: metrics.registry, db, clock });
   registerSecurityMetrics({ registry: metrics.registry, db, clock });
-  const redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, logger);
-  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
-    const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-    // Redis holds only what may be lost (counters); if it goes away, limits fall back to memory.
-    return redis === undefined
-      ? memory
-      : new RateLimiterRedis({
-          storeClient: redis,
-          useRedisPackage: true,
-          keyPrefix: `paywarden:${keyPrefix}`,
-          points,
-          duration,
-          insuranceLimiter: memory,
-        });
-  };
+  // Redis holds only what may be lost (counters); without it, limits are per process (shared-limits.ts).
+  const shared = await createSharedLimits({ redisUrl: config.redisUrl, logger, registry: metrics.registry });
+  const limiter = shared.limiter;
 
   // COL-3: a budget for outbound calls per provider and mode, shared across processes in Redis.
   const http = (provider: string, mode: 'test' | 'live') =>
@@ -248,18 +235,9 @@ export async function createServices(options: ServiceOptions) {
     badSignatureLimiter: limiter('badsig', 30, 60),
     async close() {
       await worker.stop();
-      if (redis !== undefined) await redis.quit().catch(() => undefined);
+      await shared.close();
     },
   };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
-
-async function connectRedis(url: string, logger: Logger) {
-  const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(retries * 200, 5000) } });
-  client.on('error', (error: Error) =>
-    logger.warn({ err: error.message }, 'redis error; rate limits fall back to memory'),
-  );
-  await client.connect();
-  return client;
-}

@@ -54,11 +54,20 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // While the database is away a request fails (503, Retry-After) instead of queueing forever.
+    connectionTimeoutMillis: 5_000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection that dies (PostgreSQL restarted, pg_terminate_backend, network cut) is
+  // dropped from the pool, which opens a new one on next use; without a listener the 'error'
+  // event would end the process.
+  pool.on('error', () => undefined);
+  // The same for a connection in use between two statements (inside a transaction): the statement
+  // in flight is rejected either way, and the pool discards the dead connection on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {

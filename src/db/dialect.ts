@@ -127,3 +127,24 @@ export const postgresStrategy: DialectStrategy = {
     }),
   durability: postgresDurability,
 };
+
+// Node's socket errors and PostgreSQL's "connection exception" (08) and "operator intervention"
+// (57P01 terminated by an administrator, 57P02 crash, 57P03 starting up) classes, plus the pg
+// driver's own messages for a connection that died or could not be had from the pool in time.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNREACHABLE_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed)/;
+
+/**
+ * Whether an error means "the database is away for now" (restart, failover, network), as opposed
+ * to a bug or bad data: such a request answers 503 with Retry-After, and its write did not happen
+ * (or, if the commit was lost in flight, the retry finds it through its idempotency or dedupe key).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
+  if (UNREACHABLE_MESSAGES.test(String((error as { message?: unknown }).message ?? ''))) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
+}

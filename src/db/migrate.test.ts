@@ -54,6 +54,7 @@ test('migrations succeed while other schemas are dropped around them (PostgreSQL
           '0006-payouts',
           '0007-api-key-scopes',
           '0010-backup-runs',
+          '0011-scheduled-runs',
         ]);
       } finally {
         await handle.close();

@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
 import { describeValidationError } from './validation.ts';
+import { isDatabaseUnavailable } from '../db/dialect.ts';
+
+// A PostgreSQL restart or failover takes seconds; providers and merchants retry after this.
+const DATABASE_RETRY_AFTER_S = '5';
 
 // Every error leaves in the catalogue's shape with the request id; nothing internal (stack, SQL,
 // provider bodies) ever reaches the client (API-9). Unexpected errors are logged in full, here.
@@ -45,6 +49,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.statusCode === 503) return sendError(reply, request, 'service_unavailable');
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
       return sendError(reply, request, 'invalid_request');
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ alert: 'database_unavailable', err: error.message }, 'database unreachable; answered 503');
+      return sendError(reply, request, 'database_unavailable', { headers: { 'retry-after': DATABASE_RETRY_AFTER_S } });
+    }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, request, 'internal_error');
   });
