@@ -18,7 +18,8 @@ export const freePort = () =>
     server.on('error', reject);
   });
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+// Generous: on this project's 2-core machines, shared by several test runs, a start can take 30 s.
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -60,8 +61,14 @@ export async function startGatewayProcess(env: Record<string, string>, port: num
   const died = exited.then(() => {
     throw new Error(`gateway on port ${port} exited before it was up:\n${stderr}`);
   });
-  await Promise.race([up, died]);
   void died.catch(() => undefined);
+  try {
+    await Promise.race([up, died]);
+  } catch (error) {
+    // Never leave a half-started gateway behind (its pipe would keep the test process alive).
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     child,

@@ -1,0 +1,342 @@
+// Proof of the cluster (`npm run test:cluster`, CI runs it): three gateway processes on one
+// PostgreSQL schema (roles api, all, all), sharing a Redis of this script's own, each reaching
+// PostgreSQL through a TCP proxy of this script's own. Payments are created through all three
+// (retried with the same Idempotency-Key, as a merchant's client does), then signed webhooks,
+// every one sent several times to different processes. Meanwhile one `all` process is SIGKILLed
+// and restarted again and again, the database connections of every process are cut once, and
+// Redis is stopped and started once. Afterwards:
+//   - every acknowledged webhook is stored once, and has one job, done;
+//   - every payment exists once and reached its final state exactly once (one transition, one event);
+//   - every event was delivered, always with the same webhook-id, one delivery row per endpoint;
+//   - no job is left queued, running or dead, and the two processes never killed never died.
+// Sizes: CLUSTER_PAYMENTS (default 300), CLUSTER_COPIES (3), CLUSTER_MIN_KILLS (5).
+import { createServer as createHttpServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config/config.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { createApiKeyService } from '../../src/keys/api-keys.ts';
+import { systemClock } from '../../src/clock.ts';
+import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
+import { startFlutterwaveSimulator } from '../../src/simulators/flutterwave/simulator.ts';
+import { testDialects } from '../helpers/databases.ts';
+import { POSTGRES_URL } from '../helpers/services.ts';
+import {
+  freePort,
+  sleep,
+  startGatewayProcess,
+  startRedis,
+  startTcpProxy,
+  throughProxy,
+  type GatewayProcess,
+} from './processes.ts';
+
+const PAYMENTS = Number(process.env.CLUSTER_PAYMENTS ?? 300);
+const COPIES = Number(process.env.CLUSTER_COPIES ?? 3);
+const MIN_KILLS = Number(process.env.CLUSTER_MIN_KILLS ?? 5);
+const SENDERS = 16;
+const ROLES = ['api', 'all', 'all'] as const;
+const VICTIM = 1;
+const log = (line: string) => console.log(`[cluster] ${line}`);
+
+const postgres = (await testDialects()).find((d) => d.name === 'postgres')!;
+if (postgres.skip !== false) {
+  console.error(`[cluster] needs PostgreSQL: ${postgres.skip}`);
+  process.exit(1);
+}
+const schema = await postgres.create();
+const redis = await startRedis();
+const proxies = await Promise.all(ROLES.map(() => startTcpProxy(Number(new URL(POSTGRES_URL).port || 5432))));
+const dataDirs = ROLES.map(() => mkdtempSync(join(tmpdir(), 'paywarden-cluster-')));
+const secretKey = `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
+const secretHash = randomBytes(24).toString('base64url');
+const masterKey = randomBytes(32).toString('base64');
+
+// The merchant's app: every delivery by payment, by webhook-id.
+const deliveries = new Map<string, string[]>();
+const merchant = createHttpServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { object: { id: string } } };
+    const list = deliveries.get(body.data.object.id) ?? [];
+    list.push(String(req.headers['webhook-id']));
+    deliveries.set(body.data.object.id, list);
+    res.writeHead(200).end();
+  });
+});
+await new Promise<void>((resolve) => merchant.listen(0, '127.0.0.1', resolve));
+const merchantUrl = `http://127.0.0.1:${(merchant.address() as { port: number }).port}/events`;
+
+const simulator = await startFlutterwaveSimulator({ secretKey, secretHash, host: '127.0.0.1', port: 0 });
+const ports = await Promise.all(ROLES.map(() => freePort()));
+const envFor = (i: number): Record<string, string> => ({
+  PAYWARDEN_ROLE: ROLES[i]!,
+  PAYWARDEN_DATA_DIR: dataDirs[i]!,
+  PAYWARDEN_DATABASE_URL: throughProxy(schema.url, proxies[i]!.port),
+  PAYWARDEN_REDIS_URL: redis.url,
+  PAYWARDEN_MASTER_KEY: masterKey,
+  PAYWARDEN_SIMULATOR_PORT: '0',
+  PAYWARDEN_LOG_LEVEL: 'error',
+  PAYWARDEN_JOB_LEASE_SECONDS: '3',
+  FLUTTERWAVE_TEST_BASE_URL: simulator.url,
+  FLUTTERWAVE_TEST_SECRET_KEY: secretKey,
+  FLUTTERWAVE_TEST_SECRET_HASH: secretHash,
+});
+
+const verifyDb = openDatabase(schema.url);
+await migrateToLatest(verifyDb);
+const config = loadConfig({ ...envFor(0) });
+const apiKey = (
+  await createApiKeyService({ db: verifyDb.db, masterKey: config.masterKey, clock: systemClock }).create({
+    mode: 'test',
+    name: 'cluster',
+  })
+).key;
+
+const gateways: Array<GatewayProcess | undefined> = [];
+const unexpectedExits: string[] = [];
+async function start(i: number): Promise<void> {
+  const gateway = await startGatewayProcess(envFor(i), ports[i]!);
+  gateways[i] = gateway;
+  void gateway.exited.then((code) => {
+    if (i !== VICTIM) unexpectedExits.push(`process ${i} (${ROLES[i]}) exited with ${code}: ${gateway.stderr()}`);
+  });
+}
+const pick = () => {
+  const up = gateways.filter((g): g is GatewayProcess => g !== undefined);
+  return up[Math.floor(Math.random() * up.length)]!;
+};
+
+/** Like a merchant's client: the same Idempotency-Key until an answer, to any process that is up. */
+async function api(method: string, path: string, body?: unknown, webProcess?: () => GatewayProcess) {
+  const key = randomUUID();
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    try {
+      const res = await fetch(`${(webProcess ?? pickTraffic)().url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (res.ok) return (await res.json()) as Record<string, any>;
+      if (res.status < 500 && res.status !== 409 && res.status !== 429)
+        throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      await res.body?.cancel();
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith(method)) throw error;
+      // reset or refused: the process died under us; try again
+    }
+    await sleep(50);
+  }
+  throw new Error(`${method} ${path}: no answer after 400 attempts`);
+}
+// Every role here serves traffic except none: api and all both do.
+const pickTraffic = pick;
+
+let kills = 0;
+let exitCode = 1;
+const chaos = { running: true, cutDone: false, redisDone: false };
+try {
+  for (let i = 0; i < ROLES.length; i += 1) await start(i);
+  log(`3 processes up (${ROLES.join(', ')}) on one PostgreSQL schema, Redis on ${redis.port}`);
+  await api('POST', '/v1/webhook_endpoints', { url: merchantUrl, events: ['payment.*'] });
+  await fetch(`${simulator.url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ fault: 'no_webhook', times: 0 }),
+  });
+
+  // The victim dies again and again, from the first payment to the last webhook.
+  const killer: Promise<void> = (async () => {
+    while (chaos.running || kills < MIN_KILLS) {
+      await sleep(400 + Math.random() * 900);
+      const victim = gateways[VICTIM];
+      gateways[VICTIM] = undefined;
+      await victim?.kill('SIGKILL');
+      kills += 1;
+      await sleep(100);
+      await start(VICTIM);
+    }
+  })();
+  killer.catch(() => {
+    chaos.running = false;
+  });
+
+  log(`creating ${PAYMENTS} payments through the three processes`);
+  const webhooks: Array<{ key: string; body: string }> = [];
+  const paymentIds: string[] = [];
+  let created = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (created < PAYMENTS) {
+        const i = created++;
+        const payment = await api('POST', '/v1/payments', {
+          amount: 10_000 + i,
+          currency: 'NGN',
+          reference: `cluster-${i}`,
+          customer: { email: 'cluster@example.com' },
+          redirect_url: 'https://merchant.example/r',
+        });
+        paymentIds.push(String(payment.id));
+        const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'successful' }),
+        });
+        const tx = (await completed.json()) as { id: number };
+        const body = JSON.stringify({
+          event: 'charge.completed',
+          data: { id: tx.id, tx_ref: payment.id, amount: (10_000 + i) / 100, currency: 'NGN', status: 'successful' },
+          'event.type': 'CARD_TRANSACTION',
+        });
+        for (let c = 0; c < COPIES; c += 1)
+          webhooks.push({ key: `flutterwave:${tx.id}:charge.completed:successful`, body });
+      }
+    }),
+  );
+  webhooks.sort(() => Math.random() - 0.5);
+  log(`sending ${webhooks.length} webhooks (${COPIES} copies each) to random processes`);
+
+  const acknowledged = new Set<string>();
+  const statuses = new Map<number, number>();
+  let next = 0;
+  let attempts = 0;
+  const faults = (async () => {
+    // The database connections of every process, cut at once, for a second and a half.
+    while (next < webhooks.length * 0.3) await sleep(20);
+    for (const proxy of proxies) proxy.cut();
+    log(`database connections cut (${next}/${webhooks.length} sent)`);
+    await sleep(1_500);
+    for (const proxy of proxies) proxy.restore();
+    chaos.cutDone = true;
+    // Redis stopped and started again on its port.
+    while (next < webhooks.length * 0.6) await sleep(20);
+    await redis.stop();
+    log(`Redis stopped (${next}/${webhooks.length} sent)`);
+    await sleep(1_500);
+    Object.assign(redis, await startRedis(redis.port));
+    chaos.redisDone = true;
+  })();
+  await Promise.all(
+    Array.from({ length: SENDERS }, async () => {
+      while (next < webhooks.length) {
+        const webhook = webhooks[next++]!;
+        for (;;) {
+          attempts += 1;
+          try {
+            const res = await fetch(`${pick().url}/webhooks/flutterwave`, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'flutterwave-signature': flutterwaveSignature(webhook.body, secretHash),
+                'verif-hash': secretHash,
+              },
+              body: webhook.body,
+            });
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            await res.body?.cancel();
+            if (res.status === 200) {
+              acknowledged.add(webhook.key);
+              break;
+            }
+          } catch {
+            // connection refused or reset: the provider would retry, and so do we
+          }
+          await sleep(20);
+        }
+      }
+    }),
+  );
+  await faults;
+  chaos.running = false;
+  await killer;
+  log(
+    `${webhooks.length} webhooks acknowledged after ${attempts} attempts (answers ${JSON.stringify(Object.fromEntries(statuses))}); ${kills} SIGKILLs, database cut once, Redis restarted once`,
+  );
+
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const open = await verifyDb.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', 'in', ['queued', 'running'])
+      .where('kind', '!=', 'run_schedule')
+      .execute();
+    const pending = await verifyDb.db.selectFrom('payments').select('id').where('status', '!=', 'succeeded').execute();
+    const delivered = paymentIds.filter((id) => deliveries.has(id)).length;
+    if (open.length === 0 && pending.length === 0 && delivered === paymentIds.length) break;
+    if (Date.now() > deadline)
+      throw new Error(
+        `not quiescent: ${open.length} jobs open, ${pending.length} payments not succeeded, ${delivered}/${paymentIds.length} delivered`,
+      );
+    await sleep(250);
+  }
+
+  const failures: string[] = [...unexpectedExits];
+  const stored = await verifyDb.db.selectFrom('provider_webhooks').select(['id', 'dedupe_key']).execute();
+  const storedCount = new Map<string, number>();
+  for (const row of stored) storedCount.set(row.dedupe_key, (storedCount.get(row.dedupe_key) ?? 0) + 1);
+  for (const key of acknowledged)
+    if (storedCount.get(key) !== 1)
+      failures.push(`webhook ${key} acknowledged but stored ${storedCount.get(key) ?? 0} times`);
+  const jobs = await verifyDb.db.selectFrom('jobs').select(['id', 'kind', 'status', 'payload_json']).execute();
+  const dead = jobs.filter((j) => j.status === 'dead');
+  for (const job of dead.slice(0, 5)) failures.push(`job ${job.id} (${job.kind}) is dead`);
+  const webhookJobs = jobs.filter((j) => j.kind === 'process_provider_webhook');
+  if (webhookJobs.length !== stored.length)
+    failures.push(`${stored.length} webhooks stored but ${webhookJobs.length} webhook jobs`);
+  if (webhookJobs.some((j) => j.status !== 'done')) failures.push('a webhook job is not done');
+
+  const payments = await verifyDb.db.selectFrom('payments').select(['id', 'reference']).execute();
+  if (payments.length !== PAYMENTS) failures.push(`${payments.length} payments for ${PAYMENTS} created`);
+  const events = await verifyDb.db.selectFrom('events').select(['id', 'object_id', 'type']).execute();
+  const transitions = await verifyDb.db
+    .selectFrom('audit_log')
+    .select(['object_id'])
+    .where('action', 'like', 'payment.transition.%')
+    .execute();
+  const deliveryRows = await verifyDb.db.selectFrom('deliveries').select(['event_id', 'status']).execute();
+  let redelivered = 0;
+  for (const id of paymentIds) {
+    const mine = events.filter((e) => e.object_id === id);
+    if (mine.length !== 1 || mine[0]?.type !== 'payment.succeeded')
+      failures.push(`payment ${id} has events ${JSON.stringify(mine.map((e) => e.type))}`);
+    const moved = transitions.filter((t) => t.object_id === id).length;
+    if (moved !== 1) failures.push(`payment ${id} transitioned ${moved} times`);
+    const rows = deliveryRows.filter((d) => d.event_id === mine[0]?.id);
+    if (rows.length !== 1 || rows[0]?.status !== 'succeeded')
+      failures.push(`payment ${id}: delivery rows ${JSON.stringify(rows)}`);
+    const seen = deliveries.get(id) ?? [];
+    if (new Set(seen).size !== 1 || seen[0] !== mine[0]?.id)
+      failures.push(`payment ${id}: merchant saw webhook-ids ${JSON.stringify(seen)}, event ${mine[0]?.id}`);
+    redelivered += seen.length - 1;
+  }
+  if (kills < MIN_KILLS) failures.push(`only ${kills} kills happened`);
+  if (!chaos.cutDone || !chaos.redisDone) failures.push('a fault did not happen');
+
+  if (failures.length > 0) {
+    for (const failure of failures.slice(0, 20)) console.error(`[cluster] FAIL ${failure}`);
+    log(`${failures.length} failures`);
+  } else {
+    log(
+      `ok: ${acknowledged.size} unique webhooks stored once each with one job done, ${PAYMENTS} payments once and final once, every event delivered with one webhook-id (${redelivered} repeated deliveries of the same id after kills), no job lost or dead, across ${kills} SIGKILLs, a database cut and a Redis restart`,
+    );
+    exitCode = 0;
+  }
+} catch (error) {
+  console.error('[cluster] error', error);
+} finally {
+  chaos.running = false;
+  for (const gateway of gateways) await gateway?.kill('SIGKILL').catch(() => undefined);
+  await verifyDb.close();
+  await schema.cleanup().catch(() => undefined);
+  for (const proxy of proxies) await proxy.close();
+  await redis.stop();
+  await simulator.close();
+  merchant.close();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+}
+process.exit(exitCode);
