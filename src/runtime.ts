@@ -46,7 +46,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   const clock = options.clock ?? systemClock;
   const database = options.database ?? openDatabase(config.databaseUrl);
   // SQLite serves one gateway process: a second one stops here with a message saying so.
-  const releaseWriter = database.lockSoleWriter();
+  const releaseWriter = database.lockSoleWriter?.() ?? (() => undefined);
   await migrateToLatest(database);
 
   // Test mode without a provider's own test environment: its local simulator, one port each.

@@ -13,7 +13,7 @@ export interface DatabaseHandle {
   /** Redacted description for logs: the path, or the host and database without credentials. */
   readonly description: string;
   /** Held by a gateway for its whole life: SQLite refuses a second gateway process (see sqlite-writer-lock.ts). */
-  lockSoleWriter(): () => void;
+  lockSoleWriter?(): () => void;
   close(): Promise<void>;
 }
 
