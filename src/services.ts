@@ -167,6 +167,8 @@ export async function createServices(options: ServiceOptions) {
       Object.keys(config.providers).find((name) =>
         providers.payouts(mode, name)?.destinations.includes('connected_account'),
       ),
+    lookupConnectedAccount: (mode, name, accountId) =>
+      providers.payouts(mode, name)?.lookupConnectedAccount?.(accountId),
   });
   const payoutEngine = createPayoutEngine({ db, queue, clock, logger, providers, cipher, ...options.payouts });
   const payouts = createPayoutService({

@@ -11,6 +11,7 @@ import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
+import type { ConnectedAccountLookup } from '../providers/payout-types.ts';
 import type { BeneficiaryService } from './beneficiary-service.ts';
 
 export interface BeneficiaryCreateInput {
@@ -52,6 +53,12 @@ export function createBeneficiaryStore(deps: {
   lookups: BeneficiaryService;
   /** Providers that pay to Stripe connected accounts (no bank look-up for those). */
   connectedAccountProvider: (mode: Mode) => string | undefined;
+  /** The provider's view of a connected account (Stripe: GET /v1/accounts/:id), when it has one. */
+  lookupConnectedAccount?: (
+    mode: Mode,
+    provider: string,
+    accountId: string,
+  ) => Promise<ConnectedAccountLookup | undefined> | undefined;
 }) {
   async function create(ctx: RequestContext, input: BeneficiaryCreateInput): Promise<BeneficiaryRow> {
     let resolved: {
@@ -71,13 +78,26 @@ export function createBeneficiaryStore(deps: {
           param: 'type',
           message: `No provider pays connected accounts in ${ctx.mode} mode.`,
         });
+      // Checked and named by the provider, as a bank account is resolved: it must exist for this
+      // key and be able to receive payouts.
+      const found = await deps.lookupConnectedAccount?.(ctx.mode, provider, input.account_id);
+      if (found?.kind === 'indefinite') throw new ApiError('provider_unavailable');
+      if (found?.kind === 'rejected') throw new ApiError('provider_rejected');
+      if (found?.kind === 'not_found' || (found?.kind === 'ok' && !found.value.payoutsEnabled))
+        throw new ApiError('account_not_resolved', {
+          param: 'account_id',
+          message:
+            found.kind === 'not_found'
+              ? 'The provider has no connected account with this id that this key can pay.'
+              : 'This connected account cannot receive payouts yet (payouts are not enabled on it).',
+        });
       resolved = {
         account: input.account_id,
-        accountName: input.name ?? input.account_id,
+        accountName: found?.kind === 'ok' ? found.value.accountName : (input.name ?? input.account_id),
         bankCode: null,
         bankName: null,
         provider,
-        country: input.country ?? null,
+        country: input.country ?? (found?.kind === 'ok' ? found.value.country : null),
       };
     } else {
       if (input.country === undefined) throw new ApiError('parameter_missing', { param: 'country' });

@@ -232,6 +232,8 @@ export function createPayoutEngine(deps: PayoutEngineDeps) {
     const outcome = await adapter.getTransfer({
       reference: attempt.reference,
       providerTransferId: attempt.provider_transfer_id,
+      // Lets Stripe say reversed for a payout paid and then failed (payout-types.ts).
+      ...(payout.status === 'succeeded' ? { lastStatus: 'succeeded' as const } : {}),
     });
     await recordCheck(deps.db, deps.clock, {
       payoutId,

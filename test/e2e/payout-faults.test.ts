@@ -96,6 +96,7 @@ for (const kit of PAYOUT_KITS) {
           clock,
           start: { providerTimeoutMs: PROVIDER_TIMEOUT_MS },
         });
+        await kit.setup?.(gw);
         const created = await gw.api('POST', '/v1/beneficiaries', kit.beneficiary);
         assert.equal(created.status, 201, JSON.stringify(created.body));
         beneficiary = created.body.id;
@@ -182,8 +183,15 @@ for (const kit of PAYOUT_KITS) {
             kit.provider,
           )) as Array<{ amountMinor: number; status: string }>;
           if (c.final !== 'failed') {
-            assert.equal(ledger.length, 1, `exactly one transfer: ${JSON.stringify(ledger)}`);
-            assert.equal(ledger[0]?.amountMinor, 150_075);
+            // One row per kind of money movement (Stripe: a transfer and a payout), each once.
+            for (const kind of kit.ledgerKinds ?? [undefined]) {
+              const rows = (ledger as Array<{ amountMinor: number; kind?: string }>).filter(
+                (r) => kind === undefined || r.kind === kind,
+              );
+              assert.equal(rows.length, 1, `exactly one ${kind ?? 'transfer'}: ${JSON.stringify(ledger)}`);
+              assert.equal(rows[0]?.amountMinor, 150_075);
+            }
+            assert.equal(ledger.length, kit.ledgerKinds?.length ?? 1, JSON.stringify(ledger));
           } else {
             assert.equal(ledger.length, kit.insufficientLedgerRows);
           }

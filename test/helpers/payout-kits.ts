@@ -20,6 +20,13 @@ export interface PayoutKit {
   settle(gateway: TestGateway, reference: string, outcome: 'succeeded' | 'failed'): Promise<void>;
   /** Ledger rows an insufficient-funds refusal leaves: 0 (refused at create) or 1 (a failed transfer). */
   readonly insufficientLedgerRows: 0 | 1;
+  /** Done at the simulator before the beneficiary is created (Stripe: the connected account). */
+  setup?(gateway: TestGateway): Promise<void>;
+  /**
+   * The kinds of ledger row one payout makes, each exactly once (Stripe: a `transfer` to the
+   * connected account and a `payout` from it); one row of any kind when undefined.
+   */
+  readonly ledgerKinds?: readonly string[];
 }
 
 export const flutterwavePayoutKit: PayoutKit = {
@@ -50,4 +57,51 @@ export const flutterwavePayoutKit: PayoutKit = {
   insufficientLedgerRows: 1,
 };
 
-export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit];
+/** The connected account the Stripe kit pays (created at the simulator by `setup`). */
+export const STRIPE_KIT_ACCOUNT = 'acct_1PaywardenKitSeller';
+
+export const stripePayoutKit: PayoutKit = {
+  provider: 'stripe',
+  currency: 'USD',
+  beneficiary: { type: 'connected_account', currency: 'USD', account_id: STRIPE_KIT_ACCOUNT, provider: 'stripe' },
+  async setup(gateway) {
+    const accounts = (await gateway.sim('GET', '/_sim/accounts', undefined, 'stripe')) as Array<{ id: string }>;
+    if (!accounts.some((a) => a.id === STRIPE_KIT_ACCOUNT))
+      await gateway.sim(
+        'POST',
+        '/_sim/accounts',
+        { id: STRIPE_KIT_ACCOUNT, country: 'US', default_currency: 'usd', business_name: 'Kit Seller LLC' },
+        'stripe',
+      );
+  },
+  faults: [
+    'drop_request',
+    'lost_answer_timeout',
+    'lost_answer_500',
+    'lost_answer_reset',
+    'delay',
+    'http_429',
+    'http_500',
+    'duplicate_reference',
+    'not_found_after_create',
+    'stuck_pending',
+    'webhook_before_answer',
+    'duplicate_webhook',
+    'no_webhook',
+    'reversal_after_success',
+    'insufficient_balance',
+  ],
+  async settle(gateway, reference, outcome) {
+    await gateway.sim(
+      'POST',
+      `/_sim/payouts/${reference}/complete`,
+      { status: outcome === 'succeeded' ? 'paid' : 'failed' },
+      'stripe',
+    );
+  },
+  // Refused at the transfer (the platform's balance): nothing moved.
+  insufficientLedgerRows: 0,
+  ledgerKinds: ['transfer', 'payout'],
+};
+
+export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit, stripePayoutKit];
