@@ -147,6 +147,7 @@ export function v1Deps(services: Services): V1Deps {
     payouts: services.payouts,
     providers: services.providers,
     providerNames: Object.keys(services.config.providers),
+    customers: services.customers,
   };
 }
 

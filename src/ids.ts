@@ -22,6 +22,8 @@ export const ID_PREFIXES = [
   'poa',
   'pck',
   'ben',
+  'cus',
+  'dk',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

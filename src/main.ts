@@ -13,6 +13,7 @@ import { runDemo } from './cli/demo.ts';
 import { createOperatorInvite, listOperators } from './cli/operators.ts';
 import { listJobs, runJobAgainFromCli } from './cli/jobs.ts';
 import { collectScopes, createKeyFromCli, listKeysText, SCOPE_HELP } from './cli/keys.ts';
+import { customerDataFor, eraseCustomerFromCli, exportCustomerFromCli, selectorFrom } from './cli/customers.ts';
 import { createOperatorService } from './operators/accounts.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
 import { providerSpec } from './providers/catalogue.ts';
@@ -130,6 +131,39 @@ operatorsCommand.command('list').action(async () => {
     ),
   );
 });
+
+const customersCommand = program.command('customers').description('customer data rights: export and erasure (DAT-3)');
+const customerOption = (command: Command) =>
+  command
+    .option('--email <email>', "the customer's email")
+    .option('--customer <id>', 'the customer id (cus_...)')
+    .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).default('test'));
+customerOption(customersCommand.command('export'))
+  .description('print everything stored about one customer as one JSON document (audited)')
+  .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live' }) => {
+    const who = selectorFrom(options);
+    if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
+    await withDatabase(async (cfg, database) =>
+      console.log(await exportCustomerFromCli(await customerDataFor(cfg.masterKey, database.db), options.mode, who)),
+    );
+  });
+customerOption(customersCommand.command('erase'))
+  .description("destroy the customer's data key: their personal data unreadable everywhere (audited)")
+  .requiredOption('--reason <text>', 'why (kept in the audit log; no personal data)')
+  .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live'; reason: string }) => {
+    const who = selectorFrom(options);
+    if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
+    await withDatabase(async (cfg, database) =>
+      console.log(
+        await eraseCustomerFromCli(
+          await customerDataFor(cfg.masterKey, database.db),
+          options.mode,
+          who,
+          options.reason,
+        ),
+      ),
+    );
+  });
 
 const jobsCommand = program.command('jobs').description('the background job queue');
 jobsCommand

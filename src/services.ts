@@ -4,6 +4,10 @@ import { createSharedLimits } from './http/shared-limits.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { createFieldCipher } from './crypto/encryption.ts';
+import { createPrivacyService } from './privacy/privacy-service.ts';
+import { masterKeyWrapper } from './privacy/key-wrapper.ts';
+import { createSystemKeys } from './privacy/system-keys.ts';
+import { createCustomerDataService } from './privacy/customer-data.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { createDeliverJob } from './delivery/deliver-job.ts';
 import { createEventService } from './events/event-service.ts';
@@ -57,6 +61,9 @@ export async function createServices(options: ServiceOptions) {
   const { db, dialect } = database;
   const metrics = createMetrics({ defaultMetrics: true });
   const cipher = createFieldCipher(config.masterKey);
+  const privacy = createPrivacyService({ masterKey: config.masterKey, clock });
+  const systemKeys = createSystemKeys({ db, wrapper: masterKeyWrapper(config.masterKey), clock });
+  await systemKeys.init();
   const queue = createJobQueue({ db, dialect, clock });
   registerQueueMetrics({ registry: metrics.registry, db, clock });
   registerSecurityMetrics({ registry: metrics.registry, db, clock });
@@ -126,10 +133,11 @@ export async function createServices(options: ServiceOptions) {
     providers,
     paymentExpirySeconds: config.paymentExpirySeconds,
     reconcileScheduleSeconds: config.reconcileScheduleSeconds,
+    privacy,
   });
   const endpoints = createEndpointService({ db, clock, cipher });
-  const events = createEventService({ db, queue, clock });
-  const idempotency = createIdempotencyStore({ db, clock });
+  const events = createEventService({ db, queue, clock, privacy });
+  const idempotency = createIdempotencyStore({ db, clock, systemKeys });
   const ingest = createIngestService({
     db,
     dialect,
@@ -137,6 +145,7 @@ export async function createServices(options: ServiceOptions) {
     clock,
     logger,
     metrics,
+    systemKeys,
     ipAllowlists: Object.fromEntries(Object.entries(config.providers).map(([name, p]) => [name, p.webhookIpAllowlist])),
   });
   const operators = createOperatorService({
@@ -148,7 +157,14 @@ export async function createServices(options: ServiceOptions) {
       absoluteTimeoutMs: config.dashboardSessionMaxMinutes * 60_000,
     },
   });
-  const reconciler = createReconciler({ db, queue, clock, logger, scheduleSeconds: config.reconcileScheduleSeconds });
+  const reconciler = createReconciler({
+    db,
+    queue,
+    clock,
+    logger,
+    privacy,
+    scheduleSeconds: config.reconcileScheduleSeconds,
+  });
 
   const worker = createWorker({
     queue,
@@ -189,6 +205,7 @@ export async function createServices(options: ServiceOptions) {
     clock,
     logger,
     providers,
+    privacy,
     onTransferHint: (payoutId: string) => payoutEngine.check(payoutId, 'webhook'),
   };
   worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
@@ -202,6 +219,7 @@ export async function createServices(options: ServiceOptions) {
       logger,
       metrics,
       cipher,
+      privacy,
       ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }),
       ...(options.deliveryResolveHost === undefined ? {} : { resolveHost: options.deliveryResolveHost }),
     }),
@@ -224,7 +242,10 @@ export async function createServices(options: ServiceOptions) {
     ingest,
     reconciler,
     operators,
-    dashboardQueries: createDashboardQueries(db),
+    privacy,
+    systemKeys,
+    customers: createCustomerDataService({ db, clock, privacy, systemKeys }),
+    dashboardQueries: createDashboardQueries(db, privacy, systemKeys),
     // OPS-3: per client address, on top of the per-account lockout; every password or code counts.
     loginLimiter: limiter('login', config.dashboardLoginAttemptsPerIp, 15 * 60),
     beneficiaries,

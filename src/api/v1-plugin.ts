@@ -20,6 +20,8 @@ import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
 import type { PayoutService } from '../payouts/payout-service.ts';
 import { payoutRoutes } from '../payouts/routes.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import type { CustomerDataService } from '../privacy/customer-data.ts';
+import { customerDataRoutes } from '../privacy/routes.ts';
 
 export interface V1Deps {
   readonly keys: ApiKeyService;
@@ -36,6 +38,7 @@ export interface V1Deps {
   readonly providers: ProviderRegistry;
   readonly providerNames: readonly string[];
   readonly liveEnabled: boolean;
+  readonly customers: CustomerDataService;
 }
 
 declare module 'fastify' {
@@ -96,4 +99,5 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     lookupLimiter: deps.lookupLimiter,
   });
   payoutRoutes(app, { payouts: deps.payouts, providers: deps.providers, providerNames: deps.providerNames });
+  customerDataRoutes(app, deps.customers);
 }

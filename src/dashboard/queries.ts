@@ -2,8 +2,10 @@
 // time (test or live), like the API.
 import { sql } from 'kysely';
 import type { Db, Mode, PaymentStatus } from '../db/schema.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
+import type { SystemKeys } from '../privacy/system-keys.ts';
 
-export function createDashboardQueries(db: Db) {
+export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKeys: SystemKeys) {
   return {
     async overview(mode: Mode, sinceMs: number) {
       // Per status and currency: amounts in different currencies are never added together.
@@ -58,22 +60,25 @@ export function createDashboardQueries(db: Db) {
           eb.or([
             eb('id', '=', query),
             eb('reference', '=', query),
-            eb('customer_email', '=', query.toLowerCase()),
-            eb('customer_email', '=', query),
+            // Emails are sealed: found through their blind index, never the plaintext (DAT-1).
+            eb('customer_email_index', '=', privacy.emailIndex(query)),
+            // Rows written before encryption at rest still hold the plaintext.
+            eb.and([eb('customer_id', 'is', null), eb('customer_email', 'in', [query, query.toLowerCase()])]),
           ]),
         );
-      return q.orderBy('created_at', 'desc').limit(limit).execute();
+      return privacy.openPayments(db, await q.orderBy('created_at', 'desc').limit(limit).execute());
     },
 
     /** A payment and everything that happened to it, oldest first. */
     async paymentTimeline(mode: Mode, id: string) {
-      const payment = await db
+      const sealed = await db
         .selectFrom('payments')
         .selectAll()
         .where('id', '=', id)
         .where('mode', '=', mode)
         .executeTakeFirst();
-      if (payment === undefined) return undefined;
+      if (sealed === undefined) return undefined;
+      const payment = await privacy.openPaymentRow(db, sealed);
       const [webhooks, verifications, events, audit] = await Promise.all([
         db
           .selectFrom('provider_webhooks')
@@ -82,7 +87,13 @@ export function createDashboardQueries(db: Db) {
           .orderBy('received_at')
           .execute(),
         db.selectFrom('verifications').selectAll().where('payment_id', '=', id).orderBy('attempted_at').execute(),
-        db.selectFrom('events').selectAll().where('object_id', '=', id).orderBy('created_at').execute(),
+        db
+          .selectFrom('events')
+          .selectAll()
+          .where('object_id', '=', id)
+          .orderBy('created_at')
+          .execute()
+          .then((rows) => privacy.openEvents(db, rows)),
         db.selectFrom('audit_log').selectAll().where('object_id', '=', id).orderBy('created_at').execute(),
       ]);
       const deliveries =
@@ -111,12 +122,15 @@ export function createDashboardQueries(db: Db) {
     },
 
     async webhookIn(mode: Mode, id: string) {
-      return db
+      const row = await db
         .selectFrom('provider_webhooks')
         .selectAll()
         .where('mode', '=', mode)
         .where('id', '=', id)
         .executeTakeFirst();
+      return row === undefined
+        ? undefined
+        : { ...row, body: await systemKeys.open(row.body, `provider_webhooks.body:${row.id}`) };
     },
     async deliveryAttempts(deliveryIds: readonly string[]) {
       if (deliveryIds.length === 0) return [];

@@ -8,6 +8,7 @@ import * as payouts from './migrations/0006-payouts.ts';
 import * as apiKeyScopes from './migrations/0007-api-key-scopes.ts';
 import * as backupRuns from './migrations/0010-backup-runs.ts';
 import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
+import * as personalData from './migrations/0012-personal-data.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-api-key-scopes': apiKeyScopes,
   '0010-backup-runs': backupRuns,
   '0011-scheduled-runs': scheduledRuns,
+  '0012-personal-data': personalData,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -56,6 +56,10 @@ export interface PaymentsTable {
   next_reconcile_at: number | null;
   reconcile_step: number;
   version: number;
+  /** Whose data key seals customer_email, customer_name, customer_phone and metadata_json (null: written before 0012). */
+  customer_id: string | null;
+  /** Keyed blind index of the email, for look-ups by email without the plaintext. */
+  customer_email_index: string | null;
 }
 
 export interface EventsTable {
@@ -65,6 +69,8 @@ export interface EventsTable {
   object_id: string;
   data_json: string;
   created_at: number;
+  /** Set when data_json is sealed with this customer's data key. */
+  customer_id: string | null;
 }
 
 export interface AuditLogTable {
@@ -269,6 +275,27 @@ export interface ScheduledRunsTable {
   created_at: number;
 }
 
+export interface CustomerKeysTable {
+  id: string;
+  mode: Mode;
+  email_index: string;
+  /** Null once erased: everything sealed with it is unreadable everywhere. */
+  wrapped_key: string | null;
+  wrapped_by: string;
+  created_at: number;
+  erased_at: number | null;
+  erasure_reason: string | null;
+}
+
+export interface DataKeysTable {
+  id: string;
+  purpose: string;
+  wrapped_key: string;
+  wrapped_by: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
 export interface Database {
   beneficiaries: BeneficiariesTable;
   beneficiary_recipients: BeneficiaryRecipientsTable;
@@ -289,6 +316,8 @@ export interface Database {
   jobs: JobsTable;
   backup_runs: BackupRunsTable;
   scheduled_runs: ScheduledRunsTable;
+  customer_keys: CustomerKeysTable;
+  data_keys: DataKeysTable;
 }
 
 export interface BackupRunsTable {

@@ -14,6 +14,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { buildEventPayload } from '../events/event-object.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 import { signPayload } from './signing.ts';
 import { checkDeliveryUrl, createGuardedDispatcher, isSsrfBlocked, type ResolveHost } from './ssrf.ts';
 import { activeSecrets } from '../webhook-endpoints/endpoint-service.ts';
@@ -30,6 +31,8 @@ export interface DeliverDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly cipher: FieldCipher;
+  /** Events about a payment are sealed with the customer's key; opened just before sending. */
+  readonly privacy: PrivacyService;
   readonly random?: () => number;
   readonly timeoutMs?: number;
   /** How endpoint names are resolved (tests play DNS with it); the system resolver otherwise. */
@@ -77,7 +80,8 @@ export function createDeliverJob(deps: DeliverDeps) {
       return;
     }
     const secrets = await activeSecrets(deps.db, deps.cipher, endpoint.id, now);
-    const body = buildEventPayload(event);
+    const [opened] = await deps.privacy.openEvents(deps.db, [event]);
+    const body = buildEventPayload(opened ?? event);
     const timestampSeconds = Math.floor(now / 1000);
     const started = performance.now();
     let statusCode: number | null = null;

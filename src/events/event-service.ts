@@ -7,8 +7,9 @@ import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
 import { DELIVER_JOB, subscribes } from './outbox.ts';
 import { toEventObject } from './event-object.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 
-export function createEventService(deps: { db: Db; queue: JobQueue; clock: Clock }) {
+export function createEventService(deps: { db: Db; queue: JobQueue; clock: Clock; privacy: PrivacyService }) {
   async function deliveriesOf(eventId: string) {
     const rows = await deps.db
       .selectFrom('deliveries')
@@ -36,7 +37,8 @@ export function createEventService(deps: { db: Db; queue: JobQueue; clock: Clock
       .where('mode', '=', mode)
       .executeTakeFirst();
     if (row === undefined) throw new ApiError('not_found', { message: 'No such event.' });
-    return { ...toEventObject(row), deliveries: await deliveriesOf(row.id) };
+    const [opened] = await deps.privacy.openEvents(deps.db, [row]);
+    return { ...toEventObject(opened ?? row), deliveries: await deliveriesOf(row.id) };
   }
 
   async function list(
@@ -67,7 +69,8 @@ export function createEventService(deps: { db: Db; queue: JobQueue; clock: Clock
       .orderBy('id', 'desc')
       .limit(options.limit + 1)
       .execute();
-    return { data: rows.slice(0, options.limit).map(toEventObject), hasMore: rows.length > options.limit };
+    const opened = await deps.privacy.openEvents(deps.db, rows.slice(0, options.limit));
+    return { data: opened.map(toEventObject), hasMore: rows.length > options.limit };
   }
 
   /** Manual replay (WHO-2): every existing delivery goes back to pending, and endpoints that

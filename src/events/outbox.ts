@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { Mode, Tx } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 
 export const DELIVER_JOB = 'deliver_event';
 
@@ -13,11 +14,24 @@ export interface EventInput {
   readonly type: string;
   readonly objectId: string;
   readonly data: Record<string, unknown>;
+  /** The customer whose personal data the event carries: its data is sealed with their key (DAT-1). */
+  readonly customerId?: string | null;
 }
 
-export async function writeEvent(trx: Tx, deps: { queue: JobQueue; clock: Clock }, input: EventInput): Promise<string> {
+export async function writeEvent(
+  trx: Tx,
+  deps: { queue: JobQueue; clock: Clock; privacy?: PrivacyService },
+  input: EventInput,
+): Promise<string> {
   const now = deps.clock.nowMs();
   const eventId = newId('evt');
+  const customerId = input.customerId ?? null;
+  if (customerId !== null && deps.privacy === undefined)
+    throw new Error('an event with personal data needs the privacy service to seal it');
+  const sealed =
+    deps.privacy === undefined
+      ? { data_json: JSON.stringify(input.data), customer_id: null }
+      : await deps.privacy.sealEventData(trx, eventId, customerId, input.data);
   await trx
     .insertInto('events')
     .values({
@@ -25,7 +39,7 @@ export async function writeEvent(trx: Tx, deps: { queue: JobQueue; clock: Clock 
       mode: input.mode,
       type: input.type,
       object_id: input.objectId,
-      data_json: JSON.stringify(input.data),
+      ...sealed,
       created_at: now,
     })
     .execute();

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { Database, Mode, Tx } from '../db/schema.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { writeEvent } from './outbox.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 
 /** The columns every state-machine-governed table has. */
 interface StatefulRow {
@@ -32,6 +33,10 @@ export interface StateMachineSpec<T extends StatefulTable> {
   /** The merchant event for entering `to`, or null when that status is not announced. */
   eventTypeFor(to: Database[T]['status']): string | null;
   toObject(row: Database[T]): Record<string, unknown>;
+  /** For objects with personal data sealed at rest: the row opened before it becomes the event's object. */
+  open?(trx: Tx, privacy: PrivacyService, row: Database[T]): Promise<Database[T]>;
+  /** Whose key seals the event (the object's customer). */
+  customerIdOf?(row: Database[T]): string | null;
 }
 
 export interface ObjectTransitionInput<T extends StatefulTable> {
@@ -48,9 +53,20 @@ export type ObjectTransitionResult<Row> =
   | { ok: true; row: Row; previous: Row; eventId: string | null }
   | { ok: false; reason: 'not_found' | 'illegal_transition'; current?: Row };
 
+async function openForEvent<T extends StatefulTable>(
+  trx: Tx,
+  privacy: PrivacyService | undefined,
+  spec: StateMachineSpec<T>,
+  row: Database[T],
+): Promise<Database[T]> {
+  if (spec.open === undefined) return row;
+  if (privacy === undefined) throw new Error(`${spec.objectType} events carry personal data: pass the privacy service`);
+  return spec.open(trx, privacy, row);
+}
+
 export async function transitionObject<T extends StatefulTable>(
   trx: Tx,
-  deps: { queue: JobQueue; clock: Clock },
+  deps: { queue: JobQueue; clock: Clock; privacy?: PrivacyService },
   spec: StateMachineSpec<T>,
   input: ObjectTransitionInput<T>,
 ): Promise<ObjectTransitionResult<Database[T]>> {
@@ -89,7 +105,8 @@ export async function transitionObject<T extends StatefulTable>(
           mode: updated.mode,
           type: eventType,
           objectId: updated.id,
-          data: { object: spec.toObject(updated) },
+          data: { object: spec.toObject(await openForEvent(trx, deps.privacy, spec, updated)) },
+          customerId: spec.customerIdOf?.(updated) ?? null,
         });
   await writeAudit(trx, deps.clock, {
     mode: updated.mode,

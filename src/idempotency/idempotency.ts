@@ -6,6 +6,7 @@
 // 5xx answers are not stored, so a retry after our failure runs again. A request that crashed
 // mid-flight leaves a lock that lapses after LOCK_MS, after which the key can be used again.
 import { createHash } from 'node:crypto';
+import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -22,7 +23,9 @@ export function requestHash(method: string, path: string, body: unknown): string
     .digest('hex');
 }
 
-export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
+export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys: SystemKeys }) {
+  // The stored answer holds what the API answered (a payment with its customer): sealed at rest.
+  const context = (apiKeyId: string, key: string) => `idempotency_keys.response_body:${apiKeyId}:${key}`;
   async function claim(apiKeyId: string, key: string | undefined, hash: string): Promise<IdempotencyClaim> {
     if (key === undefined || key === '') throw new ApiError('idempotency_key_missing');
     if (!KEY_PATTERN.test(key)) throw new ApiError('idempotency_key_invalid');
@@ -64,7 +67,11 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
       }
       if (existing.request_hash !== hash) throw new ApiError('idempotency_key_reused');
       if (existing.state === 'done' && existing.response_status !== null && existing.response_body !== null)
-        return { kind: 'replay', status: existing.response_status, body: existing.response_body };
+        return {
+          kind: 'replay',
+          status: existing.response_status,
+          body: await deps.systemKeys.open(existing.response_body, context(apiKeyId, key)),
+        };
       if (existing.locked_until > now) throw new ApiError('idempotency_key_in_flight');
       // The earlier request died without answering: take the lock over, guarded on the old one.
       const taken = await deps.db
@@ -92,7 +99,11 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock }) {
     }
     await deps.db
       .updateTable('idempotency_keys')
-      .set({ state: 'done', response_status: status, response_body: body })
+      .set({
+        state: 'done',
+        response_status: status,
+        response_body: deps.systemKeys.seal(body, context(apiKeyId, key)),
+      })
       .where('api_key_id', '=', apiKeyId)
       .where('idem_key', '=', key)
       .execute();

@@ -3,6 +3,7 @@
 // seam's batch writer); then 200. The
 // provider is never called on the request path: the job does that.
 import { sql } from 'kysely';
+import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { Clock } from '../clock.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { DialectStrategy, IngestRow } from '../db/dialect.ts';
@@ -31,6 +32,8 @@ export function createIngestService(deps: {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** Seals the raw payload: providers put the customer's email and name in it (DAT-1). */
+  systemKeys: SystemKeys;
   ipAllowlists?: Readonly<Record<string, readonly Cidr[] | undefined>>;
 }) {
   const log = deps.logger.child({ component: 'ingest' });
@@ -94,7 +97,7 @@ export function createIngestService(deps: {
         event_type: event.eventType,
         provider_reference: event.paymentId ?? null,
         signature_scheme: check.scheme,
-        body: rawBody.toString('utf8'),
+        body: deps.systemKeys.seal(rawBody.toString('utf8'), `provider_webhooks.body:${webhookId}`),
         received_at: now,
         status: 'received',
         result: null,

@@ -21,6 +21,9 @@ export const SCOPES = [
   'payouts:read',
   'payouts:write',
   'balances:read',
+  // Customer data rights (DAT-3): exporting and erasing one customer's personal data.
+  'customers:read',
+  'customers:erase',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import { transitionPayment } from './transition.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 
 export interface CreatePaymentInput {
   readonly amount: number;
@@ -33,6 +34,7 @@ export interface PaymentServiceDeps {
   readonly providers: ProviderRegistry;
   readonly paymentExpirySeconds: number;
   readonly reconcileScheduleSeconds: readonly number[];
+  readonly privacy: PrivacyService;
 }
 
 export interface RequestContext {
@@ -69,6 +71,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     const firstCheckSeconds = deps.reconcileScheduleSeconds[0] ?? 600;
     try {
       await deps.db.transaction().execute(async (trx) => {
+        const customerKey = await deps.privacy.keyForEmail(trx, ctx.mode, input.customer.email);
         await trx
           .insertInto('payments')
           .values({
@@ -82,12 +85,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             provider: provider.name,
             provider_tx_id: null,
             checkout_url: null,
-            customer_email: input.customer.email,
-            customer_name: input.customer.name ?? null,
-            customer_phone: input.customer.phone ?? null,
+            ...deps.privacy.sealPayment(customerKey, id, {
+              email: input.customer.email,
+              name: input.customer.name ?? null,
+              phone: input.customer.phone ?? null,
+              metadata: input.metadata ?? {},
+            }),
             redirect_url: input.redirect_url,
             description: input.description ?? null,
-            metadata_json: JSON.stringify(input.metadata ?? {}),
             created_at: now,
             updated_at: now,
             expires_at: expiresAt,
@@ -160,11 +165,17 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return updated;
+    return deps.privacy.openPaymentRow(deps.db, updated);
   }
 
-  async function get(mode: Mode, id: string): Promise<PaymentRow | undefined> {
+  async function readSealed(mode: Mode, id: string): Promise<PaymentRow | undefined> {
     return deps.db.selectFrom('payments').selectAll().where('id', '=', id).where('mode', '=', mode).executeTakeFirst();
+  }
+
+  /** The payment with its personal data opened (or shown as erased). */
+  async function get(mode: Mode, id: string): Promise<PaymentRow | undefined> {
+    const row = await readSealed(mode, id);
+    return row === undefined ? undefined : deps.privacy.openPaymentRow(deps.db, row);
   }
 
   async function list(
@@ -174,7 +185,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     let query = deps.db.selectFrom('payments').selectAll().where('mode', '=', mode);
     if (options.reference !== undefined) query = query.where('reference', '=', options.reference);
     if (options.startingAfter !== undefined) {
-      const cursor = await get(mode, options.startingAfter);
+      const cursor = await readSealed(mode, options.startingAfter);
       if (cursor === undefined)
         throw new ApiError('parameter_invalid', {
           param: 'starting_after',
@@ -192,7 +203,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       .orderBy('id', 'desc')
       .limit(options.limit + 1)
       .execute();
-    return { data: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+    return {
+      data: await deps.privacy.openPayments(deps.db, rows.slice(0, options.limit)),
+      hasMore: rows.length > options.limit,
+    };
   }
 
   return { create, get, list };

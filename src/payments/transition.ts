@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { PaymentRow, PaymentStatus, Tx } from '../db/schema.ts';
 import { transitionObject, type StateMachineSpec } from '../events/transition.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 import { toPaymentObject } from './payment-object.ts';
 import { canTransition, eventTypeFor } from './state-machine.ts';
 
@@ -26,11 +27,15 @@ export const PAYMENT_MACHINE: StateMachineSpec<'payments'> = {
   canTransition,
   eventTypeFor,
   toObject: toPaymentObject,
+  // The event carries the payment with its customer: opened for the object, sealed again with the
+  // same customer's key in the event row (DAT-1).
+  open: (trx, privacy, row) => privacy.openPaymentRow(trx, row),
+  customerIdOf: (row) => row.customer_id,
 };
 
 export async function transitionPayment(
   trx: Tx,
-  deps: { queue: JobQueue; clock: Clock },
+  deps: { queue: JobQueue; clock: Clock; privacy: PrivacyService },
   input: TransitionInput,
 ): Promise<TransitionResult> {
   const result = await transitionObject(trx, deps, PAYMENT_MACHINE, {

@@ -14,6 +14,7 @@ import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentProvider } from '../providers/types.ts';
 import { RetryLater } from '../jobs/worker.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { VerifiedTransaction, VerifyOutcome } from '../providers/types.ts';
@@ -28,6 +29,7 @@ export interface VerifyDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly providers: ProviderRegistry;
+  readonly privacy: PrivacyService;
 }
 
 export type VerifyResult =

@@ -4,6 +4,7 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/schema.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { PrivacyService } from '../privacy/privacy-service.ts';
 import type { Logger } from '../log.ts';
 import { verifyPayment, VERIFY_JOB, type VerifyDeps } from '../payments/verification.ts';
 import { transitionPayment } from '../payments/transition.ts';
@@ -15,6 +16,7 @@ export function createReconciler(deps: {
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
+  privacy: PrivacyService;
   scheduleSeconds: readonly number[];
 }) {
   /** Finds payments whose next check is due and queues one verification each. */

@@ -29,6 +29,8 @@ const payment: PaymentRow = {
   next_reconcile_at: null,
   reconcile_step: 0,
   version: 2,
+  customer_id: null,
+  customer_email_index: null,
 };
 
 function assertInert(out: string) {

@@ -1,0 +1,135 @@
+// Personal data at rest (DAT-1): after a whole payment (created, paid, webhook in, verified,
+// event delivered, idempotent replay), the database itself, read directly (the SQLite file and
+// its WAL, every table's rows on PostgreSQL), holds no customer email, name, phone or metadata
+// value in the clear; the API and the dashboard still show them, and the email still finds the
+// payment through its blind index.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { payAtCheckout } from '../../test/helpers/checkout.ts';
+import { testDialects } from '../../test/helpers/databases.ts';
+import { startReceiver, startTestGateway, type TestGateway } from '../../test/helpers/gateway.ts';
+import { Secret } from '../crypto/secret.ts';
+import { masterKeyWrapper } from './key-wrapper.ts';
+import { blindIndex, ERASED, open, seal } from './seal.ts';
+
+const token = () => randomBytes(6).toString('hex');
+
+for (const dialect of await testDialects()) {
+  describe(`personal data at rest on ${dialect.name}`, { skip: dialect.skip }, () => {
+    let gw: TestGateway;
+    const email = `ada.${token()}@example.com`;
+    const name = `Ada Q${token()}`;
+    const phone = `+234${String(Date.now()).slice(-9)}`;
+    const meta = `order-note-${token()}`;
+    let paymentId = '';
+
+    before(async () => {
+      gw = await startTestGateway(dialect, { start: { runWorkers: true } });
+      const receiver = await startReceiver();
+      await gw.api(
+        'POST',
+        '/v1/webhook_endpoints',
+        { url: receiver.url, events: ['*'] },
+        { 'idempotency-key': token() },
+      );
+      const body = {
+        amount: 250000,
+        currency: 'NGN',
+        reference: `dat1-${token()}`,
+        customer: { email, name, phone },
+        redirect_url: 'https://shop.example/thanks',
+        metadata: { note: meta },
+      };
+      const key = token();
+      const created = await gw.api('POST', '/v1/payments', body, { 'idempotency-key': key });
+      assert.equal(created.status, 201);
+      paymentId = created.body.id;
+      const replay = await gw.api('POST', '/v1/payments', body, { 'idempotency-key': key });
+      assert.equal(replay.body.customer.email, email, 'the replayed answer opens again');
+      await payAtCheckout(created.body.checkout_url);
+      await receiver.waitFor(1, 15_000);
+      await receiver.close();
+    });
+    after(async () => gw?.close());
+
+    test('the API, the events and the dashboard search still see the data', async () => {
+      const read = await gw.api('GET', `/v1/payments/${paymentId}`);
+      assert.equal(read.body.status, 'succeeded');
+      assert.deepEqual(read.body.customer, { email, name, phone });
+      assert.deepEqual(read.body.metadata, { note: meta });
+      const events = await gw.api('GET', `/v1/events?object_id=${paymentId}`);
+      assert.equal(events.body.data[0].data.object.customer.email, email);
+      const found = await gw.services.dashboardQueries.searchPayments('test', email.toUpperCase());
+      assert.deepEqual(
+        found.map((p) => p.id),
+        [paymentId],
+        'found by email through the blind index, case-insensitively',
+      );
+      assert.equal(found[0]?.customer_email, email);
+    });
+
+    test('read directly, the database holds none of it in the clear', async () => {
+      const secrets = [email, name, phone, meta, email.split('@')[0]!];
+      let stored: string;
+      if (dialect.name === 'sqlite') {
+        const file = gw.services.config.databaseUrl;
+        stored = [file, `${file}-wal`]
+          .filter((f) => existsSync(f))
+          .map((f) => readFileSync(f).toString('latin1'))
+          .join('\n');
+        assert.ok(stored.includes(paymentId), 'the test reads the right file');
+      } else {
+        const db = gw.services.database.db;
+        const tables = await sql<{ table_name: string }>`
+          select table_name from information_schema.tables where table_schema = current_schema()`.execute(db);
+        const dumps: string[] = [];
+        for (const { table_name } of tables.rows) {
+          const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(table_name)} t`.execute(db);
+          dumps.push(...rows.rows.map((r) => r.row));
+        }
+        stored = dumps.join('\n');
+        assert.ok(stored.includes(paymentId), 'the test reads the right schema');
+      }
+      for (const secret of secrets) assert.ok(!stored.includes(secret), `${secret} is stored in the clear`);
+    });
+  });
+}
+
+describe('sealing', () => {
+  test('bound to its row and column; tampering and another key are refused; erased reads as erased', () => {
+    const key = randomBytes(32);
+    const sealed = seal(key, 'ada@example.com', 'payments.customer_email:pay_1');
+    assert.match(sealed, /^p1\./);
+    assert.equal(open(key, sealed, 'payments.customer_email:pay_1'), 'ada@example.com');
+    assert.throws(() => open(key, sealed, 'payments.customer_email:pay_2'), 'moved to another row');
+    assert.throws(() => open(key, sealed, 'payments.customer_name:pay_1'), 'moved to another column');
+    assert.throws(() => open(randomBytes(32), sealed, 'payments.customer_email:pay_1'), 'another key');
+    const parts = sealed.split('.');
+    const flipped = Buffer.from(parts[2]!, 'base64url');
+    flipped[0]! ^= 1;
+    parts[2] = flipped.toString('base64url');
+    assert.throws(() => open(key, parts.join('.'), 'payments.customer_email:pay_1'), 'tampered');
+    assert.equal(open(null, sealed, 'payments.customer_email:pay_1'), ERASED);
+  });
+
+  test('blind index: keyed, normalised, purpose-separated', () => {
+    const k = randomBytes(32);
+    assert.equal(blindIndex(k, 'email', ' Ada@Example.com '), blindIndex(k, 'email', 'ada@example.com'));
+    assert.notEqual(blindIndex(k, 'email', 'ada@example.com'), blindIndex(randomBytes(32), 'email', 'ada@example.com'));
+    assert.notEqual(blindIndex(k, 'email', 'x'), blindIndex(k, 'phone', 'x'));
+  });
+
+  test('key wrapping: bound to its row, refused under another master key', () => {
+    const wrapper = masterKeyWrapper(new Secret(randomBytes(32).toString('base64')));
+    const dataKey = randomBytes(32);
+    const wrapped = wrapper.wrap(dataKey, 'customer_keys:cus_1');
+    assert.deepEqual(wrapper.unwrap(wrapped, 'customer_keys:cus_1'), dataKey);
+    assert.throws(() => wrapper.unwrap(wrapped, 'customer_keys:cus_2'));
+    assert.throws(() =>
+      masterKeyWrapper(new Secret(randomBytes(32).toString('base64'))).unwrap(wrapped, 'customer_keys:cus_1'),
+    );
+  });
+});
