@@ -24,6 +24,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-personal-data': personalData,
 };
 
+/** Every migration, in the order they run. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
+
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
