@@ -97,6 +97,10 @@ for (const kit of PAYOUT_KITS) {
           start: { providerTimeoutMs: PROVIDER_TIMEOUT_MS },
         });
         await kit.setup?.(gw);
+        if (kit.seedBeneficiary !== undefined) {
+          beneficiary = await kit.seedBeneficiary(gw);
+          return;
+        }
         const created = await gw.api('POST', '/v1/beneficiaries', kit.beneficiary);
         assert.equal(created.status, 201, JSON.stringify(created.body));
         beneficiary = created.body.id;

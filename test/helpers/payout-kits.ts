@@ -5,6 +5,8 @@
 // The faults themselves go through the common /_sim/ control API (POST /_sim/faults, scoped by
 // the attempt's reference) and the ledger through GET /_sim/ledger, the same for every provider.
 import type { FaultName } from '../../src/simulators/shared/faults.ts';
+import { createFieldCipher } from '../../src/crypto/encryption.ts';
+import { newId } from '../../src/ids.ts';
 import type { TestGateway } from './gateway.ts';
 
 export interface PayoutKit {
@@ -27,6 +29,48 @@ export interface PayoutKit {
    * connected account and a `payout` from it); one row of any kind when undefined.
    */
   readonly ledgerKinds?: readonly string[];
+  /**
+   * For a provider with no account look-up (KwikPaisa documents none), the beneficiary is stored
+   * directly, sealed as the store seals it, instead of through POST /v1/beneficiaries; its id.
+   */
+  seedBeneficiary?(gateway: TestGateway): Promise<string>;
+}
+
+/** A bank beneficiary row written as the store writes it (the account number sealed). */
+export async function seedBankBeneficiary(
+  gateway: TestGateway,
+  fields: {
+    provider: string;
+    country: string;
+    currency: string;
+    bankCode: string;
+    accountNumber: string;
+    accountName: string;
+  },
+): Promise<string> {
+  const id = newId('ben');
+  const cipher = createFieldCipher(gateway.services.config.masterKey);
+  await gateway.services.database.db
+    .insertInto('beneficiaries')
+    .values({
+      id,
+      mode: 'test',
+      type: 'bank_account',
+      country: fields.country,
+      currency: fields.currency,
+      bank_code: fields.bankCode,
+      bank_name: null,
+      account_sealed: cipher.encrypt(fields.accountNumber, `beneficiary:${id}`),
+      account_last4: fields.accountNumber.slice(-4),
+      account_name: fields.accountName,
+      email: null,
+      provider: fields.provider,
+      metadata_json: '{}',
+      created_at: Date.now(),
+      deleted_at: null,
+    })
+    .execute();
+  return id;
 }
 
 export const flutterwavePayoutKit: PayoutKit = {
@@ -104,4 +148,46 @@ export const stripePayoutKit: PayoutKit = {
   ledgerKinds: ['transfer', 'payout'],
 };
 
-export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit, stripePayoutKit];
+export const kwikpaisaPayoutKit: PayoutKit = {
+  provider: 'kwikpaisa',
+  currency: 'INR',
+  beneficiary: {},
+  seedBeneficiary: (gateway) =>
+    seedBankBeneficiary(gateway, {
+      provider: 'kwikpaisa',
+      country: 'IN',
+      currency: 'INR',
+      bankCode: 'HDFC0001234',
+      accountNumber: '123456789012',
+      accountName: 'Ajay Kumar',
+    }),
+  faults: [
+    'drop_request',
+    'lost_answer_timeout',
+    'lost_answer_500',
+    'lost_answer_reset',
+    'delay',
+    'http_429',
+    'http_500',
+    'duplicate_reference',
+    'not_found_after_create',
+    'stuck_pending',
+    'webhook_before_answer',
+    'duplicate_webhook',
+    'no_webhook',
+    'reversal_after_success',
+    'insufficient_balance',
+  ],
+  async settle(gateway, reference, outcome) {
+    await gateway.sim(
+      'POST',
+      `/_sim/payouts/${reference}/complete`,
+      { status: outcome === 'succeeded' ? 'success' : 'failed' },
+      'kwikpaisa',
+    );
+  },
+  // Refused at create (422 Insufficient wallet balance): nothing made.
+  insufficientLedgerRows: 0,
+};
+
+export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit, stripePayoutKit, kwikpaisaPayoutKit];
