@@ -16,7 +16,7 @@ import {
   WebhookVerificationError,
 } from '../../packages/client/src/index.ts';
 import { delayBeforeRetryMs, retryAfterMs, shouldRetryStatus } from '../../packages/client/src/retry.ts';
-import { payAtCheckout } from '../helpers/checkout.ts';
+import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { IN_CI } from '../helpers/services.ts';
@@ -102,6 +102,42 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
     } finally {
       await receiver.close();
     }
+  });
+
+  test('a payout: beneficiary resolved, payout sent once, settled at the simulator; balances readable', async () => {
+    const client = createPaywardenClient({ apiKey: gw.key, baseUrl: gw.url });
+    const beneficiary = await client.beneficiaries.create({
+      type: 'bank_account',
+      currency: 'NGN',
+      country: 'NG',
+      bank_code: '044',
+      account_number: '0690000031',
+    });
+    assert.match(beneficiary.id, /^ben_/);
+    const reference = `client-payout-${Date.now()}`;
+    const payout = await client.payouts.create({
+      amount: 120_000,
+      currency: 'NGN',
+      beneficiary: beneficiary.id,
+      reference,
+    });
+    assert.equal(payout.reference, reference);
+    const replayed = await client.payouts
+      .create(
+        { amount: 120_000, currency: 'NGN', beneficiary: beneficiary.id, reference },
+        { idempotencyKey: 'client-payout-replay' },
+      )
+      .catch((e: unknown) => e);
+    assert.ok(replayed instanceof PaywardenError && replayed.status === 409, 'a used reference is refused, naming it');
+    await waitUntil(
+      async () => (await client.payouts.get(payout.id)).status === 'succeeded',
+      'the payout settled',
+      20_000,
+    );
+    const ledger = (await gw.sim('GET', '/_sim/ledger')) as Array<{ amountMinor: number }>;
+    assert.equal(ledger.filter((row) => row.amountMinor === 120_000).length, 1, 'exactly one transfer at the provider');
+    const balances = await client.balances.get();
+    assert.ok(Array.isArray(balances.data));
   });
 
   test('errors are typed, with the code, the field and the request id; 4xx are not retried', async () => {

@@ -31,6 +31,8 @@ export type QueryOf<K extends keyof operations> = operations[K] extends { parame
 export type Payment = Answer<'getPaymentsId'>;
 export type WebhookEndpoint = Answer<'postWebhookEndpoints'>;
 export type Event = Answer<'getEventsId'>;
+export type Payout = Answer<'getPayoutsId'>;
+export type Beneficiary = Answer<'getBeneficiariesId'>;
 
 export interface ClientOptions {
   /** A secret key, `sk_test_...` or `sk_live_...`. Keep it on your server. */
@@ -142,6 +144,36 @@ export function createPaywardenClient(options: ClientOptions) {
     accounts: {
       resolve: (body: BodyOf<'postAccountsResolve'>, opts: { idempotencyKey?: string } = {}) =>
         request<Answer<'postAccountsResolve'>>('POST', '/v1/accounts/resolve', { body, ...opts }),
+    },
+    beneficiaries: {
+      create: (body: BodyOf<'postBeneficiaries'>, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postBeneficiaries'>>('POST', '/v1/beneficiaries', { body, ...opts }),
+      get: (id: string) => request<Answer<'getBeneficiariesId'>>('GET', `/v1/beneficiaries/${idParam(id)}`),
+      list: (query: QueryOf<'getBeneficiaries'> = {}) =>
+        request<Answer<'getBeneficiaries'>>('GET', '/v1/beneficiaries', { query }),
+      delete: (id: string) => request<Answer<'deleteBeneficiariesId'>>('DELETE', `/v1/beneficiaries/${idParam(id)}`),
+    },
+    /** Payouts: give each one your own `reference` (unique forever); a retry never sends twice. */
+    payouts: {
+      create: (body: BodyOf<'postPayouts'>, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postPayouts'>>('POST', '/v1/payouts', { body, ...opts }),
+      get: (id: string) => request<Answer<'getPayoutsId'>>('GET', `/v1/payouts/${idParam(id)}`),
+      list: (query: QueryOf<'getPayouts'> = {}) => request<Answer<'getPayouts'>>('GET', '/v1/payouts', { query }),
+      cancel: (id: string, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postPayoutsIdCancel'>>('POST', `/v1/payouts/${idParam(id)}/cancel`, opts),
+      refresh: (id: string, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postPayoutsIdRefresh'>>('POST', `/v1/payouts/${idParam(id)}/refresh`, opts),
+      finalize: (id: string, body: BodyOf<'postPayoutsIdFinalize'>, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postPayoutsIdFinalize'>>('POST', `/v1/payouts/${idParam(id)}/finalize`, { body, ...opts }),
+    },
+    balances: {
+      get: () => request<Answer<'getBalances'>>('GET', '/v1/balances'),
+    },
+    customers: {
+      export: (body: BodyOf<'postCustomersExport'>, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postCustomersExport'>>('POST', '/v1/customers/export', { body, ...opts }),
+      erase: (body: BodyOf<'postCustomersErase'>, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postCustomersErase'>>('POST', '/v1/customers/erase', { body, ...opts }),
     },
   };
 }

@@ -1,6 +1,8 @@
 export {
   createPaywardenClient,
   type Answer,
+  type Beneficiary,
+  type Payout,
   type BodyOf,
   type ClientOptions,
   type Event,

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers' balances payouts are paid from, in minor units. */
+        get: operations["getBalances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/banks": {
         parameters: {
             query?: never;
@@ -32,6 +49,76 @@ export interface paths {
         get: operations["getBanks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/beneficiaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List beneficiaries, newest first. */
+        get: operations["getBeneficiaries"];
+        put?: never;
+        /** Save a beneficiary; the account holder name is resolved through the provider first. */
+        post: operations["postBeneficiaries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/beneficiaries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a beneficiary. */
+        get: operations["getBeneficiariesId"];
+        put?: never;
+        post?: never;
+        /** Delete a beneficiary (payouts already made keep pointing at it). */
+        delete: operations["deleteBeneficiariesId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a customer's personal data everywhere at once; payments keep amounts and statuses. */
+        post: operations["postCustomersErase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Everything stored about one customer (by email or customer id), as one document. */
+        post: operations["postCustomersExport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -118,6 +205,92 @@ export interface paths {
         get: operations["getPaymentsId"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List payouts, newest first, filtered by status, beneficiary, reference or provider. */
+        get: operations["getPayouts"];
+        put?: never;
+        /** Send money to a saved beneficiary, exactly once. Settles asynchronously: watch the events. */
+        post: operations["postPayouts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a payout. */
+        get: operations["getPayoutsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a payout that was never sent to the provider. */
+        post: operations["postPayoutsIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give the code the provider sent (Paystack OTP) for a payout in requires_action. */
+        post: operations["postPayoutsIdFinalize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the provider about the payout now; only a definite answer changes it. */
+        post: operations["postPayoutsIdRefresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -258,18 +431,158 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "payout.processing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became processing.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_processing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.requires_action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became requires action.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_requires_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became succeeded.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became failed.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.reversed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became reversed.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_reversed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became cancelled.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_cancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.requires_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The payout became requires review.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_payout_requires_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
         Error: {
             error: {
                 /** @enum {string} */
-                type: "api_error" | "authentication_error" | "idempotency_error" | "invalid_request_error" | "provider_error" | "rate_limit_error";
+                type: "api_error" | "authentication_error" | "idempotency_error" | "invalid_request_error" | "permission_error" | "provider_error" | "rate_limit_error";
                 /**
                  * @description Stable; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "account_not_resolved" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "reference_already_used" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
+                code: "account_not_resolved" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "reference_already_used" | "scope_missing" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
                 /** @description For the developer; never carries internals. */
                 message: string;
                 /** @description The request field at fault, when there is one. */
@@ -300,7 +613,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `mode_not_enabled`, `webhook_source_not_allowed`. */
+        /** @description Error. Codes with this status: `mode_not_enabled`, `scope_missing`, `webhook_source_not_allowed`. */
         Error403: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -330,7 +643,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `reference_already_used`, `event_not_redeliverable`, `idempotency_key_in_flight`. */
+        /** @description Error. Codes with this status: `reference_already_used`, `payout_reference_used`, `payout_state_conflict`, `event_not_redeliverable`, `idempotency_key_in_flight`. */
         Error409: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -360,7 +673,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `parameter_invalid`, `parameter_missing`, `parameter_unknown`, `currency_not_supported`, `account_not_resolved`, `idempotency_key_reused`. */
+        /** @description Error. Codes with this status: `parameter_invalid`, `parameter_missing`, `parameter_unknown`, `otp_rejected`, `currency_not_supported`, `account_not_resolved`, `idempotency_key_reused`. */
         Error422: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -400,7 +713,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `service_unavailable`. */
+        /** @description Error. Codes with this status: `service_unavailable`, `database_unavailable`. */
         Error503: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -487,6 +800,57 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    getBalances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "list";
+                        data: {
+                            /** @constant */
+                            object: "balance";
+                            provider: string;
+                            currency: string;
+                            /** @description Minor units. */
+                            available: number;
+                            ledger: number | null;
+                        }[];
+                        errors: {
+                            provider: string;
+                            code: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
     getBanks: {
         parameters: {
             query: {
@@ -518,6 +882,415 @@ export interface operations {
                             name: string;
                         }[];
                         has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getBeneficiaries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of beneficiaries. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "list";
+                        data: {
+                            /** @description ben_... */
+                            id: string;
+                            /** @constant */
+                            object: "beneficiary";
+                            type: string;
+                            currency: string;
+                            country: string | null;
+                            bank_code: string | null;
+                            bank_name: string | null;
+                            /** @description The account number is stored sealed; only its end is shown. */
+                            account_last4: string;
+                            /** @description As resolved by the provider when saved. */
+                            account_name: string;
+                            email: string | null;
+                            provider: string;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postBeneficiaries: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    type: "bank_account" | "mobile_money" | "connected_account";
+                    currency: string;
+                    country?: string;
+                    bank_code?: string;
+                    account_number?: string;
+                    account_id?: string;
+                    name?: string;
+                    /** Format: email */
+                    email?: string;
+                    provider?: "flutterwave" | "paystack" | "stripe" | "kwikpaisa";
+                    metadata?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Where payouts go: a bank account, mobile money wallet or Stripe connected account. */
+            201: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description ben_... */
+                        id: string;
+                        /** @constant */
+                        object: "beneficiary";
+                        type: string;
+                        currency: string;
+                        country: string | null;
+                        bank_code: string | null;
+                        bank_name: string | null;
+                        /** @description The account number is stored sealed; only its end is shown. */
+                        account_last4: string;
+                        /** @description As resolved by the provider when saved. */
+                        account_name: string;
+                        email: string | null;
+                        provider: string;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getBeneficiariesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where payouts go: a bank account, mobile money wallet or Stripe connected account. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description ben_... */
+                        id: string;
+                        /** @constant */
+                        object: "beneficiary";
+                        type: string;
+                        currency: string;
+                        country: string | null;
+                        bank_code: string | null;
+                        bank_name: string | null;
+                        /** @description The account number is stored sealed; only its end is shown. */
+                        account_last4: string;
+                        /** @description As resolved by the provider when saved. */
+                        account_name: string;
+                        email: string | null;
+                        provider: string;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteBeneficiariesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        object: string;
+                        deleted: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postCustomersErase: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    reason: string;
+                } | {
+                    customer_id: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "customer_erasure";
+                        customers: string[];
+                        /** @description Customers whose key was destroyed by this request. */
+                        erased: string[];
+                        /** @description Payments whose personal data now reads as erased. */
+                        payments: string[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postCustomersExport: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                } | {
+                    customer_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "customer_export";
+                        livemode: boolean;
+                        /** Format: date-time */
+                        generated_at: string;
+                        customers: {
+                            id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            erased_at: string | null;
+                        }[];
+                        payments: {
+                            /** @description pay_... */
+                            id: string;
+                            /** @constant */
+                            object: "payment";
+                            /** @enum {string} */
+                            status: "pending" | "requires_review" | "expired" | "succeeded" | "failed";
+                            status_reason: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            provider: string;
+                            provider_transaction_id: string | null;
+                            checkout_url: string | null;
+                            customer: {
+                                email: string;
+                                name: string | null;
+                                phone: string | null;
+                            };
+                            redirect_url: string;
+                            description: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        }[];
+                        events: {
+                            /** @description evt_...; also the `webhook-id` of its deliveries. */
+                            id: string;
+                            /** @constant */
+                            object: "event";
+                            type: string;
+                            /** Format: date-time */
+                            timestamp: string;
+                            livemode: boolean;
+                            /** @description Holds `object`: the object as it was at the change. */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        provider_webhooks: {
+                            id: string;
+                            provider: string;
+                            event_type: string;
+                            /** Format: date-time */
+                            received_at: string;
+                            /** @description The raw payload as the provider sent it. */
+                            payload: string;
+                        }[];
                     };
                 };
             };
@@ -946,6 +1719,431 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    getPayouts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                starting_after?: string;
+                status?: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                beneficiary?: string;
+                reference?: string;
+                provider?: "flutterwave" | "paystack" | "stripe" | "kwikpaisa";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of payouts. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "list";
+                        data: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postPayouts: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Minor units of the currency. */
+                    amount: number;
+                    currency: string;
+                    beneficiary: string;
+                    reference: string;
+                    narration?: string;
+                    metadata?: {
+                        [key: string]: string;
+                    };
+                    provider?: "flutterwave" | "paystack" | "stripe" | "kwikpaisa";
+                };
+            };
+        };
+        responses: {
+            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            201: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description po_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout";
+                        /** @enum {string} */
+                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status_reason: string | null;
+                        failure_code: string | null;
+                        failure_message: string | null;
+                        /** @description Minor units of the currency. */
+                        amount: number;
+                        currency: string;
+                        reference: string;
+                        /** @description ben_... */
+                        beneficiary: string;
+                        provider: string;
+                        provider_transfer_id: string | null;
+                        fee: number | null;
+                        narration: string | null;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getPayoutsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description po_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout";
+                        /** @enum {string} */
+                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status_reason: string | null;
+                        failure_code: string | null;
+                        failure_message: string | null;
+                        /** @description Minor units of the currency. */
+                        amount: number;
+                        currency: string;
+                        reference: string;
+                        /** @description ben_... */
+                        beneficiary: string;
+                        provider: string;
+                        provider_transfer_id: string | null;
+                        fee: number | null;
+                        narration: string | null;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postPayoutsIdCancel: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description po_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout";
+                        /** @enum {string} */
+                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status_reason: string | null;
+                        failure_code: string | null;
+                        failure_message: string | null;
+                        /** @description Minor units of the currency. */
+                        amount: number;
+                        currency: string;
+                        reference: string;
+                        /** @description ben_... */
+                        beneficiary: string;
+                        provider: string;
+                        provider_transfer_id: string | null;
+                        fee: number | null;
+                        narration: string | null;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postPayoutsIdFinalize: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    otp: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description po_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout";
+                        /** @enum {string} */
+                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status_reason: string | null;
+                        failure_code: string | null;
+                        failure_message: string | null;
+                        /** @description Minor units of the currency. */
+                        amount: number;
+                        currency: string;
+                        reference: string;
+                        /** @description ben_... */
+                        beneficiary: string;
+                        provider: string;
+                        provider_transfer_id: string | null;
+                        fee: number | null;
+                        narration: string | null;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postPayoutsIdRefresh: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description po_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout";
+                        /** @enum {string} */
+                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status_reason: string | null;
+                        failure_code: string | null;
+                        failure_message: string | null;
+                        /** @description Minor units of the currency. */
+                        amount: number;
+                        currency: string;
+                        reference: string;
+                        /** @description ben_... */
+                        beneficiary: string;
+                        provider: string;
+                        provider_transfer_id: string | null;
+                        fee: number | null;
+                        narration: string | null;
+                        metadata: {
+                            [key: string]: string;
+                        };
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
     getWebhookEndpoints: {
         parameters: {
             query?: never;
@@ -1012,7 +2210,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     url: string;
-                    events: ("*" | "payment.*" | "payment.succeeded" | "payment.failed" | "payment.requires_review" | "payment.expired")[];
+                    events: ("*" | "payment.*" | "payout.*" | "payment.succeeded" | "payment.failed" | "payment.requires_review" | "payment.expired" | "payout.processing" | "payout.requires_action" | "payout.succeeded" | "payout.failed" | "payout.reversed" | "payout.cancelled" | "payout.requires_review")[];
                 };
             };
         };
@@ -1422,6 +2620,475 @@ export interface operations {
                             updated_at: string;
                             /** Format: date-time */
                             expires_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_processing: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_requires_action: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_reversed: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_cancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_payout_requires_review: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        object: {
+                            /** @description po_... */
+                            id: string;
+                            /** @constant */
+                            object: "payout";
+                            /** @enum {string} */
+                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status_reason: string | null;
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description Minor units of the currency. */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            fee: number | null;
+                            narration: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            livemode: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
                         };
                     };
                 };
