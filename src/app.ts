@@ -148,6 +148,7 @@ export function v1Deps(services: Services): V1Deps {
     providers: services.providers,
     providerNames: Object.keys(services.config.providers),
     customers: services.customers,
+    receipts: services.receipts,
   };
 }
 

@@ -75,6 +75,11 @@ export const ERRORS = {
     type: 'invalid_request_error',
     message: 'This event has no webhook endpoint to redeliver to.',
   },
+  receipt_unavailable: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'Only a succeeded payment has a receipt; this one has not succeeded.',
+  },
   api_key_missing: {
     status: 401,
     type: 'authentication_error',

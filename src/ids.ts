@@ -24,6 +24,9 @@ export const ID_PREFIXES = [
   'ben',
   'cus',
   'dk',
+  'ack',
+  'aar',
+  'rk',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

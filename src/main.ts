@@ -20,6 +20,8 @@ import { providerSpec } from './providers/catalogue.ts';
 import { Secret } from './crypto/secret.ts';
 import { doctorFromCli } from './cli/doctor.ts';
 import { backupFromCli, restoreFromCli } from './cli/backup.ts';
+import { registerAuditCommands } from './cli/audit-commands.ts';
+import { registerReceiptCommands } from './cli/receipt-commands.ts';
 
 function config(): Config {
   try {
@@ -118,7 +120,12 @@ operatorsCommand
   .option('--role <role>', 'owner, admin, developer, finance or viewer', 'owner')
   .action(async (opts: { email: string; role: string }) => {
     await withDatabase(async (cfg, database) => {
-      const operators = createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey });
+      const operators = createOperatorService({
+        db: database.db,
+        dialect: database.dialect,
+        clock: systemClock,
+        masterKey: cfg.masterKey,
+      });
       const result = await createOperatorInvite(operators, cfg.publicUrl, opts);
       (result.ok ? console.log : console.error)(result.text);
       if (!result.ok) process.exitCode = 2;
@@ -127,7 +134,14 @@ operatorsCommand
 operatorsCommand.command('list').action(async () => {
   await withDatabase(async (cfg, database) =>
     console.log(
-      await listOperators(createOperatorService({ db: database.db, clock: systemClock, masterKey: cfg.masterKey })),
+      await listOperators(
+        createOperatorService({
+          db: database.db,
+          dialect: database.dialect,
+          clock: systemClock,
+          masterKey: cfg.masterKey,
+        }),
+      ),
     ),
   );
 });
@@ -183,6 +197,9 @@ jobsCommand
       if (!result.ok) process.exitCode = 1;
     });
   });
+
+registerAuditCommands(program, withDatabase);
+registerReceiptCommands(program, withDatabase);
 
 program
   .command('doctor')

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, writeCheckpoints } from './audit/checkpoints.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { servesTraffic } from './config/role.ts';
@@ -31,6 +32,8 @@ export interface StartOptions {
   readonly worker?: Partial<WorkerOptions>;
   readonly runWorkers?: boolean;
   readonly sweepIntervalMs?: number;
+  /** How often each audit chain's head is signed (LOG-4); 5 minutes unless a test says otherwise. */
+  readonly auditCheckpointIntervalMs?: number;
   readonly deliveryTimeoutMs?: number;
   /** Tests play DNS for delivery targets with it. */
   readonly deliveryResolveHost?: ResolveHost;
@@ -119,6 +122,12 @@ export async function startGateway(config: Config, logger: Logger, options: Star
       { name: 'reconcile_sweep', everyMs: options.sweepIntervalMs ?? 30_000, run: () => services.reconciler.sweep() },
       { name: 'payout_sweep', everyMs: options.sweepIntervalMs ?? 30_000, run: () => services.payoutSweep.sweep() },
       { name: 'idempotency_purge', everyMs: 3_600_000, run: () => services.idempotency.purgeExpired() },
+      // LOG-4: each audit chain's head signed, so rows cut off the end are noticed.
+      {
+        name: 'audit_checkpoint',
+        everyMs: options.auditCheckpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+        run: () => writeCheckpoints({ db: database.db, clock, signer: services.auditSigner }),
+      },
     ],
   });
   if (options.runWorkers ?? config.runWorkers) {

@@ -39,6 +39,9 @@ import { CHECK_PAYOUT_JOB, createPayoutEngine, SUBMIT_PAYOUT_JOB, type PayoutEng
 import { createCheckPayoutJob, createSubmitPayoutJob } from './payouts/jobs.ts';
 import { createPayoutService } from './payouts/payout-service.ts';
 import { createPayoutSweep } from './reconcile/payout-sweep.ts';
+import { checkpointSigner } from './audit/signing-key.ts';
+import { createReceiptKeyStore } from './receipts/receipt-keys.ts';
+import { createReceiptService } from './receipts/receipt-service.ts';
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -150,6 +153,7 @@ export async function createServices(options: ServiceOptions) {
   });
   const operators = createOperatorService({
     db,
+    dialect,
     clock,
     masterKey: config.masterKey,
     sessionOptions: {
@@ -246,6 +250,9 @@ export async function createServices(options: ServiceOptions) {
     systemKeys,
     customers: createCustomerDataService({ db, clock, privacy, systemKeys }),
     dashboardQueries: createDashboardQueries(db, privacy, systemKeys),
+    /** Signs audit checkpoints (LOG-4, src/audit/checkpoints.ts). */
+    auditSigner: checkpointSigner(config.auditSigningKey),
+    receipts: createReceiptService({ db, keys: createReceiptKeyStore({ db, cipher, clock }) }),
     // OPS-3: per client address, on top of the per-account lockout; every password or code counts.
     loginLimiter: limiter('login', config.dashboardLoginAttemptsPerIp, 15 * 60),
     beneficiaries,

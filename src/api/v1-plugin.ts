@@ -22,6 +22,8 @@ import { payoutRoutes } from '../payouts/routes.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { CustomerDataService } from '../privacy/customer-data.ts';
 import { customerDataRoutes } from '../privacy/routes.ts';
+import type { ReceiptService } from '../receipts/receipt-service.ts';
+import { receiptRoutes } from '../receipts/routes.ts';
 
 export interface V1Deps {
   readonly keys: ApiKeyService;
@@ -39,6 +41,7 @@ export interface V1Deps {
   readonly providerNames: readonly string[];
   readonly liveEnabled: boolean;
   readonly customers: CustomerDataService;
+  readonly receipts: ReceiptService;
 }
 
 declare module 'fastify' {
@@ -100,4 +103,5 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
   });
   payoutRoutes(app, { payouts: deps.payouts, providers: deps.providers, providerNames: deps.providerNames });
   customerDataRoutes(app, deps.customers);
+  receiptRoutes(app, deps.receipts);
 }

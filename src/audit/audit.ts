@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
-import type { AuditLogTable, DbOrTx, Mode } from '../db/schema.ts';
+import type { AuditLogTable, DbOrTx, Mode, Tx } from '../db/schema.ts';
 import { newId } from '../ids.ts';
+import { appendToChain, type UnchainedAuditRow } from './chain.ts';
 
 // Every state change and privileged action leaves an audit row (LOG-1, LOG-2), written in the
 // same transaction as the change itself so the log can never disagree with the data.
@@ -42,26 +43,72 @@ export function withRequestMeta<T>(meta: RequestMeta, work: () => T): T {
 
 const MAX_USER_AGENT_LENGTH = 512;
 
+/**
+ * Writes one audit row, chained to its predecessor (src/audit/chain.ts). Inside a transaction it
+ * joins that transaction, so the row commits or rolls back with the change it records; given the
+ * root handle it opens a transaction of its own.
+ */
 export async function writeAudit(db: DbOrTx, clock: Clock, entry: AuditEntry): Promise<void> {
+  const row = unchainedRow(clock, entry, requestMeta.getStore());
+  await inTransaction(db, (tx) => appendToChain(tx, [row]));
+}
+
+/** Who read what, for a sensitive read (LOG-3): customer details, beneficiaries, exports. */
+export interface AuditReadEntry extends AuditActor {
+  readonly mode: Mode | null;
+  /** `payment`, `beneficiary`, `customer_export`, ...: the row's action is `<objectType>.read`. */
+  readonly objectType: string;
+  /** Every object whose sensitive fields the answer shows; one audit row each, written together. */
+  readonly objectIds: readonly string[];
+  /** Why or where (e.g. `{ via: 'api' }`); object ids and enums only, never the personal data read. */
+  readonly details?: Record<string, unknown>;
+}
+
+/**
+ * LOG-3: records a sensitive read before its answer leaves. One row per object (so the audit page's
+ * object filter finds every read of one payment), appended to the chain in one statement.
+ */
+export async function auditRead(db: DbOrTx, clock: Clock, entry: AuditReadEntry): Promise<void> {
+  if (entry.objectIds.length === 0) return;
   const meta = requestMeta.getStore();
-  await db
-    .insertInto('audit_log')
-    .values({
-      id: newId('aud'),
-      mode: entry.mode,
-      actor_type: entry.actorType,
-      actor_id: entry.actorId,
-      action: entry.action,
-      object_type: entry.objectType,
-      object_id: entry.objectId,
-      request_id: entry.requestId ?? meta?.requestId ?? null,
-      ip: entry.ip ?? meta?.ip ?? null,
-      user_agent: (entry.userAgent ?? meta?.userAgent ?? null)?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
-      result: entry.result ?? 'success',
-      details_json: JSON.stringify(entry.details ?? {}),
-      created_at: clock.nowMs(),
-    })
-    .execute();
+  const rows = entry.objectIds.map((objectId) =>
+    unchainedRow(
+      clock,
+      {
+        mode: entry.mode,
+        actorType: entry.actorType,
+        actorId: entry.actorId,
+        action: `${entry.objectType}.read`,
+        objectType: entry.objectType,
+        objectId,
+        ...(entry.details === undefined ? {} : { details: entry.details }),
+      },
+      meta,
+    ),
+  );
+  await inTransaction(db, (tx) => appendToChain(tx, rows));
+}
+
+function unchainedRow(clock: Clock, entry: AuditEntry, meta: RequestMeta | undefined): UnchainedAuditRow {
+  return {
+    id: newId('aud'),
+    mode: entry.mode,
+    actor_type: entry.actorType,
+    actor_id: entry.actorId,
+    action: entry.action,
+    object_type: entry.objectType,
+    object_id: entry.objectId,
+    request_id: entry.requestId ?? meta?.requestId ?? null,
+    ip: entry.ip ?? meta?.ip ?? null,
+    user_agent: (entry.userAgent ?? meta?.userAgent ?? null)?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+    result: entry.result ?? 'success',
+    details_json: JSON.stringify(entry.details ?? {}),
+    created_at: clock.nowMs(),
+  };
+}
+
+async function inTransaction<T>(db: DbOrTx, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Tx) : db.transaction().execute(work);
 }
 
 /** The actor of an API or dashboard request: the operator when one acts, else the API key. */

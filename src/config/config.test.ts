@@ -21,6 +21,9 @@ test('embedded defaults: test mode, SQLite under ./data, loopback, generated sec
   assert.equal(statSync(join(dir, 'data', 'master.key')).mode & 0o777, 0o600);
   // The same secrets on the next start, so stored keys and sealed secrets stay readable.
   assert.equal(loadConfig({}, dir).masterKey.reveal(), config.masterKey.reveal());
+  assert.equal(statSync(join(dir, 'data', 'audit-signing.key')).mode & 0o777, 0o600);
+  assert.equal(Buffer.from(config.auditSigningKey.reveal(), 'base64').length, 32);
+  assert.equal(loadConfig({}, dir).auditSigningKey.reveal(), config.auditSigningKey.reveal());
 });
 
 test('secrets never print: the wrapper redacts in strings, JSON and inspection', () => {
@@ -70,6 +73,7 @@ test('a variable and its _FILE twin together are refused', () => {
 
 test('live mode refuses to start without live secrets, with test values, or without TLS', () => {
   const missing = captureConfigError({ PAYWARDEN_LIVE_ENABLED: 'true' });
+  assert.match(missing.message, /PAYWARDEN_AUDIT_SIGNING_KEY .*is required in live mode/);
   assert.match(missing.message, /PAYWARDEN_MASTER_KEY/);
   assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_KEY is required/);
   assert.match(missing.message, /FLUTTERWAVE_LIVE_SECRET_HASH is required/);
@@ -82,6 +86,7 @@ test('live mode refuses to start without live secrets, with test values, or with
   const testValues = captureConfigError({
     PAYWARDEN_LIVE_ENABLED: 'true',
     PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+    PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
     FLUTTERWAVE_LIVE_SECRET_KEY: 'FLWSECK_TEST-abc-X',
     FLUTTERWAVE_LIVE_SECRET_HASH: 'example',
     PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
@@ -96,6 +101,7 @@ test('live mode starts with live secrets behind a trusted TLS proxy', () => {
     {
       PAYWARDEN_LIVE_ENABLED: 'true',
       PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+      PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
       FLUTTERWAVE_LIVE_SECRET_KEY: `FLWSECK-${randomBytes(16).toString('hex')}-X`,
       FLUTTERWAVE_LIVE_SECRET_HASH: randomBytes(24).toString('hex'),
       PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',

@@ -37,6 +37,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
   readonly masterKey: Secret;
+  /** LOG-4: the Ed25519 seed (32 bytes, base64) that signs audit checkpoints (src/audit/signing-key.ts). */
+  readonly auditSigningKey: Secret;
   readonly liveEnabled: boolean;
   readonly tls:
     | { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' }
@@ -107,6 +109,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (masterKey === undefined) {
     if (liveEnabled) problems.push('PAYWARDEN_MASTER_KEY (or PAYWARDEN_MASTER_KEY_FILE) is required in live mode');
     else masterKey = generatedSecret(dataDir, 'master.key', () => randomBytes(32).toString('base64'));
+  }
+
+  let auditSigningKey = readSecret(env, 'PAYWARDEN_AUDIT_SIGNING_KEY', problems);
+  if (auditSigningKey !== undefined && Buffer.from(auditSigningKey.reveal(), 'base64').length !== 32) {
+    problems.push('PAYWARDEN_AUDIT_SIGNING_KEY must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  if (auditSigningKey === undefined) {
+    if (liveEnabled)
+      problems.push('PAYWARDEN_AUDIT_SIGNING_KEY (or PAYWARDEN_AUDIT_SIGNING_KEY_FILE) is required in live mode');
+    else auditSigningKey = generatedSecret(dataDir, 'audit-signing.key', () => randomBytes(32).toString('base64'));
   }
 
   const certFile = readVar(env, 'PAYWARDEN_TLS_CERT_FILE', problems);
@@ -186,6 +198,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     databaseUrl,
     redisUrl: readVar(env, 'PAYWARDEN_REDIS_URL', problems),
     masterKey: masterKey ?? new Secret(''),
+    auditSigningKey: auditSigningKey ?? new Secret(''),
     liveEnabled,
     tls,
     trustedProxy,

@@ -19,6 +19,13 @@ export interface DialectStrategy {
    * connection, transactions already serialised, so nothing extra is needed.
    */
   lockForClaim<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * Rows read inside a transaction to decide a change that must see every concurrent decision
+   * (the last active owner rule): locked until commit on PostgreSQL (FOR UPDATE; read them in a
+   * fixed order so two such transactions cannot deadlock), as-is on SQLite, where write
+   * transactions already run one at a time.
+   */
+  lockForUpdate<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   isUniqueViolation(error: unknown): boolean;
   /** Cheap liveness probe used by /readyz. */
   // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
@@ -88,6 +95,7 @@ export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBat
   return {
     name: 'sqlite',
     lockForClaim: (query) => query,
+    lockForUpdate: (query) => query,
     isUniqueViolation: (error) =>
       typeof error === 'object' &&
       error !== null &&
@@ -106,6 +114,7 @@ export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBat
 export const postgresStrategy: DialectStrategy = {
   name: 'postgres',
   lockForClaim: (query) => query.forUpdate().skipLocked(),
+  lockForUpdate: (query) => query.forUpdate(),
   isUniqueViolation: (error) =>
     typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === '23505',
   ping: async (db) => {

@@ -6,6 +6,8 @@ import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
 import * as operatorPasskeys from './migrations/0004-operator-passkeys.ts';
 import * as payouts from './migrations/0006-payouts.ts';
 import * as apiKeyScopes from './migrations/0007-api-key-scopes.ts';
+import * as auditChain from './migrations/0008-audit-chain.ts';
+import * as receiptKeys from './migrations/0008b-receipt-keys.ts';
 import * as backupRuns from './migrations/0010-backup-runs.ts';
 import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
 import * as personalData from './migrations/0012-personal-data.ts';
@@ -19,6 +21,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-operator-passkeys': operatorPasskeys,
   '0006-payouts': payouts,
   '0007-api-key-scopes': apiKeyScopes,
+  '0008-audit-chain': auditChain,
+  '0008b-receipt-keys': receiptKeys,
   '0010-backup-runs': backupRuns,
   '0011-scheduled-runs': scheduledRuns,
   '0012-personal-data': personalData,
@@ -44,6 +48,9 @@ export async function migrateToLatest(handle: { db: Kysely<any>; dialect: { name
     provider,
     migrationTableName: 'paywarden_migrations',
     migrationLockTableName: 'paywarden_migrations_lock',
+    // Numbers are handed out to work landing in parallel, so a database may have run 0010 before
+    // 0008 exists; each migration touches its own tables, so a later-landing lower number still runs.
+    allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   for (let attempt = 1; ; attempt += 1) {

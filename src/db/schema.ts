@@ -88,6 +88,56 @@ export interface AuditLogTable {
   result: 'success' | 'failure' | 'denied' | null;
   details_json: string;
   created_at: number;
+  /** The hash chain (migration 0008, src/audit/chain.ts): test, live or global; 1, 2, ... per chain. */
+  chain: 'test' | 'live' | 'global';
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The newest row of each audit chain; its row lock serialises appends (src/audit/chain.ts). */
+export interface AuditChainHeadsTable {
+  chain: 'test' | 'live' | 'global';
+  seq: number;
+  hash: string;
+}
+
+/** Ed25519-signed (chain, seq, hash) statements, so rows cut off the end are noticed (src/audit/checkpoints.ts). */
+export interface AuditCheckpointsTable {
+  id: string;
+  chain: 'test' | 'live' | 'global';
+  seq: number;
+  hash: string;
+  signed_at: number;
+  key_id: string;
+  signature: string;
+}
+
+/** Rows moved out of audit_log into a JSON-lines file (LOG-4, src/audit/retention.ts). */
+export interface AuditArchivesTable {
+  id: string;
+  chain: 'test' | 'live' | 'global';
+  from_seq: number;
+  to_seq: number;
+  /** The hash the first archived row names as its predecessor, and the hash of the last one. */
+  first_prev_hash: string;
+  last_hash: string;
+  file_name: string;
+  file_sha256: string;
+  row_count: number;
+  newest_created_at: number;
+  archived_at: number;
+  /** When the file was deleted, past the 12-month retention; the chain then starts after it. */
+  expired_at: number | null;
+}
+
+/** Per-mode HMAC keys for signed receipts (COL-6), sealed under the master key (src/receipts/). */
+export interface ReceiptKeysTable {
+  id: string;
+  mode: Mode;
+  sealed_key: string;
+  /** The newest key of a mode signs; older ones keep verifying. */
+  created_at: number;
 }
 
 export interface ProviderWebhooksTable {
@@ -307,6 +357,10 @@ export interface Database {
   payments: PaymentsTable;
   events: EventsTable;
   audit_log: AuditLogTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_archives: AuditArchivesTable;
+  receipt_keys: ReceiptKeysTable;
   provider_webhooks: ProviderWebhooksTable;
   webhook_endpoints: WebhookEndpointsTable;
   endpoint_secrets: EndpointSecretsTable;

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { writeAudit, type AuditEntry } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Secret } from '../crypto/secret.ts';
+import type { DialectStrategy } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import { operatorObjectId } from './ids.ts';
 import { dummyPasswordHash } from './password-hash.ts';
@@ -112,6 +113,8 @@ export function summary(row: OperatorRow): OperatorSummary {
 
 export interface AccountDeps {
   readonly db: Kysely<Database>;
+  /** Row locks for the last-active-owner rule (src/db/dialect.ts). */
+  readonly dialect: Pick<DialectStrategy, 'lockForUpdate'>;
   readonly clock: Clock;
   readonly masterKey: Secret;
   /** Shown in authenticator apps next to the account; defaults to "Paywarden". */

@@ -52,6 +52,7 @@ for (const dialect of await testDialects()) {
       const clock = manualClock();
       const service = createOperatorService({
         db: database.db,
+        dialect: database.dialect,
         clock,
         masterKey: new Secret(randomBytes(32).toString('base64')),
       });

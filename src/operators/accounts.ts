@@ -24,7 +24,7 @@ import { hashPassword, verifyPassword } from './password-hash.ts';
 import { createPasskeyService, type PasskeyService } from './passkeys.ts';
 import { checkPassword, PASSWORD_HISTORY_SIZE } from './password-policy.ts';
 import { canAssignRole } from './permissions.ts';
-import type { OperatorRole, SessionEndReason } from './schema.ts';
+import type { OperatorRole, OperatorTx, SessionEndReason } from './schema.ts';
 import type { OperatorSession, SessionStore } from './sessions.ts';
 import { issueToken, parseToken, secretMatches } from './tokens.ts';
 
@@ -144,7 +144,7 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
         objectType: 'operator_invite',
         objectId: id,
         ip,
-        details: { email, role },
+        details: { role },
       });
     });
     return { ok: true as const, inviteId: id, token, expiresAt };
@@ -161,16 +161,25 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
     return { ok: true as const, actor, target };
   }
 
-  async function isLastActiveOwner(target: OperatorRow): Promise<boolean> {
+  /**
+   * Inside the change's transaction: would removing `target` from the active owners leave none?
+   * Every active owner row is locked first (in id order, through the dialect seam), so two owners
+   * demoting or disabling each other at the same moment are decided one after the other: the
+   * second sees the first's change and is refused.
+   */
+  async function wouldLeaveNoOwner(tx: OperatorTx, target: OperatorRow): Promise<boolean> {
     if (target.role !== 'owner' || target.disabled_at !== null) return false;
-    const others = await db
-      .selectFrom('operators')
-      .select('id')
-      .where('role', '=', 'owner')
-      .where('disabled_at', 'is', null)
-      .where('id', '!=', target.id)
+    const owners = await deps.dialect
+      .lockForUpdate(
+        tx
+          .selectFrom('operators')
+          .select('id')
+          .where('role', '=', 'owner')
+          .where('disabled_at', 'is', null)
+          .orderBy('id'),
+      )
       .execute();
-    return others.length === 0;
+    return owners.every((o) => o.id === target.id);
   }
 
   return {
@@ -362,8 +371,8 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
       if (!auth.ok) return fail(auth.error);
       const { actor, target } = auth;
       if (target.role === role) return { ok: true };
-      if (await isLastActiveOwner(target)) return fail('last_owner');
-      await db.transaction().execute(async (tx) => {
+      const changed = await db.transaction().execute(async (tx) => {
+        if (await wouldLeaveNoOwner(tx, target)) return false;
         await tx
           .updateTable('operators')
           .set({ role, updated_at: clock.nowMs() })
@@ -379,8 +388,9 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
           ip,
           details: { from: target.role, to: role, sessionsEnded: ended },
         });
+        return true;
       });
-      return { ok: true };
+      return changed ? { ok: true } : fail('last_owner');
     },
 
     async disable({ actorId, operatorId, ip = null }) {
@@ -389,8 +399,8 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
       if (!auth.ok) return fail(auth.error);
       const { actor, target } = auth;
       if (target.disabled_at !== null) return { ok: true };
-      if (await isLastActiveOwner(target)) return fail('last_owner');
-      await db.transaction().execute(async (tx) => {
+      const changed = await db.transaction().execute(async (tx) => {
+        if (await wouldLeaveNoOwner(tx, target)) return false;
         await tx
           .updateTable('operators')
           .set({ disabled_at: clock.nowMs(), updated_at: clock.nowMs() })
@@ -405,8 +415,9 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
           ip,
           details: { role: target.role, sessionsEnded: ended },
         });
+        return true;
       });
-      return { ok: true };
+      return changed ? { ok: true } : fail('last_owner');
     },
 
     async regenerateRecoveryCodes({ operatorId, ip = null }) {

@@ -1,0 +1,334 @@
+// `paywarden audit verify` as a library function (doctor calls it too). Walks each chain in seq
+// order, from the oldest archive still kept (when the archive directory is given) through the
+// database, and names the first row that breaks it: changed (its hash no longer matches its
+// content), removed (a gap in seq), inserted or reordered (it does not follow its predecessor), cut
+// off the end (a signed checkpoint or the chain head names a row that is not there).
+import type { Db, AuditLogTable, AuditArchivesTable, AuditCheckpointsTable } from '../db/schema.ts';
+import { AUDIT_CHAINS, auditRowHash, GENESIS_HASH, type AuditChain } from './chain.ts';
+import { checkpointMessage } from './checkpoints.ts';
+import { readArchive } from './archive-file.ts';
+import { verifySignature, type CheckpointKeyring } from './signing-key.ts';
+
+export type AuditProblemKind =
+  | 'changed'
+  | 'removed'
+  | 'inserted'
+  | 'broken_link'
+  | 'truncated'
+  | 'head_mismatch'
+  | 'checkpoint_invalid'
+  | 'checkpoint_mismatch'
+  | 'archive_invalid';
+
+export interface AuditProblem {
+  readonly chain: AuditChain;
+  readonly kind: AuditProblemKind;
+  /** The first bad position in the chain, when there is one. */
+  readonly seq: number | null;
+  readonly rowId: string | null;
+  readonly message: string;
+}
+
+export interface ChainReport {
+  readonly chain: AuditChain;
+  /** Rows whose hashes were recomputed (archived ones included when their files were read). */
+  readonly rowsChecked: number;
+  readonly headSeq: number;
+  readonly checkpointsChecked: number;
+  /** The newest valid checkpoint's time, to notice a checkpoint job that stopped. */
+  readonly lastCheckpointAt: number | null;
+  /** Archived rows that were not read, because no archive directory was given. */
+  readonly archivedRowsSkipped: number;
+  readonly problem: AuditProblem | null;
+}
+
+export interface AuditVerifyReport {
+  readonly ok: boolean;
+  readonly chains: readonly ChainReport[];
+  /** The first problem of each broken chain. */
+  readonly problems: readonly AuditProblem[];
+}
+
+export interface AuditVerifyDeps {
+  readonly db: Db;
+  /** Public keys trusted for checkpoints; a checkpoint signed by any other key is a problem. */
+  readonly keyring: CheckpointKeyring;
+  /** Where `audit archive` wrote its files; without it, archived ranges are taken on trust. */
+  readonly archiveDir?: string;
+}
+
+const PAGE_ROWS = 1000;
+
+export async function verifyAuditLog(deps: AuditVerifyDeps): Promise<AuditVerifyReport> {
+  const chains: ChainReport[] = [];
+  for (const chain of AUDIT_CHAINS) chains.push(await verifyChain(deps, chain));
+  const problems = chains.flatMap((c) => (c.problem === null ? [] : [c.problem]));
+  return { ok: problems.length === 0, chains, problems };
+}
+
+/** Follows one chain row by row; stops at its first problem (what comes after it cannot be trusted). */
+class ChainWalker {
+  readonly chain: AuditChain;
+  expectedSeq: number;
+  prevHash: string;
+  rowsChecked = 0;
+  problem: AuditProblem | null = null;
+  private readonly checkpointsBySeq: Map<number, AuditCheckpointsTable[]>;
+
+  constructor(chain: AuditChain, startSeq: number, startHash: string, checkpoints: readonly AuditCheckpointsTable[]) {
+    this.chain = chain;
+    this.expectedSeq = startSeq;
+    this.prevHash = startHash;
+    this.checkpointsBySeq = new Map();
+    for (const cp of checkpoints) this.checkpointsBySeq.set(cp.seq, [...(this.checkpointsBySeq.get(cp.seq) ?? []), cp]);
+  }
+
+  fail(kind: AuditProblemKind, seq: number | null, rowId: string | null, message: string): void {
+    this.problem ??= { chain: this.chain, kind, seq, rowId, message };
+  }
+
+  /** Skips an archived range that is not read (its boundary hashes come from the archive record). */
+  jump(toSeq: number, lastHash: string): void {
+    this.expectedSeq = toSeq + 1;
+    this.prevHash = lastHash;
+  }
+
+  feed(row: AuditLogTable): boolean {
+    if (this.problem !== null) return false;
+    const where = `row ${row.seq} (${row.id})`;
+    if (row.chain !== this.chain) {
+      this.fail('inserted', row.seq, row.id, `${where} names chain ${row.chain} but sits in chain ${this.chain}`);
+      return false;
+    }
+    if (!Number.isSafeInteger(row.seq) || row.seq < this.expectedSeq) {
+      this.fail('inserted', row.seq, row.id, `${where} is not in the chain: expected row ${this.expectedSeq} next`);
+      return false;
+    }
+    if (row.seq > this.expectedSeq) {
+      const gap =
+        row.seq === this.expectedSeq + 1 ? `row ${this.expectedSeq} is` : `rows ${this.expectedSeq}-${row.seq - 1} are`;
+      this.fail('removed', this.expectedSeq, null, `${gap} missing (removed) before ${where}`);
+      return false;
+    }
+    if (auditRowHash(row) !== row.hash) {
+      this.fail('changed', row.seq, row.id, `${where} was changed: its content no longer matches its hash`);
+      return false;
+    }
+    if (row.prev_hash !== this.prevHash) {
+      this.fail(
+        'broken_link',
+        row.seq,
+        row.id,
+        `${where} does not follow row ${row.seq - 1}: a row was inserted, reordered or rewritten before it`,
+      );
+      return false;
+    }
+    for (const cp of this.checkpointsBySeq.get(row.seq) ?? [])
+      if (cp.hash !== row.hash) {
+        this.fail(
+          'checkpoint_mismatch',
+          row.seq,
+          row.id,
+          `${where} differs from the signed checkpoint ${cp.id}: the chain was rewritten up to here`,
+        );
+        return false;
+      }
+    this.expectedSeq = row.seq + 1;
+    this.prevHash = row.hash;
+    this.rowsChecked += 1;
+    return true;
+  }
+}
+
+async function verifyChain(deps: AuditVerifyDeps, chain: AuditChain): Promise<ChainReport> {
+  const { db } = deps;
+  const checkpoints = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('chain', '=', chain)
+    .orderBy('seq')
+    .execute();
+  const archives = await db
+    .selectFrom('audit_archives')
+    .selectAll()
+    .where('chain', '=', chain)
+    .orderBy('from_seq')
+    .execute();
+
+  // Checkpoints first: each must carry a valid signature from a trusted key.
+  let badCheckpoint: AuditProblem | null = null;
+  let lastCheckpointAt: number | null = null;
+  for (const cp of checkpoints) {
+    const key = deps.keyring.get(cp.key_id);
+    if (key === undefined || !verifySignature(key, checkpointMessage(cp), cp.signature)) {
+      badCheckpoint ??= {
+        chain,
+        kind: 'checkpoint_invalid',
+        seq: cp.seq,
+        rowId: null,
+        message: `checkpoint ${cp.id} (row ${cp.seq}) ${key === undefined ? `is signed by an unknown key ${cp.key_id}` : 'has an invalid signature'}`,
+      };
+    } else lastCheckpointAt = Math.max(lastCheckpointAt ?? 0, cp.signed_at);
+  }
+
+  const kept = archives.filter((a) => a.expired_at === null);
+  const firstKept = kept[0];
+  const lastArchive = archives[archives.length - 1];
+  // Rows of expired archives are gone for good (past retention); the chain starts after them.
+  const start =
+    firstKept !== undefined
+      ? { seq: firstKept.from_seq, hash: firstKept.first_prev_hash }
+      : lastArchive !== undefined
+        ? { seq: lastArchive.to_seq + 1, hash: lastArchive.last_hash }
+        : { seq: 1, hash: GENESIS_HASH };
+  const walker = new ChainWalker(
+    chain,
+    start.seq,
+    start.hash,
+    checkpoints.filter((cp) => cp.seq >= start.seq && deps.keyring.has(cp.key_id)),
+  );
+  if (badCheckpoint !== null) walker.fail(badCheckpoint.kind, badCheckpoint.seq, null, badCheckpoint.message);
+  checkArchiveRecords(walker, archives);
+
+  let archivedRowsSkipped = 0;
+  for (const archive of kept) {
+    if (walker.problem !== null) break;
+    if (deps.archiveDir === undefined) {
+      walker.jump(archive.to_seq, archive.last_hash);
+      archivedRowsSkipped += archive.row_count;
+      continue;
+    }
+    await walkArchive(walker, deps.archiveDir, archive);
+  }
+
+  // Then the database, in keyset pages, until the head read after the last page is reached:
+  // rows appended meanwhile by a running gateway are read too, so they are never mistaken for a
+  // cut-off end.
+  const boundary = lastArchive?.to_seq ?? 0;
+  let lastSeq = boundary;
+  let head = await readHead(db, chain);
+  for (let round = 0; walker.problem === null; round += 1) {
+    for (;;) {
+      const rows = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('chain', '=', chain)
+        .where('seq', '>', lastSeq)
+        .orderBy('seq')
+        .limit(PAGE_ROWS)
+        .execute();
+      for (const row of rows) if (!walker.feed(row)) break;
+      if (walker.problem !== null || rows.length < PAGE_ROWS) {
+        lastSeq = rows[rows.length - 1]?.seq ?? lastSeq;
+        break;
+      }
+      lastSeq = rows[rows.length - 1]!.seq;
+    }
+    if (walker.problem !== null) break;
+    head = await readHead(db, chain);
+    const reached = walker.expectedSeq - 1;
+    if (reached === head.seq || round >= 3) break;
+  }
+  if (walker.problem === null) checkEnd(walker, head, checkpoints);
+
+  return {
+    chain,
+    rowsChecked: walker.rowsChecked,
+    headSeq: head.seq,
+    checkpointsChecked: checkpoints.length,
+    lastCheckpointAt,
+    archivedRowsSkipped,
+    problem: walker.problem,
+  };
+}
+
+async function readHead(db: Db, chain: AuditChain): Promise<{ seq: number; hash: string }> {
+  const head = await db
+    .selectFrom('audit_chain_heads')
+    .select(['seq', 'hash'])
+    .where('chain', '=', chain)
+    .executeTakeFirst();
+  return head ?? { seq: 0, hash: GENESIS_HASH };
+}
+
+/** The end of the chain must be where the head row and the newest signed checkpoint say it is. */
+function checkEnd(
+  walker: ChainWalker,
+  head: { seq: number; hash: string },
+  checkpoints: readonly AuditCheckpointsTable[],
+): void {
+  const reached = walker.expectedSeq - 1;
+  const newestCheckpoint = checkpoints.reduce<AuditCheckpointsTable | undefined>(
+    (newest, cp) => (newest === undefined || cp.seq > newest.seq ? cp : newest),
+    undefined,
+  );
+  if (newestCheckpoint !== undefined && newestCheckpoint.seq > reached) {
+    walker.fail(
+      'truncated',
+      reached + 1,
+      null,
+      `the chain ends at row ${reached}, but checkpoint ${newestCheckpoint.id} was signed for row ${newestCheckpoint.seq}: rows were cut off the end`,
+    );
+    return;
+  }
+  if (head.seq > reached) {
+    walker.fail(
+      'truncated',
+      reached + 1,
+      null,
+      `the chain ends at row ${reached}, but its head names row ${head.seq}: rows were cut off the end`,
+    );
+    return;
+  }
+  if (head.seq < reached) {
+    walker.fail(
+      'inserted',
+      head.seq + 1,
+      null,
+      `rows ${head.seq + 1}-${reached} are beyond the chain head (${head.seq}): added outside the gateway`,
+    );
+    return;
+  }
+  if (reached > 0 && head.hash !== walker.prevHash)
+    walker.fail('head_mismatch', reached, null, `the chain head's hash differs from row ${reached}'s`);
+}
+
+/** Archive records must tile the chain: each starts where the previous one ended. */
+function checkArchiveRecords(walker: ChainWalker, archives: readonly AuditArchivesTable[]): void {
+  for (let i = 1; i < archives.length; i += 1) {
+    const previous = archives[i - 1]!;
+    const archive = archives[i]!;
+    if (archive.from_seq !== previous.to_seq + 1 || archive.first_prev_hash !== previous.last_hash) {
+      walker.fail(
+        'archive_invalid',
+        archive.from_seq,
+        null,
+        `archive ${archive.file_name} does not continue archive ${previous.file_name}`,
+      );
+      return;
+    }
+  }
+}
+
+async function walkArchive(walker: ChainWalker, archiveDir: string, archive: AuditArchivesTable): Promise<void> {
+  const read = await readArchive(archiveDir, archive.file_name, (row) => walker.feed(row));
+  if (walker.problem !== null) return;
+  if (!read.ok) {
+    walker.fail('archive_invalid', archive.from_seq, null, `archive ${archive.file_name}: ${read.reason}`);
+    return;
+  }
+  if (read.sha256 !== archive.file_sha256)
+    walker.fail(
+      'archive_invalid',
+      archive.from_seq,
+      null,
+      `archive ${archive.file_name} was changed since it was written`,
+    );
+  else if (walker.expectedSeq !== archive.to_seq + 1 || walker.prevHash !== archive.last_hash)
+    walker.fail(
+      'archive_invalid',
+      walker.expectedSeq,
+      null,
+      `archive ${archive.file_name} ends before row ${archive.to_seq}`,
+    );
+}
