@@ -6,6 +6,7 @@ import { newId } from './ids.ts';
 import { installErrorHandling, sendError } from './http/errors-plugin.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { v1Plugin, type V1Deps } from './api/v1-plugin.ts';
+import { apiReadAuditor } from './audit/audit.ts';
 import { webhooksPlugin } from './ingest/webhooks-plugin.ts';
 import type { Services } from './services.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
@@ -149,6 +150,7 @@ export function v1Deps(services: Services): V1Deps {
     providerNames: Object.keys(services.config.providers),
     customers: services.customers,
     receipts: services.receipts,
+    auditReads: apiReadAuditor(services.database.db, services.clock),
   };
 }
 

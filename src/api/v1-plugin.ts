@@ -23,6 +23,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import type { CustomerDataService } from '../privacy/customer-data.ts';
 import { customerDataRoutes } from '../privacy/routes.ts';
 import type { ReceiptService } from '../receipts/receipt-service.ts';
+import type { AuditReads } from '../audit/audit.ts';
 import { receiptRoutes } from '../receipts/routes.ts';
 
 export interface V1Deps {
@@ -42,6 +43,8 @@ export interface V1Deps {
   readonly liveEnabled: boolean;
   readonly customers: CustomerDataService;
   readonly receipts: ReceiptService;
+  /** LOG-3: records the API's sensitive reads (src/audit/audit.ts auditRead). */
+  readonly auditReads: AuditReads;
 }
 
 declare module 'fastify' {
@@ -93,9 +96,9 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     return payload;
   });
 
-  paymentRoutes(app, deps.payments);
+  paymentRoutes(app, deps.payments, deps.auditReads);
   endpointRoutes(app, deps.endpoints);
-  eventRoutes(app, deps.events);
+  eventRoutes(app, deps.events, deps.auditReads);
   beneficiaryRoutes(app, {
     beneficiaries: deps.beneficiaries,
     store: deps.beneficiaryStore,

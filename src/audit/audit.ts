@@ -62,6 +62,17 @@ export interface AuditReadEntry extends AuditActor {
   readonly objectIds: readonly string[];
   /** Why or where (e.g. `{ via: 'api' }`); object ids and enums only, never the personal data read. */
   readonly details?: Record<string, unknown>;
+  /** For reads outside a dashboard request (the API), where no request meta is set. */
+  readonly requestId?: string | null;
+  readonly ip?: string | null;
+}
+
+/** `auditRead` bound to a database and clock, for routes (the API's sensitive reads). */
+export type AuditReads = (entry: AuditReadEntry) => Promise<void>;
+
+/** The API's read auditor: records the key (or operator), request id and address of each read. */
+export function apiReadAuditor(db: DbOrTx, clock: Clock): AuditReads {
+  return (entry) => auditRead(db, clock, entry);
 }
 
 /**
@@ -82,6 +93,8 @@ export async function auditRead(db: DbOrTx, clock: Clock, entry: AuditReadEntry)
         objectType: entry.objectType,
         objectId,
         ...(entry.details === undefined ? {} : { details: entry.details }),
+        ...(entry.requestId === undefined ? {} : { requestId: entry.requestId }),
+        ...(entry.ip === undefined ? {} : { ip: entry.ip }),
       },
       meta,
     ),

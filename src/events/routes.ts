@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditActorOf, type AuditReadEntry, type AuditReads } from '../audit/audit.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventObjectSchema, EventWithDeliveriesSchema, ListOf } from '../api/objects.ts';
 import { contextOf } from '../api/auth.ts';
@@ -6,7 +7,21 @@ import { refuseBody } from '../api/refuse-body.ts';
 import { EventListQuery, IdParams } from '../api/schemas.ts';
 import type { EventService } from './event-service.ts';
 
-export function eventRoutes(app: FastifyInstance, events: EventService): void {
+/** LOG-3: an event carries its object (a payment with its customer), so reading one is audited. */
+function readOf(request: FastifyRequest, eventIds: readonly string[]): AuditReadEntry {
+  const ctx = contextOf(request);
+  return {
+    mode: ctx.mode,
+    ...auditActorOf(ctx),
+    objectType: 'event',
+    objectIds: eventIds,
+    details: { via: 'api', route: request.routeOptions.url ?? null },
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+  };
+}
+
+export function eventRoutes(app: FastifyInstance, events: EventService, auditReads: AuditReads): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.get(
     '/events',
@@ -26,6 +41,12 @@ export function eventRoutes(app: FastifyInstance, events: EventService): void {
         ...(type === undefined ? {} : { type }),
         ...(object_id === undefined ? {} : { objectId: object_id }),
       });
+      await auditReads(
+        readOf(
+          request,
+          page.data.map((e) => e.id),
+        ),
+      );
       return { object: 'list' as const, data: page.data, has_more: page.hasMore };
     },
   );
@@ -39,7 +60,11 @@ export function eventRoutes(app: FastifyInstance, events: EventService): void {
         response: { 200: EventWithDeliveriesSchema },
       },
     },
-    async (request) => events.get(contextOf(request).mode, request.params.id),
+    async (request) => {
+      const event = await events.get(contextOf(request).mode, request.params.id);
+      await auditReads(readOf(request, [event.id]));
+      return event;
+    },
   );
   api.post(
     '/events/:id/redeliver',

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditActorOf, type AuditReadEntry, type AuditReads } from '../audit/audit.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ListOf, PaymentObjectSchema } from '../api/objects.ts';
 import { contextOf } from '../api/auth.ts';
@@ -8,7 +9,21 @@ import { isCurrency } from '../money/currencies.ts';
 import { toPaymentObject } from './payment-object.ts';
 import type { PaymentService } from './payment-service.ts';
 
-export function paymentRoutes(app: FastifyInstance, payments: PaymentService): void {
+/** LOG-3: a payment answer shows its customer (email, name, phone), so every read is audited. */
+function readOf(request: FastifyRequest, paymentIds: readonly string[]): AuditReadEntry {
+  const ctx = contextOf(request);
+  return {
+    mode: ctx.mode,
+    ...auditActorOf(ctx),
+    objectType: 'payment',
+    objectIds: paymentIds,
+    details: { via: 'api', route: request.routeOptions.url ?? null },
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+  };
+}
+
+export function paymentRoutes(app: FastifyInstance, payments: PaymentService, auditReads: AuditReads): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.post(
@@ -47,6 +62,7 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
     async (request) => {
       const payment = await payments.get(contextOf(request).mode, request.params.id);
       if (payment === undefined) throw new ApiError('not_found', { message: 'No such payment.' });
+      await auditReads(readOf(request, [payment.id]));
       return toPaymentObject(payment);
     },
   );
@@ -68,6 +84,12 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService): v
         ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
         ...(reference === undefined ? {} : { reference }),
       });
+      await auditReads(
+        readOf(
+          request,
+          page.data.map((p) => p.id),
+        ),
+      );
       return { object: 'list' as const, data: page.data.map(toPaymentObject), has_more: page.hasMore };
     },
   );
