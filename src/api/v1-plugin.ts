@@ -103,6 +103,7 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     beneficiaries: deps.beneficiaries,
     store: deps.beneficiaryStore,
     lookupLimiter: deps.lookupLimiter,
+    auditReads: deps.auditReads,
   });
   payoutRoutes(app, { payouts: deps.payouts, providers: deps.providers, providerNames: deps.providerNames });
   customerDataRoutes(app, deps.customers);

@@ -67,6 +67,33 @@ export interface AuditReadEntry extends AuditActor {
   readonly ip?: string | null;
 }
 
+/**
+ * The read entry for an API request: the key (or operator) as actor, the request's id and address,
+ * and the route (never the query, which may hold an email).
+ */
+export function apiRead(
+  ctx: {
+    readonly mode: Mode;
+    readonly apiKeyId: string;
+    readonly operatorId?: string;
+    readonly requestId: string;
+    readonly ip: string;
+  },
+  objectType: string,
+  objectIds: readonly string[],
+  route: string | undefined,
+): AuditReadEntry {
+  return {
+    mode: ctx.mode,
+    ...auditActorOf(ctx),
+    objectType,
+    objectIds,
+    details: { via: 'api', route: route ?? null },
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+  };
+}
+
 /** `auditRead` bound to a database and clock, for routes (the API's sensitive reads). */
 export type AuditReads = (entry: AuditReadEntry) => Promise<void>;
 

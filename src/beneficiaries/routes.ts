@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BankListSchema, ResolvedAccountSchema } from '../api/objects.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { contextOf } from '../api/auth.ts';
+import { apiRead, type AuditReads } from '../audit/audit.ts';
 import { AccountResolveBody, BanksQuery, IdParams } from '../api/schemas.ts';
 import { BeneficiaryObjectSchema, DeletedObjectSchema, ListOf } from '../api/objects.ts';
 import { BeneficiaryCreateBody, BeneficiaryListQuery } from '../payouts/schemas.ts';
@@ -12,9 +13,17 @@ import type { BeneficiaryService } from './beneficiary-service.ts';
 
 export function beneficiaryRoutes(
   app: FastifyInstance,
-  deps: { beneficiaries: BeneficiaryService; store: BeneficiaryStore; lookupLimiter: RateLimiterAbstract },
+  deps: {
+    beneficiaries: BeneficiaryService;
+    store: BeneficiaryStore;
+    lookupLimiter: RateLimiterAbstract;
+    auditReads: AuditReads;
+  },
 ): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  // LOG-3: a beneficiary answer shows a person's account name and email, so every read is audited.
+  const audited = (request: FastifyRequest, ids: readonly string[]) =>
+    deps.auditReads(apiRead(contextOf(request), 'beneficiary', ids, request.routeOptions.url));
 
   // Look-ups reach the provider; a tighter per-key budget than the rest of the API keeps account
   // resolution from being used to enumerate account holders.
@@ -94,6 +103,7 @@ export function beneficiaryRoutes(
     async (request) => {
       const row = await deps.store.get(contextOf(request).mode, request.params.id);
       if (row === undefined) throw new ApiError('not_found', { message: 'No such beneficiary.' });
+      await audited(request, [row.id]);
       return toBeneficiaryObject(row);
     },
   );
@@ -114,6 +124,10 @@ export function beneficiaryRoutes(
         limit,
         ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
       });
+      await audited(
+        request,
+        page.data.map((b) => b.id),
+      );
       return { object: 'list' as const, data: page.data.map(toBeneficiaryObject), has_more: page.hasMore };
     },
   );

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditActorOf, type AuditReadEntry, type AuditReads } from '../audit/audit.ts';
+import { apiRead, type AuditReads } from '../audit/audit.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventObjectSchema, EventWithDeliveriesSchema, ListOf } from '../api/objects.ts';
 import { contextOf } from '../api/auth.ts';
@@ -7,19 +7,9 @@ import { refuseBody } from '../api/refuse-body.ts';
 import { EventListQuery, IdParams } from '../api/schemas.ts';
 import type { EventService } from './event-service.ts';
 
-/** LOG-3: an event carries its object (a payment with its customer), so reading one is audited. */
-function readOf(request: FastifyRequest, eventIds: readonly string[]): AuditReadEntry {
-  const ctx = contextOf(request);
-  return {
-    mode: ctx.mode,
-    ...auditActorOf(ctx),
-    objectType: 'event',
-    objectIds: eventIds,
-    details: { via: 'api', route: request.routeOptions.url ?? null },
-    requestId: ctx.requestId,
-    ip: ctx.ip,
-  };
-}
+/** LOG-3: an event carries its object (a payment with its customer), so every read is audited. */
+const readOf = (request: FastifyRequest, ids: readonly string[]) =>
+  apiRead(contextOf(request), 'event', ids, request.routeOptions.url);
 
 export function eventRoutes(app: FastifyInstance, events: EventService, auditReads: AuditReads): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();

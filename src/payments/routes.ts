@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditActorOf, type AuditReadEntry, type AuditReads } from '../audit/audit.ts';
+import { apiRead, type AuditReads } from '../audit/audit.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ListOf, PaymentObjectSchema } from '../api/objects.ts';
 import { contextOf } from '../api/auth.ts';
@@ -10,18 +10,8 @@ import { toPaymentObject } from './payment-object.ts';
 import type { PaymentService } from './payment-service.ts';
 
 /** LOG-3: a payment answer shows its customer (email, name, phone), so every read is audited. */
-function readOf(request: FastifyRequest, paymentIds: readonly string[]): AuditReadEntry {
-  const ctx = contextOf(request);
-  return {
-    mode: ctx.mode,
-    ...auditActorOf(ctx),
-    objectType: 'payment',
-    objectIds: paymentIds,
-    details: { via: 'api', route: request.routeOptions.url ?? null },
-    requestId: ctx.requestId,
-    ip: ctx.ip,
-  };
-}
+const readOf = (request: FastifyRequest, ids: readonly string[]) =>
+  apiRead(contextOf(request), 'payment', ids, request.routeOptions.url);
 
 export function paymentRoutes(app: FastifyInstance, payments: PaymentService, auditReads: AuditReads): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
