@@ -24,7 +24,11 @@ interface FaultCase {
   /** How far the clock moves per round (default ROUND_MS). */
   readonly roundMs?: number;
   /** Something to do once the payout is open (settle a stuck transfer). */
-  readonly whenOpen?: (kit: PayoutKit, gw: TestGateway, reference: string) => Promise<void>;
+  readonly whenOpen?: (kit: PayoutKit, gw: TestGateway, reference: string, payoutId: string) => Promise<void>;
+  /** The status at which whenOpen acts (default processing). */
+  readonly openStatus?: string;
+  /** Transfers the ledger holds at the end, when not the default for the final state. */
+  readonly ledgerRows?: number;
   readonly failureCode?: string;
 }
 
@@ -73,6 +77,29 @@ const CASES: readonly FaultCase[] = [
     faults: [{ fault: 'stuck_pending' }],
     final: 'requires_review',
     roundMs: 24 * 3_600_000,
+  },
+  {
+    name: 'OTP required, then finalized through the API',
+    faults: [{ fault: 'otp_required' }],
+    final: 'succeeded',
+    openStatus: 'requires_action',
+    whenOpen: async (_kit, gw, _reference, payoutId) => {
+      const wrong = await gw.api('POST', `/v1/payouts/${payoutId}/finalize`, { otp: '000000' });
+      assert.equal(wrong.body.error.code, 'otp_rejected');
+      const right = await gw.api('POST', `/v1/payouts/${payoutId}/finalize`, { otp: '123456' });
+      assert.equal(right.status, 200, JSON.stringify(right.body));
+    },
+  },
+  {
+    name: 'OTP never given: abandoned after 30 minutes',
+    faults: [{ fault: 'otp_required' }],
+    final: 'failed',
+    failureCode: 'otp_abandoned',
+    openStatus: 'requires_action',
+    ledgerRows: 1,
+    whenOpen: async (kit, gw, reference) => {
+      await gw.sim('POST', `/_sim/transfers/${reference}/complete`, { status: 'abandoned' }, kit.provider);
+    },
   },
   {
     name: 'insufficient balance',
@@ -167,9 +194,9 @@ for (const kit of PAYOUT_KITS) {
             if (c.final !== 'failed') assert.notEqual(status, 'failed');
             if (c.final === 'failed') assert.notEqual(status, 'succeeded');
             if (c.final !== 'requires_review') assert.notEqual(status, 'requires_review');
-            if (!acted && c.whenOpen !== undefined && status === 'processing') {
+            if (!acted && c.whenOpen !== undefined && status === (c.openStatus ?? 'processing')) {
               acted = true;
-              await c.whenOpen(kit, gw, attempt.reference);
+              await c.whenOpen(kit, gw, attempt.reference, payoutId);
               continue;
             }
             clock.advance(c.roundMs ?? ROUND_MS);
@@ -197,7 +224,7 @@ for (const kit of PAYOUT_KITS) {
             }
             assert.equal(ledger.length, kit.ledgerKinds?.length ?? 1, JSON.stringify(ledger));
           } else {
-            assert.equal(ledger.length, kit.insufficientLedgerRows);
+            assert.equal(ledger.length, c.ledgerRows ?? kit.insufficientLedgerRows);
           }
           if (c.first !== undefined) {
             // The indefinite answer was recorded as such (a transition to unknown), not as a failure.
@@ -224,7 +251,8 @@ for (const kit of PAYOUT_KITS) {
           const events = await db().selectFrom('events').select('type').where('object_id', '=', payoutId).execute();
           const types = events.map((e) => e.type);
           assert.equal(types.filter((t) => t === `payout.${c.final}`).length, 1, types.join());
-          if (c.final === 'reversed') assert.equal(types.filter((t) => t === 'payout.succeeded').length, 1);
+          // A reversal seen after the success was announced follows it; one seen at the first look skips it.
+          if (c.final === 'reversed') assert.ok(types.filter((t) => t === 'payout.succeeded').length <= 1);
           assert.equal(new Set(types).size, types.length, `an event repeated: ${types.join()}`);
         });
       }

@@ -2,6 +2,7 @@
 // Amounts cross the wire as integers in minor units (§2.2), so no conversion is needed.
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
+import { createPaystackPayouts } from './payouts.ts';
 import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
 import type {
   Bank,
@@ -62,6 +63,7 @@ export function createPaystackProvider(deps: {
     },
 
     beneficiaries: createBeneficiaryLookup(base, headers, deps.http),
+    payouts: createPaystackPayouts(base, headers, deps.http),
   };
 }
 

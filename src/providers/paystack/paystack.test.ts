@@ -109,7 +109,7 @@ test('charge.success: our payment id from the reference, the transaction id, the
   assert.equal(parsePaystackWebhook(Buffer.from(VECTOR_BODY)).ok, false);
 });
 
-test('transfer and refund events are recognised but are not about payments', () => {
+test('transfer and refund events are recognised but are not about payments; transfers carry a payout hint', () => {
   assert.deepEqual(parsePaystackWebhook(Buffer.from(fixture('webhook-transfer-success.json'))), {
     ok: true,
     event: {
@@ -117,6 +117,11 @@ test('transfer and refund events are recognised but are not about payments', () 
       eventType: 'transfer.success',
       paymentId: undefined,
       providerTxId: '860703114',
+      transfer: {
+        reference: 'acv_9ee55786-2323-4760-98e2-6380c9cb3f68',
+        providerTransferId: 'TRF_v5tip3zx8nna9o78',
+        providerStatus: 'transfer.success',
+      },
     },
   });
   for (const event of ['transfer.failed', 'transfer.reversed']) {

@@ -91,7 +91,22 @@ export function parsePaystackWebhook(rawBody: Buffer): Parsed {
     if (id === undefined) return { ok: false, reason: 'data.id is missing or not a transfer id' };
     return {
       ok: true,
-      event: { dedupeKey: `paystack:${id}:${eventType}`, eventType, paymentId: undefined, providerTxId: id },
+      event: {
+        dedupeKey: `paystack:${id}:${eventType}`,
+        eventType,
+        paymentId: undefined,
+        providerTxId: id,
+        // A hint for the payout core, which asks GET /transfer/verify/:reference itself.
+        ...(token(data.reference) === undefined
+          ? {}
+          : {
+              transfer: {
+                reference: token(data.reference) as string,
+                providerTransferId: token(data.transfer_code),
+                providerStatus: eventType,
+              },
+            }),
+      },
     };
   }
   if (REFUND_EVENTS.has(eventType)) {

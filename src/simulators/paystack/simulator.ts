@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
 import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
+import { registerPaystackTransferRoutes } from './transfer-routes.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
@@ -344,6 +345,8 @@ export function buildPaystackSimulator(
     });
   }
 
+  const transfers = registerPaystackTransferRoutes(app, { state, gate, secretKey: options.secretKey });
+
   // ---- Control API -----------------------------------------------------------------------------
   /** A scope in Paywarden's form (pay_…) finds its Paystack reference (pay-…). */
   const referenceFor = (scope: string) => (state.checkoutsByRef.has(scope) ? scope : wireReference(scope));
@@ -383,8 +386,12 @@ export function buildPaystackSimulator(
       if (done === undefined) return { ok: false, status: 409, error: 'no open checkout with this reference' };
       return { ok: true, result: { ...verifyData(done.transaction), redirect_url: done.redirect ?? null } };
     },
-    reset: () => state.reset(),
+    reset: () => {
+      state.reset();
+      transfers.reset();
+    },
     onClear: () => gate.releaseAll(),
+    extraRoutes: transfers.control,
   });
 
   return Object.assign(app, { simulatorState: state });
