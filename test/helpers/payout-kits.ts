@@ -148,7 +148,6 @@ export const stripePayoutKit: PayoutKit = {
   ledgerKinds: ['transfer', 'payout'],
 };
 
-<<<<<<< HEAD
 export const kwikpaisaPayoutKit: PayoutKit = {
   provider: 'kwikpaisa',
   currency: 'INR',
@@ -162,20 +161,6 @@ export const kwikpaisaPayoutKit: PayoutKit = {
       accountNumber: '123456789012',
       accountName: 'Ajay Kumar',
     }),
-=======
-
-export const paystackPayoutKit: PayoutKit = {
-  provider: 'paystack',
-  currency: 'NGN',
-  beneficiary: {
-    type: 'bank_account',
-    currency: 'NGN',
-    country: 'NG',
-    bank_code: '058',
-    account_number: '0123456789',
-    provider: 'paystack',
-  },
->>>>>>> b5ce4f2 (Paystack payouts: adapter (transfer recipients stored once per beneficiary, POST /transfer in kobo under our reference, verify by reference, the OTP step as requires_action with finalize from the API, abandoned/blocked/rejected as definite failures, every documented duplicate phrasing means exists, balance refusals definite); simulator transfers in a new file (recipients, OTP, abandonment, reversals, balance at creation, the payout faults, ledger on /_sim/ledger and GET /transfer); transfer webhooks as hints; Paystack kit in the fault suite (OTP finalized, OTP abandoned, reversal))
   faults: [
     'drop_request',
     'lost_answer_timeout',
@@ -190,19 +175,12 @@ export const paystackPayoutKit: PayoutKit = {
     'webhook_before_answer',
     'duplicate_webhook',
     'no_webhook',
-<<<<<<< HEAD
     'reversal_after_success',
     'insufficient_balance',
-=======
-    'insufficient_balance',
-    'reversal_after_success',
-    'otp_required',
->>>>>>> b5ce4f2 (Paystack payouts: adapter (transfer recipients stored once per beneficiary, POST /transfer in kobo under our reference, verify by reference, the OTP step as requires_action with finalize from the API, abandoned/blocked/rejected as definite failures, every documented duplicate phrasing means exists, balance refusals definite); simulator transfers in a new file (recipients, OTP, abandonment, reversals, balance at creation, the payout faults, ledger on /_sim/ledger and GET /transfer); transfer webhooks as hints; Paystack kit in the fault suite (OTP finalized, OTP abandoned, reversal))
   ],
   async settle(gateway, reference, outcome) {
     await gateway.sim(
       'POST',
-<<<<<<< HEAD
       `/_sim/payouts/${reference}/complete`,
       { status: outcome === 'succeeded' ? 'success' : 'failed' },
       'kwikpaisa',
@@ -212,8 +190,38 @@ export const paystackPayoutKit: PayoutKit = {
   insufficientLedgerRows: 0,
 };
 
-export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit, stripePayoutKit, kwikpaisaPayoutKit];
-=======
+export const paystackPayoutKit: PayoutKit = {
+  provider: 'paystack',
+  currency: 'NGN',
+  beneficiary: {
+    type: 'bank_account',
+    currency: 'NGN',
+    country: 'NG',
+    bank_code: '058',
+    account_number: '0123456789',
+    provider: 'paystack',
+  },
+  faults: [
+    'drop_request',
+    'lost_answer_timeout',
+    'lost_answer_500',
+    'lost_answer_reset',
+    'delay',
+    'http_429',
+    'http_500',
+    'duplicate_reference',
+    'not_found_after_create',
+    'stuck_pending',
+    'webhook_before_answer',
+    'duplicate_webhook',
+    'no_webhook',
+    'insufficient_balance',
+    'reversal_after_success',
+    'otp_required',
+  ],
+  async settle(gateway, reference, outcome) {
+    await gateway.sim(
+      'POST',
       `/_sim/transfers/${reference}/complete`,
       { status: outcome === 'succeeded' ? 'success' : 'failed' },
       'paystack',
@@ -223,5 +231,9 @@ export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit, stripePa
   insufficientLedgerRows: 0,
 };
 
-export const PAYOUT_KITS: readonly PayoutKit[] = [flutterwavePayoutKit, paystackPayoutKit, stripePayoutKit];
->>>>>>> b5ce4f2 (Paystack payouts: adapter (transfer recipients stored once per beneficiary, POST /transfer in kobo under our reference, verify by reference, the OTP step as requires_action with finalize from the API, abandoned/blocked/rejected as definite failures, every documented duplicate phrasing means exists, balance refusals definite); simulator transfers in a new file (recipients, OTP, abandonment, reversals, balance at creation, the payout faults, ledger on /_sim/ledger and GET /transfer); transfer webhooks as hints; Paystack kit in the fault suite (OTP finalized, OTP abandoned, reversal))
+export const PAYOUT_KITS: readonly PayoutKit[] = [
+  flutterwavePayoutKit,
+  paystackPayoutKit,
+  stripePayoutKit,
+  kwikpaisaPayoutKit,
+];
