@@ -211,6 +211,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payments/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed receipt of a succeeded payment. */
+        get: operations["getPaymentsIdReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payouts": {
         parameters: {
             query?: never;
@@ -582,7 +599,7 @@ export interface components {
                  * @description Stable; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "account_not_resolved" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "reference_already_used" | "scope_missing" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
+                code: "account_not_resolved" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
                 /** @description For the developer; never carries internals. */
                 message: string;
                 /** @description The request field at fault, when there is one. */
@@ -643,7 +660,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `reference_already_used`, `payout_reference_used`, `payout_state_conflict`, `event_not_redeliverable`, `idempotency_key_in_flight`. */
+        /** @description Error. Codes with this status: `reference_already_used`, `payout_reference_used`, `payout_state_conflict`, `event_not_redeliverable`, `receipt_unavailable`, `idempotency_key_in_flight`. */
         Error409: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -1701,6 +1718,67 @@ export interface operations {
                         updated_at: string;
                         /** Format: date-time */
                         expires_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getPaymentsIdReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A signed receipt; verify it as docs/receipts/README.md shows. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        receipt: {
+                            /** @constant */
+                            object: "receipt";
+                            version: number;
+                            /** @constant */
+                            object_type: "payment";
+                            /** @description pay_... */
+                            object_id: string;
+                            livemode: boolean;
+                            /** @description rk_...: the receipt key that signed it */
+                            key_id: string;
+                            /** @constant */
+                            status: "succeeded";
+                            /** @description minor units */
+                            amount: number;
+                            currency: string;
+                            reference: string;
+                            provider: string;
+                            provider_transaction_id: string | null;
+                            /** Format: date-time */
+                            succeeded_at: string;
+                        };
+                        /** @description HMAC-SHA256 of the canonical JSON of receipt (sorted keys), hex */
+                        signature: string;
                     };
                 };
             };
