@@ -111,32 +111,65 @@ const pick = () => {
   return up[Math.floor(Math.random() * up.length)]!;
 };
 
-/** Like a merchant's client: the same Idempotency-Key until an answer, to any process that is up. */
+/**
+ * Like a merchant's client: the same Idempotency-Key until an answer, to any process that is up.
+ * A request whose process was killed holds its key for LOCK_MS (60 s; 409 meanwhile), so this
+ * client waits that long, as a merchant's backoff would.
+ */
 async function api(method: string, path: string, body?: unknown, webProcess?: () => GatewayProcess) {
   const key = randomUUID();
-  for (let attempt = 0; attempt < 400; attempt += 1) {
+  const deadline = Date.now() + 90_000;
+  let last = '';
+  let attempts = 0;
+  while (Date.now() < deadline) {
+    attempts += 1;
     try {
       const res = await fetch(`${(webProcess ?? pickTraffic)().url}${path}`, {
         method,
+        signal: AbortSignal.timeout(15_000),
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       if (res.ok) return (await res.json()) as Record<string, any>;
+      const text = await res.text();
+      // The first attempt created the payment, and its process died before the answer was kept
+      // under the Idempotency-Key: the retry runs again and finds the reference taken (never a
+      // second payment). A merchant looks the payment up by its reference; so do we.
+      if (res.status === 409 && text.includes('reference_already_used') && attempts > 1) {
+        const reference = (body as { reference: string }).reference;
+        const found = await fetch(`${pickTraffic().url}/v1/payments?reference=${reference}`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        });
+        if (found.ok) {
+          lostAnswers += 1;
+          return ((await found.json()) as { data: Array<Record<string, any>> }).data[0]!;
+        }
+      }
       if (res.status < 500 && res.status !== 409 && res.status !== 429)
-        throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      await res.body?.cancel();
+        throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      last = `${res.status} ${text.slice(0, 200)}`;
+      if (res.status === 409) await sleep(1_000);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith(method)) throw error;
       // reset or refused: the process died under us; try again
+      last = String(error);
     }
     await sleep(50);
   }
-  throw new Error(`${method} ${path}: no answer after 400 attempts`);
+  throw new Error(`${method} ${path}: no answer within 90 s (last: ${last})`);
 }
 // Every role here serves traffic except none: api and all both do.
 const pickTraffic = pick;
 
+// Stopped from outside (a CI timeout): take the gateways and Redis down with us.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const gateway of gateways) gateway?.child.kill('SIGKILL');
+    void redis.stop().finally(() => process.exit(1));
+  });
+
 let kills = 0;
+let lostAnswers = 0;
 let exitCode = 1;
 const chaos = { running: true, cutDone: false, redisDone: false };
 try {
@@ -158,7 +191,17 @@ try {
       await victim?.kill('SIGKILL');
       kills += 1;
       await sleep(100);
-      await start(VICTIM);
+      // As a process manager does (systemd Restart=always): a start that fails (the database cut
+      // meanwhile) is tried again.
+      for (let tries = 1; ; tries += 1) {
+        try {
+          await start(VICTIM);
+          break;
+        } catch (error) {
+          if (tries >= 20) throw error;
+          await sleep(500);
+        }
+      }
     }
   })();
   killer.catch(() => {
@@ -198,6 +241,7 @@ try {
     }),
   );
   webhooks.sort(() => Math.random() - 0.5);
+  log(`${lostAnswers} payment answers lost to a kill and found again by reference`);
   log(`sending ${webhooks.length} webhooks (${COPIES} copies each) to random processes`);
 
   const acknowledged = new Set<string>();
@@ -220,6 +264,13 @@ try {
     Object.assign(redis, await startRedis(redis.port));
     chaos.redisDone = true;
   })();
+  const progress = setInterval(
+    () =>
+      log(
+        `progress: ${next}/${webhooks.length} sent, ${acknowledged.size} acknowledged, ${kills} kills, answers ${JSON.stringify(Object.fromEntries(statuses))}`,
+      ),
+    10_000,
+  );
   await Promise.all(
     Array.from({ length: SENDERS }, async () => {
       while (next < webhooks.length) {
@@ -229,6 +280,7 @@ try {
           try {
             const res = await fetch(`${pick().url}/webhooks/flutterwave`, {
               method: 'POST',
+              signal: AbortSignal.timeout(15_000),
               headers: {
                 'content-type': 'application/json',
                 'flutterwave-signature': flutterwaveSignature(webhook.body, secretHash),
@@ -237,12 +289,19 @@ try {
               body: webhook.body,
             });
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status >= 400 && res.status < 500) {
+              // A provider retries these too, but a valid webhook must never get one.
+              throw new Error(
+                `webhook ${webhook.key} answered ${res.status}: ${await res.text()}; body ${webhook.body}`,
+              );
+            }
             await res.body?.cancel();
             if (res.status === 200) {
               acknowledged.add(webhook.key);
               break;
             }
-          } catch {
+          } catch (error) {
+            if (error instanceof Error && error.message.startsWith('webhook ')) throw error;
             // connection refused or reset: the provider would retry, and so do we
           }
           await sleep(20);
@@ -250,6 +309,7 @@ try {
       }
     }),
   );
+  clearInterval(progress);
   await faults;
   chaos.running = false;
   await killer;
