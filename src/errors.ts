@@ -60,6 +60,26 @@ export const ERRORS = {
     type: 'invalid_request_error',
     message: 'No configured provider accepts this currency.',
   },
+  amount_below_minimum: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: "The amount is below the provider's minimum charge; the message names the minimum.",
+  },
+  amount_not_accepted: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The provider cannot charge this exact amount in this currency; the message says which amounts it takes.',
+  },
+  provider_field_required: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The provider needs a field this request leaves out; the message names the field and the provider.',
+  },
+  provider_refused_field: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The provider refused a field of this request; the message names the field and why. Nothing was charged.',
+  },
   mode_not_enabled: {
     status: 403,
     type: 'invalid_request_error',

@@ -65,6 +65,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         message: `${provider.name} does not accept ${input.currency}.`,
       });
 
+    // The provider's published rules, before anything is stored: a 400 that names the rule beats a
+    // provider refusal after the reference is taken.
+    const problem = provider.checkRequest?.({
+      amountMinor: input.amount,
+      currency: input.currency,
+      customer: { email: input.customer.email, name: input.customer.name ?? null, phone: input.customer.phone ?? null },
+    });
+    if (problem !== undefined) throw new ApiError(problem.code, { param: problem.param, message: problem.message });
+
     const now = deps.clock.nowMs();
     const expiresAt = now + deps.paymentExpirySeconds * 1000;
     const id = newId('pay');
@@ -153,6 +162,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           message: `The outbound rate limit for ${provider.name} is reached. Retry after the time in the Retry-After header.`,
           ...retryAfter,
         });
+      // A refusal the merchant can fix names the field and why (never the provider's own text).
+      if (checkout.kind === 'rejected' && checkout.problem !== undefined)
+        throw new ApiError(checkout.problem.code, { param: checkout.problem.param, message: checkout.problem.message });
       throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', retryAfter);
     }
     const updated = await deps.db

@@ -16,10 +16,26 @@ export interface CheckoutRequest {
   readonly expiresAt: number;
 }
 
+/**
+ * Why a provider cannot take a request, known before it is called (its published rules) or read
+ * from its refusal: our field name and a reason written for the merchant, never provider internals.
+ */
+export interface RequestProblem {
+  readonly code: 'amount_below_minimum' | 'amount_not_accepted' | 'provider_field_required' | 'provider_refused_field';
+  /** Our API's field: `amount`, `customer.name`, `redirect_url`... */
+  readonly param: string;
+  readonly message: string;
+}
+
 /** Result of a call whose outcome may be unknown: "indefinite" must never be read as failure. */
 export type CallOutcome<T> =
   | { readonly kind: 'ok'; readonly value: T }
-  | { readonly kind: 'rejected'; readonly reason: string }
+  | {
+      readonly kind: 'rejected';
+      readonly reason: string;
+      /** Set when the merchant can fix the refusal (a field the provider named, and why). */
+      readonly problem?: RequestProblem;
+    }
   | {
       readonly kind: 'indefinite';
       readonly reason: string;
@@ -95,6 +111,11 @@ export interface PaymentProvider {
    * provider's failure is the payment's.
    */
   readonly checkoutAfterDecline?: 'open' | 'closed';
+  /**
+   * The provider's published rules for a request (minimum charge, exact amounts, required fields),
+   * checked before anything is stored or sent; undefined when it would take it.
+   */
+  checkRequest?(request: Pick<CheckoutRequest, 'amountMinor' | 'currency' | 'customer'>): RequestProblem | undefined;
   /** `providerReference`, when given, is kept and passed back to verifyPayment as providerTxId. */
   createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>>;
   verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;

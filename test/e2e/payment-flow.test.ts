@@ -9,6 +9,7 @@ import { testDialects } from '../helpers/databases.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 import { PROVIDER_KITS } from '../helpers/provider-kits.ts';
+import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
 
 for (const dialect of await testDialects()) {
   describe(`collect a payment end to end on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -157,6 +158,66 @@ for (const dialect of await testDialects()) {
       }
     });
 
+    test("the provider's rules before anything is stored: minimum charge, exact amounts, required fields (400)", async () => {
+      const count = async (reference: string) =>
+        (await gw.services.database.db.selectFrom('payments').select('id').where('reference', '=', reference).execute())
+          .length;
+      const base = { customer: { email: 'r@example.com' }, redirect_url: 'https://merchant.example/r' };
+      const tooSmall = await gw.api('POST', '/v1/payments', {
+        ...base,
+        amount: 49,
+        currency: 'USD',
+        reference: 'min-1',
+      });
+      assert.equal(tooSmall.status, 400);
+      assert.equal(tooSmall.body.error.code, 'amount_below_minimum');
+      assert.equal(tooSmall.body.error.param, 'amount');
+      assert.match(tooSmall.body.error.message, /Stripe's minimum charge in USD is 0\.50/);
+      assert.equal(await count('min-1'), 0, 'nothing stored');
+      // KwikPaisa needs the customer's name and phone; our API says so, naming field and provider.
+      for (const [customer, field] of [
+        [{ email: 'k@example.com' }, 'customer.name'],
+        [{ email: 'k@example.com', name: 'Asha Rao' }, 'customer.phone'],
+      ] as const) {
+        const res = await gw.api('POST', '/v1/payments', {
+          ...base,
+          customer,
+          amount: 10500,
+          currency: 'INR',
+          reference: 'kp-1',
+        });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.error.code, 'provider_field_required');
+        assert.equal(res.body.error.param, field);
+        assert.match(res.body.error.message, new RegExp(`KwikPaisa requires ${field.replace('.', '\\.')}`));
+      }
+      assert.equal(await count('kp-1'), 0, 'nothing stored');
+      // ISK: our 500 krónur are 50000 in Stripe's API, paid and verified back as 500.
+      const isk = await gw.api('POST', '/v1/payments', { ...base, amount: 500, currency: 'ISK', reference: 'isk-1' });
+      assert.equal(isk.status, 201, JSON.stringify(isk.body));
+      const sessions: Array<{ client_reference_id: string; amount_total: number }> = await gw.sim(
+        'GET',
+        '/_sim/transactions',
+        undefined,
+        'stripe',
+      );
+      assert.equal(sessions.find((s) => s.client_reference_id === isk.body.id)?.amount_total, 50_000);
+      await payAtCheckout(isk.body.checkout_url);
+      await waitUntil(
+        async () =>
+          (
+            await gw.services.database.db
+              .selectFrom('provider_webhooks')
+              .select('id')
+              .where('provider_reference', '=', isk.body.id)
+              .execute()
+          ).length === 1,
+        'the ISK webhook',
+      );
+      await gw.services.worker.drain();
+      assert.equal((await gw.api('GET', `/v1/payments/${isk.body.id}`)).body.status, 'succeeded');
+    });
+
     test('lists and look-ups: by id, by reference, with cursor pagination', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
@@ -185,3 +246,30 @@ for (const dialect of await testDialects()) {
     });
   });
 }
+
+const [firstDialect] = await testDialects();
+describe('FLUTTERWAVE_WEBHOOK_REQUIRE_SIGNATURE=true: only the HMAC authenticates a Flutterwave webhook', {
+  skip: firstDialect?.skip,
+}, () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway(firstDialect!, { env: { FLUTTERWAVE_WEBHOOK_REQUIRE_SIGNATURE: 'true' } });
+  });
+  after(async () => gw.close());
+
+  test('a delivery with only the static verif-hash is refused; the signed one is accepted', async () => {
+    assert.equal(gw.services.config.providers.flutterwave!.webhookRequireSignature, true);
+    const secretHash = gw.services.config.providers.flutterwave!.test.credentials.secretHash!.reveal();
+    const body = JSON.stringify({ event: 'charge.completed', data: { id: 77, tx_ref: 'pay_x', status: 'successful' } });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${gw.url}/webhooks/flutterwave`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const unsigned = await post({ 'verif-hash': secretHash });
+    assert.equal(unsigned.status, 401);
+    const signed = await post({ 'flutterwave-signature': flutterwaveSignature(body, secretHash) });
+    assert.equal(signed.status, 200);
+  });
+});

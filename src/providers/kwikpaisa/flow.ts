@@ -15,6 +15,8 @@ import {
   toOrderCreateBody,
   toOrderStatusBody,
   type ServiceType,
+  checkKwikPaisaRequest,
+  kwikPaisaRequestProblem,
 } from './transformers.ts';
 
 export interface KwikPaisaProviderDeps {
@@ -44,6 +46,7 @@ export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentPro
   return {
     name: 'kwikpaisa',
     currencies: KWIKPAISA_CURRENCIES,
+    checkRequest: checkKwikPaisaRequest,
     ...(deps.payoutAccount === undefined
       ? {}
       : { payouts: createKwikPaisaPayouts({ ...deps, ...deps.payoutAccount }) }),
@@ -56,7 +59,10 @@ export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentPro
       const outcome = await post('/api/v3/pg/order/create', toOrderCreateBody(request, deps.serviceType));
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseOrderCreateResponse(outcome.response.status, outcome.response.body);
-      if (!parsed.ok) return { kind: 'rejected', reason: parsed.reason };
+      if (!parsed.ok) {
+        const problem = kwikPaisaRequestProblem(outcome.response.status, outcome.response.body);
+        return { kind: 'rejected', reason: parsed.reason, ...(problem === undefined ? {} : { problem }) };
+      }
       return {
         kind: 'ok',
         value: {

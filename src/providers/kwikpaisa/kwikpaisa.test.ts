@@ -61,17 +61,20 @@ describe('signing', () => {
 });
 
 describe('transformers', () => {
-  test('order-create body: our payment id as order_id, exact major-unit string, both sorts sign the same bytes', () => {
+  test('order-create body: our payment id as order_id, the amount a JSON number as documented, both sorts sign the same bytes', () => {
     const request = checkout({ amountMinor: 10505 });
     const body = toOrderCreateBody(request);
     assert.equal(body.order_id, request.paymentId);
-    assert.equal(body.order_amount, '105.05');
+    // developers.kwikpaisa.com/v3-guide create-order: `order_amount` decimal, the example `105` (a number).
+    assert.equal(body.order_amount, 105.05);
+    assert.equal(JSON.stringify(toOrderCreateBody(checkout({ amountMinor: 10500 })).order_amount), '105');
     assert.equal(body.order_currency, 'INR');
     assert.equal(body.service_type, 'DIGITAL');
     assert.equal(body.return_url, 'https://merchant.example/return');
     assert.deepEqual(body.customer, { email: 'ajay@example.com', name: 'Ajay', phone: '9876543210' });
     assert.equal(canonicalJson(body, 'top-level'), canonicalJson(body, 'recursive'));
-    assert.equal(toOrderCreateBody(checkout({ amountMinor: 1 })).order_amount, '0.01');
+    assert.equal(toOrderCreateBody(checkout({ amountMinor: 1 })).order_amount, 0.01);
+    assert.equal(toOrderCreateBody(checkout({ amountMinor: 999_999_999_999 })).order_amount, 9_999_999_999.99);
     const bare = toOrderCreateBody(
       checkout({ customer: { email: 'a@b.co', name: null, phone: null }, description: null }),
       'PHYSICAL_GOODS',
@@ -467,8 +470,33 @@ describe('provider against the simulator (real HTTP)', () => {
     assert.deepEqual(await kp.verifyPayment({ paymentId: 'pay_unknown', providerTxId: null }), { kind: 'not_found' });
     const duplicate = await kp.createCheckout(request);
     assert.equal(duplicate.kind, 'rejected');
+    // Our API refuses this before calling (checkRequest); the adapter alone still names the field.
     const noPhone = await kp.createCheckout(checkout({ customer: { email: 'a@b.co', name: 'A', phone: null } }));
-    assert.deepEqual(noPhone, { kind: 'rejected', reason: 'The customer.phone field is required.' });
+    assert.deepEqual(noPhone, {
+      kind: 'rejected',
+      reason: 'The customer.phone field is required.',
+      problem: {
+        code: 'provider_refused_field',
+        param: 'customer.phone',
+        message: 'customer.phone is required by KwikPaisa.',
+      },
+    });
+    assert.deepEqual(
+      kp.checkRequest?.({ amountMinor: 100, currency: 'INR', customer: { email: 'a@b.co', name: 'A', phone: null } }),
+      {
+        code: 'provider_field_required',
+        param: 'customer.phone',
+        message: 'KwikPaisa requires customer.phone for every payment; send it with the payment.',
+      },
+    );
+    assert.equal(
+      kp.checkRequest?.({
+        amountMinor: 100,
+        currency: 'INR',
+        customer: { email: 'a@b.co', name: 'A', phone: '+91 98' },
+      }),
+      undefined,
+    );
     assert.equal((await kp.createCheckout(checkout({ currency: 'NGN' }))).kind, 'rejected');
     const wrongKey = createKwikPaisaProvider({
       baseUrl: sim.url,

@@ -1,10 +1,11 @@
 // Pure mappings between our types and KwikPaisa v3's wire format (shared/provider-wire-formats.md
-// §4.3, §4.5). No I/O here, so every quirk is unit-testable. Amounts cross the wire in MAJOR units
-// as decimal strings ("105.00"); conversion is exact (src/money).
+// §4.3, §4.5). No I/O here, so every quirk is unit-testable. Amounts cross the wire in MAJOR units:
+// a JSON number in requests (the documented type), a decimal string in answers ("105.00");
+// conversion is exact (src/money).
 import { isRecord, parseJson } from '../webhook-fields.ts';
 import { minorToMajorString } from '../../money/amount.ts';
 import { answeredCurrency, majorAmountInMinor } from '../verified-amount.ts';
-import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
+import type { CheckoutRequest, RequestProblem, VerifiedTransaction } from '../types.ts';
 
 export const KWIKPAISA_CURRENCIES = ['INR'] as const;
 
@@ -15,10 +16,11 @@ export type ServiceType = 'DIGITAL' | 'PHYSICAL_GOODS';
  * allow integer or string). Keys of `customer` are written in sorted order so the top-level and the
  * recursive key sort sign the same bytes (see signing.ts).
  *
- * UNCERTAIN: `order_amount` is documented as "decimal" with a JSON number in the example; we send
- * the exact decimal string ("105.00") so no float is ever involved. `customer.name` and
- * `customer.phone` are documented as required; we do not invent them when the merchant gave none,
- * we leave them out and let KwikPaisa refuse (a definite rejection, 422).
+ * `order_amount` is documented as "decimal" with the JSON number `105` in the example, so it is
+ * sent as a JSON number: the shortest number that reads back as the exact decimal ("105.50" ->
+ * 105.5), never a product of float arithmetic. `customer.name` and `customer.phone` are documented
+ * as required; our API refuses a payment without them before KwikPaisa is called
+ * (checkKwikPaisaRequest), and they are never invented.
  */
 export function toOrderCreateBody(
   request: CheckoutRequest,
@@ -30,7 +32,7 @@ export function toOrderCreateBody(
       ...(request.customer.name === null ? {} : { name: request.customer.name }),
       ...(request.customer.phone === null ? {} : { phone: request.customer.phone }),
     },
-    order_amount: minorToMajorString(request.amountMinor, request.currency),
+    order_amount: Number(minorToMajorString(request.amountMinor, request.currency)),
     order_currency: request.currency,
     order_id: request.paymentId,
     ...(request.description === null ? {} : { order_note: request.description.slice(0, 250) }),
@@ -175,4 +177,41 @@ export function parseOrderStatusResponse(httpStatus: number, body: string): Pars
       providerTxId,
     },
   };
+}
+
+/** KwikPaisa's create order requires the customer's name and phone (§4.3); our API makes them optional. */
+export function checkKwikPaisaRequest(request: Pick<CheckoutRequest, 'customer'>): RequestProblem | undefined {
+  for (const field of ['name', 'phone'] as const) {
+    const value = request.customer[field];
+    if (value === null || value.trim() === '')
+      return {
+        code: 'provider_field_required',
+        param: `customer.${field}`,
+        message: `KwikPaisa requires customer.${field} for every payment; send it with the payment.`,
+      };
+  }
+  return undefined;
+}
+
+// The fields KwikPaisa's 422 messages name ("The customer.name field is required.", §4.5), as our API calls them.
+const REFUSED_FIELDS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\bcustomer\.(name|email|phone)\b/i, 'customer.$1'],
+  [/\border amount\b/i, 'amount'],
+  [/\breturn url\b/i, 'redirect_url'],
+  [/\border note\b/i, 'description'],
+];
+
+/** A 422 the merchant can fix: the field it names, in our terms, and a reason of ours. */
+export function kwikPaisaRequestProblem(httpStatus: number, body: string): RequestProblem | undefined {
+  if (httpStatus !== 422) return undefined;
+  const parsed = parseJson(body);
+  const text = isRecord(parsed) && typeof parsed.message === 'string' ? parsed.message : '';
+  for (const [pattern, field] of REFUSED_FIELDS) {
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    const param = field.replace('$1', (match[1] ?? '').toLowerCase());
+    const why = /required/i.test(text) ? 'is required by KwikPaisa' : 'is not accepted by KwikPaisa';
+    return { code: 'provider_refused_field', param, message: `${param} ${why}.` };
+  }
+  return undefined;
 }

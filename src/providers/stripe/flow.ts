@@ -21,9 +21,13 @@ import {
   STRIPE_API_VERSION,
   toCheckoutSessionParams,
   errorReason,
+  checkStripeAmount,
+  stripeRequestProblem,
 } from './transformers.ts';
 
-export const STRIPE_CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
+// With the special cases of its exponent table (src/money/provider-amounts.ts): JPY and UGX
+// zero-decimal, ISK two-decimal at Stripe though zero-decimal in ISO, HUF and TWD paid out whole.
+export const STRIPE_CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'ISK', 'HUF', 'TWD', 'UGX'] as const;
 
 export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret; http: HttpClient }): PaymentProvider {
   const base = deps.baseUrl.replace(/\/+$/, '');
@@ -44,6 +48,7 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
   return {
     name: 'stripe',
     currencies: STRIPE_CURRENCIES,
+    checkRequest: (request) => checkStripeAmount(request.amountMinor, request.currency),
     payouts: createStripePayouts(deps),
 
     async createCheckout(
@@ -61,9 +66,9 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
       const { status, headers: responseHeaders, body } = outcome.response;
       if (shouldRetry(status, responseHeaders)) return { kind: 'indefinite', reason: errorReason(status, body) };
       const parsed = parseCheckoutSessionResponse(status, body);
-      return parsed.ok
-        ? { kind: 'ok', value: { checkoutUrl: parsed.url, providerReference: parsed.sessionId } }
-        : { kind: 'rejected', reason: parsed.reason };
+      if (parsed.ok) return { kind: 'ok', value: { checkoutUrl: parsed.url, providerReference: parsed.sessionId } };
+      const problem = stripeRequestProblem(status, body);
+      return { kind: 'rejected', reason: parsed.reason, ...(problem === undefined ? {} : { problem }) };
     },
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {

@@ -519,7 +519,7 @@ describe('Stripe adapter against the simulator', () => {
   test('name, currencies, and the pinned Stripe-Version', () => {
     const p = provider();
     assert.equal(p.name, 'stripe');
-    assert.deepEqual(p.currencies, ['USD', 'EUR', 'GBP']);
+    assert.deepEqual(p.currencies, ['USD', 'EUR', 'GBP', 'JPY', 'ISK', 'HUF', 'TWD', 'UGX']);
     assert.match(STRIPE_API_VERSION, /^\d{4}-\d{2}-\d{2}\.[a-z]+$/);
   });
 
@@ -632,11 +632,32 @@ describe('Stripe adapter against the simulator', () => {
       http,
     }).createCheckout(checkoutRequest());
     assert.equal(wrongKey.kind, 'rejected');
-    const badCurrency = await p.createCheckout(checkoutRequest({ currency: 'US' }));
-    assert.deepEqual(badCurrency, {
+    // Below Stripe's minimum (the core checks first; the simulator refuses as Stripe does): the
+    // refusal names our field and why, without Stripe's own text.
+    const tooSmall = await p.createCheckout(checkoutRequest({ amountMinor: 49 }));
+    assert.deepEqual(tooSmall, {
       kind: 'rejected',
-      reason: 'stripe refused the request: invalid_request_error (param line_items[0][price_data][currency]), HTTP 400',
+      reason:
+        'stripe refused the request: invalid_request_error/amount_too_small (param line_items[0][price_data][unit_amount]), HTTP 400',
+      problem: { code: 'provider_refused_field', param: 'amount', message: "amount is below Stripe's minimum charge." },
     });
+    assert.deepEqual(
+      p.checkRequest?.({ amountMinor: 49, currency: 'USD', customer: { email: 'a@b.co', name: null, phone: null } }),
+      {
+        code: 'amount_below_minimum',
+        param: 'amount',
+        message: "Stripe's minimum charge in USD is 0.50 (amount 50).",
+      },
+    );
+    // ISK: our 500 krónur are 50000 in Stripe's API, and read back as 500.
+    const isk = checkoutRequest({ currency: 'ISK', amountMinor: 500 });
+    const iskCreated = await p.createCheckout(isk);
+    assert.equal(iskCreated.kind, 'ok');
+    const iskSession = iskCreated.kind === 'ok' ? iskCreated.value.providerReference! : '';
+    const iskDone = await control('POST', `/_sim/transactions/${isk.paymentId}/complete`, { status: 'successful' });
+    assert.equal(iskDone.amount_total, 50_000, 'what Stripe was asked to charge');
+    const iskPaid = await p.verifyPayment({ paymentId: isk.paymentId, providerTxId: iskSession });
+    assert.equal(iskPaid.kind === 'ok' && iskPaid.value.amountMinor, 500);
 
     const request = checkoutRequest();
     const created = await p.createCheckout(request);

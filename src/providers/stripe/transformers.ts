@@ -5,6 +5,9 @@ import { isRecord, parseJson } from '../webhook-fields.ts';
 import type { CheckoutRequest, VerifiedTransaction } from '../types.ts';
 import type { ParsedVerify } from '../read-answers.ts';
 import { answeredCurrency } from '../verified-amount.ts';
+import { checkCharge, fromWireAmount, wireAmount } from '../../money/provider-amounts.ts';
+import { minorToMajorString } from '../../money/amount.ts';
+import type { RequestProblem } from '../types.ts';
 
 /** Pinned so a dashboard upgrade of the account's default version cannot change the shapes we
  * read (the version stripe@23.1.0 defaults to, §3.3). */
@@ -70,9 +73,10 @@ export function toCheckoutSessionParams(
       {
         quantity: 1,
         price_data: {
-          // Stripe spells currencies in lowercase; unit_amount is an integer in minor units.
+          // Stripe spells currencies in lowercase; unit_amount is an integer in Stripe's minor units,
+          // which are ISO's except for its zero-decimal and special-case currencies (ISK, MGA...).
           currency: request.currency.toLowerCase(),
-          unit_amount: request.amountMinor,
+          unit_amount: wireAmount('stripe', request.currency, request.amountMinor),
           product_data: { name: description ?? 'Payment' },
         },
       },
@@ -201,8 +205,10 @@ export function sessionToTransaction(session: unknown): ParsedSession {
       status,
       ...(inFlight ? { inFlight: true as const } : {}),
       providerStatus: `${String(session.status).slice(0, 30)}/${String(session.payment_status).slice(0, 30)}${intentStatus === undefined ? '' : `/${intentStatus}`}`,
-      // Already minor units; anything but a non-negative safe integer compares equal to nothing.
-      amountMinor: typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0 ? amount : undefined,
+      // Stripe's minor units back to ISO's; anything but a non-negative safe integer (or, for ISK,
+      // a whole number of krónur) compares equal to nothing. With no currency we can read, the
+      // amount is kept as sent: the currency mismatch already refuses the payment.
+      amountMinor: stripeAmountInMinor(amount, answeredCurrency(session.currency)),
       currency: answeredCurrency(session.currency),
       reference,
       providerTxId: session.id,
@@ -239,4 +245,54 @@ export function parseListSessionsResponse(httpStatus: number, body: string): Par
     return { kind: 'malformed', reason: 'answer is not a list' };
   const [first] = parsed.data as unknown[];
   return first === undefined ? { kind: 'not_found' } : sessionToTransaction(first);
+}
+
+function stripeAmountInMinor(amount: unknown, currency: string): number | undefined {
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0) return undefined;
+  return currency === '' ? amount : fromWireAmount('stripe', currency, amount);
+}
+
+/** Stripe's published amount rules (minimum charge, whole units), before Stripe is called. */
+export function checkStripeAmount(amountMinor: number, currency: string): RequestProblem | undefined {
+  const check = checkCharge('stripe', currency, amountMinor);
+  if (check.ok) return undefined;
+  if (check.problem === 'below_minimum')
+    return {
+      code: 'amount_below_minimum',
+      param: 'amount',
+      message: `Stripe's minimum charge in ${currency} is ${minorToMajorString(check.minimumMinor, currency)} (amount ${check.minimumMinor}).`,
+    };
+  return {
+    code: 'amount_not_accepted',
+    param: 'amount',
+    message: `Stripe charges ${currency} only in multiples of ${check.multipleOfMinor} minor units (${minorToMajorString(check.multipleOfMinor, currency)} ${currency}).`,
+  };
+}
+
+// Stripe's `param` (and error code) for the request fields we send, as our API names them.
+const PARAM_FIELDS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^line_items\[\d+\]\[price_data\]\[unit_amount\]$/, 'amount'],
+  [/^line_items\[\d+\]\[price_data\]\[currency\]$/, 'currency'],
+  [/^customer_email$/, 'customer.email'],
+  [/^(success|cancel)_url$/, 'redirect_url'],
+  [/^line_items\[\d+\]\[price_data\]\[product_data\]\[name\]$/, 'description'],
+];
+const CODE_REASONS: Readonly<Record<string, string>> = {
+  amount_too_small: "is below Stripe's minimum charge",
+  amount_too_large: "is above Stripe's maximum charge",
+  invalid_charge_amount_no_decimal_compatible: 'is not a whole number of units in this currency',
+  email_invalid: 'is not an address Stripe accepts',
+  url_invalid: 'is not a URL Stripe accepts',
+};
+
+/** A refusal the merchant can fix: Stripe's `param` as our field, and a reason of ours. */
+export function stripeRequestProblem(httpStatus: number, body: string): RequestProblem | undefined {
+  if (httpStatus !== 400) return undefined;
+  const error = errorOf(body);
+  if (error === undefined || typeof error.param !== 'string') return undefined;
+  const param = error.param;
+  const field = PARAM_FIELDS.find(([pattern]) => pattern.test(param))?.[1];
+  if (field === undefined) return undefined;
+  const reason = (typeof error.code === 'string' ? CODE_REASONS[error.code] : undefined) ?? 'is not accepted by Stripe';
+  return { code: 'provider_refused_field', param: field, message: `${field} ${reason}.` };
 }

@@ -90,7 +90,7 @@ describe('KwikPaisa simulator', () => {
   };
   const orderBody = (orderId: string, overrides: Record<string, unknown> = {}) => ({
     order_id: orderId,
-    order_amount: '105.00',
+    order_amount: 105,
     order_currency: 'INR',
     order_note: 'Additional order info',
     service_type: 'DIGITAL',
@@ -272,8 +272,10 @@ describe('KwikPaisa simulator', () => {
 
   test('validation (422), duplicate order id (409), unknown order (404), bad JSON (400)', async () => {
     for (const overrides of [
-      { order_amount: '-1' },
-      { order_amount: '1.005' },
+      { order_amount: -1 },
+      { order_amount: 1.005 },
+      // The documented type is a number: a string is refused, as the docs' example is `105`.
+      { order_amount: '105.00' },
       { order_currency: 'USD' },
       { customer: { name: 'A', email: 'a@b.co' } },
       { return_url: 'javascript:alert(1)' },

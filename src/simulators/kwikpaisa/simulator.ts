@@ -132,7 +132,11 @@ export function buildKwikPaisaSimulator(
       return invalid('The order id field is required.');
     const amountMinor = readOrderAmountMinor(body.order_amount);
     if (amountMinor === undefined)
-      return invalid('The order amount must be a positive amount with at most two decimals.');
+      return invalid(
+        typeof body.order_amount === 'string'
+          ? 'The order amount must be a number.'
+          : 'The order amount must be a positive amount with at most two decimals.',
+      );
     if (body.order_currency !== 'INR') return invalid('The selected order currency is invalid.');
     if (typeof body.service_type !== 'string' || body.service_type === '')
       return invalid('The service type field is required.');

@@ -81,16 +81,10 @@ export function webhookPayload(order: Order, event: WebhookEventName): Record<st
   };
 }
 
-/** "105", "105.5", 105.5 → 10550 paise; undefined for anything that is not a positive amount with at most two decimals. */
+/** 105 or 105.5 (a JSON number, the documented type of order_amount) → paise; undefined for
+ * anything else, a numeric string included, or more than two decimals. */
 export function readOrderAmountMinor(value: unknown): number | undefined {
-  const text =
-    typeof value === 'number'
-      ? Number.isFinite(value)
-        ? String(value)
-        : ''
-      : typeof value === 'string'
-        ? value.trim()
-        : '';
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : '';
   if (!/^\d{1,12}(?:\.\d{1,2})?$/.test(text)) return undefined;
   const read = majorToMinor(text, 'INR');
   return read.ok && read.amountMinor > 0 ? read.amountMinor : undefined;

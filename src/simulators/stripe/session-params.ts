@@ -1,5 +1,6 @@
 // Validation of POST /v1/checkout/sessions parameters, with Stripe's error codes: an unknown
 // parameter is refused (as Stripe does), which catches a typo in an adapter early.
+import { amountRefusal } from './amount-rules.ts';
 import type { FormNode, FormTree } from './wire.ts';
 
 export interface SessionParams {
@@ -22,6 +23,9 @@ export interface ParamError {
     | 'parameter_invalid_integer'
     | 'parameter_invalid_empty'
     | 'url_invalid'
+    | 'amount_too_small'
+    | 'invalid_charge_amount_no_decimal_compatible'
+    | 'invalid_amount'
     | 'invalid_request';
   readonly message: string;
   readonly param: string;
@@ -158,6 +162,9 @@ export function parseSessionParams(
     });
     if (!Number.isSafeInteger(amountTotal) || amountTotal <= 0)
       refuse('invalid_request', 'line_items', 'The total amount must be a positive integer.');
+    const amountProblem = amountRefusal(amountTotal, currency!);
+    if (amountProblem !== undefined)
+      refuse(amountProblem.code as ParamError['code'], 'line_items[0][price_data][unit_amount]', amountProblem.message);
     const paymentIntentData = object(tree.payment_intent_data, 'payment_intent_data', PAYMENT_INTENT_DATA);
     let expiresAt: number | null = null;
     if (tree.expires_at !== undefined) {
