@@ -599,7 +599,7 @@ export interface components {
                  * @description Stable; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "account_not_resolved" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
+                code: "account_not_resolved" | "amount_below_minimum" | "amount_not_accepted" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
                 /** @description For the developer; never carries internals. */
                 message: string;
                 /** @description The request field at fault, when there is one. */
@@ -610,7 +610,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Error. Codes with this status: `invalid_request`, `invalid_json`, `idempotency_key_missing`, `idempotency_key_invalid`. */
+        /** @description Error. Codes with this status: `invalid_request`, `invalid_json`, `amount_below_minimum`, `amount_not_accepted`, `provider_field_required`, `idempotency_key_missing`, `idempotency_key_invalid`. */
         Error400: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -690,7 +690,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `parameter_invalid`, `parameter_missing`, `parameter_unknown`, `otp_rejected`, `currency_not_supported`, `account_not_resolved`, `idempotency_key_reused`. */
+        /** @description Error. Codes with this status: `parameter_invalid`, `parameter_missing`, `parameter_unknown`, `otp_rejected`, `currency_not_supported`, `provider_refused_field`, `account_not_resolved`, `idempotency_key_reused`. */
         Error422: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
