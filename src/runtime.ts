@@ -119,8 +119,16 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     logger,
     worker: services.worker,
     schedules: [
-      { name: 'reconcile_sweep', everyMs: options.sweepIntervalMs ?? 30_000, run: () => services.reconciler.sweep() },
-      { name: 'payout_sweep', everyMs: options.sweepIntervalMs ?? 30_000, run: () => services.payoutSweep.sweep() },
+      {
+        name: 'reconcile_sweep',
+        everyMs: options.sweepIntervalMs ?? config.sweepIntervalSeconds * 1000,
+        run: () => services.reconciler.sweep(),
+      },
+      {
+        name: 'payout_sweep',
+        everyMs: options.sweepIntervalMs ?? config.sweepIntervalSeconds * 1000,
+        run: () => services.payoutSweep.sweep(),
+      },
       { name: 'idempotency_purge', everyMs: 3_600_000, run: () => services.idempotency.purgeExpired() },
       // LOG-4: each audit chain's head signed, so rows cut off the end are noticed.
       {

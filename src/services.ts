@@ -190,7 +190,21 @@ export async function createServices(options: ServiceOptions) {
     lookupConnectedAccount: (mode, name, accountId) =>
       providers.payouts(mode, name)?.lookupConnectedAccount?.(accountId),
   });
-  const payoutEngine = createPayoutEngine({ db, queue, clock, logger, providers, cipher, ...options.payouts });
+  const payoutEngine = createPayoutEngine({
+    db,
+    queue,
+    clock,
+    logger,
+    providers,
+    cipher,
+    ...(config.payoutNotFoundGraceSeconds === undefined
+      ? {}
+      : { notFoundGraceMs: config.payoutNotFoundGraceSeconds * 1000 }),
+    ...(config.payoutCheckScheduleSeconds === undefined
+      ? {}
+      : { checkScheduleMs: config.payoutCheckScheduleSeconds.map((s) => s * 1000) }),
+    ...options.payouts,
+  });
   const payouts = createPayoutService({
     db,
     dialect,

@@ -215,3 +215,14 @@ test('trusted proxies and dashboard networks go through the one address parser',
     /PAYWARDEN_TRUSTED_PROXY: "loopback" is not an IP address or CIDR range/,
   );
 });
+
+test('payout knobs: the not-found grace and check schedule are whole seconds, or refused', () => {
+  const error = captureConfigError({
+    PAYWARDEN_PAYOUT_NOT_FOUND_GRACE_SECONDS: '0.5',
+    PAYWARDEN_PAYOUT_CHECK_SCHEDULE_SECONDS: '30,later',
+    PAYWARDEN_SWEEP_INTERVAL_SECONDS: '0',
+  });
+  assert.match(error.message, /PAYWARDEN_PAYOUT_NOT_FOUND_GRACE_SECONDS/);
+  assert.match(error.message, /PAYWARDEN_PAYOUT_CHECK_SCHEDULE_SECONDS/);
+  assert.match(error.message, /PAYWARDEN_SWEEP_INTERVAL_SECONDS/);
+});

@@ -51,6 +51,12 @@ export interface Config {
   readonly simulatorPort: number;
   readonly paymentExpirySeconds: number;
   readonly reconcileScheduleSeconds: readonly number[];
+  /** Payouts (src/payouts/engine.ts): how long "not found" after a send proves nothing; undefined: each provider's own (30 min). */
+  readonly payoutNotFoundGraceSeconds: number | undefined;
+  /** When open payouts are asked about again, after each look; undefined: the engine's default. */
+  readonly payoutCheckScheduleSeconds: readonly number[] | undefined;
+  /** How often the reconciliation sweeps run. */
+  readonly sweepIntervalSeconds: number;
   readonly workerConcurrency: number;
   /** PAYWARDEN_ROLE (src/config/role.ts): all, api or worker; PostgreSQL deployments split ingest from work. */
   readonly role: ProcessRole;
@@ -149,6 +155,20 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     );
   }
 
+  const graceRaw = readVar(env, 'PAYWARDEN_PAYOUT_NOT_FOUND_GRACE_SECONDS', problems);
+  const payoutNotFoundGraceSeconds = graceRaw === undefined ? undefined : Number(graceRaw);
+  if (
+    payoutNotFoundGraceSeconds !== undefined &&
+    (!Number.isInteger(payoutNotFoundGraceSeconds) || payoutNotFoundGraceSeconds < 1)
+  )
+    problems.push('PAYWARDEN_PAYOUT_NOT_FOUND_GRACE_SECONDS must be whole seconds, at least 1');
+  const payoutScheduleRaw = readVar(env, 'PAYWARDEN_PAYOUT_CHECK_SCHEDULE_SECONDS', problems);
+  const payoutCheckScheduleSeconds = payoutScheduleRaw?.split(',').map((s) => Number(s.trim()));
+  if (payoutCheckScheduleSeconds?.some((n) => !Number.isInteger(n) || n < 1))
+    problems.push(
+      'PAYWARDEN_PAYOUT_CHECK_SCHEDULE_SECONDS must be a comma-separated list of whole seconds, e.g. 30,120,600',
+    );
+
   const liveProviders = (readVar(env, 'PAYWARDEN_LIVE_PROVIDERS', problems) ?? 'flutterwave')
     .split(',')
     .map((s) => s.trim())
@@ -207,6 +227,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     simulatorPort: readInt(env, 'PAYWARDEN_SIMULATOR_PORT', 4010, 0, 65535, problems),
     paymentExpirySeconds: readInt(env, 'PAYWARDEN_PAYMENT_EXPIRY_SECONDS', 86_400, 60, 30 * 86_400, problems),
     reconcileScheduleSeconds,
+    payoutNotFoundGraceSeconds,
+    payoutCheckScheduleSeconds,
+    sweepIntervalSeconds: readInt(env, 'PAYWARDEN_SWEEP_INTERVAL_SECONDS', 30, 1, 3600, problems),
     workerConcurrency: readInt(
       env,
       'PAYWARDEN_WORKER_CONCURRENCY',
