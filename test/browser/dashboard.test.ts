@@ -77,10 +77,18 @@ describe('the dashboard in chromium', { skip }, () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // The API's allowlist refuses markup in names; the pages must be safe even if such a name
-    // reaches the database another way (an import, an older version), so it is put there directly.
+    // reaches the database another way (an older version, written before personal data was
+    // sealed at rest), so the row is rewritten directly as such a version left it.
     await gw.services.database.db
       .updateTable('payments')
-      .set({ customer_name: HOSTILE_ATTR })
+      .set({
+        customer_id: null,
+        customer_email_index: null,
+        customer_email: 'ada@customer.example',
+        customer_name: HOSTILE_ATTR,
+        customer_phone: null,
+        metadata_json: JSON.stringify({ note: HOSTILE_SCRIPT, cart: HOSTILE_ATTR }),
+      })
       .where('id', '=', created.body.id)
       .execute();
     return created.body.id as string;
