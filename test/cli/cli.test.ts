@@ -30,7 +30,11 @@ function startUntil(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['src/main.ts', ...args], { env: { ...process.env, ...env } });
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`no ${ready} in: ${output}`)), 30_000);
+    // A gateway that never gets ready is killed, not left running after the test has failed.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no ${ready} in: ${output}`));
+    }, 60_000);
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (ready.test(output)) {
