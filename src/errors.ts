@@ -98,7 +98,7 @@ export const ERRORS = {
   receipt_unavailable: {
     status: 409,
     type: 'invalid_request_error',
-    message: 'Only a succeeded payment has a receipt; this one has not succeeded.',
+    message: 'Only a succeeded payment or payout has a receipt; this one has not succeeded.',
   },
   api_key_missing: {
     status: 401,

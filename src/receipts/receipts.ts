@@ -4,7 +4,7 @@
 // never makes an old receipt ambiguous. docs/receipts/ has the format, test vectors and a
 // dependency-free verifier for merchants.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { PaymentRow } from '../db/schema.ts';
+import type { PaymentRow, PayoutsTable } from '../db/schema.ts';
 import { canonicalJson, type CanonicalValue } from './canonical-json.ts';
 import type { ReceiptKey } from './receipt-keys.ts';
 
@@ -43,6 +43,24 @@ export function paymentReceiptFields(payment: PaymentRow, succeededAtMs: number)
     reference: payment.reference,
     provider: payment.provider,
     provider_transaction_id: payment.provider_tx_id,
+    succeeded_at: new Date(succeededAtMs).toISOString(),
+  };
+}
+
+/** The receipt's fields for a succeeded payout: what left, to which beneficiary, through whom. */
+export function payoutReceiptFields(payout: PayoutsTable, succeededAtMs: number) {
+  return {
+    object_type: 'payout' as const,
+    object_id: payout.id,
+    livemode: payout.mode === 'live',
+    status: 'succeeded' as const,
+    amount: payout.amount_minor,
+    currency: payout.currency,
+    fee: payout.fee_minor,
+    reference: payout.reference,
+    beneficiary_id: payout.beneficiary_id,
+    provider: payout.provider,
+    provider_transfer_id: payout.provider_transfer_id,
     succeeded_at: new Date(succeededAtMs).toISOString(),
   };
 }

@@ -25,6 +25,7 @@ function liveEnv(): Record<string, string> {
     PAYWARDEN_LIVE_ENABLED: 'true',
     PAYWARDEN_LIVE_PROVIDERS: 'flutterwave',
     PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+    PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
     PAYWARDEN_TLS_CERT_FILE: cert.certFile,
     PAYWARDEN_TLS_KEY_FILE: cert.keyFile,
     FLUTTERWAVE_LIVE_SECRET_KEY: `FLWSECK-${randomBytes(16).toString('hex')}-X`,

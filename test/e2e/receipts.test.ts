@@ -1,5 +1,5 @@
-// Signed receipts end to end on each database (COL-6): none before success (409, stable code), a
-// receipt after it that the merchants' helper and `paywarden receipts verify` accept and refuse
+// Signed receipts end to end on each database (COL-6), for payments and payouts: none before
+// success (409, stable code), a receipt after it that the merchants' helper and `paywarden receipts verify` accept and refuse
 // once changed; after a rotation new receipts carry the new key id and old ones still verify.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,6 +117,66 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(audited, [
         { action: 'receipt_key.created', actor_type: 'system' },
         { action: 'receipt_key.created', actor_type: 'cli' },
+      ]);
+    });
+    test('receipt of a succeeded payout: 409 while pending, signed once paid, same keys', async () => {
+      const beneficiary = await gw.api('POST', '/v1/beneficiaries', {
+        type: 'bank_account',
+        currency: 'NGN',
+        country: 'NG',
+        bank_code: '044',
+        account_number: '0690000031',
+      });
+      assert.equal(beneficiary.status, 201, JSON.stringify(beneficiary.body));
+      const created = await gw.api('POST', '/v1/payouts', {
+        amount: 250_050,
+        currency: 'NGN',
+        beneficiary: beneficiary.body.id,
+        reference: `receipt-payout-${Date.now()}`,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = created.body.id as string;
+      const early = await gw.api('GET', `/v1/payouts/${id}/receipt`);
+      assert.deepEqual([early.status, early.body.error.code], [409, 'receipt_unavailable']);
+      assert.equal((await gw.api('GET', '/v1/payouts/po_0000000000000000000000/receipt')).status, 404);
+      for (let i = 0; i < 100; i += 1) {
+        await gw.services.worker.drain();
+        if ((await gw.api('GET', `/v1/payouts/${id}`)).body.status === 'succeeded') break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const answer = await gw.api('GET', `/v1/payouts/${id}/receipt`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const { receipt } = answer.body;
+      assert.deepEqual(
+        [
+          receipt.object_type,
+          receipt.object_id,
+          receipt.status,
+          receipt.amount,
+          receipt.currency,
+          receipt.beneficiary_id,
+        ],
+        ['payout', id, 'succeeded', 250_050, 'NGN', beneficiary.body.id],
+      );
+      const key = await gw.services.receipts.keys.byId(receipt.key_id);
+      assert.ok(key);
+      assert.equal(verifyAsMerchant(answer.body, { [key.id]: key.secret.reveal() }), true);
+      assert.equal((await verifyReceiptText(gw.services.receipts, JSON.stringify(answer.body))).ok, true);
+      const forged = { ...answer.body, receipt: { ...receipt, beneficiary_id: 'ben_0000000000000000000000' } };
+      assert.equal(verifyAsMerchant(forged, { [key.id]: key.secret.reveal() }), false);
+
+      // LOG-3: reading the beneficiary (a person's account name) through the API is audited.
+      await gw.api('GET', `/v1/beneficiaries/${beneficiary.body.id}`);
+      await gw.api('GET', '/v1/beneficiaries?limit=100');
+      const reads = await gw.services.database.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor_type'])
+        .where('object_id', '=', beneficiary.body.id)
+        .where('action', '=', 'beneficiary.read')
+        .execute();
+      assert.deepEqual(reads, [
+        { action: 'beneficiary.read', actor_type: 'api_key' },
+        { action: 'beneficiary.read', actor_type: 'api_key' },
       ]);
     });
   });

@@ -297,6 +297,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payouts/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed receipt of a succeeded payout. */
+        get: operations["getPayoutsIdReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payouts/{id}/refresh": {
         parameters: {
             query?: never;
@@ -2137,6 +2154,70 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getPayoutsIdReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A signed payout receipt; verify it as docs/receipts/README.md shows. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        receipt: {
+                            /** @constant */
+                            object: "receipt";
+                            version: number;
+                            /** @constant */
+                            object_type: "payout";
+                            /** @description po_... */
+                            object_id: string;
+                            livemode: boolean;
+                            /** @description rk_...: the receipt key that signed it */
+                            key_id: string;
+                            /** @constant */
+                            status: "succeeded";
+                            /** @description minor units */
+                            amount: number;
+                            currency: string;
+                            fee: number | null;
+                            reference: string;
+                            /** @description ben_... */
+                            beneficiary_id: string;
+                            provider: string;
+                            provider_transfer_id: string | null;
+                            /** Format: date-time */
+                            succeeded_at: string;
+                        };
+                        /** @description HMAC-SHA256 of the canonical JSON of receipt (sorted keys), hex */
+                        signature: string;
                     };
                 };
             };

@@ -18,6 +18,7 @@ const liveEnv = {
   PAYWARDEN_LIVE_ENABLED: 'true',
   PAYWARDEN_LIVE_PROVIDERS: 'kwikpaisa',
   PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+  PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
   PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
   KWIKPAISA_LIVE_API_KEY: `pk_live_${randomBytes(8).toString('hex')}`,
   KWIKPAISA_LIVE_SECRET_KEY: randomBytes(24).toString('hex'),
