@@ -290,6 +290,24 @@ test('Standard checkout body: major units as an exact string, our payment id as 
   );
 });
 
+test("session_duration from our payment expiry, in minutes, within Flutterwave's 1 to 1440", () => {
+  const nowMs = 1_700_000_000_000;
+  const request = (expiresAt: number) => ({
+    paymentId: 'p',
+    amountMinor: 5000,
+    currency: 'NGN',
+    customer: { email: 'a@b.co', name: null, phone: null },
+    redirectUrl: 'https://m.example/r',
+    description: null,
+    merchantReference: 'r',
+    expiresAt,
+  });
+  assert.equal(toStandardPaymentBody(request(nowMs + 3_600_000), nowMs).session_duration, 60);
+  assert.equal(toStandardPaymentBody(request(nowMs + 90_500), nowMs).session_duration, 2, 'rounded up: never shorter');
+  assert.equal(toStandardPaymentBody(request(nowMs + 7 * 86_400_000), nowMs).session_duration, 1440);
+  assert.equal(toStandardPaymentBody(request(nowMs - 1), nowMs).session_duration, 1);
+});
+
 test('checkout answers: the hosted link, or a rejection reason without the body', () => {
   assert.deepEqual(
     parseCheckoutResponse(

@@ -9,7 +9,11 @@ import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 /** POST /v3/payments body. tx_ref is our payment id: unique per attempt, as Flutterwave requires,
  * even when the merchant retries a failed order with the same reference. */
-export function toStandardPaymentBody(request: CheckoutRequest): Record<string, unknown> {
+/** Flutterwave Standard's `session_duration` bounds: minutes, at most 1440 (developer.flutterwave.com
+ * collecting-payments/standard). */
+export const MAX_SESSION_MINUTES = 1440;
+
+export function toStandardPaymentBody(request: CheckoutRequest, nowMs: number = Date.now()): Record<string, unknown> {
   return {
     tx_ref: request.paymentId,
     amount: minorToMajorString(request.amountMinor, request.currency),
@@ -23,6 +27,9 @@ export function toStandardPaymentBody(request: CheckoutRequest): Record<string, 
     },
     meta: { paywarden_payment_id: request.paymentId, merchant_reference: request.merchantReference },
     customizations: { title: 'Payment', ...(request.description === null ? {} : { description: request.description }) },
+    // Our expiry as the checkout's lifetime, so nobody can pay a payment we have already expired
+    // (longer than a day is capped: the payment then expires later than its checkout).
+    session_duration: Math.min(Math.max(Math.ceil((request.expiresAt - nowMs) / 60_000), 1), MAX_SESSION_MINUTES),
   };
 }
 

@@ -355,3 +355,30 @@ describe('Flutterwave simulator built without listening', () => {
     }
   });
 });
+
+describe('Flutterwave simulator: session_duration', () => {
+  test('a checkout past its session_duration cannot be paid (409, the page says expired); verify still answers', async () => {
+    let nowMs = Date.parse('2026-06-01T12:00:00Z');
+    const h = await startHarness({ now: () => nowMs });
+    try {
+      const { txRef, link } = await h.createCheckout({ session_duration: 30 });
+      nowMs += 29 * 60_000;
+      assert.equal((await h.press(link, 'decline')).status, 200, 'still open at 29 minutes');
+      nowMs += 2 * 60_000;
+      const late = await h.press(link);
+      assert.equal(late.status, 409);
+      assert.match(await late.text(), /This checkout is expired/);
+      const verified: any = await (await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${txRef}`)).json();
+      assert.equal(verified.data.status, 'failed', 'the one attempt made');
+      const open = await h.createCheckout();
+      nowMs += 7 * 86_400_000;
+      assert.equal(
+        (await h.press(open.link)).status,
+        302,
+        'without session_duration the checkout does not expire here',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});
