@@ -151,6 +151,8 @@ export function v1Deps(services: Services): V1Deps {
     customers: services.customers,
     receipts: services.receipts,
     auditReads: apiReadAuditor(services.database.db, services.clock),
+    signatures: services.signatures,
+    publishableOrigins: services.config.publishableKeyOrigins,
   };
 }
 

@@ -108,12 +108,59 @@ export const ERRORS = {
   api_key_invalid: {
     status: 401,
     type: 'authentication_error',
-    message: 'The API key is not valid, has expired or was revoked.',
+    message: 'The API key is not valid.',
   },
   scope_missing: {
     status: 403,
     type: 'permission_error',
     message: 'This API key does not have the scope this request needs.',
+  },
+  api_key_expired: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'This API key has expired (or its roll overlap has ended). Use its replacement, or create a new key.',
+  },
+  api_key_revoked: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'This API key was revoked.',
+  },
+  secret_key_from_browser: {
+    status: 403,
+    type: 'authentication_error',
+    message:
+      'A secret key was sent from a browser (the request has an Origin header). Secret keys belong on your server; browsers use a publishable key (pk_).',
+  },
+  origin_not_allowed: {
+    status: 403,
+    type: 'authentication_error',
+    message: 'This origin is not allowed to use publishable keys (PAYWARDEN_PUBLISHABLE_KEY_ORIGINS).',
+  },
+  address_not_allowed: {
+    status: 403,
+    type: 'authentication_error',
+    message: "This API key may not be used from this address (the key's address allowlist).",
+  },
+  signature_required: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'This API key signs its requests: send X-API-KEY, X-TIMESTAMP and X-SIGNATURE.',
+  },
+  signature_invalid: {
+    status: 401,
+    type: 'authentication_error',
+    message:
+      "X-SIGNATURE does not match. Sign <timestamp>\\n<METHOD>\\n<path with query>\\n<hex SHA-256 of the exact body> with the key's signing secret.",
+  },
+  signature_expired: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'X-TIMESTAMP is more than 300 seconds from our clock. Check the clock of the signing machine.',
+  },
+  signature_replayed: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'This signature was already used. Sign each request afresh.',
   },
   idempotency_key_missing: {
     status: 400,

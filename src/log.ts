@@ -8,6 +8,8 @@ export const REDACT_PATHS = [
   'req.headers["verif-hash"]',
   'req.headers["flutterwave-signature"]',
   'req.headers["idempotency-key"]',
+  'req.headers["x-api-key"]',
+  'req.headers["x-signature"]',
   'res.headers["set-cookie"]',
   'headers.authorization',
   // Secret-named fields, at the top level and one level down.

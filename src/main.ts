@@ -12,7 +12,7 @@ import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
 import { createOperatorInvite, listOperators } from './cli/operators.ts';
 import { listJobs, runJobAgainFromCli } from './cli/jobs.ts';
-import { collectScopes, createKeyFromCli, listKeysText, SCOPE_HELP } from './cli/keys.ts';
+import { collectList, createKeyFromCli, EXPIRY_HELP, listKeysText, rollKeyFromCli, SCOPE_HELP } from './cli/keys.ts';
 import { customerDataFor, eraseCustomerFromCli, exportCustomerFromCli, selectorFrom } from './cli/customers.ts';
 import { createOperatorService } from './operators/accounts.ts';
 import { PROVIDER_FACTORIES } from './providers/factories.ts';
@@ -79,24 +79,51 @@ program
     });
   });
 
-const keys = program.command('keys').description('manage API secret keys');
+const keys = program.command('keys').description('manage API keys');
 const keyService = (cfg: Config, database: ReturnType<typeof openDatabase>) =>
   createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock });
+const printResult = (result: { ok: boolean; text: string }, failureCode: number) => {
+  (result.ok ? console.log : console.error)(result.text);
+  if (!result.ok) process.exitCode = failureCode;
+};
 keys
   .command('create')
+  .description('a new key, shown once (with its signing secret when it signs)')
   .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).default('test'))
   .option('--name <name>', 'a label for the key', 'default')
-  .option('--scope <scopes>', SCOPE_HELP, collectScopes)
-  .action(async (opts: { mode: 'test' | 'live'; name: string; scope?: string[] }) => {
-    await withDatabase(async (cfg, database) => {
-      const result = await createKeyFromCli(keyService(cfg, database), { ...opts, liveEnabled: cfg.liveEnabled });
-      (result.ok ? console.log : console.error)(result.text);
-      if (!result.ok) process.exitCode = 2;
-    });
+  .option('--scope <scopes>', SCOPE_HELP, collectList)
+  .option('--expires-in-days <days>', EXPIRY_HELP)
+  .option('--signed', 'every request must be signed (required, and set, for live keys with payouts:write)')
+  .option(
+    '--allow <cidrs>',
+    'addresses or CIDR ranges the key may be used from (repeat or comma-separate)',
+    collectList,
+  )
+  .option('--publishable', 'a pk_ key for browsers: reads one payment status by its client secret, nothing else')
+  .action(async (opts: Parameters<typeof createKeyFromCli>[1]) => {
+    await withDatabase(async (cfg, database) =>
+      printResult(await createKeyFromCli(keyService(cfg, database), { ...opts, liveEnabled: cfg.liveEnabled }), 2),
+    );
   });
-keys.command('list').action(async () => {
-  await withDatabase(async (cfg, database) => console.log(await listKeysText(keyService(cfg, database))));
-});
+keys
+  .command('list')
+  .description('every key with its scopes, expiry and status (a WARNING 14, 7 and 1 days before it expires)')
+  .action(async () => {
+    await withDatabase(async (cfg, database) =>
+      console.log(await listKeysText(keyService(cfg, database), systemClock.nowMs())),
+    );
+  });
+keys
+  .command('roll')
+  .description('a new key like this one; the old one keeps working for the overlap (default 24 h, at most 7 days)')
+  .argument('<id>', 'the key id (key_...)')
+  .option('--overlap-hours <hours>', 'how long the old key keeps working, 0 to 168', '24')
+  .option('--expires-in-days <days>', EXPIRY_HELP)
+  .action(async (id: string, opts: { overlapHours?: string; expiresInDays?: string }) => {
+    await withDatabase(async (cfg, database) =>
+      printResult(await rollKeyFromCli(keyService(cfg, database), id, opts), 1),
+    );
+  });
 keys
   .command('revoke')
   .argument('<id>', 'the key id (key_...)')

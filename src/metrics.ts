@@ -62,6 +62,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    addressRefusals: new Counter({
+      name: 'paywarden_api_address_refusals_total',
+      help: "Requests refused because they came from outside the API key's address allowlist (API-6), by mode",
+      labelNames: ['mode'],
+      registers: [registry],
+    }),
+    signatureRefusals: new Counter({
+      name: 'paywarden_api_signature_refusals_total',
+      help: 'Signed requests refused (API-5), by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'paywarden_http_request_duration_seconds',
       help: 'HTTP request latency',

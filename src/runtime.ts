@@ -2,6 +2,7 @@
 // in test mode, the HTTP server, the job workers and the periodic sweeps. Used by `paywarden
 // start`, the end-to-end tests, the crash test and the benchmark, so all of them run the real thing.
 import { readFileSync } from 'node:fs';
+import { warnExpiringKeys } from './keys/lifecycle.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -136,6 +137,14 @@ export async function startGateway(config: Config, logger: Logger, options: Star
         everyMs: options.auditCheckpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
         run: () => writeCheckpoints({ db: database.db, clock, signer: services.auditSigner }),
       },
+      // API-3: expiry warnings (each threshold logged once per key, also guarded in the table).
+      {
+        name: 'api_key_expiry_warnings',
+        everyMs: 3_600_000,
+        run: () => warnExpiringKeys({ db: database.db, clock, logger }),
+      },
+      // API-5: used request signatures are kept only while their timestamp is in its window.
+      { name: 'request_signature_purge', everyMs: 3_600_000, run: () => services.signatures.purgeExpired() },
     ],
   });
   if (options.runWorkers ?? config.runWorkers) {

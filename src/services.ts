@@ -18,6 +18,8 @@ import { createIngestService, createProcessWebhookJob, PROCESS_WEBHOOK_JOB } fro
 import { createJobQueue } from './jobs/queue.ts';
 import { createWorker, type WorkerOptions } from './jobs/worker.ts';
 import { createApiKeyService } from './keys/api-keys.ts';
+import { createSignatureVerifier } from './keys/request-signing.ts';
+import { registerKeyMetrics } from './keys/lifecycle.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import type { ResolveHost } from './delivery/ssrf.ts';
@@ -126,7 +128,9 @@ export async function createServices(options: ServiceOptions) {
     routing: config.routing,
   });
 
-  const keys = createApiKeyService({ db, masterKey: config.masterKey, clock });
+  const keys = createApiKeyService({ db, masterKey: config.masterKey, clock, cipher });
+  const signatures = createSignatureVerifier({ db, clock });
+  registerKeyMetrics({ registry: metrics.registry, db, clock });
   const payments = createPaymentService({
     db,
     dialect,
@@ -253,6 +257,7 @@ export async function createServices(options: ServiceOptions) {
     worker,
     providers,
     keys,
+    signatures,
     payments,
     endpoints,
     events,

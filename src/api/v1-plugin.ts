@@ -15,7 +15,6 @@ import { endpointRoutes } from '../webhook-endpoints/routes.ts';
 import { eventRoutes } from '../events/routes.ts';
 import type { BeneficiaryService } from '../beneficiaries/beneficiary-service.ts';
 import { beneficiaryRoutes } from '../beneficiaries/routes.ts';
-import { contextOf, requireApiKey, requireScope } from './auth.ts';
 import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
 import type { PayoutService } from '../payouts/payout-service.ts';
 import { payoutRoutes } from '../payouts/routes.ts';
@@ -25,6 +24,8 @@ import { customerDataRoutes } from '../privacy/routes.ts';
 import type { ReceiptService } from '../receipts/receipt-service.ts';
 import type { AuditReads } from '../audit/audit.ts';
 import { receiptRoutes } from '../receipts/routes.ts';
+import { contextOf, requireApiKey, requireScope, requireSignature } from './auth.ts';
+import type { SignatureVerifier } from '../keys/request-signing.ts';
 
 export interface V1Deps {
   readonly keys: ApiKeyService;
@@ -45,6 +46,9 @@ export interface V1Deps {
   readonly receipts: ReceiptService;
   /** LOG-3: records the API's sensitive reads (src/audit/audit.ts auditRead). */
   readonly auditReads: AuditReads;
+  readonly signatures: SignatureVerifier;
+  /** Browser origins allowed to use publishable keys (API-1). */
+  readonly publishableOrigins: readonly string[];
 }
 
 declare module 'fastify' {
@@ -58,11 +62,27 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     // NET-2: API answers carry payment data; no cache may keep them.
     void reply.header('cache-control', 'no-store');
   });
-  app.addHook('onRequest', requireApiKey({ keys: deps.keys, metrics: deps.metrics, limiter: deps.apiLimiter }));
+  // The JSON parser keeps the exact bytes received: a request signature covers them (API-5).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    void parseJson(request, body.toString('utf8'), done);
+  });
+  app.addHook(
+    'onRequest',
+    requireApiKey({
+      keys: deps.keys,
+      metrics: deps.metrics,
+      limiter: deps.apiLimiter,
+      publishableOrigins: deps.publishableOrigins,
+    }),
+  );
   app.addHook('onRequest', async (request) => {
     if (request.apiKey?.mode === 'live' && !deps.liveEnabled) throw new ApiError('mode_not_enabled');
   });
   app.addHook('onRequest', requireScope({ metrics: deps.metrics }));
+  app.addHook('preValidation', requireSignature({ verifier: deps.signatures, metrics: deps.metrics }));
 
   // API-7: runs after schema validation, so only well-formed requests claim a key.
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {

@@ -75,6 +75,8 @@ export interface Config {
   readonly dashboardLoginAttemptsPerIp: number;
   /** OPS-11: when set, the dashboard answers only clients in these addresses or CIDR ranges. */
   readonly dashboardAllowedNetworks: readonly Cidr[] | undefined;
+  /** API-1: browser origins (`https://shop.example`) that may use publishable keys; none by default. */
+  readonly publishableKeyOrigins: readonly string[];
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   /** Currency -> provider name, for payments that name no provider. */
   readonly routing: Readonly<Record<string, string>>;
@@ -255,6 +257,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dashboardSessionMaxMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES', 600, 5, 600, problems),
     dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
     dashboardAllowedNetworks: cidrList(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems),
+    publishableKeyOrigins: originList(env, 'PAYWARDEN_PUBLISHABLE_KEY_ORIGINS', liveEnabled, problems),
     providers,
     routing,
   };
@@ -305,6 +308,28 @@ function liveCredentials(spec: ProviderSpec, env: Env, problems: string[]): Prov
 }
 
 /** Comma-separated addresses or CIDR ranges, IPv4 and IPv6 (OPS-11, trusted proxies). */
+/** Comma-separated exact origins (scheme, host, optional port; no path); https unless on loopback in test mode. */
+function originList(env: Env, name: string, liveEnabled: boolean, problems: string[]): readonly string[] {
+  const raw = readVar(env, name, problems);
+  if (raw === undefined || raw.trim() === '') return [];
+  const origins: string[] = [];
+  for (const entry of raw.split(',').map((o) => o.trim())) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    const loopback = url !== undefined && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url === undefined || url.origin !== entry || !['https:', 'http:'].includes(url.protocol))
+      problems.push(`${name}: ${JSON.stringify(entry.slice(0, 80))} is not an origin like https://shop.example`);
+    else if (url.protocol === 'http:' && (liveEnabled || !loopback))
+      problems.push(`${name}: ${entry} must use https (http only for localhost in test mode)`);
+    else origins.push(entry);
+  }
+  return origins;
+}
+
 function cidrList(env: Env, name: string, problems: string[]): readonly Cidr[] | undefined {
   const raw = readVar(env, name, problems);
   if (raw === undefined) return undefined;

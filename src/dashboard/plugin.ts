@@ -24,6 +24,7 @@ import {
   type DashboardDeps,
 } from './context.ts';
 import { actionRoutes } from './routes/action-routes.ts';
+import { keyRoutes } from './routes/key-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
@@ -106,6 +107,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     secured.addHook('preHandler', async (request, reply) => requireOperator(deps, request, reply));
     pageRoutes(secured, deps);
     actionRoutes(secured, deps);
+    keyRoutes(secured, deps);
     settingsRoutes(secured, deps);
   });
 }

@@ -65,10 +65,18 @@ export const CreateKeyBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }),
     mode: Type.Union([Type.Literal('test'), Type.Literal('live')]),
     // Optional in the schema so that no box ticked gets a clear page instead of a schema error.
+    kind: Type.Optional(Type.Union([Type.Literal('secret'), Type.Literal('publishable')])),
+    expires_in_days: Type.Optional(Type.String({ minLength: 1, maxLength: 3, pattern: '^[0-9]+$' })),
+    signed: Type.Optional(Type.Literal('on')),
+    allowed_networks: Type.Optional(Type.String({ maxLength: 2000, pattern: '^[0-9A-Fa-f.:/, ]*$' })),
     scopes: Type.Optional(
       Type.Union([SCOPE, Type.Array(SCOPE, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true })]),
     ),
   },
+  { additionalProperties: false },
+);
+export const RollKeyBody = Type.Object(
+  { csrf_token: CSRF, overlap_seconds: Type.String({ minLength: 1, maxLength: 6, pattern: '^[0-9]+$' }) },
   { additionalProperties: false },
 );
 export const CreateEndpointBody = Type.Object(

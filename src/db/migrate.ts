@@ -6,6 +6,7 @@ import * as auditRequestMeta from './migrations/0003-audit-request-meta.ts';
 import * as operatorPasskeys from './migrations/0004-operator-passkeys.ts';
 import * as payouts from './migrations/0006-payouts.ts';
 import * as apiKeyScopes from './migrations/0007-api-key-scopes.ts';
+import * as apiKeyLifecycle from './migrations/0007b-api-key-lifecycle.ts';
 import * as auditChain from './migrations/0008-audit-chain.ts';
 import * as receiptKeys from './migrations/0008b-receipt-keys.ts';
 import * as backupRuns from './migrations/0010-backup-runs.ts';
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-operator-passkeys': operatorPasskeys,
   '0006-payouts': payouts,
   '0007-api-key-scopes': apiKeyScopes,
+  '0007b-api-key-lifecycle': apiKeyLifecycle,
   '0008-audit-chain': auditChain,
   '0008b-receipt-keys': receiptKeys,
   '0010-backup-runs': backupRuns,

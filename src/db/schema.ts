@@ -19,6 +19,18 @@ export interface ApiKeysTable {
   revoked_at: number | null;
   /** Space-separated scopes (src/keys/scopes.ts). */
   scopes: string;
+  kind: 'secret' | 'publishable';
+  rolled_to: string | null;
+  expiry_warned_days: number | null;
+  signing_secret_sealed: string | null;
+  /** Comma-separated addresses and CIDR ranges; '' means anywhere. */
+  allowed_networks: string;
+}
+
+export interface RequestSignaturesTable {
+  api_key_id: string;
+  signature: string;
+  expires_at: number;
 }
 
 export interface IdempotencyKeysTable {
@@ -60,6 +72,8 @@ export interface PaymentsTable {
   customer_id: string | null;
   /** Keyed blind index of the email, for look-ups by email without the plaintext. */
   customer_email_index: string | null;
+  /** Keyed hash of the client secret a publishable key presents (src/payments/client-secret.ts). */
+  client_secret_hash: string | null;
 }
 
 export interface EventsTable {
@@ -353,6 +367,7 @@ export interface Database {
   payout_attempts: PayoutAttemptsTable;
   payout_checks: PayoutChecksTable;
   api_keys: ApiKeysTable;
+  request_signatures: RequestSignaturesTable;
   idempotency_keys: IdempotencyKeysTable;
   payments: PaymentsTable;
   events: EventsTable;

@@ -29,11 +29,20 @@ for (const dialect of await testDialects()) {
       const row = await database.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       assert.ok(!JSON.stringify(row).includes(key.slice(24)), 'the secret part is not stored');
       assert.equal(row.secret_hash.length, 64);
-      const principal = await keys.authenticate(key);
+      const result = await keys.authenticate(key);
+      assert.ok(result.ok);
+      const { principal } = result;
       assert.deepEqual(
-        { ...principal, scopes: [...(principal?.scopes ?? [])] },
+        {
+          id: principal.id,
+          kind: principal.kind,
+          mode: principal.mode,
+          name: principal.name,
+          scopes: [...principal.scopes],
+        },
         {
           id,
+          kind: 'secret',
           mode: 'test',
           name: 'ci',
           scopes: [
@@ -45,6 +54,8 @@ for (const dialect of await testDialects()) {
           ],
         },
       );
+      assert.equal(principal.signingSecret, undefined);
+      assert.deepEqual(principal.allowedNetworks, []);
     });
 
     test('creating and revoking are audited with the mode of the key; without an actor, the command line is named', async () => {
@@ -70,16 +81,22 @@ for (const dialect of await testDialects()) {
       );
     });
 
-    test('wrong, truncated, mode-swapped and revoked keys are refused', async () => {
+    test('wrong, truncated, mode-swapped and kind-swapped keys are invalid; a revoked one says revoked', async () => {
       const keys = service();
       const { id, key } = await keys.create({ mode: 'test', name: 'x' });
       const lastChar = key.at(-1) === 'a' ? 'b' : 'a';
-      assert.equal(await keys.authenticate(key.slice(0, -1) + lastChar), undefined);
-      assert.equal(await keys.authenticate(key.slice(0, -1)), undefined);
-      assert.equal(await keys.authenticate(key.replace('sk_test_', 'sk_live_')), undefined);
-      assert.equal(await keys.authenticate(''), undefined);
+      const reason = async (presented: string) => {
+        const result = await keys.authenticate(presented);
+        return result.ok ? 'ok' : result.reason;
+      };
+      assert.equal(await reason(key.slice(0, -1) + lastChar), 'invalid');
+      assert.equal(await reason(key.slice(0, -1)), 'invalid');
+      assert.equal(await reason(key.replace('sk_test_', 'sk_live_')), 'invalid');
+      assert.equal(await reason(key.replace('sk_test_', 'pk_test_')), 'invalid');
+      assert.equal(await reason(''), 'invalid');
       assert.equal(await keys.revoke(id), true);
-      assert.equal(await keys.authenticate(key), undefined);
+      assert.equal(await reason(key), 'revoked');
+      assert.equal(await reason(key.slice(0, -1) + lastChar), 'invalid', 'only the whole key learns it was revoked');
       assert.equal(await keys.revoke(id), false, 'revoking twice reports nothing revoked');
     });
 
@@ -89,15 +106,16 @@ for (const dialect of await testDialects()) {
       // Replay the migration on a table holding a pre-scopes row.
       await scopesMigration.down(database.db as never);
       await scopesMigration.up(database.db as never);
-      const principal = await keys.authenticate(key);
-      assert.deepEqual([...(principal?.scopes ?? [])], [...LEGACY_SCOPES]);
-      assert.ok(!principal?.scopes.has('payouts:write'));
+      const result = await keys.authenticate(key);
+      assert.ok(result.ok);
+      assert.deepEqual([...result.principal.scopes], [...LEGACY_SCOPES]);
+      assert.ok(!result.principal.scopes.has('payouts:write'));
       assert.ok((await keys.list()).some((k) => k.id === id && k.scopes.includes('banks:read')));
     });
 
     test('a key from another deployment (another master key) does not authenticate here', async () => {
       const { key } = await service().create({ mode: 'test', name: 'other' });
-      assert.equal(await service().authenticate(key), undefined);
+      assert.deepEqual(await service().authenticate(key), { ok: false, reason: 'invalid' });
     });
 
     test('list shows prefix, name, mode and times, never the key', async () => {

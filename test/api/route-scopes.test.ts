@@ -132,9 +132,10 @@ describe('every /v1 route requires its scope', () => {
 
   test('new keys default to the common case: payments, webhook endpoints, events read; never payouts', async () => {
     const created = await gw.services.keys.create({ mode: 'test', name: 'default' });
-    const principal = await gw.services.keys.authenticate(created.key);
+    const result = await gw.services.keys.authenticate(created.key);
+    assert.ok(result.ok);
     assert.deepEqual(
-      [...(principal?.scopes ?? [])],
+      [...result.principal.scopes],
       ['payments:read', 'payments:write', 'webhook_endpoints:read', 'webhook_endpoints:write', 'events:read'],
     );
     const refused = await gw.api('POST', '/v1/events/evt_0/redeliver', undefined, {

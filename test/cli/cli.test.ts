@@ -133,6 +133,36 @@ describe('command line', () => {
     );
   });
 
+  test('keys create --expires-in-days warns in keys list within 14 days; keys roll makes a new key, the old one says until when', () => {
+    const env = { PAYWARDEN_DATA_DIR: join(dir, 'key-roll') };
+    const created = cli(['keys', 'create', '--name', 'soon', '--expires-in-days', '10', '--signed'], env);
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /signing secret, also shown only now:\n\n  whsk_[0-9A-Za-z]{43}\n/);
+    const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
+    const listed = cli(['keys', 'list'], env).stdout;
+    assert.match(
+      listed,
+      new RegExp(`${id}\\t.*\\tyes\\tanywhere\\t.*WARNING: expires within 14 days \\(10 left\\); roll it`),
+    );
+    assert.equal(cli(['keys', 'create', '--expires-in-days', '366'], env).status, 2, 'never more than a year');
+    assert.equal(cli(['keys', 'create', '--allow', '10.0.0.0/33'], env).status, 2, 'a bad range');
+    assert.equal(cli(['keys', 'roll', id!, '--overlap-hours', '169'], env).status, 1, 'at most 7 days of overlap');
+    const rolled = cli(['keys', 'roll', id!, '--overlap-hours', '2'], env);
+    assert.equal(rolled.status, 0, rolled.stderr);
+    assert.match(rolled.stdout, /keeps working until \d{4}-\d{2}-\d{2}T.*then answers api_key_expired/);
+    assert.match(rolled.stdout, /sk_test_[0-9A-Za-z]{48}/);
+    assert.match(rolled.stdout, /whsk_[0-9A-Za-z]{43}/, 'a signing key rolls to a signing key with a new secret');
+    const newId = /to (key_[0-9A-Za-z]{22})/.exec(rolled.stdout)?.[1];
+    assert.match(cli(['keys', 'list'], env).stdout, new RegExp(`${id}\\t.*rolled to ${newId}, works until`));
+    const again = cli(['keys', 'roll', id!], env);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /already rolled/);
+    const pk = cli(['keys', 'create', '--publishable', '--name', 'checkout'], env);
+    assert.equal(pk.status, 0, pk.stderr);
+    assert.match(pk.stdout, /pk_test_[0-9A-Za-z]{48}/);
+    assert.equal(cli(['keys', 'create', '--publishable', '--scope', 'payments:read'], env).status, 2);
+  });
+
   test('operators create prints a one-time enrolment link; the first operator must be an owner; list shows who exists', () => {
     const env = { PAYWARDEN_DATA_DIR: join(dir, 'operators'), PAYWARDEN_PUBLIC_URL: 'https://pay.merchant.example' };
     const notOwner = cli(['operators', 'create', '--email', 'dev@merchant.example', '--role', 'developer'], env);

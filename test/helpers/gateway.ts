@@ -14,6 +14,7 @@ import { SCOPES } from '../../src/keys/scopes.ts';
 
 export interface TestGateway extends Gateway {
   readonly key: string;
+  readonly keyId: string;
   readonly dataDir: string;
   api(
     method: string,
@@ -48,11 +49,12 @@ export async function startTestGateway(
     ...options.start,
   });
   // Every scope: these tests are about the routes, test/api/route-scopes.test.ts about the scopes.
-  const { key } = await gateway.services.keys.create({ mode: 'test', name: 'test', scopes: SCOPES });
+  const { key, id: keyId } = await gateway.services.keys.create({ mode: 'test', name: 'test', scopes: SCOPES });
 
   return {
     ...gateway,
     key,
+    keyId,
     dataDir,
     async api(method, path, body, headers = {}) {
       const response = await fetch(`${gateway.url}${path}`, {

@@ -31,6 +31,7 @@ const payment: PaymentRow = {
   version: 2,
   customer_id: null,
   customer_email_index: null,
+  client_secret_hash: null,
 };
 
 function assertInert(out: string) {

@@ -19,19 +19,10 @@ import {
   type SignedInOperator,
 } from '../context.ts';
 import { endpointSecretPage } from '../pages/endpoints.ts';
-import { keyCreatedPage } from '../pages/keys.ts';
 import { inviteCreatedPage } from '../pages/operators.ts';
 import { reauthPage } from '../pages/sign-in.ts';
 import { runDeadJobAgain } from '../../jobs/dead-jobs.ts';
-import {
-  CreateEndpointBody,
-  CreateKeyBody,
-  CsrfOnlyBody,
-  InviteBody,
-  ModeBody,
-  ReauthBody,
-  RoleBody,
-} from '../schemas.ts';
+import { CreateEndpointBody, CsrfOnlyBody, InviteBody, ModeBody, ReauthBody, RoleBody } from '../schemas.ts';
 import { IdParams } from '../../api/schemas.ts';
 
 export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
@@ -71,34 +62,6 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
     void reply.setCookie(MODE_COOKIE, request.body.mode, COOKIE_ATTRIBUTES);
     return reply.redirect(safeReturnPath(request.body.return_to), 303);
-  });
-
-  api.post('/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
-    const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
-    if (who === undefined) return reply;
-    if (request.body.mode === 'live' && !deps.liveEnabled)
-      return sendMessage(request, reply, 400, 'Live mode is off', 'Live mode is not enabled on this deployment.');
-    const { scopes } = request.body;
-    if (scopes === undefined)
-      return sendMessage(request, reply, 400, 'No scope chosen', 'Tick at least one scope for the key.');
-    const chosen = Array.isArray(scopes) ? scopes : [scopes];
-    const created = await deps.keys.create(
-      { mode: request.body.mode, name: request.body.name, scopes: chosen },
-      { actorType: 'operator', actorId: who.operator.id },
-    );
-    return sendPage(
-      request,
-      reply,
-      { title: 'API key created', active: 'keys', status: 201 },
-      keyCreatedPage({ ...created, name: request.body.name, scopes: chosen }),
-    );
-  });
-
-  api.post('/keys/:id/revoke', { schema: { params: IdParams('key'), body: CsrfOnlyBody } }, async (request, reply) => {
-    const who = await permitSensitive(deps, request, reply, 'manage_api_keys', '/dashboard/keys');
-    if (who === undefined) return reply;
-    await deps.keys.revoke(request.params.id, { actorType: 'operator', actorId: who.operator.id });
-    return reply.redirect('/dashboard/keys', 303);
   });
 
   api.post('/endpoints', { schema: { body: CreateEndpointBody } }, async (request, reply) => {

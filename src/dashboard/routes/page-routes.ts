@@ -131,6 +131,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       keysPage(rows, who.csrfToken, {
         canManage: can(who.operator.role, 'manage_api_keys'),
         liveEnabled: deps.liveEnabled,
+        nowMs: deps.clock.nowMs(),
       }),
     );
   });
