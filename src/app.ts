@@ -153,6 +153,7 @@ export function v1Deps(services: Services): V1Deps {
     auditReads: apiReadAuditor(services.database.db, services.clock),
     signatures: services.signatures,
     publishableOrigins: services.config.publishableKeyOrigins,
+    clientSecrets: services.clientSecrets,
   };
 }
 

@@ -19,6 +19,7 @@ import { createJobQueue } from './jobs/queue.ts';
 import { createWorker, type WorkerOptions } from './jobs/worker.ts';
 import { createApiKeyService } from './keys/api-keys.ts';
 import { createSignatureVerifier } from './keys/request-signing.ts';
+import { createClientSecrets } from './payments/client-secret.ts';
 import { registerKeyMetrics } from './keys/lifecycle.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -258,6 +259,7 @@ export async function createServices(options: ServiceOptions) {
     providers,
     keys,
     signatures,
+    clientSecrets: createClientSecrets(config.masterKey),
     payments,
     endpoints,
     events,

@@ -42,7 +42,8 @@ function presentedKey(request: FastifyRequest): string | undefined {
   // A browser's GET without custom headers needs no CORS preflight (OPTIONS stays refused, NET-3).
   if (request.routeOptions.config.scope === PUBLISHABLE_SCOPE) {
     const key = (request.query as { key?: unknown } | undefined)?.key;
-    if (typeof key === 'string') return key;
+    // Only a publishable key may travel in a URL; a secret one there is treated as absent.
+    if (typeof key === 'string' && key.startsWith('pk_')) return key;
   }
   return undefined;
 }

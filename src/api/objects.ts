@@ -37,6 +37,32 @@ export const PaymentObjectSchema = Type.Object(
   { description: 'A payment. Give value only once its status is `succeeded`.' },
 );
 
+export const PaymentCreatedSchema = Type.Object(
+  {
+    ...PaymentObjectSchema.properties,
+    client_secret: Type.String({
+      description:
+        'Shown only here: give it to your return page, which reads the status with a publishable key (GET /v1/payment_status/{id}).',
+    }),
+  },
+  { description: 'The payment just created, with its client secret (shown once).' },
+);
+
+export const PaymentStatusSchema = Type.Object(
+  {
+    object: Type.Literal('payment_status'),
+    id: Type.String(),
+    status: Type.Unsafe<PaymentStatus>({ type: 'string', enum: [...PAYMENT_STATUSES] }),
+    amount: Type.Integer({ description: 'Minor units of the currency.' }),
+    currency: Type.String(),
+    livemode: Type.Boolean(),
+  },
+  {
+    description:
+      'What a browser may know about one payment: its status, for the return page. Give value on the webhook.',
+  },
+);
+
 export const ListOf = <T extends TSchema>(item: T, description: string) =>
   Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean() }, { description });
 

@@ -10,6 +10,8 @@ import type { ApiKeyService } from '../keys/api-keys.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PaymentService } from '../payments/payment-service.ts';
 import { paymentRoutes } from '../payments/routes.ts';
+import { clientStatusRoute } from '../payments/client-status-route.ts';
+import type { ClientSecrets } from '../payments/client-secret.ts';
 import type { EndpointService } from '../webhook-endpoints/endpoint-service.ts';
 import { endpointRoutes } from '../webhook-endpoints/routes.ts';
 import { eventRoutes } from '../events/routes.ts';
@@ -49,6 +51,7 @@ export interface V1Deps {
   readonly signatures: SignatureVerifier;
   /** Browser origins allowed to use publishable keys (API-1). */
   readonly publishableOrigins: readonly string[];
+  readonly clientSecrets: ClientSecrets;
 }
 
 declare module 'fastify' {
@@ -116,7 +119,8 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     return payload;
   });
 
-  paymentRoutes(app, deps.payments, deps.auditReads);
+  paymentRoutes(app, deps.payments, deps.auditReads, deps.clientSecrets);
+  clientStatusRoute(app, { payments: deps.payments, clientSecrets: deps.clientSecrets });
   endpointRoutes(app, deps.endpoints);
   eventRoutes(app, deps.events, deps.auditReads);
   beneficiaryRoutes(app, {

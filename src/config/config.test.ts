@@ -226,3 +226,18 @@ test('payout knobs: the not-found grace and check schedule are whole seconds, or
   assert.match(error.message, /PAYWARDEN_PAYOUT_CHECK_SCHEDULE_SECONDS/);
   assert.match(error.message, /PAYWARDEN_SWEEP_INTERVAL_SECONDS/);
 });
+
+test('publishable-key origins: exact https origins (http only for localhost in test mode), none by default', () => {
+  assert.deepEqual(loadConfig({}, tmp()).publishableKeyOrigins, []);
+  assert.deepEqual(
+    loadConfig({ PAYWARDEN_PUBLISHABLE_KEY_ORIGINS: 'https://shop.example, http://localhost:3000' }, tmp())
+      .publishableKeyOrigins,
+    ['https://shop.example', 'http://localhost:3000'],
+  );
+  for (const bad of ['https://shop.example/', 'https://shop.example/pay', 'http://shop.example', 'shop.example', '*'])
+    assert.throws(
+      () => loadConfig({ PAYWARDEN_PUBLISHABLE_KEY_ORIGINS: bad }, tmp()),
+      (error: unknown) => error instanceof ConfigError && /PAYWARDEN_PUBLISHABLE_KEY_ORIGINS/.test(error.message),
+      bad,
+    );
+});

@@ -47,7 +47,12 @@ export interface RequestContext {
 }
 
 export function createPaymentService(deps: PaymentServiceDeps) {
-  async function create(ctx: RequestContext, input: CreatePaymentInput): Promise<PaymentRow> {
+  /** `clientSecretHash`: from client-secret.ts (bound to `id`), when the caller issued the payment a client secret (API-1). */
+  async function create(
+    ctx: RequestContext,
+    input: CreatePaymentInput,
+    options: { id?: string; clientSecretHash?: string } = {},
+  ): Promise<PaymentRow> {
     const provider =
       input.provider === undefined
         ? deps.providers.route(ctx.mode, input.currency)
@@ -76,7 +81,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
     const now = deps.clock.nowMs();
     const expiresAt = now + deps.paymentExpirySeconds * 1000;
-    const id = newId('pay');
+    const id = options.id ?? newId('pay');
     const firstCheckSeconds = deps.reconcileScheduleSeconds[0] ?? 600;
     try {
       await deps.db.transaction().execute(async (trx) => {
@@ -108,6 +113,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             next_reconcile_at: now + firstCheckSeconds * 1000,
             reconcile_step: 0,
             version: 1,
+            client_secret_hash: options.clientSecretHash ?? null,
           })
           .execute();
         await writeAudit(trx, deps.clock, {

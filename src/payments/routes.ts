@@ -1,19 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiRead, type AuditReads } from '../audit/audit.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ListOf, PaymentObjectSchema } from '../api/objects.ts';
+import { ListOf, PaymentCreatedSchema, PaymentObjectSchema } from '../api/objects.ts';
 import { contextOf } from '../api/auth.ts';
 import { IdParams, PaymentCreateBody, PaymentListQuery } from '../api/schemas.ts';
 import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import { isCurrency } from '../money/currencies.ts';
 import { toPaymentObject } from './payment-object.ts';
 import type { PaymentService } from './payment-service.ts';
+import type { ClientSecrets } from './client-secret.ts';
 
 /** LOG-3: a payment answer shows its customer (email, name, phone), so every read is audited. */
 const readOf = (request: FastifyRequest, ids: readonly string[]) =>
   apiRead(contextOf(request), 'payment', ids, request.routeOptions.url);
 
-export function paymentRoutes(app: FastifyInstance, payments: PaymentService, auditReads: AuditReads): void {
+export function paymentRoutes(
+  app: FastifyInstance,
+  payments: PaymentService,
+  auditReads: AuditReads,
+  clientSecrets: ClientSecrets,
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.post(
@@ -23,7 +30,7 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService, au
       schema: {
         summary: 'Create a payment and get the checkout URL to send the customer to.',
         body: PaymentCreateBody,
-        response: { 201: PaymentObjectSchema },
+        response: { 201: PaymentCreatedSchema },
       },
     },
     async (request, reply) => {
@@ -39,7 +46,11 @@ export function paymentRoutes(app: FastifyInstance, payments: PaymentService, au
           param: 'redirect_url',
           message: 'Live-mode redirect URLs must use https.',
         });
-      return reply.code(201).send(toPaymentObject(await payments.create(ctx, body)));
+      // API-1: the merchant hands this to its return page, which reads the status with a publishable key.
+      const paymentId = newId('pay');
+      const clientSecret = clientSecrets.issue(paymentId);
+      const created = await payments.create(ctx, body, { id: paymentId, clientSecretHash: clientSecret.hash });
+      return reply.code(201).send({ ...toPaymentObject(created), client_secret: clientSecret.secret });
     },
   );
 

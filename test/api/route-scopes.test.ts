@@ -30,6 +30,7 @@ const EXPECTED: Record<string, RouteScope> = {
   'POST /v1/events/:id/redeliver': 'events:write',
   'GET /v1/banks': 'banks:read',
   'POST /v1/accounts/resolve': 'accounts:resolve',
+  'GET /v1/payment_status/:id': PUBLISHABLE_SCOPE,
 };
 
 interface WalkedRoute {

@@ -176,6 +176,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payment_status/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payment's status for the customer's browser, with a publishable key and the client secret. */
+        get: operations["getPaymentStatusId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payments": {
         parameters: {
             query?: never;
@@ -616,7 +633,7 @@ export interface components {
                  * @description Stable; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "account_not_resolved" | "amount_below_minimum" | "amount_not_accepted" | "api_key_invalid" | "api_key_missing" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "service_unavailable" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
+                code: "account_not_resolved" | "address_not_allowed" | "amount_below_minimum" | "amount_not_accepted" | "api_key_expired" | "api_key_invalid" | "api_key_missing" | "api_key_revoked" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "origin_not_allowed" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "secret_key_from_browser" | "service_unavailable" | "signature_expired" | "signature_invalid" | "signature_replayed" | "signature_required" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
                 /** @description For the developer; never carries internals. */
                 message: string;
                 /** @description The request field at fault, when there is one. */
@@ -637,7 +654,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `api_key_missing`, `api_key_invalid`, `webhook_signature_invalid`. */
+        /** @description Error. Codes with this status: `api_key_missing`, `api_key_invalid`, `api_key_expired`, `api_key_revoked`, `signature_required`, `signature_invalid`, `signature_expired`, `signature_replayed`, `webhook_signature_invalid`. */
         Error401: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -647,7 +664,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `mode_not_enabled`, `scope_missing`, `webhook_source_not_allowed`. */
+        /** @description Error. Codes with this status: `mode_not_enabled`, `scope_missing`, `secret_key_from_browser`, `origin_not_allowed`, `address_not_allowed`, `webhook_source_not_allowed`. */
         Error403: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -1519,6 +1536,57 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    getPaymentStatusId: {
+        parameters: {
+            query: {
+                /** @description From the payment’s creation. */
+                client_secret: string;
+                /** @description The publishable key, for browsers. */
+                key?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What a browser may know about one payment: its status, for the return page. Give value on the webhook. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "payment_status";
+                        id: string;
+                        /** @enum {string} */
+                        status: "pending" | "requires_review" | "expired" | "succeeded" | "failed";
+                        /** @description Minor units of the currency. */
+                        amount: number;
+                        currency: string;
+                        livemode: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
     getPayments: {
         parameters: {
             query?: {
@@ -1628,7 +1696,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A payment. Give value only once its status is `succeeded`. */
+            /** @description The payment just created, with its client secret (shown once). */
             201: {
                 headers: {
                     "request-id": components["headers"]["RequestId"];
@@ -1667,6 +1735,8 @@ export interface operations {
                         updated_at: string;
                         /** Format: date-time */
                         expires_at: string;
+                        /** @description Shown only here: give it to your return page, which reads the status with a publishable key (GET /v1/payment_status/{id}). */
+                        client_secret: string;
                     };
                 };
             };
