@@ -260,7 +260,8 @@ export function createApiKeyService(deps: {
           kind: old.kind,
           mode: old.mode,
           name: old.name,
-          scopes: parseScopes(old.scopes),
+          // A publishable key has its one fixed scope, given by its kind.
+          ...(old.kind === 'publishable' ? {} : { scopes: parseScopes(old.scopes) }),
           expiresInDays,
           signed: old.signing_secret_sealed !== null,
           allowedNetworks: splitNetworks(old.allowed_networks),

@@ -185,6 +185,17 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(await keys.roll(revoked.id, { overlapSeconds: 60 }), { ok: false, reason: 'not_active' });
     });
 
+    test('a publishable key rolls to a publishable key with its one scope', async () => {
+      const keys = service();
+      const pk = await keys.create({ kind: 'publishable', mode: 'test', name: 'checkout' });
+      const rolled = await keys.roll(pk.id, { overlapSeconds: 60 });
+      assert.ok(rolled.ok);
+      assert.match(rolled.key, /^pk_test_/);
+      const result = await keys.authenticate(rolled.key);
+      assert.ok(result.ok);
+      assert.deepEqual([...result.principal.scopes], ['payments:client_status']);
+    });
+
     test('two rolls of one key at once: one wins, one new key exists', async () => {
       const keys = service();
       const old = await keys.create({ mode: 'test', name: 'race' });

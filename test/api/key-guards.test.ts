@@ -51,10 +51,11 @@ for (const dialect of await testDialects()) {
   describe(`API key guards over HTTP on ${dialect.name}`, { skip: dialect.skip }, () => {
     const clock = manualClock(Date.now());
     let gw: TestGateway;
-    let second: TestGateway;
+    let second: TestGateway | undefined;
     before(async () => {
       gw = await startTestGateway(dialect, { clock, env: { PAYWARDEN_TRUSTED_PROXY: '127.0.0.1,::1' } });
-      // A second gateway process on the same database (the same PostgreSQL schema, or SQLite file).
+      // A second gateway process on the same PostgreSQL schema (SQLite serves one process only).
+      if (dialect.name !== 'postgres') return;
       second = await startTestGateway(dialect, {
         clock,
         env: {
@@ -64,7 +65,7 @@ for (const dialect of await testDialects()) {
       });
     });
     after(async () => {
-      await second.close();
+      await second?.close();
       await gw.close();
     });
     const nowSeconds = () => Math.floor(clock.nowMs() / 1000);
@@ -137,6 +138,7 @@ for (const dialect of await testDialects()) {
       const replayed = await once.again(gw.url);
       assert.equal(replayed.status, 401);
       assert.equal(replayed.body.error.code, 'signature_replayed');
+      if (second === undefined) return;
       const elsewhere = await once.again(second.url);
       assert.equal(elsewhere.status, 401, 'the other process knows it was used');
       assert.equal(elsewhere.body.error.code, 'signature_replayed');
