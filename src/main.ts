@@ -21,6 +21,7 @@ import { Secret } from './crypto/secret.ts';
 import { doctorFromCli } from './cli/doctor.ts';
 import { backupFromCli, restoreFromCli } from './cli/backup.ts';
 import { registerAuditCommands } from './cli/audit-commands.ts';
+import { registerPayoutCommands } from './cli/payout-commands.ts';
 import { registerReceiptCommands } from './cli/receipt-commands.ts';
 
 function config(): Config {
@@ -226,6 +227,7 @@ jobsCommand
   });
 
 registerAuditCommands(program, withDatabase);
+registerPayoutCommands(program, withDatabase);
 registerReceiptCommands(program, withDatabase);
 
 program

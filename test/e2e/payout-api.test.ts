@@ -9,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { manualClock } from '../../src/clock.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { listPayoutsText, showPayoutText } from '../../src/cli/payouts.ts';
 
 const dialects = await testDialects();
 
@@ -212,6 +213,32 @@ for (const dialect of dialects) {
       assert.ok(page2.body.data.every((p: { status: string }) => p.status === 'succeeded'));
       const badFilter = await gw.api('GET', '/v1/payouts?status=paid');
       assert.equal(badFilter.status, 422);
+    });
+
+    test('paywarden payouts list|show: the payout, its attempt with its reference, every provider call', async () => {
+      const created = await gw.api('POST', '/v1/payouts', {
+        amount: 4_200,
+        currency: 'NGN',
+        beneficiary,
+        reference: `cli-${randomUUID()}`,
+      });
+      await gw.services.worker.drain();
+      const list = await listPayoutsText(db(), { mode: 'test', limit: 5 });
+      assert.ok(list.ok);
+      assert.match(list.text, new RegExp(created.body.id));
+      const bad = await listPayoutsText(db(), { mode: 'test', limit: 5, status: 'paid' });
+      assert.equal(bad.ok, false);
+      const shown = await showPayoutText(db(), created.body.id);
+      assert.ok(shown.ok);
+      const attempt = await db()
+        .selectFrom('payout_attempts')
+        .selectAll()
+        .where('payout_id', '=', created.body.id)
+        .executeTakeFirstOrThrow();
+      assert.match(shown.text, new RegExp(attempt.reference));
+      assert.match(shown.text, /create\taccepted/);
+      assert.equal((await showPayoutText(db(), 'po_0000000000000000000000')).ok, false);
+      assert.equal((await showPayoutText(db(), 'nonsense')).ok, false);
     });
 
     test('balances in minor units from the provider', async () => {
