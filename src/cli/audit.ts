@@ -7,21 +7,13 @@ import type { Config } from '../config/config.ts';
 import type { Db } from '../db/schema.ts';
 import { writeCheckpoints } from '../audit/checkpoints.ts';
 import { applyRetention } from '../audit/retention.ts';
-import { checkpointSigner, keyringOf } from '../audit/signing-key.ts';
+import { checkpointSigner } from '../audit/signing-key.ts';
+import { configuredKeyring, defaultArchiveDir } from '../audit/deployment.ts';
 import { verifyAuditLog, type AuditVerifyReport } from '../audit/verify.ts';
 
 export interface CliOutcome {
   readonly ok: boolean;
   readonly text: string;
-}
-
-export function defaultArchiveDir(config: Config): string {
-  return join(config.dataDir, 'audit-archive');
-}
-
-/** The public keys `verify` trusts: the configured signing key's (verification needs no secret). */
-export function configuredKeyring(config: Config) {
-  return keyringOf([checkpointSigner(config.auditSigningKey).publicKey]);
 }
 
 export async function verifyFromCli(db: Db, config: Config, archiveDir?: string): Promise<CliOutcome> {

@@ -3,6 +3,8 @@
 import type { DatabaseHandle } from '../db/database.ts';
 import { latestVerifiedBackup } from '../backup/backup-service.ts';
 import { result, type CheckResult } from './check.ts';
+import type { CheckpointKeyring } from '../audit/signing-key.ts';
+import { verifyAuditLog } from '../audit/verify.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -15,6 +17,10 @@ export interface DatabaseCheckInput {
   readonly nowMs: number;
   readonly liveEnabled: boolean;
   readonly backupMaxAgeHours?: number;
+  /** The audit checkpoint public keys (from the configuration); without them the chain is not checked. */
+  readonly auditKeyring?: CheckpointKeyring;
+  /** Where `paywarden audit archive` wrote its files, when they are on this host. */
+  readonly auditArchiveDir?: string;
 }
 
 export async function databaseChecks(input: DatabaseCheckInput): Promise<CheckResult[]> {
@@ -24,7 +30,7 @@ export async function databaseChecks(input: DatabaseCheckInput): Promise<CheckRe
     await deadJobs(input),
     await keyExpiry(input),
     await endpointsHttps(input),
-    auditChain(),
+    await auditChain(input),
   ];
 }
 
@@ -131,6 +137,24 @@ async function endpointsHttps({ database }: DatabaseCheckInput): Promise<CheckRe
   return result('endpoints.https', 'WHO-3, WHI-8', 'pass', `${rows.length} live endpoint(s), all https`);
 }
 
-function auditChain(): CheckResult {
-  return result('audit.chain', 'LOG-4', 'skip', 'not available: this version has no hash-chained audit log to verify');
+/** LOG-4: the same verification as `paywarden audit verify` (src/audit/verify.ts). */
+async function auditChain(input: DatabaseCheckInput): Promise<CheckResult> {
+  if (input.auditKeyring === undefined)
+    return result('audit.chain', 'LOG-4', 'skip', 'no configuration here: the checkpoint key is unknown');
+  const report = await verifyAuditLog({
+    db: input.database.db,
+    keyring: input.auditKeyring,
+    ...(input.auditArchiveDir === undefined ? {} : { archiveDir: input.auditArchiveDir }),
+  });
+  const rows = report.chains.reduce((n, c) => n + c.rowsChecked, 0);
+  const first = report.problems[0];
+  if (first !== undefined)
+    return result(
+      'audit.chain',
+      'LOG-4',
+      'fail',
+      `${first.chain} chain: ${first.kind}${first.seq === null ? '' : ` at row ${first.seq}`}: ${first.message}`,
+      'run paywarden audit verify, and investigate who could write the database (docs/audit-log.md)',
+    );
+  return result('audit.chain', 'LOG-4', 'pass', `${rows} audit rows in ${report.chains.length} chains verify`);
 }

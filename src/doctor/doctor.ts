@@ -2,12 +2,13 @@
 // anywhere: TLS, headers, methods, exposure, clock. With the deployment's environment (run it on the
 // host, with the gateway's variables): configuration, live credentials, webhook secrets, and
 // through its database: durability, backups, dead jobs, keys, endpoints.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../clock.ts';
 import type { Env } from '../config/env.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { configuredKeyring, defaultArchiveDir } from '../audit/deployment.ts';
 import { advisoryCheck } from './advisories.ts';
 import { guarded, result, type CheckResult } from './check.ts';
 import { configChecks } from './config-checks.ts';
@@ -87,6 +88,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             database,
             nowMs: options.clock.nowMs(),
             liveEnabled: config?.config?.liveEnabled ?? false,
+            ...(config?.config === undefined
+              ? {}
+              : {
+                  auditKeyring: configuredKeyring(config.config),
+                  ...(existsSync(defaultArchiveDir(config.config))
+                    ? { auditArchiveDir: defaultArchiveDir(config.config) }
+                    : {}),
+                }),
             ...(options.backupMaxAgeHours === undefined ? {} : { backupMaxAgeHours: options.backupMaxAgeHours }),
           }),
         )),
