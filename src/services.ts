@@ -143,7 +143,14 @@ export async function createServices(options: ServiceOptions) {
     reconcileScheduleSeconds: config.reconcileScheduleSeconds,
     privacy,
   });
-  const endpoints = createEndpointService({ db, clock, cipher });
+  // SSRF (WHO-3): once live mode is on, test-mode targets are loopback and this allowlist only.
+  const targetPolicy = {
+    liveEnabled: config.liveEnabled,
+    ...(config.testWebhookAllowedNetworks === undefined
+      ? {}
+      : { testAllowedNetworks: config.testWebhookAllowedNetworks }),
+  };
+  const endpoints = createEndpointService({ db, clock, cipher, ...targetPolicy });
   const events = createEventService({ db, queue, clock, privacy });
   const idempotency = createIdempotencyStore({ db, clock, systemKeys });
   const ingest = createIngestService({
@@ -243,6 +250,7 @@ export async function createServices(options: ServiceOptions) {
       metrics,
       cipher,
       privacy,
+      ...targetPolicy,
       ...(options.deliveryTimeoutMs === undefined ? {} : { timeoutMs: options.deliveryTimeoutMs }),
       ...(options.deliveryResolveHost === undefined ? {} : { resolveHost: options.deliveryResolveHost }),
     }),

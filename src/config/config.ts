@@ -77,6 +77,8 @@ export interface Config {
   readonly dashboardAllowedNetworks: readonly Cidr[] | undefined;
   /** API-1: browser origins (`https://shop.example`) that may use publishable keys; none by default. */
   readonly publishableKeyOrigins: readonly string[];
+  /** With live mode enabled, test-mode webhook endpoints may point at loopback and these only (SSRF). */
+  readonly testWebhookAllowedNetworks: readonly Cidr[] | undefined;
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   /** Currency -> provider name, for payments that name no provider. */
   readonly routing: Readonly<Record<string, string>>;
@@ -258,6 +260,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
     dashboardAllowedNetworks: cidrList(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems),
     publishableKeyOrigins: originList(env, 'PAYWARDEN_PUBLISHABLE_KEY_ORIGINS', liveEnabled, problems),
+    testWebhookAllowedNetworks: cidrList(env, 'PAYWARDEN_TEST_WEBHOOK_ALLOWED_NETWORKS', problems),
     providers,
     routing,
   };

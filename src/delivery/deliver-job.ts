@@ -16,7 +16,16 @@ import type { Metrics } from '../metrics.ts';
 import { buildEventPayload } from '../events/event-object.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
 import { signPayload } from './signing.ts';
-import { checkDeliveryUrl, createGuardedDispatcher, isSsrfBlocked, type ResolveHost } from './ssrf.ts';
+import {
+  checkDeliveryUrl,
+  createGuardedDispatcher,
+  isPublicAddress,
+  isSsrfBlocked,
+  originKey,
+  type DeliveryPolicy,
+  type ResolveHost,
+} from './ssrf.ts';
+import type { Cidr } from '../net/addresses.ts';
 import { activeSecrets } from '../webhook-endpoints/endpoint-service.ts';
 
 /** Delays before retry n (after attempt n fails): about a day in all, ±20% jitter. */
@@ -37,13 +46,53 @@ export interface DeliverDeps {
   readonly timeoutMs?: number;
   /** How endpoint names are resolved (tests play DNS with it); the system resolver otherwise. */
   readonly resolveHost?: ResolveHost;
+  /** Live mode enabled: test-mode targets are then restricted to loopback and `testAllowedNetworks`. */
+  readonly liveEnabled?: boolean;
+  readonly testAllowedNetworks?: readonly Cidr[];
+}
+
+/** The SSRF policy deliveries (and endpoint registration) in a mode follow. */
+export function deliveryPolicy(
+  mode: Mode,
+  deps: { liveEnabled?: boolean; testAllowedNetworks?: readonly Cidr[] },
+): DeliveryPolicy {
+  return {
+    mode,
+    testTargets: deps.liveEnabled === true ? 'restricted' : 'open',
+    ...(deps.testAllowedNetworks === undefined ? {} : { allowedNetworks: deps.testAllowedNetworks }),
+  };
+}
+
+/**
+ * Which origins have only ever been reached at public addresses. A response excerpt is kept (and
+ * shown) only from those: from an internal address it would be a window into the internal network.
+ * An origin that once connected to a non-public address stays marked; an unknown one is not public.
+ */
+function createOriginTracker(maxOrigins = 10_000) {
+  const publicOrigins = new Map<string, boolean>();
+  return {
+    connected(origin: string, remoteAddress: string | undefined) {
+      if (publicOrigins.size >= maxOrigins) publicOrigins.clear();
+      const isPublic = remoteAddress !== undefined && isPublicAddress(remoteAddress);
+      publicOrigins.set(origin, (publicOrigins.get(origin) ?? true) && isPublic);
+    },
+    isPublic: (url: URL) => publicOrigins.get(originKey(url.protocol, url.hostname, url.port)) === true,
+  };
 }
 
 export function createDeliverJob(deps: DeliverDeps) {
-  const dispatcherOptions = deps.resolveHost === undefined ? {} : { resolveHost: deps.resolveHost };
+  const origins = createOriginTracker();
+  const dispatcherOptions = {
+    onConnected: origins.connected,
+    ...(deps.resolveHost === undefined ? {} : { resolveHost: deps.resolveHost }),
+  };
+  const policies: Record<Mode, DeliveryPolicy> = {
+    test: deliveryPolicy('test', deps),
+    live: deliveryPolicy('live', deps),
+  };
   const dispatchers: Record<Mode, Dispatcher> = {
-    test: createGuardedDispatcher({ mode: 'test' }, dispatcherOptions),
-    live: createGuardedDispatcher({ mode: 'live' }, dispatcherOptions),
+    test: createGuardedDispatcher(policies.test, dispatcherOptions),
+    live: createGuardedDispatcher(policies.live, dispatcherOptions),
   };
   const log = deps.logger.child({ component: 'delivery' });
 
@@ -69,7 +118,7 @@ export function createDeliverJob(deps: DeliverDeps) {
       });
       return;
     }
-    const target = checkDeliveryUrl(endpoint.url, { mode: endpoint.mode });
+    const target = checkDeliveryUrl(endpoint.url, policies[endpoint.mode]);
     if (!target.ok) {
       await finish(deliveryId, 'failed', null, now, {
         error: `endpoint URL refused: ${target.reason}`,
@@ -105,7 +154,8 @@ export function createDeliverJob(deps: DeliverDeps) {
         signal: AbortSignal.timeout(deps.timeoutMs ?? DELIVERY_TIMEOUT_MS),
       });
       statusCode = response.statusCode;
-      excerpt = await readExcerpt(response.body);
+      const read = await readExcerpt(response.body);
+      excerpt = origins.isPublic(target.url) ? read : null;
       const retryAfter = response.headers['retry-after'];
       retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now, 36_000_000);
     } catch (caught) {

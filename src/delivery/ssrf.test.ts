@@ -4,10 +4,12 @@ import type { LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request, type Agent } from 'undici';
+import { parseCidrList } from '../net/addresses.ts';
 import {
   checkDeliveryUrl,
   createGuardedDispatcher,
   createGuardedLookup,
+  describeRefusal,
   isAddressAllowed,
   isSsrfBlocked,
   SsrfBlockedError,
@@ -166,6 +168,35 @@ test('which resolved addresses each mode may connect to', () => {
     assert.equal(isAddressAllowed(ip, TEST), true, ip);
   for (const ip of ['169.254.169.254', '::ffff:169.254.169.254', 'fd00:ec2::254', '168.63.129.16'])
     assert.equal(isAddressAllowed(ip, TEST), false, ip);
+});
+
+test('issue 16: all of link-local is refused in every mode, not only the metadata addresses', () => {
+  for (const policy of [LIVE, TEST, { mode: 'test', testTargets: 'restricted' } as const])
+    for (const ip of ['169.254.0.1', '169.254.1.1', '169.254.255.255', '::ffff:169.254.9.9', 'fe80::1', 'febf::ffff'])
+      assert.equal(isAddressAllowed(ip, policy), false, `${ip} ${JSON.stringify(policy)}`);
+  assert.equal(verdict('http://169.254.1.1/', TEST), 'forbidden_address');
+  assert.equal(verdict('http://[fe80::1]/', TEST), 'forbidden_address');
+});
+
+test('issue 16: with live mode enabled, test targets are loopback or the allowlist only', () => {
+  const parsed = parseCidrList('10.20.0.0/16, fd12::/16');
+  assert.ok(parsed.ok);
+  const restricted: DeliveryPolicy = { mode: 'test', testTargets: 'restricted' };
+  const allowlisted: DeliveryPolicy = { ...restricted, allowedNetworks: parsed.cidrs };
+  for (const ip of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1'])
+    assert.equal(isAddressAllowed(ip, restricted), true, ip);
+  for (const ip of ['10.20.0.1', '192.168.1.1', '100.64.0.1', '93.184.216.34', '224.0.0.1', 'fd12::1'])
+    assert.equal(isAddressAllowed(ip, restricted), false, ip);
+  for (const ip of ['10.20.0.1', '10.20.255.255', '::ffff:10.20.1.1', 'fd12::1'])
+    assert.equal(isAddressAllowed(ip, allowlisted), true, ip);
+  for (const ip of ['10.21.0.1', '192.168.1.1', '169.254.1.1'])
+    assert.equal(isAddressAllowed(ip, allowlisted), false, ip);
+  assert.equal(verdict('http://10.0.0.2:9000/', restricted), 'forbidden_address');
+  assert.equal(verdict('http://127.0.0.1:3000/', restricted), 'ok');
+  // The refusal names the rule that applies in the mode.
+  assert.match(describeRefusal('forbidden_address', restricted), /live mode enabled.*loopback/);
+  assert.match(describeRefusal('forbidden_address', TEST), /link-local or cloud metadata/);
+  assert.match(describeRefusal('forbidden_address', LIVE), /Live-mode endpoints must be public/);
 });
 
 // --- the connect-time half ---

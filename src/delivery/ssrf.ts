@@ -1,6 +1,9 @@
 // Where we may deliver merchant events (WHO-3, SSRF). Live mode: https to public addresses only.
-// Test mode: anything a developer points at (http, localhost, the LAN) except cloud metadata
-// endpoints, which hold the host's own credentials and are never a webhook receiver.
+// Test mode, while live mode is off (a developer's machine): anything a developer points at (http,
+// localhost, the LAN). Test mode once live mode is enabled (a deployment, inside its network):
+// loopback and the operator's allowlist only, so a test key cannot reach the internal network.
+// Link-local (169.254.0.0/16, fe80::/10) and cloud metadata addresses are refused in every mode:
+// they hold the host's own credentials and are never a webhook receiver.
 //
 // Two checks, and every delivery needs both, because each alone is bypassable:
 //   1. checkDeliveryUrl, on the URL, before each attempt (not only when the URL is saved): it
@@ -13,7 +16,7 @@
 import { lookup as systemLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { parseIp } from '../net/addresses.ts';
+import { createAddressMatcher, parseIp, type Cidr } from '../net/addresses.ts';
 import { Agent, buildConnector } from 'undici';
 import { classifyAddress, type AddressClass } from '../net/address-class.ts';
 
@@ -22,6 +25,13 @@ export type { AddressClass } from '../net/address-class.ts';
 
 export interface DeliveryPolicy {
   readonly mode: 'test' | 'live';
+  /**
+   * Test mode only: 'open' while live mode is off, 'restricted' once it is on (loopback and
+   * `allowedNetworks` only). Absent means 'open'.
+   */
+  readonly testTargets?: 'open' | 'restricted';
+  /** PAYWARDEN_TEST_WEBHOOK_ALLOWED_NETWORKS: where restricted test-mode targets may also be. */
+  readonly allowedNetworks?: readonly Cidr[];
 }
 
 export type UrlCheckFailure =
@@ -38,6 +48,17 @@ export type ResolveHost = (hostname: string, family: 0 | 4 | 6) => Promise<reado
 export interface GuardedDispatcherOptions {
   readonly connectTimeoutMs?: number;
   readonly resolveHost?: ResolveHost;
+  /** Told the address of every connection made, keyed by `originKey` of its URL. */
+  readonly onConnected?: (origin: string, remoteAddress: string | undefined) => void;
+}
+
+/** The key undici pools connections by, from a URL or from its connect options. */
+export function originKey(protocol: string, hostname: string, port: string | number | undefined | null): string {
+  const scheme = protocol.replace(/:$/, '');
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const portText =
+    port === undefined || port === null || port === '' ? (scheme === 'https' ? '443' : '80') : String(port);
+  return `${scheme}://${host}:${portText}`;
 }
 
 const MAX_URL_LENGTH = 2048;
@@ -65,10 +86,48 @@ export class SsrfBlockedError extends Error {
   }
 }
 
+const matchers = new WeakMap<readonly Cidr[], (ip: string) => boolean>();
+function inAllowedNetworks(ip: string, cidrs: readonly Cidr[] | undefined): boolean {
+  if (cidrs === undefined) return false;
+  let match = matchers.get(cidrs);
+  if (match === undefined) matchers.set(cidrs, (match = createAddressMatcher(cidrs)));
+  return match(ip);
+}
+
 /** Whether a delivery may connect to this resolved address under the policy. */
 export function isAddressAllowed(ip: string, policy: DeliveryPolicy): boolean {
   const addressClass = classifyAddress(ip);
-  return policy.mode === 'live' ? addressClass === 'public' : addressClass !== 'metadata';
+  if (addressClass === 'link_local' || addressClass === 'metadata') return false;
+  if (policy.mode === 'live') return addressClass === 'public';
+  if (policy.testTargets !== 'restricted') return true;
+  return addressClass === 'loopback' || inAllowedNetworks(ip, policy.allowedNetworks);
+}
+
+/** Whether responses from this address may be kept and shown (an excerpt): public ones only. */
+export function isPublicAddress(ip: string): boolean {
+  return classifyAddress(ip) === 'public';
+}
+
+/** What to tell the merchant when a URL is refused, in the words of the policy that refused it. */
+export function describeRefusal(reason: UrlCheckFailure, policy: DeliveryPolicy): string {
+  switch (reason) {
+    case 'https_required':
+      return 'Live-mode endpoints must use https.';
+    case 'credentials_in_url':
+      return 'The URL must not contain a user name or password.';
+    case 'port_not_allowed':
+      return policy.mode === 'live'
+        ? 'Live-mode endpoints must use port 443 or a port from 1024 up.'
+        : 'The URL names port 0, which cannot receive anything.';
+    case 'forbidden_address':
+      if (policy.mode === 'live')
+        return 'Live-mode endpoints must be public addresses: private, loopback, link-local and reserved ones are refused.';
+      return policy.testTargets === 'restricted'
+        ? 'This deployment has live mode enabled, so test-mode endpoints may only point at loopback or the networks in PAYWARDEN_TEST_WEBHOOK_ALLOWED_NETWORKS.'
+        : 'Endpoints cannot point at link-local or cloud metadata addresses.';
+    case 'invalid_url':
+      return 'The URL must be an absolute http or https URL of at most 2048 characters.';
+  }
 }
 
 /** The URL-level half of the guard; run it before every delivery attempt, not only on save. */
@@ -87,8 +146,12 @@ export function checkDeliveryUrl(raw: string, policy: DeliveryPolicy): UrlCheck 
   // WHATWG URL has already lower-cased the host and turned every IPv4 spelling into a dotted quad.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
   const literal = parseIp(host) !== undefined;
-  if (policy.mode === 'test')
-    return literal && !isAddressAllowed(host, policy) ? { ok: false, reason: 'forbidden_address' } : { ok: true, url };
+  if (policy.mode === 'test') {
+    if (literal) return isAddressAllowed(host, policy) ? { ok: true, url } : { ok: false, reason: 'forbidden_address' };
+    // Restricted: a single-label or local name is resolved at connect time and judged then; a
+    // .local name may well be loopback, so it is not refused here.
+    return { ok: true, url };
+  }
 
   if (url.protocol !== 'https:') return { ok: false, reason: 'https_required' };
   // 443 or an unprivileged port: a merchant's receiver is never SSH, SMTP or a database.
@@ -149,7 +212,14 @@ export function createGuardedDispatcher(policy: DeliveryPolicy, options: Guarded
       process.nextTick(() => callback(new SsrfBlockedError(host, host), null));
       return;
     }
-    connectGuarded(connectOptions, callback);
+    connectGuarded(connectOptions, (error, socket) => {
+      if (error === null && options.onConnected !== undefined)
+        options.onConnected(
+          originKey(connectOptions.protocol, host, connectOptions.port),
+          (socket as { remoteAddress?: string }).remoteAddress,
+        );
+      error === null ? callback(null, socket!) : callback(error, null);
+    });
   };
   return new Agent({ connect });
 }

@@ -25,6 +25,13 @@ test('a developer manages keys, endpoints and failed jobs but neither moves mone
   assert.equal(can('developer', 'manage_operators'), false);
 });
 
+test('delivery responses: seen by those who manage endpoints, not by finance or viewers', () => {
+  for (const role of OPERATOR_ROLES)
+    assert.equal(can(role, 'view_delivery_responses'), can(role, 'manage_webhook_endpoints'), role);
+  assert.equal(can('viewer', 'view_delivery_responses'), false);
+  assert.equal(can('finance', 'view_delivery_responses'), false);
+});
+
 test('only an owner manages owners; an admin manages everyone else', () => {
   for (const role of OPERATOR_ROLES) assert.equal(can(role, 'manage_owners'), role === 'owner', role);
   assert.equal(canAssignRole('admin', 'finance'), true);

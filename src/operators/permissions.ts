@@ -8,6 +8,9 @@ export const OPERATOR_ACTIONS = [
   'manage_operators',
   'manage_api_keys',
   'manage_webhook_endpoints',
+  // What merchant endpoints answered (response excerpts): for those who run the integration, not
+  // everyone who can see payments (an excerpt can carry the receiver's internals).
+  'view_delivery_responses',
   'approve_payouts',
   'view_payments',
   'view_audit',
@@ -30,6 +33,7 @@ export const PERMISSIONS: Matrix = Object.freeze({
     'manage_operators',
     'manage_api_keys',
     'manage_webhook_endpoints',
+    'view_delivery_responses',
     'approve_payouts',
     'view_payments',
     'view_audit',
@@ -38,7 +42,13 @@ export const PERMISSIONS: Matrix = Object.freeze({
   ]),
   // Integration work (including background jobs that failed); money movement and people stay with
   // others (separation of duties).
-  developer: row(['manage_api_keys', 'manage_webhook_endpoints', 'view_payments', 'manage_jobs']),
+  developer: row([
+    'manage_api_keys',
+    'manage_webhook_endpoints',
+    'view_delivery_responses',
+    'view_payments',
+    'manage_jobs',
+  ]),
   finance: row(['approve_payouts', 'view_payments', 'view_audit']),
   viewer: row(['view_payments']),
 });

@@ -6,7 +6,9 @@ import type { Clock } from '../clock.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import { generateEndpointSecret } from '../delivery/signing.ts';
-import { checkDeliveryUrl } from '../delivery/ssrf.ts';
+import { checkDeliveryUrl, describeRefusal } from '../delivery/ssrf.ts';
+import { deliveryPolicy } from '../delivery/deliver-job.ts';
+import type { Cidr } from '../net/addresses.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
@@ -25,7 +27,13 @@ export async function activeSecrets(db: Db, cipher: FieldCipher, endpointId: str
   return rows.map((r) => cipher.decrypt(r.sealed_secret, endpointId));
 }
 
-export function createEndpointService(deps: { db: Db; clock: Clock; cipher: FieldCipher }) {
+export function createEndpointService(deps: {
+  db: Db;
+  clock: Clock;
+  cipher: FieldCipher;
+  liveEnabled?: boolean;
+  testAllowedNetworks?: readonly Cidr[];
+}) {
   function toObject(row: {
     id: string;
     mode: Mode;
@@ -61,16 +69,10 @@ export function createEndpointService(deps: { db: Db; clock: Clock; cipher: Fiel
 
   return {
     async create(ctx: RequestContext, input: { url: string; events: string[] }) {
-      const check = checkDeliveryUrl(input.url, { mode: ctx.mode });
-      if (!check.ok) {
-        const why =
-          check.reason === 'https_required'
-            ? 'Live-mode endpoints must use https.'
-            : check.reason === 'forbidden_address'
-              ? 'Live-mode endpoints cannot point at private, loopback or link-local addresses.'
-              : `The URL is not accepted (${check.reason}).`;
-        throw new ApiError('parameter_invalid', { param: 'url', message: why });
-      }
+      const policy = deliveryPolicy(ctx.mode, deps);
+      const check = checkDeliveryUrl(input.url, policy);
+      if (!check.ok)
+        throw new ApiError('parameter_invalid', { param: 'url', message: describeRefusal(check.reason, policy) });
       const now = deps.clock.nowMs();
       const id = newId('we');
       const secret = generateEndpointSecret();

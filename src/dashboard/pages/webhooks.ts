@@ -35,6 +35,7 @@ export function webhooksOutPage(
   attempts: ReadonlyArray<Selectable<DeliveryAttemptsTable>>,
   csrfToken: string,
   canRedeliver: boolean,
+  showResponses: boolean,
 ): SafeHtml {
   return html`<table id="webhooks-out"><thead><tr><th>Event</th><th>Endpoint</th><th>Status</th><th>Attempts</th><th>Last response</th><th>Last attempt</th><th></th></tr></thead><tbody>${rows.map(
     (
@@ -48,7 +49,7 @@ export function webhooksOutPage(
       .filter((a) => a.delivery_id === d.id)
       .map(
         (a) =>
-          html`<div>${isoTime(a.attempted_at)}: ${a.status_code ?? 'no answer'} in ${a.latency_ms} ms ${a.error ?? ''} <code>${a.response_excerpt ?? ''}</code></div>`,
+          html`<div>${isoTime(a.attempted_at)}: ${a.status_code ?? 'no answer'} in ${a.latency_ms} ms ${a.error ?? ''}${showResponses && a.response_excerpt !== null ? html` <code class="excerpt">${a.response_excerpt}</code>` : ''}</div>`,
       )}</td></tr>`,
   )}</tbody></table>
 ${rows.length === 0 ? html`<p>No events delivered yet. Add a webhook endpoint to receive them.</p>` : ''}`;

@@ -104,7 +104,13 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       request,
       reply,
       { title: 'Webhooks out', active: 'webhooks-out' },
-      webhooksOutPage(rows, attempts, who.csrfToken, can(who.operator.role, 'manage_webhook_endpoints')),
+      webhooksOutPage(
+        rows,
+        attempts,
+        who.csrfToken,
+        can(who.operator.role, 'manage_webhook_endpoints'),
+        can(who.operator.role, 'view_delivery_responses'),
+      ),
     );
   });
 
