@@ -18,6 +18,7 @@ const [sqlite] = await testDialects();
 const liveEnv = (extra: Record<string, string> = {}) => ({
   PAYWARDEN_LIVE_ENABLED: 'true',
   PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+  PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
   PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
   PAYWARDEN_LIVE_PROVIDERS: 'paystack',
   PAYSTACK_LIVE_SECRET_KEY: `sk_live_${randomBytes(20).toString('hex')}`,
