@@ -6,9 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 const secretHash = process.env.SECRET_HASH ?? '';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-await pool.query(
-  'create table if not exists plain_webhooks (id bigserial primary key, dedupe text unique, body text)',
-);
+await pool.query('create table if not exists plain_webhooks (id bigserial primary key, dedupe text unique, body text)');
 
 const app = Fastify({ logger: false });
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -143,7 +143,10 @@ async function drive(
     const wrk = spawn(
       'wrk',
       ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--timeout', '10s', '-s', 'bench/wrk-pool.lua', url],
-      { env: { ...process.env, POOL: pool, HEADER: header, EXTRA_HEADERS: extra }, stdio: ['ignore', 'pipe', 'inherit'] },
+      {
+        env: { ...process.env, POOL: pool, HEADER: header, EXTRA_HEADERS: extra },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
     );
     let out = '';
     wrk.stdout.on('data', (chunk: Buffer) => {
