@@ -86,7 +86,8 @@ let child: ChildProcess | undefined;
 let kills = 0;
 async function startChild(): Promise<void> {
   child = spawn(process.execPath, ['src/main.ts', 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 200; i += 1) {
+  // Up to 30 s: on a 2-core machine shared by other runs a start can take more than 5.
+  for (let i = 0; i < 1200; i += 1) {
     try {
       if ((await fetch(`${gatewayUrl}/healthz`)).ok) return;
     } catch {
