@@ -27,6 +27,7 @@ export const ID_PREFIXES = [
   'ack',
   'aar',
   'rk',
+  'itl',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -23,6 +23,7 @@ import { backupFromCli, restoreFromCli } from './cli/backup.ts';
 import { registerAuditCommands } from './cli/audit-commands.ts';
 import { registerPayoutCommands } from './cli/payout-commands.ts';
 import { registerReceiptCommands } from './cli/receipt-commands.ts';
+import { registerIncidentCommands } from './cli/incident.ts';
 
 function config(): Config {
   try {
@@ -261,6 +262,8 @@ program
   .action(async (file: string, opts: { force?: boolean }) => {
     process.exitCode = await restoreFromCli(config(), file, opts.force === true);
   });
+
+registerIncidentCommands(program, withDatabase);
 
 program
   .command('demo')

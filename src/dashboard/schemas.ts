@@ -28,6 +28,7 @@ export const SESSION_END_REASONS = [
   'role_changed',
   'disabled',
   'locked',
+  'incident',
   'invalid',
 ] as const;
 export const SignInQuery = Type.Object(

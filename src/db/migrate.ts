@@ -10,6 +10,7 @@ import * as apiKeyLifecycle from './migrations/0007b-api-key-lifecycle.ts';
 import * as auditChain from './migrations/0008-audit-chain.ts';
 import * as receiptKeys from './migrations/0008b-receipt-keys.ts';
 import * as backupRuns from './migrations/0010-backup-runs.ts';
+import * as incidents from './migrations/0010b-incidents.ts';
 import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
 import * as personalData from './migrations/0012-personal-data.ts';
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-audit-chain': auditChain,
   '0008b-receipt-keys': receiptKeys,
   '0010-backup-runs': backupRuns,
+  '0010b-incidents': incidents,
   '0011-scheduled-runs': scheduledRuns,
   '0012-personal-data': personalData,
 };

@@ -387,6 +387,27 @@ export interface Database {
   scheduled_runs: ScheduledRunsTable;
   customer_keys: CustomerKeysTable;
   data_keys: DataKeysTable;
+  incidents: IncidentsTable;
+  incident_timeline: IncidentTimelineTable;
+}
+
+/** MON-3: one security incident, open until closed with its findings and measures recorded. */
+export interface IncidentsTable {
+  id: string;
+  title: string;
+  status: 'open' | 'closed';
+  opened_at: number;
+  closed_at: number | null;
+}
+
+/** Every step of an incident, in order: opened, rotated, exported, finding, measure, note, closed. */
+export interface IncidentTimelineTable {
+  id: string;
+  incident_id: string;
+  at: number;
+  kind: 'opened' | 'rotated' | 'exported' | 'finding' | 'measure' | 'note' | 'closed';
+  text: string;
+  details_json: string;
 }
 
 export interface BackupRunsTable {

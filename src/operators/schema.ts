@@ -45,7 +45,9 @@ export type SessionEndReason =
   | 'password_changed'
   | 'role_changed'
   | 'disabled'
-  | 'locked';
+  | 'locked'
+  /** Ended by `paywarden incident rotate` (MON-3). */
+  | 'incident';
 
 export interface OperatorSessionsTable {
   id: string;

@@ -37,6 +37,7 @@ const ENDED_MESSAGES: Readonly<Record<string, string>> = {
   role_changed: 'Your role was changed, which ends your session. Sign in again.',
   disabled: 'Your account is disabled.',
   locked: 'Your account was locked after too many failed attempts.',
+  incident: 'Every session was ended while a security incident is handled. Sign in again.',
   invalid: 'Your session is not valid any more. Sign in again.',
 };
 
