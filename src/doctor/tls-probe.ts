@@ -43,7 +43,7 @@ export function handshake(
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ ok: false, error: 'timed out' });
-    }, target.timeoutMs ?? 5_000);
+    }, target.timeoutMs ?? 15_000);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       const outcome: HandshakeOutcome = {
