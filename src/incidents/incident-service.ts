@@ -121,7 +121,7 @@ export function createIncidentService(deps: IncidentDeps) {
         const created = await deps.keys.create(
           {
             mode: key.mode,
-            name: `${key.name.slice(0, 50)} (rotated)`,
+            name: `${key.name.slice(0, 50)} rotated`,
             scopes: key.scopes.split(' ').filter((s) => s !== '') as never,
           },
           deps.actor,
