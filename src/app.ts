@@ -1,6 +1,6 @@
 // buildApp(deps) returns a Fastify instance and never listens; main.ts listens, tests inject.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { computeSecurityHeaders } from './http/security-headers.ts';
+import { computeSecurityHeaders, HSTS_HEADER } from './http/security-headers.ts';
 import { TLS_CIPHERS } from './http/tls-ciphers.ts';
 import { newId } from './ids.ts';
 import { installErrorHandling, sendError } from './http/errors-plugin.ts';
@@ -63,7 +63,12 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   const securityHeaders = computeSecurityHeaders();
   app.addHook('onRequest', async (request, reply) => {
     void reply.headers(securityHeaders);
+    if (request.protocol === 'https') void reply.headers(HSTS_HEADER);
     void reply.header('request-id', request.id);
+    // Two Host headers make "which host is this for" ambiguous (cache poisoning, routing
+    // confusion between a proxy and us): refused outright (RFC 9112 §3.2 says 400).
+    if (hostHeaderCount(request.raw.rawHeaders) > 1)
+      return sendError(reply, request, 'invalid_request', { message: 'The request has more than one Host header.' });
     // NET-3: TRACE, PUT, PATCH, OPTIONS and the rest are refused everywhere.
     if (!ALLOWED_METHODS.has(request.method)) {
       void reply.header('allow', [...ALLOWED_METHODS].join(', '));
@@ -187,4 +192,10 @@ function deploymentFacts(services: Services): ReadonlyArray<readonly [string, st
 
 function trustedHop(trusted: (address: string) => boolean): (address: string, hop: number) => boolean {
   return (address) => trusted(address);
+}
+
+function hostHeaderCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === 'host') count += 1;
+  return count;
 }

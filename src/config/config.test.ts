@@ -241,3 +241,15 @@ test('publishable-key origins: exact https origins (http only for localhost in t
       bad,
     );
 });
+
+test('with TLS configured, the default public URL is https', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'cert.pem'), 'not checked here');
+  writeFileSync(join(dir, 'key.pem'), 'not checked here');
+  const config = loadConfig(
+    { PAYWARDEN_TLS_CERT_FILE: join(dir, 'cert.pem'), PAYWARDEN_TLS_KEY_FILE: join(dir, 'key.pem') },
+    dir,
+  );
+  assert.equal(config.publicUrl, 'https://127.0.0.1:8080');
+  assert.equal(loadConfig({}, tmp()).publicUrl, 'http://127.0.0.1:8080');
+});

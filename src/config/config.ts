@@ -217,7 +217,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     host,
     port,
     publicUrl:
-      readVar(env, 'PAYWARDEN_PUBLIC_URL', problems) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      // With TLS here, the default is https: an http default sent the embedded simulators'
+      // webhooks to a listener that speaks only TLS, and payments stayed pending.
+      readVar(env, 'PAYWARDEN_PUBLIC_URL', problems) ??
+      `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     dataDir,
     databaseUrl,
     redisUrl: readVar(env, 'PAYWARDEN_REDIS_URL', problems),

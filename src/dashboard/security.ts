@@ -1,9 +1,9 @@
 // The dashboard's response hardening and cross-site checks (OPS-4, OPS-9, NET-2).
 import type { FastifyRequest } from 'fastify';
+import { FRAMING } from '../http/security-headers.ts';
 
 /** No inline script or style, nothing from elsewhere, never framed (clickjacking). */
-export const DASHBOARD_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const DASHBOARD_CSP = `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; ${FRAMING.frameAncestors}; base-uri 'none'`;
 
 /** The same, plus our own script file and same-origin fetch: only for the passkey pages. */
 export const DASHBOARD_CSP_WITH_SCRIPT = `${DASHBOARD_CSP}; script-src 'self'; connect-src 'self'`;
@@ -12,7 +12,7 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = Object.freeze
   'content-security-policy': DASHBOARD_CSP,
   // Pages show payment data: no cache may keep them, and Back must not show a signed-out page.
   'cache-control': 'no-store',
-  'x-frame-options': 'DENY',
+  'x-frame-options': FRAMING.xFrameOptions,
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
   'cross-origin-opener-policy': 'same-origin',

@@ -15,8 +15,17 @@ export function computeSecurityHeaders(): Readonly<Record<string, string>> {
   };
   const middleware = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    // HSTS is added per response, over TLS only (HSTS_HEADER): on plain http it is meaningless.
+    strictTransportSecurity: false,
+    // One framing policy for the API and the dashboard: never framed (FRAMING).
+    xFrameOptions: { action: 'deny' },
   });
   middleware({} as never, response as never, () => undefined);
   return Object.freeze(headers);
 }
+
+/** Sent only on responses to requests that arrived over TLS (here, or at a trusted proxy). */
+export const HSTS_HEADER = Object.freeze({ 'strict-transport-security': 'max-age=31536000; includeSubDomains' });
+
+/** Never framed, by anyone: both the API and the dashboard send exactly this (clickjacking). */
+export const FRAMING = Object.freeze({ xFrameOptions: 'DENY', frameAncestors: "frame-ancestors 'none'" });

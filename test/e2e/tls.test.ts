@@ -71,8 +71,26 @@ for (const [minVersion, accepted, refused] of [
     });
     after(async () => gw.close());
 
-    test('the gateway serves https', () => {
+    test('the gateway serves https, with HSTS (only over TLS) and the public URL defaulting to https', async () => {
       assert.match(gw.url, /^https:\/\//);
+      assert.match(gw.services.config.publicUrl, /^https:\/\//);
+      const res = await gw.app.inject({ method: 'GET', url: '/healthz' });
+      assert.equal(res.statusCode, 200);
+      // inject() is not TLS; a real TLS request carries the header.
+      const headers = await new Promise<string>((resolve, reject) => {
+        const { port } = new URL(gw.url);
+        const socket = connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false }, () =>
+          socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'),
+        );
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk.toString('latin1');
+        });
+        socket.on('end', () => resolve(text));
+        socket.once('error', reject);
+      });
+      assert.match(headers, /strict-transport-security: max-age=31536000; includeSubDomains/i);
+      assert.equal(res.headers['strict-transport-security'], undefined, 'and never over plain http');
     });
     for (const version of accepted) {
       test(`a ${version} client connects`, async () => {
