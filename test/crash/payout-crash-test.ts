@@ -201,10 +201,16 @@ try {
     beneficiaries[provider] = b.body.id;
   }
 
+  // Kills spread over the run (one per PAYOUTS / MIN_KILLS creations, at a random moment within
+  // it), so the gateway spends its time working between deaths, not restarting.
   let creating = true;
+  let createdCount = 0;
   const killer = (async () => {
+    const every = Math.max(1, Math.floor(PAYOUTS / MIN_KILLS));
     while (creating || kills < MIN_KILLS) {
-      await sleep(300 + Math.random() * 900);
+      const target = (kills + 1) * every - Math.floor(Math.random() * every * 0.5);
+      while (creating && createdCount < target) await sleep(10);
+      await sleep(Math.random() * 150);
       await killChild();
       await startChild();
     }
@@ -241,6 +247,7 @@ try {
         if (created.status !== 201 || typeof created.body.id !== 'string')
           throw new Error(`create ${i}: ${created.status} ${JSON.stringify(created.body)}`);
         payouts.push({ id: created.body.id, provider, amount });
+        createdCount += 1;
       }
     }),
   );
