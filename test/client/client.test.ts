@@ -12,6 +12,8 @@ import {
   createPaywardenClient,
   PaywardenConnectionError,
   PaywardenError,
+  canonicalJson,
+  verifyReceipt,
   verifyWebhook,
   WebhookVerificationError,
 } from '../../packages/client/src/index.ts';
@@ -233,6 +235,30 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
     assert.ok(error instanceof PaywardenConnectionError, String(error));
     assert.equal(error.idempotencyKey, 'mine-1');
     assert.equal(attempts, 3);
+  });
+});
+
+describe('receipts, by the documented algorithm', () => {
+  // The test vectors of docs/receipts/README.md, read from the document itself.
+  const doc = readFileSync(new URL('../../docs/receipts/README.md', import.meta.url), 'utf8');
+  const block = (name: string) => new RegExp('```[a-z]+ ' + name + '\\n(.*?)\\n```', 's').exec(doc)?.[1] ?? '';
+  const keyBase64 = /Key \(base64[^`]*`([^`]+)`/.exec(doc)?.[1] ?? '';
+  const signatures = [...doc.matchAll(/Signature: `([0-9a-f]{64})`/g)].map((m) => m[1]!);
+  test('canonical JSON and signatures match the vectors; tampering, another key or an unknown key id fail', () => {
+    assert.ok(keyBase64 !== '' && signatures.length >= 2);
+    for (const [i, signature] of signatures.slice(0, 2).entries()) {
+      const receipt = JSON.parse(block(`vector-${i + 1}`));
+      assert.equal(canonicalJson(receipt), block(`canonical-${i + 1}`));
+      const keys = { [receipt.key_id]: keyBase64 };
+      assert.equal(verifyReceipt({ receipt, signature }, keys), true);
+      assert.equal(verifyReceipt({ receipt: { ...receipt, amount: receipt.amount + 1 }, signature }, keys), false);
+      assert.equal(
+        verifyReceipt({ receipt, signature }, { [receipt.key_id]: Buffer.alloc(32, 1).toString('base64') }),
+        false,
+      );
+      assert.equal(verifyReceipt({ receipt, signature }, {}), false);
+      assert.equal(verifyReceipt({ receipt, signature: signature.toUpperCase() }, keys), false);
+    }
   });
 });
 

@@ -118,6 +118,8 @@ export function createPaywardenClient(options: ClientOptions) {
         request<Answer<'postPayments'>>('POST', '/v1/payments', { body, ...opts }),
       get: (id: string) => request<Answer<'getPaymentsId'>>('GET', `/v1/payments/${idParam(id)}`),
       list: (query: QueryOf<'getPayments'> = {}) => request<Answer<'getPayments'>>('GET', '/v1/payments', { query }),
+      /** A succeeded payment's signed receipt; check it with `verifyReceipt`. */
+      receipt: (id: string) => request<Answer<'getPaymentsIdReceipt'>>('GET', `/v1/payments/${idParam(id)}/receipt`),
     },
     webhookEndpoints: {
       create: (body: BodyOf<'postWebhookEndpoints'>, opts: { idempotencyKey?: string } = {}) =>
@@ -159,6 +161,7 @@ export function createPaywardenClient(options: ClientOptions) {
         request<Answer<'postPayouts'>>('POST', '/v1/payouts', { body, ...opts }),
       get: (id: string) => request<Answer<'getPayoutsId'>>('GET', `/v1/payouts/${idParam(id)}`),
       list: (query: QueryOf<'getPayouts'> = {}) => request<Answer<'getPayouts'>>('GET', '/v1/payouts', { query }),
+      receipt: (id: string) => request<Answer<'getPayoutsIdReceipt'>>('GET', `/v1/payouts/${idParam(id)}/receipt`),
       cancel: (id: string, opts: { idempotencyKey?: string } = {}) =>
         request<Answer<'postPayoutsIdCancel'>>('POST', `/v1/payouts/${idParam(id)}/cancel`, opts),
       refresh: (id: string, opts: { idempotencyKey?: string } = {}) =>

@@ -16,3 +16,4 @@ export { PaywardenConnectionError, PaywardenError, type ErrorEnvelope } from './
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 export { verifyWebhook, WebhookVerificationError, type PaywardenEvent, type WebhookHeaders } from './webhooks.ts';
 export type { components, operations, paths } from './schema.d.ts';
+export { canonicalJson, type SignedReceipt, verifyReceipt } from './receipts.ts';
