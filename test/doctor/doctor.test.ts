@@ -63,7 +63,8 @@ describe('paywarden doctor', () => {
     live = await startTestGateway(sqlite!, { env });
     await live.services.keys.create({ mode: 'live', name: 'production' });
     await runBackup({ database: live.services.database, databaseUrl: '', clock: systemClock }, join(work, 'backups'));
-    plain = await startTestGateway(sqlite!);
+    // Behind the test's TLS-terminating proxy, as a deployment behind a proxy is configured.
+    plain = await startTestGateway(sqlite!, { env: { PAYWARDEN_TRUSTED_PROXY: '127.0.0.1' } });
   });
   after(async () => {
     await live.close();

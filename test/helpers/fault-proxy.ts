@@ -43,7 +43,15 @@ export async function startFaultProxy(
     }
     const forward = request(
       new URL(req.url ?? '/', upstream),
-      { method: req.method, headers: req.headers },
+      // As a TLS-terminating proxy does: the gateway (which trusts it) learns the request came over https.
+      {
+        method: req.method,
+        headers: {
+          ...req.headers,
+          'x-forwarded-proto': 'https',
+          'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
+        },
+      },
       (answer) => {
         const headers = { ...answer.headers };
         for (const name of options.dropHeaders ?? []) delete headers[name];
