@@ -5,6 +5,7 @@
 // kept in clear, for display. Neither is ever logged. Deleting keeps the row (payouts point at it)
 // but hides it and refuses new payouts to it.
 import type { Clock } from '../clock.ts';
+import { newestFirstPage } from '../db/pages.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
 import type { BeneficiaryRow, Db, Mode } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -168,26 +169,13 @@ export function createBeneficiaryStore(deps: {
       .selectAll()
       .where('mode', '=', mode)
       .where('deleted_at', 'is', null);
-    if (options.startingAfter !== undefined) {
-      const cursor = await get(mode, options.startingAfter);
-      if (cursor === undefined)
-        throw new ApiError('parameter_invalid', {
-          param: 'starting_after',
-          message: 'starting_after names no beneficiary.',
-        });
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', cursor.created_at),
-          eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    return { data: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+    const cursor = options.startingAfter === undefined ? undefined : await get(mode, options.startingAfter);
+    if (options.startingAfter !== undefined && cursor === undefined)
+      throw new ApiError('parameter_invalid', {
+        param: 'starting_after',
+        message: 'starting_after names no beneficiary.',
+      });
+    return newestFirstPage(query, cursor, options.limit);
   }
 
   async function remove(ctx: RequestContext, id: string): Promise<boolean> {

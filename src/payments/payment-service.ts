@@ -3,6 +3,7 @@
 // provider cannot give one, nobody holds a link, nothing can be paid, and the payment is marked
 // failed so the reference is free again.
 import type { Clock } from '../clock.ts';
+import { newestFirstPage } from '../db/pages.ts';
 import type { Db, Mode, PaymentRow } from '../db/schema.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
 import { ApiError } from '../errors.ts';
@@ -202,29 +203,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   ): Promise<{ data: PaymentRow[]; hasMore: boolean }> {
     let query = deps.db.selectFrom('payments').selectAll().where('mode', '=', mode);
     if (options.reference !== undefined) query = query.where('reference', '=', options.reference);
-    if (options.startingAfter !== undefined) {
-      const cursor = await readSealed(mode, options.startingAfter);
-      if (cursor === undefined)
-        throw new ApiError('parameter_invalid', {
-          param: 'starting_after',
-          message: 'starting_after names no payment.',
-        });
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', cursor.created_at),
-          eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    return {
-      data: await deps.privacy.openPayments(deps.db, rows.slice(0, options.limit)),
-      hasMore: rows.length > options.limit,
-    };
+    const cursor = options.startingAfter === undefined ? undefined : await readSealed(mode, options.startingAfter);
+    if (options.startingAfter !== undefined && cursor === undefined)
+      throw new ApiError('parameter_invalid', { param: 'starting_after', message: 'starting_after names no payment.' });
+    const page = await newestFirstPage(query, cursor, options.limit);
+    return { data: await deps.privacy.openPayments(deps.db, page.data), hasMore: page.hasMore };
   }
 
   return { create, get, list };

@@ -3,6 +3,7 @@
 // called by the job, after that commit (PAY-1). The merchant's reference is unique per mode
 // forever (the unique index decides races); a clash names the payout that holds it.
 import { auditActorOf, writeAudit } from '../audit/audit.ts';
+import { newestFirstPage } from '../db/pages.ts';
 import type { Clock } from '../clock.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
 import type { Db, Mode, PayoutRow, PayoutStatus } from '../db/schema.ts';
@@ -178,26 +179,10 @@ export function createPayoutService(deps: PayoutServiceDeps) {
     if (filters.beneficiary !== undefined) query = query.where('beneficiary_id', '=', filters.beneficiary);
     if (filters.reference !== undefined) query = query.where('reference', '=', filters.reference);
     if (filters.provider !== undefined) query = query.where('provider', '=', filters.provider);
-    if (filters.startingAfter !== undefined) {
-      const cursor = await get(mode, filters.startingAfter);
-      if (cursor === undefined)
-        throw new ApiError('parameter_invalid', {
-          param: 'starting_after',
-          message: 'starting_after names no payout.',
-        });
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', cursor.created_at),
-          eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(filters.limit + 1)
-      .execute();
-    return { data: rows.slice(0, filters.limit), hasMore: rows.length > filters.limit };
+    const cursor = filters.startingAfter === undefined ? undefined : await get(mode, filters.startingAfter);
+    if (filters.startingAfter !== undefined && cursor === undefined)
+      throw new ApiError('parameter_invalid', { param: 'starting_after', message: 'starting_after names no payout.' });
+    return newestFirstPage(query, cursor, filters.limit);
   }
 
   /** Only while nothing was ever sent: the attempt is closed in the same transaction, guarded on
