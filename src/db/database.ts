@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
+import { OwnSchemaPostgresDialect } from './own-schema-introspector.ts';
 import pg from 'pg';
 import { postgresStrategy, sqliteStrategy, type DialectStrategy } from './dialect.ts';
 import { SqliteThread, ThreadedSqliteDialect, threadIngestWriter } from './sqlite-thread/driver.ts';
@@ -68,7 +69,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   // The same for a connection in use between two statements (inside a transaction): the statement
   // in flight is rejected either way, and the pool discards the dead connection on release.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {
     db,

@@ -1,28 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { isOtherSchemaDroppedMeanwhile, MIGRATION_NAMES, migrateToLatest } from './migrate.ts';
+import { MIGRATION_NAMES, migrateToLatest } from './migrate.ts';
 import { openDatabase } from './database.ts';
 import { testDialects } from '../../test/helpers/databases.ts';
 import { POSTGRES_URL } from '../../test/helpers/services.ts';
-
-const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
-
-test('another schema dropped while Kysely lists the tables is retried; our own missing, or anything else, is not', () => {
-  assert.equal(isOtherSchemaDroppedMeanwhile(pgError('3F000', 'schema "t_other" does not exist'), 't_mine'), true);
-  assert.equal(
-    isOtherSchemaDroppedMeanwhile(pgError('3F000', 'schema "t_mine" does not exist'), 't_mine'),
-    false,
-    'our schema is gone: a real error',
-  );
-  assert.equal(isOtherSchemaDroppedMeanwhile(pgError('42P01', 'relation "x" does not exist'), 't_mine'), false);
-  assert.equal(isOtherSchemaDroppedMeanwhile(pgError('3F000', 'something else'), 't_mine'), false);
-  assert.equal(
-    isOtherSchemaDroppedMeanwhile('schema "t_other" does not exist', 't_mine'),
-    false,
-    'not an error object',
-  );
-});
 
 // The race itself, for real: while another connection keeps creating and dropping schemas in the
 // same database (as parallel test files, or other deployments, do), every migration still succeeds.
