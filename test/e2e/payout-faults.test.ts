@@ -200,6 +200,7 @@ for (const kit of PAYOUT_KITS) {
               continue;
             }
             clock.advance(c.roundMs ?? ROUND_MS);
+            await kit.advance?.(gw, c.roundMs ?? ROUND_MS);
             await gw.services.payoutSweep.sweep();
           }
           assert.equal(status, c.final);

@@ -34,6 +34,11 @@ export interface PayoutKit {
    * directly, sealed as the store seals it, instead of through POST /v1/beneficiaries; its id.
    */
   seedBeneficiary?(gateway: TestGateway): Promise<string>;
+  /**
+   * Moves the simulator's own clock on with the test's, for a simulator whose behaviour depends on
+   * time passing (Stripe: a paid payout that fails half a day later).
+   */
+  advance?(gateway: TestGateway, ms: number): Promise<void>;
 }
 
 /** A bank beneficiary row written as the store writes it (the account number sealed). */
@@ -142,6 +147,9 @@ export const stripePayoutKit: PayoutKit = {
       { status: outcome === 'succeeded' ? 'paid' : 'failed' },
       'stripe',
     );
+  },
+  async advance(gateway, ms) {
+    await gateway.sim('POST', '/_sim/clock', { advanceSeconds: Math.floor(ms / 1000) }, 'stripe');
   },
   // Refused at the transfer (the platform's balance): nothing moved.
   insufficientLedgerRows: 0,

@@ -137,6 +137,8 @@ export function registerConnectControl(
     if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 0)
       return reply.code(400).send({ error: 'advanceSeconds: a whole number >= 0' });
     connect.advanceClock(seconds);
+    // What is due by the new time happens now, with its webhook, as it would have meanwhile.
+    for (const payout of connect.payouts.values()) lifecycle.reverseIfDue(payout);
     return { nowSeconds: connect.nowSeconds() };
   });
 }

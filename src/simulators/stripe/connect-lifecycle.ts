@@ -26,6 +26,15 @@ const NEXT: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
   canceled: [],
 };
 
+/**
+ * How long after `paid` a reversal_after_success payout fails. Stripe's "some payouts that fail
+ * might initially show as paid" happens days later, at the bank; here it is half a day on the
+ * Connect clock (moved with POST /_sim/clock), so it lands after the gateway has recorded the
+ * success and before its one re-check a day after it. Failing it at once (one tick after a lookup)
+ * raced the gateway's own look-ups of the same check.
+ */
+export const REVERSAL_DELAY_SECONDS = 12 * 3_600;
+
 const FAILURES: Readonly<Record<string, string>> = {
   account_closed: 'The bank account has been closed.',
   could_not_process: 'The bank could not process this payout.',
@@ -81,6 +90,7 @@ export function createConnectLifecycle(deps: { state: SimulatorState; connect: C
     const from = payout.status;
     payout.status = to;
     payout.history.push(to);
+    if (to === 'paid') payout.paidAtSeconds = connect.nowSeconds();
     if (to === 'failed' || to === 'canceled') {
       const balance = connect.balanceOf(payout.account);
       balance?.set(payout.currency, (balance.get(payout.currency) ?? 0) + payout.amount);
@@ -130,14 +140,18 @@ export function createConnectLifecycle(deps: { state: SimulatorState; connect: C
       await deliver('payout', referenceOf(payout), steps, [final], [before]);
       return true;
     },
-    /** reversal_after_success: once a lookup has shown the payout paid, it fails. */
-    reverseIfDue(payout: Payout): void {
-      if (!payout.reverseAfterPaid || payout.status !== 'paid') return;
+    /**
+     * reversal_after_success: a paid payout fails once REVERSAL_DELAY_SECONDS have passed on the
+     * Connect clock; called before a lookup answers and when the clock moves. True when it failed.
+     */
+    reverseIfDue(payout: Payout): boolean {
+      if (!payout.reverseAfterPaid || payout.status !== 'paid' || payout.paidAtSeconds === undefined) return false;
+      if (connect.nowSeconds() < payout.paidAtSeconds + REVERSAL_DELAY_SECONDS) return false;
       payout.reverseAfterPaid = false;
-      setImmediate(() => {
-        const failed = move(payout, 'failed', 'account_closed');
-        if (failed !== undefined) void deliver('payout', referenceOf(payout), [], [failed]);
-      });
+      const failed = move(payout, 'failed', 'account_closed');
+      if (failed === undefined) return false;
+      void deliver('payout', referenceOf(payout), [], [failed]);
+      return true;
     },
     /** Reverses (part of) a transfer: the money goes back from the connected account. */
     reverseTransfer(transfer: Transfer, amount: number, metadata: Record<string, string>) {

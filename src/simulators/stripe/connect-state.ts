@@ -69,8 +69,10 @@ export interface Payout extends MaybeHidden {
   readonly history: PayoutStatus[];
   /** stuck_pending: never settles on its own. */
   stuck: boolean;
-  /** reversal_after_success: fails after it is paid. */
+  /** reversal_after_success: fails REVERSAL_DELAY_SECONDS after it is paid (Connect clock). */
   reverseAfterPaid: boolean;
+  /** When it became paid, on the Connect clock. */
+  paidAtSeconds?: number;
 }
 
 export interface ConnectIdempotencyRecord {

@@ -36,11 +36,10 @@ export function registerPayoutRoutes(app: FastifyInstance, deps: ConnectDeps & {
   };
   const missing = (reply: Parameters<typeof apiError>[0], id: string) =>
     apiError(reply, 404, `No such payout: '${id.slice(0, 80)}'`, { code: 'resource_missing', param: 'id' });
-  /** The answer of a lookup; a reversal_after_success payout fails once a lookup showed it paid. */
+  /** The answer of a lookup; a reversal_after_success payout that is due has failed by then. */
   const shown = (payout: Payout) => {
-    const object = payoutObject(payout);
     lifecycle.reverseIfDue(payout);
-    return object;
+    return payoutObject(payout);
   };
 
   app.post('/v1/payouts', async (request, reply) => {
