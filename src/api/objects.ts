@@ -204,3 +204,38 @@ export const BalanceListSchema = Type.Object({
   errors: Type.Array(Type.Object({ provider: Type.String(), code: Type.String() })),
   has_more: Type.Boolean(),
 });
+
+/**
+ * The `data` of the incident events (src/incidents/incident-service.ts): the incident's facts, no
+ * object. Sent to the endpoints of both modes.
+ */
+const incidentEvent = (summary: string, data: Record<string, TSchema>) => ({
+  summary,
+  payload: Type.Object(
+    {
+      ...EventObjectSchema.properties,
+      data: Type.Object({ incident: Type.String({ description: 'inc_...' }), ...data }),
+    },
+    { description: summary },
+  ),
+});
+export const IncidentEventData: Readonly<Record<string, { summary: string; payload: TSchema }>> = {
+  'incident.opened': incidentEvent('The operator opened a security incident.', {
+    title: Type.String(),
+    opened_at: Timestamp,
+  }),
+  'incident.credentials_rotated': incidentEvent(
+    'API keys, webhook endpoint secrets and receipt keys were replaced; deploy the new ones before the old stop.',
+    {
+      api_keys_rotated: Type.Integer(),
+      endpoint_secrets_rotated: Type.Integer(),
+      receipt_keys_rotated: Type.Array(Type.String({ description: 'rk_...: the new signing keys' })),
+      old_api_keys_stop_at: Timestamp,
+      old_endpoint_secrets_stop_at: Timestamp,
+    },
+  ),
+  'incident.closed': incidentEvent('The incident was closed, with its findings and measures recorded.', {
+    title: Type.String(),
+    closed_at: Timestamp,
+  }),
+};

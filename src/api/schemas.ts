@@ -88,6 +88,10 @@ export const EVENT_TYPES = [
   'payout.reversed',
   'payout.cancelled',
   'payout.requires_review',
+  // Security incidents (MON-3, src/incidents/): sent in both modes, carrying the incident's facts.
+  'incident.opened',
+  'incident.credentials_rotated',
+  'incident.closed',
 ] as const;
 
 export const WebhookEndpointCreateBody = Type.Object(
@@ -98,6 +102,7 @@ export const WebhookEndpointCreateBody = Type.Object(
         Type.Literal('*'),
         Type.Literal('payment.*'),
         Type.Literal('payout.*'),
+        Type.Literal('incident.*'),
         ...EVENT_TYPES.map((t) => Type.Literal(t)),
       ]),
       { minItems: 1, maxItems: 20, uniqueItems: true },

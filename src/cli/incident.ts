@@ -4,20 +4,23 @@ import { systemClock } from '../clock.ts';
 import type { Config } from '../config/config.ts';
 import { createFieldCipher } from '../crypto/encryption.ts';
 import type { DatabaseHandle } from '../db/database.ts';
-import { createIncidentService, type IncidentResult } from '../incidents/incident-service.ts';
+import { createIncidentService, type IncidentResult, type Rotated } from '../incidents/incident-service.ts';
 import { createJobQueue } from '../jobs/queue.ts';
 import { createApiKeyService } from '../keys/api-keys.ts';
+import { createReceiptKeyStore } from '../receipts/receipt-keys.ts';
 
 type WithDatabase = (work: (cfg: Config, database: DatabaseHandle) => Promise<void>) => Promise<void>;
 
 function service(cfg: Config, database: DatabaseHandle) {
   const { db, dialect } = database;
+  const cipher = createFieldCipher(cfg.masterKey);
   return createIncidentService({
     db,
     clock: systemClock,
     queue: createJobQueue({ db, dialect, clock: systemClock }),
     keys: createApiKeyService({ db, masterKey: cfg.masterKey, clock: systemClock }),
-    cipher: createFieldCipher(cfg.masterKey),
+    cipher,
+    receiptKeys: createReceiptKeyStore({ db, cipher, clock: systemClock }),
     actor: { actorType: 'cli', actorId: null },
   });
 }
@@ -37,6 +40,25 @@ function time(text: string): number {
     process.exit(2);
   }
   return ms;
+}
+
+/** What `incident rotate` prints: every new secret once, and what happened to each kind of credential. */
+export function describeRotation(r: Rotated): string {
+  return [
+    'Rotated. These secrets are shown once; deploy them now:',
+    ...r.apiKeys.map(
+      (k) => `  API key ${k.newId} (${k.mode}) replaces ${k.oldId} (stops ${k.oldStopsAt}):\n    ${k.key}`,
+    ),
+    ...r.endpointSecrets.map(
+      (e) => `  endpoint ${e.endpointId} (${e.mode}) secret (old stops ${e.oldStopsAt}):\n    ${e.secret}`,
+    ),
+    `  operator sessions ended: ${r.sessionsEnded}`,
+    r.receiptKeys.length === 0
+      ? '  receipt keys: none to rotate (no receipt issued yet; a mode gets its first key at its first receipt)'
+      : `  receipt keys: ${r.receiptKeys
+          .map((k) => `${k.newId} (${k.mode}) signs from now on, ${k.oldId} and older still verify earlier receipts`)
+          .join('; ')}; give whoever verifies receipts the new key (paywarden receipts key <id>)`,
+  ].join('\n');
 }
 
 export function registerIncidentCommands(program: Command, withDatabase: WithDatabase): void {
@@ -59,7 +81,7 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
     .argument('<id>', 'the incident (inc_...)')
     .option('--key-overlap-hours <hours>', 'how long the old API keys keep working (0 = stop now)', '24')
     .description(
-      'new API keys (old ones stop after the overlap), new endpoint secrets (24 h overlap), every operator session ended',
+      'new API keys (old ones stop after the overlap), new endpoint secrets (24 h overlap), new receipt signing keys (older receipts keep verifying), every operator session ended',
     )
     .action(async (id: string, opts: { keyOverlapHours: string }) => {
       const hours = Number(opts.keyOverlapHours);
@@ -68,19 +90,7 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
         process.exit(2);
       }
       await withDatabase(async (cfg, database) => {
-        report(await service(cfg, database).rotate(id, { apiKeyOverlapMs: hours * 3_600_000 }), (r) =>
-          [
-            'Rotated. These secrets are shown once; deploy them now:',
-            ...r.apiKeys.map(
-              (k) => `  API key ${k.newId} (${k.mode}) replaces ${k.oldId} (stops ${k.oldStopsAt}):\n    ${k.key}`,
-            ),
-            ...r.endpointSecrets.map(
-              (e) => `  endpoint ${e.endpointId} (${e.mode}) secret (old stops ${e.oldStopsAt}):\n    ${e.secret}`,
-            ),
-            `  operator sessions ended: ${r.sessionsEnded}`,
-            `  receipt keys: ${r.receiptKeys}`,
-          ].join('\n'),
-        );
+        report(await service(cfg, database).rotate(id, { apiKeyOverlapMs: hours * 3_600_000 }), describeRotation);
       });
     });
   incident

@@ -1,10 +1,12 @@
 // MON-3: incident response. Open an incident; rotate what may be compromised (API keys with an
 // overlap so the merchant's servers can switch, webhook endpoint secrets with the usual 24 h
-// overlap, every operator session); export the audit log and webhook records of a time window;
+// overlap, receipt signing keys (older receipts keep verifying by their key id), every operator
+// session); export the audit log and webhook records of a time window;
 // record findings and preventive measures; close it. Every step is a timeline row and an audit
 // row written in one transaction, and the merchant's endpoints get `incident.*` events.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import type { EVENT_TYPES } from '../api/schemas.ts';
 import type { Clock } from '../clock.ts';
 import { writeAudit, type AuditActor } from '../audit/audit.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
@@ -15,10 +17,12 @@ import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { ApiKeyService } from '../keys/api-keys.ts';
 import type { OperatorTx } from '../operators/schema.ts';
+import type { ReceiptKeyStore } from '../receipts/receipt-keys.ts';
 
 /** What the webhook endpoints' own rotation gives the previous secret (src/webhook-endpoints/). */
 export const ENDPOINT_SECRET_OVERLAP_MS = 24 * 3_600_000;
 const MODES: readonly Mode[] = ['test', 'live'];
+type IncidentEventType = Extract<(typeof EVENT_TYPES)[number], `incident.${string}`>;
 
 export interface IncidentDeps {
   readonly db: Db;
@@ -26,6 +30,7 @@ export interface IncidentDeps {
   readonly queue: JobQueue;
   readonly keys: ApiKeyService;
   readonly cipher: FieldCipher;
+  readonly receiptKeys: ReceiptKeyStore;
   readonly actor: AuditActor;
 }
 
@@ -33,8 +38,8 @@ export interface Rotated {
   readonly apiKeys: ReadonlyArray<{ oldId: string; newId: string; mode: Mode; key: string; oldStopsAt: string }>;
   readonly endpointSecrets: ReadonlyArray<{ endpointId: string; mode: Mode; secret: string; oldStopsAt: string }>;
   readonly sessionsEnded: number;
-  /** Receipt signing keys do not exist in this version; nothing to rotate. */
-  readonly receiptKeys: 'not present in this version';
+  /** A new signing key for each mode that had one; receipts signed before verify by their key id. */
+  readonly receiptKeys: ReadonlyArray<{ mode: Mode; oldId: string; newId: string }>;
 }
 
 export type IncidentResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -71,9 +76,18 @@ export function createIncidentService(deps: IncidentDeps) {
   }
 
   /** The merchant's endpoints in both modes hear of it: those subscribed to `*` or `incident.*`. */
-  async function notify(trx: Tx, incidentId: string, type: string, data: Record<string, unknown>): Promise<void> {
+  async function notify(
+    trx: Tx,
+    incidentId: string,
+    type: IncidentEventType,
+    data: Record<string, unknown>,
+  ): Promise<void> {
     for (const mode of MODES)
-      await writeEvent(trx, { queue: deps.queue, clock }, { mode, type, objectId: incidentId, data });
+      await writeEvent(
+        trx,
+        { queue: deps.queue, clock },
+        { mode, type, objectId: incidentId, data: { incident: incidentId, ...data } },
+      );
   }
 
   async function openIncident(incidentId: string): Promise<IncidentResult<{ title: string }>> {
@@ -169,6 +183,21 @@ export function createIncidentService(deps: IncidentDeps) {
           .set({ ended_at: now, end_reason: 'incident' })
           .where('ended_at', 'is', null)
           .executeTakeFirst();
+        const receiptKeys = [];
+        for (const mode of MODES) {
+          const old = await trx
+            .selectFrom('receipt_keys')
+            .select('id')
+            .where('mode', '=', mode)
+            .orderBy('created_at', 'desc')
+            .orderBy('id', 'desc')
+            .limit(1)
+            .executeTakeFirst();
+          // A mode with no key yet has issued no receipt; its first key is made at its first receipt.
+          if (old === undefined) continue;
+          const made = await deps.receiptKeys.rotateIn(trx, mode, deps.actor);
+          receiptKeys.push({ mode, oldId: old.id, newId: made.id });
+        }
         const result: Rotated = {
           apiKeys: replacements.map(({ old, created }) => ({
             oldId: old.id,
@@ -179,18 +208,19 @@ export function createIncidentService(deps: IncidentDeps) {
           })),
           endpointSecrets,
           sessionsEnded: Number(ended.numUpdatedRows),
-          receiptKeys: 'not present in this version',
+          receiptKeys,
         };
         const summary = {
           api_keys: result.apiKeys.map((k) => ({ old: k.oldId, new: k.newId, old_stops_at: k.oldStopsAt })),
           endpoint_secrets: endpointSecrets.map((e) => ({ endpoint: e.endpointId, old_stops_at: e.oldStopsAt })),
           sessions_ended: result.sessionsEnded,
-          receipt_keys: result.receiptKeys,
+          receipt_keys: receiptKeys.map((k) => ({ mode: k.mode, old: k.oldId, new: k.newId })),
         };
         await step(trx, incidentId, 'rotated', 'credentials rotated', summary);
         await notify(trx, incidentId, 'incident.credentials_rotated', {
           api_keys_rotated: result.apiKeys.length,
           endpoint_secrets_rotated: endpointSecrets.length,
+          receipt_keys_rotated: receiptKeys.map((k) => k.newId),
           old_api_keys_stop_at: new Date(oldStopsAt).toISOString(),
           old_endpoint_secrets_stop_at: new Date(now + ENDPOINT_SECRET_OVERLAP_MS).toISOString(),
         });

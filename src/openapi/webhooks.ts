@@ -1,7 +1,7 @@
 // The events Paywarden sends to merchant endpoints, for the description's `webhooks` section. The
 // event types are the API's own list (EVENT_TYPES); each names the object it carries.
 import type { TSchema } from 'typebox';
-import { EventPayloadOf, PaymentObjectSchema, PayoutObjectSchema } from '../api/objects.ts';
+import { EventPayloadOf, IncidentEventData, PaymentObjectSchema, PayoutObjectSchema } from '../api/objects.ts';
 import { EVENT_TYPES } from '../api/schemas.ts';
 
 export interface WebhookEventDoc {
@@ -14,6 +14,8 @@ const OBJECTS: Readonly<Record<string, TSchema>> = { payment: PaymentObjectSchem
 
 export function webhookEventDocs(): WebhookEventDoc[] {
   return EVENT_TYPES.map((type) => {
+    const incident = IncidentEventData[type];
+    if (incident !== undefined) return { type, summary: incident.summary, payload: incident.payload };
     const [objectName = '', change = ''] = type.split('.');
     const object = OBJECTS[objectName];
     if (object === undefined) throw new Error(`No object schema for the events of ${objectName}`);

@@ -9,7 +9,7 @@ import { writeAudit, type AuditActor } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
 import { Secret } from '../crypto/secret.ts';
-import type { Db, Mode } from '../db/schema.ts';
+import type { Db, Mode, Tx } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 
 export interface ReceiptKey {
@@ -25,6 +25,8 @@ export interface ReceiptKeyStore {
   byId(id: string): Promise<ReceiptKey | undefined>;
   /** A new signing key for `mode`; the old ones keep verifying. Audited. */
   rotate(mode: Mode, actor: AuditActor): Promise<ReceiptKey>;
+  /** The same inside the caller's transaction (an incident's rotation step). */
+  rotateIn(tx: Tx, mode: Mode, actor: AuditActor): Promise<ReceiptKey>;
   list(): Promise<{ id: string; mode: Mode; createdAt: number; signing: boolean }[]>;
 }
 
@@ -48,25 +50,31 @@ export function createReceiptKeyStore(deps: { db: Db; cipher: FieldCipher; clock
       .limit(1)
       .executeTakeFirst();
 
-  async function create(mode: Mode, actor: AuditActor): Promise<ReceiptKey> {
+  async function createIn(tx: Tx, mode: Mode, actor: AuditActor): Promise<ReceiptKey> {
     const id = newId('rk');
-    const createdAt = clock.nowMs();
+    // A new key must sign from now on: never older than the newest one (the clock may stand still
+    // in tests, and ids of one millisecond are not ordered).
+    const latest = await tx
+      .selectFrom('receipt_keys')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('mode', '=', mode)
+      .executeTakeFirst();
+    const createdAt = Math.max(clock.nowMs(), Number(latest?.at ?? 0) + 1);
     const secret = randomBytes(32).toString('base64');
-    await db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('receipt_keys')
-        .values({ id, mode, sealed_key: cipher.encrypt(secret, binding(id, mode)), created_at: createdAt })
-        .execute();
-      await writeAudit(tx, clock, {
-        mode,
-        ...actor,
-        action: 'receipt_key.created',
-        objectType: 'receipt_key',
-        objectId: id,
-      });
+    await tx
+      .insertInto('receipt_keys')
+      .values({ id, mode, sealed_key: cipher.encrypt(secret, binding(id, mode)), created_at: createdAt })
+      .execute();
+    await writeAudit(tx, clock, {
+      mode,
+      ...actor,
+      action: 'receipt_key.created',
+      objectType: 'receipt_key',
+      objectId: id,
     });
     return { id, mode, secret: new Secret(secret), createdAt };
   }
+  const create = (mode: Mode, actor: AuditActor) => db.transaction().execute((tx) => createIn(tx, mode, actor));
 
   return {
     async signingKey(mode) {
@@ -79,6 +87,7 @@ export function createReceiptKeyStore(deps: { db: Db; cipher: FieldCipher; clock
       return row === undefined ? undefined : unseal(row);
     },
     rotate: (mode, actor) => create(mode, actor),
+    rotateIn: createIn,
     async list() {
       const rows = await db
         .selectFrom('receipt_keys')

@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFieldCipher } from '../../src/crypto/encryption.ts';
 import { createIncidentService, type IncidentService } from '../../src/incidents/incident-service.ts';
+import { createReceiptKeyStore } from '../../src/receipts/receipt-keys.ts';
+import { signReceipt } from '../../src/receipts/receipts.ts';
+import { describeRotation } from '../../src/cli/incident.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
@@ -20,6 +23,8 @@ for (const dialect of await testDialects()) {
     let gw: TestGateway;
     let incidents: IncidentService;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
+    /** Subscribed to incident.opened only (an event type of the endpoint API's own list). */
+    let openedOnly: Awaited<ReturnType<typeof startReceiver>>;
     let operator: TestOperator;
     let incidentId: string;
     const dir = mkdtempSync(join(tmpdir(), 'paywarden-incident-'));
@@ -30,18 +35,32 @@ for (const dialect of await testDialects()) {
       receiver = await startReceiver();
       const endpoint = await gw.api('POST', '/v1/webhook_endpoints', { url: receiver.url, events: ['*'] });
       assert.equal(endpoint.status, 201);
+      openedOnly = await startReceiver();
+      const narrow = await gw.api('POST', '/v1/webhook_endpoints', {
+        url: openedOnly.url,
+        events: ['incident.opened'],
+      });
+      assert.equal(narrow.status, 201, JSON.stringify(narrow.body));
+      const family = await gw.api('POST', '/v1/webhook_endpoints', { url: openedOnly.url, events: ['incident.*'] });
+      assert.equal(family.status, 201, JSON.stringify(family.body));
+      assert.equal((await gw.api('DELETE', `/v1/webhook_endpoints/${family.body.id}`)).status, 200);
+      const unknown = await gw.api('POST', '/v1/webhook_endpoints', { url: openedOnly.url, events: ['incident.nope'] });
+      assert.equal(unknown.status, 422);
       operator = await enrolOperator(gw);
+      const cipher = createFieldCipher(gw.services.config.masterKey);
       incidents = createIncidentService({
         db: gw.services.database.db,
         clock: gw.services.clock,
         queue: gw.services.queue,
         keys: gw.services.keys,
-        cipher: createFieldCipher(gw.services.config.masterKey),
+        cipher,
+        receiptKeys: createReceiptKeyStore({ db: gw.services.database.db, cipher, clock: gw.services.clock }),
         actor: { actorType: 'cli', actorId: null },
       });
     });
     after(async () => {
       await receiver.close();
+      await openedOnly.close();
       await gw.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -55,14 +74,50 @@ for (const dialect of await testDialects()) {
       await receiver.waitFor(1);
       assert.deepEqual(eventTypes(), ['incident.opened']);
       assert.deepEqual(await kinds(), ['opened']);
+      await openedOnly.waitFor(1);
+      const delivered = JSON.parse(openedOnly.received[0]!.body) as { type: string; data: Record<string, unknown> };
+      assert.equal(delivered.type, 'incident.opened');
+      assert.equal(delivered.data.incident, incidentId);
+      assert.equal(delivered.data.title, 'API key seen in a public repository');
     });
 
     test('rotate: new keys work, old keys work for the overlap, secrets rotated, sessions ended', async () => {
       const before = await gw.api('GET', '/v1/payments');
       assert.equal(before.status, 200);
       assert.equal((await operator.client.get('/dashboard')).status, 200);
+      // A receipt signed before the incident, by the test mode's key (live mode has no key yet).
+      const receiptKey = await gw.services.receipts.keys.signingKey('test');
+      const earlier = signReceipt({ object_type: 'payment', object_id: 'pay_before', livemode: false }, receiptKey);
       const rotated = await incidents.rotate(incidentId, { apiKeyOverlapMs: 3_600_000 });
       assert.ok(rotated.ok);
+      // Receipt keys: test mode gets a new signing key; the earlier receipt still verifies by its key id.
+      assert.equal(rotated.value.receiptKeys.length, 1);
+      const [receiptRotation] = rotated.value.receiptKeys;
+      assert.equal(receiptRotation!.mode, 'test');
+      assert.equal(receiptRotation!.oldId, receiptKey.id);
+      assert.equal((await gw.services.receipts.keys.signingKey('test')).id, receiptRotation!.newId);
+      assert.deepEqual(await gw.services.receipts.verify(earlier), { ok: true, keyId: receiptKey.id });
+      const later = signReceipt(
+        { object_type: 'payment', object_id: 'pay_after', livemode: false },
+        await gw.services.receipts.keys.signingKey('test'),
+      );
+      assert.deepEqual(await gw.services.receipts.verify(later), { ok: true, keyId: receiptRotation!.newId });
+      const printed = describeRotation(rotated.value);
+      assert.match(
+        printed,
+        new RegExp(`receipt keys: ${receiptRotation!.newId} \\(test\\) signs from now on, ${receiptKey.id}`),
+      );
+      assert.doesNotMatch(printed, /not present|none to rotate/);
+      assert.match(describeRotation({ ...rotated.value, receiptKeys: [] }), /receipt keys: none to rotate/);
+      assert.ok(
+        (
+          await gw.services.database.db
+            .selectFrom('audit_log')
+            .select('object_id')
+            .where('action', '=', 'receipt_key.created')
+            .execute()
+        ).some((r) => r.object_id === receiptRotation!.newId),
+      );
       assert.equal(rotated.value.apiKeys.length, 1);
       const [replacement] = rotated.value.apiKeys;
       // The old key (the test gateway's) still works during the overlap; the new one works too.
@@ -72,10 +127,17 @@ for (const dialect of await testDialects()) {
         200,
       );
       // Endpoint secret: a new one, the old one expiring in 24 h.
-      assert.equal(rotated.value.endpointSecrets.length, 1);
-      const secrets = await gw.services.database.db.selectFrom('endpoint_secrets').select('expires_at').execute();
-      assert.equal(secrets.filter((s) => s.expires_at === null).length, 1);
-      assert.equal(secrets.filter((s) => s.expires_at !== null).length, 1);
+      // Endpoint secrets (the two live endpoints; the deleted one is left alone): a new one each,
+      // the old one expiring in 24 h.
+      assert.equal(rotated.value.endpointSecrets.length, 2);
+      const secrets = await gw.services.database.db
+        .selectFrom('endpoint_secrets')
+        .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'endpoint_secrets.endpoint_id')
+        .where('webhook_endpoints.deleted_at', 'is', null)
+        .select('expires_at')
+        .execute();
+      assert.equal(secrets.filter((s) => s.expires_at === null).length, 2);
+      assert.equal(secrets.filter((s) => s.expires_at !== null).length, 2);
       // The operator was signed out.
       assert.ok(rotated.value.sessionsEnded >= 1);
       const page = await operator.client.get('/dashboard');
@@ -127,6 +189,11 @@ for (const dialect of await testDialects()) {
       await gw.services.worker.drain();
       await receiver.waitFor(4);
       assert.ok(eventTypes().includes('incident.closed'));
+      // The endpoint subscribed to incident.opened only heard of nothing else.
+      assert.deepEqual(
+        openedOnly.received.map((r) => (JSON.parse(r.body) as { type: string }).type),
+        ['incident.opened'],
+      );
       assert.deepEqual(await kinds(), ['opened', 'rotated', 'rotated', 'exported', 'finding', 'measure', 'closed']);
       const audited = await gw.services.database.db
         .selectFrom('audit_log')

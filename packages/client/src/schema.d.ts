@@ -622,6 +622,66 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "incident.opened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The operator opened a security incident.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_incident_opened"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "incident.credentials_rotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * API keys, webhook endpoint secrets and receipt keys were replaced; deploy the new ones before the old stop.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_incident_credentials_rotated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "incident.closed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The incident was closed, with its findings and measures recorded.
+         * @description Sent to your webhook endpoints as a Standard Webhooks request: verify the signature on the raw body with an official `standardwebhooks` library and your endpoint’s `whsec_` secret before you act on it.
+         */
+        post: operations["event_incident_closed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -2439,7 +2499,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     url: string;
-                    events: ("*" | "payment.*" | "payout.*" | "payment.succeeded" | "payment.failed" | "payment.requires_review" | "payment.expired" | "payout.processing" | "payout.requires_action" | "payout.succeeded" | "payout.failed" | "payout.reversed" | "payout.cancelled" | "payout.requires_review")[];
+                    events: ("*" | "payment.*" | "payout.*" | "incident.*" | "payment.succeeded" | "payment.failed" | "payment.requires_review" | "payment.expired" | "payout.processing" | "payout.requires_action" | "payout.succeeded" | "payout.failed" | "payout.reversed" | "payout.cancelled" | "payout.requires_review" | "incident.opened" | "incident.credentials_rotated" | "incident.closed")[];
                 };
             };
         };
@@ -3319,6 +3379,136 @@ export interface operations {
                             /** Format: date-time */
                             updated_at: string;
                         };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_incident_opened: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description inc_... */
+                        incident: string;
+                        title: string;
+                        /** Format: date-time */
+                        opened_at: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_incident_credentials_rotated: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description inc_... */
+                        incident: string;
+                        api_keys_rotated: number;
+                        endpoint_secrets_rotated: number;
+                        receipt_keys_rotated: string[];
+                        /** Format: date-time */
+                        old_api_keys_stop_at: string;
+                        /** Format: date-time */
+                        old_endpoint_secrets_stop_at: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event; anything else is retried for about a day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_incident_closed: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description evt_...; also the `webhook-id` of its deliveries. */
+                    id: string;
+                    /** @constant */
+                    object: "event";
+                    type: string;
+                    /** Format: date-time */
+                    timestamp: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description inc_... */
+                        incident: string;
+                        title: string;
+                        /** Format: date-time */
+                        closed_at: string;
                     };
                 };
             };
