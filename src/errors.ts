@@ -20,6 +20,11 @@ export interface CatalogueEntry {
 export const ERRORS = {
   invalid_request: { status: 400, type: 'invalid_request_error', message: 'The request is not valid.' },
   invalid_json: { status: 400, type: 'invalid_request_error', message: 'The request body is not valid JSON.' },
+  invalid_characters: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'Free text contains a control, invisible format or separator character.',
+  },
   parameter_invalid: { status: 422, type: 'invalid_request_error', message: 'A parameter is not valid.' },
   parameter_missing: { status: 422, type: 'invalid_request_error', message: 'A required parameter is missing.' },
   parameter_unknown: {

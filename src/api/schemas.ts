@@ -2,9 +2,13 @@
 // `additionalProperties: false` everywhere so an unknown or misspelt field is refused, not ignored.
 import { Type } from 'typebox';
 import { idPattern } from '../ids.ts';
+import { FreeText, PersonName } from '../text/free-text.ts';
 
-// Printable text without control characters; free text fields are escaped on output instead.
-const NO_CONTROL = '^[^\\p{Cc}\\p{Cs}]*$';
+/** Metadata: up to 20 keys from an allowlist, values free text (src/text/free-text.ts). */
+export const Metadata = Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), FreeText({ maxLength: 500 }), {
+  maxProperties: 20,
+  additionalProperties: false,
+});
 
 export const PaymentCreateBody = Type.Object(
   {
@@ -18,22 +22,14 @@ export const PaymentCreateBody = Type.Object(
     customer: Type.Object(
       {
         email: Type.String({ format: 'email', maxLength: 254 }),
-        name: Type.Optional(
-          Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()&/-]+$" }),
-        ),
+        name: Type.Optional(PersonName(100)),
         phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9][0-9 ()-]{4,19}$' })),
       },
       { additionalProperties: false },
     ),
-    redirect_url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
-    description: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NO_CONTROL })),
-    metadata: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }),
-        Type.String({ maxLength: 500, pattern: NO_CONTROL }),
-        { maxProperties: 20, additionalProperties: false },
-      ),
-    ),
+    redirect_url: FreeText({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
+    description: Type.Optional(FreeText({ minLength: 1, maxLength: 255 })),
+    metadata: Type.Optional(Metadata),
     provider: Type.Optional(
       Type.Union([
         Type.Literal('flutterwave'),
@@ -96,7 +92,7 @@ export const EVENT_TYPES = [
 
 export const WebhookEndpointCreateBody = Type.Object(
   {
-    url: Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
+    url: FreeText({ format: 'uri', maxLength: 2048, pattern: '^https?://' }),
     events: Type.Array(
       Type.Union([
         Type.Literal('*'),

@@ -1,6 +1,11 @@
 // Auto-escaping HTML templates. Every interpolated value is escaped unless it is itself the output
 // of `html` (already safe), so markup in payment metadata or a customer's name can only ever be
-// text (OPS-9). There is deliberately no way to interpolate a raw string.
+// text (OPS-9). There is deliberately no way to interpolate a raw string. Characters the free-text
+// rule refuses (bidirectional controls, invisible format characters, separators: src/text/free-text.ts)
+// that are already stored are shown as a visible token such as ⟨U+202E⟩, never raw, so they cannot
+// reorder or hide what the operator reads.
+import { markForbidden } from '../text/free-text.ts';
+
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -21,7 +26,7 @@ export class SafeHtml {
 }
 
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+  return markForbidden(value).replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
 }
 
 type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];

@@ -30,6 +30,7 @@ import { settingsRoutes } from './routes/settings-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
 import { createAddressMatcher } from '../net/addresses.ts';
+import { describeForbidden, FREE_TEXT_KEYWORD } from '../text/free-text.ts';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 const PASSKEY_SCRIPT = readFileSync(new URL('./assets/passkey.js', import.meta.url), 'utf8');
@@ -72,14 +73,25 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   app.addHook('preHandler', (request, _reply, done) => withRequestMeta(requestMetaOf(request), done));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation !== undefined)
+    if (error.validation !== undefined) {
+      const first = error.validation[0];
+      const field = first?.instancePath.replace(/^\//, '') || error.validationContext || 'input';
+      if (first?.keyword === FREE_TEXT_KEYWORD)
+        return sendMessage(
+          request,
+          reply,
+          400,
+          'Not accepted',
+          `${describeForbidden(field, first.params as { codePoint: number; index: number })} Go back and remove it.`,
+        );
       return sendMessage(
         request,
         reply,
         400,
         'Not accepted',
-        `The form was not valid (${error.validation[0]?.instancePath.replace(/^\//, '') || error.validationContext || 'input'}). Go back and check it.`,
+        `The form was not valid (${field}). Go back and check it.`,
       );
+    }
     if (error instanceof ApiError) return sendMessage(request, reply, error.status, 'Not accepted', error.message);
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500)
       return sendMessage(request, reply, error.statusCode, 'Not accepted', 'The request could not be read.');

@@ -6,6 +6,7 @@ import { PAYMENT_STATUSES } from '../payments/state-machine.ts';
 import { EVENT_TYPES } from '../api/schemas.ts';
 import { OPERATOR_ROLES } from '../operators/schema.ts';
 import { SCOPES } from '../keys/scopes.ts';
+import { FreeText } from '../text/free-text.ts';
 
 const CSRF = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const PASSWORD = Type.String({ minLength: 1, maxLength: 128 });
@@ -43,7 +44,7 @@ export const InviteParams = Type.Object(
   { additionalProperties: false },
 );
 export const AcceptInviteBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), password: PASSWORD },
+  { name: FreeText({ minLength: 1, maxLength: 100 }), password: PASSWORD },
   { additionalProperties: false },
 );
 
@@ -83,7 +84,7 @@ export const RollKeyBody = Type.Object(
 export const CreateEndpointBody = Type.Object(
   {
     csrf_token: CSRF,
-    url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://' }),
+    url: FreeText({ minLength: 8, maxLength: 2048, pattern: '^https?://' }),
     events: Type.Union([EVENT, Type.Array(EVENT, { minItems: 1, maxItems: 10, uniqueItems: true })]),
   },
   { additionalProperties: false },
@@ -97,7 +98,7 @@ export const ChangePasswordBody = Type.Object(
 
 export const PaymentsQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ maxLength: 254, pattern: '^[^\\p{Cc}]*$' })),
+    q: Type.Optional(FreeText({ maxLength: 254 })),
     status: Type.Optional(Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)))),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { addFreeTextKeyword, describeForbidden, FREE_TEXT_KEYWORD } from '../text/free-text.ts';
 
 // Bodies are validated strictly: no type coercion ("100" is not an amount), no silent removal of
 // unknown fields (they are refused, API-10). Query strings and path parameters are text on the
@@ -16,6 +17,7 @@ function makeAjv(coerce: boolean): Ajv {
     strict: false,
   });
   addFormats(ajv);
+  addFreeTextKeyword(ajv);
   return ajv;
 }
 
@@ -28,7 +30,7 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   >;
 
 export interface ValidationProblem {
-  code: 'parameter_missing' | 'parameter_unknown' | 'parameter_invalid';
+  code: 'parameter_missing' | 'parameter_unknown' | 'parameter_invalid' | 'invalid_characters';
   param: string;
   message: string;
 }
@@ -49,5 +51,9 @@ export function describeValidationError(errors: readonly ErrorObject[], part: st
     return { code: 'parameter_unknown', param, message: `Unknown parameter: ${param}.` };
   }
   const param = base === '' ? (part ?? 'body') : base;
+  if (first.keyword === FREE_TEXT_KEYWORD) {
+    const { codePoint, index } = first.params as { codePoint: number; index: number };
+    return { code: 'invalid_characters', param, message: describeForbidden(param, { codePoint, index }) };
+  }
   return { code: 'parameter_invalid', param, message: `Invalid ${param}: ${first.message ?? 'not valid'}.` };
 }

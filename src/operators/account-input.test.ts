@@ -13,6 +13,8 @@ test('emails are trimmed and lower-cased; malformed, oversized or non-string one
     'a b@example.test',
     'a@b@example.test',
     `ada\u0000@example.test`,
+    'ada\u202E@example.test',
+    'ada@exa\u200Bmple.test',
     `${'a'.repeat(250)}@example.test`,
     42,
     undefined,
@@ -26,7 +28,18 @@ test('names allow letters in any script and common punctuation, nothing like mar
   assert.equal(normalizeName('  Ada   Lovelace '), 'Ada Lovelace');
   assert.equal(normalizeName("Seán O'Brien-Núñez"), "Seán O'Brien-Núñez");
   assert.equal(normalizeName('Zoë 李'), 'Zoë 李');
-  for (const bad of ['', '   ', '<script>', 'Ada "x"', 'a\u0007b', 'x'.repeat(101), 7])
+  assert.equal(normalizeName('فاطمه\u200Cزهرا'), 'فاطمه\u200Cزهرا', 'ZWNJ, as Persian names need');
+  for (const bad of [
+    '',
+    '   ',
+    '<script>',
+    'Ada "x"',
+    'a\u0007b',
+    'Ada\u202ELovelace',
+    'Ada\u00ADL',
+    'x'.repeat(101),
+    7,
+  ])
     assert.equal(normalizeName(bad), undefined, String(bad));
 });
 

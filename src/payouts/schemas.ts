@@ -1,9 +1,10 @@
 // Request schemas of the payout and beneficiary routes (API-10): strict, bounded, allowlisted.
 import { Type } from 'typebox';
+import { Metadata } from '../api/schemas.ts';
 import { idPattern } from '../ids.ts';
+import { FreeText, PersonName } from '../text/free-text.ts';
 import { PAYOUT_STATUSES } from './state-machine.ts';
 
-const NO_CONTROL = '^[^\\p{Cc}\\p{Cs}]*$';
 const REFERENCE = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' });
 const PROVIDER = Type.Union([
   Type.Literal('flutterwave'),
@@ -11,11 +12,6 @@ const PROVIDER = Type.Union([
   Type.Literal('stripe'),
   Type.Literal('kwikpaisa'),
 ]);
-const METADATA = Type.Record(
-  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }),
-  Type.String({ maxLength: 500, pattern: NO_CONTROL }),
-  { maxProperties: 20, additionalProperties: false },
-);
 
 export const PayoutCreateBody = Type.Object(
   {
@@ -23,8 +19,9 @@ export const PayoutCreateBody = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     beneficiary: Type.String({ pattern: idPattern('ben') }),
     reference: REFERENCE,
-    narration: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{N} .,'()/:_#-]+$" })),
-    metadata: Type.Optional(METADATA),
+    // Printed on bank statements: the free-text rule, then a stricter allowlist banks accept.
+    narration: Type.Optional(FreeText({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{N} .,'()/:_#-]+$" })),
+    metadata: Type.Optional(Metadata),
     provider: Type.Optional(PROVIDER),
   },
   { additionalProperties: false },
@@ -55,10 +52,10 @@ export const BeneficiaryCreateBody = Type.Object(
     bank_code: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{2,11}$' })),
     account_number: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{6,15}$' })),
     account_id: Type.Optional(Type.String({ pattern: '^acct_[0-9A-Za-z]{1,60}$' })),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()&/-]+$" })),
+    name: Type.Optional(PersonName(100)),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
     provider: Type.Optional(PROVIDER),
-    metadata: Type.Optional(METADATA),
+    metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
 );

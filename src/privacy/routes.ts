@@ -5,9 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { contextOf } from '../api/auth.ts';
 import { EventObjectSchema, PaymentObjectSchema } from '../api/objects.ts';
+import { FreeText } from '../text/free-text.ts';
 import type { CustomerDataService, CustomerSelector } from './customer-data.ts';
 
-const NO_CONTROL = '^[^\\p{Cc}\\p{Cs}\\p{Cf}\\p{Zl}\\p{Zp}]*$';
 const Email = Type.String({ format: 'email', maxLength: 254 });
 const CustomerId = Type.String({ pattern: '^cus_[0-9A-Za-z]{22}$' });
 
@@ -17,12 +17,9 @@ export const CustomerSelectorBody = Type.Union([
 ]);
 
 export const CustomerEraseBody = Type.Union([
+  Type.Object({ email: Email, reason: FreeText({ minLength: 3, maxLength: 200 }) }, { additionalProperties: false }),
   Type.Object(
-    { email: Email, reason: Type.String({ minLength: 3, maxLength: 200, pattern: NO_CONTROL }) },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { customer_id: CustomerId, reason: Type.String({ minLength: 3, maxLength: 200, pattern: NO_CONTROL }) },
+    { customer_id: CustomerId, reason: FreeText({ minLength: 3, maxLength: 200 }) },
     { additionalProperties: false },
   ),
 ]);

@@ -693,7 +693,7 @@ export interface components {
                  * @description Stable; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "account_not_resolved" | "address_not_allowed" | "amount_below_minimum" | "amount_not_accepted" | "api_key_expired" | "api_key_invalid" | "api_key_missing" | "api_key_revoked" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "origin_not_allowed" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "secret_key_from_browser" | "service_unavailable" | "signature_expired" | "signature_invalid" | "signature_replayed" | "signature_required" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
+                code: "account_not_resolved" | "address_not_allowed" | "amount_below_minimum" | "amount_not_accepted" | "api_key_expired" | "api_key_invalid" | "api_key_missing" | "api_key_revoked" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_characters" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "origin_not_allowed" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "secret_key_from_browser" | "service_unavailable" | "signature_expired" | "signature_invalid" | "signature_replayed" | "signature_required" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
                 /** @description For the developer; never carries internals. */
                 message: string;
                 /** @description The request field at fault, when there is one. */
@@ -704,7 +704,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Error. Codes with this status: `invalid_request`, `invalid_json`, `amount_below_minimum`, `amount_not_accepted`, `provider_field_required`, `idempotency_key_missing`, `idempotency_key_invalid`. */
+        /** @description Error. Codes with this status: `invalid_request`, `invalid_json`, `invalid_characters`, `amount_below_minimum`, `amount_not_accepted`, `provider_field_required`, `idempotency_key_missing`, `idempotency_key_invalid`. */
         Error400: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
