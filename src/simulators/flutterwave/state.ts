@@ -58,8 +58,10 @@ export interface Transfer {
   readonly created_at: string;
   readonly currency: string;
   readonly debit_currency: string;
-  readonly amount: number;
-  readonly fee: number;
+  /** Integer minor units of `currency`; the wire's major-unit number is written from it (wire.ts). */
+  readonly amountMinor: number;
+  /** Integer thousandths of a major unit: Flutterwave's NGN fees (10.75, 26.875) are finer than a kobo. */
+  readonly feeThousandths: number;
   status: TransferStatus;
   readonly reference: string;
   readonly meta: unknown;

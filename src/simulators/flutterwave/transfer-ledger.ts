@@ -2,17 +2,10 @@
 // large default per currency, set through /_sim/balances) and the ledger of transfers, the judge
 // of "exactly once" (GET /_sim/ledger, the shape all simulators share: ../README.md).
 import type { FastifyInstance } from 'fastify';
-import { majorToMinor } from '../../money/amount.ts';
-import type { SimulatorState, Transfer } from './state.ts';
+import type { SimulatorState } from './state.ts';
 
 /** What an account holds until a test says otherwise: 10 billion major units. */
 export const DEFAULT_BALANCE_MINOR = 1_000_000_000_000;
-
-export function amountMinorOf(transfer: Pick<Transfer, 'amount' | 'currency'>): number {
-  const read = majorToMinor(transfer.amount, transfer.currency);
-  if (!read.ok) throw new Error(`simulator holds an inexact amount ${transfer.amount} ${transfer.currency}`);
-  return read.amountMinor;
-}
 
 export function balanceOf(state: SimulatorState, currency: string): number {
   return state.balances.get(currency) ?? DEFAULT_BALANCE_MINOR;
@@ -31,7 +24,7 @@ export function ledgerRows(state: SimulatorState) {
     reference: t.reference,
     id: String(t.id),
     kind: 'transfer' as const,
-    amountMinor: amountMinorOf(t),
+    amountMinor: t.amountMinor,
     currency: t.currency,
     status: t.status,
   }));

@@ -4,12 +4,18 @@
 import type { FastifyInstance } from 'fastify';
 import { createLostAnswerFaults, hiddenLookupsFor, visible } from '../shared/payout-faults.ts';
 import type { SimulatorState, Transfer } from './state.ts';
-import { amountMinorOf, balanceOf, debit } from './transfer-ledger.ts';
-import { naturalOutcome, readTransferRequest, settleTransfer, transferFee } from './transfers.ts';
+import { balanceOf, debit } from './transfer-ledger.ts';
+import { naturalOutcome, readTransferRequest, settleTransfer, transferFeeThousandths } from './transfers.ts';
 import type { V3Gate } from './v3-gate.ts';
 import type { WebhookSender } from './webhook-sender.ts';
-import { minorToMajorString } from '../../money/amount.ts';
-import { errorEnvelope, parseMajorAmount, successEnvelope, transferData } from './wire.ts';
+import {
+  errorEnvelope,
+  majorNumber,
+  parseAmountMinor,
+  successEnvelope,
+  thousandthsNumber,
+  transferData,
+} from './wire.ts';
 
 const PAGE_SIZE = 10;
 export const DUPLICATE_MESSAGE = 'A transfer with this reference already exists';
@@ -41,7 +47,7 @@ export function registerTransferRoutes(
       ...read.request,
       id,
       reference: read.request.reference ?? `SIM-TRF-${id}`,
-      fee: transferFee(read.request.amount, read.request.currency),
+      feeThousandths: transferFeeThousandths(read.request.amountMinor, read.request.currency),
       status: 'NEW' as const,
       complete_message: '',
       created_at: new Date(deps.nowMs()).toISOString(),
@@ -53,7 +59,7 @@ export function registerTransferRoutes(
     // FAILED transfer with this complete_message, not a refusal of the create.
     const short =
       state.faults.take(['insufficient_balance'], scope) !== undefined ||
-      !debit(state, transfer.currency, amountMinorOf(transfer));
+      !debit(state, transfer.currency, transfer.amountMinor);
     const stuck = state.faults.take(['stuck_pending'], scope) !== undefined;
     const settle = () => {
       if (short) return settleTransfer(state, deps.sender, transfer, 'FAILED', INSUFFICIENT_MESSAGE);
@@ -81,12 +87,11 @@ export function registerTransferRoutes(
   // Registered before `/:id`; the router prefers the static segment anyway.
   app.get<{ Querystring: { amount?: string; currency?: string } }>('/v3/transfers/fee', async (request, reply) => {
     if (!(await gate.pass(request, reply, undefined))) return reply;
-    const amount = parseMajorAmount(request.query.amount);
     const currency = (request.query.currency ?? 'NGN').toUpperCase();
-    if (amount === undefined || !/^[A-Z]{3}$/.test(currency))
-      return reply.code(400).send(errorEnvelope('amount and currency are required'));
+    const amountMinor = parseAmountMinor(request.query.amount, currency);
+    if (amountMinor === undefined) return reply.code(400).send(errorEnvelope('amount and currency are required'));
     return successEnvelope('Transfer fee fetched', [
-      { currency, fee_type: 'value', fee: transferFee(amount, currency) },
+      { currency, fee_type: 'value', fee: thousandthsNumber(transferFeeThousandths(amountMinor, currency)) },
     ]);
   });
 
@@ -119,8 +124,8 @@ export function registerTransferRoutes(
     return successEnvelope(
       'Wallet balances fetched',
       [...currencies].map((currency) => {
-        const major = minorToMajorString(balanceOf(state, currency), currency);
-        return { currency, available_balance: Number(major), ledger_balance: Number(major) };
+        const major = majorNumber(balanceOf(state, currency), currency);
+        return { currency, available_balance: major, ledger_balance: major };
       }),
     );
   });

@@ -4,7 +4,8 @@ import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
 import { SIMULATED_BANKS } from './banks.ts';
 import type { SimulatorState, Transfer } from './state.ts';
 import { takeWebhookFaults, type WebhookSender } from './webhook-sender.ts';
-import { parseMajorAmount } from './wire.ts';
+import { knownExponent } from '../../money/currencies.ts';
+import { parseAmountMinor } from './wire.ts';
 
 export type TransferRequest = Pick<
   Transfer,
@@ -14,7 +15,7 @@ export type TransferRequest = Pick<
   | 'full_name'
   | 'currency'
   | 'debit_currency'
-  | 'amount'
+  | 'amountMinor'
   | 'meta'
   | 'narration'
   | 'callbackUrl'
@@ -27,11 +28,12 @@ const optionalText = (value: unknown, max: number): string | undefined | false =
 export function readTransferRequest(
   body: Record<string, unknown>,
 ): { ok: true; request: TransferRequest } | { ok: false; message: string } {
-  const amount = parseMajorAmount(body.amount);
-  if (amount === undefined) return { ok: false, message: 'amount must be a number greater than 0' };
   const currency = body.currency ?? 'NGN';
   if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency))
     return { ok: false, message: 'currency must be a 3-letter code' };
+  // Exactly, in the currency's minor units: 75.505 NGN is refused, never rounded.
+  const amountMinor = parseAmountMinor(body.amount, currency.toUpperCase());
+  if (amountMinor === undefined) return { ok: false, message: 'amount must be a number greater than 0' };
   const debitCurrency = body.debit_currency ?? currency;
   if (typeof debitCurrency !== 'string' || !/^[A-Za-z]{3}$/.test(debitCurrency))
     return { ok: false, message: 'debit_currency must be a 3-letter code' };
@@ -61,7 +63,7 @@ export function readTransferRequest(
       full_name: beneficiaryName ?? simulatedAccountName(accountNumber),
       currency: currency.toUpperCase(),
       debit_currency: debitCurrency.toUpperCase(),
-      amount,
+      amountMinor,
       meta: body.meta ?? null,
       narration: narration ?? '',
       callbackUrl,
@@ -70,10 +72,15 @@ export function readTransferRequest(
   };
 }
 
-/** NGN fees in the shape of the docs' examples (26.875 on 5,500 and on 30,020); a flat 1 % elsewhere. */
-export function transferFee(amount: number, currency: string): number {
-  if (currency !== 'NGN') return Math.round(amount * 0.01 * 100) / 100;
-  return amount <= 5000 ? 10.75 : amount <= 50_000 ? 26.875 : 53.75;
+/**
+ * The fee in thousandths of a major unit, from integer minor units: NGN in the shape of the docs'
+ * examples (26.875 on 5,500 and on 30,020); elsewhere 1 %, rounded down to a whole minor unit.
+ */
+export function transferFeeThousandths(amountMinor: number, currency: string): number {
+  if (currency === 'NGN') return amountMinor <= 500_000 ? 10_750 : amountMinor <= 5_000_000 ? 26_875 : 53_750;
+  const feeMinor = Math.floor(amountMinor / 100);
+  const exponent = knownExponent(currency) ?? 2;
+  return exponent <= 3 ? feeMinor * 10 ** (3 - exponent) : Math.floor(feeMinor / 10 ** (exponent - 3));
 }
 
 /** How a transfer ends on its own: an account that does not resolve fails, as it would at the bank. */

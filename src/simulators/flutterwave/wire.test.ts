@@ -1,9 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSettings } from './control-routes.ts';
-import { readTransferRequest, transferFee } from './transfers.ts';
+import { readTransferRequest, transferFeeThousandths } from './transfers.ts';
 import type { Transaction, Transfer } from './state.ts';
-import { chargeWebhookBody, flutterwaveSignature, parseMajorAmount, transferWebhookBody, verifyData } from './wire.ts';
+import {
+  chargeWebhookBody,
+  flutterwaveSignature,
+  parseMajorAmount,
+  thousandthsNumber,
+  transferWebhookBody,
+  verifyData,
+} from './wire.ts';
 
 const tx: Transaction = {
   id: 285959875,
@@ -96,8 +103,8 @@ test('transfer.completed names the account holder `fullname`, the REST object `f
     created_at: tx.created_at,
     currency: 'NGN',
     debit_currency: 'NGN',
-    amount: 5500,
-    fee: 26.875,
+    amountMinor: 550_000,
+    feeThousandths: 26_875,
     status: 'SUCCESSFUL',
     reference: 'ref_1',
     meta: null,
@@ -116,8 +123,15 @@ test('transfer.completed names the account holder `fullname`, the REST object `f
   assert.equal(flat['event.type'], 'Transfer');
   assert.equal(flat.transfer.reference, 'ref_1');
   assert.equal(flat.transfer.date_created, tx.created_at);
-  assert.equal(transferFee(5500, 'NGN'), 26.875);
-  assert.equal(transferFee(30020, 'NGN'), 26.875);
+  assert.equal(v3.data.amount, 5500);
+  assert.equal(v3.data.fee, 26.875);
+  assert.equal(transferFeeThousandths(550_000, 'NGN'), 26_875);
+  assert.equal(transferFeeThousandths(3_002_000, 'NGN'), 26_875);
+  assert.equal(transferFeeThousandths(100_000, 'NGN'), 10_750);
+  // Elsewhere 1 %, whole minor units: 1,234.56 GHS -> 12.34; 5,001 UGX (no decimals) -> 50.
+  assert.equal(thousandthsNumber(transferFeeThousandths(123_456, 'GHS')), 12.34);
+  assert.equal(thousandthsNumber(transferFeeThousandths(5_001, 'UGX')), 50);
+  assert.equal(thousandthsNumber(7), 0.007);
 });
 
 test('amounts: numbers or numeric strings, greater than zero', () => {
@@ -140,6 +154,16 @@ test('transfer requests follow the SDK schema', () => {
   assert.ok(ok.ok);
   assert.equal(ok.request.bank_name, 'ACCESS BANK');
   assert.equal(ok.request.debit_currency, 'NGN');
+  assert.equal(ok.request.amountMinor, 550_000, 'integer minor units inside the simulator');
+  // More decimals than the currency has is refused, never rounded (75.505 NGN, 5000.5 UGX).
+  for (const [amount, currency] of [
+    [75.505, 'NGN'],
+    ['5000.5', 'UGX'],
+  ] as const)
+    assert.match(
+      JSON.stringify(readTransferRequest({ account_bank: '044', account_number: '0690000040', amount, currency })),
+      /amount must be/,
+    );
   assert.match(
     JSON.stringify(readTransferRequest({ account_bank: '999', account_number: '0690000040', amount: 1 })),
     /Unknown bank code/,

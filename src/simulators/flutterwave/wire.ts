@@ -9,6 +9,9 @@ const ACCOUNT_ID = 17321;
 /** Minor units as the JSON number Flutterwave writes (7550 NGN -> 75.5), exactly: through the decimal string. */
 export const majorNumber = (amountMinor: number, currency: string): number =>
   Number(minorToMajorString(amountMinor, currency));
+/** Thousandths of a major unit as the JSON number Flutterwave writes (26875 -> 26.875), exactly. */
+export const thousandthsNumber = (thousandths: number): number =>
+  Number(`${Math.trunc(thousandths / 1000)}.${String(thousandths % 1000).padStart(3, '0')}`);
 const CARD = {
   first_6digits: '553188',
   last_4digits: '2950',
@@ -110,8 +113,8 @@ export function transferData(t: Transfer): Record<string, unknown> {
     created_at: t.created_at,
     currency: t.currency,
     debit_currency: t.debit_currency,
-    amount: t.amount,
-    fee: t.fee,
+    amount: majorNumber(t.amountMinor, t.currency),
+    fee: thousandthsNumber(t.feeThousandths),
     status: t.status,
     reference: t.reference,
     meta: t.meta ?? null,

@@ -9,7 +9,7 @@ export function verifyData(
 ): Record<string, unknown> {
   // Paystack's local card fee: 1.5 %, plus 100 (major) from 2,500, capped at 2,000 (major).
   const requested = overrides.amountMinor ?? tx.amount;
-  const feesMinor = Math.min(Math.round(requested * 0.015) + (requested >= 250_000 ? 10_000 : 0), 200_000);
+  const feesMinor = Math.min(Math.round((requested * 15) / 1000) + (requested >= 250_000 ? 10_000 : 0), 200_000);
   // "Customer pays the fees": the charge includes them, requested_amount stays the order.
   const amount = overrides.feeBearer === 'customer' ? requested + feesMinor : requested;
   const paid = tx.status === 'success';

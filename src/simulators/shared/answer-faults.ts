@@ -16,10 +16,11 @@ export interface AnswerFaults extends AnswerTruth {
   readonly dropCurrency: boolean;
 }
 
-/** `value` of wrong_amount is in major units in every simulator (1 = one naira, one rupee...). */
+/** `value` of wrong_amount is in major units in every simulator (1 = one naira, one rupee...);
+ * a value finer than the currency's minor unit is still a wrong amount: one minor unit short. */
 function majorValueInMinor(value: number, currency: string): number {
   const exact = majorToMinor(value, knownExponent(currency) === undefined ? 'USD' : currency);
-  return exact.ok ? exact.amountMinor : Math.round(value * 10 ** (knownExponent(currency) ?? 2));
+  return exact.ok ? exact.amountMinor : 1;
 }
 
 /**

@@ -1,12 +1,17 @@
 // The hosted Checkout page a customer sees. Server-rendered, every value escaped, no script or
 // style at all, so a strict CSP holds and a product name like `<script>` is only text.
+import { minorToMajorString } from '../../money/amount.ts';
+import { knownExponent } from '../../money/currencies.ts';
+import { fromWireAmount } from '../../money/provider-amounts.ts';
 import { escapeHtml } from '../shared/escape.ts';
 import type { Session } from './state.ts';
 import { DELAYED_METHOD } from './wire.ts';
 
-/** Amounts are minor units; shown with two decimals (USD, EUR, GBP and most others). */
-function formatAmount(amountMinor: number, currency: string): string {
-  return `${currency.toUpperCase()} ${(amountMinor / 100).toFixed(2)}`;
+/** Stripe's amount field (its own units: ISK in hundredths) as the currency's decimal, exactly. */
+function formatAmount(stripeAmount: number, currency: string): string {
+  const code = currency.toUpperCase();
+  const isoMinor = fromWireAmount('stripe', code, stripeAmount);
+  return `${code} ${isoMinor === undefined || knownExponent(code) === undefined ? String(stripeAmount) : minorToMajorString(isoMinor, code)}`;
 }
 
 export function renderCheckout(session: Session): string {
