@@ -20,6 +20,12 @@ export const PaymentObjectSchema = Type.Object(
     reference: Type.String(),
     provider: Type.String(),
     provider_transaction_id: Nullable(Type.String()),
+    provider_fee: Nullable(
+      Type.Integer({
+        description:
+          "The provider's fee for this payment in minor units of its currency, as the provider's verification reported it (Paystack, Flutterwave), whoever bore it; null when the provider reports none (Stripe Checkout, KwikPaisa) or the payment is not verified yet.",
+      }),
+    ),
     checkout_url: Nullable(Type.String({ description: 'Where to send the customer, while pending.' })),
     customer: Type.Object({
       email: Type.String(),

@@ -13,6 +13,7 @@ import * as backupRuns from './migrations/0010-backup-runs.ts';
 import * as incidents from './migrations/0010b-incidents.ts';
 import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
 import * as personalData from './migrations/0012-personal-data.ts';
+import * as paymentFees from './migrations/0013-payment-fees.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010b-incidents': incidents,
   '0011-scheduled-runs': scheduledRuns,
   '0012-personal-data': personalData,
+  '0013-payment-fees': paymentFees,
 };
 
 /** Every migration, in the order they run. */

@@ -74,6 +74,8 @@ export interface PaymentsTable {
   customer_email_index: string | null;
   /** Keyed hash of the client secret a publishable key presents (src/payments/client-secret.ts). */
   client_secret_hash: string | null;
+  /** The provider's fee in minor units of `currency`, from its verify answer (0013); null: none reported. */
+  provider_fee_minor: number | null;
 }
 
 export interface EventsTable {

@@ -16,6 +16,7 @@ export function toPaymentObject(row: PaymentRow): PaymentObject {
     reference: row.reference,
     provider: row.provider,
     provider_transaction_id: row.provider_tx_id,
+    provider_fee: row.provider_fee_minor,
     checkout_url: row.status === 'pending' ? row.checkout_url : null,
     customer: { email: row.customer_email, name: row.customer_name, phone: row.customer_phone },
     redirect_url: row.redirect_url,

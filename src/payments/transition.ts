@@ -15,6 +15,8 @@ export interface TransitionInput {
   readonly actor: { type: 'system' | 'operator' | 'api_key'; id: string | null };
   readonly details?: Record<string, unknown>;
   readonly providerTxId?: string | null;
+  /** The provider's fee in minor units of the payment's currency, from its verify answer. */
+  readonly providerFeeMinor?: number;
 }
 
 export type TransitionResult =
@@ -49,6 +51,7 @@ export async function transitionPayment(
       ...(input.providerTxId === undefined || input.providerTxId === null
         ? {}
         : { provider_tx_id: input.providerTxId }),
+      ...(input.providerFeeMinor === undefined ? {} : { provider_fee_minor: input.providerFeeMinor }),
     }),
   });
   if (!result.ok)

@@ -227,10 +227,12 @@ async function decide(
       reason,
       actor: { type: 'system', id: null },
       providerTxId: tx.providerTxId,
+      // A fee in another currency than the payment's is not this payment's fee in its units.
+      ...(tx.feeMinor === undefined || tx.currency !== payment.currency ? {} : { providerFeeMinor: tx.feeMinor }),
       details: {
         providerStatus: tx.providerStatus,
         mismatches,
-        ...(tx.charged?.feesMinor === undefined ? {} : { providerFeesMinor: tx.charged.feesMinor }),
+        ...(tx.feeMinor === undefined ? {} : { providerFeeMinor: tx.feeMinor }),
         ...(tx.charged?.amountMinor === undefined ? {} : { chargedAmountMinor: tx.charged.amountMinor }),
       },
     });
@@ -251,9 +253,8 @@ function summarise(tx: VerifiedTransaction): Record<string, unknown> {
   return {
     providerStatus: tx.providerStatus,
     amountMinor: tx.amountMinor ?? null,
-    ...(tx.charged === undefined
-      ? {}
-      : { chargedAmountMinor: tx.charged.amountMinor ?? null, feesMinor: tx.charged.feesMinor ?? null }),
+    ...(tx.charged === undefined ? {} : { chargedAmountMinor: tx.charged.amountMinor ?? null }),
+    ...(tx.feeMinor === undefined ? {} : { feesMinor: tx.feeMinor }),
     currency: tx.currency,
     reference: tx.reference,
     providerTxId: tx.providerTxId,

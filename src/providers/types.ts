@@ -52,9 +52,15 @@ export interface VerifiedTransaction {
   readonly amountMinor: number | undefined;
   /**
    * Present when the provider reports what the customer was charged apart from the ordered amount
-   * (fees passed to the customer): the charge must be at least the order. The fees are recorded.
+   * (fees passed to the customer): the charge must be at least the order.
    */
-  readonly charged?: { readonly amountMinor: number | undefined; readonly feesMinor: number | undefined };
+  readonly charged?: { readonly amountMinor: number | undefined };
+  /**
+   * The provider's fee for this transaction in minor units of `currency` (Paystack `fees`,
+   * Flutterwave `app_fee`), whoever bore it; undefined when the provider reports none or not as
+   * an exact number of minor units. Recorded on the payment, never rounded.
+   */
+  readonly feeMinor?: number;
   readonly currency: string;
   /** The reference we gave the provider (our payment id). */
   readonly reference: string;

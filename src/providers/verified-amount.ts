@@ -22,3 +22,8 @@ export function majorAmountInMinor(amount: unknown, currency: string): number | 
   const converted = majorToMinor(amount, currency);
   return converted.ok ? converted.amountMinor : undefined;
 }
+
+/** The `feeMinor` of a VerifiedTransaction, present only when the provider reported an exact fee. */
+export function withFee(feeMinor: number | undefined): { feeMinor?: number } {
+  return feeMinor === undefined ? {} : { feeMinor };
+}

@@ -314,6 +314,31 @@ for (const kit of PROVIDER_KITS)
         assert.equal(again.status, 409);
       });
 
+      test("the provider's fee from its verification is on the payment and in its event, in minor units", async () => {
+        const payment = await createPayment();
+        const before = (await gw.api('GET', `/v1/payments/${payment.id}`)).body;
+        assert.equal(before.provider_fee, null, 'not verified yet');
+        await payAtCheckout(payment.checkout_url);
+        await waitUntil(async () => (await webhooksFor(payment.id)).length >= 1, 'the payment webhook');
+        await gw.services.worker.drain();
+        const paid = (await gw.api('GET', `/v1/payments/${payment.id}`)).body;
+        assert.equal(paid.status, 'succeeded');
+        assert.equal(paid.provider_fee, kit.reportedFeeMinor ?? null);
+        if (paid.provider_fee !== null) assert.ok(Number.isSafeInteger(paid.provider_fee));
+        const row = await db()
+          .selectFrom('payments')
+          .selectAll()
+          .where('id', '=', payment.id)
+          .executeTakeFirstOrThrow();
+        assert.equal(row.provider_fee_minor, kit.reportedFeeMinor ?? null);
+        const events = await gw.services.privacy.openEvents(
+          db(),
+          await db().selectFrom('events').selectAll().where('object_id', '=', payment.id).execute(),
+        );
+        const succeeded = events.find((e) => e.type === 'payment.succeeded');
+        assert.equal(JSON.parse(succeeded?.data_json ?? '{}').object?.provider_fee, kit.reportedFeeMinor ?? null);
+      });
+
       test('out-of-order webhooks: a stale failure arriving after success changes nothing', async () => {
         const payment = await createPayment();
         await sim('POST', '/_sim/faults', { fault: 'out_of_order', tx_ref: payment.id });
@@ -422,6 +447,8 @@ for (const kit of PROVIDER_KITS)
             assert.equal(detail.amountMinor, kit.amount);
             assert.ok(detail.feesMinor > 0, JSON.stringify(detail));
             assert.equal(detail.chargedAmountMinor, kit.amount + detail.feesMinor);
+            // The fee is the payment's own column too, whoever bore it.
+            assert.equal((await gw.api('GET', `/v1/payments/${payment.id}`)).body.provider_fee, detail.feesMinor);
           } finally {
             await sim('PUT', '/_sim/config', { feeBearer: 'merchant' });
           }

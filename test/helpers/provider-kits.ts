@@ -47,6 +47,9 @@ export interface ProviderKit {
   readonly feeBearerSetting?: Record<string, string>;
   /** The simulator's checkout offers a delayed method (a bank debit settling days later). */
   readonly delayedMethod?: boolean;
+  /** The provider's fee for `amount` as its verify answer reports it, in minor units; undefined:
+   * the provider reports none (the payment's provider_fee stays null). */
+  readonly reportedFeeMinor?: number;
 }
 
 const flutterwaveHeaders = (body: string, credentials: KitCredentials) => ({
@@ -79,6 +82,8 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     majorUnits: true,
     currency: 'NGN',
     amount: 250000,
+    // app_fee: 1.4 % of 2,500.00 NGN, as the simulator follows the docs' example (1.4 on 100).
+    reportedFeeMinor: 3500,
     webhookOnDecline: true,
     declineKeepsCheckoutOpen: true,
     afterDeclineAndExpiry: 'failed',
@@ -145,6 +150,8 @@ export const PROVIDER_KITS: readonly ProviderKit[] = [
     majorUnits: false,
     currency: 'GHS',
     amount: 5000,
+    // fees: 1.5 % of 50.00 GHS in pesewas.
+    reportedFeeMinor: 75,
     // A declined card produces no Paystack webhook; reconciliation finds the failure.
     webhookOnDecline: false,
     declineKeepsCheckoutOpen: true,

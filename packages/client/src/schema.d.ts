@@ -1360,6 +1360,7 @@ export interface operations {
                             reference: string;
                             provider: string;
                             provider_transaction_id: string | null;
+                            provider_fee: number | null;
                             checkout_url: string | null;
                             customer: {
                                 email: string;
@@ -1684,6 +1685,7 @@ export interface operations {
                             reference: string;
                             provider: string;
                             provider_transaction_id: string | null;
+                            provider_fee: number | null;
                             checkout_url: string | null;
                             customer: {
                                 email: string;
@@ -1777,6 +1779,7 @@ export interface operations {
                         reference: string;
                         provider: string;
                         provider_transaction_id: string | null;
+                        provider_fee: number | null;
                         checkout_url: string | null;
                         customer: {
                             email: string;
@@ -1847,6 +1850,7 @@ export interface operations {
                         reference: string;
                         provider: string;
                         provider_transaction_id: string | null;
+                        provider_fee: number | null;
                         checkout_url: string | null;
                         customer: {
                             email: string;
@@ -2678,6 +2682,7 @@ export interface operations {
                             reference: string;
                             provider: string;
                             provider_transaction_id: string | null;
+                            provider_fee: number | null;
                             checkout_url: string | null;
                             customer: {
                                 email: string;
@@ -2749,6 +2754,7 @@ export interface operations {
                             reference: string;
                             provider: string;
                             provider_transaction_id: string | null;
+                            provider_fee: number | null;
                             checkout_url: string | null;
                             customer: {
                                 email: string;
@@ -2820,6 +2826,7 @@ export interface operations {
                             reference: string;
                             provider: string;
                             provider_transaction_id: string | null;
+                            provider_fee: number | null;
                             checkout_url: string | null;
                             customer: {
                                 email: string;
@@ -2891,6 +2898,7 @@ export interface operations {
                             reference: string;
                             provider: string;
                             provider_transaction_id: string | null;
+                            provider_fee: number | null;
                             checkout_url: string | null;
                             customer: {
                                 email: string;

@@ -32,6 +32,7 @@ const payment: PaymentRow = {
   customer_id: null,
   customer_email_index: null,
   client_secret_hash: null,
+  provider_fee_minor: null,
 };
 
 function assertInert(out: string) {

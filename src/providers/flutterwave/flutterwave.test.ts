@@ -206,7 +206,11 @@ test('verify answers: amounts converted exactly from major units; not-found in b
     assert.equal(found.transaction.status, 'succeeded');
     assert.equal(found.transaction.reference, 'pay_0123456789abcdefghijkl');
     assert.equal(found.transaction.providerTxId, '288200108');
+    assert.equal(found.transaction.feeMinor, 140, 'app_fee 1.4 NGN, in kobo');
   }
+  // A fee finer than the currency's minor unit is not recorded (never rounded).
+  const finer = parseVerifyResponse(200, fixture('verify-success.json').replace('"app_fee": 1.4', '"app_fee": 1.057'));
+  assert.equal(finer.kind === 'found' && 'feeMinor' in finer.transaction, false);
   const notFound = '{"status":"error","message":"No transaction was found for this id","data":null}';
   assert.equal(parseVerifyResponse(400, notFound).kind, 'not_found');
   assert.equal(parseVerifyResponse(200, notFound).kind, 'not_found');

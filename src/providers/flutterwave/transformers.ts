@@ -4,7 +4,7 @@ import { isRecord, parseJson } from '../webhook-fields.ts';
 import { minorToMajorString } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
 import type { ParsedResolve, ParsedVerify } from '../read-answers.ts';
-import { answeredCurrency, majorAmountInMinor } from '../verified-amount.ts';
+import { answeredCurrency, majorAmountInMinor, withFee } from '../verified-amount.ts';
 import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 /** POST /v3/payments body. tx_ref is our payment id: unique per attempt, as Flutterwave requires,
@@ -73,6 +73,8 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
       status: normaliseChargeStatus(data.status),
       providerStatus: String(data.status),
       amountMinor: majorAmountInMinor(data.amount, currency),
+      // `app_fee`: Flutterwave's fee in major units (the docs' example: 1.4 on 100 NGN).
+      ...withFee(majorAmountInMinor(data.app_fee, currency)),
       currency,
       reference: data.tx_ref,
       providerTxId: String(data.id),

@@ -245,7 +245,8 @@ test('verify answers: data.status decides, never the top-level status; amounts a
       providerStatus: 'success',
       // The official sample: the customer paid the fees, so the order is requested_amount.
       amountMinor: 30050,
-      charged: { amountMinor: 40333, feesMinor: 10283 },
+      charged: { amountMinor: 40333 },
+      feeMinor: 10283,
       currency: 'NGN',
       reference: 'pay_0123456789abcdefghijkl',
       providerTxId: '4099260516',

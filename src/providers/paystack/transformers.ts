@@ -5,7 +5,7 @@ import { isRecord, parseJson } from '../webhook-fields.ts';
 import { isValidAmountMinor } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
 import type { ParsedResolve, ParsedVerify } from '../read-answers.ts';
-import { answeredCurrency } from '../verified-amount.ts';
+import { answeredCurrency, withFee } from '../verified-amount.ts';
 import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
 
 // ---- References ----------------------------------------------------------------------------------
@@ -144,9 +144,9 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
       // (the official verify sample: amount 40333 = requested_amount 30050 + fees 10283).
       amountMinor:
         data.requested_amount === undefined ? integerMinor(data.amount) : integerMinor(data.requested_amount),
-      ...(data.requested_amount === undefined
-        ? {}
-        : { charged: { amountMinor: integerMinor(data.amount), feesMinor: integerMinor(data.fees) } }),
+      ...(data.requested_amount === undefined ? {} : { charged: { amountMinor: integerMinor(data.amount) } }),
+      // `fees` is Paystack's fee in subunits, reported whoever bears it (null while unpaid).
+      ...withFee(integerMinor(data.fees)),
       currency: answeredCurrency(data.currency),
       reference: fromPaystackReference(data.reference),
       providerTxId: id,
