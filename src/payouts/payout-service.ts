@@ -6,7 +6,7 @@ import { auditActorOf, writeAudit } from '../audit/audit.ts';
 import { newestFirstPage } from '../db/pages.ts';
 import type { Clock } from '../clock.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
-import type { Db, Mode, PayoutRow, PayoutStatus } from '../db/schema.ts';
+import type { Db, Mode, PayoutRow, PayoutStatus, Tx } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
@@ -25,6 +25,13 @@ export interface CreatePayoutInput {
   readonly narration?: string;
   readonly metadata?: Record<string, string>;
   readonly provider?: string;
+}
+
+/** A payout request that passed every check before writing (`prepare`). */
+export interface PreparedPayout {
+  readonly input: CreatePayoutInput;
+  readonly beneficiaryId: string;
+  readonly provider: string;
 }
 
 export interface PayoutListFilters {
@@ -61,8 +68,13 @@ export function createPayoutService(deps: PayoutServiceDeps) {
     return payout;
   }
 
-  async function create(ctx: RequestContext, input: CreatePayoutInput): Promise<PayoutRow> {
-    const beneficiary = await deps.beneficiaries.get(ctx.mode, input.beneficiary);
+  /**
+   * Everything decided before a payout is written: the beneficiary (saved, not deleted, in this
+   * currency), the provider that verified it, and what that provider accepts. Throws the
+   * client-visible refusal; the payout file rows (src/payout-batches/) are checked by it too.
+   */
+  async function prepare(mode: Mode, input: CreatePayoutInput): Promise<PreparedPayout> {
+    const beneficiary = await deps.beneficiaries.get(mode, input.beneficiary);
     if (beneficiary === undefined)
       throw new ApiError('parameter_invalid', { param: 'beneficiary', message: 'No such beneficiary.' });
     if (beneficiary.currency !== input.currency)
@@ -78,11 +90,11 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         param: 'provider',
         message: `The beneficiary was verified with ${beneficiary.provider}; pay it through that provider.`,
       });
-    const adapter = deps.providers.payouts(ctx.mode, providerName);
+    const adapter = deps.providers.payouts(mode, providerName);
     if (adapter === undefined)
       throw new ApiError('parameter_invalid', {
         param: 'provider',
-        message: `${providerName} does not pay out in ${ctx.mode} mode here.`,
+        message: `${providerName} does not pay out in ${mode} mode here.`,
       });
     if (!adapter.currencies.includes(input.currency))
       throw new ApiError('currency_not_supported', {
@@ -94,68 +106,82 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         param: 'beneficiary',
         message: `${adapter.name} does not pay to ${beneficiary.type}.`,
       });
+    return { input, beneficiaryId: beneficiary.id, provider: adapter.name };
+  }
 
+  /**
+   * Writes a prepared payout, its first attempt, its audit row and its submit job in the caller's
+   * transaction (a payout file writes all of its payouts in one). A used reference surfaces as the
+   * database's unique violation, which the caller maps.
+   */
+  async function insertPrepared(trx: Tx, ctx: RequestContext, prepared: PreparedPayout): Promise<string> {
+    const { input } = prepared;
     const now = deps.clock.nowMs();
     const id = newId('po');
+    await trx
+      .insertInto('payouts')
+      .values({
+        id,
+        mode: ctx.mode,
+        reference: input.reference,
+        amount_minor: input.amount,
+        currency: input.currency,
+        beneficiary_id: prepared.beneficiaryId,
+        provider: prepared.provider,
+        narration: input.narration ?? null,
+        metadata_json: JSON.stringify(input.metadata ?? {}),
+        status: 'pending',
+        status_reason: 'queued',
+        failure_code: null,
+        failure_message: null,
+        provider_transfer_id: null,
+        fee_minor: null,
+        created_by: auditActorOf(ctx).actorId,
+        created_at: now,
+        updated_at: now,
+        // A safety net if the submit job were lost: the sweep looks again.
+        next_check_at: now + 60_000,
+        check_step: 0,
+        version: 1,
+      })
+      .execute();
+    const attempt = await insertAttempt(trx, deps.clock, {
+      payoutId: id,
+      attemptNo: 1,
+      provider: prepared.provider,
+      createdBy: auditActorOf(ctx).actorId,
+    });
+    await writeAudit(trx, deps.clock, {
+      mode: ctx.mode,
+      ...auditActorOf(ctx),
+      action: 'payout.create',
+      objectType: 'payout',
+      objectId: id,
+      requestId: ctx.requestId,
+      ip: ctx.ip,
+      details: {
+        amount: input.amount,
+        currency: input.currency,
+        beneficiary: prepared.beneficiaryId,
+        provider: prepared.provider,
+        attemptId: attempt.id,
+        reference: attempt.reference,
+      },
+    });
+    await deps.queue.enqueue(trx, {
+      kind: SUBMIT_PAYOUT_JOB,
+      payload: { attemptId: attempt.id },
+      dedupeKey: `payout-submit:${attempt.id}`,
+      maxAttempts: 20,
+    });
+    return id;
+  }
+
+  async function create(ctx: RequestContext, input: CreatePayoutInput): Promise<PayoutRow> {
+    const prepared = await prepare(ctx.mode, input);
+    let id: string;
     try {
-      await deps.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('payouts')
-          .values({
-            id,
-            mode: ctx.mode,
-            reference: input.reference,
-            amount_minor: input.amount,
-            currency: input.currency,
-            beneficiary_id: beneficiary.id,
-            provider: adapter.name,
-            narration: input.narration ?? null,
-            metadata_json: JSON.stringify(input.metadata ?? {}),
-            status: 'pending',
-            status_reason: 'queued',
-            failure_code: null,
-            failure_message: null,
-            provider_transfer_id: null,
-            fee_minor: null,
-            created_by: auditActorOf(ctx).actorId,
-            created_at: now,
-            updated_at: now,
-            // A safety net if the submit job were lost: the sweep looks again.
-            next_check_at: now + 60_000,
-            check_step: 0,
-            version: 1,
-          })
-          .execute();
-        const attempt = await insertAttempt(trx, deps.clock, {
-          payoutId: id,
-          attemptNo: 1,
-          provider: adapter.name,
-          createdBy: auditActorOf(ctx).actorId,
-        });
-        await writeAudit(trx, deps.clock, {
-          mode: ctx.mode,
-          ...auditActorOf(ctx),
-          action: 'payout.create',
-          objectType: 'payout',
-          objectId: id,
-          requestId: ctx.requestId,
-          ip: ctx.ip,
-          details: {
-            amount: input.amount,
-            currency: input.currency,
-            beneficiary: beneficiary.id,
-            provider: adapter.name,
-            attemptId: attempt.id,
-            reference: attempt.reference,
-          },
-        });
-        await deps.queue.enqueue(trx, {
-          kind: SUBMIT_PAYOUT_JOB,
-          payload: { attemptId: attempt.id },
-          dedupeKey: `payout-submit:${attempt.id}`,
-          maxAttempts: 20,
-        });
-      });
+      id = await deps.db.transaction().execute((trx) => insertPrepared(trx, ctx, prepared));
     } catch (error) {
       if (!deps.dialect.isUniqueViolation(error)) throw error;
       const holder = await deps.db
@@ -353,7 +379,19 @@ export function createPayoutService(deps: PayoutServiceDeps) {
     return { attempts, checks };
   }
 
-  return { create, get, list, cancel, refresh, newAttempt, finalize, resolveReview, timeline };
+  return {
+    create,
+    prepare,
+    insertPrepared,
+    get,
+    list,
+    cancel,
+    refresh,
+    newAttempt,
+    finalize,
+    resolveReview,
+    timeline,
+  };
 }
 
 export type PayoutService = ReturnType<typeof createPayoutService>;
