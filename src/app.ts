@@ -120,6 +120,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     keys: services.keys,
     endpoints: services.endpoints,
     events: services.events,
+    payoutBatches: services.payoutBatches,
     queue: services.queue,
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,

@@ -28,6 +28,7 @@ export const ID_PREFIXES = [
   'aar',
   'rk',
   'itl',
+  'pob',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -41,6 +41,7 @@ import { createBeneficiaryStore } from './beneficiaries/beneficiary-store.ts';
 import { CHECK_PAYOUT_JOB, createPayoutEngine, SUBMIT_PAYOUT_JOB, type PayoutEngineDeps } from './payouts/engine.ts';
 import { createCheckPayoutJob, createSubmitPayoutJob } from './payouts/jobs.ts';
 import { createPayoutService } from './payouts/payout-service.ts';
+import { createPayoutBatchService } from './payout-batches/batch-service.ts';
 import { createPayoutSweep } from './reconcile/payout-sweep.ts';
 import { checkpointSigner } from './audit/signing-key.ts';
 import { createReceiptKeyStore } from './receipts/receipt-keys.ts';
@@ -289,6 +290,14 @@ export async function createServices(options: ServiceOptions) {
     payouts,
     payoutEngine,
     payoutSweep,
+    payoutBatches: createPayoutBatchService({
+      db,
+      dialect,
+      clock,
+      queue,
+      payouts,
+      limits: { maxBytes: config.payoutFileMaxBytes, maxRows: config.payoutFileMaxRows },
+    }),
     lookupLimiter: limiter('lookup', config.lookupRateLimitPerMinute, 60),
     apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),
     badSignatureLimiter: limiter('badsig', 30, 60),

@@ -55,6 +55,9 @@ export interface Config {
   readonly payoutNotFoundGraceSeconds: number | undefined;
   /** When open payouts are asked about again, after each look; undefined: the engine's default. */
   readonly payoutCheckScheduleSeconds: readonly number[] | undefined;
+  /** Payout files (OPS-10): the most bytes and payout rows one file may have. */
+  readonly payoutFileMaxBytes: number;
+  readonly payoutFileMaxRows: number;
   /** How often the reconciliation sweeps run. */
   readonly sweepIntervalSeconds: number;
   readonly workerConcurrency: number;
@@ -236,6 +239,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     reconcileScheduleSeconds,
     payoutNotFoundGraceSeconds,
     payoutCheckScheduleSeconds,
+    payoutFileMaxBytes: readInt(env, 'PAYWARDEN_PAYOUT_FILE_MAX_BYTES', 1_048_576, 1024, 16 * 1_048_576, problems),
+    payoutFileMaxRows: readInt(env, 'PAYWARDEN_PAYOUT_FILE_MAX_ROWS', 1_000, 1, 20_000, problems),
     sweepIntervalSeconds: readInt(env, 'PAYWARDEN_SWEEP_INTERVAL_SECONDS', 30, 1, 3600, problems),
     workerConcurrency: readInt(
       env,

@@ -18,6 +18,7 @@ import type { SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { messagePage, reauthPage } from './pages/sign-in.ts';
 import type { DashboardQueries } from './queries.ts';
+import type { PayoutBatchService } from '../payout-batches/batch-service.ts';
 
 // `__Host-`: the browser keeps these only if Secure, Path=/ and without Domain, so no sibling
 // subdomain or plain-http page can set or overwrite them (OPS-4).
@@ -39,6 +40,7 @@ export interface DashboardDeps {
   readonly keys: ApiKeyService;
   readonly endpoints: EndpointService;
   readonly events: EventService;
+  readonly payoutBatches: PayoutBatchService;
   /** Told when a dead job is queued again, so the workers pick it up at once. */
   readonly queue: JobQueue;
   readonly loginLimiter: RateLimiterAbstract;

@@ -19,6 +19,7 @@ export interface PageContext {
 const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
   ['overview', 'Overview', 'view_payments'],
   ['payments', 'Payments', 'view_payments'],
+  ['payout-batches', 'Payout files', 'view_payments'],
   ['webhooks-in', 'Webhooks in', 'view_payments'],
   ['webhooks-out', 'Webhooks out', 'view_payments'],
   ['endpoints', 'Webhook endpoints', 'view_payments'],

@@ -25,6 +25,7 @@ import {
 } from './context.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { keyRoutes } from './routes/key-routes.ts';
+import { payoutBatchRoutes } from './routes/batch-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
@@ -121,6 +122,8 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     actionRoutes(secured, deps);
     keyRoutes(secured, deps);
     settingsRoutes(secured, deps);
+    // Its own context: the multipart parser of the file upload exists for these routes only.
+    await secured.register(async (files) => payoutBatchRoutes(files, deps));
   });
 }
 

@@ -14,6 +14,7 @@ import * as incidents from './migrations/0010b-incidents.ts';
 import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
 import * as personalData from './migrations/0012-personal-data.ts';
 import * as paymentFees from './migrations/0013-payment-fees.ts';
+import * as payoutBatches from './migrations/0015-payout-batches.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-scheduled-runs': scheduledRuns,
   '0012-personal-data': personalData,
   '0013-payment-fees': paymentFees,
+  '0015-payout-batches': payoutBatches,
 };
 
 /** Every migration, in the order they run. */

@@ -2,6 +2,7 @@
 // PostgreSQL, parsed back to number by the dialect), money is integer minor units, booleans and
 // enums are text, JSON is text. One set of types serves both dialects.
 import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { PayoutBatchesTable, PayoutBatchRowsTable } from '../payout-batches/tables.ts';
 
 export type Mode = 'test' | 'live';
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'requires_review' | 'expired';
@@ -368,6 +369,8 @@ export interface Database {
   payouts: PayoutsTable;
   payout_attempts: PayoutAttemptsTable;
   payout_checks: PayoutChecksTable;
+  payout_batches: PayoutBatchesTable;
+  payout_batch_rows: PayoutBatchRowsTable;
   api_keys: ApiKeysTable;
   request_signatures: RequestSignaturesTable;
   idempotency_keys: IdempotencyKeysTable;

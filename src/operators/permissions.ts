@@ -11,6 +11,8 @@ export const OPERATOR_ACTIONS = [
   // What merchant endpoints answered (response excerpts): for those who run the integration, not
   // everyone who can see payments (an excerpt can carry the receiver's internals).
   'view_delivery_responses',
+  // Making payouts from the dashboard (a payout file): the maker's side; approving is apart.
+  'create_payouts',
   'approve_payouts',
   'view_payments',
   'view_audit',
@@ -34,6 +36,7 @@ export const PERMISSIONS: Matrix = Object.freeze({
     'manage_api_keys',
     'manage_webhook_endpoints',
     'view_delivery_responses',
+    'create_payouts',
     'approve_payouts',
     'view_payments',
     'view_audit',
@@ -49,7 +52,7 @@ export const PERMISSIONS: Matrix = Object.freeze({
     'view_payments',
     'manage_jobs',
   ]),
-  finance: row(['approve_payouts', 'view_payments', 'view_audit']),
+  finance: row(['create_payouts', 'approve_payouts', 'view_payments', 'view_audit']),
   viewer: row(['view_payments']),
 });
 

@@ -5,7 +5,11 @@ import { idPattern } from '../ids.ts';
 import { FreeText, PersonName } from '../text/free-text.ts';
 import { PAYOUT_STATUSES } from './state-machine.ts';
 
-const REFERENCE = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' });
+// Shared with the payout file rows (src/payout-batches/row-checks.ts), which are checked as these fields are.
+export const REFERENCE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:/-]*$';
+export const NARRATION_PATTERN = "^[\\p{L}\\p{N} .,'()/:_#-]+$";
+export const TEXT_MAX_LENGTH = 100;
+const REFERENCE = Type.String({ minLength: 1, maxLength: TEXT_MAX_LENGTH, pattern: REFERENCE_PATTERN });
 const PROVIDER = Type.Union([
   Type.Literal('flutterwave'),
   Type.Literal('paystack'),
@@ -20,7 +24,7 @@ export const PayoutCreateBody = Type.Object(
     beneficiary: Type.String({ pattern: idPattern('ben') }),
     reference: REFERENCE,
     // Printed on bank statements: the free-text rule, then a stricter allowlist banks accept.
-    narration: Type.Optional(FreeText({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{N} .,'()/:_#-]+$" })),
+    narration: Type.Optional(FreeText({ minLength: 1, maxLength: TEXT_MAX_LENGTH, pattern: NARRATION_PATTERN })),
     metadata: Type.Optional(Metadata),
     provider: Type.Optional(PROVIDER),
   },

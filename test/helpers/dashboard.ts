@@ -49,15 +49,37 @@ export class DashboardClient {
                 Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]],
             ),
           );
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      redirect: 'manual',
+    return this.send(method, path, {
       headers: {
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
         ...(method === 'POST' ? { origin: this.origin, 'content-type': 'application/x-www-form-urlencoded' } : {}),
         ...headers,
       },
       ...(body === undefined ? {} : { body: body.toString() }),
+    });
+  }
+
+  /** A file upload form (multipart/form-data, as a browser builds it) with the page's CSRF token. */
+  upload(
+    path: string,
+    file: { readonly filename: string; readonly content: Uint8Array | string; readonly type?: string },
+    fields: Record<string, string> = { csrf_token: this.csrfToken },
+  ): Promise<DashboardPage> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.set(name, value);
+    form.set('file', new Blob([file.content], { type: file.type ?? 'text/csv' }), file.filename);
+    return this.send('POST', path, { headers: { origin: this.origin }, body: form });
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    init: { headers: Record<string, string>; body?: string | FormData },
+  ): Promise<DashboardPage> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '), ...init.headers },
+      ...(init.body === undefined ? {} : { body: init.body }),
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');

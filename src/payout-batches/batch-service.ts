@@ -1,0 +1,235 @@
+// Payout files (OPS-10): an upload is checked whole (parse-file.ts, batch-validation.ts) and kept
+// as a batch with every row's result, for the preview; nothing is paid at upload. The file's
+// SHA-256 names the batch: the same bytes in the same mode are always the same batch (a unique
+// index decides concurrent uploads), and uploading them again only checks a batch that was not
+// yet submitted once more.
+//
+// Tables (migration 0015-payout-batches, shapes in tables.ts):
+//   payout_batches(id, mode, sha256 UNIQUE per mode, filename, status, row_count, error_count,
+//                  created_by(_type), submitted_by(_type), submitted_at, version)
+//   payout_batch_rows(batch_id, row_no, line, amount, currency, beneficiary, reference, narration
+//                     as in the file, amount_minor, errors_json, payout_id)
+import { createHash } from 'node:crypto';
+import { auditActorOf, writeAudit } from '../audit/audit.ts';
+import type { Clock } from '../clock.ts';
+import type { DialectStrategy } from '../db/dialect.ts';
+import type { Db, Mode, Tx } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { RequestContext } from '../payments/payment-service.ts';
+import type { PayoutService } from '../payouts/payout-service.ts';
+import { validateRows, type CheckedRow } from './batch-validation.ts';
+import { transitionBatch } from './batch-state.ts';
+import type { FileProblem } from './file-check.ts';
+import { parsePayoutFile, type FileLimits } from './parse-file.ts';
+import type { RowError } from './row-checks.ts';
+import type { PayoutBatchesTable, PayoutBatchRowsTable } from './tables.ts';
+
+export type PayoutBatchRow = PayoutBatchesTable;
+
+/** A row of the batch as shown: the stored row, its errors read, and its payout's status once made. */
+export interface BatchRowView extends Omit<PayoutBatchRowsTable, 'errors_json'> {
+  readonly errors: readonly RowError[];
+  readonly payout_status: string | null;
+}
+
+export interface UploadedFile {
+  readonly bytes: Uint8Array;
+  /** As the client named it; informational only (nothing is decided by it). */
+  readonly filename?: string;
+}
+
+export type UploadOutcome =
+  | { readonly kind: 'refused'; readonly problem: FileProblem; readonly sha256: string }
+  | { readonly kind: 'batch'; readonly batch: PayoutBatchRow; readonly created: boolean };
+
+export interface PayoutBatchServiceDeps {
+  readonly db: Db;
+  readonly dialect: DialectStrategy;
+  readonly clock: Clock;
+  readonly queue: JobQueue;
+  readonly payouts: PayoutService;
+  readonly limits: FileLimits;
+}
+
+const ROW_INSERT_CHUNK = 100;
+const FILENAME_UNSAFE = /[^\p{L}\p{N} ._()-]/gu;
+
+export const actorOf = (ctx: RequestContext) => {
+  const a = auditActorOf(ctx);
+  return { type: a.actorType === 'operator' ? ('operator' as const) : ('api_key' as const), id: a.actorId };
+};
+
+/** Shown, never trusted: letters, digits and a few marks, at most 100 characters. */
+export function cleanFilename(name: string | undefined): string | null {
+  const cleaned = (name ?? '').replace(FILENAME_UNSAFE, '_').slice(0, 100);
+  return cleaned === '' ? null : cleaned;
+}
+
+export function createPayoutBatchService(deps: PayoutBatchServiceDeps) {
+  const get = (mode: Mode, id: string): Promise<PayoutBatchRow | undefined> =>
+    deps.db.selectFrom('payout_batches').selectAll().where('id', '=', id).where('mode', '=', mode).executeTakeFirst();
+
+  const bySha = (mode: Mode, sha256: string): Promise<PayoutBatchRow | undefined> =>
+    deps.db
+      .selectFrom('payout_batches')
+      .selectAll()
+      .where('mode', '=', mode)
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+
+  async function mustGet(mode: Mode, id: string): Promise<PayoutBatchRow> {
+    const batch = await get(mode, id);
+    if (batch === undefined) throw new Error(`payout batch ${id} vanished`);
+    return batch;
+  }
+
+  async function writeRows(trx: Tx, batchId: string, rows: readonly CheckedRow[]): Promise<void> {
+    await trx.deleteFrom('payout_batch_rows').where('batch_id', '=', batchId).execute();
+    for (let i = 0; i < rows.length; i += ROW_INSERT_CHUNK)
+      await trx
+        .insertInto('payout_batch_rows')
+        .values(
+          rows.slice(i, i + ROW_INSERT_CHUNK).map((r) => ({
+            batch_id: batchId,
+            row_no: r.rowNo,
+            line: r.line,
+            ...r.values,
+            amount_minor: r.amountMinor,
+            errors_json: JSON.stringify(r.errors),
+            payout_id: null,
+          })),
+        )
+        .execute();
+  }
+
+  /** The same file again, not yet submitted: its rows are checked once more against today's data. */
+  async function recheck(ctx: RequestContext, batch: PayoutBatchRow, rows: readonly CheckedRow[]): Promise<void> {
+    const errorCount = rows.filter((r) => r.errors.length > 0).length;
+    const status = errorCount === 0 ? 'ready' : 'invalid';
+    await deps.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('payout_batches')
+        .set({
+          row_count: rows.length,
+          error_count: errorCount,
+          updated_at: deps.clock.nowMs(),
+          version: batch.version + 1,
+        })
+        .where('id', '=', batch.id)
+        .where('version', '=', batch.version)
+        .where('status', '!=', 'submitted')
+        .executeTakeFirst();
+      // Submitted (or checked) meanwhile by someone else: their outcome stands.
+      if (Number(updated.numUpdatedRows) !== 1) return;
+      await writeRows(trx, batch.id, rows);
+      if (status !== batch.status)
+        await transitionBatch(trx, deps, {
+          batchId: batch.id,
+          to: status,
+          reason: 'checked_again',
+          actor: actorOf(ctx),
+          details: { errorCount },
+        });
+    });
+  }
+
+  async function upload(ctx: RequestContext, file: UploadedFile): Promise<UploadOutcome> {
+    const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+    const existing = await bySha(ctx.mode, sha256);
+    if (existing?.status === 'submitted') return { kind: 'batch', batch: existing, created: false };
+    const parsed = parsePayoutFile(file.bytes, deps.limits);
+    if (!parsed.ok) {
+      await writeAudit(deps.db, deps.clock, {
+        mode: ctx.mode,
+        ...auditActorOf(ctx),
+        action: 'payout_batch.upload',
+        objectType: 'payout_file',
+        objectId: sha256,
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+        result: 'failure',
+        details: { code: parsed.problem.code, bytes: file.bytes.length },
+      });
+      return { kind: 'refused', problem: parsed.problem, sha256 };
+    }
+    const rows = await validateRows(deps, ctx.mode, parsed.rows);
+    if (existing !== undefined) {
+      await recheck(ctx, existing, rows);
+      return { kind: 'batch', batch: await mustGet(ctx.mode, existing.id), created: false };
+    }
+    const errorCount = rows.filter((r) => r.errors.length > 0).length;
+    const id = newId('pob');
+    const now = deps.clock.nowMs();
+    const actor = actorOf(ctx);
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('payout_batches')
+          .values({
+            id,
+            mode: ctx.mode,
+            sha256,
+            filename: cleanFilename(file.filename),
+            status: errorCount === 0 ? 'ready' : 'invalid',
+            status_reason: 'uploaded',
+            row_count: rows.length,
+            error_count: errorCount,
+            created_by_type: actor.type,
+            created_by: actor.id,
+            created_at: now,
+            submitted_by_type: null,
+            submitted_by: null,
+            submitted_at: null,
+            updated_at: now,
+            version: 1,
+          })
+          .execute();
+        await writeRows(trx, id, rows);
+        await writeAudit(trx, deps.clock, {
+          mode: ctx.mode,
+          ...auditActorOf(ctx),
+          action: 'payout_batch.upload',
+          objectType: 'payout_batch',
+          objectId: id,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+          details: { sha256, rows: rows.length, errorCount, bytes: file.bytes.length },
+        });
+      });
+    } catch (error) {
+      if (!deps.dialect.isUniqueViolation(error)) throw error;
+      const winner = await bySha(ctx.mode, sha256);
+      if (winner === undefined) throw error;
+      return { kind: 'batch', batch: winner, created: false };
+    }
+    return { kind: 'batch', batch: await mustGet(ctx.mode, id), created: true };
+  }
+
+  async function rowsOf(batchId: string): Promise<BatchRowView[]> {
+    const rows = await deps.db
+      .selectFrom('payout_batch_rows as r')
+      .leftJoin('payouts as p', 'p.id', 'r.payout_id')
+      .selectAll('r')
+      .select('p.status as payout_status')
+      .where('r.batch_id', '=', batchId)
+      .orderBy('r.row_no')
+      .execute();
+    return rows.map(({ errors_json, ...row }) => ({ ...row, errors: JSON.parse(errors_json) as RowError[] }));
+  }
+
+  function list(mode: Mode, limit: number): Promise<PayoutBatchRow[]> {
+    return deps.db
+      .selectFrom('payout_batches')
+      .selectAll()
+      .where('mode', '=', mode)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  return { upload, get, rowsOf, list, limits: deps.limits };
+}
+
+export type PayoutBatchService = ReturnType<typeof createPayoutBatchService>;
