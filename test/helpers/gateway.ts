@@ -38,6 +38,10 @@ export async function startTestGateway(
     PAYWARDEN_SIMULATOR_PORT: '0',
     PAYWARDEN_DATABASE_URL: db.url,
     PAYWARDEN_LOG_LEVEL: process.env.PAYWARDEN_TEST_LOG_LEVEL ?? 'silent',
+    // No shedding on event-loop delay: a test process runs several gateways at once on a busy CI
+    // machine, where a second-long stall is the machine, not the gateway (a doctor test got 503s).
+    // The tests of shedding itself (test/e2e/slow-clients.test.ts) set their own threshold.
+    PAYWARDEN_SHED_EVENT_LOOP_DELAY_MS: '0',
     ...options.env,
   });
   const database = openDatabase(config.databaseUrl, { poolSize: 8 });

@@ -8,6 +8,7 @@ import { Secret } from '../../crypto/secret.ts';
 import { createOutboundHttp } from '../../http/outbound.ts';
 import { createLogger } from '../../log.ts';
 import { type ConnectHarness, startConnectHarness } from '../../simulators/stripe/connect-harness.ts';
+import { REVERSAL_DELAY_SECONDS } from '../../simulators/stripe/connect-lifecycle.ts';
 import type { CreateTransferRequest, PayoutProvider } from '../payout-types.ts';
 import { createStripePayouts } from './payout-flow.ts';
 import { classifyCreateAnswer, payoutStatus } from './payout-transformers.ts';
@@ -200,6 +201,8 @@ describe('Stripe payout adapter against the Connect simulator', () => {
       providerTransferId: created.transfer.providerTransferId ?? null,
     });
     assert.equal(paid.kind === 'ok' && paid.value.status, 'succeeded');
+    // Stripe fails such a payout later, at the bank: half a day on the simulator's Connect clock.
+    await h.control('POST', '/clock', { advanceSeconds: REVERSAL_DELAY_SECONDS });
     await h.webhooks(5);
     const later = await adapter.getTransfer({
       reference: r.reference,
