@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,16 @@ import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { formatCidr, type Cidr } from '../net/addresses.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'paywarden-config-'));
+// Every directory a test makes goes when the file's tests end.
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paywarden-config-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 test('embedded defaults: test mode, SQLite under ./data, loopback, generated secrets kept private', () => {
   const dir = tmp();

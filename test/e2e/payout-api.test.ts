@@ -60,6 +60,10 @@ for (const dialect of dialects) {
       assert.match(row.account_sealed, /^v1\./);
       const list = await gw.api('GET', '/v1/beneficiaries?limit=10');
       assert.ok(list.body.data.some((b: { id: string }) => b.id === beneficiary));
+      // A cursor naming no beneficiary is refused, not read as "from the start".
+      const unknown = await gw.api('GET', '/v1/beneficiaries?starting_after=ben_0000000000000000000000');
+      assert.equal(unknown.status, 422, JSON.stringify(unknown.body));
+      assert.deepEqual([unknown.body.error.code, unknown.body.error.param], ['parameter_invalid', 'starting_after']);
     });
 
     test('beneficiary refusals: a bank code not in the provider list, an account that does not resolve, bad fields', async () => {

@@ -102,7 +102,6 @@ describe('KwikPaisa payout adapter against the simulator', () => {
     logger: createLogger('silent'),
     defaultTimeoutMs: 400,
   });
-  // biome-ignore lint/suspicious/noExplicitAny: tests read control answers field by field
   const control = async (method: string, path: string, body?: unknown): Promise<any> =>
     (
       await fetch(`${sim.url}/_sim${path}`, {
