@@ -29,6 +29,7 @@ export const ID_PREFIXES = [
   'rk',
   'itl',
   'pob',
+  'rot',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -24,6 +24,8 @@ import { registerAuditCommands } from './cli/audit-commands.ts';
 import { registerPayoutCommands } from './cli/payout-commands.ts';
 import { registerReceiptCommands } from './cli/receipt-commands.ts';
 import { registerIncidentCommands } from './cli/incident.ts';
+import { registerKeysAtRestCommands } from './cli/keys-at-rest.ts';
+import { type KeysAtRest, openKeysAtRest } from './privacy/keys-at-rest.ts';
 
 function config(): Config {
   try {
@@ -37,12 +39,23 @@ function config(): Config {
   }
 }
 
-async function withDatabase<T>(work: (cfg: Config, db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  work: (cfg: Config, db: ReturnType<typeof openDatabase>, keys: () => Promise<KeysAtRest>) => Promise<T>,
+): Promise<T> {
   const cfg = config();
   const database = openDatabase(cfg.databaseUrl);
   try {
     await migrateToLatest(database);
-    return await work(cfg, database);
+    // Opened only by the commands that need keys, so backup, restore and audit run without them.
+    let opened: Promise<KeysAtRest> | undefined;
+    const keys = () =>
+      (opened ??= openKeysAtRest({
+        db: database.db,
+        masterKey: cfg.masterKey,
+        previousMasterKeys: cfg.previousMasterKeys,
+        clock: systemClock,
+      }));
+    return await work(cfg, database, keys);
   } finally {
     await database.close();
   }
@@ -82,8 +95,8 @@ program
   });
 
 const keys = program.command('keys').description('manage API keys');
-const keyService = (cfg: Config, database: ReturnType<typeof openDatabase>) =>
-  createApiKeyService({ db: database.db, masterKey: cfg.masterKey, clock: systemClock });
+const keyService = async (database: ReturnType<typeof openDatabase>, keys: () => Promise<KeysAtRest>) =>
+  createApiKeyService({ db: database.db, masterKey: (await keys()).purposeKeys, clock: systemClock });
 const printResult = (result: { ok: boolean; text: string }, failureCode: number) => {
   (result.ok ? console.log : console.error)(result.text);
   if (!result.ok) process.exitCode = failureCode;
@@ -103,16 +116,19 @@ keys
   )
   .option('--publishable', 'a pk_ key for browsers: reads one payment status by its client secret, nothing else')
   .action(async (opts: Parameters<typeof createKeyFromCli>[1]) => {
-    await withDatabase(async (cfg, database) =>
-      printResult(await createKeyFromCli(keyService(cfg, database), { ...opts, liveEnabled: cfg.liveEnabled }), 2),
+    await withDatabase(async (cfg, database, keys) =>
+      printResult(
+        await createKeyFromCli(await keyService(database, keys), { ...opts, liveEnabled: cfg.liveEnabled }),
+        2,
+      ),
     );
   });
 keys
   .command('list')
   .description('every key with its scopes, expiry and status (a WARNING 14, 7 and 1 days before it expires)')
   .action(async () => {
-    await withDatabase(async (cfg, database) =>
-      console.log(await listKeysText(keyService(cfg, database), systemClock.nowMs())),
+    await withDatabase(async (_cfg, database, keys) =>
+      console.log(await listKeysText(await keyService(database, keys), systemClock.nowMs())),
     );
   });
 keys
@@ -122,20 +138,16 @@ keys
   .option('--overlap-hours <hours>', 'how long the old key keeps working, 0 to 168', '24')
   .option('--expires-in-days <days>', EXPIRY_HELP)
   .action(async (id: string, opts: { overlapHours?: string; expiresInDays?: string }) => {
-    await withDatabase(async (cfg, database) =>
-      printResult(await rollKeyFromCli(keyService(cfg, database), id, opts), 1),
+    await withDatabase(async (_cfg, database, keys) =>
+      printResult(await rollKeyFromCli(await keyService(database, keys), id, opts), 1),
     );
   });
 keys
   .command('revoke')
   .argument('<id>', 'the key id (key_...)')
   .action(async (id: string) => {
-    await withDatabase(async (cfg, database) => {
-      const revoked = await createApiKeyService({
-        db: database.db,
-        masterKey: cfg.masterKey,
-        clock: systemClock,
-      }).revoke(id);
+    await withDatabase(async (_cfg, database, keys) => {
+      const revoked = await (await keyService(database, keys)).revoke(id);
       console.log(revoked ? `Revoked ${id}; it stops working at once.` : `No active key ${id}.`);
       if (!revoked) process.exitCode = 1;
     });
@@ -148,12 +160,12 @@ operatorsCommand
   .requiredOption('--email <email>', "the operator's email address")
   .option('--role <role>', 'owner, admin, developer, finance or viewer', 'owner')
   .action(async (opts: { email: string; role: string }) => {
-    await withDatabase(async (cfg, database) => {
+    await withDatabase(async (cfg, database, keys) => {
       const operators = createOperatorService({
         db: database.db,
         dialect: database.dialect,
         clock: systemClock,
-        masterKey: cfg.masterKey,
+        masterKey: (await keys()).purposeKeys,
       });
       const result = await createOperatorInvite(operators, cfg.publicUrl, opts);
       (result.ok ? console.log : console.error)(result.text);
@@ -161,14 +173,14 @@ operatorsCommand
     });
   });
 operatorsCommand.command('list').action(async () => {
-  await withDatabase(async (cfg, database) =>
+  await withDatabase(async (_cfg, database, keys) =>
     console.log(
       await listOperators(
         createOperatorService({
           db: database.db,
           dialect: database.dialect,
           clock: systemClock,
-          masterKey: cfg.masterKey,
+          masterKey: (await keys()).purposeKeys,
         }),
       ),
     ),
@@ -186,8 +198,8 @@ customerOption(customersCommand.command('export'))
   .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live' }) => {
     const who = selectorFrom(options);
     if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
-    await withDatabase(async (cfg, database) =>
-      console.log(await exportCustomerFromCli(await customerDataFor(cfg.masterKey, database.db), options.mode, who)),
+    await withDatabase(async (_cfg, database, keys) =>
+      console.log(await exportCustomerFromCli(await customerDataFor(await keys(), database.db), options.mode, who)),
     );
   });
 customerOption(customersCommand.command('erase'))
@@ -196,14 +208,9 @@ customerOption(customersCommand.command('erase'))
   .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live'; reason: string }) => {
     const who = selectorFrom(options);
     if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
-    await withDatabase(async (cfg, database) =>
+    await withDatabase(async (_cfg, database, keys) =>
       console.log(
-        await eraseCustomerFromCli(
-          await customerDataFor(cfg.masterKey, database.db),
-          options.mode,
-          who,
-          options.reason,
-        ),
+        await eraseCustomerFromCli(await customerDataFor(await keys(), database.db), options.mode, who, options.reason),
       ),
     );
   });
@@ -264,6 +271,7 @@ program
   });
 
 registerIncidentCommands(program, withDatabase);
+registerKeysAtRestCommands(program, withDatabase);
 
 program
   .command('demo')

@@ -5,7 +5,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { createFieldCipher } from './crypto/encryption.ts';
 import { createPrivacyService } from './privacy/privacy-service.ts';
-import { masterKeyWrapper } from './privacy/key-wrapper.ts';
+import { openKeysAtRest } from './privacy/keys-at-rest.ts';
 import { createSystemKeys } from './privacy/system-keys.ts';
 import { createCustomerDataService } from './privacy/customer-data.ts';
 import type { DatabaseHandle } from './db/database.ts';
@@ -67,10 +67,23 @@ export async function createServices(options: ServiceOptions) {
   const { config, database, clock, logger } = options;
   const { db, dialect } = database;
   const metrics = createMetrics({ defaultMetrics: true });
-  const cipher = createFieldCipher(config.masterKey);
-  const privacy = createPrivacyService({ masterKey: config.masterKey, clock });
-  const systemKeys = createSystemKeys({ db, wrapper: masterKeyWrapper(config.masterKey), clock });
+  // The master key only wraps: every key it used to derive is a stored key of its own (purpose-keys.ts).
+  const atRest = await openKeysAtRest({
+    db,
+    masterKey: config.masterKey,
+    previousMasterKeys: config.previousMasterKeys,
+    clock,
+  });
+  const cipher = createFieldCipher(atRest.purposeKeys);
+  const privacy = createPrivacyService({ keys: atRest.purposeKeys, wrapper: atRest.wrapper, clock });
+  const systemKeys = createSystemKeys({ db, wrapper: atRest.wrapper, clock });
   await systemKeys.init();
+  // A payload key rotated by `paywarden keys-at-rest rotate` (another process) seals here within
+  // half a minute; the rotation re-seals what was written under the old key meanwhile.
+  const systemKeysRefresh = setInterval(() => {
+    systemKeys.refresh().catch((error: unknown) => logger.error({ err: error }, 'payload keys refresh failed'));
+  }, 30_000);
+  systemKeysRefresh.unref();
   const queue = createJobQueue({ db, dialect, clock });
   registerQueueMetrics({ registry: metrics.registry, db, clock });
   registerSecurityMetrics({ registry: metrics.registry, db, clock });
@@ -130,7 +143,7 @@ export async function createServices(options: ServiceOptions) {
     routing: config.routing,
   });
 
-  const keys = createApiKeyService({ db, masterKey: config.masterKey, clock, cipher });
+  const keys = createApiKeyService({ db, masterKey: atRest.purposeKeys, clock, cipher });
   const signatures = createSignatureVerifier({ db, clock });
   registerKeyMetrics({ registry: metrics.registry, db, clock });
   const payments = createPaymentService({
@@ -168,7 +181,7 @@ export async function createServices(options: ServiceOptions) {
     db,
     dialect,
     clock,
-    masterKey: config.masterKey,
+    masterKey: atRest.purposeKeys,
     sessionOptions: {
       idleTimeoutMs: config.dashboardIdleTimeoutMinutes * 60_000,
       absoluteTimeoutMs: config.dashboardSessionMaxMinutes * 60_000,
@@ -268,7 +281,7 @@ export async function createServices(options: ServiceOptions) {
     providers,
     keys,
     signatures,
-    clientSecrets: createClientSecrets(config.masterKey),
+    clientSecrets: createClientSecrets(atRest.purposeKeys),
     payments,
     endpoints,
     events,
@@ -278,6 +291,7 @@ export async function createServices(options: ServiceOptions) {
     operators,
     privacy,
     systemKeys,
+    keysAtRest: atRest,
     customers: createCustomerDataService({ db, clock, privacy, systemKeys }),
     dashboardQueries: createDashboardQueries(db, privacy, systemKeys),
     /** Signs audit checkpoints (LOG-4, src/audit/checkpoints.ts). */
@@ -302,6 +316,7 @@ export async function createServices(options: ServiceOptions) {
     apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),
     badSignatureLimiter: limiter('badsig', 30, 60),
     async close() {
+      clearInterval(systemKeysRefresh);
       await worker.stop();
       await shared.close();
     },

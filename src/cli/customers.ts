@@ -1,9 +1,8 @@
 // `paywarden customers export|erase`: the same audited service the API uses, acting as the
 // command line (no API key): the audit row's actor is `cli`.
 import { systemClock } from '../clock.ts';
-import type { Secret } from '../crypto/secret.ts';
 import type { Db, Mode } from '../db/schema.ts';
-import { masterKeyWrapper } from '../privacy/key-wrapper.ts';
+import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
 import { createPrivacyService } from '../privacy/privacy-service.ts';
 import { createSystemKeys } from '../privacy/system-keys.ts';
 import {
@@ -43,9 +42,9 @@ export async function eraseCustomerFromCli(
 }
 
 /** The service as the command line needs it, on the deployment's own database and master key. */
-export async function customerDataFor(masterKey: Secret, db: Db): Promise<CustomerDataService> {
-  const privacy = createPrivacyService({ masterKey, clock: systemClock });
-  const systemKeys = createSystemKeys({ db, wrapper: masterKeyWrapper(masterKey), clock: systemClock });
+export async function customerDataFor(keys: KeysAtRest, db: Db): Promise<CustomerDataService> {
+  const privacy = createPrivacyService({ keys: keys.purposeKeys, wrapper: keys.wrapper, clock: systemClock });
+  const systemKeys = createSystemKeys({ db, wrapper: keys.wrapper, clock: systemClock });
   await systemKeys.init();
   return createCustomerDataService({ db, clock: systemClock, privacy, systemKeys });
 }

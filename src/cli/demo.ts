@@ -1,6 +1,7 @@
 // `paywarden demo`: one complete test payment against a running gateway, step by step with
 // latencies — create, pay at the simulator's hosted checkout, provider webhook, verification,
 // and the signed event arriving at a merchant endpoint that this command runs for the occasion.
+import { openKeysAtRest } from '../privacy/keys-at-rest.ts';
 import { createServer, type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -126,7 +127,11 @@ async function createDemoKey(config: Config): Promise<string> {
   try {
     await migrateToLatest(database);
     return (
-      await createApiKeyService({ db: database.db, masterKey: config.masterKey, clock: systemClock }).create({
+      await createApiKeyService({
+        db: database.db,
+        masterKey: (await openKeysAtRest({ db: database.db, ...config, clock: systemClock })).purposeKeys,
+        clock: systemClock,
+      }).create({
         mode: 'test',
         name: 'demo',
       })

@@ -8,17 +8,20 @@ import { createIncidentService, type IncidentResult, type Rotated } from '../inc
 import { createJobQueue } from '../jobs/queue.ts';
 import { createApiKeyService } from '../keys/api-keys.ts';
 import { createReceiptKeyStore } from '../receipts/receipt-keys.ts';
+import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
 
-type WithDatabase = (work: (cfg: Config, database: DatabaseHandle) => Promise<void>) => Promise<void>;
+type WithDatabase = (
+  work: (cfg: Config, database: DatabaseHandle, keys: () => Promise<KeysAtRest>) => Promise<void>,
+) => Promise<void>;
 
-function service(cfg: Config, database: DatabaseHandle) {
+function service(keys: KeysAtRest, database: DatabaseHandle) {
   const { db, dialect } = database;
-  const cipher = createFieldCipher(cfg.masterKey);
+  const cipher = createFieldCipher(keys.purposeKeys);
   return createIncidentService({
     db,
     clock: systemClock,
     queue: createJobQueue({ db, dialect, clock: systemClock }),
-    keys: createApiKeyService({ db, masterKey: cfg.masterKey, clock: systemClock }),
+    keys: createApiKeyService({ db, masterKey: keys.purposeKeys, clock: systemClock }),
     cipher,
     receiptKeys: createReceiptKeyStore({ db, cipher, clock: systemClock }),
     actor: { actorType: 'cli', actorId: null },
@@ -71,8 +74,8 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
         console.error('--title must be 3 to 200 letters, digits, spaces or simple punctuation');
         process.exit(2);
       }
-      await withDatabase(async (cfg, database) => {
-        const id = await service(cfg, database).open(opts.title);
+      await withDatabase(async (_cfg, database, keys) => {
+        const id = await service(await keys(), database).open(opts.title);
         console.log(`Opened ${id}. Your webhook endpoints subscribed to incident.* (or *) are told.`);
       });
     });
@@ -89,8 +92,11 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
         console.error('--key-overlap-hours must be a whole number from 0 to 168');
         process.exit(2);
       }
-      await withDatabase(async (cfg, database) => {
-        report(await service(cfg, database).rotate(id, { apiKeyOverlapMs: hours * 3_600_000 }), describeRotation);
+      await withDatabase(async (_cfg, database, keys) => {
+        report(
+          await service(await keys(), database).rotate(id, { apiKeyOverlapMs: hours * 3_600_000 }),
+          describeRotation,
+        );
       });
     });
   incident
@@ -101,9 +107,9 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
     .requiredOption('--out <file>', 'where to write the JSON (0600)')
     .description('the audit log, provider webhooks and deliveries of a time window, with its SHA-256 recorded')
     .action(async (id: string, opts: { from: string; to: string; out: string }) => {
-      await withDatabase(async (cfg, database) => {
+      await withDatabase(async (_cfg, database, keys) => {
         report(
-          await service(cfg, database).export(id, time(opts.from), time(opts.to), opts.out),
+          await service(await keys(), database).export(id, time(opts.from), time(opts.to), opts.out),
           (r) =>
             `Wrote ${opts.out}: ${Object.entries(r.counts)
               .map(([k, n]) => `${k} ${n}`)
@@ -121,9 +127,9 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
         console.error('--kind must be finding, measure or note, and --text 3 to 2000 characters');
         process.exit(2);
       }
-      await withDatabase(async (cfg, database) => {
+      await withDatabase(async (_cfg, database, keys) => {
         report(
-          await service(cfg, database).record(id, opts.kind as 'finding', opts.text),
+          await service(await keys(), database).record(id, opts.kind as 'finding', opts.text),
           () => `Recorded the ${opts.kind}.`,
         );
       });
@@ -132,16 +138,16 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
     .command('close')
     .argument('<id>', 'the incident (inc_...)')
     .action(async (id: string) => {
-      await withDatabase(async (cfg, database) => {
-        report(await service(cfg, database).close(id), () => `Closed ${id}.`);
+      await withDatabase(async (_cfg, database, keys) => {
+        report(await service(await keys(), database).close(id), () => `Closed ${id}.`);
       });
     });
   incident
     .command('show')
     .argument('<id>', 'the incident (inc_...)')
     .action(async (id: string) => {
-      await withDatabase(async (cfg, database) => {
-        for (const row of await service(cfg, database).timeline(id))
+      await withDatabase(async (_cfg, database, keys) => {
+        for (const row of await service(await keys(), database).timeline(id))
           console.log(`${new Date(row.at).toISOString()}  ${row.kind.padEnd(8)} ${row.text}`);
       });
     });

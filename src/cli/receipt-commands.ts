@@ -1,4 +1,5 @@
 // `paywarden receipts verify|keys|key|rotate` (COL-6, docs/receipts/README.md).
+import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { systemClock } from '../clock.ts';
@@ -9,7 +10,9 @@ import type { Mode } from '../db/schema.ts';
 import { createReceiptKeyStore } from '../receipts/receipt-keys.ts';
 import { createReceiptService, type ReceiptService } from '../receipts/receipt-service.ts';
 
-type WithDatabase = <T>(work: (cfg: Config, db: DatabaseHandle) => Promise<T>) => Promise<T>;
+type WithDatabase = <T>(
+  work: (cfg: Config, db: DatabaseHandle, keys: () => Promise<KeysAtRest>) => Promise<T>,
+) => Promise<T>;
 const CLI_ACTOR = { actorType: 'cli', actorId: null } as const;
 
 /** Checks a receipt (the JSON the API answered) against the gateway's keys. */
@@ -34,10 +37,10 @@ export async function verifyReceiptText(
 }
 
 export function registerReceiptCommands(program: Command, withDatabase: WithDatabase): void {
-  const service = (cfg: Config, database: DatabaseHandle) =>
+  const service = (keys: KeysAtRest, database: DatabaseHandle) =>
     createReceiptService({
       db: database.db,
-      keys: createReceiptKeyStore({ db: database.db, cipher: createFieldCipher(cfg.masterKey), clock: systemClock }),
+      keys: createReceiptKeyStore({ db: database.db, cipher: createFieldCipher(keys.purposeKeys), clock: systemClock }),
     });
   const receipts = program.command('receipts').description('signed receipts for succeeded payments');
   receipts
@@ -45,16 +48,16 @@ export function registerReceiptCommands(program: Command, withDatabase: WithData
     .argument('<file>', 'a receipt as the API answered it (JSON), or - for standard input')
     .action(async (file: string) => {
       const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-      await withDatabase(async (cfg, database) => {
-        const result = await verifyReceiptText(service(cfg, database), text);
+      await withDatabase(async (_cfg, database, keys) => {
+        const result = await verifyReceiptText(service(await keys(), database), text);
         (result.ok ? console.log : console.error)(result.text);
         if (!result.ok) process.exitCode = 1;
       });
     });
   receipts.command('keys').action(async () => {
-    await withDatabase(async (cfg, database) => {
+    await withDatabase(async (_cfg, database, keys) => {
       console.log(['id', 'mode', 'created', 'signs new receipts'].join('\t'));
-      for (const k of await service(cfg, database).keys.list())
+      for (const k of await service(await keys(), database).keys.list())
         console.log([k.id, k.mode, new Date(k.createdAt).toISOString(), k.signing ? 'yes' : 'no'].join('\t'));
     });
   });
@@ -63,8 +66,8 @@ export function registerReceiptCommands(program: Command, withDatabase: WithData
     .description("print one receipt key's secret (base64), for whoever verifies receipts")
     .argument('<id>', 'rk_...')
     .action(async (id: string) => {
-      await withDatabase(async (cfg, database) => {
-        const key = await service(cfg, database).keys.byId(id);
+      await withDatabase(async (_cfg, database, keys) => {
+        const key = await service(await keys(), database).keys.byId(id);
         if (key === undefined) {
           console.error(`No receipt key ${id}.`);
           process.exitCode = 1;
@@ -78,8 +81,8 @@ export function registerReceiptCommands(program: Command, withDatabase: WithData
     .description('make a new signing key for a mode; older keys keep verifying (audited)')
     .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).default('test'))
     .action(async (opts: { mode: Mode }) => {
-      await withDatabase(async (cfg, database) => {
-        const key = await service(cfg, database).keys.rotate(opts.mode, CLI_ACTOR);
+      await withDatabase(async (_cfg, database, keys) => {
+        const key = await service(await keys(), database).keys.rotate(opts.mode, CLI_ACTOR);
         console.log(
           `New ${opts.mode} receipt key ${key.id}; it signs from now on. Give it to whoever verifies:\n\n  ${key.secret.reveal()}\n`,
         );

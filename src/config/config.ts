@@ -37,6 +37,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
   readonly masterKey: Secret;
+  /** PAYWARDEN_MASTER_KEY_PREVIOUS (or _FILE) during a rotation: opens what it wrapped, wraps nothing. */
+  readonly previousMasterKeys: readonly Secret[];
   /** LOG-4: the Ed25519 seed (32 bytes, base64) that signs audit checkpoints (src/audit/signing-key.ts). */
   readonly auditSigningKey: Secret;
   readonly liveEnabled: boolean;
@@ -123,6 +125,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     if (liveEnabled) problems.push('PAYWARDEN_MASTER_KEY (or PAYWARDEN_MASTER_KEY_FILE) is required in live mode');
     else masterKey = generatedSecret(dataDir, 'master.key', () => randomBytes(32).toString('base64'));
   }
+
+  // During a master-key rotation (docs/personal-data.md): the version before, which only opens.
+  const previousMasterKey = readSecret(env, 'PAYWARDEN_MASTER_KEY_PREVIOUS', problems);
+  if (previousMasterKey !== undefined && Buffer.from(previousMasterKey.reveal(), 'base64').length < 32)
+    problems.push('PAYWARDEN_MASTER_KEY_PREVIOUS must be at least 32 random bytes, base64-encoded');
 
   let auditSigningKey = readSecret(env, 'PAYWARDEN_AUDIT_SIGNING_KEY', problems);
   if (auditSigningKey !== undefined && Buffer.from(auditSigningKey.reveal(), 'base64').length !== 32) {
@@ -228,6 +235,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     databaseUrl,
     redisUrl: readVar(env, 'PAYWARDEN_REDIS_URL', problems),
     masterKey: masterKey ?? new Secret(''),
+    previousMasterKeys: previousMasterKey === undefined ? [] : [previousMasterKey],
     auditSigningKey: auditSigningKey ?? new Secret(''),
     liveEnabled,
     tls,

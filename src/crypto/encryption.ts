@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import type { Secret } from './secret.ts';
+import { Secret } from './secret.ts';
 
 // Field-level encryption at rest (DAT-1): AES-256-GCM with a per-value random 96-bit nonce.
 // The stored form is `v1.<nonce>.<ciphertext>.<tag>` (base64url) so that the key version can be
@@ -11,12 +11,24 @@ export interface FieldCipher {
   decrypt(sealed: string, associatedData: string): string;
 }
 
-export function deriveKey(masterKey: Secret, purpose: string): Buffer {
-  // Separate keys per purpose, so the API-key pepper never doubles as the encryption key.
-  return createHmac('sha256', Buffer.from(masterKey.reveal(), 'base64')).update(`paywarden:${purpose}`).digest();
+/**
+ * Keys of their own per purpose (the API-key pepper, the blind-index key, ...), stored wrapped by
+ * the master key (src/privacy/purpose-keys.ts), so rotating the master key only re-wraps them.
+ */
+export interface PurposeKeys {
+  keyFor(purpose: string): Buffer;
 }
 
-export function createFieldCipher(masterKey: Secret): FieldCipher {
+/** The deployment's stored purpose keys, or (tests, and the key-wrapping key) a secret to derive them from. */
+export type KeySource = Secret | PurposeKeys;
+
+export function deriveKey(source: KeySource, purpose: string): Buffer {
+  if (!(source instanceof Secret)) return source.keyFor(purpose);
+  // Separate keys per purpose, so the API-key pepper never doubles as the encryption key.
+  return createHmac('sha256', Buffer.from(source.reveal(), 'base64')).update(`paywarden:${purpose}`).digest();
+}
+
+export function createFieldCipher(masterKey: KeySource): FieldCipher {
   const key = deriveKey(masterKey, 'field-encryption-v1');
   return {
     encrypt(plaintext, associatedData) {

@@ -15,6 +15,7 @@ import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
 import * as personalData from './migrations/0012-personal-data.ts';
 import * as paymentFees from './migrations/0013-payment-fees.ts';
 import * as payoutBatches from './migrations/0015-payout-batches.ts';
+import * as keysAtRest from './migrations/0016-keys-at-rest.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-personal-data': personalData,
   '0013-payment-fees': paymentFees,
   '0015-payout-batches': payoutBatches,
+  '0016-keys-at-rest': keysAtRest,
 };
 
 /** Every migration, in the order they run. */

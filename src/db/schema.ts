@@ -363,8 +363,27 @@ export interface DataKeysTable {
   retired_at: number | null;
 }
 
+export interface MasterKeysTable {
+  /** `mk:<fingerprint>` (key-wrapper.ts), never the key. */
+  name: string;
+  first_used_at: number;
+  retired_at: number | null;
+}
+
+export interface KeyRotationsTable {
+  id: string;
+  kind: 'master' | 'payloads';
+  /** The master key name or payload key id everything moves to. */
+  target: string;
+  started_at: number;
+  finished_at: number | null;
+  rows_done: Generated<number>;
+}
+
 export interface Database {
   beneficiaries: BeneficiariesTable;
+  master_keys: MasterKeysTable;
+  key_rotations: KeyRotationsTable;
   beneficiary_recipients: BeneficiaryRecipientsTable;
   payouts: PayoutsTable;
   payout_attempts: PayoutAttemptsTable;

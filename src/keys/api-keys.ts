@@ -12,7 +12,7 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { constantTimeEqual } from '../crypto/compare.ts';
-import { createFieldCipher, deriveKey, type FieldCipher } from '../crypto/encryption.ts';
+import { createFieldCipher, deriveKey, type FieldCipher, type KeySource } from '../crypto/encryption.ts';
 import { Secret } from '../crypto/secret.ts';
 import type { Db, DbOrTx, Mode } from '../db/schema.ts';
 import { newId, randomBase62 } from '../ids.ts';
@@ -91,7 +91,8 @@ export interface ApiKeyService {
 
 export function createApiKeyService(deps: {
   db: Db;
-  masterKey: Secret;
+  /** The stored purpose keys (a master key in tests): the pepper and the signing-secret cipher. */
+  masterKey: KeySource;
   clock: Clock;
   /** Seals signing secrets; the one the webhook secrets use (services.ts), else from the master key. */
   cipher?: FieldCipher;

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import { writeAudit, type AuditEntry } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
-import type { Secret } from '../crypto/secret.ts';
+import type { KeySource } from '../crypto/encryption.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import { operatorObjectId } from './ids.ts';
@@ -116,7 +116,7 @@ export interface AccountDeps {
   /** Row locks for the last-active-owner rule (src/db/dialect.ts). */
   readonly dialect: Pick<DialectStrategy, 'lockForUpdate'>;
   readonly clock: Clock;
-  readonly masterKey: Secret;
+  readonly masterKey: KeySource;
   /** Shown in authenticator apps next to the account; defaults to "Paywarden". */
   readonly issuer?: string;
   readonly sessionOptions?: SessionOptions;

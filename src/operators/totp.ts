@@ -7,8 +7,7 @@
 import { createHmac, randomInt } from 'node:crypto';
 import { Secret as OtpSecret, TOTP } from 'otpauth';
 import { constantTimeEqual } from '../crypto/compare.ts';
-import { createFieldCipher, deriveKey } from '../crypto/encryption.ts';
-import type { Secret } from '../crypto/secret.ts';
+import { createFieldCipher, deriveKey, type KeySource } from '../crypto/encryption.ts';
 
 export const TOTP_ALGORITHM = 'SHA1';
 export const TOTP_DIGITS = 6;
@@ -77,7 +76,7 @@ export interface TotpSecretBox {
   open(sealed: string, operatorId: string): string;
 }
 
-export function createTotpSecretBox(masterKey: Secret): TotpSecretBox {
+export function createTotpSecretBox(masterKey: KeySource): TotpSecretBox {
   const cipher = createFieldCipher(masterKey);
   return {
     // AAD = operator id: a sealed secret copied onto another operator's row does not open.
@@ -113,7 +112,7 @@ export interface RecoveryCodeHasher {
   findMatch(code: string, storedHashes: readonly string[]): number;
 }
 
-export function createRecoveryCodeHasher(masterKey: Secret): RecoveryCodeHasher {
+export function createRecoveryCodeHasher(masterKey: KeySource): RecoveryCodeHasher {
   // Codes carry ~59 bits, so a keyed fast hash suffices; the key keeps a stolen table useless.
   const key = deriveKey(masterKey, 'recovery-codes');
   const hash = (code: string) => createHmac('sha256', key).update(normalizeRecoveryCode(code)).digest('hex');

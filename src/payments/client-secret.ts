@@ -3,13 +3,12 @@
 // keys), compared in constant time, shown once in the answer to POST /v1/payments.
 import { createHmac } from 'node:crypto';
 import { constantTimeEqual } from '../crypto/compare.ts';
-import { deriveKey } from '../crypto/encryption.ts';
-import type { Secret } from '../crypto/secret.ts';
+import { deriveKey, type KeySource } from '../crypto/encryption.ts';
 import { randomBase62 } from '../ids.ts';
 
 export const CLIENT_SECRET_PATTERN = '^pcs_[0-9A-Za-z]{32}$';
 
-export function createClientSecrets(masterKey: Secret) {
+export function createClientSecrets(masterKey: KeySource) {
   const pepper = deriveKey(masterKey, 'payment-client-secret');
   // Bound to the payment id, so one payment's secret says nothing about another's.
   const hash = (paymentId: string, secret: string) =>

@@ -12,6 +12,9 @@ import { newId } from '../ids.ts';
 import type { KeyWrapper } from './key-wrapper.ts';
 import { blindIndex } from './seal.ts';
 
+/** What binds a wrapped customer key to its row. */
+export const customerKeyContext = (id: string) => `customer_keys:${id}`;
+
 export interface CustomerKey {
   readonly id: string;
   readonly dataKey: Buffer;
@@ -19,19 +22,19 @@ export interface CustomerKey {
 
 export interface CustomerKeysDeps {
   readonly wrapper: KeyWrapper;
-  /** Keys the blind index; derived from the master key, stable across data-key changes. */
+  /** Keys the blind index: a stored key of its own (purpose-keys.ts), stable across master-key rotations. */
   readonly indexKey: Buffer;
   readonly clock: Clock;
 }
 
 export function createCustomerKeys(deps: CustomerKeysDeps) {
   const emailIndex = (email: string) => blindIndex(deps.indexKey, 'customer-email', email);
-  const context = (id: string) => `customer_keys:${id}`;
+  const context = customerKeyContext;
 
   async function readLive(db: DbOrTx, mode: Mode, index: string) {
     return db
       .selectFrom('customer_keys')
-      .select(['id', 'wrapped_key'])
+      .select(['id', 'wrapped_key', 'wrapped_by'])
       .where('mode', '=', mode)
       .where('email_index', '=', index)
       .where('erased_at', 'is', null)
@@ -65,7 +68,7 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
         row = await readLive(db, mode, index);
       }
       if (row === undefined || row.wrapped_key === null) throw new Error('customer key vanished while being made');
-      return { id: row.id, dataKey: deps.wrapper.unwrap(row.wrapped_key, context(row.id)) };
+      return { id: row.id, dataKey: deps.wrapper.unwrap(row.wrapped_key, context(row.id), row.wrapped_by) };
     },
 
     /** The keys of these customers; null for an erased one. */
@@ -75,11 +78,14 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
       if (wanted.length === 0) return found;
       const rows = await db
         .selectFrom('customer_keys')
-        .select(['id', 'wrapped_key'])
+        .select(['id', 'wrapped_key', 'wrapped_by'])
         .where('id', 'in', wanted)
         .execute();
       for (const row of rows)
-        found.set(row.id, row.wrapped_key === null ? null : deps.wrapper.unwrap(row.wrapped_key, context(row.id)));
+        found.set(
+          row.id,
+          row.wrapped_key === null ? null : deps.wrapper.unwrap(row.wrapped_key, context(row.id), row.wrapped_by),
+        );
       return found;
     },
 

@@ -4,12 +4,11 @@
 // carry the payment object. Rows written before migration 0012 (customer_id null) are plaintext
 // and read as they are.
 import type { Clock } from '../clock.ts';
-import { deriveKey } from '../crypto/encryption.ts';
-import type { Secret } from '../crypto/secret.ts';
+import { deriveKey, type KeySource } from '../crypto/encryption.ts';
 import type { DbOrTx, EventsTable, Mode, PaymentRow } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { type CustomerKey, createCustomerKeys } from './customer-keys.ts';
-import { type KeyWrapper, masterKeyWrapper } from './key-wrapper.ts';
+import type { KeyWrapper } from './key-wrapper.ts';
 import { ERASED, open, seal } from './seal.ts';
 
 type EventRow = Selectable<EventsTable>;
@@ -23,10 +22,10 @@ export interface PaymentPersonalData {
 
 const field = (column: string, rowId: string) => `payments.${column}:${rowId}`;
 
-export function createPrivacyService(deps: { masterKey: Secret; clock: Clock; wrapper?: KeyWrapper }) {
+export function createPrivacyService(deps: { keys: KeySource; clock: Clock; wrapper: KeyWrapper }) {
   const customerKeys = createCustomerKeys({
-    wrapper: deps.wrapper ?? masterKeyWrapper(deps.masterKey),
-    indexKey: deriveKey(deps.masterKey, 'blind-index-v1'),
+    wrapper: deps.wrapper,
+    indexKey: deriveKey(deps.keys, 'blind-index-v1'),
     clock: deps.clock,
   });
 

@@ -5,14 +5,13 @@
 // payment through its blind index.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { payAtCheckout } from '../../test/helpers/checkout.ts';
 import { testDialects } from '../../test/helpers/databases.ts';
+import { storedText } from '../../test/helpers/stored-text.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../../test/helpers/gateway.ts';
 import { Secret } from '../crypto/secret.ts';
-import { masterKeyWrapper } from './key-wrapper.ts';
+import { LEGACY_WRAPPER_NAME, masterKeyWrapper } from './key-wrapper.ts';
 import { blindIndex, ERASED, open, seal } from './seal.ts';
 
 const token = () => randomBytes(6).toString('hex');
@@ -73,26 +72,8 @@ for (const dialect of await testDialects()) {
 
     test('read directly, the database holds none of it in the clear', async () => {
       const secrets = [email, name, phone, meta, email.split('@')[0]!];
-      let stored: string;
-      if (dialect.name === 'sqlite') {
-        const file = gw.services.config.databaseUrl;
-        stored = [file, `${file}-wal`]
-          .filter((f) => existsSync(f))
-          .map((f) => readFileSync(f).toString('latin1'))
-          .join('\n');
-        assert.ok(stored.includes(paymentId), 'the test reads the right file');
-      } else {
-        const db = gw.services.database.db;
-        const tables = await sql<{ table_name: string }>`
-          select table_name from information_schema.tables where table_schema = current_schema()`.execute(db);
-        const dumps: string[] = [];
-        for (const { table_name } of tables.rows) {
-          const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(table_name)} t`.execute(db);
-          dumps.push(...rows.rows.map((r) => r.row));
-        }
-        stored = dumps.join('\n');
-        assert.ok(stored.includes(paymentId), 'the test reads the right schema');
-      }
+      const stored = await storedText(gw.services.database, gw.services.config.databaseUrl);
+      assert.ok(stored.includes(paymentId), 'the test reads the right file or schema');
       for (const secret of secrets) assert.ok(!stored.includes(secret), `${secret} is stored in the clear`);
     });
   });
@@ -123,13 +104,19 @@ describe('sealing', () => {
   });
 
   test('key wrapping: bound to its row, refused under another master key', () => {
-    const wrapper = masterKeyWrapper(new Secret(randomBytes(32).toString('base64')));
+    const first = new Secret(randomBytes(32).toString('base64'));
+    const wrapper = masterKeyWrapper(first);
     const dataKey = randomBytes(32);
     const wrapped = wrapper.wrap(dataKey, 'customer_keys:cus_1');
-    assert.deepEqual(wrapper.unwrap(wrapped, 'customer_keys:cus_1'), dataKey);
-    assert.throws(() => wrapper.unwrap(wrapped, 'customer_keys:cus_2'));
-    assert.throws(() =>
-      masterKeyWrapper(new Secret(randomBytes(32).toString('base64'))).unwrap(wrapped, 'customer_keys:cus_1'),
-    );
+    assert.deepEqual(wrapper.unwrap(wrapped, 'customer_keys:cus_1', wrapper.keyName), dataKey);
+    assert.throws(() => wrapper.unwrap(wrapped, 'customer_keys:cus_2', wrapper.keyName));
+    const other = masterKeyWrapper(new Secret(randomBytes(32).toString('base64')));
+    assert.throws(() => other.unwrap(wrapped, 'customer_keys:cus_1', wrapper.keyName), /not configured/);
+    assert.throws(() => other.unwrap(wrapped, 'customer_keys:cus_1', LEGACY_WRAPPER_NAME));
+    // During a rotation the previous version still opens what it wrapped; the legacy name finds it.
+    const rotating = masterKeyWrapper(new Secret(randomBytes(32).toString('base64')), [first]);
+    assert.notEqual(rotating.keyName, wrapper.keyName);
+    assert.deepEqual(rotating.unwrap(wrapped, 'customer_keys:cus_1', wrapper.keyName), dataKey);
+    assert.deepEqual(rotating.unwrap(wrapped, 'customer_keys:cus_1', LEGACY_WRAPPER_NAME), dataKey);
   });
 });

@@ -13,11 +13,18 @@ import { open, seal } from './seal.ts';
 
 const VERSION = 's1';
 export const PAYLOAD_KEY_PURPOSE = 'payloads';
+/** What binds a wrapped data key (any purpose) to its row. */
+export const dataKeyContext = (id: string) => `data_keys:${id}`;
+
+/** The key id a payload-sealed value names, or undefined for a value stored in the clear. */
+export function payloadKeyOf(value: string): string | undefined {
+  return value.startsWith(`${VERSION}.`) ? value.split('.')[1] : undefined;
+}
 
 export function createSystemKeys(deps: { db: DbOrTx; wrapper: KeyWrapper; clock: Clock }) {
   const keys = new Map<string, Buffer>();
   let current: { id: string; key: Buffer } | undefined;
-  const context = (id: string) => `data_keys:${id}`;
+  const context = dataKeyContext;
 
   async function reload(): Promise<void> {
     const rows = await deps.db
@@ -27,7 +34,9 @@ export function createSystemKeys(deps: { db: DbOrTx; wrapper: KeyWrapper; clock:
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .execute();
-    for (const row of rows) keys.set(row.id, deps.wrapper.unwrap(row.wrapped_key, context(row.id)));
+    // Rebuilt each time, so a key retired (deleted) elsewhere stops opening here too.
+    keys.clear();
+    for (const row of rows) keys.set(row.id, deps.wrapper.unwrap(row.wrapped_key, context(row.id), row.wrapped_by));
     const newest = rows.find((r) => r.retired_at === null);
     current = newest === undefined ? undefined : { id: newest.id, key: keys.get(newest.id)! };
   }
@@ -72,6 +81,8 @@ export function createSystemKeys(deps: { db: DbOrTx; wrapper: KeyWrapper; clock:
     },
     /** A new key seals from now on; older ones still open what they sealed. */
     rotate: create,
+    /** Picks up a key made (or retired) by another process: the gateway calls it periodically. */
+    refresh: reload,
     currentKeyId: () => current?.id,
   };
 }
