@@ -99,6 +99,28 @@ describe('Flutterwave simulator payouts and refunds', () => {
     assert.ok(h.received.every((r) => JSON.parse(r.rawBody).data.reference === doubled.json.data.reference));
   });
 
+  test('out_of_order: a stale transfer.completed (the transfer still NEW) arrives after the final one', async () => {
+    await h.control.configure({ transferCompletion: 'manual' });
+    const queued = await initiate();
+    const { reference } = queued.json.data;
+    await h.control.addFault({ fault: 'out_of_order', tx_ref: reference });
+    await h.control.completeTransfer(reference);
+    await h.control.waitForWebhooks(2);
+    const bodies = h.received.map((r) => JSON.parse(r.rawBody));
+    assert.deepEqual(
+      bodies.map((b) => [b.event, b.data.reference, b.data.status]),
+      [
+        ['transfer.completed', reference, 'SUCCESSFUL'],
+        ['transfer.completed', reference, 'NEW'],
+      ],
+    );
+    assert.equal(bodies[1].data.amount, 1000, 'the same transfer, in major units');
+    assert.equal(
+      ((await (await h.v3('GET', `/v3/transfers/${queued.json.data.id}`)).json()) as any).data.status,
+      'SUCCESSFUL',
+    );
+  });
+
   test('validation, duplicate references, unknown transfers', async () => {
     const first = await initiate({ reference: 'same_ref' });
     assert.equal(first.status, 200);

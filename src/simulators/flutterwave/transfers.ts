@@ -90,7 +90,11 @@ export function naturalOutcome(transfer: Transfer): { status: 'SUCCESSFUL' | 'FA
     : { status: 'FAILED', message: 'DISBURSE FAILED: Account number is invalid' };
 }
 
-/** Settles a NEW or PENDING transfer and sends its webhook; false when it was already final. */
+/**
+ * Settles a NEW or PENDING transfer and sends its webhook; false when it was already final. With
+ * out_of_order, a stale `transfer.completed` carrying the transfer as it was before it settled
+ * (still NEW) follows the final one, as a late retry of an earlier delivery would arrive.
+ */
 export function settleTransfer(
   state: SimulatorState,
   sender: WebhookSender,
@@ -99,9 +103,13 @@ export function settleTransfer(
   message: string,
 ): boolean {
   if (transfer.status !== 'NEW' && transfer.status !== 'PENDING') return false;
+  const stale = state.faults.take(['out_of_order'], transfer.reference) !== undefined ? { ...transfer } : undefined;
   transfer.status = status;
   transfer.complete_message = message;
   const webhook = takeWebhookFaults(state, transfer.reference);
-  if (webhook.send) void sender.sendTransfer(transfer, webhook.options);
+  if (webhook.send)
+    void sender
+      .sendTransfer(transfer, webhook.options)
+      .then(() => (stale === undefined ? undefined : sender.sendTransfer(stale, webhook.options)));
   return true;
 }

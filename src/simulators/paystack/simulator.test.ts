@@ -220,7 +220,8 @@ describe('Paystack simulator', () => {
         providerStatus: 'success',
         amountMinor: 250000,
         // The merchant bears the fees (the default): the charge is the order.
-        charged: { amountMinor: 250000, feesMinor: 13750 },
+        charged: { amountMinor: 250000 },
+        feeMinor: 13750,
         currency: 'GHS',
         reference: paymentId,
         providerTxId: String(done.id),
@@ -230,7 +231,8 @@ describe('Paystack simulator', () => {
     await control('PUT', '/_sim/config', { feeBearer: 'customer' });
     const withFees = await provider.verifyPayment({ paymentId, providerTxId: String(done.id) });
     assert.equal(withFees.kind === 'ok' && withFees.value.amountMinor, 250000);
-    assert.deepEqual(withFees.kind === 'ok' && withFees.value.charged, { amountMinor: 263750, feesMinor: 13750 });
+    assert.deepEqual(withFees.kind === 'ok' && withFees.value.charged, { amountMinor: 263750 });
+    assert.equal(withFees.kind === 'ok' && withFees.value.feeMinor, 13750);
     await control('PUT', '/_sim/config', { feeBearer: 'merchant' });
     assert.equal(
       (await control('PUT', '/_sim/config', { feeBearer: 'nobody' })).error,
@@ -463,6 +465,42 @@ describe('Paystack simulator', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(received.length, 0);
     assert.equal((await verify(silent.reference)).json.data.status, 'success', 'reconciliation still finds it');
+  });
+
+  test('transfers: out_of_order after a reversal delivers the stale transfer.success last', async () => {
+    const recipient = (await (
+      await api('POST', '/transferrecipient', {
+        type: 'nuban',
+        name: 'Ada Okafor',
+        account_number: '0123456789',
+        bank_code: '058',
+        currency: 'NGN',
+      })
+    ).json()) as any;
+    const reference = `trf${randomBytes(8).toString('hex')}`;
+    await control('POST', '/_sim/faults', { fault: 'reversal_after_success', reference });
+    await control('POST', '/_sim/faults', { fault: 'out_of_order', reference });
+    const created = await api('POST', '/transfer', {
+      source: 'balance',
+      amount: 150_075,
+      reference,
+      recipient: recipient.data.recipient_code,
+      reason: 'payout',
+    });
+    assert.equal(created.status, 200);
+    for (let i = 0; i < 200 && received.length < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    const events = received.map((r) => JSON.parse(r.body));
+    assert.deepEqual(
+      events.map((e) => [e.event, e.data.reference, e.data.status]),
+      [
+        ['transfer.success', reference, 'success'],
+        ['transfer.reversed', reference, 'reversed'],
+        ['transfer.success', reference, 'success'],
+      ],
+    );
+    for (const r of received) assert.equal(r.headers['x-paystack-signature'], paystackSignature(r.body, secretKey));
+    const verified = (await (await api('GET', `/transfer/verify/${reference}`)).json()) as any;
+    assert.equal(verified.data.status, 'reversed');
   });
 
   test('control API: validation, config, webhook log, transactions, resend, headless complete, reset', async () => {

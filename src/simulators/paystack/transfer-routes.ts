@@ -101,32 +101,44 @@ export function registerPaystackTransferRoutes(
     await poster.close();
   });
 
-  function sendWebhook(t: PaystackTransfer): Promise<void> {
-    const url = state.settings.webhookUrl;
-    if (url === undefined || state.faults.take(['no_webhook'], t.reference) !== undefined) return Promise.resolve();
-    const duplicate = state.faults.take(['duplicate_webhook'], t.reference);
+  const signed = (t: PaystackTransfer) => {
     const body = JSON.stringify({ event: `transfer.${t.status}`, data: transferData(t) });
-    const headers = {
-      'content-type': 'application/json',
-      'x-paystack-signature': paystackSignature(body, deps.secretKey),
+    return {
+      body,
+      headers: { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(body, deps.secretKey) },
     };
+  };
+
+  /** The transfer's webhook with its faults; then `stale` (an earlier state's webhook), if any. */
+  async function sendWebhook(t: PaystackTransfer, stale?: PaystackTransfer): Promise<void> {
+    const url = state.settings.webhookUrl;
+    if (url === undefined || state.faults.take(['no_webhook'], t.reference) !== undefined) return;
+    const duplicate = state.faults.take(['duplicate_webhook'], t.reference);
+    const { body, headers } = signed(t);
     const first = poster.deliver(url, body, headers);
     const copies = [
       first,
       ...Array.from({ length: Math.max(0, (duplicate?.value ?? 1) - 1) }, () => poster.repeat(first)),
     ];
-    return Promise.all(copies.map((entry) => poster.waitFor(entry))).then(() => undefined);
+    await Promise.all(copies.map((entry) => poster.waitFor(entry)));
+    if (stale === undefined) return;
+    const late = signed(stale);
+    await poster.waitFor(poster.deliver(url, late.body, late.headers));
   }
 
   /** The bank's answer: success unless the account does not resolve; then a reversal if asked. */
   async function settle(t: PaystackTransfer, to?: PaystackTransferStatus): Promise<boolean> {
     if (t.status !== 'pending' && t.status !== 'otp' && !(t.status === 'success' && to === 'reversed')) return false;
     const status = to ?? (accountResolves(t.recipient.accountNumber) ? 'success' : 'failed');
+    // out_of_order: the earlier state's webhook arrives after the final one. Paystack sends none
+    // for pending or otp, so the only earlier webhook there is: transfer.success after the reversal.
+    const stale =
+      status === 'reversed' && state.faults.take(['out_of_order'], t.reference) !== undefined ? { ...t } : undefined;
     t.status = status;
     if (status === 'success') t.transferredAt = new Date(nowMs()).toISOString();
     if (status === 'failed' || status === 'abandoned' || status === 'reversed')
       book.balances.set(t.currency, balanceOf(t.currency) + t.amount);
-    await sendWebhook(t);
+    await sendWebhook(t, stale);
     if (status === 'success' && t.reverseAfterSuccess) {
       t.reverseAfterSuccess = false;
       await settle(t, 'reversed');
