@@ -20,6 +20,7 @@ export const ID_PREFIXES = [
   'inc',
   'po',
   'poa',
+  'pod',
   'pck',
   'ben',
   'cus',

@@ -130,6 +130,12 @@ export async function startGateway(config: Config, logger: Logger, options: Star
         everyMs: options.sweepIntervalMs ?? config.sweepIntervalSeconds * 1000,
         run: () => services.payoutSweep.sweep(),
       },
+      // PAY-5: held payouts released when their cool-down ends, expired when nobody approved.
+      {
+        name: 'payout_hold_sweep',
+        everyMs: options.sweepIntervalMs ?? 60_000,
+        run: () => services.payoutHolds.sweep(),
+      },
       { name: 'idempotency_purge', everyMs: 3_600_000, run: () => services.idempotency.purgeExpired() },
       // LOG-4: each audit chain's head signed, so rows cut off the end are noticed.
       {

@@ -43,6 +43,9 @@ import { createCheckPayoutJob, createSubmitPayoutJob } from './payouts/jobs.ts';
 import { createPayoutService } from './payouts/payout-service.ts';
 import { createPayoutBatchService } from './payout-batches/batch-service.ts';
 import { createPayoutSweep } from './reconcile/payout-sweep.ts';
+import { createControlSettings } from './payouts/controls/settings.ts';
+import { createHoldService } from './payouts/controls/holds.ts';
+import { registerPayoutControlMetrics } from './monitoring/payout-control-metrics.ts';
 import { checkpointSigner } from './audit/signing-key.ts';
 import { createReceiptKeyStore } from './receipts/receipt-keys.ts';
 import { createReceiptService } from './receipts/receipt-service.ts';
@@ -215,6 +218,13 @@ export async function createServices(options: ServiceOptions) {
       ),
     lookupConnectedAccount: (mode, name, accountId) =>
       providers.payouts(mode, name)?.lookupConnectedAccount?.(accountId),
+    // KwikPaisa has no documented account look-up: its Indian bank accounts are saved unverified.
+    unverifiedBankProvider: (mode, country, provider) =>
+      country === 'IN' &&
+      (provider === undefined || provider === 'kwikpaisa') &&
+      providers.payouts(mode, 'kwikpaisa') !== undefined
+        ? 'kwikpaisa'
+        : undefined,
   });
   const payoutEngine = createPayoutEngine({
     db,
@@ -231,6 +241,17 @@ export async function createServices(options: ServiceOptions) {
       : { checkScheduleMs: config.payoutCheckScheduleSeconds.map((s) => s * 1000) }),
     ...options.payouts,
   });
+  // PAY-5: the rules that hold payouts, their settings, approvals (src/payouts/controls/).
+  const payoutControls = createControlSettings({ db, dialect, clock });
+  const payoutHolds = createHoldService({
+    db,
+    dialect,
+    queue,
+    clock,
+    logger,
+    settings: payoutControls,
+    onHeld: registerPayoutControlMetrics({ registry: metrics.registry, db, clock, logger }),
+  });
   const payouts = createPayoutService({
     db,
     dialect,
@@ -239,6 +260,8 @@ export async function createServices(options: ServiceOptions) {
     providers,
     beneficiaries: beneficiaryStore,
     engine: payoutEngine,
+    settings: payoutControls,
+    holds: payoutHolds,
   });
   const payoutSweep = createPayoutSweep({ db, queue, clock });
   worker.register(SUBMIT_PAYOUT_JOB, createSubmitPayoutJob(payoutEngine, logger));
@@ -312,6 +335,8 @@ export async function createServices(options: ServiceOptions) {
       payouts,
       limits: { maxBytes: config.payoutFileMaxBytes, maxRows: config.payoutFileMaxRows },
     }),
+    payoutControls,
+    payoutHolds,
     lookupLimiter: limiter('lookup', config.lookupRateLimitPerMinute, 60),
     apiLimiter: limiter('api', options.apiRateLimitPerMinute ?? config.apiRateLimitPerMinute, 60),
     badSignatureLimiter: limiter('badsig', 30, 60),

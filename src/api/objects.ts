@@ -4,6 +4,7 @@
 import { type TSchema, Type } from 'typebox';
 import type { PaymentStatus, PayoutStatus } from '../db/schema.ts';
 import { PAYOUT_STATUSES } from '../payouts/state-machine.ts';
+import { HOLD_RULES } from '../payouts/controls/hold-record.ts';
 import { PAYMENT_STATUSES } from '../payments/state-machine.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -147,6 +148,29 @@ export const ResolvedAccountSchema = Type.Object({
 export const EventPayloadOf = (object: TSchema, description: string) =>
   Type.Object({ ...EventObjectSchema.properties, data: Type.Object({ object }) }, { description });
 
+const PayoutHoldSchema = Type.Object(
+  {
+    rules: Type.Array(
+      Type.Object({
+        rule: Type.Unsafe<string>({ type: 'string', enum: [...HOLD_RULES] }),
+        approvals: Type.Integer({ description: 'Approvals this rule asks for (0: it only delays).' }),
+        detail: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+      }),
+    ),
+    approvals_required: Type.Integer({ description: 'Distinct approvers needed (the largest any rule asks).' }),
+    approvals: Type.Integer({ description: 'Approvals given so far.' }),
+    held_at: Timestamp,
+    release_at: Nullable(Type.String({ format: 'date-time', description: 'Not released before (cool-down).' })),
+    expires_at: Nullable(
+      Type.String({ format: 'date-time', description: 'Ends expired, unsent, if not approved by then.' }),
+    ),
+    resolution: Nullable(
+      Type.Unsafe<string>({ type: 'string', enum: ['released', 'rejected', 'expired', 'cancelled'] }),
+    ),
+  },
+  { description: 'Why the payout was held (docs/payout-controls.md) and how the hold ended.' },
+);
+
 export const PayoutObjectSchema = Type.Object(
   {
     id: Type.String({ description: 'po_...' }),
@@ -166,13 +190,14 @@ export const PayoutObjectSchema = Type.Object(
     fee: Nullable(Type.Integer({ description: "The provider's fee, minor units, when it says." })),
     narration: Nullable(Type.String()),
     metadata: Type.Record(Type.String(), Type.String()),
+    hold: Nullable(PayoutHoldSchema),
     livemode: Type.Boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,
   },
   {
     description:
-      'A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`).',
+      'A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`).',
   },
 );
 
@@ -186,7 +211,15 @@ export const BeneficiaryObjectSchema = Type.Object(
     bank_code: Nullable(Type.String()),
     bank_name: Nullable(Type.String()),
     account_last4: Type.String({ description: 'The account number is stored sealed; only its end is shown.' }),
-    account_name: Type.String({ description: 'As resolved by the provider when saved.' }),
+    account_name: Type.String({
+      description: 'As resolved by the provider when saved (as the merchant gave it when name_check is unverified).',
+    }),
+    name_check: Type.Unsafe<string>({
+      type: 'string',
+      enum: ['match', 'mismatch', 'not_given', 'unverified'],
+      description:
+        "The name the merchant gave against the provider's: a mismatch holds payouts for approval, and so does unverified (a provider with no account look-up, as KwikPaisa).",
+    }),
     email: Nullable(Type.String()),
     provider: Type.String(),
     metadata: Type.Record(Type.String(), Type.String()),

@@ -14,6 +14,7 @@ import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
 import type { ConnectedAccountLookup } from '../providers/payout-types.ts';
 import type { BeneficiaryService } from './beneficiary-service.ts';
+import { namesMatch } from '../payouts/controls/name-match.ts';
 
 export interface BeneficiaryCreateInput {
   readonly type: 'bank_account' | 'mobile_money' | 'connected_account';
@@ -39,11 +40,54 @@ export function toBeneficiaryObject(row: BeneficiaryRow) {
     bank_name: row.bank_name,
     account_last4: row.account_last4,
     account_name: row.account_name,
+    name_check: row.name_check,
     email: row.email,
     provider: row.provider,
     metadata: JSON.parse(row.metadata_json) as Record<string, string>,
     livemode: row.mode === 'live',
     created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+/** Given against resolved (src/payouts/controls/name-match.ts); nothing given: nothing to compare. */
+function nameCheckOf(given: string | undefined, resolved: string): BeneficiaryRow['name_check'] {
+  if (given === undefined) return 'not_given';
+  return namesMatch(given, resolved) ? 'match' : 'mismatch';
+}
+
+// KwikPaisa documents no account look-up: its bank accounts are checked by form only, strictly
+// (IFSC: 4 letters, 0, 6 letters or digits; account number: 9 to 18 digits, as Indian banks
+// issue them), paid in INR, and kept with the merchant's name marked unverified, so every payout
+// to them is held for approval (rule name_unverified).
+const IFSC = /^[A-Z]{4}0[A-Z0-9]{6}$/;
+const INDIAN_ACCOUNT_NUMBER = /^[0-9]{9,18}$/;
+
+function unverifiedBankAccount(input: BeneficiaryCreateInput, provider: string) {
+  if (input.bank_code === undefined || !IFSC.test(input.bank_code))
+    throw new ApiError('parameter_invalid', {
+      param: 'bank_code',
+      message: 'bank_code must be the branch IFSC: 4 capital letters, 0, then 6 capital letters or digits.',
+    });
+  if (input.account_number === undefined || !INDIAN_ACCOUNT_NUMBER.test(input.account_number))
+    throw new ApiError('parameter_invalid', {
+      param: 'account_number',
+      message: 'account_number must be 9 to 18 digits.',
+    });
+  if (input.currency !== 'INR')
+    throw new ApiError('parameter_invalid', { param: 'currency', message: `${provider} pays out INR only.` });
+  if (input.name === undefined)
+    throw new ApiError('parameter_missing', {
+      param: 'name',
+      message: `${provider} cannot look the account up: give the holder's name as the bank has it.`,
+    });
+  return {
+    account: input.account_number,
+    accountName: input.name,
+    bankCode: input.bank_code,
+    bankName: null,
+    provider,
+    country: input.country ?? 'IN',
+    nameCheck: 'unverified' as const,
   };
 }
 
@@ -60,6 +104,8 @@ export function createBeneficiaryStore(deps: {
     provider: string,
     accountId: string,
   ) => Promise<ConnectedAccountLookup | undefined> | undefined;
+  /** A provider that pays bank accounts in this country but documents no account look-up (KwikPaisa, IN). */
+  unverifiedBankProvider?: (mode: Mode, country: string, provider: string | undefined) => string | undefined;
 }) {
   async function create(ctx: RequestContext, input: BeneficiaryCreateInput): Promise<BeneficiaryRow> {
     let resolved: {
@@ -69,8 +115,15 @@ export function createBeneficiaryStore(deps: {
       bankName: string | null;
       provider: string;
       country: string | null;
+      nameCheck: BeneficiaryRow['name_check'];
     };
-    if (input.type === 'connected_account') {
+    const unverifiedProvider =
+      input.type === 'bank_account' && input.country !== undefined
+        ? deps.unverifiedBankProvider?.(ctx.mode, input.country, input.provider)
+        : undefined;
+    if (unverifiedProvider !== undefined) {
+      resolved = unverifiedBankAccount(input, unverifiedProvider);
+    } else if (input.type === 'connected_account') {
       const provider = input.provider ?? deps.connectedAccountProvider(ctx.mode);
       if (input.account_id === undefined)
         throw new ApiError('parameter_missing', { param: 'account_id', message: 'account_id (acct_...) is required.' });
@@ -99,6 +152,7 @@ export function createBeneficiaryStore(deps: {
         bankName: null,
         provider,
         country: input.country ?? (found?.kind === 'ok' ? found.value.country : null),
+        nameCheck: found?.kind === 'ok' ? nameCheckOf(input.name, found.value.accountName) : 'not_given',
       };
     } else {
       if (input.country === undefined) throw new ApiError('parameter_missing', { param: 'country' });
@@ -117,6 +171,7 @@ export function createBeneficiaryStore(deps: {
         bankName: account.bank_name,
         provider: account.provider,
         country: input.country,
+        nameCheck: nameCheckOf(input.name, account.account_name),
       };
     }
     const id = newId('ben');
@@ -136,6 +191,8 @@ export function createBeneficiaryStore(deps: {
       metadata_json: JSON.stringify(input.metadata ?? {}),
       created_at: deps.clock.nowMs(),
       deleted_at: null,
+      given_name: input.name ?? null,
+      name_check: resolved.nameCheck,
     };
     await deps.db.transaction().execute(async (trx) => {
       await trx.insertInto('beneficiaries').values(row).execute();
@@ -147,7 +204,13 @@ export function createBeneficiaryStore(deps: {
         objectId: id,
         requestId: ctx.requestId,
         ip: ctx.ip,
-        details: { type: row.type, provider: row.provider, bankCode: row.bank_code, last4: row.account_last4 },
+        details: {
+          type: row.type,
+          provider: row.provider,
+          bankCode: row.bank_code,
+          last4: row.account_last4,
+          nameCheck: row.name_check,
+        },
       });
     });
     return row;

@@ -14,6 +14,7 @@ import * as incidents from './migrations/0010b-incidents.ts';
 import * as scheduledRuns from './migrations/0011-scheduled-runs.ts';
 import * as personalData from './migrations/0012-personal-data.ts';
 import * as paymentFees from './migrations/0013-payment-fees.ts';
+import * as payoutControls from './migrations/0014-payout-controls.ts';
 import * as payoutBatches from './migrations/0015-payout-batches.ts';
 import * as keysAtRest from './migrations/0016-keys-at-rest.ts';
 
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-scheduled-runs': scheduledRuns,
   '0012-personal-data': personalData,
   '0013-payment-fees': paymentFees,
+  '0014-payout-controls': payoutControls,
   '0015-payout-batches': payoutBatches,
   '0016-keys-at-rest': keysAtRest,
 };

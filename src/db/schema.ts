@@ -249,7 +249,10 @@ export type PayoutStatus =
   | 'failed'
   | 'reversed'
   | 'cancelled'
-  | 'requires_review';
+  | 'requires_review'
+  | 'on_hold'
+  | 'rejected'
+  | 'expired';
 
 export interface BeneficiariesTable {
   id: string;
@@ -269,6 +272,10 @@ export interface BeneficiariesTable {
   metadata_json: string;
   created_at: number;
   deleted_at: number | null;
+  /** The holder's name as the merchant gave it (null: not given). */
+  given_name: string | null;
+  /** Given name against the provider's (src/payouts/controls/name-match.ts); unverified: no look-up exists. */
+  name_check: Generated<'match' | 'mismatch' | 'not_given' | 'unverified'>;
 }
 
 export interface BeneficiaryRecipientsTable {
@@ -300,6 +307,31 @@ export interface PayoutsTable {
   next_check_at: number | null;
   check_step: number;
   version: number;
+  /** The hold (src/payouts/controls/holds.ts, HoldRecord as JSON); null: never held. */
+  hold_json: string | null;
+  /** While on hold: not released before this (cool-down); null once passed or without one. */
+  hold_release_at: number | null;
+  /** While on hold: expires (never sent) at this time. */
+  hold_expires_at: number | null;
+}
+
+/** One approver's decision on one held payout (unique per payout and operator). */
+export interface PayoutDecisionsTable {
+  id: string;
+  payout_id: string;
+  operator_id: string;
+  decision: 'approve' | 'reject';
+  reason: string;
+  created_at: number;
+}
+
+/** The payout rules' thresholds, one row per mode (src/payouts/controls/settings.ts). */
+export interface PayoutControlSettingsTable {
+  mode: Mode;
+  settings_json: string;
+  version: number;
+  updated_at: number;
+  updated_by: string | null;
 }
 
 /** created: committed, never sent; sent: sent at least once, no definite answer; accepted: the
@@ -390,6 +422,8 @@ export interface Database {
   payout_checks: PayoutChecksTable;
   payout_batches: PayoutBatchesTable;
   payout_batch_rows: PayoutBatchRowsTable;
+  payout_decisions: PayoutDecisionsTable;
+  payout_control_settings: PayoutControlSettingsTable;
   api_keys: ApiKeysTable;
   request_signatures: RequestSignaturesTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -6,7 +6,7 @@ import { auditActorOf, writeAudit } from '../audit/audit.ts';
 import { newestFirstPage } from '../db/pages.ts';
 import type { Clock } from '../clock.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
-import type { Db, Mode, PayoutRow, PayoutStatus, Tx } from '../db/schema.ts';
+import type { BeneficiaryRow, Db, Mode, PayoutRow, PayoutStatus, Tx } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
@@ -16,6 +16,9 @@ import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
 import { insertAttempt, openAttempt, recordCheck } from './attempts.ts';
 import { SUBMIT_PAYOUT_JOB, type PayoutEngine } from './engine.ts';
 import { transitionPayout } from './transition.ts';
+import type { FiredRule, HoldRule, HoldService } from './controls/holds.ts';
+import { evaluateRules } from './controls/rules.ts';
+import type { ControlSettings } from './controls/settings.ts';
 
 export interface CreatePayoutInput {
   readonly amount: number;
@@ -27,11 +30,18 @@ export interface CreatePayoutInput {
   readonly provider?: string;
 }
 
-/** A payout request that passed every check before writing (`prepare`). */
+/** A payout checked and ready to write (prepare, then insertPrepared in a transaction). */
 export interface PreparedPayout {
   readonly input: CreatePayoutInput;
   readonly beneficiaryId: string;
+  /** As read by prepare: the rules look at its name check. */
+  readonly beneficiary: BeneficiaryRow;
   readonly provider: string;
+}
+
+export interface CreateOptions {
+  /** Hold for approval whatever the rules say (the bulk-file work: rule 'batch'). */
+  readonly hold?: { rule: HoldRule; detail?: FiredRule['detail']; approvalsRequired?: number };
 }
 
 export interface PayoutListFilters {
@@ -51,6 +61,8 @@ export interface PayoutServiceDeps {
   readonly providers: ProviderRegistry;
   readonly beneficiaries: BeneficiaryStore;
   readonly engine: PayoutEngine;
+  readonly settings: ControlSettings;
+  readonly holds: HoldService;
 }
 
 const actorOf = (ctx: RequestContext) => {
@@ -69,9 +81,8 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   }
 
   /**
-   * Everything decided before a payout is written: the beneficiary (saved, not deleted, in this
-   * currency), the provider that verified it, and what that provider accepts. Throws the
-   * client-visible refusal; the payout file rows (src/payout-batches/) are checked by it too.
+   * Everything about a payout that can be checked before anything is written (the beneficiary, its
+   * provider, currency and destination). Throws the ApiError the API answers with.
    */
   async function prepare(mode: Mode, input: CreatePayoutInput): Promise<PreparedPayout> {
     const beneficiary = await deps.beneficiaries.get(mode, input.beneficiary);
@@ -106,17 +117,38 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         param: 'beneficiary',
         message: `${adapter.name} does not pay to ${beneficiary.type}.`,
       });
-    return { input, beneficiaryId: beneficiary.id, provider: adapter.name };
+    return { input, beneficiaryId: beneficiary.id, beneficiary, provider: adapter.name };
   }
 
   /**
-   * Writes a prepared payout, its first attempt, its audit row and its submit job in the caller's
-   * transaction (a payout file writes all of its payouts in one). A used reference surfaces as the
-   * database's unique violation, which the caller maps.
+   * Writes a prepared payout in the caller's transaction: the row, its first attempt, the audit
+   * row, then the rules (controls/rules.ts, plus `options.hold`): held, it waits on_hold with no
+   * submit job; otherwise the submit job is queued. A used reference throws the database's unique
+   * violation (create() turns it into payout_reference_used). Call queue.notify() after commit.
    */
-  async function insertPrepared(trx: Tx, ctx: RequestContext, prepared: PreparedPayout): Promise<string> {
-    const { input } = prepared;
+  async function insertPrepared(
+    trx: Tx,
+    ctx: RequestContext,
+    prepared: PreparedPayout,
+    options: CreateOptions = {},
+  ): Promise<string> {
+    const { input, beneficiary } = prepared;
+    const controls = await deps.settings.lockForCreation(trx, ctx.mode);
     const now = deps.clock.nowMs();
+    const fired = await evaluateRules(trx, controls, {
+      mode: ctx.mode,
+      amountMinor: input.amount,
+      currency: input.currency,
+      beneficiary,
+      apiKeyId: ctx.operatorId === undefined ? ctx.apiKeyId : null,
+      nowMs: now,
+    });
+    if (options.hold !== undefined)
+      fired.push({
+        rule: options.hold.rule,
+        approvals: options.hold.approvalsRequired ?? 1,
+        ...(options.hold.detail === undefined ? {} : { detail: options.hold.detail }),
+      });
     const id = newId('po');
     await trx
       .insertInto('payouts')
@@ -126,7 +158,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         reference: input.reference,
         amount_minor: input.amount,
         currency: input.currency,
-        beneficiary_id: prepared.beneficiaryId,
+        beneficiary_id: beneficiary.id,
         provider: prepared.provider,
         narration: input.narration ?? null,
         metadata_json: JSON.stringify(input.metadata ?? {}),
@@ -143,6 +175,9 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         next_check_at: now + 60_000,
         check_step: 0,
         version: 1,
+        hold_json: null,
+        hold_release_at: null,
+        hold_expires_at: null,
       })
       .execute();
     const attempt = await insertAttempt(trx, deps.clock, {
@@ -162,12 +197,16 @@ export function createPayoutService(deps: PayoutServiceDeps) {
       details: {
         amount: input.amount,
         currency: input.currency,
-        beneficiary: prepared.beneficiaryId,
+        beneficiary: beneficiary.id,
         provider: prepared.provider,
         attemptId: attempt.id,
         reference: attempt.reference,
       },
     });
+    if (fired.length > 0) {
+      if (!(await deps.holds.hold(trx, id, fired))) throw new Error(`payout ${id} could not be held`);
+      return id;
+    }
     await deps.queue.enqueue(trx, {
       kind: SUBMIT_PAYOUT_JOB,
       payload: { attemptId: attempt.id },
@@ -177,11 +216,15 @@ export function createPayoutService(deps: PayoutServiceDeps) {
     return id;
   }
 
-  async function create(ctx: RequestContext, input: CreatePayoutInput): Promise<PayoutRow> {
+  async function create(
+    ctx: RequestContext,
+    input: CreatePayoutInput,
+    options: CreateOptions = {},
+  ): Promise<PayoutRow> {
     const prepared = await prepare(ctx.mode, input);
     let id: string;
     try {
-      id = await deps.db.transaction().execute((trx) => insertPrepared(trx, ctx, prepared));
+      id = await deps.db.transaction().execute((trx) => insertPrepared(trx, ctx, prepared, options));
     } catch (error) {
       if (!deps.dialect.isUniqueViolation(error)) throw error;
       const holder = await deps.db
@@ -216,6 +259,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   async function cancel(ctx: RequestContext, id: string): Promise<PayoutRow> {
     const payout = await mustGet(ctx.mode, id);
     const cancelled = await deps.db.transaction().execute(async (trx) => {
+      if (payout.status === 'on_hold') return deps.holds.cancelHeld(trx, id, actorOf(ctx));
       if (payout.status !== 'pending') return false;
       const closed = await trx
         .updateTable('payout_attempts')
@@ -379,19 +423,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
     return { attempts, checks };
   }
 
-  return {
-    create,
-    prepare,
-    insertPrepared,
-    get,
-    list,
-    cancel,
-    refresh,
-    newAttempt,
-    finalize,
-    resolveReview,
-    timeline,
-  };
+  return { prepare, insertPrepared, create, get, list, cancel, refresh, newAttempt, finalize, resolveReview, timeline };
 }
 
 export type PayoutService = ReturnType<typeof createPayoutService>;

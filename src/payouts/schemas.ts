@@ -54,7 +54,7 @@ export const BeneficiaryCreateBody = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
     bank_code: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{2,11}$' })),
-    account_number: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{6,15}$' })),
+    account_number: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{6,18}$' })),
     account_id: Type.Optional(Type.String({ pattern: '^acct_[0-9A-Za-z]{1,60}$' })),
     name: Type.Optional(PersonName(100)),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),

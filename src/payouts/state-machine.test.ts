@@ -43,3 +43,17 @@ test('events: one per announced status; pending and unknown are visible but not 
   assert.equal(payoutEventTypeFor('unknown'), null);
   assert.equal(payoutEventTypeFor('pending'), null);
 });
+
+test('a hold: entered from pending only, released to pending, or ended without a send', () => {
+  assert.equal(canTransitionPayout('pending', 'on_hold'), true);
+  for (const from of ['unknown', 'processing', 'requires_action', 'succeeded', 'failed'] as const)
+    assert.equal(canTransitionPayout(from, 'on_hold'), false, from);
+  for (const to of ['pending', 'rejected', 'expired', 'cancelled'] as const)
+    assert.equal(canTransitionPayout('on_hold', to), true, to);
+  for (const to of ['processing', 'unknown', 'succeeded', 'failed', 'requires_review'] as const)
+    assert.equal(canTransitionPayout('on_hold', to), false, to);
+  for (const end of ['rejected', 'expired'] as const) assert.equal(canTransitionPayout(end, 'pending'), false);
+  assert.equal(payoutEventTypeFor('on_hold'), 'payout.on_hold');
+  assert.equal(payoutEventTypeFor('rejected'), 'payout.rejected');
+  assert.equal(payoutEventTypeFor('expired'), 'payout.expired');
+});

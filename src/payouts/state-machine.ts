@@ -14,6 +14,10 @@ import type { PayoutStatus } from '../db/schema.ts';
 //   - cancelled only from pending, and only while no attempt was ever sent (checked by the
 //     service in the same transaction).
 //   - requires_review ends with a person's decision.
+//   - on_hold (src/payouts/controls/): a rule held the payout before anything was sent. It is
+//     entered only from pending with no send, in the creating transaction; it leaves to pending
+//     (released: the engine sends it as any other), or ends without any provider call:
+//     rejected (an approver said no), expired (nobody approved in time), cancelled (the merchant).
 const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
   pending: [
     'processing',
@@ -24,7 +28,9 @@ const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
     'reversed',
     'cancelled',
     'requires_review',
+    'on_hold',
   ],
+  on_hold: ['pending', 'rejected', 'expired', 'cancelled'],
   unknown: ['processing', 'requires_action', 'succeeded', 'failed', 'reversed', 'requires_review'],
   processing: ['requires_action', 'succeeded', 'failed', 'reversed', 'requires_review'],
   requires_action: ['processing', 'succeeded', 'failed', 'reversed', 'requires_review'],
@@ -33,6 +39,8 @@ const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
   requires_review: ['succeeded', 'failed', 'reversed'],
   reversed: [],
   cancelled: [],
+  rejected: [],
+  expired: [],
 };
 
 export const PAYOUT_STATUSES = Object.keys(TRANSITIONS) as PayoutStatus[];
@@ -47,7 +55,7 @@ export function isOpen(status: PayoutStatus): boolean {
 }
 
 /**
- * Merchant events: one per status that matters. `pending` (created, not yet sent) and `unknown`
+ * Merchant events: one per status that matters (payout.on_hold carries the hold: which rules). `pending` (created, not yet sent) and `unknown`
  * (we do not know yet) are visible in the API and dashboard but not announced: neither is news
  * a merchant can act on, and `unknown` resolves to one of the announced ones.
  */
@@ -59,6 +67,9 @@ const ANNOUNCED: readonly PayoutStatus[] = [
   'reversed',
   'cancelled',
   'requires_review',
+  'on_hold',
+  'rejected',
+  'expired',
 ];
 
 export function payoutEventTypeFor(status: PayoutStatus): string | null {

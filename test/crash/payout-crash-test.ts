@@ -12,6 +12,7 @@
 //   - every payout event happened once and was delivered with one webhook-id (its event id).
 // The simulators live in this process, so they survive the gateway's deaths.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setPayoutControls } from '../helpers/payout-controls.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -116,6 +117,8 @@ const env = {
 const config = loadConfig(env);
 const setupDb = openDatabase(config.databaseUrl);
 await migrateToLatest(setupDb);
+// The payout rules (cool-down, thresholds) would hold these payouts: this run is about crashes.
+await setPayoutControls(setupDb.db, 'test');
 const apiKey = (
   await createApiKeyService({ db: setupDb.db, masterKey: config.masterKey, clock: systemClock }).create({
     mode: 'test',

@@ -11,6 +11,8 @@ import { startGateway, type Gateway, type StartOptions } from '../../src/runtime
 import type { Clock } from '../../src/clock.ts';
 import type { TestDialect } from './databases.ts';
 import { SCOPES } from '../../src/keys/scopes.ts';
+import { CONTROLS_OFF, type PayoutControls } from '../../src/payouts/controls/settings.ts';
+import { setPayoutControls } from './payout-controls.ts';
 
 export interface TestGateway extends Gateway {
   readonly key: string;
@@ -28,7 +30,13 @@ export interface TestGateway extends Gateway {
 
 export async function startTestGateway(
   dialect: TestDialect,
-  options: { clock?: Clock; env?: Record<string, string>; start?: StartOptions } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    start?: StartOptions;
+    /** The payout rules (PAY-5); off unless a test turns them on (test/e2e/payout-controls*.test.ts). */
+    payoutControls?: PayoutControls;
+  } = {},
 ): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'paywarden-gw-'));
   const db = await dialect.create();
@@ -52,6 +60,8 @@ export async function startTestGateway(
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...options.start,
   });
+  for (const mode of ['test', 'live'] as const)
+    await setPayoutControls(gateway.services.database.db, mode, options.payoutControls ?? CONTROLS_OFF);
   // Every scope: these tests are about the routes, test/api/route-scopes.test.ts about the scopes.
   const { key, id: keyId } = await gateway.services.keys.create({ mode: 'test', name: 'test', scopes: SCOPES });
 

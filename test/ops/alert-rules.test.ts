@@ -1,7 +1,7 @@
 // MON-1, MON-2: the shipped alert rules are valid and each one fires on its signal (promtool, from
-// Debian's prometheus package); every series they name is one the gateway exports (or is listed
-// below as the payouts work's to add); every alert has its section in docs/alerts.md; and the
-// series added for the rules move when their events happen.
+// Debian's prometheus package); every series they name is one the gateway exports; every alert has
+// its section in docs/alerts.md; and the series added for the rules move when their events happen
+// (the payout rules' series: test/e2e/payout-rules-limits.test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,9 +16,6 @@ const RULES = 'ops/prometheus/paywarden-alerts.yml';
 const RULE_TESTS = 'ops/prometheus/paywarden-alerts.test.yml';
 const rulesText = readFileSync(RULES, 'utf8');
 const [sqlite] = await testDialects();
-
-/** Series the payouts work will export (docs/alerts.md says so); their rules stay silent until then. */
-const PENDING_SERIES = new Set(['paywarden_payouts_held', 'paywarden_payout_flags_total']);
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const promtoolMissing = promtool.error !== undefined || promtool.status !== 0;
@@ -52,15 +49,12 @@ describe('the series the rules use', () => {
   after(async () => gw.close());
   const scrape = async () => (await fetch(`${gw.url}/metrics`)).text();
 
-  test('each one named in a rule is exported by the gateway, or is listed as pending', async () => {
+  test('each one named in a rule is exported by the gateway', async () => {
     const exported = new Set([...(await scrape()).matchAll(/^# TYPE (\w+) (\w+)$/gm)].map((m) => m[1]));
     const named = new Set(
       [...rulesText.matchAll(/\b(paywarden_\w+)/g)].map((m) => m[1]!.replace(/_(count|bucket|sum)$/, '')),
     );
-    for (const series of named)
-      assert.ok(exported.has(series) || PENDING_SERIES.has(series), `${series} is named in a rule but not exported`);
-    for (const series of PENDING_SERIES)
-      assert.ok(!exported.has(series), `${series} exists now: drop it from PENDING_SERIES`);
+    for (const series of named) assert.ok(exported.has(series), `${series} is named in a rule but not exported`);
   });
 
   test('they move: per-key requests, failed sign-ins and lockouts, key expiry', async () => {

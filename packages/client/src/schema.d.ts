@@ -1045,8 +1045,13 @@ export interface operations {
                             bank_name: string | null;
                             /** @description The account number is stored sealed; only its end is shown. */
                             account_last4: string;
-                            /** @description As resolved by the provider when saved. */
+                            /** @description As resolved by the provider when saved (as the merchant gave it when name_check is unverified). */
                             account_name: string;
+                            /**
+                             * @description The name the merchant gave against the provider's: a mismatch holds payouts for approval, and so does unverified (a provider with no account look-up, as KwikPaisa).
+                             * @enum {string}
+                             */
+                            name_check: "match" | "mismatch" | "not_given" | "unverified";
                             email: string | null;
                             provider: string;
                             metadata: {
@@ -1124,8 +1129,13 @@ export interface operations {
                         bank_name: string | null;
                         /** @description The account number is stored sealed; only its end is shown. */
                         account_last4: string;
-                        /** @description As resolved by the provider when saved. */
+                        /** @description As resolved by the provider when saved (as the merchant gave it when name_check is unverified). */
                         account_name: string;
+                        /**
+                         * @description The name the merchant gave against the provider's: a mismatch holds payouts for approval, and so does unverified (a provider with no account look-up, as KwikPaisa).
+                         * @enum {string}
+                         */
+                        name_check: "match" | "mismatch" | "not_given" | "unverified";
                         email: string | null;
                         provider: string;
                         metadata: {
@@ -1182,8 +1192,13 @@ export interface operations {
                         bank_name: string | null;
                         /** @description The account number is stored sealed; only its end is shown. */
                         account_last4: string;
-                        /** @description As resolved by the provider when saved. */
+                        /** @description As resolved by the provider when saved (as the merchant gave it when name_check is unverified). */
                         account_name: string;
+                        /**
+                         * @description The name the merchant gave against the provider's: a mismatch holds payouts for approval, and so does unverified (a provider with no account look-up, as KwikPaisa).
+                         * @enum {string}
+                         */
+                        name_check: "match" | "mismatch" | "not_given" | "unverified";
                         email: string | null;
                         provider: string;
                         metadata: {
@@ -1953,7 +1968,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 starting_after?: string;
-                status?: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                status?: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                 beneficiary?: string;
                 reference?: string;
                 provider?: "flutterwave" | "paystack" | "stripe" | "kwikpaisa";
@@ -1980,7 +1995,7 @@ export interface operations {
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -1997,6 +2012,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -2049,7 +2084,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
             201: {
                 headers: {
                     "request-id": components["headers"]["RequestId"];
@@ -2062,7 +2097,7 @@ export interface operations {
                         /** @constant */
                         object: "payout";
                         /** @enum {string} */
-                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                         status_reason: string | null;
                         failure_code: string | null;
                         failure_message: string | null;
@@ -2079,6 +2114,26 @@ export interface operations {
                         metadata: {
                             [key: string]: string;
                         };
+                        hold: {
+                            rules: {
+                                /** @enum {string} */
+                                rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                /** @description Approvals this rule asks for (0: it only delays). */
+                                approvals: number;
+                                detail: {
+                                    [key: string]: string | number | boolean | null;
+                                };
+                            }[];
+                            /** @description Distinct approvers needed (the largest any rule asks). */
+                            approvals_required: number;
+                            /** @description Approvals given so far. */
+                            approvals: number;
+                            /** Format: date-time */
+                            held_at: string;
+                            release_at: string | null;
+                            expires_at: string | null;
+                            resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                        } | null;
                         livemode: boolean;
                         /** Format: date-time */
                         created_at: string;
@@ -2113,7 +2168,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
             200: {
                 headers: {
                     "request-id": components["headers"]["RequestId"];
@@ -2126,7 +2181,7 @@ export interface operations {
                         /** @constant */
                         object: "payout";
                         /** @enum {string} */
-                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                         status_reason: string | null;
                         failure_code: string | null;
                         failure_message: string | null;
@@ -2143,6 +2198,26 @@ export interface operations {
                         metadata: {
                             [key: string]: string;
                         };
+                        hold: {
+                            rules: {
+                                /** @enum {string} */
+                                rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                /** @description Approvals this rule asks for (0: it only delays). */
+                                approvals: number;
+                                detail: {
+                                    [key: string]: string | number | boolean | null;
+                                };
+                            }[];
+                            /** @description Distinct approvers needed (the largest any rule asks). */
+                            approvals_required: number;
+                            /** @description Approvals given so far. */
+                            approvals: number;
+                            /** Format: date-time */
+                            held_at: string;
+                            release_at: string | null;
+                            expires_at: string | null;
+                            resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                        } | null;
                         livemode: boolean;
                         /** Format: date-time */
                         created_at: string;
@@ -2180,7 +2255,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
             200: {
                 headers: {
                     "request-id": components["headers"]["RequestId"];
@@ -2193,7 +2268,7 @@ export interface operations {
                         /** @constant */
                         object: "payout";
                         /** @enum {string} */
-                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                         status_reason: string | null;
                         failure_code: string | null;
                         failure_message: string | null;
@@ -2210,6 +2285,26 @@ export interface operations {
                         metadata: {
                             [key: string]: string;
                         };
+                        hold: {
+                            rules: {
+                                /** @enum {string} */
+                                rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                /** @description Approvals this rule asks for (0: it only delays). */
+                                approvals: number;
+                                detail: {
+                                    [key: string]: string | number | boolean | null;
+                                };
+                            }[];
+                            /** @description Distinct approvers needed (the largest any rule asks). */
+                            approvals_required: number;
+                            /** @description Approvals given so far. */
+                            approvals: number;
+                            /** Format: date-time */
+                            held_at: string;
+                            release_at: string | null;
+                            expires_at: string | null;
+                            resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                        } | null;
                         livemode: boolean;
                         /** Format: date-time */
                         created_at: string;
@@ -2253,7 +2348,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
             200: {
                 headers: {
                     "request-id": components["headers"]["RequestId"];
@@ -2266,7 +2361,7 @@ export interface operations {
                         /** @constant */
                         object: "payout";
                         /** @enum {string} */
-                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                         status_reason: string | null;
                         failure_code: string | null;
                         failure_message: string | null;
@@ -2283,6 +2378,26 @@ export interface operations {
                         metadata: {
                             [key: string]: string;
                         };
+                        hold: {
+                            rules: {
+                                /** @enum {string} */
+                                rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                /** @description Approvals this rule asks for (0: it only delays). */
+                                approvals: number;
+                                detail: {
+                                    [key: string]: string | number | boolean | null;
+                                };
+                            }[];
+                            /** @description Distinct approvers needed (the largest any rule asks). */
+                            approvals_required: number;
+                            /** @description Approvals given so far. */
+                            approvals: number;
+                            /** Format: date-time */
+                            held_at: string;
+                            release_at: string | null;
+                            expires_at: string | null;
+                            resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                        } | null;
                         livemode: boolean;
                         /** Format: date-time */
                         created_at: string;
@@ -2384,7 +2499,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+            /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
             200: {
                 headers: {
                     "request-id": components["headers"]["RequestId"];
@@ -2397,7 +2512,7 @@ export interface operations {
                         /** @constant */
                         object: "payout";
                         /** @enum {string} */
-                        status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                        status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                         status_reason: string | null;
                         failure_code: string | null;
                         failure_message: string | null;
@@ -2414,6 +2529,26 @@ export interface operations {
                         metadata: {
                             [key: string]: string;
                         };
+                        hold: {
+                            rules: {
+                                /** @enum {string} */
+                                rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                /** @description Approvals this rule asks for (0: it only delays). */
+                                approvals: number;
+                                detail: {
+                                    [key: string]: string | number | boolean | null;
+                                };
+                            }[];
+                            /** @description Distinct approvers needed (the largest any rule asks). */
+                            approvals_required: number;
+                            /** @description Approvals given so far. */
+                            approvals: number;
+                            /** Format: date-time */
+                            held_at: string;
+                            release_at: string | null;
+                            expires_at: string | null;
+                            resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                        } | null;
                         livemode: boolean;
                         /** Format: date-time */
                         created_at: string;
@@ -2955,14 +3090,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -2979,6 +3114,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -3022,14 +3177,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -3046,6 +3201,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -3089,14 +3264,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -3113,6 +3288,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -3156,14 +3351,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -3180,6 +3375,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -3223,14 +3438,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -3247,6 +3462,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -3290,14 +3525,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -3314,6 +3549,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
@@ -3357,14 +3612,14 @@ export interface operations {
                     timestamp: string;
                     livemode: boolean;
                     data: {
-                        /** @description A payout. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
+                        /** @description A payout. `on_hold`: a rule held it before anything was sent (see `hold`); it is released to `pending` once approved (and its cool-down is over), or ends `rejected`, `expired` or `cancelled` without being sent. `unknown` means the provider gave no definite answer yet: it is being asked, never assumed failed. Money left only at `succeeded` (and may come back: `reversed`). */
                         object: {
                             /** @description po_... */
                             id: string;
                             /** @constant */
                             object: "payout";
                             /** @enum {string} */
-                            status: "pending" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled";
+                            status: "pending" | "on_hold" | "unknown" | "processing" | "requires_action" | "succeeded" | "failed" | "requires_review" | "reversed" | "cancelled" | "rejected" | "expired";
                             status_reason: string | null;
                             failure_code: string | null;
                             failure_message: string | null;
@@ -3381,6 +3636,26 @@ export interface operations {
                             metadata: {
                                 [key: string]: string;
                             };
+                            hold: {
+                                rules: {
+                                    /** @enum {string} */
+                                    rule: "amount" | "currency_unlisted" | "velocity_beneficiary_count" | "velocity_beneficiary_amount" | "velocity_mode_amount" | "velocity_api_key_count" | "new_beneficiary_cooldown" | "new_beneficiary_cap" | "name_mismatch" | "name_unverified" | "batch";
+                                    /** @description Approvals this rule asks for (0: it only delays). */
+                                    approvals: number;
+                                    detail: {
+                                        [key: string]: string | number | boolean | null;
+                                    };
+                                }[];
+                                /** @description Distinct approvers needed (the largest any rule asks). */
+                                approvals_required: number;
+                                /** @description Approvals given so far. */
+                                approvals: number;
+                                /** Format: date-time */
+                                held_at: string;
+                                release_at: string | null;
+                                expires_at: string | null;
+                                resolution: ("released" | "rejected" | "expired" | "cancelled") | null;
+                            } | null;
                             livemode: boolean;
                             /** Format: date-time */
                             created_at: string;
