@@ -218,6 +218,45 @@ for (const dialect of await testDialects()) {
       assert.equal((await gw.api('GET', `/v1/payments/${isk.body.id}`)).body.status, 'succeeded');
     });
 
+    test('a currency the Paystack or Flutterwave account is not enabled for: 422 naming the field, nothing charged', async () => {
+      const base = { customer: { email: 'r@example.com' }, redirect_url: 'https://merchant.example/r' };
+      for (const [provider, currency, settings, reset] of [
+        ['paystack', 'USD', { currencies: ['NGN'] }, { currencies: ['NGN', 'GHS', 'KES', 'ZAR', 'USD'] }],
+        ['flutterwave', 'GHS', { currencies: ['NGN'] }, { currencies: null }],
+      ] as const) {
+        await gw.sim('PUT', '/_sim/config', settings, provider);
+        try {
+          const reference = `cur-${provider}-${dialect.name}`;
+          const res = await gw.api('POST', '/v1/payments', { ...base, amount: 5000, currency, provider, reference });
+          assert.equal(res.status, 422, JSON.stringify(res.body));
+          assert.equal(res.body.error.code, 'provider_refused_field');
+          assert.equal(res.body.error.param, 'currency');
+          const name = provider === 'paystack' ? 'Paystack' : 'Flutterwave';
+          assert.equal(
+            res.body.error.message,
+            `currency is not enabled ${provider === 'paystack' ? 'on your Paystack account' : `for collections on your ${name} account`}.`,
+          );
+          assert.doesNotMatch(
+            res.body.error.message,
+            /Currency not supported by merchant|Invalid currency/,
+            "not the provider's words",
+          );
+          assert.equal(typeof res.body.error.request_id, 'string');
+          const stored = await gw.services.database.db
+            .selectFrom('payments')
+            .select(['status', 'checkout_url'])
+            .where('reference', '=', reference)
+            .execute();
+          assert.ok(
+            stored.every((p) => p.status === 'failed' && p.checkout_url === null),
+            JSON.stringify(stored),
+          );
+        } finally {
+          await gw.sim('PUT', '/_sim/config', reset, provider);
+        }
+      }
+    });
+
     test('lists and look-ups: by id, by reference, with cursor pagination', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {

@@ -13,6 +13,7 @@ import type {
   VerifyRequest,
 } from '../types.ts';
 import {
+  flutterwaveRequestProblem,
   parseBanksResponse,
   parseCheckoutResponse,
   parseResolveResponse,
@@ -65,9 +66,9 @@ export function createFlutterwaveProvider(deps: {
       });
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseCheckoutResponse(outcome.response.status, outcome.response.body);
-      return parsed.ok
-        ? { kind: 'ok', value: { checkoutUrl: parsed.link } }
-        : { kind: 'rejected', reason: parsed.reason };
+      if (parsed.ok) return { kind: 'ok', value: { checkoutUrl: parsed.link } };
+      const problem = flutterwaveRequestProblem(outcome.response.status, outcome.response.body);
+      return { kind: 'rejected', reason: parsed.reason, ...(problem === undefined ? {} : { problem }) };
     },
 
     async verifyPayment(request: VerifyRequest): Promise<VerifyOutcome> {

@@ -5,6 +5,7 @@ import { Secret } from '../../crypto/secret.ts';
 import { compareWithPayment } from '../../payments/verification.ts';
 import { flutterwaveSignature, parseFlutterwaveWebhook, verifyFlutterwaveSignature } from './webhook.ts';
 import {
+  flutterwaveRequestProblem,
   normaliseChargeStatus,
   parseCheckoutResponse,
   parseVerifyResponse,
@@ -322,4 +323,31 @@ test('checkout answers: the hosted link, or a rejection reason without the body'
   );
   assert.equal(parseCheckoutResponse(400, '{"status":"error","message":"Invalid currency","data":null}').ok, false);
   assert.equal(parseCheckoutResponse(200, 'nope').ok, false);
+});
+
+test('refusals the merchant can fix name our field and why, in the form Flutterwave documents', () => {
+  const error = (message: string) => JSON.stringify({ status: 'error', message, data: null });
+  assert.deepEqual(flutterwaveRequestProblem(400, error('Invalid currency')), {
+    code: 'provider_refused_field',
+    param: 'currency',
+    message: 'currency is not enabled for collections on your Flutterwave account.',
+  });
+  // The documented validation form, "<Field> is required": of a field we send only when given.
+  assert.deepEqual(flutterwaveRequestProblem(400, error('customer.phonenumber is required')), {
+    code: 'provider_field_required',
+    param: 'customer.phone',
+    message: 'Flutterwave requires customer.phone for this payment.',
+  });
+  assert.equal(flutterwaveRequestProblem(400, error('customer.name is required'))?.param, 'customer.name');
+  assert.equal(flutterwaveRequestProblem(400, error('customer.email is required'))?.code, 'provider_refused_field');
+  assert.equal(flutterwaveRequestProblem(400, error('redirect_url is required'))?.param, 'redirect_url');
+  assert.equal(flutterwaveRequestProblem(400, error('amount must be a number greater than 0'))?.param, 'amount');
+  for (const [status, body] of [
+    [400, error('tx_ref is required')],
+    [400, error('Duplicate transaction reference')],
+    [401, error('Invalid authorization key')],
+    [400, error('Merchant requires approval to use resource, please contact support')],
+    [400, '<html>'],
+  ] as const)
+    assert.equal(flutterwaveRequestProblem(status, body), undefined, body);
 });

@@ -5,7 +5,7 @@ import { minorToMajorString } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
 import type { ParsedResolve, ParsedVerify } from '../read-answers.ts';
 import { answeredCurrency, majorAmountInMinor, withFee } from '../verified-amount.ts';
-import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
+import type { Bank, CheckoutRequest, RequestProblem, VerifiedTransaction } from '../types.ts';
 
 /** POST /v3/payments body. tx_ref is our payment id: unique per attempt, as Flutterwave requires,
  * even when the merchant retries a failed order with the same reference. */
@@ -80,6 +80,36 @@ export function parseVerifyResponse(httpStatus: number, body: string): ParsedVer
       providerTxId: String(data.id),
     },
   };
+}
+
+// What a refused POST /v3/payments names, as our API's field and why. Flutterwave documents the
+// form of a validation error, 400 {"status":"error","message":"<Field> is required"} (its errors
+// page: "Cardno is required"), not the texts for Standard's fields, so the field is read from the
+// message's words. tx_ref is ours, never the merchant's to fix.
+const REFUSED_FIELDS: ReadonlyArray<readonly [RegExp, string, string]> = [
+  [/currenc/i, 'currency', 'is not enabled for collections on your Flutterwave account'],
+  [/redirect[_ ]?url/i, 'redirect_url', 'is not a URL Flutterwave accepts'],
+  [/e-?mail/i, 'customer.email', 'is not an address Flutterwave accepts'],
+  [/phone/i, 'customer.phone', 'is not a phone number Flutterwave accepts'],
+  [/customer[._ ]?name|full[_ ]?name/i, 'customer.name', 'is not a name Flutterwave accepts'],
+  [/amount/i, 'amount', 'is not an amount Flutterwave accepts in this currency'],
+];
+
+/** A refusal the merchant can fix: the field (ours) and why, never Flutterwave's own words. */
+export function flutterwaveRequestProblem(httpStatus: number, body: string): RequestProblem | undefined {
+  if (httpStatus !== 400) return undefined;
+  const parsed = parseJson(body);
+  if (!isRecord(parsed) || parsed.status !== 'error' || typeof parsed.message !== 'string') return undefined;
+  const message = parsed.message;
+  if (/tx_ref|reference/i.test(message)) return undefined;
+  const found = REFUSED_FIELDS.find(([pattern]) => pattern.test(message));
+  if (found === undefined) return undefined;
+  const [, param, why] = found;
+  // "<field> is required" of a field we send only when the merchant gave it (name, phone): the
+  // provider needs what this request leaves out. Of any other field, it refused what we sent.
+  if (/\bis required\b/i.test(message) && (param === 'customer.name' || param === 'customer.phone'))
+    return { code: 'provider_field_required', param, message: `Flutterwave requires ${param} for this payment.` };
+  return { code: 'provider_refused_field', param, message: `${param} ${why}.` };
 }
 
 export function parseCheckoutResponse(

@@ -19,6 +19,7 @@ import {
   parseInitializeResponse,
   parseResolveResponse,
   parseVerifyResponse,
+  paystackRequestProblem,
   toInitializeBody,
   toPaystackReference,
 } from './transformers.ts';
@@ -50,7 +51,10 @@ export function createPaystackProvider(deps: {
       if (outcome.kind === 'indefinite') return outcome;
       const parsed = parseInitializeResponse(outcome.response.status, outcome.response.body);
       if (parsed.kind === 'ok') return { kind: 'ok', value: { checkoutUrl: parsed.authorizationUrl } };
-      if (parsed.kind === 'rejected') return { kind: 'rejected', reason: parsed.reason };
+      if (parsed.kind === 'rejected') {
+        const problem = paystackRequestProblem(outcome.response.status, outcome.response.body);
+        return { kind: 'rejected', reason: parsed.reason, ...(problem === undefined ? {} : { problem }) };
+      }
       // An answer we cannot read may still have created the transaction: unknown, not refused.
       return { kind: 'indefinite', reason: parsed.reason };
     },

@@ -8,6 +8,7 @@ import type { HttpClient, HttpOutcome } from '../../http/outbound.ts';
 import type { CheckoutRequest } from '../types.ts';
 import { createPaystackProvider } from './flow.ts';
 import {
+  paystackRequestProblem,
   fromPaystackReference,
   normaliseTransactionStatus,
   parseInitializeResponse,
@@ -526,4 +527,40 @@ test('banks and resolve answers (§2.6): active banks only, cursor, not-resolved
     'not_found',
   );
   assert.equal(parseResolveResponse(500, 'oops').kind, 'malformed');
+});
+
+test("refusals the merchant can fix name our field and why, from Paystack's documented error bodies", () => {
+  // doc-code-snippets api/introduction/sample-error (missing_params) and supported-currency.
+  const sampleError = JSON.stringify({
+    status: false,
+    message: 'Email Address is required',
+    meta: { nextStep: 'Provide all required params ' },
+    type: 'validation_error',
+    code: 'missing_params',
+  });
+  assert.deepEqual(paystackRequestProblem(400, sampleError), {
+    code: 'provider_refused_field',
+    param: 'customer.email',
+    message: 'customer.email is not an address Paystack accepts.',
+  });
+  assert.deepEqual(paystackRequestProblem(400, '{"status":false,"message":"Currency not supported by merchant"}'), {
+    code: 'provider_refused_field',
+    param: 'currency',
+    message: 'currency is not enabled on your Paystack account.',
+  });
+  const invalid = (message: string) =>
+    JSON.stringify({ status: false, message, type: 'validation_error', code: 'invalid_params' });
+  assert.equal(paystackRequestProblem(400, invalid('Invalid Amount Sent'))?.param, 'amount');
+  assert.equal(paystackRequestProblem(400, invalid('Invalid callback_url'))?.param, 'redirect_url');
+  // Ours to fix, or nothing a merchant can act on: no problem named.
+  assert.equal(paystackRequestProblem(400, invalid('Invalid transaction reference')), undefined);
+  assert.equal(
+    paystackRequestProblem(
+      400,
+      '{"status":false,"message":"Duplicate Transaction Reference","type":"validation_error","code":"duplicate_reference"}',
+    ),
+    undefined,
+  );
+  assert.equal(paystackRequestProblem(401, '{"status":false,"message":"Invalid key"}'), undefined);
+  assert.equal(paystackRequestProblem(400, 'not json'), undefined);
 });

@@ -6,7 +6,7 @@ import { isValidAmountMinor } from '../../money/amount.ts';
 import { readBanks } from '../bank-list.ts';
 import type { ParsedResolve, ParsedVerify } from '../read-answers.ts';
 import { answeredCurrency, withFee } from '../verified-amount.ts';
-import type { Bank, CheckoutRequest, VerifiedTransaction } from '../types.ts';
+import type { Bank, CheckoutRequest, RequestProblem, VerifiedTransaction } from '../types.ts';
 
 // ---- References ----------------------------------------------------------------------------------
 // Paystack allows only `-`, `.`, `=` and alphanumerics in a transaction reference (§2.2). Our ids
@@ -175,6 +175,30 @@ export function transactionId(value: unknown): string | undefined {
 
 /** A short reason from an error envelope `{status:false, message, type?, code?}` (§2.1), without
  * echoing anything else of the body. */
+// What a refused initialize names, as our API's field and why, for the merchant to fix. Paystack's
+// documented refusals: "Email Address is required" (missing_params) and "Currency not supported by
+// merchant" (doc-code-snippets api/introduction); amount and callback_url texts are unpublished, so
+// the field is read from the message's words. The reference is ours, never the merchant's to fix.
+const REFUSED_FIELDS: ReadonlyArray<readonly [RegExp, string, string]> = [
+  [/currency not supported by merchant/i, 'currency', 'is not enabled on your Paystack account'],
+  [/currenc/i, 'currency', 'is not accepted by Paystack'],
+  [/e-?mail/i, 'customer.email', 'is not an address Paystack accepts'],
+  [/amount/i, 'amount', 'is not an amount Paystack accepts in this currency'],
+  [/callback[_ ]?url/i, 'redirect_url', 'is not a URL Paystack accepts'],
+];
+
+/** A refusal the merchant can fix: the field (ours) and why, never Paystack's own words. */
+export function paystackRequestProblem(httpStatus: number, body: string): RequestProblem | undefined {
+  if (httpStatus !== 400 && httpStatus !== 422) return undefined;
+  const parsed = parseJson(body);
+  if (!isRecord(parsed) || parsed.status !== false || typeof parsed.message !== 'string') return undefined;
+  if (parsed.code === 'duplicate_reference' || /reference/i.test(parsed.message)) return undefined;
+  const found = REFUSED_FIELDS.find(([pattern]) => pattern.test(parsed.message as string));
+  if (found === undefined) return undefined;
+  const [, param, why] = found;
+  return { code: 'provider_refused_field', param, message: `${param} ${why}.` };
+}
+
 export function errorReason(envelope: Record<string, unknown>, httpStatus: number): string {
   const message = typeof envelope.message === 'string' ? envelope.message.slice(0, 200) : `HTTP ${httpStatus}`;
   const code = typeof envelope.code === 'string' && /^[a-z_]{1,50}$/.test(envelope.code) ? ` (${envelope.code})` : '';

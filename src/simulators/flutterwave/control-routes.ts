@@ -1,6 +1,7 @@
 // The Flutterwave side of the /_sim/ control API: the shared routes (faults, reset, webhooks,
 // config, transactions, headless completion) plus transfers and refunds. Loopback only.
 import type { FastifyInstance } from 'fastify';
+import { isCurrency } from '../../money/currencies.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import type { CompleteCheckout } from './checkouts.ts';
 import type { SimulatorSettings, SimulatorState } from './state.ts';
@@ -10,7 +11,9 @@ import type { WebhookSender } from './webhook-sender.ts';
 import { refundData, transferData } from './wire.ts';
 
 /** Each setting and the values it takes (webhookUrl: any http(s) URL). */
-const CHOICES: { readonly [K in Exclude<keyof SimulatorSettings, 'webhookUrl'>]: readonly SimulatorSettings[K][] } = {
+const CHOICES: {
+  readonly [K in Exclude<keyof SimulatorSettings, 'webhookUrl' | 'currencies'>]: readonly SimulatorSettings[K][];
+} = {
   signatureHeaders: ['both', 'verif-hash', 'flutterwave-signature'],
   payloadShape: ['v3', 'flat'],
   notFoundHttpStatus: [400, 200],
@@ -27,13 +30,16 @@ export function readSettings(
     if (key === 'webhookUrl') {
       if (typeof value !== 'string' || !/^https?:\/\/\S+$/.test(value))
         return { ok: false, error: 'webhookUrl: an http(s) URL' };
+    } else if (key === 'currencies') {
+      if (value !== null && !(Array.isArray(value) && value.every((c) => typeof c === 'string' && isCurrency(c))))
+        return { ok: false, error: 'currencies: null or a list of ISO 4217 codes' };
     } else if (Object.hasOwn(CHOICES, key)) {
       const allowed: readonly unknown[] = CHOICES[key as keyof typeof CHOICES];
       if (!allowed.includes(value)) return { ok: false, error: `${key}: ${allowed.join(' | ')}` };
     } else {
       return {
         ok: false,
-        error: `unknown setting ${JSON.stringify(key)}; known: webhookUrl, ${Object.keys(CHOICES).join(', ')}`,
+        error: `unknown setting ${JSON.stringify(key)}; known: webhookUrl, currencies, ${Object.keys(CHOICES).join(', ')}`,
       };
     }
     changes[key] = value;

@@ -52,6 +52,11 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     if (!(await gate.pass(request, reply, typeof body.tx_ref === 'string' ? body.tx_ref : undefined))) return reply;
     const read = readStandardPayment(body);
     if (!read.ok) return reply.code(400).send(errorEnvelope(read.message));
+    // A currency the account is not enabled for. The text is not in Flutterwave's docs; it is the
+    // one its API answered in Flutterwave/flutterwave-node issue #1 (SECONDARY).
+    const enabled = state.settings.currencies;
+    if (enabled !== null && !enabled.includes(read.payment.currency))
+      return reply.code(400).send(errorEnvelope('Invalid currency'));
     // tx_ref must be unique (§1.2), but the docs do not give the error's text: this one is ours.
     if (state.checkoutsByRef.has(read.payment.txRef))
       return reply.code(400).send(errorEnvelope('Duplicate transaction reference'));

@@ -94,6 +94,9 @@ export interface SimulatorSettings {
   unpaidVerify: 'pending' | 'not_found';
   /** `immediate`: a transfer settles right after it is queued; `manual`: it waits for /_sim/transfers/:reference/complete. */
   transferCompletion: 'immediate' | 'manual';
+  /** The currencies the merchant's account may collect in (Flutterwave enables them per account);
+   * null: every one. Another currency is refused with 400 "Invalid currency". */
+  currencies: readonly string[] | null;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Omit<SimulatorSettings, 'webhookUrl'>> = {
@@ -102,6 +105,7 @@ export const DEFAULT_SETTINGS: Readonly<Omit<SimulatorSettings, 'webhookUrl'>> =
   notFoundHttpStatus: 400,
   unpaidVerify: 'pending',
   transferCompletion: 'immediate',
+  currencies: null,
 };
 
 // Ids in the range of the docs' examples, so they look like Flutterwave's and sort by creation.

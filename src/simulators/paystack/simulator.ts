@@ -91,7 +91,14 @@ export function buildPaystackSimulator(
 
   const publicBase = (request: FastifyRequest) =>
     options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
-  const validation = (message: string, code: string) => errorEnvelope(message, { type: 'validation_error', code });
+  // Paystack's documented form for a value it refuses (doc-code-snippets: `invalid_params`, with
+  // this nextStep); the messages for amount, reference and callback_url are not published.
+  const invalid = (message: string) =>
+    errorEnvelope(message, {
+      nextStep: "Ensure that the value(s) you're passing are valid.",
+      type: 'validation_error',
+      code: 'invalid_params',
+    });
 
   /** The transaction a reference stands for: the successful attempt if any, else the latest. */
   const latestFor = (reference: string): Transaction | undefined => {
@@ -122,25 +129,20 @@ export function buildPaystackSimulator(
         : typeof body.amount === 'string' && /^\d{1,15}$/.test(body.amount)
           ? Number(body.amount)
           : NaN;
-    if (!Number.isSafeInteger(amount) || amount <= 0)
-      return reply.code(400).send(validation('Invalid Amount Sent', 'invalid_amount'));
+    if (!Number.isSafeInteger(amount) || amount <= 0) return reply.code(400).send(invalid('Invalid Amount Sent'));
     const currency = body.currency ?? 'NGN';
-    if (typeof currency !== 'string' || !(SIMULATED_CURRENCIES as readonly string[]).includes(currency))
-      return reply.code(400).send(validation('Currency not supported by merchant', 'unsupported_currency'));
+    // The docs' own sample of this refusal is the bare envelope (no type, no code).
+    if (typeof currency !== 'string' || !state.settings.currencies.includes(currency))
+      return reply.code(400).send(errorEnvelope('Currency not supported by merchant'));
     if (given !== undefined && !REFERENCE.test(given))
       return reply
         .code(400)
-        .send(
-          validation(
-            'Invalid transaction reference: only -, ., = and alphanumeric characters are allowed',
-            'invalid_reference',
-          ),
-        );
+        .send(invalid('Invalid transaction reference: only -, ., = and alphanumeric characters are allowed'));
     if (
       body.callback_url !== undefined &&
       (typeof body.callback_url !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.callback_url))
     )
-      return reply.code(400).send(validation('Invalid callback_url', 'invalid_callback_url'));
+      return reply.code(400).send(invalid('Invalid callback_url'));
     const reference = given ?? randomBytes(5).toString('hex');
     if (state.checkoutsByRef.has(reference)) return reply.code(400).send(DUPLICATE_REFERENCE);
     // metadata may be an object or (from form-encoded clients) a JSON string.
@@ -189,7 +191,9 @@ export function buildPaystackSimulator(
         return { status: true, message: 'Verification successful', data: verifyData(unpaidTransaction(checkout)) };
       return reply
         .code(state.settings.notFoundHttpStatus)
-        .send(validation('Transaction reference not found', 'transaction_not_found'));
+        .send(
+          errorEnvelope('Transaction reference not found', { type: 'validation_error', code: 'transaction_not_found' }),
+        );
     }
     const faults = takeAnswerFaults(state.faults, reference, { amountMinor: tx.amount, currency: tx.currency });
     const data = verifyData(tx, {
@@ -365,7 +369,21 @@ export function buildPaystackSimulator(
         return { ok: false, error: 'webhookUrl: a URL' };
       if (body.feeBearer !== undefined && !['merchant', 'customer'].includes(String(body.feeBearer)))
         return { ok: false, error: 'feeBearer: merchant | customer' };
-      const known: Array<keyof SimulatorSettings> = ['webhookUrl', 'notFoundHttpStatus', 'unpaidVerify', 'feeBearer'];
+      if (
+        body.currencies !== undefined &&
+        !(
+          Array.isArray(body.currencies) &&
+          body.currencies.every((c) => (SIMULATED_CURRENCIES as readonly unknown[]).includes(c))
+        )
+      )
+        return { ok: false, error: `currencies: a list of ${SIMULATED_CURRENCIES.join(', ')}` };
+      const known: Array<keyof SimulatorSettings> = [
+        'webhookUrl',
+        'notFoundHttpStatus',
+        'unpaidVerify',
+        'feeBearer',
+        'currencies',
+      ];
       Object.assign(
         state.settings,
         Object.fromEntries(Object.entries(body).filter(([k]) => (known as string[]).includes(k))),

@@ -44,6 +44,9 @@ export interface SimulatorSettings {
   unpaidVerify: 'abandoned' | 'not_found';
   /** Who pays Paystack's fees: `customer` adds them to the charge (data.amount), as the dashboard setting does. */
   feeBearer: 'merchant' | 'customer';
+  /** The currencies enabled on the merchant's Paystack account (its dashboard setting); another
+   * currency is refused with "Currency not supported by merchant", as Paystack does. */
+  currencies: string[];
 }
 
 /** Paystack references never hold `_`; a fault scope or complete call given in Paywarden's form
@@ -64,7 +67,13 @@ export function createState(webhookUrl: string | undefined) {
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
     ...commonState<SimulatorSettings>(
-      { webhookUrl, notFoundHttpStatus: 404, unpaidVerify: 'abandoned', feeBearer: 'merchant' },
+      {
+        webhookUrl,
+        notFoundHttpStatus: 404,
+        unpaidVerify: 'abandoned',
+        feeBearer: 'merchant',
+        currencies: ['NGN', 'GHS', 'KES', 'ZAR', 'USD'],
+      },
       wireScopedFaults(createFaultStore()),
     ),
     nextTransactionId: 4_099_260_516,
