@@ -10,7 +10,7 @@ import { startGateway } from './runtime.ts';
 import { SecondWriterError } from './db/sqlite-writer-lock.ts';
 import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
-import { createOperatorInvite, listOperators } from './cli/operators.ts';
+import { createOperatorInvite, listOperators, unlockOperator } from './cli/operators.ts';
 import { listJobs, runJobAgainFromCli } from './cli/jobs.ts';
 import { collectList, createKeyFromCli, EXPIRY_HELP, listKeysText, rollKeyFromCli, SCOPE_HELP } from './cli/keys.ts';
 import { customerDataFor, eraseCustomerFromCli, exportCustomerFromCli, selectorFrom } from './cli/customers.ts';
@@ -170,6 +170,25 @@ operatorsCommand
       const result = await createOperatorInvite(operators, cfg.publicUrl, opts);
       (result.ok ? console.log : console.error)(result.text);
       if (!result.ok) process.exitCode = 2;
+    });
+  });
+operatorsCommand
+  .command('unlock')
+  .description('end a lockout (10 failed sign-ins lock an account for 30 minutes) before it runs out; audited')
+  .argument('<id>', 'the operator (op_..., from operators list)')
+  .action(async (id: string) => {
+    await withDatabase(async (_cfg, database, keys) => {
+      const result = await unlockOperator(
+        createOperatorService({
+          db: database.db,
+          dialect: database.dialect,
+          clock: systemClock,
+          masterKey: (await keys()).purposeKeys,
+        }),
+        id,
+      );
+      (result.ok ? console.log : console.error)(result.text);
+      if (!result.ok) process.exitCode = 1;
     });
   });
 operatorsCommand.command('list').action(async () => {

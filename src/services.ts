@@ -184,6 +184,7 @@ export async function createServices(options: ServiceOptions) {
     db,
     dialect,
     clock,
+    logger,
     masterKey: atRest.purposeKeys,
     sessionOptions: {
       idleTimeoutMs: config.dashboardIdleTimeoutMinutes * 60_000,

@@ -1,5 +1,6 @@
-// `paywarden operators create|list`: the first owner's enrolment link, and recovery when no owner
-// can sign in. The link is printed once; only its hash is stored.
+// `paywarden operators create|list|unlock`: the first owner's enrolment link, and recovery when no
+// owner can sign in (an invitation, or ending a lockout). The link is printed once; only its hash
+// is stored.
 import type { OperatorService } from '../operators/accounts.ts';
 import { OPERATOR_ERROR_MESSAGES } from '../operators/accounts.ts';
 import { isOperatorRole } from '../operators/schema.ts';
@@ -44,9 +45,24 @@ export async function listOperators(operators: OperatorService): Promise<string>
         o.name,
         o.role,
         o.totpEnabled ? 'totp' : 'none',
-        o.disabled ? 'disabled' : 'active',
+        o.disabled
+          ? 'disabled'
+          : o.lockedUntil !== null && o.lockedUntil > Date.now()
+            ? `locked until ${iso(o.lockedUntil)}`
+            : 'active',
         iso(o.createdAt),
       ].join('\t'),
     ),
   ].join('\n');
+}
+
+/** `operators unlock <id>`: ends a lockout early (OPS-3), audited as the command line's. */
+export async function unlockOperator(
+  operators: OperatorService,
+  operatorId: string,
+): Promise<{ ok: boolean; text: string }> {
+  const outcome = await operators.unlock({ actorId: null, operatorId });
+  return outcome.ok
+    ? { ok: true, text: `Unlocked ${operatorId}; they can sign in again now (audited as operator.unlocked).` }
+    : { ok: false, text: OPERATOR_ERROR_MESSAGES[outcome.error] };
 }

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { writeAudit, type AuditEntry } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { KeySource } from '../crypto/encryption.ts';
+import type { Logger } from '../log.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import { operatorObjectId } from './ids.ts';
@@ -43,6 +44,7 @@ export type OperatorError =
   | 'invite_expired'
   | 'invalid_challenge'
   | 'locked'
+  | 'not_locked'
   | 'totp_not_enrolled'
   | 'totp_already_enrolled'
   | 'invalid_code'
@@ -51,10 +53,11 @@ export type OperatorError =
   | 'no_passkey'
   | 'passkey_rejected';
 
-/** Sentences for the dashboard. `invalid_credentials` covers unknown email, wrong password, lockout and disabled alike. */
+/** Sentences for the dashboard. */
 export const OPERATOR_ERROR_MESSAGES: Readonly<Record<OperatorError, string>> = Object.freeze({
-  invalid_credentials:
-    'The email or password is wrong, or the account is locked for a while after too many failed attempts.',
+  // The same for an unknown email, a wrong password and a disabled account; a locked account is
+  // told so only once the right password is entered (`locked`), so neither says who has an account.
+  invalid_credentials: 'The email or password is wrong.',
   invalid_email: 'Enter a valid email address.',
   invalid_name: "Enter your name (letters, spaces and . , ' - only, at most 100 characters).",
   password_rejected: 'Choose another password: see the rules it does not meet.',
@@ -65,7 +68,9 @@ export const OPERATOR_ERROR_MESSAGES: Readonly<Record<OperatorError, string>> = 
   invalid_invite: 'This invitation link is not valid or has already been used. Ask for a new one.',
   invite_expired: 'This invitation link has expired (links last 24 hours). Ask for a new one.',
   invalid_challenge: 'Your sign-in took too long or was already completed. Sign in again.',
-  locked: 'Too many failed attempts: the account is locked for 30 minutes.',
+  locked:
+    'This account is locked for 30 minutes after too many failed attempts. Wait, or ask an owner to unlock it (Operators page, or paywarden operators unlock).',
+  not_locked: 'This account is not locked.',
   totp_not_enrolled: 'Set up your authenticator app first.',
   totp_already_enrolled: 'An authenticator app is already set up for this account.',
   invalid_code: 'That code is not right. Check the time on your device and try the current code.',
@@ -113,6 +118,8 @@ export function summary(row: OperatorRow): OperatorSummary {
 
 export interface AccountDeps {
   readonly db: Kysely<Database>;
+  /** Where a lockout is logged at alert level (OPS-3, MON-1); silent without one. */
+  readonly logger?: Pick<Logger, 'error'>;
   /** Row locks for the last-active-owner rule (src/db/dialect.ts). */
   readonly dialect: Pick<DialectStrategy, 'lockForUpdate'>;
   readonly clock: Clock;
@@ -165,6 +172,7 @@ export function createAccountContext(deps: AccountDeps): AccountContext {
     isLocked: (row) => row.locked_until !== null && row.locked_until > clock.nowMs(),
 
     async recordFailure(row, reason, ip) {
+      let locked = false;
       await db.transaction().execute(async (tx) => {
         await tx
           .updateTable('operators')
@@ -197,8 +205,16 @@ export function createAccountContext(deps: AccountDeps): AccountContext {
             ip,
             details: { untilMs: clock.nowMs() + LOCKOUT_MS },
           });
+          locked = true;
         }
       });
+      // A lockout may be an attack on the operator rather than a forgotten password: seen at once
+      // (alert-level log here; PaywardenOperatorLockout from the audit rows on /metrics).
+      if (locked)
+        deps.logger?.error(
+          { alert: 'operator_locked', operatorId: row.id, untilMs: clock.nowMs() + LOCKOUT_MS },
+          'operator account locked after repeated failed sign-ins; an owner can unlock it',
+        );
     },
 
     async replaceRecoveryCodes(tx, operatorId) {

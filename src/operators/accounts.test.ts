@@ -39,7 +39,7 @@ for (const dialect of await testDialects()) {
     /** A fresh deployment (own master key and clock) sharing the test database. */
     // Each test is its own deployment: no operators yet (first-run invites need that), its own
     // master key and clock. Tests in a describe run one after another, so emptying is safe.
-    async function deployment() {
+    async function deployment(logger?: { error: (...args: unknown[]) => void }) {
       for (const table of [
         'operator_login_challenges',
         'operator_invites',
@@ -55,6 +55,7 @@ for (const dialect of await testDialects()) {
         dialect: database.dialect,
         clock,
         masterKey: new Secret(randomBytes(32).toString('base64')),
+        ...(logger === undefined ? {} : { logger: logger as never }),
       });
       return { clock, service };
     }
@@ -323,7 +324,8 @@ for (const dialect of await testDialects()) {
     });
 
     test('lockout: 10 wrong passwords lock for 30 minutes, even the right password; then it opens', async () => {
-      const { clock, service } = await deployment();
+      const logged: unknown[][] = [];
+      const { clock, service } = await deployment({ error: (...args) => logged.push(args) });
       const owner = await enrol(service, clock, 'owner');
       for (let i = 0; i < 10; i += 1)
         assert.deepEqual(await service.beginLogin(owner.email, `${owner.password}x`, '198.51.100.9'), {
@@ -332,9 +334,20 @@ for (const dialect of await testDialects()) {
         });
       assert.deepEqual(
         await service.beginLogin(owner.email, owner.password, null),
-        { ok: false, error: 'invalid_credentials' },
-        'locked, and it says so no differently',
+        { ok: false, error: 'locked' },
+        'locked: told so once the right password is entered',
       );
+      assert.deepEqual(
+        await service.beginLogin(owner.email, `${owner.password}y`, null),
+        { ok: false, error: 'invalid_credentials' },
+        'a wrong password on a locked account gets the generic answer: the lock tells a guesser nothing',
+      );
+      // One alert-level log line for the one lockout, naming the operator, no secret.
+      assert.equal(logged.length, 1);
+      const [fields] = logged[0] as [Record<string, unknown>, string];
+      assert.equal(fields.alert, 'operator_locked');
+      assert.equal(fields.operatorId, owner.id);
+      assert.ok(!JSON.stringify(logged).includes(owner.password));
       assert.deepEqual(
         await service.authenticate(owner.signedIn.sessionToken),
         { ok: false, reason: 'locked' },
@@ -345,8 +358,49 @@ for (const dialect of await testDialects()) {
       clock.advance(MINUTE);
       assert.equal((await service.beginLogin(owner.email, owner.password, null)).ok, true);
       const actions = await auditActions(owner.id);
-      assert.equal(actions.filter((a) => a === 'operator.login_failed').length, 12);
+      assert.equal(actions.filter((a) => a === 'operator.login_failed').length, 13);
       assert.equal(actions.filter((a) => a === 'operator.locked').length, 1);
+    });
+
+    test('unlock: an owner (or the command line) ends a lockout early, audited; an admin cannot', async () => {
+      const { clock, service } = await deployment();
+      const owner = await enrol(service, clock, 'owner');
+      const admin = await enrol(service, clock, 'admin', owner.id);
+      const victim = await enrol(service, clock, 'viewer', owner.id);
+      assert.deepEqual(await service.unlock({ actorId: owner.id, operatorId: victim.id }), {
+        ok: false,
+        error: 'not_locked',
+      });
+      for (let i = 0; i < 10; i += 1) await service.beginLogin(victim.email, `${victim.password}x`, null);
+      assert.deepEqual(await service.beginLogin(victim.email, victim.password, null), { ok: false, error: 'locked' });
+      assert.deepEqual(await service.unlock({ actorId: admin.id, operatorId: victim.id }), {
+        ok: false,
+        error: 'forbidden',
+      });
+      assert.deepEqual(await service.unlock({ actorId: owner.id, operatorId: 'op_0000000000000000000000' }), {
+        ok: false,
+        error: 'not_found',
+      });
+      assert.deepEqual(await service.unlock({ actorId: owner.id, operatorId: victim.id, ip: '192.0.2.4' }), {
+        ok: true,
+      });
+      assert.equal((await service.beginLogin(victim.email, victim.password, null)).ok, true, 'unlocked at once');
+      // The count starts again: one wrong password does not lock it straight back.
+      await service.beginLogin(victim.email, `${victim.password}x`, null);
+      assert.equal((await service.beginLogin(victim.email, victim.password, null)).ok, true);
+      for (let i = 0; i < 10; i += 1) await service.beginLogin(victim.email, `${victim.password}x`, null);
+      assert.deepEqual(await service.unlock({ actorId: null, operatorId: victim.id }), { ok: true });
+      const rows = await database.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor_type', 'actor_id'])
+        .where('object_id', '=', victim.id)
+        .where('action', '=', 'operator.unlocked')
+        .orderBy('seq')
+        .execute();
+      assert.deepEqual(rows, [
+        { action: 'operator.unlocked', actor_type: 'operator', actor_id: owner.id },
+        { action: 'operator.unlocked', actor_type: 'cli', actor_id: null },
+      ]);
     });
 
     test('wrong second-factor codes count towards the lock as well', async () => {

@@ -23,7 +23,7 @@ import { createLoginFlow, type LoginFlow } from './login.ts';
 import { hashPassword, verifyPassword } from './password-hash.ts';
 import { createPasskeyService, type PasskeyService } from './passkeys.ts';
 import { checkPassword, PASSWORD_HISTORY_SIZE } from './password-policy.ts';
-import { canAssignRole } from './permissions.ts';
+import { can, canAssignRole } from './permissions.ts';
 import type { OperatorRole, OperatorTx, SessionEndReason } from './schema.ts';
 import type { OperatorSession, SessionStore } from './sessions.ts';
 import { issueToken, parseToken, secretMatches } from './tokens.ts';
@@ -87,6 +87,11 @@ export interface OperatorService extends LoginFlow {
     ip?: string | null;
   }): Promise<Outcome<object>>;
   disable(input: { actorId: string; operatorId: string; ip?: string | null }): Promise<Outcome<object>>;
+  /**
+   * Ends a lockout before its 30 minutes (OPS-3): owners only, audited. `actorId` null is the
+   * command line, run by whoever holds the deployment.
+   */
+  unlock(input: { actorId: string | null; operatorId: string; ip?: string | null }): Promise<Outcome<object>>;
   regenerateRecoveryCodes(input: {
     operatorId: string;
     ip?: string | null;
@@ -418,6 +423,32 @@ export function createOperatorService(deps: AccountDeps): OperatorService {
         return true;
       });
       return changed ? { ok: true } : fail('last_owner');
+    },
+
+    async unlock({ actorId, operatorId, ip = null }) {
+      if (actorId !== null) {
+        const actor = await activeActor(actorId);
+        if (actor === undefined || !can(actor.role, 'unlock_operators')) return fail('forbidden');
+      }
+      const target = await byId(operatorId);
+      if (target === undefined) return fail('not_found');
+      if (!isLocked(target)) return fail('not_locked');
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('operators')
+          .set({ locked_until: null, failed_attempts: 0, updated_at: clock.nowMs() })
+          .where('id', '=', target.id)
+          .execute();
+        await audit(tx, {
+          actorType: actorId === null ? 'cli' : 'operator',
+          actorId,
+          action: 'operator.unlocked',
+          objectId: target.id,
+          ip,
+          details: { lockedUntilMs: target.locked_until },
+        });
+      });
+      return { ok: true };
     },
 
     async regenerateRecoveryCodes({ operatorId, ip = null }) {

@@ -161,7 +161,9 @@ export function createLoginFlow(ctx: AccountContext): LoginFlow {
           result: 'failure',
           details: { reason: row.disabled_at !== null ? 'disabled' : 'locked' },
         });
-        return fail('invalid_credentials');
+        // Only whoever knows the password learns of the lock (and so can ask an owner to end it);
+        // anyone else gets the answer an unknown address gets, so a lock tells nobody who exists.
+        return fail(row.disabled_at === null && passwordOk ? 'locked' : 'invalid_credentials');
       }
       if (!passwordOk) {
         await recordFailure(row, 'wrong_password', ip);

@@ -42,6 +42,13 @@ test('only an owner manages owners; an admin manages everyone else', () => {
   assert.equal(canAssignRole('developer', 'viewer'), false);
 });
 
+test('only owners unlock operators; owners and admins respond to incidents', () => {
+  for (const role of OPERATOR_ROLES) {
+    assert.equal(can(role, 'unlock_operators'), role === 'owner', role);
+    assert.equal(can(role, 'respond_to_incidents'), role === 'owner' || role === 'admin', role);
+  }
+});
+
 test('the matrix is frozen, complete, and unknown input is refused', () => {
   assert.ok(Object.isFrozen(PERMISSIONS));
   for (const role of OPERATOR_ROLES) {

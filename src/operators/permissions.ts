@@ -18,6 +18,11 @@ export const OPERATOR_ACTIONS = [
   'view_audit',
   'change_settings',
   'manage_jobs',
+  // OPS-3: ending a lockout early; owners only, so a lockout an attacker caused is undone by
+  // someone an admin's stolen session cannot impersonate.
+  'unlock_operators',
+  // MON-3: the incident page (open, rotate every credential, export, close).
+  'respond_to_incidents',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
@@ -42,6 +47,7 @@ export const PERMISSIONS: Matrix = Object.freeze({
     'view_audit',
     'change_settings',
     'manage_jobs',
+    'respond_to_incidents',
   ]),
   // Integration work (including background jobs that failed); money movement and people stay with
   // others (separation of duties).

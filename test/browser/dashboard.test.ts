@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { manualClock } from '../../src/clock.ts';
 import { totpCodeAt } from '../../src/operators/totp.ts';
 import { operatorDb } from '../../src/operators/schema.ts';
-import { MAX_FAILED_ATTEMPTS } from '../../src/operators/accounts.ts';
+import { MAX_FAILED_ATTEMPTS, OPERATOR_ERROR_MESSAGES } from '../../src/operators/accounts.ts';
 import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 import { enrolOperator, strongPassword, type TestOperator } from '../helpers/dashboard.ts';
@@ -234,7 +234,7 @@ describe('the dashboard in chromium', { skip }, () => {
     assert.equal(await page.locator('main img').count(), 0);
   });
 
-  test(`an account locks after ${MAX_FAILED_ATTEMPTS} failures; the right password then gets the same generic message`, async () => {
+  test(`an account locks after ${MAX_FAILED_ATTEMPTS} failures; only the right password is told so, others get the generic message`, async () => {
     const op = await enrolOperator(gw, { role: 'viewer' });
     const page = await newPage();
     await page.goto(`${gw.url}/dashboard/login`);
@@ -245,11 +245,24 @@ describe('the dashboard in chromium', { skip }, () => {
       await page.click('#sign-in button[type=submit]');
       message = (await page.textContent('#problem'))!;
     }
+    assert.equal(message, OPERATOR_ERROR_MESSAGES.invalid_credentials, 'the generic message');
     await page.fill('input[name=email]', op.email);
     await page.fill('input[name=password]', op.password);
     await page.click('#sign-in button[type=submit]');
-    assert.equal(await page.textContent('#problem'), message, 'locked looks exactly like a wrong password');
+    assert.equal(
+      await page.textContent('#problem'),
+      OPERATOR_ERROR_MESSAGES.locked,
+      'the right password: told it is locked',
+    );
     assert.ok(page.url().endsWith('/dashboard/login'), 'no second step offered');
+    await page.fill('input[name=email]', op.email);
+    await page.fill('input[name=password]', 'Still-wrong-1!X');
+    await page.click('#sign-in button[type=submit]');
+    assert.equal(
+      await page.textContent('#problem'),
+      message,
+      'a wrong password on a locked account: the generic message',
+    );
     await page.fill('input[name=email]', 'nobody@merchant.example');
     await page.fill('input[name=password]', op.password);
     await page.click('#sign-in button[type=submit]');

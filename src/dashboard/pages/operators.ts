@@ -1,4 +1,5 @@
-// Operators and roles: list, invite (a one-time enrolment link, 24 h), change a role, disable.
+// Operators and roles: list, invite (a one-time enrolment link, 24 h), change a role, disable,
+// unlock (owners, OPS-3).
 import type { OperatorSummary } from '../../operators/accounts.ts';
 import { OPERATOR_ROLES, type OperatorRole } from '../../operators/schema.ts';
 import { PERMISSIONS, OPERATOR_ACTIONS } from '../../operators/permissions.ts';
@@ -8,17 +9,22 @@ import { csrfField, isoTime } from '../layout.ts';
 export function operatorsPage(
   rows: readonly OperatorSummary[],
   csrfToken: string,
-  options: { selfId: string; assignable: readonly OperatorRole[] },
+  options: { selfId: string; assignable: readonly OperatorRole[]; canUnlock: boolean; nowMs: number },
 ): SafeHtml {
   const roleOptions = (current: OperatorRole) =>
     options.assignable.map((r) => html`<option value="${r}"${r === current ? ' selected' : ''}>${r}</option>`);
   return html`<table id="operators"><thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Second factor</th><th>Status</th><th>Since</th><th></th></tr></thead><tbody>${rows.map(
     (o) => {
       const manageable = o.id !== options.selfId && !o.disabled && options.assignable.includes(o.role);
-      return html`<tr><td>${o.name}</td><td>${o.email}</td><td>${o.role}</td><td>${o.totpEnabled ? 'TOTP' : 'not set up'}</td><td>${o.disabled ? 'disabled' : o.lockedUntil !== null ? html`locked until ${isoTime(o.lockedUntil)}` : 'active'}</td><td>${isoTime(o.createdAt)}</td><td>${
+      const locked = o.lockedUntil !== null && o.lockedUntil > options.nowMs;
+      return html`<tr><td>${o.name}</td><td>${o.email}</td><td>${o.role}</td><td>${o.totpEnabled ? 'TOTP' : 'not set up'}</td><td>${o.disabled ? 'disabled' : locked ? html`locked until ${isoTime(o.lockedUntil!)}` : 'active'}</td><td>${isoTime(o.createdAt)}</td><td>${
         manageable
           ? html`<form method="post" action="/dashboard/operators/${o.id}/role" class="inline">${csrfField(csrfToken)}<select name="role" aria-label="Role">${roleOptions(o.role)}</select> <button type="submit">Change role</button></form>
 <form method="post" action="/dashboard/operators/${o.id}/disable" class="inline">${csrfField(csrfToken)}<button type="submit" class="danger">Disable</button></form>`
+          : ''
+      }${
+        options.canUnlock && locked && !o.disabled
+          ? html`<form method="post" action="/dashboard/operators/${o.id}/unlock" class="inline">${csrfField(csrfToken)}<button type="submit">Unlock</button></form>`
           : ''
       }</td></tr>`;
     },

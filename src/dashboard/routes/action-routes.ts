@@ -179,6 +179,30 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     return reply.redirect('/dashboard/operators', 303);
   });
 
+  // OPS-3: an owner ends a lockout (a lockout can be an attack on the operator); audited.
+  api.post(
+    '/operators/:id/unlock',
+    { schema: { params: IdParams('op'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const who = await permitSensitive(deps, request, reply, 'unlock_operators', '/dashboard/operators');
+      if (who === undefined) return reply;
+      const outcome = await operators.unlock({
+        actorId: who.operator.id,
+        operatorId: request.params.id,
+        ip: request.ip,
+      });
+      if (!outcome.ok)
+        return sendMessage(
+          request,
+          reply,
+          outcome.error === 'forbidden' ? 403 : outcome.error === 'not_found' ? 404 : 400,
+          'Operator not unlocked',
+          OPERATOR_ERROR_MESSAGES[outcome.error],
+        );
+      return reply.redirect('/dashboard/operators', 303);
+    },
+  );
+
   api.post(
     '/operators/:id/disable',
     { schema: { params: IdParams('op'), body: CsrfOnlyBody } },

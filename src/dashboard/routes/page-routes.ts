@@ -150,7 +150,12 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       request,
       reply,
       { title: 'Operators', active: 'operators' },
-      operatorsPage(await deps.operators.list(), who.csrfToken, { selfId: who.operator.id, assignable }),
+      operatorsPage(await deps.operators.list(), who.csrfToken, {
+        selfId: who.operator.id,
+        assignable,
+        canUnlock: can(who.operator.role, 'unlock_operators'),
+        nowMs: deps.clock.nowMs(),
+      }),
     );
   });
 

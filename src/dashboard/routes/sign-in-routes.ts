@@ -96,7 +96,11 @@ export function signInRoutes(app: FastifyInstance, deps: DashboardDeps): void {
         request,
         reply,
         { title: 'Sign in', status: 401 },
-        signInPage({ error: OPERATOR_ERROR_MESSAGES.invalid_credentials, email: request.body.email }),
+        // `locked` only after the right password (src/operators/login.ts); otherwise the generic answer.
+        signInPage({
+          error: OPERATOR_ERROR_MESSAGES[outcome.error === 'locked' ? 'locked' : 'invalid_credentials'],
+          email: request.body.email,
+        }),
       );
     void reply.setCookie(CHALLENGE_COOKIE, outcome.challengeToken, {
       ...COOKIE_ATTRIBUTES,
