@@ -12,6 +12,7 @@ import type { Services } from './services.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { installOpenApi } from './openapi/plugin.ts';
 import { createAddressMatcher, formatCidr, isLoopback, type Cidr } from './net/addresses.ts';
+import { dashboardHosts } from './net/host-allowlist.ts';
 import {
   applyConnectionCap,
   installLoadShedding,
@@ -126,6 +127,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     publicUrl: services.config.publicUrl,
     liveEnabled: services.config.liveEnabled,
     allowedNetworks: services.config.dashboardAllowedNetworks,
+    hosts: dashboardHosts(services.config),
     deployment: deploymentFacts(services),
   });
   await app.register(webhooksPlugin, {

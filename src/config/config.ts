@@ -5,6 +5,7 @@ import { Secret } from '../crypto/secret.ts';
 import { readBool, readInt, readSecret, readVar, type Env } from './env.ts';
 import { readHttpLimits, type HttpLimits } from './http-limits.ts';
 import { parseCidrList, type Cidr } from '../net/addresses.ts';
+import { parseHostList, type HostEntry } from '../net/host-allowlist.ts';
 import { DEFAULT_ROUTING, PROVIDER_SPECS, providerSpec, type ProviderSpec } from '../providers/catalogue.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../jobs/worker.ts';
 import { readRole, runsWorkers, type ProcessRole } from './role.ts';
@@ -80,6 +81,8 @@ export interface Config {
   readonly dashboardLoginAttemptsPerIp: number;
   /** OPS-11: when set, the dashboard answers only clients in these addresses or CIDR ranges. */
   readonly dashboardAllowedNetworks: readonly Cidr[] | undefined;
+  /** Issue 16: the host names the dashboard answers at (src/dashboard/host-allowlist.ts); unset: the public URL's. */
+  readonly dashboardHosts: readonly HostEntry[] | undefined;
   /** API-1: browser origins (`https://shop.example`) that may use publishable keys; none by default. */
   readonly publishableKeyOrigins: readonly string[];
   /** With live mode enabled, test-mode webhook endpoints may point at loopback and these only (SSRF). */
@@ -275,6 +278,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     dashboardSessionMaxMinutes: readInt(env, 'PAYWARDEN_DASHBOARD_SESSION_MAX_MINUTES', 600, 5, 600, problems),
     dashboardLoginAttemptsPerIp: readInt(env, 'PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP', 30, 1, 100_000, problems),
     dashboardAllowedNetworks: cidrList(env, 'PAYWARDEN_DASHBOARD_ALLOWED_NETWORKS', problems),
+    dashboardHosts: optionalHostList(env, problems),
     publishableKeyOrigins: originList(env, 'PAYWARDEN_PUBLISHABLE_KEY_ORIGINS', liveEnabled, problems),
     testWebhookAllowedNetworks: cidrList(env, 'PAYWARDEN_TEST_WEBHOOK_ALLOWED_NETWORKS', problems),
     providers,
@@ -347,6 +351,11 @@ function originList(env: Env, name: string, liveEnabled: boolean, problems: stri
     else origins.push(entry);
   }
   return origins;
+}
+
+function optionalHostList(env: Env, problems: string[]): readonly HostEntry[] | undefined {
+  const raw = readVar(env, 'PAYWARDEN_DASHBOARD_HOSTS', problems);
+  return raw === undefined ? undefined : parseHostList(raw, problems, 'PAYWARDEN_DASHBOARD_HOSTS');
 }
 
 function cidrList(env: Env, name: string, problems: string[]): readonly Cidr[] | undefined {

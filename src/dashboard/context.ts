@@ -19,6 +19,7 @@ import { layout } from './layout.ts';
 import { messagePage, reauthPage } from './pages/sign-in.ts';
 import type { DashboardQueries } from './queries.ts';
 import type { PayoutBatchService } from '../payout-batches/batch-service.ts';
+import type { HostEntry } from '../net/host-allowlist.ts';
 
 // `__Host-`: the browser keeps these only if Secure, Path=/ and without Domain, so no sibling
 // subdomain or plain-http page can set or overwrite them (OPS-4).
@@ -48,6 +49,8 @@ export interface DashboardDeps {
   readonly liveEnabled: boolean;
   /** OPS-11: undefined means the dashboard is reachable wherever the server is. */
   readonly allowedNetworks: readonly Cidr[] | undefined;
+  /** The host names the dashboard answers at (src/net/host-allowlist.ts). */
+  readonly hosts: readonly HostEntry[];
   /** Read-only facts for the settings page (never secrets). */
   readonly deployment: ReadonlyArray<readonly [string, string]>;
 }

@@ -31,6 +31,7 @@ import { settingsRoutes } from './routes/settings-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
 import { createAddressMatcher } from '../net/addresses.ts';
+import { createHostMatcher } from '../net/host-allowlist.ts';
 import { describeForbidden, FREE_TEXT_KEYWORD } from '../text/free-text.ts';
 
 const STYLESHEET = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
@@ -45,10 +46,21 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   const allowedNetworks = deps.allowedNetworks;
   const fromTrustedNetwork = allowedNetworks === undefined ? () => true : createAddressMatcher(allowedNetworks);
 
+  const atOwnHost = createHostMatcher(deps.hosts);
+
   app.addHook('onRequest', async (request, reply) => {
     void reply.headers(DASHBOARD_HEADERS);
     // request.ip is the client's address, or the trusted proxy's X-Forwarded-For when configured.
     if (!fromTrustedNetwork(request.ip)) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    // Only at the configured host names (src/net/host-allowlist.ts), before anything is rendered;
+    // request.host is the trusted proxy's X-Forwarded-Host when one is configured.
+    if (!atOwnHost(request.host)) {
+      request.log.warn({ host: request.host.slice(0, 100) }, 'dashboard: request for another host refused');
+      return reply
+        .code(421)
+        .type('text/plain; charset=utf-8')
+        .send('Misdirected request: the dashboard is not served at this host name (PAYWARDEN_DASHBOARD_HOSTS).');
+    }
     if (request.method !== 'POST') return;
     // Our origin is the configured public URL, or the one this request was addressed to; a
     // cross-site form names the attacker's origin in either case and is refused here.
