@@ -56,6 +56,12 @@ export function createFlutterwaveControlClient(baseUrl: string) {
     complete: (txRef: string, status: 'successful' | 'failed' = 'successful') =>
       call<CompletedTransaction>('POST', `/transactions/${encodeURIComponent(txRef)}/complete`, { status }),
     transfers: () => call<Array<Record<string, unknown>>>('GET', '/transfers'),
+    /** The ledger (the judge of "exactly once"), optionally of one reference. */
+    ledger: (reference?: string) =>
+      call<Array<{ reference: string; amountMinor: number; currency: string; status: string }>>(
+        'GET',
+        reference === undefined ? '/ledger' : `/ledger?reference=${encodeURIComponent(reference)}`,
+      ),
     completeTransfer: (reference: string, status: 'SUCCESSFUL' | 'FAILED' = 'SUCCESSFUL', completeMessage?: string) =>
       call<Record<string, unknown>>('POST', `/transfers/${encodeURIComponent(reference)}/complete`, {
         status,

@@ -8,8 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { startHarness, type Harness } from './test-harness.ts';
 import { flutterwaveSignature } from './wire.ts';
 
-// Pinned to 1.3.2: later versions send telemetry to outside servers (§1.11). CommonJS, so required.
+// Pinned to 1.3.2 (package.json, exactly): later versions send telemetry to outside servers
+// (§1.11). 1.3.2 takes its base URL as the constructor's third argument and calls global fetch,
+// so every request it makes is recorded below and must go to the simulator on loopback.
+// CommonJS, so required.
 const require = createRequire(import.meta.url);
+const SDK_VERSION = (require('flutterwave-node-v3/package.json') as { version: string }).version;
 const Flutterwave = require('flutterwave-node-v3') as new (
   publicKey: string,
   secretKey: string,
@@ -19,12 +23,25 @@ const Flutterwave = require('flutterwave-node-v3') as new (
 describe('flutterwave-node-v3 1.3.2 against the simulator', () => {
   let h: Harness;
   let flw: any;
+  const requested: string[] = [];
+  const realFetch = globalThis.fetch;
   before(async () => {
+    globalThis.fetch = (input, init) => {
+      requested.push(input instanceof Request ? input.url : String(input));
+      return realFetch(input, init);
+    };
     h = await startHarness();
     // The SDK builds URLs as baseUrl + "v3/...", so the base must end with a slash.
     flw = new Flutterwave(`FLWPUBK_TEST-${randomBytes(16).toString('hex')}-X`, h.secretKey, `${h.url}/`);
   });
-  after(() => h.close());
+  after(async () => {
+    globalThis.fetch = realFetch;
+    await h.close();
+  });
+
+  test('the SDK under test is 1.3.2, the pinned version', () => {
+    assert.equal(SDK_VERSION, '1.3.2');
+  });
   beforeEach(async () => {
     await h.control.reset();
     await h.control.configure({ transferCompletion: 'immediate', payloadShape: 'v3' });
@@ -141,5 +158,44 @@ describe('flutterwave-node-v3 1.3.2 against the simulator', () => {
     assert.equal(list.data[0].reference, reference);
     const fee = await flw.Transfer.fee({ amount: '5500', currency: 'NGN' });
     assert.deepEqual(fee.data, [{ currency: 'NGN', fee_type: 'value', fee: 26.875 }]);
+  });
+
+  test('Transfer.initiate in other currencies: major units exactly both ways; an inexact amount refused', async () => {
+    const reference = `trf_${randomBytes(4).toString('hex')}`;
+    const ghs = await flw.Transfer.initiate({
+      account_bank: 'GH280100',
+      account_number: '0031625807099',
+      amount: 1234.56,
+      narration: 'payout',
+      currency: 'GHS',
+      reference,
+      debit_currency: 'GHS',
+    });
+    assert.equal(ghs.status, 'success', JSON.stringify(ghs));
+    assert.equal(ghs.data.amount, 1234.56);
+    assert.equal(ghs.data.fee, 12.34, '1 %, whole pesewas');
+    const [row] = await h.control.ledger(reference);
+    assert.deepEqual([row?.amountMinor, row?.currency], [123_456, 'GHS'], 'integer minor units inside');
+    const fetched = await flw.Transfer.get_a_transfer({ id: String(ghs.data.id) });
+    assert.equal(fetched.data.amount, 1234.56);
+    const fee = await flw.Transfer.fee({ amount: '1234.56', currency: 'GHS' });
+    assert.deepEqual(fee.data, [{ currency: 'GHS', fee_type: 'value', fee: 12.34 }]);
+    // More decimals than naira has: Flutterwave's envelope refusal, nothing queued.
+    const inexact = await flw.Transfer.initiate({
+      account_bank: '044',
+      account_number: '0690000040',
+      amount: 75.505,
+      narration: 'payout',
+      currency: 'NGN',
+      reference: `trf_${randomBytes(4).toString('hex')}`,
+      debit_currency: 'NGN',
+    });
+    assert.deepEqual([inexact.status, inexact.data], ['error', null]);
+    assert.equal((await h.control.transfers()).length, 1);
+  });
+
+  test('every request the SDK made went to the simulator on loopback', () => {
+    assert.ok(requested.length > 10, String(requested.length));
+    for (const url of requested) assert.equal(new URL(url).hostname, '127.0.0.1', url);
   });
 });
