@@ -334,6 +334,7 @@ export async function createServices(options: ServiceOptions) {
       clock,
       queue,
       payouts,
+      holds: payoutHolds,
       limits: { maxBytes: config.payoutFileMaxBytes, maxRows: config.payoutFileMaxRows },
     }),
     payoutControls,

@@ -17,12 +17,13 @@ import type { Db, Mode, Tx } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
-import type { PayoutService } from '../payouts/payout-service.ts';
+import type { DecideOutcome, HoldService } from '../payouts/controls/holds.ts';
+import type { PayoutService, PreparedPayout } from '../payouts/payout-service.ts';
 import { validateRows, type CheckedRow } from './batch-validation.ts';
 import { transitionBatch } from './batch-state.ts';
 import type { FileProblem } from './file-check.ts';
 import { parsePayoutFile, type FileLimits } from './parse-file.ts';
-import type { RowError } from './row-checks.ts';
+import { COLUMNS, type RowError } from './row-checks.ts';
 import type { PayoutBatchesTable, PayoutBatchRowsTable } from './tables.ts';
 
 export type PayoutBatchRow = PayoutBatchesTable;
@@ -43,14 +44,28 @@ export type UploadOutcome =
   | { readonly kind: 'refused'; readonly problem: FileProblem; readonly sha256: string }
   | { readonly kind: 'batch'; readonly batch: PayoutBatchRow; readonly created: boolean };
 
+export type SubmitOutcome = {
+  readonly kind: 'submitted' | 'already_submitted' | 'invalid' | 'not_ready' | 'not_maker';
+  readonly batch: PayoutBatchRow;
+};
+
+/** What happened to each held payout of a file when an approver decided on the whole file. */
+export type FileDecision =
+  | { readonly ok: true; readonly outcomes: Readonly<Record<string, number>> }
+  | { readonly ok: false; readonly reason: Exclude<DecideOutcome, { ok: true }>['reason'] | 'nothing_on_hold' };
+
 export interface PayoutBatchServiceDeps {
   readonly db: Db;
   readonly dialect: DialectStrategy;
   readonly clock: Clock;
   readonly queue: JobQueue;
   readonly payouts: PayoutService;
+  readonly holds: Pick<HoldService, 'decide'>;
   readonly limits: FileLimits;
 }
+
+/** Another transaction moved the batch first; its outcome stands. */
+class BatchMoved extends Error {}
 
 const ROW_INSERT_CHUNK = 100;
 const FILENAME_UNSAFE = /[^\p{L}\p{N} ._()-]/gu;
@@ -153,7 +168,7 @@ export function createPayoutBatchService(deps: PayoutBatchServiceDeps) {
       });
       return { kind: 'refused', problem: parsed.problem, sha256 };
     }
-    const rows = await validateRows(deps, ctx.mode, parsed.rows);
+    const rows = await validateRows(deps, ctx, parsed.rows);
     if (existing !== undefined) {
       await recheck(ctx, existing, rows);
       return { kind: 'batch', batch: await mustGet(ctx.mode, existing.id), created: false };
@@ -206,6 +221,121 @@ export function createPayoutBatchService(deps: PayoutBatchServiceDeps) {
     return { kind: 'batch', batch: await mustGet(ctx.mode, id), created: true };
   }
 
+  /**
+   * The maker submits a ready file: every row checked once more against today's data (a reference
+   * used or a beneficiary deleted since the preview makes the file invalid, nothing created), then
+   * in ONE transaction the batch moves to submitted and each row becomes a payout through the
+   * payout service (its attempt, audit row and the rules), held for approval by the rule `batch`
+   * whatever its amount. Only the actor who uploaded the file submits it, so the file has one maker,
+   * whom the approval mechanism refuses as an approver.
+   */
+  async function submit(ctx: RequestContext, batch: PayoutBatchRow): Promise<SubmitOutcome> {
+    if (batch.status === 'submitted') return { kind: 'already_submitted', batch };
+    const actor = actorOf(ctx);
+    if (batch.created_by_type !== actor.type || batch.created_by !== actor.id) return { kind: 'not_maker', batch };
+    const stored = await rowsOf(batch.id);
+    const rows = await validateRows(
+      deps,
+      ctx,
+      stored.map((r) => ({ rowNo: r.row_no, line: r.line, cells: COLUMNS.map((c) => r[c]) })),
+    );
+    if (rows.some((r) => r.errors.length > 0) || batch.status !== 'ready') {
+      await recheck(ctx, batch, rows);
+      const now = await mustGet(ctx.mode, batch.id);
+      return { kind: now.status === 'invalid' ? 'invalid' : 'not_ready', batch: now };
+    }
+    const prepared = await prepareRows(ctx, rows);
+    const now = deps.clock.nowMs();
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        const moved = await transitionBatch(trx, deps, {
+          batchId: batch.id,
+          to: 'submitted',
+          reason: 'submitted',
+          actor,
+          details: { rows: rows.length },
+          set: { submitted_by_type: actor.type, submitted_by: actor.id, submitted_at: now },
+        });
+        if (!moved.ok) throw new BatchMoved();
+        for (const [i, row] of rows.entries()) {
+          const id = await deps.payouts.insertPrepared(trx, ctx, prepared[i]!, {
+            hold: { rule: 'batch', detail: { batch: batch.id, line: row.line } },
+          });
+          await trx
+            .updateTable('payout_batch_rows')
+            .set({ payout_id: id })
+            .where('batch_id', '=', batch.id)
+            .where('row_no', '=', row.rowNo)
+            .execute();
+        }
+      });
+    } catch (error) {
+      if (error instanceof BatchMoved) {
+        const current = await mustGet(ctx.mode, batch.id);
+        return { kind: current.status === 'submitted' ? 'already_submitted' : 'not_ready', batch: current };
+      }
+      // A reference taken between the check and the commit: nothing was created; the rows say why.
+      if (!deps.dialect.isUniqueViolation(error)) throw error;
+      await recheck(
+        ctx,
+        batch,
+        await validateRows(
+          deps,
+          ctx,
+          rows.map((r) => ({ ...r, cells: COLUMNS.map((c) => r.values[c]) })),
+        ),
+      );
+      return { kind: 'invalid', batch: await mustGet(ctx.mode, batch.id) };
+    }
+    deps.queue.notify();
+    return { kind: 'submitted', batch: await mustGet(ctx.mode, batch.id) };
+  }
+
+  /** Each row as POST /v1/payouts prepares it; the checks are per beneficiary and currency. */
+  async function prepareRows(ctx: RequestContext, rows: readonly CheckedRow[]): Promise<PreparedPayout[]> {
+    const byPayee = new Map<string, PreparedPayout>();
+    const out: PreparedPayout[] = [];
+    for (const row of rows) {
+      const input = {
+        amount: row.amountMinor ?? 0,
+        currency: row.values.currency,
+        beneficiary: row.values.beneficiary,
+        reference: row.values.reference,
+        ...(row.values.narration === '' ? {} : { narration: row.values.narration }),
+      };
+      const key = `${input.beneficiary}|${input.currency}`;
+      const checked = byPayee.get(key) ?? (await deps.payouts.prepare(ctx.mode, input));
+      byPayee.set(key, checked);
+      out.push({ ...checked, input });
+    }
+    return out;
+  }
+
+  /**
+   * An approver decides on every held payout of a submitted file at once, each through the
+   * approval mechanism (holds.decide: the maker refused, one decision per approver, audited).
+   */
+  async function decideAll(
+    ctx: RequestContext,
+    batch: PayoutBatchRow,
+    decision: 'approve' | 'reject',
+    reason: string,
+  ): Promise<FileDecision> {
+    const held = (await rowsOf(batch.id)).filter((r) => r.payout_id !== null && r.payout_status === 'on_hold');
+    if (held.length === 0) return { ok: false, reason: 'nothing_on_hold' };
+    const outcomes: Record<string, number> = {};
+    for (const row of held) {
+      const decided = await deps.holds.decide(ctx, row.payout_id!, decision, reason);
+      // The same approver, the same file: a refusal for one payout is a refusal for all.
+      if (!decided.ok) {
+        if (decided.reason === 'not_on_hold') continue;
+        return decided;
+      }
+      outcomes[decided.outcome] = (outcomes[decided.outcome] ?? 0) + 1;
+    }
+    return { ok: true, outcomes };
+  }
+
   async function rowsOf(batchId: string): Promise<BatchRowView[]> {
     const rows = await deps.db
       .selectFrom('payout_batch_rows as r')
@@ -229,7 +359,7 @@ export function createPayoutBatchService(deps: PayoutBatchServiceDeps) {
       .execute();
   }
 
-  return { upload, get, rowsOf, list, limits: deps.limits };
+  return { upload, submit, decideAll, get, rowsOf, list, limits: deps.limits };
 }
 
 export type PayoutBatchService = ReturnType<typeof createPayoutBatchService>;

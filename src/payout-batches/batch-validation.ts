@@ -3,7 +3,8 @@
 // and paid in the row's currency; the reference never used by a payout in this mode), then
 // exactly as POST /v1/payouts would check it (the payout service's `prepare`: provider, currency,
 // destination). The results are what the preview shows; a file with any error creates nothing.
-import type { Db, Mode } from '../db/schema.ts';
+import type { Db } from '../db/schema.ts';
+import type { RequestContext } from '../payments/payment-service.ts';
 import { ApiError } from '../errors.ts';
 import type { PayoutService } from '../payouts/payout-service.ts';
 import type { FileRow } from './parse-file.ts';
@@ -32,7 +33,12 @@ async function inChunks<T>(values: readonly string[], read: (chunk: string[]) =>
   return out;
 }
 
-export async function validateRows(deps: ValidationDeps, mode: Mode, rows: readonly FileRow[]): Promise<CheckedRow[]> {
+export async function validateRows(
+  deps: ValidationDeps,
+  ctx: RequestContext,
+  rows: readonly FileRow[],
+): Promise<CheckedRow[]> {
+  const { mode } = ctx;
   const checked = rows.map((row) => {
     const { values, amountMinor, errors } = checkRow(row.cells);
     return { rowNo: row.rowNo, line: row.line, values, amountMinor, errors: [...errors] };
@@ -112,7 +118,7 @@ export async function validateRows(deps: ValidationDeps, mode: Mode, rows: reado
       continue;
     }
     const key = `${row.values.beneficiary}|${row.values.currency}`;
-    if (!verdicts.has(key)) verdicts.set(key, preflight(deps, mode, row.values));
+    if (!verdicts.has(key)) verdicts.set(key, preflight(deps, ctx, row.values));
     const refusal = await verdicts.get(key);
     if (refusal !== undefined) row.errors.push({ field: 'row', code: 'payout_not_accepted', message: refusal });
   }
@@ -120,9 +126,9 @@ export async function validateRows(deps: ValidationDeps, mode: Mode, rows: reado
 }
 
 /** The refusal POST /v1/payouts would give this beneficiary and currency, if any. */
-async function preflight(deps: ValidationDeps, mode: Mode, values: RowValues): Promise<string | undefined> {
+async function preflight(deps: ValidationDeps, ctx: RequestContext, values: RowValues): Promise<string | undefined> {
   try {
-    await deps.payouts.prepare(mode, {
+    await deps.payouts.prepare(ctx.mode, {
       amount: 1,
       currency: values.currency,
       beneficiary: values.beneficiary,

@@ -293,6 +293,75 @@ for (const dialect of dialects) {
       assert.equal(await batchCount(), count);
     });
 
+    test('submit and approve: only the uploader submits (a fresh password); the file\u2019s payouts are held (rule batch); its maker cannot approve; another operator can, with a reason', async () => {
+      const file = `${HEADER}\n1.00,NGN,${ngn},flow-${randomUUID()},\n2.00,NGN,${ngn},flow-${randomUUID()},\n`;
+      const id = batchIdOf((await upload(file)).location);
+      const other = await enrolOperator(gw, { role: 'finance' });
+      const notMine = await other.client.post(`/dashboard/payout-batches/${id}/submit`);
+      assert.equal(notMine.status, 403);
+      assert.match(notMine.html, /Only the operator who uploaded a file submits it/);
+      assert.doesNotMatch((await other.client.get(`/dashboard/payout-batches/${id}`)).html, /id="submit-batch"/);
+
+      const before = await payoutCount();
+      const submitted = await maker.client.post(`/dashboard/payout-batches/${id}/submit`);
+      assert.equal(submitted.status, 303, submitted.html.slice(0, 300));
+      assert.equal(await payoutCount(), before + 2);
+      const again = await maker.client.post(`/dashboard/payout-batches/${id}/submit`);
+      assert.equal(again.status, 303, 'a second click answers with the same batch');
+      assert.equal(await payoutCount(), before + 2, 'and creates nothing');
+      const rows = await gw.services.payoutBatches.rowsOf(id);
+      assert.deepEqual(
+        rows.map((r) => r.payout_status),
+        ['on_hold', 'on_hold'],
+      );
+      const page = await maker.client.get(`/dashboard/payout-batches/${id}`);
+      assert.match(page.html, /id="batch-status">submitted</);
+      assert.match(page.html, /2 on_hold/);
+
+      const own = await maker.client.post(`/dashboard/payout-batches/${id}/decide`, {
+        decision: 'approve',
+        reason: 'mine',
+      });
+      assert.equal(own.status, 403);
+      assert.match(own.html, /cannot approve it/);
+      const refusals = await db()
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('actor_id', '=', maker.id)
+        .where('action', '=', 'payout.approve')
+        .where('result', '=', 'denied')
+        .execute();
+      assert.ok(refusals.length >= 1, 'the refused approval is audited');
+      const viewer = await enrolOperator(gw, { role: 'viewer' });
+      assert.equal(
+        (await viewer.client.post(`/dashboard/payout-batches/${id}/decide`, { decision: 'approve', reason: 'x' }))
+          .status,
+        403,
+      );
+      const noReason = await other.client.post(`/dashboard/payout-batches/${id}/decide`, {
+        decision: 'approve',
+        reason: '',
+      });
+      assert.equal(noReason.status, 400);
+
+      const approved = await other.client.post(`/dashboard/payout-batches/${id}/decide`, {
+        decision: 'approve',
+        reason: 'Checked against the invoices',
+      });
+      assert.equal(approved.status, 303, approved.html.slice(0, 300));
+      assert.match(approved.location ?? '', /decided=approve/);
+      assert.deepEqual(
+        (await gw.services.payoutBatches.rowsOf(id)).map((r) => r.payout_status),
+        ['pending', 'pending'],
+        'released: each payout now goes to the provider like any other',
+      );
+      const nothingLeft = await other.client.post(`/dashboard/payout-batches/${id}/decide`, {
+        decision: 'approve',
+        reason: 'again',
+      });
+      assert.equal(nothingLeft.status, 409);
+    });
+
     test('the template downloads as CSV with the documented header, and the upload page documents the columns', async () => {
       const page = await maker.client.get('/dashboard/payout-batches');
       assert.match(page.html, /id="columns"/);

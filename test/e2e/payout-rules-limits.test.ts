@@ -56,7 +56,11 @@ for (const dialect of dialects) {
         headers,
       );
       assert.equal(res.status, 201, JSON.stringify(res.body));
-      return res.body as { id: string; status: string; hold: null | { rules: Array<{ rule: string }>; approvals_required: number; release_at: string | null } };
+      return res.body as {
+        id: string;
+        status: string;
+        hold: null | { rules: Array<{ rule: string }>; approvals_required: number; release_at: string | null };
+      };
     };
     const rules = (p: { hold: null | { rules: Array<{ rule: string }> } }) => p.hold?.rules.map((r) => r.rule) ?? [];
     const metric = async (name: string, label: string) => {

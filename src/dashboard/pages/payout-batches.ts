@@ -9,6 +9,7 @@ import type { FileProblem } from '../../payout-batches/file-check.ts';
 import type { FileLimits } from '../../payout-batches/parse-file.ts';
 import { COLUMNS } from '../../payout-batches/row-checks.ts';
 import { isFormulaLike, neutralise } from '../../payout-batches/spreadsheet-safe.ts';
+import { totalsOf } from '../../payout-batches/totals.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { csrfField, formatMinor, isoTime } from '../layout.ts';
 
@@ -55,19 +56,6 @@ export function payoutBatchesPage(batches: readonly PayoutBatchRow[], form: Uplo
 ${batches.length === 0 ? html`<p>No payout files yet.</p>` : ''}`;
 }
 
-/** Totals of the rows whose amount is valid, per currency. */
-export function totalsOf(
-  rows: readonly BatchRowView[],
-): Array<{ currency: string; amountMinor: number; count: number }> {
-  const totals = new Map<string, { amountMinor: number; count: number }>();
-  for (const r of rows) {
-    if (r.amount_minor === null) continue;
-    const t = totals.get(r.currency) ?? { amountMinor: 0, count: 0 };
-    totals.set(r.currency, { amountMinor: t.amountMinor + r.amount_minor, count: t.count + 1 });
-  }
-  return [...totals].map(([currency, t]) => ({ currency, ...t }));
-}
-
 const shown = (value: string) =>
   isFormulaLike(value) ? html`<span class="neutralised">${neutralise(value)}</span>` : html`${value}`;
 
@@ -81,8 +69,28 @@ export interface BatchPageOptions {
   readonly canSubmit: boolean;
   /** The same file was uploaded again: this is its batch, nothing new was created. */
   readonly uploadedAgain?: boolean;
-  /** Where the payouts of a submitted file are approved, when the approval queue exists. */
-  readonly approvals?: SafeHtml;
+  /** May decide on the held payouts (approve_payouts); the approval mechanism still refuses the maker. */
+  readonly canApprove: boolean;
+  /** Just decided on the file (after the redirect). */
+  readonly decided?: 'approve' | 'reject';
+}
+
+function submittedSection(batch: PayoutBatchRow, rows: readonly BatchRowView[], o: BatchPageOptions): SafeHtml {
+  const byStatus = new Map<string, number>();
+  for (const r of rows)
+    if (r.payout_status !== null) byStatus.set(r.payout_status, (byStatus.get(r.payout_status) ?? 0) + 1);
+  const held = byStatus.get('on_hold') ?? 0;
+  return html`${o.decided === undefined ? '' : html`<p class="notice" id="decided">Your decision (${o.decided}) was recorded on each payout of this file that waited for it.</p>`}
+<p id="payout-statuses">Payouts: ${[...byStatus].map(([status, n]) => html`<span class="status-${status}">${n} ${status}</span> `)}</p>
+${
+  held > 0 && o.canApprove
+    ? html`<form method="post" action="/dashboard/payout-batches/${batch.id}/decide" class="stack" id="decide-batch">${csrfField(o.csrfToken)}
+<p>${held} payout${held === 1 ? ' waits' : 's wait'} for approval (rule <code>batch</code>: a file always needs one). The operator who made the file cannot approve it.</p>
+<label>Reason (kept in the audit log) <input type="text" name="reason" required maxlength="500"></label>
+<div><button type="submit" name="decision" value="approve" id="approve-batch">Approve the file's ${held} payouts</button> <button type="submit" name="decision" value="reject" class="danger" id="reject-batch">Reject them</button></div>
+</form>`
+    : ''
+}`;
 }
 
 export function payoutBatchPage(batch: PayoutBatchRow, rows: readonly BatchRowView[], o: BatchPageOptions): SafeHtml {
@@ -101,8 +109,8 @@ ${
     : batch.status === 'ready'
       ? o.canSubmit
         ? html`<form method="post" action="/dashboard/payout-batches/${batch.id}/submit" class="stack" id="submit-batch">${csrfField(o.csrfToken)}<p>Every row passed. Submitting creates these ${batch.row_count} payouts, each held until another operator approves the file.</p><button type="submit">Submit ${batch.row_count} payouts for approval</button></form>`
-        : html`<p>Every row passed; someone allowed to create payouts can submit it.</p>`
-      : (o.approvals ?? '')
+        : html`<p>Every row passed; the operator who uploaded the file submits it.</p>`
+      : submittedSection(batch, rows, o)
 }
 <p><a href="/dashboard/payout-batches/${batch.id}/report.csv" id="report" download>Download every row with its result (CSV)</a></p>
 ${neutralised ? html`<p class="notice" id="neutralised-note">Values that start with = + - @, a tab or a carriage return are shown (and exported) with a leading ' so a spreadsheet treats them as text. The file's own values are kept unchanged.</p>` : ''}

@@ -4,14 +4,17 @@
 // each upload are audited by the batch service.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { writeAudit } from '../../audit/audit.ts';
 import { IdParams } from '../../api/schemas.ts';
 import { can } from '../../operators/permissions.ts';
 import type { FileProblem } from '../../payout-batches/file-check.ts';
 import { templateCsv } from '../../payout-batches/parse-file.ts';
 import { batchReportCsv } from '../../payout-batches/report.ts';
+import { FreeText } from '../../text/free-text.ts';
 import {
   permit,
+  permitSensitive,
   sendMessage,
   sendPage,
   SESSION_COOKIE,
@@ -19,9 +22,28 @@ import {
   type SignedInOperator,
 } from '../context.ts';
 import { parseMultipart, type UploadedPart } from '../multipart.ts';
+import { CsrfOnlyBody } from '../schemas.ts';
 import { payoutBatchesPage, payoutBatchPage } from '../pages/payout-batches.ts';
 
 const UPLOAD_PATH = '/dashboard/payout-batches';
+
+const DecideBody = Type.Object(
+  {
+    csrf_token: CsrfOnlyBody.properties.csrf_token,
+    decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+    reason: FreeText({ minLength: 1, maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+const REFUSALS: Readonly<Record<string, string>> = {
+  maker_cannot_approve:
+    'You made this file (or the key that made it), so you cannot approve it: another operator must.',
+  operator_required: 'Only an operator can approve payouts.',
+  not_permitted: 'Your role does not allow approving payouts.',
+  not_found: 'No such payout.',
+  nothing_on_hold: "None of this file's payouts is waiting for approval.",
+};
 /** The form's other parts (the CSRF token) and the multipart framing, on top of the file itself. */
 const FORM_OVERHEAD_BYTES = 16 * 1024;
 
@@ -126,18 +148,100 @@ export function payoutBatchRoutes(app: FastifyInstance, deps: DashboardDeps): vo
     const batch = await batches.get(who.mode, request.params.id);
     if (batch === undefined)
       return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payout file with this id.`);
-    const again = (request.query as { again?: string } | undefined)?.again === '1';
+    const query = (request.query ?? {}) as { again?: string; decided?: string };
     return sendPage(
       request,
       reply,
       { title: `Payout file ${batch.filename ?? batch.id}`, active: 'payout-batches' },
       payoutBatchPage(batch, await batches.rowsOf(batch.id), {
         csrfToken: who.csrfToken,
-        canSubmit: can(who.operator.role, 'create_payouts'),
-        uploadedAgain: again,
+        // A file has one maker: the operator who uploaded it submits it.
+        canSubmit:
+          can(who.operator.role, 'create_payouts') &&
+          batch.created_by_type === 'operator' &&
+          batch.created_by === who.operator.id,
+        canApprove: can(who.operator.role, 'approve_payouts'),
+        uploadedAgain: query.again === '1',
+        ...(query.decided === 'approve' || query.decided === 'reject' ? { decided: query.decided } : {}),
       }),
     );
   });
+
+  async function batchOr404(request: FastifyRequest, reply: FastifyReply, who: SignedInOperator, id: string) {
+    const batch = await batches.get(who.mode, id);
+    if (batch === undefined)
+      sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payout file with this id.`);
+    return batch;
+  }
+
+  api.post(
+    '/payout-batches/:id/submit',
+    { schema: { params: IdParams('pob'), body: CsrfOnlyBody } },
+    async (request, reply) => {
+      const back = `/dashboard/payout-batches/${request.params.id}`;
+      const who = await permitSensitive(deps, request, reply, 'create_payouts', back);
+      if (who === undefined) return reply;
+      const batch = await batchOr404(request, reply, who, request.params.id);
+      if (batch === undefined) return reply;
+      const outcome = await batches.submit(operatorContext(who, request), batch);
+      switch (outcome.kind) {
+        case 'submitted':
+        case 'already_submitted':
+          return reply.redirect(back, 303);
+        case 'invalid':
+          return sendMessage(
+            request,
+            reply,
+            409,
+            'Not submitted',
+            "Checked again, some rows are no longer valid (see the file's page). Nothing was created.",
+          );
+        case 'not_ready':
+          return sendMessage(
+            request,
+            reply,
+            409,
+            'Not submitted',
+            'The file changed since you looked at it: check its page again.',
+          );
+        case 'not_maker':
+          return sendMessage(
+            request,
+            reply,
+            403,
+            'Not submitted',
+            'Only the operator who uploaded a file submits it (a file has one maker).',
+          );
+      }
+    },
+  );
+
+  api.post(
+    '/payout-batches/:id/decide',
+    { schema: { params: IdParams('pob'), body: DecideBody } },
+    async (request, reply) => {
+      const back = `/dashboard/payout-batches/${request.params.id}`;
+      const who = await permitSensitive(deps, request, reply, 'approve_payouts', back);
+      if (who === undefined) return reply;
+      const batch = await batchOr404(request, reply, who, request.params.id);
+      if (batch === undefined) return reply;
+      const decided = await batches.decideAll(
+        operatorContext(who, request),
+        batch,
+        request.body.decision,
+        request.body.reason,
+      );
+      if (!decided.ok)
+        return sendMessage(
+          request,
+          reply,
+          decided.reason === 'nothing_on_hold' ? 409 : 403,
+          'Not accepted',
+          REFUSALS[decided.reason] ?? decided.reason,
+        );
+      return reply.redirect(`${back}?decided=${request.body.decision}`, 303);
+    },
+  );
 
   api.get('/payout-batches/:id/report.csv', { schema: { params: IdParams('pob') } }, async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');

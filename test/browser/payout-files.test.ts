@@ -1,0 +1,147 @@
+// A payout file in Debian's chromium (issue 10 §5): an operator uploads a CSV through the page's
+// file input, sees every row checked, submits it; each payout waits (rule `batch`); the maker's own
+// approve button is refused; a second operator approves the file; the payouts settle at the
+// Flutterwave simulator, once each. Screenshots of the upload, preview and submitted pages are saved.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { manualClock } from '../../src/clock.ts';
+import { totpCodeAt } from '../../src/operators/totp.ts';
+import { HEADER } from '../../src/payout-batches/parse-file.ts';
+import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
+import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
+import { testDialects } from '../helpers/databases.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+const [sqlite] = await testDialects();
+const skip = browserUnavailable() ?? sqlite?.skip;
+
+describe('a payout file in chromium', { skip }, () => {
+  const clock = manualClock(Date.now());
+  let gw: TestGateway;
+  let browser: Browser;
+  let maker: TestOperator;
+  let approver: TestOperator;
+  let beneficiary: string;
+
+  before(async () => {
+    gw = await startTestGateway(sqlite!, { clock, env: { PAYWARDEN_DASHBOARD_LOGIN_ATTEMPTS_PER_IP: '10000' } });
+    browser = await launchChromium();
+    await enrolOperator(gw); // the first operator is an owner
+    maker = await enrolOperator(gw, { role: 'finance', email: 'maker@merchant.example' });
+    approver = await enrolOperator(gw, { role: 'finance', email: 'checker@merchant.example' });
+    const created = await gw.api('POST', '/v1/beneficiaries', {
+      type: 'bank_account',
+      currency: 'NGN',
+      country: 'NG',
+      bank_code: '044',
+      account_number: '0690000031',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    beneficiary = created.body.id;
+  });
+  after(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  async function signedInPage(op: TestOperator): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('dialog', (dialog) => {
+      throw new Error(`a dialog opened: ${dialog.message()}`);
+    });
+    clock.advance(30_000); // a TOTP code is single-use: the next step's code
+    await page.goto(`${gw.url}/dashboard/login`);
+    await page.fill('input[name=email]', op.email);
+    await page.fill('input[name=password]', op.password);
+    await page.click('#sign-in button[type=submit]');
+    await page.waitForURL('**/dashboard/login/verify');
+    await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
+    await page.click('#second-factor button[type=submit]');
+    await page.waitForURL(`${gw.url}/dashboard`);
+    return page;
+  }
+
+  test('upload, preview, submit; the maker cannot approve; a second operator approves; the payouts settle at the simulator', async () => {
+    const shots = screenshotDir();
+    const references = [`june-${randomUUID()}`, `june-${randomUUID()}`];
+    const csv = `${HEADER}\r\n1500.00,NGN,${beneficiary},${references[0]},"Supplies, June"\r\n250.75,NGN,${beneficiary},${references[1]},\r\n`;
+
+    const makerPage = await signedInPage(maker);
+    await makerPage.click('nav a[href="/dashboard/payout-batches"]');
+    await makerPage.waitForURL('**/dashboard/payout-batches');
+    assert.ok(await makerPage.isVisible('#template'), 'the template is offered');
+    await makerPage.setInputFiles('#upload input[name=file]', {
+      name: 'june-suppliers.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csv),
+    });
+    await makerPage.screenshot({ path: join(shots, 'payout-file-upload.png') });
+    await makerPage.click('#upload button[type=submit]');
+    await makerPage.waitForURL(/\/dashboard\/payout-batches\/pob_\w{22}$/);
+    const batchUrl = makerPage.url();
+    const batchId = batchUrl.split('/').pop()!;
+    assert.equal(await makerPage.textContent('#batch-status'), 'ready');
+    assert.equal(await makerPage.locator('#rows tr.row-ok').count(), 2, 'every row shown, each ok');
+    assert.match((await makerPage.textContent('#totals')) ?? '', /NGN 1750\.75 in 2 payouts/);
+    await makerPage.screenshot({ path: join(shots, 'payout-file-preview.png'), fullPage: true });
+
+    await makerPage.click('#submit-batch button[type=submit]');
+    await makerPage.waitForURL(batchUrl);
+    assert.equal(await makerPage.textContent('#batch-status'), 'submitted');
+    assert.match((await makerPage.textContent('#payout-statuses')) ?? '', /2 on_hold/);
+    const rows = await gw.services.payoutBatches.rowsOf(batchId);
+    assert.deepEqual(
+      rows.map((r) => r.payout_status),
+      ['on_hold', 'on_hold'],
+    );
+
+    // The maker holds approve_payouts too (finance), sees the button, and is refused by it.
+    await makerPage.fill('#decide-batch input[name=reason]', 'I made it and approve it myself');
+    await makerPage.click('#approve-batch');
+    await makerPage.waitForLoadState();
+    assert.match((await makerPage.textContent('main')) ?? '', /you cannot approve it: another operator must/);
+    assert.deepEqual(
+      (await gw.services.payoutBatches.rowsOf(batchId)).map((r) => r.payout_status),
+      ['on_hold', 'on_hold'],
+      'still held',
+    );
+
+    const approverPage = await signedInPage(approver);
+    await approverPage.goto(batchUrl);
+    await approverPage.screenshot({ path: join(shots, 'payout-file-approve.png'), fullPage: true });
+    await approverPage.fill('#decide-batch input[name=reason]', 'Checked against the June invoices');
+    await approverPage.click('#approve-batch');
+    await approverPage.waitForURL(/decided=approve$/);
+    assert.ok(await approverPage.isVisible('#decided'));
+
+    for (let i = 0; i < 200; i += 1) {
+      await gw.services.worker.drain();
+      const statuses = (await gw.services.payoutBatches.rowsOf(batchId)).map((r) => r.payout_status);
+      if (statuses.every((s) => s === 'succeeded')) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await approverPage.reload();
+    assert.match((await approverPage.textContent('#payout-statuses')) ?? '', /2 succeeded/);
+    for (const row of await gw.services.payoutBatches.rowsOf(batchId)) {
+      const attempt = await gw.services.database.db
+        .selectFrom('payout_attempts')
+        .selectAll()
+        .where('payout_id', '=', row.payout_id!)
+        .executeTakeFirstOrThrow();
+      const ledger = (await gw.sim('GET', `/_sim/ledger?reference=${attempt.reference}`)) as Array<{
+        amountMinor: number;
+        status: string;
+      }>;
+      assert.deepEqual(
+        ledger.map((l) => [l.amountMinor, l.status]),
+        [[row.amount_minor, 'SUCCESSFUL']],
+        'paid once, the exact amount',
+      );
+    }
+    await approverPage.screenshot({ path: join(shots, 'payout-file-settled.png'), fullPage: true });
+  });
+});
