@@ -154,6 +154,7 @@ export function v1Deps(services: Services): V1Deps {
     liveEnabled: services.config.liveEnabled,
     beneficiaryStore: services.beneficiaryStore,
     payouts: services.payouts,
+    payoutBatches: services.payoutBatches,
     providers: services.providers,
     providerNames: Object.keys(services.config.providers),
     customers: services.customers,

@@ -50,6 +50,23 @@ export const ERRORS = {
     type: 'invalid_request_error',
     message: 'This reference already belongs to a payout (references are never reused). Read that payout instead.',
   },
+  payout_file_invalid: {
+    status: 422,
+    type: 'invalid_request_error',
+    message:
+      'The payout file is not a UTF-8 CSV with the documented header, or exceeds its limits; the message starts with the reason (file_not_text, file_not_utf8, csv_malformed, header_invalid, no_rows, too_many_rows, file_too_large, file_empty).',
+  },
+  payout_file_rows_invalid: {
+    status: 422,
+    type: 'invalid_request_error',
+    message:
+      'Some rows of the payout file are not valid, so nothing was created; the batch lists every row with its errors.',
+  },
+  payout_batch_conflict: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'This payout file is waiting in the dashboard for the operator who uploaded it to submit it.',
+  },
   payout_state_conflict: {
     status: 409,
     type: 'invalid_request_error',

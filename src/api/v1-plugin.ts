@@ -20,6 +20,8 @@ import { beneficiaryRoutes } from '../beneficiaries/routes.ts';
 import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
 import type { PayoutService } from '../payouts/payout-service.ts';
 import { payoutRoutes } from '../payouts/routes.ts';
+import type { PayoutBatchService } from '../payout-batches/batch-service.ts';
+import { payoutBatchRoutes } from '../payout-batches/routes.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { CustomerDataService } from '../privacy/customer-data.ts';
 import { customerDataRoutes } from '../privacy/routes.ts';
@@ -41,6 +43,7 @@ export interface V1Deps {
   readonly lookupLimiter: RateLimiterAbstract;
   readonly beneficiaryStore: BeneficiaryStore;
   readonly payouts: PayoutService;
+  readonly payoutBatches: PayoutBatchService;
   readonly providers: ProviderRegistry;
   readonly providerNames: readonly string[];
   readonly liveEnabled: boolean;
@@ -130,6 +133,7 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
     auditReads: deps.auditReads,
   });
   payoutRoutes(app, { payouts: deps.payouts, providers: deps.providers, providerNames: deps.providerNames });
+  payoutBatchRoutes(app, { batches: deps.payoutBatches });
   customerDataRoutes(app, deps.customers);
   receiptRoutes(app, deps.receipts);
 }

@@ -31,6 +31,8 @@ const EXPECTED: Record<string, RouteScope> = {
   'GET /v1/banks': 'banks:read',
   'POST /v1/accounts/resolve': 'accounts:resolve',
   'GET /v1/payment_status/:id': PUBLISHABLE_SCOPE,
+  'POST /v1/payout_batches': 'payouts:write',
+  'GET /v1/payout_batches/:id': 'payouts:read',
 };
 
 interface WalkedRoute {

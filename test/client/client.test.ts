@@ -142,6 +142,28 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
     assert.ok(Array.isArray(balances.data));
   });
 
+  test('a payout file: created and held for approval, the same file again is the same batch, read back typed', async () => {
+    const client = createPaywardenClient({ apiKey: gw.key, baseUrl: gw.url });
+    const beneficiary = await client.beneficiaries.create({
+      type: 'bank_account',
+      currency: 'NGN',
+      country: 'NG',
+      bank_code: '044',
+      account_number: '0690000031',
+    });
+    const csv = `amount,currency,beneficiary,reference,narration\r\n12.50,NGN,${beneficiary.id},client-file-${Date.now()},\r\n`;
+    const batch = await client.payoutBatches.create({ csv, filename: 'client.csv' });
+    assert.equal(batch.status, 'submitted');
+    assert.equal(batch.rows[0]?.amount, 1250);
+    const again = await client.payoutBatches.create({ csv });
+    assert.equal(again.id, batch.id);
+    const read = await client.payoutBatches.get(batch.id);
+    assert.equal(read.rows[0]?.payout, batch.rows[0]?.payout);
+    assert.equal((await client.payouts.get(read.rows[0]!.payout!)).status, 'on_hold');
+    const refused = await client.payoutBatches.create({ csv: 'not,a,payout,file\n' }).catch((e: unknown) => e);
+    assert.ok(refused instanceof PaywardenError && refused.code === 'payout_file_invalid');
+  });
+
   test('errors are typed, with the code, the field and the request id; 4xx are not retried', async () => {
     let attempts = 0;
     const client = createPaywardenClient({

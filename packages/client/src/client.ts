@@ -33,6 +33,7 @@ export type WebhookEndpoint = Answer<'postWebhookEndpoints'>;
 export type Event = Answer<'getEventsId'>;
 export type Payout = Answer<'getPayoutsId'>;
 export type Beneficiary = Answer<'getBeneficiariesId'>;
+export type PayoutBatch = Answer<'getPayoutBatchesId'>;
 
 export interface ClientOptions {
   /** A secret key, `sk_test_...` or `sk_live_...`. Keep it on your server. */
@@ -168,6 +169,12 @@ export function createPaywardenClient(options: ClientOptions) {
         request<Answer<'postPayoutsIdRefresh'>>('POST', `/v1/payouts/${idParam(id)}/refresh`, opts),
       finalize: (id: string, body: BodyOf<'postPayoutsIdFinalize'>, opts: { idempotencyKey?: string } = {}) =>
         request<Answer<'postPayoutsIdFinalize'>>('POST', `/v1/payouts/${idParam(id)}/finalize`, { body, ...opts }),
+    },
+    /** Payout files: a CSV checked row by row (all or nothing); each payout then waits for an operator's approval. */
+    payoutBatches: {
+      create: (body: BodyOf<'postPayoutBatches'>, opts: { idempotencyKey?: string } = {}) =>
+        request<Answer<'postPayoutBatches'>>('POST', '/v1/payout_batches', { body, ...opts }),
+      get: (id: string) => request<Answer<'getPayoutBatchesId'>>('GET', `/v1/payout_batches/${idParam(id)}`),
     },
     balances: {
       get: () => request<Answer<'getBalances'>>('GET', '/v1/balances'),

@@ -3,6 +3,7 @@ export {
   type Answer,
   type Beneficiary,
   type Payout,
+  type PayoutBatch,
   type BodyOf,
   type ClientOptions,
   type Event,

@@ -245,6 +245,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payout_batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create payouts from a CSV file: every row checked first (all or nothing), then each payout held until an operator approves. */
+        post: operations["postPayoutBatches"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payout_batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a payout file: its status and every row with its result and payout. */
+        get: operations["getPayoutBatchesId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payouts": {
         parameters: {
             query?: never;
@@ -693,7 +727,7 @@ export interface components {
                  * @description Stable; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "account_not_resolved" | "address_not_allowed" | "amount_below_minimum" | "amount_not_accepted" | "api_key_expired" | "api_key_invalid" | "api_key_missing" | "api_key_revoked" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_characters" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "origin_not_allowed" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "secret_key_from_browser" | "service_unavailable" | "signature_expired" | "signature_invalid" | "signature_replayed" | "signature_required" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
+                code: "account_not_resolved" | "address_not_allowed" | "amount_below_minimum" | "amount_not_accepted" | "api_key_expired" | "api_key_invalid" | "api_key_missing" | "api_key_revoked" | "body_too_large" | "currency_not_supported" | "database_unavailable" | "event_not_redeliverable" | "idempotency_key_in_flight" | "idempotency_key_invalid" | "idempotency_key_missing" | "idempotency_key_reused" | "internal_error" | "invalid_characters" | "invalid_json" | "invalid_request" | "method_not_allowed" | "mode_not_enabled" | "not_found" | "origin_not_allowed" | "otp_rejected" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "payout_batch_conflict" | "payout_file_invalid" | "payout_file_rows_invalid" | "payout_reference_used" | "payout_state_conflict" | "provider_field_required" | "provider_refused_field" | "provider_rejected" | "provider_unavailable" | "rate_limited" | "receipt_unavailable" | "reference_already_used" | "scope_missing" | "secret_key_from_browser" | "service_unavailable" | "signature_expired" | "signature_invalid" | "signature_replayed" | "signature_required" | "unsupported_media_type" | "webhook_signature_invalid" | "webhook_source_not_allowed";
                 /** @description For the developer; never carries internals. */
                 message: string;
                 /** @description The request field at fault, when there is one. */
@@ -754,7 +788,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `reference_already_used`, `payout_reference_used`, `payout_state_conflict`, `event_not_redeliverable`, `receipt_unavailable`, `idempotency_key_in_flight`. */
+        /** @description Error. Codes with this status: `reference_already_used`, `payout_reference_used`, `payout_batch_conflict`, `payout_state_conflict`, `event_not_redeliverable`, `receipt_unavailable`, `idempotency_key_in_flight`. */
         Error409: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -784,7 +818,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Error. Codes with this status: `parameter_invalid`, `parameter_missing`, `parameter_unknown`, `otp_rejected`, `currency_not_supported`, `provider_refused_field`, `account_not_resolved`, `idempotency_key_reused`. */
+        /** @description Error. Codes with this status: `parameter_invalid`, `parameter_missing`, `parameter_unknown`, `payout_file_invalid`, `payout_file_rows_invalid`, `otp_rejected`, `currency_not_supported`, `provider_refused_field`, `account_not_resolved`, `idempotency_key_reused`. */
         Error422: {
             headers: {
                 "request-id": components["headers"]["RequestId"];
@@ -1945,6 +1979,232 @@ export interface operations {
                         };
                         /** @description HMAC-SHA256 of the canonical JSON of receipt (sorted keys), hex */
                         signature: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postPayoutBatches: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1 to 255 printable ASCII characters; reuse it when you retry the same request. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The file as UTF-8 text: the header row `amount,currency,beneficiary,reference,narration`, then one payout per row (amount in the main unit, e.g. 2500.50). Its SHA-256 over these UTF-8 bytes names the batch. */
+                    csv: string;
+                    filename?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A file of payouts, checked row by row before anything is created. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description pob_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout_batch";
+                        /** @description invalid: some row failed its checks and nothing was created; ready: every row passed, not yet submitted (a dashboard upload waiting for its maker); submitted: its payouts exist, each held for approval (hold rule `batch`). */
+                        status: "invalid" | "ready" | "submitted";
+                        /** @description SHA-256 of the file (hex): one batch per file per mode. */
+                        sha256: string;
+                        filename: string | null;
+                        row_count: number;
+                        /** @description Rows with at least one error. */
+                        error_count: number;
+                        totals: {
+                            currency: string;
+                            /** @description Minor units: the sum of the valid amounts in this currency. */
+                            amount: number;
+                            count: number;
+                        }[];
+                        rows: {
+                            /** @description 1-based, after the header row. */
+                            row: number;
+                            /** @description The line of the file the row starts on (the header is line 1). */
+                            line: number;
+                            amount: number | null;
+                            /** @description The amount as written in the file. */
+                            amount_text: string;
+                            currency: string;
+                            beneficiary: string;
+                            reference: string;
+                            narration: string | null;
+                            errors: {
+                                /** @description amount, currency, beneficiary, reference, narration, or row. */
+                                field: string;
+                                /** @description Stable: see "Bulk payouts from a file" in the README. */
+                                code: string;
+                                message: string;
+                            }[];
+                            payout: string | null;
+                            payout_status: string | null;
+                        }[];
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        submitted_at: string | null;
+                    };
+                };
+            };
+            /** @description A file of payouts, checked row by row before anything is created. */
+            201: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description pob_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout_batch";
+                        /** @description invalid: some row failed its checks and nothing was created; ready: every row passed, not yet submitted (a dashboard upload waiting for its maker); submitted: its payouts exist, each held for approval (hold rule `batch`). */
+                        status: "invalid" | "ready" | "submitted";
+                        /** @description SHA-256 of the file (hex): one batch per file per mode. */
+                        sha256: string;
+                        filename: string | null;
+                        row_count: number;
+                        /** @description Rows with at least one error. */
+                        error_count: number;
+                        totals: {
+                            currency: string;
+                            /** @description Minor units: the sum of the valid amounts in this currency. */
+                            amount: number;
+                            count: number;
+                        }[];
+                        rows: {
+                            /** @description 1-based, after the header row. */
+                            row: number;
+                            /** @description The line of the file the row starts on (the header is line 1). */
+                            line: number;
+                            amount: number | null;
+                            /** @description The amount as written in the file. */
+                            amount_text: string;
+                            currency: string;
+                            beneficiary: string;
+                            reference: string;
+                            narration: string | null;
+                            errors: {
+                                /** @description amount, currency, beneficiary, reference, narration, or row. */
+                                field: string;
+                                /** @description Stable: see "Bulk payouts from a file" in the README. */
+                                code: string;
+                                message: string;
+                            }[];
+                            payout: string | null;
+                            payout_status: string | null;
+                        }[];
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        submitted_at: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            405: components["responses"]["Error405"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getPayoutBatchesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A file of payouts, checked row by row before anything is created. */
+            200: {
+                headers: {
+                    "request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description pob_... */
+                        id: string;
+                        /** @constant */
+                        object: "payout_batch";
+                        /** @description invalid: some row failed its checks and nothing was created; ready: every row passed, not yet submitted (a dashboard upload waiting for its maker); submitted: its payouts exist, each held for approval (hold rule `batch`). */
+                        status: "invalid" | "ready" | "submitted";
+                        /** @description SHA-256 of the file (hex): one batch per file per mode. */
+                        sha256: string;
+                        filename: string | null;
+                        row_count: number;
+                        /** @description Rows with at least one error. */
+                        error_count: number;
+                        totals: {
+                            currency: string;
+                            /** @description Minor units: the sum of the valid amounts in this currency. */
+                            amount: number;
+                            count: number;
+                        }[];
+                        rows: {
+                            /** @description 1-based, after the header row. */
+                            row: number;
+                            /** @description The line of the file the row starts on (the header is line 1). */
+                            line: number;
+                            amount: number | null;
+                            /** @description The amount as written in the file. */
+                            amount_text: string;
+                            currency: string;
+                            beneficiary: string;
+                            reference: string;
+                            narration: string | null;
+                            errors: {
+                                /** @description amount, currency, beneficiary, reference, narration, or row. */
+                                field: string;
+                                /** @description Stable: see "Bulk payouts from a file" in the README. */
+                                code: string;
+                                message: string;
+                            }[];
+                            payout: string | null;
+                            payout_status: string | null;
+                        }[];
+                        livemode: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        submitted_at: string | null;
                     };
                 };
             };
