@@ -6,6 +6,7 @@ import type { Config } from './config/config.ts';
 import { createFieldCipher } from './crypto/encryption.ts';
 import { createPrivacyService } from './privacy/privacy-service.ts';
 import { openKeysAtRest } from './privacy/keys-at-rest.ts';
+import { BENEFICIARY_COLUMNS, sealInTheClear } from './privacy/sealed-columns.ts';
 import { createSystemKeys } from './privacy/system-keys.ts';
 import { createCustomerDataService } from './privacy/customer-data.ts';
 import type { DatabaseHandle } from './db/database.ts';
@@ -208,10 +209,13 @@ export async function createServices(options: ServiceOptions) {
     options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker },
   });
   const beneficiaries = createBeneficiaryService({ providers, clock });
+  // Beneficiaries saved before their personal fields were sealed are sealed now (batches, compare and set).
+  await sealInTheClear(db, systemKeys, BENEFICIARY_COLUMNS);
   const beneficiaryStore = createBeneficiaryStore({
     db,
     clock,
     cipher,
+    systemKeys,
     lookups: beneficiaries,
     connectedAccountProvider: (mode) =>
       Object.keys(config.providers).find((name) =>
@@ -234,6 +238,7 @@ export async function createServices(options: ServiceOptions) {
     logger,
     providers,
     cipher,
+    systemKeys,
     ...(config.payoutNotFoundGraceSeconds === undefined
       ? {}
       : { notFoundGraceMs: config.payoutNotFoundGraceSeconds * 1000 }),

@@ -2,7 +2,8 @@
 // (its bank code checked against the provider's list first, by BeneficiaryService.resolve), and
 // the resolved holder name is stored with it. The account number (or Stripe connected account
 // id) is sealed with the field cipher, bound to the row's id; only its last four characters are
-// kept in clear, for display. Neither is ever logged. Deleting keeps the row (payouts point at it)
+// kept in clear, for display. The holder's name, the email and the metadata are sealed with the
+// payload keys (beneficiary-fields.ts); get and list return rows opened. None is ever logged. Deleting keeps the row (payouts point at it)
 // but hides it and refuses new payouts to it.
 import type { Clock } from '../clock.ts';
 import { newestFirstPage } from '../db/pages.ts';
@@ -13,8 +14,10 @@ import { newId } from '../ids.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
 import type { ConnectedAccountLookup } from '../providers/payout-types.ts';
+import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { BeneficiaryService } from './beneficiary-service.ts';
 import { namesMatch } from '../payouts/controls/name-match.ts';
+import { openBeneficiary, sealBeneficiaryFields } from './beneficiary-fields.ts';
 
 export interface BeneficiaryCreateInput {
   readonly type: 'bank_account' | 'mobile_money' | 'connected_account';
@@ -95,6 +98,7 @@ export function createBeneficiaryStore(deps: {
   db: Db;
   clock: Clock;
   cipher: FieldCipher;
+  systemKeys: SystemKeys;
   lookups: BeneficiaryService;
   /** Providers that pay to Stripe connected accounts (no bank look-up for those). */
   connectedAccountProvider: (mode: Mode) => string | undefined;
@@ -185,13 +189,15 @@ export function createBeneficiaryStore(deps: {
       bank_name: resolved.bankName,
       account_sealed: deps.cipher.encrypt(resolved.account, `beneficiary:${id}`),
       account_last4: resolved.account.slice(-4),
-      account_name: resolved.accountName,
-      email: input.email ?? null,
+      ...sealBeneficiaryFields(deps.systemKeys, id, {
+        account_name: resolved.accountName,
+        email: input.email ?? null,
+        metadata_json: JSON.stringify(input.metadata ?? {}),
+        given_name: input.name ?? null,
+      }),
       provider: resolved.provider,
-      metadata_json: JSON.stringify(input.metadata ?? {}),
       created_at: deps.clock.nowMs(),
       deleted_at: null,
-      given_name: input.name ?? null,
       name_check: resolved.nameCheck,
     };
     await deps.db.transaction().execute(async (trx) => {
@@ -213,17 +219,20 @@ export function createBeneficiaryStore(deps: {
         },
       });
     });
-    return row;
+    return openBeneficiary(deps.systemKeys, row);
   }
 
-  function get(mode: Mode, id: string): Promise<BeneficiaryRow | undefined> {
-    return deps.db
-      .selectFrom('beneficiaries')
-      .selectAll()
-      .where('id', '=', id)
-      .where('mode', '=', mode)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+  async function get(mode: Mode, id: string): Promise<BeneficiaryRow | undefined> {
+    return openBeneficiary(
+      deps.systemKeys,
+      await deps.db
+        .selectFrom('beneficiaries')
+        .selectAll()
+        .where('id', '=', id)
+        .where('mode', '=', mode)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
+    );
   }
 
   async function list(mode: Mode, options: { limit: number; startingAfter?: string }) {
@@ -238,7 +247,8 @@ export function createBeneficiaryStore(deps: {
         param: 'starting_after',
         message: 'starting_after names no beneficiary.',
       });
-    return newestFirstPage(query, cursor, options.limit);
+    const page = await newestFirstPage(query, cursor, options.limit);
+    return { ...page, data: await Promise.all(page.data.map((row) => openBeneficiary(deps.systemKeys, row))) };
   }
 
   async function remove(ctx: RequestContext, id: string): Promise<boolean> {

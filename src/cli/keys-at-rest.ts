@@ -10,7 +10,7 @@ import type { Db } from '../db/schema.ts';
 import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
 import { LEGACY_WRAPPER_NAME } from '../privacy/key-wrapper.ts';
 import { createKeyRotation, type RotationDeps, type RotationKind } from '../privacy/rotation.ts';
-import { columnLabel, countSealedWith, PAYLOAD_SEALED_COLUMNS } from '../privacy/sealed-columns.ts';
+import { columnLabel, countSealedWith, PAYLOAD_SEALED_COLUMNS, sealedWith } from '../privacy/sealed-columns.ts';
 import { createSystemKeys, PAYLOAD_KEY_PURPOSE } from '../privacy/system-keys.ts';
 
 type WithDatabase = <T>(
@@ -50,7 +50,7 @@ export async function keysAtRestStatus(db: Db, keys: KeysAtRest): Promise<string
   }
   const legacy = wrapped.get(LEGACY_WRAPPER_NAME) ?? 0;
   if (legacy > 0) lines.push(`  ${LEGACY_WRAPPER_NAME}  (wrapped before versions were named)  wraps ${legacy} key(s)`);
-  lines.push('Payload keys (raw provider payloads, stored API answers):');
+  lines.push('Payload keys (raw provider payloads, stored API answers, beneficiaries):');
   const payloadKeys = await db
     .selectFrom('data_keys')
     .select(['id', 'created_at'])
@@ -61,7 +61,7 @@ export async function keysAtRestStatus(db: Db, keys: KeysAtRest): Promise<string
   for (const [index, k] of payloadKeys.entries()) {
     const uses: string[] = [];
     for (const c of PAYLOAD_SEALED_COLUMNS) {
-      const n = await countSealedWith(db, c, k.id);
+      const n = await countSealedWith(db, c, sealedWith(k.id));
       if (n > 0) uses.push(`${columnLabel(c)} ${n}`);
     }
     lines.push(

@@ -265,6 +265,7 @@ export interface BeneficiariesTable {
   /** The account number (or connected account id), sealed with the field cipher. */
   account_sealed: string;
   account_last4: string;
+  /** account_name, email and metadata_json are sealed with the payload keys (beneficiary-fields.ts). */
   account_name: string;
   email: string | null;
   /** The provider that resolved the account. */

@@ -2,6 +2,8 @@
 // reference it will carry, before the provider is first called (PAY-1); `sends` counts calls made
 // under that reference, and `markSent` is committed before each call, so a crash at any point
 // leaves a row that says a call may have happened.
+import { openBeneficiary } from '../beneficiaries/beneficiary-fields.ts';
+import type { SystemKeys } from '../privacy/system-keys.ts';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
@@ -117,8 +119,12 @@ export async function destinationOf(
   db: DbOrTx,
   cipher: FieldCipher,
   payout: PayoutRow,
+  systemKeys: SystemKeys,
 ): Promise<PayoutDestination | undefined> {
-  const b = await db.selectFrom('beneficiaries').selectAll().where('id', '=', payout.beneficiary_id).executeTakeFirst();
+  const b = await openBeneficiary(
+    systemKeys,
+    await db.selectFrom('beneficiaries').selectAll().where('id', '=', payout.beneficiary_id).executeTakeFirst(),
+  );
   if (b === undefined) return undefined;
   const account = cipher.decrypt(b.account_sealed, `beneficiary:${b.id}`);
   if (b.type === 'connected_account')

@@ -14,6 +14,7 @@
 //     payout backwards (the state machine), and provider evidence that contradicts what we told
 //     the merchant (failure after success, success after failure, wrong amount) goes to review.
 //   - No other provider is ever tried: the attempt's provider is fixed.
+import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { Clock } from '../clock.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
 import type { Db, PayoutAttemptRow, PayoutRow, PayoutStatus } from '../db/schema.ts';
@@ -41,6 +42,8 @@ export interface PayoutEngineDeps {
   readonly logger: Logger;
   readonly providers: ProviderRegistry;
   readonly cipher: FieldCipher;
+  /** Opens the beneficiary's sealed name for the provider call. */
+  readonly systemKeys: SystemKeys;
   /** Overrides every adapter's notFoundGraceMs (crash runs use seconds, not 30 minutes). */
   readonly notFoundGraceMs?: number;
   readonly checkScheduleMs?: readonly number[];
@@ -152,7 +155,7 @@ export function createPayoutEngine(deps: PayoutEngineDeps) {
     if (payout === undefined || (payout.status !== 'pending' && payout.status !== 'unknown'))
       return `payout is ${payout?.status ?? 'missing'}`;
     const adapter = adapterFor(payout, attempt);
-    const destination = await destinationOf(deps.db, deps.cipher, payout);
+    const destination = await destinationOf(deps.db, deps.cipher, payout, deps.systemKeys);
     if (destination === undefined) {
       await toReview(payout, 'beneficiary_missing', { attemptId });
       return 'beneficiary missing';

@@ -10,9 +10,12 @@ import { payAtCheckout } from '../../test/helpers/checkout.ts';
 import { testDialects } from '../../test/helpers/databases.ts';
 import { storedText } from '../../test/helpers/stored-text.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../../test/helpers/gateway.ts';
+import { createFieldCipher } from '../crypto/encryption.ts';
 import { Secret } from '../crypto/secret.ts';
 import { LEGACY_WRAPPER_NAME, masterKeyWrapper } from './key-wrapper.ts';
 import { blindIndex, ERASED, open, seal } from './seal.ts';
+import { BENEFICIARY_COLUMNS, sealInTheClear } from './sealed-columns.ts';
+import { openBeneficiary } from '../beneficiaries/beneficiary-fields.ts';
 
 const token = () => randomBytes(6).toString('hex');
 
@@ -24,6 +27,10 @@ for (const dialect of await testDialects()) {
     const phone = `+234${String(Date.now()).slice(-9)}`;
     const meta = `order-note-${token()}`;
     let paymentId = '';
+    const payeeEmail = `payee.${token()}@example.com`;
+    const payeeMeta = `vendor-${token()}`;
+    const payeeGiven = `Given Payee ${token()}`;
+    let payee: { id: string; account_name: string };
 
     before(async () => {
       gw = await startTestGateway(dialect, { start: { runWorkers: true } });
@@ -48,6 +55,19 @@ for (const dialect of await testDialects()) {
       paymentId = created.body.id;
       const replay = await gw.api('POST', '/v1/payments', body, { 'idempotency-key': key });
       assert.equal(replay.body.customer.email, email, 'the replayed answer opens again');
+      const saved = await gw.api('POST', '/v1/beneficiaries', {
+        type: 'bank_account',
+        currency: 'NGN',
+        country: 'NG',
+        bank_code: '044',
+        account_number: '0690000031',
+        name: payeeGiven,
+        email: payeeEmail,
+        metadata: { vendor: payeeMeta },
+      });
+      assert.equal(saved.status, 201, JSON.stringify(saved.body));
+      payee = saved.body;
+      assert.equal(saved.body.email, payeeEmail);
       await payAtCheckout(created.body.checkout_url);
       await receiver.waitFor(1, 15_000);
       await receiver.close();
@@ -68,10 +88,67 @@ for (const dialect of await testDialects()) {
         'found by email through the blind index, case-insensitively',
       );
       assert.equal(found[0]?.customer_email, email);
+      const ben = await gw.api('GET', `/v1/beneficiaries/${payee.id}`);
+      assert.deepEqual(
+        [ben.body.account_name, ben.body.email, ben.body.metadata],
+        [payee.account_name, payeeEmail, { vendor: payeeMeta }],
+      );
+      const listed = await gw.api('GET', '/v1/beneficiaries?limit=5');
+      assert.equal(listed.body.data.find((b: { id: string }) => b.id === payee.id)?.email, payeeEmail);
+    });
+
+    test('beneficiaries: sealed bound to row and column; rows stored in the clear before are sealed at start', async () => {
+      const db = gw.services.database.db;
+      const row = await db.selectFrom('beneficiaries').selectAll().where('id', '=', payee.id).executeTakeFirstOrThrow();
+      for (const column of ['account_name', 'given_name', 'email', 'metadata_json'] as const)
+        assert.match(row[column] ?? '', /^s1\./, column);
+      assert.equal(
+        (await openBeneficiary(gw.services.systemKeys, row)).given_name,
+        payeeGiven,
+        'the merchant-given name opens for the name check',
+      );
+      // Moved to another column, the name no longer opens.
+      await assert.rejects(gw.services.systemKeys.open(row.account_name, `beneficiaries.email:${payee.id}`));
+      const legacyId = `ben_${randomBytes(11).toString('hex').slice(0, 22)}`;
+      const legacyName = `Old Payee ${token()}`;
+      await db
+        .insertInto('beneficiaries')
+        .values({
+          ...row,
+          id: legacyId,
+          account_sealed: createFieldCipher(gw.services.keysAtRest.purposeKeys).encrypt(
+            '0690000031',
+            `beneficiary:${legacyId}`,
+          ),
+          account_name: legacyName,
+          given_name: null,
+          email: null,
+          metadata_json: '{}',
+        })
+        .execute();
+      assert.equal(await sealInTheClear(db, gw.services.systemKeys, BENEFICIARY_COLUMNS), 2, 'the name and metadata');
+      const sealed = await db
+        .selectFrom('beneficiaries')
+        .selectAll()
+        .where('id', '=', legacyId)
+        .executeTakeFirstOrThrow();
+      assert.match(sealed.account_name, /^s1\./);
+      assert.equal((await gw.api('GET', `/v1/beneficiaries/${legacyId}`)).body.account_name, legacyName);
+      assert.equal(await sealInTheClear(db, gw.services.systemKeys, BENEFICIARY_COLUMNS), 0, 'idempotent');
     });
 
     test('read directly, the database holds none of it in the clear', async () => {
-      const secrets = [email, name, phone, meta, email.split('@')[0]!];
+      const secrets = [
+        email,
+        name,
+        phone,
+        meta,
+        email.split('@')[0]!,
+        payeeEmail,
+        payeeMeta,
+        payee.account_name,
+        payeeGiven,
+      ];
       const stored = await storedText(gw.services.database, gw.services.config.databaseUrl);
       assert.ok(stored.includes(paymentId), 'the test reads the right file or schema');
       for (const secret of secrets) assert.ok(!stored.includes(secret), `${secret} is stored in the clear`);

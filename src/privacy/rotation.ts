@@ -21,6 +21,7 @@ import {
   nextNotSealedWith,
   PAYLOAD_SEALED_COLUMNS,
   replaceSealed,
+  sealedWith,
 } from './sealed-columns.ts';
 import { dataKeyContext, PAYLOAD_KEY_PURPOSE, type SystemKeys } from './system-keys.ts';
 
@@ -187,7 +188,7 @@ export function createKeyRotation(deps: RotationDeps) {
       const current = deps.systemKeys.currentKeyId() ?? '';
       let rows = 0;
       for (const c of PAYLOAD_SEALED_COLUMNS) {
-        const n = await countNotSealedWith(deps.db, c, current);
+        const n = await countNotSealedWith(deps.db, c, sealedWith(current));
         say(`${columnLabel(c)}: ${n} value(s) to re-seal (under a new key)`);
         rows += n;
       }
@@ -201,11 +202,11 @@ export function createKeyRotation(deps: RotationDeps) {
       throw new Error(`payload key ${target} of the unfinished rotation is no longer the current key`);
     let total = 0;
     for (const c of PAYLOAD_SEALED_COLUMNS) {
-      const remaining = await countNotSealedWith(deps.db, c, target);
+      const remaining = await countNotSealedWith(deps.db, c, sealedWith(target));
       let done = 0;
       let after: readonly string[] | undefined;
       for (;;) {
-        const rows = await nextNotSealedWith(deps.db, c, target, after, batchSize);
+        const rows = await nextNotSealedWith(deps.db, c, sealedWith(target), after, batchSize);
         if (rows.length === 0) break;
         let changed = 0;
         for (const row of rows) {
@@ -254,7 +255,7 @@ export function createKeyRotation(deps: RotationDeps) {
   async function payloadKeyUses(id: string): Promise<string[]> {
     const uses: string[] = [];
     for (const c of PAYLOAD_SEALED_COLUMNS) {
-      const n = await countSealedWith(deps.db, c, id);
+      const n = await countSealedWith(deps.db, c, sealedWith(id));
       if (n > 0) uses.push(`${n} value(s) in ${columnLabel(c)}`);
     }
     const keys = await deps.db

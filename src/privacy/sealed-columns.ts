@@ -13,6 +13,17 @@ export interface SealedColumn {
   context(key: readonly string[]): string;
 }
 
+/** The beneficiary's personal fields (the account number is sealed apart, by the field cipher). */
+export const BENEFICIARY_SEALED_FIELDS = ['account_name', 'given_name', 'email', 'metadata_json'] as const;
+export const beneficiaryContext = (column: string, id: string) => `beneficiaries.${column}:${id}`;
+
+export const BENEFICIARY_COLUMNS: readonly SealedColumn[] = BENEFICIARY_SEALED_FIELDS.map((column) => ({
+  table: 'beneficiaries',
+  column,
+  key: ['id'],
+  context: ([id]: readonly string[]) => beneficiaryContext(column, id ?? ''),
+}));
+
 export const PAYLOAD_SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'provider_webhooks', column: 'body', key: ['id'], context: ([id]) => `provider_webhooks.body:${id}` },
   {
@@ -21,27 +32,30 @@ export const PAYLOAD_SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ['api_key_id', 'idem_key'],
     context: ([apiKeyId, idemKey]) => `idempotency_keys.response_body:${apiKeyId}:${idemKey}`,
   },
+  ...BENEFICIARY_COLUMNS,
 ];
 
 export const columnLabel = (c: SealedColumn) => `${c.table}.${c.column}`;
 
-const prefixOf = (keyId: string) => `s1.${keyId}.`;
+/** What every value sealed with this payload key starts with; `SEALED` what every sealed value starts with. */
+export const sealedWith = (keyId: string) => `s1.${keyId}.`;
+export const SEALED = 's1.';
 
 function startsWith(column: string, prefix: string): RawBuilder<boolean> {
   return sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
 }
 
-/** How many values this payload key sealed in the column. */
-export async function countSealedWith(db: DbOrTx, c: SealedColumn, keyId: string): Promise<number> {
+/** How many values start with the prefix (`sealedWith(keyId)`: sealed by that key). */
+export async function countSealedWith(db: DbOrTx, c: SealedColumn, prefix: string): Promise<number> {
   const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(c.table)}
-    where ${startsWith(c.column, prefixOf(keyId))}`.execute(db);
+    where ${startsWith(c.column, prefix)}`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
 
-/** How many values are not sealed with this key (other keys, or stored in the clear before 0012). */
-export async function countNotSealedWith(db: DbOrTx, c: SealedColumn, keyId: string): Promise<number> {
+/** How many values do not start with the prefix (other keys, or stored in the clear). */
+export async function countNotSealedWith(db: DbOrTx, c: SealedColumn, prefix: string): Promise<number> {
   const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(c.table)}
-    where ${sql.ref(c.column)} is not null and not ${startsWith(c.column, prefixOf(keyId))}`.execute(db);
+    where ${sql.ref(c.column)} is not null and not ${startsWith(c.column, prefix)}`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -50,11 +64,11 @@ export interface SealedValue {
   readonly value: string;
 }
 
-/** The next rows after `after` (key order) whose value is not sealed with `keyId`. */
+/** The next rows after `after` (key order) whose value does not start with the prefix. */
 export async function nextNotSealedWith(
   db: DbOrTx,
   c: SealedColumn,
-  keyId: string,
+  prefix: string,
   after: readonly string[] | undefined,
   limit: number,
 ): Promise<SealedValue[]> {
@@ -62,7 +76,7 @@ export async function nextNotSealedWith(
   const past = after === undefined ? sql`1 = 1` : sql`(${keys}) > (${sql.join(after.map((v) => sql`${v}`))})`;
   const { rows } = await sql<Record<string, string>>`select ${keys}, ${sql.ref(c.column)} as sealed_value
     from ${sql.table(c.table)}
-    where ${sql.ref(c.column)} is not null and not ${startsWith(c.column, prefixOf(keyId))} and ${past}
+    where ${sql.ref(c.column)} is not null and not ${startsWith(c.column, prefix)} and ${past}
     order by ${keys} limit ${limit}`.execute(db);
   return rows.map((r) => ({ key: c.key.map((k) => String(r[k])), value: String(r.sealed_value) }));
 }
@@ -76,4 +90,29 @@ export async function replaceSealed(db: DbOrTx, c: SealedColumn, row: SealedValu
   const result = await sql`update ${sql.table(c.table)} set ${sql.ref(c.column)} = ${next}
     where ${match} and ${sql.ref(c.column)} = ${row.value}`.execute(db);
   return Number(result.numAffectedRows ?? 0n) === 1;
+}
+
+/**
+ * Seals, in batches, every value of these columns still stored in the clear (written before the
+ * column was sealed): what a start runs for beneficiaries, so existing rows are sealed without a
+ * step by the operator. Compare-and-set, so it is safe with several processes starting at once.
+ */
+export async function sealInTheClear(
+  db: DbOrTx,
+  keys: { seal(plaintext: string, associatedData: string): string },
+  columns: readonly SealedColumn[],
+  batchSize = 500,
+): Promise<number> {
+  let sealed = 0;
+  for (const c of columns) {
+    let after: readonly string[] | undefined;
+    for (;;) {
+      const rows = await nextNotSealedWith(db, c, SEALED, after, batchSize);
+      if (rows.length === 0) break;
+      for (const row of rows)
+        if (await replaceSealed(db, c, row, keys.seal(row.value, c.context(row.key)))) sealed += 1;
+      after = rows.at(-1)!.key;
+    }
+  }
+  return sealed;
 }
