@@ -122,6 +122,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     endpoints: services.endpoints,
     events: services.events,
     payoutBatches: services.payoutBatches,
+    payoutHolds: services.payoutHolds,
+    payoutControls: services.payoutControls,
     queue: services.queue,
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,

@@ -15,6 +15,8 @@ import type { OperatorSession } from '../operators/sessions.ts';
 import type { RelyingParty } from '../operators/passkeys.ts';
 import type { EndpointService } from '../webhook-endpoints/endpoint-service.ts';
 import type { SafeHtml } from './html.ts';
+import type { HoldService } from '../payouts/controls/holds.ts';
+import type { ControlSettings } from '../payouts/controls/settings.ts';
 import { layout } from './layout.ts';
 import { messagePage, reauthPage } from './pages/sign-in.ts';
 import type { DashboardQueries } from './queries.ts';
@@ -42,6 +44,8 @@ export interface DashboardDeps {
   readonly endpoints: EndpointService;
   readonly events: EventService;
   readonly payoutBatches: PayoutBatchService;
+  readonly payoutHolds: HoldService;
+  readonly payoutControls: ControlSettings;
   /** Told when a dead job is queued again, so the workers pick it up at once. */
   readonly queue: JobQueue;
   readonly loginLimiter: RateLimiterAbstract;

@@ -20,6 +20,8 @@ const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
   ['overview', 'Overview', 'view_payments'],
   ['payments', 'Payments', 'view_payments'],
   ['payout-batches', 'Payout files', 'view_payments'],
+  ['approvals', 'Approvals', 'view_payments'],
+  ['payout-rules', 'Payout rules', 'change_settings'],
   ['webhooks-in', 'Webhooks in', 'view_payments'],
   ['webhooks-out', 'Webhooks out', 'view_payments'],
   ['endpoints', 'Webhook endpoints', 'view_payments'],

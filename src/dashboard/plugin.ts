@@ -28,6 +28,7 @@ import { keyRoutes } from './routes/key-routes.ts';
 import { payoutBatchRoutes } from './routes/batch-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
+import { approvalRoutes } from './routes/approval-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
 import { createAddressMatcher } from '../net/addresses.ts';
@@ -134,6 +135,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     actionRoutes(secured, deps);
     keyRoutes(secured, deps);
     settingsRoutes(secured, deps);
+    approvalRoutes(secured, deps);
     // Its own context: the multipart parser of the file upload exists for these routes only.
     await secured.register(async (files) => payoutBatchRoutes(files, deps));
   });

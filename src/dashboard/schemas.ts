@@ -141,3 +141,35 @@ export const PasskeyAddBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Approve or reject a held payout (PAY-5): the reason is audited. */
+export const DecisionBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    reason: FreeText({ minLength: 3, maxLength: 500 }),
+    return_to: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const ApprovalsQuery = Type.Object(
+  {
+    done: Type.Optional(
+      Type.Union([
+        Type.Literal('approved'),
+        Type.Literal('released'),
+        Type.Literal('rejected'),
+        Type.Literal('already_decided'),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** The payout rules form: its field names by pattern (one row per currency), short plain values. */
+export const PayoutRulesBody = Type.Record(
+  Type.String({
+    pattern:
+      '^(csrf_token|version|unlisted_currency|beneficiary_daily_count|api_key_hourly_count|cooldown_minutes|new_beneficiary_days|expiry_hours|name_check|new_currency|new_[A-Za-z]{1,40}|cur_[A-Z]{3}_[A-Za-z]{1,40}|remove_[A-Z]{3})$',
+  }),
+  Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9 ._,-]*$' }),
+  { maxProperties: 1_300 },
+);

@@ -8,28 +8,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '../../src/clock.ts';
 import { insertTestOperator } from '../../src/operators/testing.ts';
-import { CONTROLS_OFF, type PayoutControls } from '../../src/payouts/controls/settings.ts';
 import { SCOPES } from '../../src/keys/scopes.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { THRESHOLDS } from '../helpers/payout-controls.ts';
 
 const dialects = await testDialects();
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** One approval above 100.00 NGN, two above 500.00 NGN; everything else off. */
-export const THRESHOLDS: PayoutControls = {
-  ...CONTROLS_OFF,
-  currencies: {
-    NGN: {
-      approvalAbove: 10_000,
-      secondApprovalAbove: 50_000,
-      beneficiaryDailyAmount: null,
-      modeDailyAmount: null,
-      newBeneficiaryCap: null,
-    },
-  },
-};
 
 for (const dialect of dialects) {
   describe(`payout holds and approvals on ${dialect.name}`, { skip: dialect.skip }, () => {

@@ -11,3 +11,17 @@ export async function setPayoutControls(db: Db, mode: Mode, controls: PayoutCont
     .onConflict((oc) => oc.column('mode').doUpdateSet({ settings_json: JSON.stringify(controls) }))
     .execute();
 }
+
+/** One approval above 100.00 NGN, two above 500.00 NGN; everything else off. */
+export const THRESHOLDS: PayoutControls = {
+  ...CONTROLS_OFF,
+  currencies: {
+    NGN: {
+      approvalAbove: 10_000,
+      secondApprovalAbove: 50_000,
+      beneficiaryDailyAmount: null,
+      modeDailyAmount: null,
+      newBeneficiaryCap: null,
+    },
+  },
+};

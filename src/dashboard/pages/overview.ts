@@ -5,9 +5,12 @@ import { currencyExponent } from '../../money/currencies.ts';
 
 export function overviewPage(
   data: Awaited<ReturnType<DashboardQueries['overview']>>,
-  options: { canSeeJobs: boolean },
+  options: { canSeeJobs: boolean; payoutsWaiting: number },
 ): SafeHtml {
   const alerts = [
+    options.payoutsWaiting > 0
+      ? html`<li><a href="/dashboard/approvals" id="payouts-waiting">${options.payoutsWaiting} payout(s) wait for approval</a></li>`
+      : '',
     data.requiresReview > 0
       ? html`<li><a href="/dashboard/payments?status=requires_review">${data.requiresReview} payment(s) need review</a></li>`
       : '',
@@ -27,5 +30,5 @@ export function overviewPage(
   })}</section>
 ${statuses.length === 0 ? html`<p>No payments in this period yet.</p>` : ''}
 <h2>Alerts</h2>
-${data.requiresReview + data.failedDeliveries + data.deadJobs === 0 ? html`<p id="no-alerts">Nothing needs attention.</p>` : html`<ul id="alerts">${alerts}</ul>`}`;
+${data.requiresReview + data.failedDeliveries + data.deadJobs + options.payoutsWaiting === 0 ? html`<p id="no-alerts">Nothing needs attention.</p>` : html`<ul id="alerts">${alerts}</ul>`}`;
 }

@@ -42,7 +42,10 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       request,
       reply,
       { title: 'Overview (last 30 days)', active: 'overview' },
-      overviewPage(data, { canSeeJobs: can(who.operator.role, 'manage_jobs') }),
+      overviewPage(data, {
+        canSeeJobs: can(who.operator.role, 'manage_jobs'),
+        payoutsWaiting: await deps.payoutHolds.waitingForApproval(who.mode),
+      }),
     );
   });
 

@@ -388,7 +388,21 @@ export function createHoldService(deps: HoldServiceDeps) {
       .execute();
   }
 
-  return { hold, holdForApproval, decide, cancelHeld, sweep, waiting };
+  /** How many held payouts still need an approval (the overview). */
+  async function waitingForApproval(mode: Mode): Promise<number> {
+    const rows = await deps.db
+      .selectFrom('payouts')
+      .select('hold_json')
+      .where('mode', '=', mode)
+      .where('status', '=', 'on_hold')
+      .execute();
+    return rows.filter((row) => {
+      const hold = holdOf(row);
+      return hold !== null && hold.approvals.length < hold.approvals_required;
+    }).length;
+  }
+
+  return { hold, holdForApproval, decide, cancelHeld, sweep, waiting, waitingForApproval };
 }
 
 export type HoldService = ReturnType<typeof createHoldService>;

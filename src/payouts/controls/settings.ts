@@ -201,10 +201,14 @@ export function createControlSettings(deps: { db: Db; dialect: DialectStrategy; 
   async function replace(
     actor: ControlsActor,
     controls: PayoutControls,
+    /** The version the change was made against (a form): refused if another change came first. */
+    expectedVersion?: number,
   ): Promise<{ ok: true } | { ok: false; problem: string }> {
     const problem = controlsProblem(controls);
     if (problem !== null) return { ok: false, problem };
     const before = await get(actor.mode);
+    if (expectedVersion !== undefined && expectedVersion !== before.version)
+      return { ok: false, problem: 'the settings were changed meanwhile; reload and try again' };
     const done = await deps.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('payout_control_settings')
