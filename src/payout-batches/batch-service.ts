@@ -99,20 +99,25 @@ export function createPayoutBatchService(deps: PayoutBatchServiceDeps) {
     return batch;
   }
 
-  async function writeRows(trx: Tx, batchId: string, rows: readonly CheckedRow[]): Promise<void> {
+  async function writeRows(
+    trx: Tx,
+    batchId: string,
+    rows: readonly CheckedRow[],
+    payoutIds: readonly string[] = [],
+  ): Promise<void> {
     await trx.deleteFrom('payout_batch_rows').where('batch_id', '=', batchId).execute();
     for (let i = 0; i < rows.length; i += ROW_INSERT_CHUNK)
       await trx
         .insertInto('payout_batch_rows')
         .values(
-          rows.slice(i, i + ROW_INSERT_CHUNK).map((r) => ({
+          rows.slice(i, i + ROW_INSERT_CHUNK).map((r, j) => ({
             batch_id: batchId,
             row_no: r.rowNo,
             line: r.line,
             ...r.values,
             amount_minor: r.amountMinor,
             errors_json: JSON.stringify(r.errors),
-            payout_id: null,
+            payout_id: payoutIds[i + j] ?? null,
           })),
         )
         .execute();
@@ -257,17 +262,15 @@ export function createPayoutBatchService(deps: PayoutBatchServiceDeps) {
           set: { submitted_by_type: actor.type, submitted_by: actor.id, submitted_at: now },
         });
         if (!moved.ok) throw new BatchMoved();
-        for (const [i, row] of rows.entries()) {
-          const id = await deps.payouts.insertPrepared(trx, ctx, prepared[i]!, {
-            hold: { rule: 'batch', detail: { batch: batch.id, line: row.line } },
-          });
-          await trx
-            .updateTable('payout_batch_rows')
-            .set({ payout_id: id })
-            .where('batch_id', '=', batch.id)
-            .where('row_no', '=', row.rowNo)
-            .execute();
-        }
+        const payoutIds: string[] = [];
+        for (const [i, row] of rows.entries())
+          payoutIds.push(
+            await deps.payouts.insertPrepared(trx, ctx, prepared[i]!, {
+              hold: { rule: 'batch', detail: { batch: batch.id, line: row.line } },
+            }),
+          );
+        // The rows again with their payouts: a few multi-row inserts rather than one update per row.
+        await writeRows(trx, batch.id, rows, payoutIds);
       });
     } catch (error) {
       if (error instanceof BatchMoved) {

@@ -205,6 +205,70 @@ for (const dialect of dialects) {
       assert.equal(await count('payouts'), before + 4);
     });
 
+    test('races: the same file posted twice at once is one batch with one set of payouts; one batch submitted twice at once makes its payouts once', async () => {
+      const before = await count('payouts');
+      const csv = file([row('3.00'), row('4.00'), row('5.00')]);
+      const [a, b] = await Promise.all([
+        gw.api('POST', '/v1/payout_batches', { csv }),
+        gw.api('POST', '/v1/payout_batches', { csv }),
+      ]);
+      assert.deepEqual([a.status, b.status].sort(), [200, 201], `${JSON.stringify(a.body)} ${JSON.stringify(b.body)}`);
+      assert.equal(a.body.id, b.body.id);
+      assert.equal(await count('payouts'), before + 3);
+
+      const ctx = { mode: 'test' as const, apiKeyId: gw.keyId, requestId: 'req_race', ip: '127.0.0.1' };
+      const uploaded = await gw.services.payoutBatches.upload(ctx, { bytes: Buffer.from(file([row('6'), row('7')])) });
+      assert.equal(uploaded.kind, 'batch');
+      if (uploaded.kind !== 'batch') return;
+      const outcomes = await Promise.all([
+        gw.services.payoutBatches.submit(ctx, uploaded.batch),
+        gw.services.payoutBatches.submit(ctx, uploaded.batch),
+      ]);
+      assert.deepEqual(outcomes.map((o) => o.kind).sort(), ['already_submitted', 'submitted']);
+      assert.equal(await count('payouts'), before + 5);
+    });
+
+    test('a file uploaded in the dashboard waits for its uploader: the API posting the same file is 409 and makes nothing; a rejected file ends unsent', async () => {
+      const csv = file([row('8.00'), row('9.00')]);
+      const uploaded = await owner.client.upload('/dashboard/payout-batches', { filename: 'x.csv', content: csv });
+      assert.equal(uploaded.status, 303);
+      const before = await count('payouts');
+      const posted = await gw.api('POST', '/v1/payout_batches', { csv });
+      assert.equal(posted.status, 409);
+      assert.equal(posted.body.error.code, 'payout_batch_conflict');
+      assert.equal(await count('payouts'), before);
+
+      const id = /pob_\w{22}/.exec(uploaded.location ?? '')![0];
+      assert.equal((await owner.client.post(`/dashboard/payout-batches/${id}/submit`)).status, 303);
+      const checker = await enrolOperator(gw, { role: 'admin' });
+      const rejected = await checker.client.post(`/dashboard/payout-batches/${id}/decide`, {
+        decision: 'reject',
+        reason: 'Not our suppliers',
+      });
+      assert.equal(rejected.status, 303, rejected.html.slice(0, 300));
+      const rows = await gw.services.payoutBatches.rowsOf(id);
+      assert.deepEqual(
+        rows.map((r) => r.payout_status),
+        ['rejected', 'rejected'],
+      );
+      const attempts = await db()
+        .selectFrom('payout_attempts')
+        .select(['sends', 'state'])
+        .where(
+          'payout_id',
+          'in',
+          rows.map((r) => r.payout_id!),
+        )
+        .execute();
+      assert.deepEqual(
+        attempts.map((x) => [x.sends, x.state]),
+        [
+          [0, 'cancelled'],
+          [0, 'cancelled'],
+        ],
+      );
+    });
+
     test('approval: the key\u2019s creator is its maker and is refused; another operator approves the file in the dashboard; the payouts settle once each at the simulator', async () => {
       const { key } = await gw.services.keys.create(
         { mode: 'test', name: 'made by the owner', scopes: ['payouts:write', 'payouts:read'] },
