@@ -217,8 +217,14 @@ customerOption(customersCommand.command('export'))
   .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live' }) => {
     const who = selectorFrom(options);
     if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
-    await withDatabase(async (_cfg, database, keys) =>
-      console.log(await exportCustomerFromCli(await customerDataFor(await keys(), database.db), options.mode, who)),
+    await withDatabase(async (cfg, database, keys) =>
+      console.log(
+        await exportCustomerFromCli(
+          await customerDataFor(await keys(), database.db, cfg.erasureJournalPath),
+          options.mode,
+          who,
+        ),
+      ),
     );
   });
 customerOption(customersCommand.command('erase'))
@@ -227,9 +233,14 @@ customerOption(customersCommand.command('erase'))
   .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live'; reason: string }) => {
     const who = selectorFrom(options);
     if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
-    await withDatabase(async (_cfg, database, keys) =>
+    await withDatabase(async (cfg, database, keys) =>
       console.log(
-        await eraseCustomerFromCli(await customerDataFor(await keys(), database.db), options.mode, who, options.reason),
+        await eraseCustomerFromCli(
+          await customerDataFor(await keys(), database.db, cfg.erasureJournalPath),
+          options.mode,
+          who,
+          options.reason,
+        ),
       ),
     );
   });

@@ -6,6 +6,7 @@ import type { Config } from './config/config.ts';
 import { createFieldCipher } from './crypto/encryption.ts';
 import { createPrivacyService } from './privacy/privacy-service.ts';
 import { openKeysAtRest } from './privacy/keys-at-rest.ts';
+import { createErasureJournal } from './privacy/erasure-journal.ts';
 import { BENEFICIARY_COLUMNS, sealInTheClear } from './privacy/sealed-columns.ts';
 import { createSystemKeys } from './privacy/system-keys.ts';
 import { createCustomerDataService } from './privacy/customer-data.ts';
@@ -209,6 +210,17 @@ export async function createServices(options: ServiceOptions) {
     options: { concurrency: config.workerConcurrency, leaseMs: config.jobLeaseSeconds * 1000, ...options.worker },
   });
   const beneficiaries = createBeneficiaryService({ providers, clock });
+  const customers = createCustomerDataService({
+    db,
+    clock,
+    privacy,
+    systemKeys,
+    erasureJournal: createErasureJournal(config.erasureJournalPath),
+  });
+  // Before serving: a restored backup older than an erasure gets it back (DAT-3, erasure-journal.ts).
+  const reapplied = await customers.reapplyErasures();
+  if (reapplied.length > 0)
+    logger.warn({ customers: reapplied.map((e) => e.customer_id) }, 'erasures re-applied from the erasure journal');
   // Beneficiaries saved before their personal fields were sealed are sealed now (batches, compare and set).
   await sealInTheClear(db, systemKeys, BENEFICIARY_COLUMNS);
   const beneficiaryStore = createBeneficiaryStore({
@@ -321,7 +333,7 @@ export async function createServices(options: ServiceOptions) {
     privacy,
     systemKeys,
     keysAtRest: atRest,
-    customers: createCustomerDataService({ db, clock, privacy, systemKeys }),
+    customers,
     dashboardQueries: createDashboardQueries(db, privacy, systemKeys),
     /** Signs audit checkpoints (LOG-4, src/audit/checkpoints.ts). */
     auditSigner: checkpointSigner(config.auditSigningKey),

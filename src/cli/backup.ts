@@ -2,7 +2,10 @@
 import { existsSync } from 'node:fs';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config/config.ts';
-import { isPostgresUrl, type DatabaseHandle } from '../db/database.ts';
+import { isPostgresUrl, openDatabase, type DatabaseHandle } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { openKeysAtRest } from '../privacy/keys-at-rest.ts';
+import { customerDataFor } from './customers.ts';
 import { restoreBackup, runBackup } from '../backup/backup-service.ts';
 
 export async function backupFromCli(config: Config, database: DatabaseHandle, directory: string): Promise<number> {
@@ -41,5 +44,29 @@ export async function restoreFromCli(config: Config, file: string, force: boolea
   console.log(
     `Restored ${file} into ${dialect === 'sqlite' ? config.databaseUrl : 'the configured PostgreSQL schema'}.`,
   );
+  const reapplied = await reapplyErasuresAfterRestore(config);
+  console.log(
+    reapplied === 0
+      ? `No erasure in ${config.erasureJournalPath} is missing from the backup.`
+      : `Re-applied ${reapplied} erasure(s) made after the backup was taken (from ${config.erasureJournalPath}).`,
+  );
   return 0;
+}
+
+/** The erasures made since the backup, applied again before anything serves the restored data. */
+async function reapplyErasuresAfterRestore(config: Config): Promise<number> {
+  const database = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(database);
+    const keys = await openKeysAtRest({
+      db: database.db,
+      masterKey: config.masterKey,
+      previousMasterKeys: config.previousMasterKeys,
+      clock: systemClock,
+    });
+    const customers = await customerDataFor(keys, database.db, config.erasureJournalPath);
+    return (await customers.reapplyErasures()).length;
+  } finally {
+    await database.close();
+  }
 }

@@ -38,7 +38,7 @@ describe('customers export and erase from the command line', { skip: sqlite?.ski
 
   test('export prints the document; erase destroys the key; both audited as the command line', async () => {
     const db = gw.services.database.db;
-    const service = await customerDataFor(gw.services.keysAtRest, db);
+    const service = await customerDataFor(gw.services.keysAtRest, db, gw.services.config.erasureJournalPath);
     const exported = JSON.parse(await exportCustomerFromCli(service, 'test', { email: 'grace@example.com' }));
     assert.equal(exported.payments[0].customer.name, 'Grace Hopper');
     assert.match(await eraseCustomerFromCli(service, 'test', { email: 'grace@example.com' }, 'ticket 7'), /^Erased 1/);

@@ -3,6 +3,7 @@
 import { systemClock } from '../clock.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
+import { createErasureJournal } from '../privacy/erasure-journal.ts';
 import { createPrivacyService } from '../privacy/privacy-service.ts';
 import { createSystemKeys } from '../privacy/system-keys.ts';
 import {
@@ -42,9 +43,19 @@ export async function eraseCustomerFromCli(
 }
 
 /** The service as the command line needs it, on the deployment's own database and master key. */
-export async function customerDataFor(keys: KeysAtRest, db: Db): Promise<CustomerDataService> {
+export async function customerDataFor(
+  keys: KeysAtRest,
+  db: Db,
+  erasureJournalPath: string,
+): Promise<CustomerDataService> {
   const privacy = createPrivacyService({ keys: keys.purposeKeys, wrapper: keys.wrapper, clock: systemClock });
   const systemKeys = createSystemKeys({ db, wrapper: keys.wrapper, clock: systemClock });
   await systemKeys.init();
-  return createCustomerDataService({ db, clock: systemClock, privacy, systemKeys });
+  return createCustomerDataService({
+    db,
+    clock: systemClock,
+    privacy,
+    systemKeys,
+    erasureJournal: createErasureJournal(erasureJournalPath),
+  });
 }

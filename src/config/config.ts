@@ -35,6 +35,8 @@ export interface Config {
   readonly port: number;
   readonly publicUrl: string;
   readonly dataDir: string;
+  /** Erasures, kept outside the database so a restore re-applies them (src/privacy/erasure-journal.ts). */
+  readonly erasureJournalPath: string;
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
   readonly masterKey: Secret;
@@ -235,6 +237,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       readVar(env, 'PAYWARDEN_PUBLIC_URL', problems) ??
       `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     dataDir,
+    erasureJournalPath: resolvePath(
+      readVar(env, 'PAYWARDEN_ERASURE_JOURNAL', problems) ?? join(dataDir, 'erasure-journal.jsonl'),
+      cwd,
+    ),
     databaseUrl,
     redisUrl: readVar(env, 'PAYWARDEN_REDIS_URL', problems),
     masterKey: masterKey ?? new Secret(''),

@@ -12,6 +12,8 @@ import { toPaymentObject } from '../payments/payment-object.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
 import type { PrivacyService } from './privacy-service.ts';
 import type { SystemKeys } from './system-keys.ts';
+import { type ErasureEntry, type ErasureJournal, erasuresToReapply } from './erasure-journal.ts';
+import { newId } from '../ids.ts';
 
 /** The request, and who acts: an API key or operator (from the context), or the command line. */
 export type DataRightsContext = RequestContext & { readonly actor?: AuditActor };
@@ -23,9 +25,39 @@ export interface CustomerDataDeps {
   readonly clock: Clock;
   readonly privacy: PrivacyService;
   readonly systemKeys: SystemKeys;
+  /** Outside the database, so erasures survive the restore of an older backup (erasure-journal.ts). */
+  readonly erasureJournal: ErasureJournal;
 }
 
 export function createCustomerDataService(deps: CustomerDataDeps) {
+  const service = createRightsService(deps);
+  return {
+    ...service,
+    /**
+     * Re-applies every journalled erasure the database does not hold (after the restore of a
+     * backup older than them): run by `paywarden restore` and by every start before serving.
+     */
+    async reapplyErasures(): Promise<ErasureEntry[]> {
+      const missing = await erasuresToReapply(deps.db, deps.erasureJournal);
+      for (const entry of missing)
+        await service.eraseCustomer(
+          {
+            mode: entry.mode,
+            apiKeyId: 'system',
+            requestId: newId('req'),
+            ip: 'system',
+            actor: { actorType: 'system', actorId: null },
+          },
+          { customerId: entry.customer_id },
+          `re-applied after a restore: erased ${entry.erased_at} (request ${entry.request_id ?? 'unknown'})`,
+          { reapplying: true },
+        );
+      return missing;
+    },
+  };
+}
+
+function createRightsService(deps: CustomerDataDeps) {
   async function customerIds(mode: Mode, who: CustomerSelector): Promise<string[]> {
     if ('customerId' in who) {
       const row = await deps.db
@@ -117,12 +149,27 @@ export function createCustomerDataService(deps: CustomerDataDeps) {
     },
 
     /** Crypto-shredding: the customer's keys destroyed, their provider payloads replaced (audited, with the reason). */
-    async eraseCustomer(ctx: DataRightsContext, who: CustomerSelector, reason: string) {
+    async eraseCustomer(
+      ctx: DataRightsContext,
+      who: CustomerSelector,
+      reason: string,
+      options: { readonly reapplying?: boolean } = {},
+    ) {
       const ids = await customerIds(ctx.mode, who);
       const payments = await paymentsOf(ctx.mode, ids);
       const erased: string[] = [];
       await deps.db.transaction().execute(async (trx) => {
         for (const id of ids) if (await deps.privacy.customerKeys.erase(trx, id, reason)) erased.push(id);
+        // Journalled before the commit: a crash in between leaves an erasure the next start applies.
+        if (options.reapplying !== true)
+          deps.erasureJournal.append(
+            erased.map((id) => ({
+              customer_id: id,
+              mode: ctx.mode,
+              erased_at: new Date(deps.clock.nowMs()).toISOString(),
+              request_id: ctx.requestId,
+            })),
+          );
         // The blind index is a pseudonym of the email: it goes too, so the address finds nothing.
         if (ids.length > 0)
           await trx
