@@ -124,6 +124,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     payoutBatches: services.payoutBatches,
     payoutHolds: services.payoutHolds,
     payoutControls: services.payoutControls,
+    incidentsFor: services.incidentsFor,
     queue: services.queue,
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,

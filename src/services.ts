@@ -49,7 +49,9 @@ import { createControlSettings } from './payouts/controls/settings.ts';
 import { createHoldService } from './payouts/controls/holds.ts';
 import { registerPayoutControlMetrics } from './monitoring/payout-control-metrics.ts';
 import { checkpointSigner } from './audit/signing-key.ts';
+import type { AuditActor } from './audit/audit.ts';
 import { createReceiptKeyStore } from './receipts/receipt-keys.ts';
+import { createIncidentService } from './incidents/incident-service.ts';
 import { createReceiptService } from './receipts/receipt-service.ts';
 
 export interface ServiceOptions {
@@ -338,6 +340,17 @@ export async function createServices(options: ServiceOptions) {
     /** Signs audit checkpoints (LOG-4, src/audit/checkpoints.ts). */
     auditSigner: checkpointSigner(config.auditSigningKey),
     receipts: createReceiptService({ db, keys: createReceiptKeyStore({ db, cipher, clock }) }),
+    /** MON-3: the incident service acting for `actor` (the dashboard's operator; the CLI makes its own). */
+    incidentsFor: (actor: AuditActor) =>
+      createIncidentService({
+        db,
+        clock,
+        queue,
+        keys,
+        cipher,
+        receiptKeys: createReceiptKeyStore({ db, cipher, clock }),
+        actor,
+      }),
     // OPS-3: per client address, on top of the per-account lockout; every password or code counts.
     loginLimiter: limiter('login', config.dashboardLoginAttemptsPerIp, 15 * 60),
     beneficiaries,

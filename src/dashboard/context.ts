@@ -3,7 +3,7 @@
 import type { Cidr } from '../net/addresses.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { writeAudit, type RequestMeta } from '../audit/audit.ts';
+import { writeAudit, type AuditActor, type RequestMeta } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Mode } from '../db/schema.ts';
 import type { EventService } from '../events/event-service.ts';
@@ -22,6 +22,7 @@ import { messagePage, reauthPage } from './pages/sign-in.ts';
 import type { DashboardQueries } from './queries.ts';
 import type { PayoutBatchService } from '../payout-batches/batch-service.ts';
 import type { HostEntry } from '../net/host-allowlist.ts';
+import type { IncidentService } from '../incidents/incident-service.ts';
 
 // `__Host-`: the browser keeps these only if Secure, Path=/ and without Domain, so no sibling
 // subdomain or plain-http page can set or overwrite them (OPS-4).
@@ -46,6 +47,8 @@ export interface DashboardDeps {
   readonly payoutBatches: PayoutBatchService;
   readonly payoutHolds: HoldService;
   readonly payoutControls: ControlSettings;
+  /** MON-3: the incident service acting for an operator (the same one the CLI uses). */
+  readonly incidentsFor: (actor: AuditActor) => IncidentService;
   /** Told when a dead job is queued again, so the workers pick it up at once. */
   readonly queue: JobQueue;
   readonly loginLimiter: RateLimiterAbstract;

@@ -28,6 +28,7 @@ const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
   ['keys', 'API keys', 'view_payments'],
   ['operators', 'Operators', 'manage_operators'],
   ['jobs', 'Jobs', 'manage_jobs'],
+  ['incidents', 'Incidents', 'respond_to_incidents'],
   ['audit', 'Audit log', 'view_audit'],
   ['settings', 'Settings', undefined],
 ];

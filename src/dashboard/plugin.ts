@@ -30,6 +30,7 @@ import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { approvalRoutes } from './routes/approval-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
+import { incidentRoutes } from './routes/incident-routes.ts';
 import { checkSameOrigin, DASHBOARD_HEADERS } from './security.ts';
 import { createAddressMatcher } from '../net/addresses.ts';
 import { createHostMatcher } from '../net/host-allowlist.ts';
@@ -136,6 +137,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     keyRoutes(secured, deps);
     settingsRoutes(secured, deps);
     approvalRoutes(secured, deps);
+    incidentRoutes(secured, deps);
     // Its own context: the multipart parser of the file upload exists for these routes only.
     await secured.register(async (files) => payoutBatchRoutes(files, deps));
   });

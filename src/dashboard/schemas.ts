@@ -173,3 +173,25 @@ export const PayoutRulesBody = Type.Record(
   Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9 ._,-]*$' }),
   { maxProperties: 1_300 },
 );
+// MON-3, the incident page: free text under the one rule (src/text/free-text.ts), single-line.
+export const OpenIncidentBody = Type.Object(
+  { csrf_token: CSRF, title: FreeText({ minLength: 3, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export const RotateIncidentBody = Type.Object(
+  { csrf_token: CSRF, key_overlap_hours: Type.String({ minLength: 1, maxLength: 3, pattern: '^[0-9]+$' }) },
+  { additionalProperties: false },
+);
+const UTC_MINUTE = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$' });
+export const ExportIncidentBody = Type.Object(
+  { csrf_token: CSRF, from: UTC_MINUTE, to: UTC_MINUTE },
+  { additionalProperties: false },
+);
+export const IncidentNoteBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    kind: Type.Union([Type.Literal('finding'), Type.Literal('measure'), Type.Literal('note')]),
+    text: FreeText({ minLength: 3, maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);

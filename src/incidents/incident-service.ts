@@ -101,7 +101,7 @@ export function createIncidentService(deps: IncidentDeps) {
     return { ok: true, value: { title: row.title } };
   }
 
-  return {
+  const service = {
     async open(title: string): Promise<string> {
       const id = newId('inc');
       await db.transaction().execute(async (trx) => {
@@ -229,16 +229,19 @@ export function createIncidentService(deps: IncidentDeps) {
       return { ok: true, value: rotated };
     },
 
-    /** The audit log, provider webhooks and outgoing deliveries of [fromMs, toMs), as one JSON file. */
-    async export(
+    /**
+     * The audit log, provider webhooks and outgoing deliveries of [fromMs, toMs) as one JSON
+     * document, and its SHA-256; `recordExport` then writes the step. Apart so the command line
+     * records only once its file is written, and the dashboard before it sends the download.
+     */
+    async buildExport(
       incidentId: string,
       fromMs: number,
       toMs: number,
-      file: string,
-    ): Promise<IncidentResult<{ sha256: string; counts: Record<string, number> }>> {
+    ): Promise<IncidentResult<{ text: string; sha256: string; counts: Record<string, number> }>> {
       const incident = await openIncident(incidentId);
       if (!incident.ok) return incident;
-      if (!(fromMs < toMs)) return { ok: false, error: '--from must be before --to' };
+      if (!(fromMs < toMs)) return { ok: false, error: 'the start of the window must be before its end' };
       const audit = await db
         .selectFrom('audit_log')
         .selectAll()
@@ -261,13 +264,35 @@ export function createIncidentService(deps: IncidentDeps) {
         .orderBy('created_at')
         .execute();
       const text = `${JSON.stringify({ incident: incidentId, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), audit_log: audit, provider_webhooks: webhooks, deliveries }, null, 2)}\n`;
-      writeFileSync(file, text, { mode: 0o600 });
       const sha256 = createHash('sha256').update(text).digest('hex');
       const counts = { audit_log: audit.length, provider_webhooks: webhooks.length, deliveries: deliveries.length };
-      await db
-        .transaction()
-        .execute((trx) => step(trx, incidentId, 'exported', file, { sha256, ...counts, from: fromMs, to: toMs }));
-      return { ok: true, value: { sha256, counts } };
+      return { ok: true, value: { text, sha256, counts } };
+    },
+
+    /** The export step in the timeline: where it went, its hash, its counts and window. */
+    async recordExport(
+      incidentId: string,
+      destination: string,
+      built: { sha256: string; counts: Record<string, number> },
+      fromMs: number,
+      toMs: number,
+    ): Promise<void> {
+      const details = { sha256: built.sha256, ...built.counts, from: fromMs, to: toMs };
+      await db.transaction().execute((trx) => step(trx, incidentId, 'exported', destination, details));
+    },
+
+    /** The command line's export: the document written to `file` (0600), then the step. */
+    async export(
+      incidentId: string,
+      fromMs: number,
+      toMs: number,
+      file: string,
+    ): Promise<IncidentResult<{ sha256: string; counts: Record<string, number> }>> {
+      const built = await service.buildExport(incidentId, fromMs, toMs);
+      if (!built.ok) return built;
+      writeFileSync(file, built.value.text, { mode: 0o600 });
+      await service.recordExport(incidentId, file, built.value, fromMs, toMs);
+      return { ok: true, value: { sha256: built.value.sha256, counts: built.value.counts } };
     },
 
     async record(
@@ -307,6 +332,21 @@ export function createIncidentService(deps: IncidentDeps) {
       return { ok: true, value: null };
     },
 
+    /** Newest first, for the dashboard's list. */
+    async list() {
+      return db
+        .selectFrom('incidents')
+        .selectAll()
+        .orderBy('opened_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(100)
+        .execute();
+    },
+
+    async get(incidentId: string) {
+      return db.selectFrom('incidents').selectAll().where('id', '=', incidentId).executeTakeFirst();
+    },
+
     async timeline(incidentId: string) {
       return db
         .selectFrom('incident_timeline')
@@ -317,6 +357,7 @@ export function createIncidentService(deps: IncidentDeps) {
         .execute();
     },
   };
+  return service;
 }
 
 export type IncidentService = ReturnType<typeof createIncidentService>;
