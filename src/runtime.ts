@@ -11,7 +11,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, writeCheckpoints } from './audit/checkpoints.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
-import { createScheduler } from './jobs/scheduler.ts';
+import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import { servesTraffic } from './config/role.ts';
 import type { ResolveHost } from './delivery/ssrf.ts';
 import type { Logger } from './log.ts';
@@ -25,6 +25,8 @@ export interface Gateway {
   /** The Flutterwave simulator's URL in test mode (kept for the demo and tests). */
   readonly simulatorUrl: string | undefined;
   readonly simulatorUrls: Readonly<Record<string, string>>;
+  /** The periodic work (tests tick it on a manual clock instead of waiting). */
+  readonly scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     services,
     simulatorUrl: simulator?.url,
     simulatorUrls: Object.fromEntries(Object.entries(simulators).map(([name, sim]) => [name, sim.url])),
+    scheduler,
     async close() {
       scheduler.stop();
       await app.close();

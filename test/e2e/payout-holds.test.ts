@@ -253,6 +253,23 @@ for (const dialect of dialects) {
       );
     });
 
+    test('expiry runs as scheduled work: a scheduler tick queues the hold sweep once, its job expires the payout', async () => {
+      const payout = await create(20_000);
+      clock.advance(7 * DAY);
+      const queued = await gw.scheduler.tick();
+      assert.ok(queued >= 1);
+      const slots = await db()
+        .selectFrom('scheduled_runs')
+        .select('slot')
+        .where('name', '=', 'payout_hold_sweep')
+        .execute();
+      assert.equal(slots.length, 1);
+      assert.equal((await read(payout.id)).status, 'on_hold', 'nothing happens before the job runs');
+      await gw.services.worker.drain();
+      assert.equal((await read(payout.id)).status, 'expired');
+      assert.equal(await gw.scheduler.tick(), 0, 'the same slot is not queued again');
+    });
+
     test('a held payout can be cancelled by the merchant; it is never sent', async () => {
       const payout = await create(20_000);
       const cancelled = await gw.api('POST', `/v1/payouts/${payout.id}/cancel`);
