@@ -81,6 +81,11 @@ export function requestMetaOf(request: FastifyRequest): RequestMeta {
   return { requestId: request.id, ip: request.ip, userAgent: typeof agent === 'string' ? agent : null };
 }
 
+/** The services' request context, naming the signed-in operator as the actor in their audit rows. */
+export function operatorContext(who: SignedInOperator, request: { id: string; ip: string }) {
+  return { mode: who.mode, apiKeyId: '', operatorId: who.operator.id, requestId: request.id, ip: request.ip };
+}
+
 export function signedIn(request: FastifyRequest): SignedInOperator {
   if (request.signedIn === null) throw new Error('route registered outside the signed-in scope');
   return request.signedIn;

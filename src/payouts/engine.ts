@@ -17,7 +17,7 @@
 import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { Clock } from '../clock.ts';
 import type { FieldCipher } from '../crypto/encryption.ts';
-import type { Db, PayoutAttemptRow, PayoutRow, PayoutStatus } from '../db/schema.ts';
+import type { Db, DbOrTx, PayoutAttemptRow, PayoutRow, PayoutStatus } from '../db/schema.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { RetryLater } from '../jobs/worker.ts';
 import type { Logger } from '../log.ts';
@@ -30,6 +30,16 @@ import { transitionPayout } from './transition.ts';
 
 export const SUBMIT_PAYOUT_JOB = 'submit_payout';
 export const CHECK_PAYOUT_JOB = 'check_payout';
+
+/** The submit job of an attempt, in the caller's transaction (one per attempt while queued). */
+export function queueSubmit(db: DbOrTx, queue: JobQueue, attemptId: string): Promise<unknown> {
+  return queue.enqueue(db, {
+    kind: SUBMIT_PAYOUT_JOB,
+    payload: { attemptId },
+    dedupeKey: `payout-submit:${attemptId}`,
+    maxAttempts: 20,
+  });
+}
 
 /** When open payouts are asked about again (after the last, every 24 h) until review. */
 export const DEFAULT_CHECK_SCHEDULE_MS = [30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000];
@@ -301,12 +311,7 @@ export function createPayoutEngine(deps: PayoutEngineDeps) {
   }
 
   async function enqueueSubmit(attemptId: string): Promise<void> {
-    await deps.queue.enqueue(deps.db, {
-      kind: SUBMIT_PAYOUT_JOB,
-      payload: { attemptId },
-      dedupeKey: `payout-submit:${attemptId}`,
-      maxAttempts: 20,
-    });
+    await queueSubmit(deps.db, deps.queue, attemptId);
     deps.queue.notify();
   }
 

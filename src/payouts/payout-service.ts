@@ -14,7 +14,7 @@ import type { RequestContext } from '../payments/payment-service.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { BeneficiaryStore } from '../beneficiaries/beneficiary-store.ts';
 import { insertAttempt, openAttempt, recordCheck } from './attempts.ts';
-import { SUBMIT_PAYOUT_JOB, type PayoutEngine } from './engine.ts';
+import { queueSubmit, type PayoutEngine } from './engine.ts';
 import { transitionPayout } from './transition.ts';
 import type { FiredRule, HoldRule, HoldService } from './controls/holds.ts';
 import { evaluateRules } from './controls/rules.ts';
@@ -207,12 +207,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
       if (!(await deps.holds.hold(trx, id, fired))) throw new Error(`payout ${id} could not be held`);
       return id;
     }
-    await deps.queue.enqueue(trx, {
-      kind: SUBMIT_PAYOUT_JOB,
-      payload: { attemptId: attempt.id },
-      dedupeKey: `payout-submit:${attempt.id}`,
-      maxAttempts: 20,
-    });
+    await queueSubmit(trx, deps.queue, attempt.id);
     return id;
   }
 
@@ -322,12 +317,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         set: { failure_code: null, failure_message: null, check_step: 0, next_check_at: deps.clock.nowMs() + 60_000 },
       });
       if (!moved.ok) throw new ApiError('payout_state_conflict');
-      await deps.queue.enqueue(trx, {
-        kind: SUBMIT_PAYOUT_JOB,
-        payload: { attemptId: attempt.id },
-        dedupeKey: `payout-submit:${attempt.id}`,
-        maxAttempts: 20,
-      });
+      await queueSubmit(trx, deps.queue, attempt.id);
       return attempt.id;
     });
     deps.queue.notify();

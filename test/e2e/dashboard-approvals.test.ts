@@ -11,6 +11,7 @@ import { testDialects } from '../helpers/databases.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { THRESHOLDS } from '../helpers/payout-controls.ts';
+import { saveNgnBeneficiary } from '../helpers/payouts.ts';
 
 const dialects = await testDialects();
 const STALE_MS = 6 * 60_000;
@@ -42,14 +43,7 @@ for (const dialect of dialects) {
       owner = await enrolOperator(gw);
       alice = await enrolOperator(gw, { role: 'finance' });
       viewer = await enrolOperator(gw, { role: 'viewer' });
-      const created = await gw.api('POST', '/v1/beneficiaries', {
-        type: 'bank_account',
-        currency: 'NGN',
-        country: 'NG',
-        bank_code: '044',
-        account_number: '0690000031',
-      });
-      beneficiary = created.body.id;
+      beneficiary = (await saveNgnBeneficiary(gw)).id;
     });
     after(() => gw?.close());
 

@@ -12,6 +12,7 @@ import { SCOPES } from '../../src/keys/scopes.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { THRESHOLDS } from '../helpers/payout-controls.ts';
+import { saveNgnBeneficiary, settlePayout } from '../helpers/payouts.ts';
 
 const dialects = await testDialects();
 const HOUR = 3_600_000;
@@ -54,27 +55,11 @@ for (const dialect of dialects) {
             .executeTakeFirst()
         )?.n ?? 0,
       );
-    const settle = async (id: string) => {
-      for (let i = 0; i < 100; i += 1) {
-        await gw.services.worker.drain();
-        const status = (await read(id)).status;
-        if (status === 'succeeded' || status === 'failed') return status;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return (await read(id)).status;
-    };
+    const settle = (id: string) => settlePayout(gw, id);
 
     before(async () => {
       gw = await startTestGateway(dialect, { clock, payoutControls: THRESHOLDS });
-      const created = await gw.api('POST', '/v1/beneficiaries', {
-        type: 'bank_account',
-        currency: 'NGN',
-        country: 'NG',
-        bank_code: '044',
-        account_number: '0690000031',
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      beneficiary = created.body.id;
+      beneficiary = (await saveNgnBeneficiary(gw)).id;
       alice = await insertTestOperator(db(), { role: 'finance' });
       bob = await insertTestOperator(db(), { role: 'admin' });
       viewer = await insertTestOperator(db(), { role: 'viewer' });

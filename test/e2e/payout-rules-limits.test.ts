@@ -11,6 +11,7 @@ import { CONTROLS_OFF, type CurrencyLimits, type PayoutControls } from '../../sr
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { setPayoutControls } from '../helpers/payout-controls.ts';
+import { saveNgnBeneficiary } from '../helpers/payouts.ts';
 
 const dialects = await testDialects();
 const HOUR = 3_600_000;
@@ -37,16 +38,7 @@ for (const dialect of dialects) {
     let account = 690_000_100;
     const newBeneficiary = async (extra: Record<string, unknown> = {}) => {
       account += 1;
-      const res = await gw.api('POST', '/v1/beneficiaries', {
-        type: 'bank_account',
-        currency: 'NGN',
-        country: 'NG',
-        bank_code: '044',
-        account_number: `0${account}`,
-        ...extra,
-      });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return res.body as { id: string; account_name: string; name_check: string };
+      return saveNgnBeneficiary(gw, { account_number: `0${account}`, ...extra });
     };
     const pay = async (beneficiary: string, amount: number, headers: Record<string, string> = {}, currency = 'NGN') => {
       const res = await gw.api(

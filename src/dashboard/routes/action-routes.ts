@@ -8,6 +8,7 @@ import { OPERATOR_ERROR_MESSAGES } from '../../operators/accounts.ts';
 import {
   COOKIE_ATTRIBUTES,
   MODE_COOKIE,
+  operatorContext,
   permit,
   permitSensitive,
   safeReturnPath,
@@ -16,7 +17,6 @@ import {
   SESSION_COOKIE,
   signedIn,
   type DashboardDeps,
-  type SignedInOperator,
 } from '../context.ts';
 import { endpointSecretPage } from '../pages/endpoints.ts';
 import { inviteCreatedPage } from '../pages/operators.ts';
@@ -28,14 +28,7 @@ import { IdParams } from '../../api/schemas.ts';
 export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { operators } = deps;
-  // The services' request context, naming the operator as the actor in their audit rows.
-  const contextOf = (who: SignedInOperator, request: { id: string; ip: string }) => ({
-    mode: who.mode,
-    apiKeyId: '',
-    operatorId: who.operator.id,
-    requestId: request.id,
-    ip: request.ip,
-  });
+  const contextOf = operatorContext;
 
   api.post('/logout', { schema: { body: CsrfOnlyBody } }, async (request, reply) => {
     await operators.logout(request.cookies[SESSION_COOKIE] ?? '', request.ip);

@@ -11,6 +11,7 @@ import { operatorDb } from '../../operators/schema.ts';
 import type { DecideOutcome } from '../../payouts/controls/holds.ts';
 import type { CurrencyLimits, PayoutControls } from '../../payouts/controls/settings.ts';
 import {
+  operatorContext,
   permit,
   permitSensitive,
   safeReturnPath,
@@ -45,13 +46,6 @@ const NOTICES: Readonly<Record<string, string>> = {
 
 export function approvalRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const contextOf = (who: SignedInOperator, request: { id: string; ip: string }) => ({
-    mode: who.mode,
-    apiKeyId: '',
-    operatorId: who.operator.id,
-    requestId: request.id,
-    ip: request.ip,
-  });
 
   /** Who made each payout, as people read it: an operator's email, an API key's name. */
   async function makersOf(ids: readonly string[]): Promise<Map<string, string>> {
@@ -102,7 +96,7 @@ export function approvalRoutes(app: FastifyInstance, deps: DashboardDeps): void 
         const who = await permitSensitive(deps, request, reply, 'approve_payouts', returnTo);
         if (who === undefined) return reply;
         const outcome = await deps.payoutHolds.decide(
-          contextOf(who, request),
+          operatorContext(who, request),
           request.params.id,
           decision,
           request.body.reason.trim(),

@@ -30,7 +30,7 @@ import { can } from '../../operators/permissions.ts';
 import { operatorDb } from '../../operators/schema.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { Logger } from '../../log.ts';
-import { SUBMIT_PAYOUT_JOB } from '../engine.ts';
+import { queueSubmit } from '../engine.ts';
 import { transitionPayout } from '../transition.ts';
 import type { ControlSettings } from './settings.ts';
 import { type FiredRule, type HoldRecord, type HoldRule, holdOf } from './hold-record.ts';
@@ -183,13 +183,7 @@ export function createHoldService(deps: HoldServiceDeps) {
       },
     });
     if (!moved.ok) return false;
-    if (attempt !== undefined)
-      await deps.queue.enqueue(trx, {
-        kind: SUBMIT_PAYOUT_JOB,
-        payload: { attemptId: attempt.id },
-        dedupeKey: `payout-submit:${attempt.id}`,
-        maxAttempts: 20,
-      });
+    if (attempt !== undefined) await queueSubmit(trx, deps.queue, attempt.id);
     return true;
   }
 
