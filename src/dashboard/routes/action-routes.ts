@@ -2,9 +2,9 @@
 // token before reaching here (plugin.ts); each checks the role, and the sensitive ones a password
 // entry within 5 minutes (OPS-8). Secrets created here (API keys, signing secrets, invitation
 // links) are shown once in the response and never again.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { OPERATOR_ERROR_MESSAGES } from '../../operators/accounts.ts';
+import { OPERATOR_ERROR_MESSAGES, type OperatorError } from '../../operators/accounts.ts';
 import {
   COOKIE_ATTRIBUTES,
   MODE_COOKIE,
@@ -161,15 +161,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       role: request.body.role,
       ip: request.ip,
     });
-    if (!outcome.ok)
-      return sendMessage(
-        request,
-        reply,
-        outcome.error === 'forbidden' ? 403 : 400,
-        'Role not changed',
-        OPERATOR_ERROR_MESSAGES[outcome.error],
-      );
-    return reply.redirect('/dashboard/operators', 303);
+    return backToOperators(request, reply, outcome, 'Role not changed');
   });
 
   // OPS-3: an owner ends a lockout (a lockout can be an attack on the operator); audited.
@@ -184,15 +176,7 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
         operatorId: request.params.id,
         ip: request.ip,
       });
-      if (!outcome.ok)
-        return sendMessage(
-          request,
-          reply,
-          outcome.error === 'forbidden' ? 403 : outcome.error === 'not_found' ? 404 : 400,
-          'Operator not unlocked',
-          OPERATOR_ERROR_MESSAGES[outcome.error],
-        );
-      return reply.redirect('/dashboard/operators', 303);
+      return backToOperators(request, reply, outcome, 'Operator not unlocked');
     },
   );
 
@@ -215,15 +199,19 @@ export function actionRoutes(app: FastifyInstance, deps: DashboardDeps): void {
         operatorId: request.params.id,
         ip: request.ip,
       });
-      if (!outcome.ok)
-        return sendMessage(
-          request,
-          reply,
-          outcome.error === 'forbidden' ? 403 : 400,
-          'Operator not disabled',
-          OPERATOR_ERROR_MESSAGES[outcome.error],
-        );
-      return reply.redirect('/dashboard/operators', 303);
+      return backToOperators(request, reply, outcome, 'Operator not disabled');
     },
   );
+}
+
+/** An operator change's answer: back to the Operators page, or a page saying why not. */
+function backToOperators(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  outcome: { ok: true } | { ok: false; error: OperatorError },
+  title: string,
+): FastifyReply {
+  if (outcome.ok) return reply.redirect('/dashboard/operators', 303);
+  const status = outcome.error === 'forbidden' ? 403 : outcome.error === 'not_found' ? 404 : 400;
+  return sendMessage(request, reply, status, title, OPERATOR_ERROR_MESSAGES[outcome.error]);
 }

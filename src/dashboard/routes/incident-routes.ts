@@ -22,6 +22,11 @@ export function incidentRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const incidents = (operatorId: string) => deps.incidentsFor({ actorType: 'operator', actorId: operatorId });
   const page = (id: string) => `/dashboard/incidents/${id}`;
+  /** A change to incident `id`: the role, a fresh password, then the service acting for the operator. */
+  const change = async (request: FastifyRequest, reply: FastifyReply, id: string) => {
+    const who = await permitSensitive(deps, request, reply, 'respond_to_incidents', page(id));
+    return who === undefined ? undefined : { who, service: incidents(who.operator.id) };
+  };
   /** An expected refusal (closed, no finding yet...) as a page; otherwise back to the timeline. */
   const after = <T>(request: FastifyRequest, reply: FastifyReply, id: string, result: IncidentResult<T>) =>
     result.ok ? reply.redirect(page(id), 303) : sendMessage(request, reply, 409, 'Not done', `${result.error}.`);
@@ -64,14 +69,10 @@ export function incidentRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     { schema: { params: IdParams('inc'), body: IncidentNoteBody } },
     async (request, reply) => {
       const { id } = request.params;
-      const who = await permitSensitive(deps, request, reply, 'respond_to_incidents', page(id));
-      if (who === undefined) return reply;
-      return after(
-        request,
-        reply,
-        id,
-        await incidents(who.operator.id).record(id, request.body.kind, request.body.text),
-      );
+      const allowed = await change(request, reply, id);
+      if (allowed === undefined) return reply;
+      const { service } = allowed;
+      return after(request, reply, id, await service.record(id, request.body.kind, request.body.text));
     },
   );
 
@@ -80,12 +81,13 @@ export function incidentRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     { schema: { params: IdParams('inc'), body: RotateIncidentBody } },
     async (request, reply) => {
       const { id } = request.params;
-      const who = await permitSensitive(deps, request, reply, 'respond_to_incidents', page(id));
-      if (who === undefined) return reply;
+      const allowed = await change(request, reply, id);
+      if (allowed === undefined) return reply;
+      const { service } = allowed;
       const hours = Number(request.body.key_overlap_hours);
       if (hours > MAX_OVERLAP_HOURS)
         return sendMessage(request, reply, 400, 'Not rotated', `The overlap is 0 to ${MAX_OVERLAP_HOURS} hours.`);
-      const rotated = await incidents(who.operator.id).rotate(id, { apiKeyOverlapMs: hours * 3_600_000 });
+      const rotated = await service.rotate(id, { apiKeyOverlapMs: hours * 3_600_000 });
       if (!rotated.ok) return sendMessage(request, reply, 409, 'Not rotated', `${rotated.error}.`);
       // The new secrets, once, in this answer: the operator's own session has just ended with
       // every other, so there is no later page to show them on.
@@ -103,14 +105,14 @@ export function incidentRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     { schema: { params: IdParams('inc'), body: ExportIncidentBody } },
     async (request, reply) => {
       const { id } = request.params;
-      const who = await permitSensitive(deps, request, reply, 'respond_to_incidents', page(id));
-      if (who === undefined) return reply;
+      const allowed = await change(request, reply, id);
+      if (allowed === undefined) return reply;
+      const { who, service } = allowed;
       // The form's datetime-local values, read as UTC (the page says so).
       const fromMs = Date.parse(`${request.body.from}Z`);
       const toMs = Date.parse(`${request.body.to}Z`);
       if (Number.isNaN(fromMs) || Number.isNaN(toMs))
         return sendMessage(request, reply, 400, 'Not exported', 'Give the window as dates and times.');
-      const service = incidents(who.operator.id);
       const built = await service.buildExport(id, fromMs, toMs);
       if (!built.ok) return sendMessage(request, reply, 409, 'Not exported', `${built.error}.`);
       await service.recordExport(id, `downloaded from the dashboard by ${who.operator.id}`, built.value, fromMs, toMs);
@@ -127,9 +129,10 @@ export function incidentRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     { schema: { params: IdParams('inc'), body: CsrfOnlyBody } },
     async (request, reply) => {
       const { id } = request.params;
-      const who = await permitSensitive(deps, request, reply, 'respond_to_incidents', page(id));
-      if (who === undefined) return reply;
-      return after(request, reply, id, await incidents(who.operator.id).close(id));
+      const allowed = await change(request, reply, id);
+      if (allowed === undefined) return reply;
+      const { service } = allowed;
+      return after(request, reply, id, await service.close(id));
     },
   );
 }
