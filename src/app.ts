@@ -125,6 +125,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     payoutHolds: services.payoutHolds,
     payoutControls: services.payoutControls,
     incidentsFor: services.incidentsFor,
+    customers: services.customers,
     queue: services.queue,
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,

@@ -23,6 +23,7 @@ import type { DashboardQueries } from './queries.ts';
 import type { PayoutBatchService } from '../payout-batches/batch-service.ts';
 import type { HostEntry } from '../net/host-allowlist.ts';
 import type { IncidentService } from '../incidents/incident-service.ts';
+import type { CustomerDataService } from '../privacy/customer-data.ts';
 
 // `__Host-`: the browser keeps these only if Secure, Path=/ and without Domain, so no sibling
 // subdomain or plain-http page can set or overwrite them (OPS-4).
@@ -49,6 +50,8 @@ export interface DashboardDeps {
   readonly payoutControls: ControlSettings;
   /** MON-3: the incident service acting for an operator (the same one the CLI uses). */
   readonly incidentsFor: (actor: AuditActor) => IncidentService;
+  /** Customer export and erasure (DAT-3), the audited service the API uses. */
+  readonly customers: CustomerDataService;
   /** Told when a dead job is queued again, so the workers pick it up at once. */
   readonly queue: JobQueue;
   readonly loginLimiter: RateLimiterAbstract;

@@ -27,6 +27,7 @@ const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
   ['endpoints', 'Webhook endpoints', 'view_payments'],
   ['keys', 'API keys', 'view_payments'],
   ['operators', 'Operators', 'manage_operators'],
+  ['customers', 'Customer data', 'manage_customer_data'],
   ['jobs', 'Jobs', 'manage_jobs'],
   ['incidents', 'Incidents', 'respond_to_incidents'],
   ['audit', 'Audit log', 'view_audit'],

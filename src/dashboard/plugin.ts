@@ -25,6 +25,7 @@ import {
 } from './context.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { keyRoutes } from './routes/key-routes.ts';
+import { customerRoutes } from './routes/customer-routes.ts';
 import { payoutBatchRoutes } from './routes/batch-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
@@ -135,6 +136,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
     pageRoutes(secured, deps);
     actionRoutes(secured, deps);
     keyRoutes(secured, deps);
+    customerRoutes(secured, deps);
     settingsRoutes(secured, deps);
     approvalRoutes(secured, deps);
     incidentRoutes(secured, deps);

@@ -11,6 +11,7 @@ import { FreeText } from '../text/free-text.ts';
 const CSRF = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const PASSWORD = Type.String({ minLength: 1, maxLength: 128 });
 const EMAIL = Type.String({ minLength: 3, maxLength: 254 });
+const CUSTOMER_ID = Type.String({ pattern: '^cus_[0-9A-Za-z]{22}$' });
 const ROLE = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
 const SCOPE = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 const EVENT = Type.Union([Type.Literal('*'), ...EVENT_TYPES.map((t) => Type.Literal(t))]);
@@ -138,6 +139,26 @@ export const PasskeyAddBody = Type.Object(
     csrf_token: CSRF,
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ._-]+$' }),
     response: WebAuthnResponse,
+  },
+  { additionalProperties: false },
+);
+
+/** Finding a customer (DAT-3): by email (a blind-index look-up; sent in the body, never the URL) or id. */
+export const CustomerFindBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    email: Type.Optional(Type.Union([Type.Literal(''), EMAIL])),
+    customer_id: Type.Optional(Type.Union([Type.Literal(''), CUSTOMER_ID])),
+  },
+  { additionalProperties: false },
+);
+/** Export or erase one customer: the reason is audited; an erasure repeats the id to confirm. */
+export const CustomerActionBody = Type.Object(
+  {
+    csrf_token: CSRF,
+    customer_id: CUSTOMER_ID,
+    reason: FreeText({ minLength: 3, maxLength: 500 }),
+    confirm: Type.Optional(Type.String({ maxLength: 64 })),
   },
   { additionalProperties: false },
 );

@@ -46,6 +46,7 @@ test('only owners unlock operators; owners and admins respond to incidents', () 
   for (const role of OPERATOR_ROLES) {
     assert.equal(can(role, 'unlock_operators'), role === 'owner', role);
     assert.equal(can(role, 'respond_to_incidents'), role === 'owner' || role === 'admin', role);
+    assert.equal(can(role, 'manage_customer_data'), role === 'owner', role);
   }
 });
 

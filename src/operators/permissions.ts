@@ -23,6 +23,9 @@ export const OPERATOR_ACTIONS = [
   'unlock_operators',
   // MON-3: the incident page (open, rotate every credential, export, close).
   'respond_to_incidents',
+  // DAT-3: a customer's export and erasure from the dashboard; owners only (an erasure cannot be
+  // undone, and an export is everything about a person).
+  'manage_customer_data',
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 

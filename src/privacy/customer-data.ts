@@ -83,8 +83,30 @@ function createRightsService(deps: CustomerDataDeps) {
   }
 
   return {
+    /** The customers an email or id names in this mode, with how many payments each has: ids only, no personal data. */
+    async findCustomers(mode: Mode, who: CustomerSelector) {
+      const ids = await customerIds(mode, who);
+      if (ids.length === 0) return [];
+      const keys = await deps.db
+        .selectFrom('customer_keys')
+        .select(['id', 'created_at', 'erased_at'])
+        .where('id', 'in', ids)
+        .orderBy('created_at', 'desc')
+        .execute();
+      const counts = await deps.db
+        .selectFrom('payments')
+        .select(['customer_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('customer_id', 'in', ids)
+        .groupBy('customer_id')
+        .execute();
+      return keys.map((k) => ({
+        ...k,
+        payments: Number(counts.find((c) => c.customer_id === k.id)?.n ?? 0),
+      }));
+    },
+
     /** One JSON document of everything stored about the customer in this mode (audited). */
-    async exportCustomer(ctx: DataRightsContext, who: CustomerSelector) {
+    async exportCustomer(ctx: DataRightsContext, who: CustomerSelector, options: { readonly reason?: string } = {}) {
       const ids = await customerIds(ctx.mode, who);
       const keys = await deps.db
         .selectFrom('customer_keys')
@@ -143,7 +165,11 @@ function createRightsService(deps: CustomerDataDeps) {
         objectId: ids[0] ?? 'none',
         requestId: ctx.requestId,
         ip: ctx.ip,
-        details: { customers: ids, payments: paymentIds.length },
+        details: {
+          customers: ids,
+          payments: paymentIds.length,
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+        },
       });
       return document;
     },

@@ -2,7 +2,8 @@
 // chromium skips the browser tests with a message; under CI=true it fails them.
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { totpCodeAt } from '../../src/operators/totp.ts';
 import { IN_CI } from './services.ts';
 
 export const CHROMIUM_PATH = process.env.PAYWARDEN_CHROMIUM ?? '/usr/bin/chromium';
@@ -39,4 +40,31 @@ export function screenshotDir(): string {
   const dir = resolve(process.env.PAYWARDEN_SCREENSHOT_DIR ?? 'test-results/screenshots');
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * A new browser context signed in as the operator through the pages: password, then the TOTP code
+ * of the next step (a code is single-use, so the clock moves 30 s first).
+ */
+export async function signedInPage(
+  browser: Browser,
+  baseUrl: string,
+  op: { readonly email: string; readonly password: string; readonly totpSecret: string },
+  clock: { advance(ms: number): void; nowMs(): number },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    throw new Error(`a dialog opened: ${dialog.message()}`);
+  });
+  clock.advance(30_000);
+  await page.goto(`${baseUrl}/dashboard/login`);
+  await page.fill('input[name=email]', op.email);
+  await page.fill('input[name=password]', op.password);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForURL('**/dashboard/login/verify');
+  await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
+  await page.click('#second-factor button[type=submit]');
+  await page.waitForURL(`${baseUrl}/dashboard`);
+  return page;
 }
