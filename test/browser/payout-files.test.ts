@@ -1,7 +1,7 @@
 // A payout file in Debian's chromium (issue 10 §5): an operator uploads a CSV through the page's
-// file input, sees every row checked, submits it; each payout waits (rule `batch`); the maker's own
-// approve button is refused; a second operator approves the file; the payouts settle at the
-// Flutterwave simulator, once each. Screenshots of the upload, preview and submitted pages are saved.
+// file input, sees every row checked, submits it; each payout waits in the Approvals queue (rule
+// `batch`); the maker's own approve buttons (the queue's and the file's) are refused; a second
+// operator approves them in the queue; the payouts settle at the Flutterwave simulator, once each. Screenshots of the upload, preview and submitted pages are saved.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -99,11 +99,27 @@ describe('a payout file in chromium', { skip }, () => {
       ['on_hold', 'on_hold'],
     );
 
-    // The maker holds approve_payouts too (finance), sees the button, and is refused by it.
+    // The approval queue (the controls' Approvals page) lists each payout of the file, held by
+    // the rule `batch`. The maker holds approve_payouts too (finance), sees the buttons, and is refused.
+    await makerPage.click('nav a[href="/dashboard/approvals"]');
+    await makerPage.waitForURL('**/dashboard/approvals');
+    for (const row of rows) {
+      const held = makerPage.locator(`#held-${row.payout_id}`);
+      assert.ok(await held.isVisible(), `${row.payout_id} waits in the queue`);
+      assert.equal(await held.locator('li[data-rule="batch"]').count(), 1, 'held by the rule batch');
+      assert.match((await held.locator('.maker').textContent()) ?? '', /maker@merchant\.example/);
+    }
+    const first = makerPage.locator(`#held-${rows[0]!.payout_id} form[action$="/approve"]`);
+    await first.locator('input[name=reason]').fill('I made it and approve it myself');
+    await first.locator('button[data-action=approve]').click();
+    await makerPage.waitForLoadState();
+    assert.match((await makerPage.textContent('main')) ?? '', /You made this payout .*: someone else must decide it/);
+    // And the file's own approve button refuses the maker the same way.
+    await makerPage.goto(batchUrl);
     await makerPage.fill('#decide-batch input[name=reason]', 'I made it and approve it myself');
     await makerPage.click('#approve-batch');
     await makerPage.waitForLoadState();
-    assert.match((await makerPage.textContent('main')) ?? '', /you cannot approve it: another operator must/);
+    assert.match((await makerPage.textContent('main')) ?? '', /You made this payout .*: someone else must decide it/);
     assert.deepEqual(
       (await gw.services.payoutBatches.rowsOf(batchId)).map((r) => r.payout_status),
       ['on_hold', 'on_hold'],
@@ -111,12 +127,16 @@ describe('a payout file in chromium', { skip }, () => {
     );
 
     const approverPage = await signedInPage(approver);
-    await approverPage.goto(batchUrl);
-    await approverPage.screenshot({ path: join(shots, 'payout-file-approve.png'), fullPage: true });
-    await approverPage.fill('#decide-batch input[name=reason]', 'Checked against the June invoices');
-    await approverPage.click('#approve-batch');
-    await approverPage.waitForURL(/decided=approve$/);
-    assert.ok(await approverPage.isVisible('#decided'));
+    await approverPage.click('nav a[href="/dashboard/approvals"]');
+    await approverPage.waitForURL('**/dashboard/approvals');
+    await approverPage.screenshot({ path: join(shots, 'payout-file-approvals.png'), fullPage: true });
+    for (const row of rows) {
+      const form = approverPage.locator(`#held-${row.payout_id} form[action$="/approve"]`);
+      await form.locator('input[name=reason]').fill('Checked against the June invoices');
+      await form.locator('button[data-action=approve]').click();
+      await approverPage.waitForURL(/\/dashboard\/approvals\?done=released$/);
+    }
+    assert.equal(await approverPage.locator(`#held-${rows[0]!.payout_id}`).count(), 0, 'nothing of the file waits');
 
     for (let i = 0; i < 200; i += 1) {
       await gw.services.worker.drain();
@@ -124,7 +144,7 @@ describe('a payout file in chromium', { skip }, () => {
       if (statuses.every((s) => s === 'succeeded')) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    await approverPage.reload();
+    await approverPage.goto(batchUrl);
     assert.match((await approverPage.textContent('#payout-statuses')) ?? '', /2 succeeded/);
     for (const row of await gw.services.payoutBatches.rowsOf(batchId)) {
       const attempt = await gw.services.database.db

@@ -323,7 +323,7 @@ for (const dialect of dialects) {
         reason: 'mine',
       });
       assert.equal(own.status, 403);
-      assert.match(own.html, /cannot approve it/);
+      assert.match(own.html, /You made this payout .*: someone else must decide it/);
       const refusals = await db()
         .selectFrom('audit_log')
         .selectAll()

@@ -85,7 +85,7 @@ function submittedSection(batch: PayoutBatchRow, rows: readonly BatchRowView[], 
 ${
   held > 0 && o.canApprove
     ? html`<form method="post" action="/dashboard/payout-batches/${batch.id}/decide" class="stack" id="decide-batch">${csrfField(o.csrfToken)}
-<p>${held} payout${held === 1 ? ' waits' : 's wait'} for approval (rule <code>batch</code>: a file always needs one). The operator who made the file cannot approve it.</p>
+<p>${held} payout${held === 1 ? ' waits' : 's wait'} for approval (rule <code>batch</code>: a file always needs one). The operator who made the file cannot approve it. Decide here for the whole file, or payout by payout in <a href="/dashboard/approvals">Approvals</a>.</p>
 <label>Reason (kept in the audit log) <input type="text" name="reason" required maxlength="500"></label>
 <div><button type="submit" name="decision" value="approve" id="approve-batch">Approve the file's ${held} payouts</button> <button type="submit" name="decision" value="reject" class="danger" id="reject-batch">Reject them</button></div>
 </form>`

@@ -24,7 +24,8 @@ import { approvalsPage, type ApprovalRow } from '../pages/approvals.ts';
 import { LIMIT_FIELDS, payoutRulesPage } from '../pages/payout-rules.ts';
 import { ApprovalsQuery, DecisionBody, PayoutRulesBody } from '../schemas.ts';
 
-const REFUSALS: Record<Extract<DecideOutcome, { ok: false }>['reason'], [number, string]> = {
+/** Why a decision was refused, as the approval pages (and a payout file's page) answer it. */
+export const DECISION_REFUSALS: Record<Extract<DecideOutcome, { ok: false }>['reason'], [number, string]> = {
   not_found: [404, 'No such payout in this mode.'],
   not_on_hold: [409, 'This payout is not on hold any more (released, rejected, expired or cancelled).'],
   maker_cannot_approve: [403, 'You made this payout (or the API key that made it): someone else must decide it.'],
@@ -102,7 +103,7 @@ export function approvalRoutes(app: FastifyInstance, deps: DashboardDeps): void 
           request.body.reason.trim(),
         );
         if (!outcome.ok) {
-          const [status, message] = REFUSALS[outcome.reason];
+          const [status, message] = DECISION_REFUSALS[outcome.reason];
           return sendMessage(request, reply, status, 'Not decided', message);
         }
         return reply.redirect(`${returnTo}?done=${DONE[outcome.outcome]}`, 303);

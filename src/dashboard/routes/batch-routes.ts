@@ -22,6 +22,7 @@ import {
   type SignedInOperator,
 } from '../context.ts';
 import { parseMultipart, type UploadedPart } from '../multipart.ts';
+import { DECISION_REFUSALS } from './approval-routes.ts';
 import { CsrfOnlyBody } from '../schemas.ts';
 import { payoutBatchesPage, payoutBatchPage } from '../pages/payout-batches.ts';
 
@@ -36,14 +37,6 @@ const DecideBody = Type.Object(
   { additionalProperties: false },
 );
 
-const REFUSALS: Readonly<Record<string, string>> = {
-  maker_cannot_approve:
-    'You made this file (or the key that made it), so you cannot approve it: another operator must.',
-  operator_required: 'Only an operator can approve payouts.',
-  not_permitted: 'Your role does not allow approving payouts.',
-  not_found: 'No such payout.',
-  nothing_on_hold: "None of this file's payouts is waiting for approval.",
-};
 /** The form's other parts (the CSRF token) and the multipart framing, on top of the file itself. */
 const FORM_OVERHEAD_BYTES = 16 * 1024;
 
@@ -231,14 +224,13 @@ export function payoutBatchRoutes(app: FastifyInstance, deps: DashboardDeps): vo
         request.body.decision,
         request.body.reason,
       );
-      if (!decided.ok)
-        return sendMessage(
-          request,
-          reply,
-          decided.reason === 'nothing_on_hold' ? 409 : 403,
-          'Not accepted',
-          REFUSALS[decided.reason] ?? decided.reason,
-        );
+      if (!decided.ok) {
+        const [status, message] =
+          decided.reason === 'nothing_on_hold'
+            ? [409, "None of this file's payouts is waiting for approval."]
+            : DECISION_REFUSALS[decided.reason];
+        return sendMessage(request, reply, status, 'Not decided', message);
+      }
       return reply.redirect(`${back}?decided=${request.body.decision}`, 303);
     },
   );
