@@ -67,6 +67,9 @@ const env = {
   PAYWARDEN_PORT: String(port),
   PAYWARDEN_LOG_LEVEL: 'warn',
   PAYWARDEN_JOB_LEASE_SECONDS: '3',
+  // The long run creates thousands of payments and verifies each: the test-mode outbound budget
+  // (COL-3) is not what this run is about, and at its default the creations stop at 429.
+  PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '1000000',
   FLUTTERWAVE_TEST_BASE_URL: simulator.url,
   FLUTTERWAVE_TEST_SECRET_KEY: secretKey,
   FLUTTERWAVE_TEST_SECRET_HASH: secretHash,
