@@ -87,6 +87,8 @@ class ThreadConnection implements DatabaseConnection {
   readonly #thread: SqliteThread;
   /** Set from begin until the connection is released: its statements belong to the transaction. */
   inTransaction = false;
+  /** Its COMMIT or ROLLBACK has been sent: the next transaction may begin behind it. */
+  ended = false;
   constructor(thread: SqliteThread) {
     this.#thread = thread;
   }
@@ -128,19 +130,33 @@ class ThreadDriver implements Driver {
       throw error;
     }
   }
+  // The thread takes messages in order, so once COMMIT or ROLLBACK is posted the next
+  // transaction's BEGIN can only reach it afterwards: the mutex is released then, not when the
+  // answer comes back. A COMMIT is answered once its group commit is durable (thread.ts), and the
+  // next transaction runs meanwhile instead of waiting for that fsync.
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    await this.#end(connection as ThreadConnection, 'commit');
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    // Kysely rolls back after a failed commit too: by then the transaction is over for good, and
+    // a second ROLLBACK would reach whichever transaction runs next.
+    const threadConnection = connection as ThreadConnection;
+    if (threadConnection.ended) return;
+    await this.#end(threadConnection, 'rollback');
+  }
+  #end(connection: ThreadConnection, statement: 'commit' | 'rollback'): Promise<unknown> {
+    const answer = connection.executeQuery(CompiledQuery.raw(statement));
+    connection.ended = true;
+    this.#unlock(connection);
+    return answer;
+  }
+  #unlock(connection: ThreadConnection): void {
+    if (!connection.inTransaction) return;
+    connection.inTransaction = false;
+    this.#transactions.unlock();
   }
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    // Kysely releases after commit, or after rollback when the commit failed: only then is the
-    // transaction over for good.
-    const threadConnection = connection as ThreadConnection;
-    if (!threadConnection.inTransaction) return;
-    threadConnection.inTransaction = false;
-    this.#transactions.unlock();
+    this.#unlock(connection as ThreadConnection);
   }
   async destroy(): Promise<void> {
     await this.#thread.close();

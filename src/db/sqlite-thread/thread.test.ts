@@ -152,3 +152,53 @@ test('schema changes run on their own, between grouped writes', async () => {
   await Promise.all(writes);
   assert.deepEqual(await sql`select count(*) as n from extra`.execute(db).then((r) => r.rows), [{ n: 0 }]);
 });
+
+test('concurrent transactions share commits, and each is durable when it resolves', async () => {
+  const before = await thread.stats();
+  const names = Array.from({ length: 24 }, (_, i) => `tx-shared-${i}`);
+  await Promise.all(
+    names.map(async (name) => {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('items').values({ name }).execute();
+        await trx.selectFrom('items').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+      });
+      assert.ok(committedNames().includes(name), `${name} is durable once its transaction resolves`);
+    }),
+  );
+  const commits = (await thread.stats()).groupCommits - before.groupCommits;
+  assert.ok(commits < names.length, `24 transactions took ${commits} commits`);
+});
+
+test("a transaction rolled back inside a group takes back only its own writes, not the earlier transaction's", async () => {
+  const first = db.transaction().execute((trx) => trx.insertInto('items').values({ name: 'kept-tx' }).execute());
+  const second = db.transaction().execute(async (trx) => {
+    await trx.insertInto('items').values({ name: 'undone-tx' }).execute();
+    throw new Error('undo');
+  });
+  const third = db.insertInto('items').values({ name: 'kept-standalone' }).execute();
+  await first;
+  await assert.rejects(second, /undo/);
+  await third;
+  const names = committedNames();
+  assert.ok(names.includes('kept-tx'));
+  assert.ok(names.includes('kept-standalone'));
+  assert.equal(names.includes('undone-tx'), false);
+});
+
+test('a transaction whose group commit fails is told so; standalone writes of the group are written again alone', async () => {
+  await db.insertInto('parents').values({ id: 2 }).execute();
+  const outcomes = await Promise.allSettled([
+    // A deferred constraint is checked at the group's commit: this transaction breaks it.
+    db.transaction().execute((trx) => trx.insertInto('children').values({ id: 20, parent_id: 998 }).execute()),
+    db.insertInto('children').values({ id: 21, parent_id: 2 }).execute(),
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ['rejected', 'fulfilled'],
+  );
+  const ids = (await db.selectFrom('children').select('id').where('id', '>=', 20).execute()).map((c) => c.id);
+  assert.deepEqual(ids, [21]);
+  // The next transaction starts clean.
+  await db.transaction().execute((trx) => trx.insertInto('items').values({ name: 'after-failed-group' }).execute());
+  assert.ok(committedNames().includes('after-failed-group'));
+});

@@ -82,35 +82,58 @@ function outcomeOf(id: number, run: () => unknown): Response {
 
 const send = (response: Response) => parentPort!.postMessage(response);
 
-// Group commit for everything that stands alone: ingest batches and single statements from any
-// caller (the job workers' claims and results, reads and writes outside a transaction). All that
-// arrived together run in one transaction and are answered only after its commit, so each caller
-// sees exactly what autocommit would have given it (its write durable when answered) for one fsync
-// instead of one each. A statement that fails takes back only its own changes (SQLite undoes a
-// failed statement, an ingest batch is a savepoint) and only its caller sees the error; if the
-// whole transaction is lost (disk full, I/O error, a failed commit), every member runs again alone.
+// Group commit for everything: ingest batches, single statements from any caller (the job
+// workers' claims and results, reads and writes outside a transaction) and the callers' own
+// Kysely transactions. All that arrived together run in one SQLite transaction and are answered
+// only after its commit, so each caller sees exactly what autocommit (or its own COMMIT) would
+// have given it, durable when answered, for one fsync instead of one each.
+//   - A statement that fails takes back only its own changes (SQLite undoes a failed statement,
+//     an ingest batch is a savepoint) and only its caller sees the error.
+//   - A caller's transaction is a savepoint of the group: it runs alone (nothing else joins it
+//     while it is open, and the driver opens one at a time), its ROLLBACK takes back only its
+//     own writes, and its COMMIT releases the savepoint and is answered after the group commits.
+//     The next transaction may begin at once, inside the same group: transactions still run one
+//     after another, but no longer pay one fsync each.
+//   - If the whole group is lost (disk full, an I/O error, a failed commit), every standalone
+//     member runs again alone, and every transaction in it is told its commit failed. A deferred
+//     constraint (the schema has none) is checked at the group's commit, so one transaction
+//     breaking it fails every transaction of its group.
 interface Member {
   readonly id: number;
-  readonly run: () => unknown;
+  /** Runs the member again alone; undefined for a caller's transaction, which cannot be. */
+  readonly run: (() => unknown) | undefined;
   response: Response;
 }
 let group: Member[] = [];
 let groupOpen = false;
+let groupOpenedMs = 0;
+/** Past this age a group commits before the next caller transaction begins, bounding the wait of
+ * those already in it when transactions follow one another without a gap. */
+const GROUP_MAX_AGE_MS = 2;
 const stats = { groupCommits: 0, groupedRequests: 0, groupFallbacks: 0 } satisfies ThreadStats;
 const begin = database.prepare('begin');
 const commit = database.prepare('commit');
 const rollback = database.prepare('rollback');
+const savepoint = database.prepare('savepoint caller_transaction');
+const release = database.prepare('release caller_transaction');
+const rollbackToSavepoint = database.prepare('rollback to caller_transaction');
 
-/** A Kysely transaction (begin ... commit from one caller) is open: nothing else may run inside it. */
-const callerTransactionOpen = () => database.inTransaction && !groupOpen;
+/** A caller's Kysely transaction is open: nothing else may run inside it. */
+let callerOpen = false;
+/** The group was lost under the open caller transaction: its statements fail until it rolls back. */
+let callerBroken = false;
+
+function openGroup(): void {
+  if (groupOpen) return;
+  begin.run();
+  groupOpen = true;
+  groupOpenedMs = performance.now();
+}
 
 function addToGroup(id: number, run: () => unknown, writes: boolean): void {
   // A read before any write of the group sees only committed data: it needs no commit to wait for.
   if (!writes && !groupOpen) return send(outcomeOf(id, run));
-  if (!groupOpen) {
-    begin.run();
-    groupOpen = true;
-  }
+  openGroup();
   try {
     group.push({ id, run, response: { id, ok: true, result: run() } });
   } catch (error) {
@@ -124,7 +147,7 @@ function addToGroup(id: number, run: () => unknown, writes: boolean): void {
 }
 
 function commitGroup(): void {
-  if (!groupOpen) return;
+  if (!groupOpen || callerOpen) return;
   const members = group;
   try {
     commit.run();
@@ -144,7 +167,12 @@ function runAlone(members: readonly Member[]): void {
   group = [];
   groupOpen = false;
   stats.groupFallbacks += 1;
-  for (const member of members) send(outcomeOf(member.id, member.run));
+  for (const member of members)
+    send(
+      member.run === undefined
+        ? failure(member.id, new Error('the transaction was lost with its group commit (see the log of the disk)'))
+        : outcomeOf(member.id, member.run),
+    );
 }
 
 const GROUPABLE = /^\s*(select|insert|update|delete|with|replace)\b/i;
@@ -174,15 +202,57 @@ function runStandalone(request: Extract<Request, { op: 'query' | 'ingest' }>): v
 // they must never commit or roll back with it.
 let waiting: Array<Extract<Request, { op: 'query' | 'ingest' }>> = [];
 
+/** begin, commit and rollback of a caller's transaction, as the driver sends them. */
+const CONTROL = /^\s*(begin|commit|rollback)\s*$/i;
+
 function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): void {
-  // Whatever came before the caller's transaction is committed before it begins.
-  commitGroup();
-  send(outcomeOf(request.id, () => query(prepared(request.sql), request.parameters)));
-  if (!database.inTransaction) {
+  const control = CONTROL.exec(request.sql)?.[1]?.toLowerCase();
+  if (control === 'begin') {
+    if (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS) commitGroup();
+    send(
+      outcomeOf(request.id, () => {
+        openGroup();
+        savepoint.run();
+        callerOpen = true;
+        callerBroken = false;
+        return { rows: [] };
+      }),
+    );
+    return;
+  }
+  if (control === 'commit' || control === 'rollback') {
+    if (!callerOpen) return send(failure(request.id, new Error('no transaction is open')));
+    const broken = callerBroken;
+    callerOpen = false;
+    callerBroken = false;
+    if (control === 'rollback') {
+      if (!broken) {
+        rollbackToSavepoint.run();
+        release.run();
+      }
+      send({ id: request.id, ok: true, result: { rows: [] } });
+    } else if (broken) {
+      send(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
+    } else {
+      release.run();
+      group.push({ id: request.id, run: undefined, response: { id: request.id, ok: true, result: { rows: [] } } });
+    }
     const ready = waiting;
     waiting = [];
     for (const next of ready) runStandalone(next);
+    return;
   }
+  if (callerBroken) return send(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
+  const response = outcomeOf(request.id, () => query(prepared(request.sql), request.parameters));
+  if (!response.ok && !database.inTransaction) {
+    // SQLite rolled back the group under the caller: the others in it run again alone.
+    callerBroken = true;
+    const lost = group;
+    group = [];
+    groupOpen = false;
+    runAlone(lost);
+  }
+  send(response);
 }
 
 let closed = false;
@@ -203,20 +273,27 @@ function handle(requests: readonly Request[]): void {
       case 'query':
       case 'ingest':
         if (request.op === 'query' && request.transaction) runInCallerTransaction(request);
-        else if (callerTransactionOpen()) waiting.push(request);
+        else if (callerOpen) waiting.push(request);
         else runStandalone(request);
         break;
     }
   }
-  commitGroup();
 }
 
 // The messages that arrived while the last commit was running are taken off the port at once
 // (receiveMessageOnPort), so they share the next transaction instead of each paying its own fsync,
-// and the disk never waits for the event loop to hand over the next batch.
+// and the disk never waits for the event loop to hand over the next batch. Whatever arrived while
+// those ran joins too, unless the group is already GROUP_MAX_AGE_MS old.
+const take = () => receiveMessageOnPort(parentPort!)?.message as Request | undefined;
 parentPort!.on('message', (first: Request) => {
-  const requests = [first];
-  for (let next = receiveMessageOnPort(parentPort!); next !== undefined; next = receiveMessageOnPort(parentPort!))
-    requests.push(next.message as Request);
-  handle(requests);
+  let requests = [first];
+  while (requests.length > 0) {
+    for (let next = take(); next !== undefined; next = take()) requests.push(next);
+    handle(requests);
+    requests = [];
+    if (closed || (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS)) break;
+    const next = take();
+    if (next !== undefined) requests.push(next);
+  }
+  if (!closed) commitGroup();
 });
