@@ -26,6 +26,7 @@ export const ID_PREFIXES = [
   'cus',
   'dk',
   'ack',
+  'acs',
   'aar',
   'rk',
   'itl',

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { AuditLogTable } from '../db/schema.ts';
 import type { AuditChain } from './chain.ts';
 
-const FILE_NAME = /^audit-(test|live|global)-\d{1,15}-\d{1,15}\.jsonl$/;
+const FILE_NAME = /^audit-(test|live|global)(\.\d{1,2})?-\d{1,15}-\d{1,15}\.jsonl$/;
 
 export function archiveFileName(chain: AuditChain, fromSeq: number, toSeq: number): string {
   return `audit-${chain}-${fromSeq}-${toSeq}.jsonl`;

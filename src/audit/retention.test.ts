@@ -13,6 +13,7 @@ import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
 import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
 import { writeAudit } from './audit.ts';
+import { laneOf } from './chain.ts';
 import { writeCheckpoints } from './checkpoints.ts';
 import { applyRetention } from './retention.ts';
 import { checkpointSigner, keyringOf } from './signing-key.ts';
@@ -34,14 +35,18 @@ for (const dialect of await testDialects()) {
       await database.close();
       rmSync(archiveDir, { recursive: true, force: true });
     });
-    const write = (objectId: string) =>
+    // Every row is about one object, so they all share its lane: the chain archived here.
+    const lane = laneOf('test', 'x', 'x_retention');
+    const liveLane = laneOf('live', 'x', 'x_retention');
+    const write = (name: string) =>
       writeAudit(database.db, clock, {
         mode: 'test',
         actorType: 'system',
         actorId: null,
         action: 'x.done',
         objectType: 'x',
-        objectId,
+        objectId: 'x_retention',
+        details: { name },
       });
     const countInDb = async () =>
       Number(
@@ -49,7 +54,7 @@ for (const dialect of await testDialects()) {
           await database.db
             .selectFrom('audit_log')
             .select((eb) => eb.fn.countAll().as('n'))
-            .where('chain', '=', 'test')
+            .where('chain', '=', lane)
             .executeTakeFirstOrThrow()
         ).n,
       );
@@ -65,7 +70,7 @@ for (const dialect of await testDialects()) {
       const first = await applyRetention({ db: database.db, clock, archiveDir });
       assert.deepEqual(
         first.archived.map((a) => [a.chain, a.fromSeq, a.toSeq]),
-        [['test', 1, 7]],
+        [[lane, 1, 7]],
       );
       assert.equal(await countInDb(), 3, 'August, September and October stay at hand');
       const file = join(archiveDir, first.archived[0]!.fileName);
@@ -81,10 +86,10 @@ for (const dialect of await testDialects()) {
 
       const withFiles = await verifyAuditLog({ db: database.db, keyring, archiveDir });
       assert.equal(withFiles.ok, true, JSON.stringify(withFiles.problems));
-      assert.equal(withFiles.chains[0]!.rowsChecked, 10);
+      assert.equal(withFiles.chains.find((c) => c.chain === lane)!.rowsChecked, 10);
       const withoutFiles = await verifyAuditLog({ db: database.db, keyring });
       assert.equal(withoutFiles.ok, true, 'the remaining chain verifies from the archived head');
-      assert.equal(withoutFiles.chains[0]!.archivedRowsSkipped, 7);
+      assert.equal(withoutFiles.chains.find((c) => c.chain === lane)!.archivedRowsSkipped, 7);
 
       // Running again moves nothing; a new row keeps the chain going past the archive.
       assert.deepEqual((await applyRetention({ db: database.db, clock, archiveDir })).archived, []);
@@ -93,7 +98,7 @@ for (const dialect of await testDialects()) {
 
       // A changed archive file is found, whether the row was edited with or without its hash.
       const original = readFileSync(file, 'utf8');
-      writeFileSync(file, original.replace('"x_3"', '"x_33"'));
+      writeFileSync(file, original.replace('\\"x_3\\"', '\\"x_33\\"'));
       const changed = await verifyAuditLog({ db: database.db, keyring, archiveDir });
       assert.deepEqual([changed.problems[0]?.kind, changed.problems[0]?.seq], ['changed', 4]);
       writeFileSync(file, original.replace(/\n$/, '\n\n'));
@@ -110,10 +115,10 @@ for (const dialect of await testDialects()) {
       const eighth = await database.db
         .selectFrom('audit_log')
         .selectAll()
-        .where('chain', '=', 'test')
+        .where('chain', '=', lane)
         .where('seq', '=', 8)
         .executeTakeFirstOrThrow();
-      await sql`delete from audit_log where chain = 'test' and seq = 8`.execute(database.db);
+      await sql`delete from audit_log where chain = ${lane} and seq = 8`.execute(database.db);
       assert.deepEqual(
         ((p) => [p?.kind, p?.seq])((await verifyAuditLog({ db: database.db, keyring, archiveDir })).problems[0]),
         ['removed', 8],
@@ -134,17 +139,18 @@ for (const dialect of await testDialects()) {
             actorId: null,
             action: 'x',
             objectType: 'x',
-            objectId: `x_${i}`,
+            objectId: 'x_retention',
+            details: { i },
           });
-        await sql`update audit_log set action = 'forged' where chain = 'live' and seq = 2`.execute(other.db);
+        await sql`update audit_log set action = 'forged' where chain = ${liveLane} and seq = 2`.execute(other.db);
         clock.set(Date.UTC(2026, 6, 1));
         const result = await applyRetention({ db: other.db, clock, archiveDir: dir });
         assert.deepEqual(result.archived, []);
         assert.deepEqual(
           result.refused.map((r) => [r.chain, r.seq]),
-          [['live', 2]],
+          [[liveLane, 2]],
         );
-        const left = await other.db.selectFrom('audit_log').select('seq').where('chain', '=', 'live').execute();
+        const left = await other.db.selectFrom('audit_log').select('seq').where('chain', '=', liveLane).execute();
         assert.equal(left.length, 3, 'nothing was deleted');
       } finally {
         await other.close();
@@ -155,7 +161,7 @@ for (const dialect of await testDialects()) {
     test('files past 12 months are deleted and the chain verifies from the first archive kept', async () => {
       clock.set(Date.UTC(2027, 8, 1) + DAY_MS); // the January to July 2026 archive is past 12 months
       const result = await applyRetention({ db: database.db, clock, archiveDir });
-      assert.ok(result.expired.length === 1 && result.expired[0]!.chain === 'test');
+      assert.ok(result.expired.length === 1 && result.expired[0]!.chain === lane);
       assert.equal(existsSync(join(archiveDir, result.expired[0]!.fileName)), false);
       // August 2026 onwards was archived in the same run; the chain now starts at row 8.
       assert.deepEqual(
@@ -165,9 +171,9 @@ for (const dialect of await testDialects()) {
       assert.equal(await countInDb(), 0);
       const report = await verifyAuditLog({ db: database.db, keyring, archiveDir });
       assert.equal(report.ok, true, JSON.stringify(report.problems));
-      assert.equal(report.chains[0]!.rowsChecked, 4);
+      assert.equal(report.chains.find((c) => c.chain === lane)!.rowsChecked, 4);
       // The chain's start is now the kept archive's recorded predecessor: a forged one is found.
-      await sql`update audit_archives set first_prev_hash = ${'f'.repeat(64)} where chain = 'test' and from_seq = 8`.execute(
+      await sql`update audit_archives set first_prev_hash = ${'f'.repeat(64)} where chain = ${lane} and from_seq = 8`.execute(
         database.db,
       );
       assert.deepEqual(

@@ -5,7 +5,7 @@
 // off the end (a signed checkpoint or the chain head names a row that is not there).
 import type { Db, AuditLogTable, AuditArchivesTable, AuditCheckpointsTable } from '../db/schema.ts';
 import { AUDIT_CHAINS, auditRowHash, GENESIS_HASH, type AuditChain } from './chain.ts';
-import { checkpointMessage } from './checkpoints.ts';
+import { checkpointMessage, checkpointSetMessage } from './checkpoints.ts';
 import { readArchive } from './archive-file.ts';
 import { verifySignature, type CheckpointKeyring } from './signing-key.ts';
 
@@ -60,8 +60,18 @@ export interface AuditVerifyDeps {
 const PAGE_ROWS = 1000;
 
 export async function verifyAuditLog(deps: AuditVerifyDeps): Promise<AuditVerifyReport> {
+  const checkpoints = await deps.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
+  const signatures = checkSignatures(deps.keyring, checkpoints);
   const chains: ChainReport[] = [];
-  for (const chain of AUDIT_CHAINS) chains.push(await verifyChain(deps, chain));
+  for (const chain of AUDIT_CHAINS)
+    chains.push(
+      await verifyChain(
+        deps,
+        chain,
+        checkpoints.filter((cp) => cp.chain === chain),
+        signatures,
+      ),
+    );
   const problems = chains.flatMap((c) => (c.problem === null ? [] : [c.problem]));
   return { ok: problems.length === 0, chains, problems };
 }
@@ -140,14 +150,47 @@ class ChainWalker {
   }
 }
 
-async function verifyChain(deps: AuditVerifyDeps, chain: AuditChain): Promise<ChainReport> {
+/**
+ * Why each checkpoint with a bad signature is bad, by id. A set (one row per lane, set_id) is
+ * checked as a whole: a row removed from it, added to it or changed makes every row of it invalid.
+ */
+function checkSignatures(
+  keyring: CheckpointKeyring,
+  checkpoints: readonly AuditCheckpointsTable[],
+): Map<string, string> {
+  const bad = new Map<string, string>();
+  const sets = new Map<string, AuditCheckpointsTable[]>();
+  for (const cp of checkpoints) {
+    if (cp.set_id === null) {
+      const key = keyring.get(cp.key_id);
+      if (key === undefined) bad.set(cp.id, `is signed by an unknown key ${cp.key_id}`);
+      else if (!verifySignature(key, checkpointMessage(cp), cp.signature)) bad.set(cp.id, 'has an invalid signature');
+    } else sets.set(cp.set_id, [...(sets.get(cp.set_id) ?? []), cp]);
+  }
+  for (const rows of sets.values()) {
+    const first = rows[0]!;
+    const key = keyring.get(first.key_id);
+    const consistent = rows.every(
+      (row) => row.key_id === first.key_id && row.signature === first.signature && row.signed_at === first.signed_at,
+    );
+    const reason =
+      key === undefined
+        ? `is signed by an unknown key ${first.key_id}`
+        : !consistent || !verifySignature(key, checkpointSetMessage(rows), first.signature)
+          ? `has an invalid signature (its set ${first.set_id} of all lanes was changed, or a lane's checkpoint removed)`
+          : undefined;
+    if (reason !== undefined) for (const row of rows) bad.set(row.id, reason);
+  }
+  return bad;
+}
+
+async function verifyChain(
+  deps: AuditVerifyDeps,
+  chain: AuditChain,
+  checkpoints: readonly AuditCheckpointsTable[],
+  signatures: ReadonlyMap<string, string>,
+): Promise<ChainReport> {
   const { db } = deps;
-  const checkpoints = await db
-    .selectFrom('audit_checkpoints')
-    .selectAll()
-    .where('chain', '=', chain)
-    .orderBy('seq')
-    .execute();
   const archives = await db
     .selectFrom('audit_archives')
     .selectAll()
@@ -159,14 +202,14 @@ async function verifyChain(deps: AuditVerifyDeps, chain: AuditChain): Promise<Ch
   let badCheckpoint: AuditProblem | null = null;
   let lastCheckpointAt: number | null = null;
   for (const cp of checkpoints) {
-    const key = deps.keyring.get(cp.key_id);
-    if (key === undefined || !verifySignature(key, checkpointMessage(cp), cp.signature)) {
+    const reason = signatures.get(cp.id);
+    if (reason !== undefined) {
       badCheckpoint ??= {
         chain,
         kind: 'checkpoint_invalid',
         seq: cp.seq,
         rowId: null,
-        message: `checkpoint ${cp.id} (row ${cp.seq}) ${key === undefined ? `is signed by an unknown key ${cp.key_id}` : 'has an invalid signature'}`,
+        message: `checkpoint ${cp.id} (row ${cp.seq}) ${reason}`,
       };
     } else lastCheckpointAt = Math.max(lastCheckpointAt ?? 0, cp.signed_at);
   }
@@ -185,7 +228,7 @@ async function verifyChain(deps: AuditVerifyDeps, chain: AuditChain): Promise<Ch
     chain,
     start.seq,
     start.hash,
-    checkpoints.filter((cp) => cp.seq >= start.seq && deps.keyring.has(cp.key_id)),
+    checkpoints.filter((cp) => cp.seq >= start.seq && !signatures.has(cp.id)),
   );
   if (badCheckpoint !== null) walker.fail(badCheckpoint.kind, badCheckpoint.seq, null, badCheckpoint.message);
   checkArchiveRecords(walker, archives);

@@ -106,7 +106,8 @@ export interface AuditLogTable {
   details_json: string;
   created_at: number;
   /** The hash chain (migration 0008, src/audit/chain.ts): test, live or global; 1, 2, ... per chain. */
-  chain: 'test' | 'live' | 'global';
+  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  chain: string;
   seq: number;
   prev_hash: string;
   hash: string;
@@ -114,7 +115,8 @@ export interface AuditLogTable {
 
 /** The newest row of each audit chain; its row lock serialises appends (src/audit/chain.ts). */
 export interface AuditChainHeadsTable {
-  chain: 'test' | 'live' | 'global';
+  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  chain: string;
   seq: number;
   hash: string;
 }
@@ -122,18 +124,22 @@ export interface AuditChainHeadsTable {
 /** Ed25519-signed (chain, seq, hash) statements, so rows cut off the end are noticed (src/audit/checkpoints.ts). */
 export interface AuditCheckpointsTable {
   id: string;
-  chain: 'test' | 'live' | 'global';
+  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  chain: string;
   seq: number;
   hash: string;
   signed_at: number;
   key_id: string;
   signature: string;
+  /** The checkpoints signed together, one per lane of a mode (null: signed alone, before lanes). */
+  set_id: string | null;
 }
 
 /** Rows moved out of audit_log into a JSON-lines file (LOG-4, src/audit/retention.ts). */
 export interface AuditArchivesTable {
   id: string;
-  chain: 'test' | 'live' | 'global';
+  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  chain: string;
   from_seq: number;
   to_seq: number;
   /** The hash the first archived row names as its predecessor, and the hash of the last one. */

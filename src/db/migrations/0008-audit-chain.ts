@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { AUDIT_CHAINS, auditRowHash, chainOf, GENESIS_HASH } from '../../audit/chain.ts';
+import { MODE_CHAINS, auditRowHash, chainOf, GENESIS_HASH } from '../../audit/chain.ts';
 import type { AuditLogTable, Database } from '../schema.ts';
 
 // LOG-4: the audit log becomes a hash chain per mode (src/audit/chain.ts), with signed
@@ -25,7 +25,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   const typed = db as unknown as Kysely<Database>;
   const heads = new Map<string, { seq: number; hash: string }>(
-    AUDIT_CHAINS.map((c) => [c, { seq: 0, hash: GENESIS_HASH }]),
+    MODE_CHAINS.map((c) => [c, { seq: 0, hash: GENESIS_HASH }]),
   );
   // Keyset pages, so a large existing log is chained without holding it all in memory.
   let after: { created_at: number; id: string } | undefined;
