@@ -70,6 +70,9 @@ const env = {
   // The long run creates thousands of payments and verifies each: the test-mode outbound budget
   // (COL-3) is not what this run is about, and at its default the creations stop at 429.
   PAYWARDEN_PROVIDER_RATE_LIMIT_TEST_PER_MINUTE: '1000000',
+  // The other providers' local simulators on free ports: a fixed 4010+ collides with whatever
+  // else runs on the machine, and the gateway then cannot restart.
+  PAYWARDEN_SIMULATOR_PORT: '0',
   FLUTTERWAVE_TEST_BASE_URL: simulator.url,
   FLUTTERWAVE_TEST_SECRET_KEY: secretKey,
   FLUTTERWAVE_TEST_SECRET_HASH: secretHash,
