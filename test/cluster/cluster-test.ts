@@ -10,7 +10,6 @@
 //   - every event was delivered, always with the same webhook-id, one delivery row per endpoint;
 //   - no job is left queued, running or dead, and the two processes never killed never died.
 // Sizes: CLUSTER_PAYMENTS (default 300), CLUSTER_COPIES (3), CLUSTER_MIN_KILLS (5).
-import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import {
   throughProxy,
   type GatewayProcess,
 } from './processes.ts';
+import { onlyWebhookId, startMerchantEndpoint, verdict } from '../crash/harness.ts';
 
 const PAYMENTS = Number(process.env.CLUSTER_PAYMENTS ?? 300);
 const COPIES = Number(process.env.CLUSTER_COPIES ?? 3);
@@ -56,20 +56,9 @@ const secretHash = randomBytes(24).toString('base64url');
 const masterKey = randomBytes(32).toString('base64');
 
 // The merchant's app: every delivery by payment, by webhook-id.
-const deliveries = new Map<string, string[]>();
-const merchant = createHttpServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { object: { id: string } } };
-    const list = deliveries.get(body.data.object.id) ?? [];
-    list.push(String(req.headers['webhook-id']));
-    deliveries.set(body.data.object.id, list);
-    res.writeHead(200).end();
-  });
-});
-await new Promise<void>((resolve) => merchant.listen(0, '127.0.0.1', resolve));
-const merchantUrl = `http://127.0.0.1:${(merchant.address() as { port: number }).port}/events`;
+const merchant = await startMerchantEndpoint((event: { data: { object: { id: string } } }) => event.data.object.id);
+const { deliveries } = merchant;
+const merchantUrl = merchant.url;
 
 const simulator = await startFlutterwaveSimulator({ secretKey, secretHash, host: '127.0.0.1', port: 0 });
 const ports = await Promise.all(ROLES.map(() => freePort()));
@@ -370,22 +359,19 @@ try {
     if (rows.length !== 1 || rows[0]?.status !== 'succeeded')
       failures.push(`payment ${id}: delivery rows ${JSON.stringify(rows)}`);
     const seen = deliveries.get(id) ?? [];
-    if (new Set(seen).size !== 1 || seen[0] !== mine[0]?.id)
+    if (!onlyWebhookId(seen, mine[0]?.id))
       failures.push(`payment ${id}: merchant saw webhook-ids ${JSON.stringify(seen)}, event ${mine[0]?.id}`);
     redelivered += seen.length - 1;
   }
   if (kills < MIN_KILLS) failures.push(`only ${kills} kills happened`);
   if (!chaos.cutDone || !chaos.redisDone) failures.push('a fault did not happen');
 
-  if (failures.length > 0) {
-    for (const failure of failures.slice(0, 20)) console.error(`[cluster] FAIL ${failure}`);
-    log(`${failures.length} failures`);
-  } else {
-    log(
+  exitCode = verdict(
+    'cluster',
+    failures,
+    () =>
       `ok: ${acknowledged.size} unique webhooks stored once each with one job done, ${PAYMENTS} payments once and final once, every event delivered with one webhook-id (${redelivered} repeated deliveries of the same id after kills), no job lost or dead, across ${kills} SIGKILLs, a database cut and a Redis restart`,
-    );
-    exitCode = 0;
-  }
+  );
 } catch (error) {
   console.error('[cluster] error', error);
 } finally {

@@ -5,34 +5,22 @@
 //   - every payment reached its final state exactly once (one transition, one event);
 //   - every merchant event was delivered at least once, always with the same webhook-id.
 // Like a real provider, the sender retries a webhook until it gets a 200.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { createApiKeyService } from '../../src/keys/api-keys.ts';
-import { systemClock } from '../../src/clock.ts';
 import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
 import { startFlutterwaveSimulator } from '../../src/simulators/flutterwave/simulator.ts';
+import { freePort, sleep } from '../cluster/processes.ts';
+import { onlyWebhookId, prepareDatabase, restartableGateway, startMerchantEndpoint, verdict } from './harness.ts';
 
 const PAYMENTS = Number(process.env.CRASH_PAYMENTS ?? 500);
 const COPIES = Number(process.env.CRASH_COPIES ?? 4);
 const CONCURRENCY = 16;
 const MIN_KILLS = Number(process.env.CRASH_MIN_KILLS ?? 10);
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => console.log(`[crash] ${line}`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'paywarden-crash-'));
@@ -42,21 +30,9 @@ const port = await freePort();
 const gatewayUrl = `http://127.0.0.1:${port}`;
 
 // The merchant's app: records every delivery by webhook-id.
-const deliveries = new Map<string, Set<string>>();
-const merchant = createHttpServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { object: { id: string } } };
-    const id = String(req.headers['webhook-id']);
-    const paymentId = body.data.object.id;
-    if (!deliveries.has(paymentId)) deliveries.set(paymentId, new Set());
-    deliveries.get(paymentId)!.add(id);
-    res.writeHead(200).end();
-  });
-});
-await new Promise<void>((resolve) => merchant.listen(0, '127.0.0.1', resolve));
-const merchantUrl = `http://127.0.0.1:${(merchant.address() as { port: number }).port}/events`;
+const merchant = await startMerchantEndpoint((event: { data: { object: { id: string } } }) => event.data.object.id);
+const { deliveries } = merchant;
+const merchantUrl = merchant.url;
 
 // The simulator lives in this process so it survives the gateway's deaths; webhooks are sent by
 // this script, so the simulator itself sends none.
@@ -78,39 +54,9 @@ const env = {
   FLUTTERWAVE_TEST_SECRET_HASH: secretHash,
 };
 const config = loadConfig(env);
-const setupDb = openDatabase(config.databaseUrl);
-await migrateToLatest(setupDb);
-const apiKey = (
-  await createApiKeyService({ db: setupDb.db, masterKey: config.masterKey, clock: systemClock }).create({
-    mode: 'test',
-    name: 'crash',
-  })
-).key;
-await setupDb.close();
-
-let child: ChildProcess | undefined;
-let kills = 0;
-async function startChild(): Promise<void> {
-  child = spawn(process.execPath, ['src/main.ts', 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  // Up to 30 s: on a 2-core machine shared by other runs a start can take more than 5.
-  for (let i = 0; i < 1200; i += 1) {
-    try {
-      if ((await fetch(`${gatewayUrl}/healthz`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(25);
-  }
-  throw new Error('gateway did not start');
-}
-async function killChild(): Promise<void> {
-  const dying = child;
-  if (dying === undefined) return;
-  const exited = new Promise((resolve) => dying.once('exit', resolve));
-  dying.kill('SIGKILL');
-  await exited;
-  kills += 1;
-}
+const apiKey = await prepareDatabase(config, { name: 'crash' });
+// Up to 60 s for a start: on a 2-core machine shared by other runs a start can take more than 5.
+const gateway = restartableGateway(env, port);
 
 const api = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${gatewayUrl}${path}`, {
@@ -124,7 +70,7 @@ const api = async (method: string, path: string, body?: unknown) => {
 
 let exitCode = 1;
 try {
-  await startChild();
+  await gateway.start();
   await api('POST', '/v1/webhook_endpoints', { url: merchantUrl, events: ['payment.*'] });
   log(`creating ${PAYMENTS} payments`);
   await fetch(`${simulator.url}/_sim/faults`, {
@@ -163,10 +109,10 @@ try {
   const acknowledged = new Set<string>();
   let sending = true;
   const killer = (async () => {
-    while (sending || kills < MIN_KILLS) {
+    while (sending || gateway.kills() < MIN_KILLS) {
       await sleep(100 + Math.random() * 600);
-      await killChild();
-      await startChild();
+      await gateway.kill();
+      await gateway.start();
     }
   })();
   let next = 0;
@@ -201,7 +147,7 @@ try {
   );
   sending = false;
   await killer;
-  log(`${webhooks.length} webhooks acknowledged after ${attempts} attempts; ${kills} SIGKILLs`);
+  log(`${webhooks.length} webhooks acknowledged after ${attempts} attempts; ${gateway.kills()} SIGKILLs`);
 
   // Let the last gateway finish its work, unharmed.
   const verifyDb = openDatabase(config.databaseUrl);
@@ -242,28 +188,22 @@ try {
       failures.push(`payment ${id} has events ${JSON.stringify(mine.map((e) => e.type))}`);
     const moved = transitions.filter((t) => t.object_id === id).length;
     if (moved !== 1) failures.push(`payment ${id} transitioned ${moved} times`);
-    const seen = deliveries.get(id);
-    if (seen === undefined || seen.size !== 1 || !seen.has(mine[0]?.id ?? ''))
-      failures.push(
-        `payment ${id}: merchant saw webhook-ids ${JSON.stringify([...(seen ?? [])])}, event ${mine[0]?.id}`,
-      );
+    const seen = deliveries.get(id) ?? [];
+    if (!onlyWebhookId(seen, mine[0]?.id))
+      failures.push(`payment ${id}: merchant saw webhook-ids ${JSON.stringify(seen)}, event ${mine[0]?.id}`);
   }
   await verifyDb.close();
-  if (kills < MIN_KILLS) failures.push(`only ${kills} kills happened`);
-
-  if (failures.length > 0) {
-    for (const failure of failures.slice(0, 20)) console.error(`[crash] FAIL ${failure}`);
-    log(`${failures.length} failures`);
-  } else {
-    log(
-      `ok: ${acknowledged.size} unique webhooks stored once each, ${paymentIds.length} payments final once, every event delivered with one webhook-id, across ${kills} SIGKILLs`,
-    );
-    exitCode = 0;
-  }
+  if (gateway.kills() < MIN_KILLS) failures.push(`only ${gateway.kills()} kills happened`);
+  exitCode = verdict(
+    'crash',
+    failures,
+    () =>
+      `ok: ${acknowledged.size} unique webhooks stored once each, ${paymentIds.length} payments final once, every event delivered with one webhook-id, across ${gateway.kills()} SIGKILLs`,
+  );
 } catch (error) {
   console.error('[crash] error', error);
 } finally {
-  await killChild().catch(() => undefined);
+  await gateway.kill().catch(() => undefined);
   await simulator.close();
   merchant.close();
   rmSync(dataDir, { recursive: true, force: true });

@@ -7,6 +7,8 @@
 import type { FaultName } from '../../src/simulators/shared/faults.ts';
 import { createFieldCipher } from '../../src/crypto/encryption.ts';
 import { newId } from '../../src/ids.ts';
+import type { Db } from '../../src/db/schema.ts';
+import type { Secret } from '../../src/crypto/secret.ts';
 import type { TestGateway } from './gateway.ts';
 
 export interface PayoutKit {
@@ -43,7 +45,8 @@ export interface PayoutKit {
 
 /** A bank beneficiary row written as the store writes it (the account number sealed). */
 export async function seedBankBeneficiary(
-  gateway: TestGateway,
+  db: Db,
+  masterKey: Secret,
   fields: {
     provider: string;
     country: string;
@@ -54,8 +57,8 @@ export async function seedBankBeneficiary(
   },
 ): Promise<string> {
   const id = newId('ben');
-  const cipher = createFieldCipher(gateway.services.config.masterKey);
-  await gateway.services.database.db
+  const cipher = createFieldCipher(masterKey);
+  await db
     .insertInto('beneficiaries')
     .values({
       id,
@@ -158,19 +161,22 @@ export const stripePayoutKit: PayoutKit = {
   ledgerKinds: ['transfer', 'payout'],
 };
 
+/** The bank account the KwikPaisa kit pays (stored directly: KwikPaisa documents no look-up). */
+export const KWIKPAISA_KIT_ACCOUNT = {
+  provider: 'kwikpaisa',
+  country: 'IN',
+  currency: 'INR',
+  bankCode: 'HDFC0001234',
+  accountNumber: '123456789012',
+  accountName: 'Ajay Kumar',
+} as const;
+
 export const kwikpaisaPayoutKit: PayoutKit = {
   provider: 'kwikpaisa',
   currency: 'INR',
   beneficiary: {},
   seedBeneficiary: (gateway) =>
-    seedBankBeneficiary(gateway, {
-      provider: 'kwikpaisa',
-      country: 'IN',
-      currency: 'INR',
-      bankCode: 'HDFC0001234',
-      accountNumber: '123456789012',
-      accountName: 'Ajay Kumar',
-    }),
+    seedBankBeneficiary(gateway.services.database.db, gateway.services.config.masterKey, KWIKPAISA_KIT_ACCOUNT),
   faults: [
     'drop_request',
     'lost_answer_timeout',
