@@ -126,6 +126,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     payoutControls: services.payoutControls,
     incidentsFor: services.incidentsFor,
     customers: services.customers,
+    payouts: services.payouts,
     queue: services.queue,
     loginLimiter: services.loginLimiter,
     publicUrl: services.config.publicUrl,

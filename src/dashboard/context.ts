@@ -10,6 +10,7 @@ import type { EventService } from '../events/event-service.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { ApiKeyService } from '../keys/api-keys.ts';
 import type { OperatorService, OperatorSummary } from '../operators/accounts.ts';
+import type { PayoutService } from '../payouts/payout-service.ts';
 import { can, type OperatorAction } from '../operators/permissions.ts';
 import type { OperatorSession } from '../operators/sessions.ts';
 import type { RelyingParty } from '../operators/passkeys.ts';
@@ -52,6 +53,7 @@ export interface DashboardDeps {
   readonly incidentsFor: (actor: AuditActor) => IncidentService;
   /** Customer export and erasure (DAT-3), the audited service the API uses. */
   readonly customers: CustomerDataService;
+  readonly payouts: PayoutService;
   /** Told when a dead job is queued again, so the workers pick it up at once. */
   readonly queue: JobQueue;
   readonly loginLimiter: RateLimiterAbstract;
@@ -159,6 +161,31 @@ export async function permit(
   }
   sendMessage(request, reply, 403, 'Not allowed', `Your role (${who.operator.role}) does not allow this.`);
   return undefined;
+}
+
+/**
+ * LOG-3: opening a customer's or beneficiary's details or a raw provider payload (names, emails,
+ * card digits as the provider sent them) is recorded; lists show less and are not.
+ */
+export function recordView(
+  deps: Pick<DashboardDeps, 'db' | 'clock'>,
+  who: SignedInOperator,
+  objectType: string,
+  objectId: string,
+) {
+  return writeAudit(deps.db, deps.clock, {
+    mode: who.mode,
+    actorType: 'operator',
+    actorId: who.operator.id,
+    action: `${objectType}.viewed`,
+    objectType,
+    objectId,
+  });
+}
+
+/** The services' request context for an operator's action: the operator is the actor in their audit rows. */
+export function operatorContext(who: SignedInOperator, request: { id: string; ip: string }) {
+  return { mode: who.mode, apiKeyId: '', operatorId: who.operator.id, requestId: request.id, ip: request.ip };
 }
 
 /** Sensitive actions (OPS-8): the password must have been entered within the last 5 minutes. */

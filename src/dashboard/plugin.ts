@@ -28,6 +28,7 @@ import { keyRoutes } from './routes/key-routes.ts';
 import { customerRoutes } from './routes/customer-routes.ts';
 import { payoutBatchRoutes } from './routes/batch-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { payoutRoutes } from './routes/payout-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { approvalRoutes } from './routes/approval-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
@@ -134,6 +135,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await app.register(async (secured) => {
     secured.addHook('preHandler', async (request, reply) => requireOperator(deps, request, reply));
     pageRoutes(secured, deps);
+    payoutRoutes(secured, deps);
     actionRoutes(secured, deps);
     keyRoutes(secured, deps);
     customerRoutes(secured, deps);

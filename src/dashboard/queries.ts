@@ -6,7 +6,36 @@ import type { PrivacyService } from '../privacy/privacy-service.ts';
 import type { SystemKeys } from '../privacy/system-keys.ts';
 
 export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKeys: SystemKeys) {
+  /** What was announced about an object (its events, each with its deliveries) and its audit rows, oldest first. */
+  async function objectHistory(id: string) {
+    const [events, audit] = await Promise.all([
+      db
+        .selectFrom('events')
+        .selectAll()
+        .where('object_id', '=', id)
+        .orderBy('created_at')
+        .execute()
+        .then((rows) => privacy.openEvents(db, rows)),
+      db.selectFrom('audit_log').selectAll().where('object_id', '=', id).orderBy('created_at').execute(),
+    ]);
+    const deliveries =
+      events.length === 0
+        ? []
+        : await db
+            .selectFrom('deliveries')
+            .selectAll()
+            .where(
+              'event_id',
+              'in',
+              events.map((e) => e.id),
+            )
+            .execute();
+    return { events, deliveries, audit };
+  }
+
   return {
+    objectHistory,
+
     async overview(mode: Mode, sinceMs: number) {
       // Per status and currency: amounts in different currencies are never added together.
       const byStatus = await db
@@ -38,7 +67,18 @@ export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKe
         .where('mode', '=', mode)
         .where('status', '=', 'requires_review')
         .executeTakeFirstOrThrow();
+      // Payouts waiting for a person: a review to resolve, or a code the provider sent.
+      const payoutsWaiting = await db
+        .selectFrom('payouts')
+        .select(['status', sql<number>`count(*)`.as('n')])
+        .where('mode', '=', mode)
+        .where('status', 'in', ['requires_review', 'requires_action'])
+        .groupBy('status')
+        .execute();
+      const waiting = (status: string) => Number(payoutsWaiting.find((r) => r.status === status)?.n ?? 0);
       return {
+        payoutsInReview: waiting('requires_review'),
+        payoutsAwaitingCode: waiting('requires_action'),
         byStatus: byStatus.map((r) => ({
           status: r.status,
           currency: r.currency,
@@ -79,7 +119,7 @@ export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKe
         .executeTakeFirst();
       if (sealed === undefined) return undefined;
       const payment = await privacy.openPaymentRow(db, sealed);
-      const [webhooks, verifications, events, audit] = await Promise.all([
+      const [webhooks, verifications, history] = await Promise.all([
         db
           .selectFrom('provider_webhooks')
           .selectAll()
@@ -87,28 +127,9 @@ export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKe
           .orderBy('received_at')
           .execute(),
         db.selectFrom('verifications').selectAll().where('payment_id', '=', id).orderBy('attempted_at').execute(),
-        db
-          .selectFrom('events')
-          .selectAll()
-          .where('object_id', '=', id)
-          .orderBy('created_at')
-          .execute()
-          .then((rows) => privacy.openEvents(db, rows)),
-        db.selectFrom('audit_log').selectAll().where('object_id', '=', id).orderBy('created_at').execute(),
+        objectHistory(id),
       ]);
-      const deliveries =
-        events.length === 0
-          ? []
-          : await db
-              .selectFrom('deliveries')
-              .selectAll()
-              .where(
-                'event_id',
-                'in',
-                events.map((e) => e.id),
-              )
-              .execute();
-      return { payment, webhooks, verifications, events, deliveries, audit };
+      return { payment, webhooks, verifications, ...history };
     },
 
     async webhooksIn(mode: Mode, limit = 100) {

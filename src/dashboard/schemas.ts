@@ -8,7 +8,7 @@ import { OPERATOR_ROLES } from '../operators/schema.ts';
 import { SCOPES } from '../keys/scopes.ts';
 import { FreeText } from '../text/free-text.ts';
 
-const CSRF = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
+export const CSRF = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const PASSWORD = Type.String({ minLength: 1, maxLength: 128 });
 const EMAIL = Type.String({ minLength: 3, maxLength: 254 });
 const CUSTOMER_ID = Type.String({ pattern: '^cus_[0-9A-Za-z]{22}$' });

@@ -12,6 +12,7 @@ test('a viewer only views payments: cannot rotate a key, approve a payout or rea
 test('finance approves payouts but cannot manage operators, keys or settings', () => {
   assert.equal(can('finance', 'approve_payouts'), true);
   assert.equal(can('finance', 'create_payouts'), true, 'makes payout files (another operator approves them)');
+  assert.equal(can('finance', 'manage_payouts'), true);
   assert.equal(can('finance', 'manage_operators'), false);
   assert.equal(can('finance', 'manage_api_keys'), false);
   assert.equal(can('finance', 'change_settings'), false);
@@ -24,7 +25,12 @@ test('a developer manages keys, endpoints and failed jobs but neither moves mone
   assert.equal(can('developer', 'manage_webhook_endpoints'), true);
   assert.equal(can('developer', 'approve_payouts'), false);
   assert.equal(can('developer', 'create_payouts'), false);
+  assert.equal(can('developer', 'manage_payouts'), false);
   assert.equal(can('developer', 'manage_operators'), false);
+});
+
+test('acting on a payout (cancel, OTP, review, new attempt): the roles that decide on money', () => {
+  for (const role of OPERATOR_ROLES) assert.equal(can(role, 'manage_payouts'), can(role, 'approve_payouts'), role);
 });
 
 test('delivery responses: seen by those who manage endpoints, not by finance or viewers', () => {

@@ -14,6 +14,9 @@ export const OPERATOR_ACTIONS = [
   // Making payouts from the dashboard (a payout file): the maker's side; approving is apart.
   'create_payouts',
   'approve_payouts',
+  // Acting on one payout (cancel before sending, confirm an OTP, resolve a review, a new attempt
+  // after a definite failure): money decisions, so finance and the people who run the account.
+  'manage_payouts',
   'view_payments',
   'view_audit',
   'change_settings',
@@ -46,6 +49,7 @@ export const PERMISSIONS: Matrix = Object.freeze({
     'view_delivery_responses',
     'create_payouts',
     'approve_payouts',
+    'manage_payouts',
     'view_payments',
     'view_audit',
     'change_settings',
@@ -61,7 +65,7 @@ export const PERMISSIONS: Matrix = Object.freeze({
     'view_payments',
     'manage_jobs',
   ]),
-  finance: row(['create_payouts', 'approve_payouts', 'view_payments', 'view_audit']),
+  finance: row(['create_payouts', 'approve_payouts', 'manage_payouts', 'view_payments', 'view_audit']),
   viewer: row(['view_payments']),
 });
 

@@ -51,7 +51,15 @@ export interface PayoutListFilters {
   readonly beneficiary?: string;
   readonly reference?: string;
   readonly provider?: string;
+  /** Created at or after this instant (ms). */
+  readonly createdFrom?: number;
+  /** Created before this instant (ms). */
+  readonly createdBefore?: number;
 }
+
+/** What a person may decide for a payout in review (those the state machine allows out of it). */
+export const REVIEW_OUTCOMES = ['succeeded', 'failed', 'reversed'] as const;
+export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number];
 
 export interface PayoutServiceDeps {
   readonly db: Db;
@@ -243,6 +251,8 @@ export function createPayoutService(deps: PayoutServiceDeps) {
     if (filters.beneficiary !== undefined) query = query.where('beneficiary_id', '=', filters.beneficiary);
     if (filters.reference !== undefined) query = query.where('reference', '=', filters.reference);
     if (filters.provider !== undefined) query = query.where('provider', '=', filters.provider);
+    if (filters.createdFrom !== undefined) query = query.where('created_at', '>=', filters.createdFrom);
+    if (filters.createdBefore !== undefined) query = query.where('created_at', '<', filters.createdBefore);
     const cursor = filters.startingAfter === undefined ? undefined : await get(mode, filters.startingAfter);
     if (filters.startingAfter !== undefined && cursor === undefined)
       throw new ApiError('parameter_invalid', { param: 'starting_after', message: 'starting_after names no payout.' });
@@ -250,8 +260,9 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   }
 
   /** Only while nothing was ever sent: the attempt is closed in the same transaction, guarded on
-   * its send count, so a worker about to send (markSent) and a cancel cannot both win. */
-  async function cancel(ctx: RequestContext, id: string): Promise<PayoutRow> {
+   * its send count, so a worker about to send (markSent) and a cancel cannot both win. An
+   * operator's reason (the dashboard asks for one) goes into the transition's audit row. */
+  async function cancel(ctx: RequestContext, id: string, note?: string): Promise<PayoutRow> {
     const payout = await mustGet(ctx.mode, id);
     const cancelled = await deps.db.transaction().execute(async (trx) => {
       if (payout.status === 'on_hold') return deps.holds.cancelHeld(trx, id, actorOf(ctx));
@@ -269,6 +280,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         to: 'cancelled',
         reason: 'cancelled_before_sending',
         actor: actorOf(ctx),
+        ...(note === undefined ? {} : { details: { note } }),
         set: { next_check_at: null },
       });
       if (!moved.ok) throw new ApiError('payout_state_conflict');
@@ -326,7 +338,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   }
 
   /** Paystack's OTP step. The code is passed through, never stored or logged. */
-  async function finalize(ctx: RequestContext, id: string, otp: string): Promise<PayoutRow> {
+  async function finalize(ctx: RequestContext, id: string, otp: string, note?: string): Promise<PayoutRow> {
     const payout = await mustGet(ctx.mode, id);
     const attempt = await openAttempt(deps.db, id);
     const adapter = deps.providers.payouts(ctx.mode, payout.provider);
@@ -357,7 +369,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
       requestId: ctx.requestId,
       ip: ctx.ip,
       result: outcome.kind === 'ok' ? 'success' : 'failure',
-      details: { attemptId: attempt.id, outcome: outcome.kind },
+      details: { attemptId: attempt.id, outcome: outcome.kind, ...(note === undefined ? {} : { note }) },
     });
     if (outcome.kind === 'rejected') throw new ApiError('otp_rejected');
     // Whatever finalize answered, the status query decides.
@@ -366,12 +378,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   }
 
   /** A person settles a payout in review, with a reason (LOG-1). */
-  async function resolveReview(
-    ctx: RequestContext,
-    id: string,
-    to: 'succeeded' | 'failed' | 'reversed',
-    note: string,
-  ): Promise<PayoutRow> {
+  async function resolveReview(ctx: RequestContext, id: string, to: ReviewOutcome, note: string): Promise<PayoutRow> {
     const payout = await mustGet(ctx.mode, id);
     if (payout.status !== 'requires_review') throw new ApiError('payout_state_conflict');
     await deps.db.transaction().execute(async (trx) => {

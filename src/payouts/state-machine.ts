@@ -45,6 +45,11 @@ const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
 
 export const PAYOUT_STATUSES = Object.keys(TRANSITIONS) as PayoutStatus[];
 
+/** Where a payout in `from` may go next (the dashboard offers an operator only these). */
+export function nextPayoutStatuses(from: PayoutStatus): readonly PayoutStatus[] {
+  return TRANSITIONS[from] ?? [];
+}
+
 export function canTransitionPayout(from: PayoutStatus, to: PayoutStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }

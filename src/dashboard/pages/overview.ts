@@ -14,6 +14,12 @@ export function overviewPage(
     data.requiresReview > 0
       ? html`<li><a href="/dashboard/payments?status=requires_review">${data.requiresReview} payment(s) need review</a></li>`
       : '',
+    data.payoutsInReview > 0
+      ? html`<li><a href="/dashboard/payouts?status=requires_review">${data.payoutsInReview} payout(s) need review</a></li>`
+      : '',
+    data.payoutsAwaitingCode > 0
+      ? html`<li><a href="/dashboard/payouts?status=requires_action">${data.payoutsAwaitingCode} payout(s) wait for a provider code</a></li>`
+      : '',
     data.failedDeliveries > 0
       ? html`<li><a href="/dashboard/webhooks-out">${data.failedDeliveries} event delivery(ies) failed</a></li>`
       : '',
@@ -29,6 +35,7 @@ export function overviewPage(
     return html`<div class="card"><div class="status-${status}">${status}</div><strong>${rows.reduce((n, r) => n + r.count, 0)}</strong>${rows.map((r) => html`<div>${formatMinor(r.amountMinor, r.currency, currencyExponent(r.currency))}</div>`)}</div>`;
   })}</section>
 ${statuses.length === 0 ? html`<p>No payments in this period yet.</p>` : ''}
+<p><a href="/dashboard/payouts" id="all-payouts">All payouts</a></p>
 <h2>Alerts</h2>
-${data.requiresReview + data.failedDeliveries + data.deadJobs + options.payoutsWaiting === 0 ? html`<p id="no-alerts">Nothing needs attention.</p>` : html`<ul id="alerts">${alerts}</ul>`}`;
+${data.requiresReview + data.payoutsInReview + data.payoutsAwaitingCode + data.failedDeliveries + data.deadJobs + options.payoutsWaiting === 0 ? html`<p id="no-alerts">Nothing needs attention.</p>` : html`<ul id="alerts">${alerts}</ul>`}`;
 }

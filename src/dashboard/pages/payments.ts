@@ -3,6 +3,7 @@ import { currencyExponent } from '../../money/currencies.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { formatMinor, isoTime } from '../layout.ts';
 import type { DashboardQueries } from '../queries.ts';
+import { historyTables } from './history.ts';
 
 type Timeline = NonNullable<Awaited<ReturnType<DashboardQueries['paymentTimeline']>>>;
 
@@ -46,16 +47,5 @@ export function paymentDetailPage(t: Timeline): SafeHtml {
     (v) =>
       html`<tr><td>${isoTime(v.attempted_at)}</td><td>${v.outcome}</td><td>${v.latency_ms} ms</td><td><pre>${v.detail_json}</pre></td></tr>`,
   )}</tbody></table>
-<h2>Events and deliveries</h2>
-<table><thead><tr><th>When</th><th>Event</th><th>Deliveries</th></tr></thead><tbody>${t.events.map(
-    (e) =>
-      html`<tr><td>${isoTime(e.created_at)}</td><td>${e.type} <code>${e.id}</code></td><td>${t.deliveries
-        .filter((d) => d.event_id === e.id)
-        .map(
-          (d) =>
-            html`<div>${d.endpoint_id}: ${d.status} after ${d.attempts} attempt(s), last ${d.last_status_code ?? '—'}</div>`,
-        )}</td></tr>`,
-  )}</tbody></table>
-<h2>Audit</h2>
-<table><thead><tr><th>When</th><th>Action</th><th>By</th></tr></thead><tbody>${t.audit.map((a) => html`<tr><td>${isoTime(a.created_at)}</td><td>${a.action}</td><td>${a.actor_type} ${a.actor_id ?? ''}</td></tr>`)}</tbody></table>`;
+${historyTables(t)}`;
 }

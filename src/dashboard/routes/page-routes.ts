@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { can, canAssignRole } from '../../operators/permissions.ts';
 import { OPERATOR_ROLES } from '../../operators/schema.ts';
-import { writeAudit } from '../../audit/audit.ts';
-import { permit, sendMessage, sendPage, type DashboardDeps, type SignedInOperator } from '../context.ts';
+import { permit, recordView, sendMessage, sendPage, type DashboardDeps } from '../context.ts';
 import { auditPage } from '../pages/audit.ts';
 import { endpointsPage } from '../pages/endpoints.ts';
 import { keysPage } from '../pages/keys.ts';
@@ -22,18 +21,6 @@ const DAY_MS = 86_400_000;
 export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { queries } = deps;
-  // LOG-3: opening a customer's details or a raw provider payload (names, emails, card digits as
-  // the provider sent them) is recorded; lists show less and are not.
-  const recordView = (who: SignedInOperator, objectType: string, objectId: string) =>
-    writeAudit(deps.db, deps.clock, {
-      mode: who.mode,
-      actorType: 'operator',
-      actorId: who.operator.id,
-      action: `${objectType}.viewed`,
-      objectType,
-      objectId,
-    });
-
   api.get('/', async (request, reply) => {
     const who = await permit(deps, request, reply, 'view_payments');
     if (who === undefined) return reply;
@@ -63,7 +50,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const timeline = await queries.paymentTimeline(who.mode, request.params.id);
     if (timeline === undefined)
       return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode payment with this id.`);
-    await recordView(who, 'payment', timeline.payment.id);
+    await recordView(deps, who, 'payment', timeline.payment.id);
     return sendPage(
       request,
       reply,
@@ -89,7 +76,7 @@ export function pageRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const row = await queries.webhookIn(who.mode, request.params.id);
     if (row === undefined)
       return sendMessage(request, reply, 404, 'Not found', `No ${who.mode}-mode webhook with this id.`);
-    await recordView(who, 'provider_webhook', row.id);
+    await recordView(deps, who, 'provider_webhook', row.id);
     return sendPage(
       request,
       reply,
