@@ -98,7 +98,7 @@ function actionForms(view: PayoutDetailView): SafeHtml {
     actions.resolveTo.length > 0
       ? html`<form method="post" action="${base}/resolve" class="stack" id="resolve-payout">${csrfField(csrfToken)}
   <p>Check the provider's own records (the calls below show what it answered) before deciding.</p>
-  <label>Outcome <select name="outcome" required>${actions.resolveTo.map((s) => option(s, undefined))}</select></label>${REASON}
+  <label>Outcome <select name="outcome" required><option value="" selected disabled>Choose…</option>${actions.resolveTo.map((s) => option(s, undefined))}</select></label>${REASON}
   <button type="submit">Resolve review</button></form>`
       : '',
     actions.newAttempt
