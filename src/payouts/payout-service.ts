@@ -265,7 +265,8 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   async function cancel(ctx: RequestContext, id: string, note?: string): Promise<PayoutRow> {
     const payout = await mustGet(ctx.mode, id);
     const cancelled = await deps.db.transaction().execute(async (trx) => {
-      if (payout.status === 'on_hold') return deps.holds.cancelHeld(trx, id, actorOf(ctx));
+      const noted = note === undefined ? {} : { details: { note } };
+      if (payout.status === 'on_hold') return deps.holds.cancelHeld(trx, id, actorOf(ctx), noted.details);
       if (payout.status !== 'pending') return false;
       const closed = await trx
         .updateTable('payout_attempts')
@@ -280,7 +281,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         to: 'cancelled',
         reason: 'cancelled_before_sending',
         actor: actorOf(ctx),
-        ...(note === undefined ? {} : { details: { note } }),
+        ...noted,
         set: { next_check_at: null },
       });
       if (!moved.ok) throw new ApiError('payout_state_conflict');

@@ -14,6 +14,8 @@ import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { flutterwavePayoutKit, paystackPayoutKit } from '../helpers/payout-kits.ts';
 import { payoutsIn, type WantedStatus } from '../helpers/payout-states.ts';
+import { setPayoutControls } from '../helpers/payout-controls.ts';
+import { CONTROLS_OFF } from '../../src/payouts/controls/settings.ts';
 
 const STALE_MS = 5 * 60_000 + 1_000;
 
@@ -301,6 +303,31 @@ for (const dialect of await testDialects()) {
       assert.equal((await finance.client.post(path, { reason: 'twice' })).status, 409, 'only after a failure');
       const page = await finance.client.get(`/dashboard/payouts/${ids.failed}`);
       assert.equal([...page.html.matchAll(/<tr><td>\d<\/td><td><code>/g)].length, 2, 'both attempts shown');
+    });
+
+    test('a status these pages do not name (a payout held by the controls) is shown and filtered like any other, and cancelled with its reason', async () => {
+      await setPayoutControls(db(), 'test', { ...CONTROLS_OFF, unlistedCurrency: 'hold' });
+      const held = await gw.api('POST', '/v1/payouts', {
+        amount: 7_700,
+        currency: 'NGN',
+        beneficiary: paystackBeneficiary,
+        reference: 'dash-held',
+      });
+      await setPayoutControls(db(), 'test');
+      assert.equal(held.body.status, 'on_hold');
+      const list = await viewer.client.get('/dashboard/payouts?status=on_hold');
+      assert.equal(list.status, 200);
+      assert.match(list.html, new RegExp(`${held.body.id}.*class="status-on_hold">on_hold<`, 's'));
+      const page = await finance.client.get(`/dashboard/payouts/${held.body.id}`);
+      assert.match(page.html, /id="payout-status">on_hold/);
+      assert.match(page.html, /id="cancel-payout"/, 'never sent, so it can be cancelled');
+      const cancelled = await finance.client.post(`/dashboard/payouts/${held.body.id}/cancel`, {
+        reason: 'duplicate order',
+      });
+      assert.equal(cancelled.status, 303);
+      assert.equal(await statusOf(held.body.id), 'cancelled');
+      const [audit] = await auditOf(held.body.id, 'payout.transition.on_hold.cancelled');
+      assert.equal(JSON.parse(audit!.details_json).note, 'duplicate order');
     });
 
     test('actions need the CSRF token and our origin', async () => {

@@ -321,13 +321,14 @@ export function createHoldService(deps: HoldServiceDeps) {
     trx: Tx,
     payoutId: string,
     actor: { type: 'operator' | 'api_key'; id: string },
+    details: Record<string, unknown> = {},
   ): Promise<boolean> {
     const payout = await deps.dialect
       .lockForUpdate(trx.selectFrom('payouts').selectAll().where('id', '=', payoutId))
       .executeTakeFirst();
     const record = payout === undefined ? null : holdOf(payout);
     if (payout === undefined || payout.status !== 'on_hold' || record === null) return false;
-    return end(trx, payout, record, 'cancelled', actor, {});
+    return end(trx, payout, record, 'cancelled', actor, details);
   }
 
   /**
