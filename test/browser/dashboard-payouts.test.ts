@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { manualClock } from '../../src/clock.ts';
-import { totpCodeAt } from '../../src/operators/totp.ts';
-import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
+import { browserUnavailable, launchChromium, screenshotDir, signedInPage } from '../helpers/browser.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -47,8 +46,9 @@ describe('payouts in the dashboard, in chromium', { skip }, () => {
     await gw?.close();
   });
 
-  async function signedInPage(): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  /** Signed in as finance, with every console error and CSP report from here on collected. */
+  async function financePage(): Promise<Page> {
+    const page = await signedInPage(browser, gw.url, finance, clock);
     page.on('console', (message) => {
       // The browser asks for /favicon.ico on its own; the dashboard has none (a 404 it logs).
       if (message.location().url.endsWith('/favicon.ico')) return;
@@ -56,24 +56,11 @@ describe('payouts in the dashboard, in chromium', { skip }, () => {
         problems.push(`${message.text()} (${message.location().url})`);
     });
     page.on('pageerror', (error) => problems.push(error.message));
-    page.on('dialog', (dialog) => {
-      throw new Error(`a dialog opened: ${dialog.message()}`);
-    });
-    // The enrolment used the current code; codes are single-use, so the clock moves a step.
-    clock.advance(30_000);
-    await page.goto(`${gw.url}/dashboard/login`);
-    await page.fill('input[name=email]', finance.email);
-    await page.fill('input[name=password]', finance.password);
-    await page.click('#sign-in button[type=submit]');
-    await page.waitForURL('**/dashboard/login/verify');
-    await page.fill('input[name=code]', totpCodeAt(finance.totpSecret, clock.nowMs()));
-    await page.click('#second-factor button[type=submit]');
-    await page.waitForURL(`${gw.url}/dashboard`);
     return page;
   }
 
   test('finance finds the payout in review, reads its timeline and resolves it with a reason', async () => {
-    const page = await signedInPage();
+    const page = await financePage();
     await page.click('nav a[href="/dashboard/payouts"]');
     await page.waitForURL('**/dashboard/payouts');
     assert.equal(await page.locator('#payouts tbody tr').count(), 3);
@@ -115,7 +102,7 @@ describe('payouts in the dashboard, in chromium', { skip }, () => {
   });
 
   test('finance searches a payout by its reference and cancels it before it is sent', async () => {
-    const page = await signedInPage();
+    const page = await financePage();
     await page.goto(`${gw.url}/dashboard/payouts`);
     await page.fill('#payout-filters input[name=q]', 'order-7783-hold-back');
     await page.click('#payout-filters button[type=submit]');
