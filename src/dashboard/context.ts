@@ -183,11 +183,6 @@ export function recordView(
   });
 }
 
-/** The services' request context for an operator's action: the operator is the actor in their audit rows. */
-export function operatorContext(who: SignedInOperator, request: { id: string; ip: string }) {
-  return { mode: who.mode, apiKeyId: '', operatorId: who.operator.id, requestId: request.id, ip: request.ip };
-}
-
 /** Sensitive actions (OPS-8): the password must have been entered within the last 5 minutes. */
 export async function permitSensitive(
   deps: DashboardDeps,

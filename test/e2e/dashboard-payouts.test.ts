@@ -321,6 +321,12 @@ for (const dialect of await testDialects()) {
       const page = await finance.client.get(`/dashboard/payouts/${held.body.id}`);
       assert.match(page.html, /id="payout-status">on_hold/);
       assert.match(page.html, /id="cancel-payout"/, 'never sent, so it can be cancelled');
+      assert.match(
+        page.html,
+        /id="payout-hold">.*data-rule="currency_unlisted".*action="\/dashboard\/payouts\/po_\w+\/approve"/s,
+        'why it is held, and the approval forms',
+      );
+      assert.doesNotMatch((await viewer.client.get(`/dashboard/payouts/${held.body.id}`)).html, /\/approve"/);
       const cancelled = await finance.client.post(`/dashboard/payouts/${held.body.id}/cancel`, {
         reason: 'duplicate order',
       });

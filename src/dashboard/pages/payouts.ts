@@ -8,6 +8,8 @@ import { html, type SafeHtml } from '../html.ts';
 import { csrfField, formatMinor, isoTime } from '../layout.ts';
 import type { DashboardQueries } from '../queries.ts';
 import { historyTables } from './history.ts';
+import { holdOf } from '../../payouts/controls/holds.ts';
+import { holdRules, payoutDecisionForms } from './approvals.ts';
 
 export interface PayoutListView {
   readonly rows: readonly PayoutRow[];
@@ -43,6 +45,8 @@ export interface PayoutDetailView {
     readonly newAttempt: boolean;
     /** The outcomes the state machine allows out of review. */
     readonly resolveTo: readonly string[];
+    /** A held payout: approve or reject it here, as on the Approvals page (`approve_payouts`). */
+    readonly decideHold: boolean;
   };
 }
 
@@ -110,6 +114,17 @@ function actionForms(view: PayoutDetailView): SafeHtml {
   return forms.some((f) => f !== '') ? html`<h2>Actions</h2><section id="payout-actions">${forms}</section>` : html``;
 }
 
+/** Why a held payout waits (the controls' rules), with the approval forms for those who decide. */
+function holdSection(view: PayoutDetailView): SafeHtml {
+  const record = view.payout.status === 'on_hold' ? holdOf(view.payout) : null;
+  if (record === null) return html``;
+  return html`<h2>Held</h2><section id="payout-hold">${holdRules(record)}${
+    view.actions.decideHold
+      ? payoutDecisionForms(view.payout.id, view.csrfToken, `/dashboard/payouts/${view.payout.id}`)
+      : ''
+  }</section>`;
+}
+
 export function payoutDetailPage(view: PayoutDetailView): SafeHtml {
   const { payout: p, beneficiary: b } = view;
   return html`<table id="payout">
@@ -133,6 +148,7 @@ ${
 <tr><th>Bank</th><td>${b.bankName ?? ''} ${b.bankCode ?? ''} ${b.country ?? ''}</td></tr>
 </table>`
 }
+${holdSection(view)}
 ${actionForms(view)}
 <h2>Attempts</h2>
 <table id="attempts"><thead><tr><th>No</th><th>Reference sent</th><th>State</th><th>Sends</th><th>First sent</th><th>Provider status</th><th>Provider id</th><th>Closed</th></tr></thead><tbody>${view.attempts.map(

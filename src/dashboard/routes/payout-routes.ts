@@ -185,13 +185,15 @@ function actionsFor(
   payout: PayoutRow,
   attempts: ReadonlyArray<{ closed_at: number | null; sends: number }>,
 ) {
+  const decideHold = payout.status === 'on_hold' && can(who.operator.role, 'approve_payouts');
   if (!can(who.operator.role, 'manage_payouts'))
-    return { cancel: false, finalize: false, newAttempt: false, resolveTo: [] };
+    return { cancel: false, finalize: false, newAttempt: false, resolveTo: [], decideHold };
   const open = attempts.find((a) => a.closed_at === null);
   return {
     cancel: canTransitionPayout(payout.status, 'cancelled') && open !== undefined && open.sends === 0,
     finalize: payout.status === 'requires_action',
     newAttempt: payout.status === 'failed' && canTransitionPayout('failed', 'pending'),
     resolveTo: payout.status === 'requires_review' ? RESOLVABLE_OUTCOMES : [],
+    decideHold,
   };
 }
