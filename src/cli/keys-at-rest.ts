@@ -11,7 +11,7 @@ import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
 import { LEGACY_WRAPPER_NAME } from '../privacy/key-wrapper.ts';
 import { createKeyRotation, type RotationDeps, type RotationKind } from '../privacy/rotation.ts';
 import { columnLabel, countSealedWith, PAYLOAD_SEALED_COLUMNS, sealedWith } from '../privacy/sealed-columns.ts';
-import { createSystemKeys, PAYLOAD_KEY_PURPOSE } from '../privacy/system-keys.ts';
+import { createSystemKeys, payloadKeysNewestFirst } from '../privacy/system-keys.ts';
 
 type WithDatabase = <T>(
   work: (cfg: Config, db: DatabaseHandle, keys: () => Promise<KeysAtRest>) => Promise<T>,
@@ -51,13 +51,7 @@ export async function keysAtRestStatus(db: Db, keys: KeysAtRest): Promise<string
   const legacy = wrapped.get(LEGACY_WRAPPER_NAME) ?? 0;
   if (legacy > 0) lines.push(`  ${LEGACY_WRAPPER_NAME}  (wrapped before versions were named)  wraps ${legacy} key(s)`);
   lines.push('Payload keys (raw provider payloads, stored API answers, beneficiaries):');
-  const payloadKeys = await db
-    .selectFrom('data_keys')
-    .select(['id', 'created_at'])
-    .where('purpose', '=', PAYLOAD_KEY_PURPOSE)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
+  const payloadKeys = await payloadKeysNewestFirst(db);
   for (const [index, k] of payloadKeys.entries()) {
     const uses: string[] = [];
     for (const c of PAYLOAD_SEALED_COLUMNS) {

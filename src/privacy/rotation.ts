@@ -23,7 +23,7 @@ import {
   replaceSealed,
   sealedWith,
 } from './sealed-columns.ts';
-import { dataKeyContext, PAYLOAD_KEY_PURPOSE, type SystemKeys } from './system-keys.ts';
+import { dataKeyContext, PAYLOAD_KEY_PURPOSE, payloadKeysNewestFirst, type SystemKeys } from './system-keys.ts';
 
 export interface RotationDeps {
   readonly db: Db;
@@ -111,15 +111,17 @@ export function createKeyRotation(deps: RotationDeps) {
     });
   }
 
-  async function wrappedNotUnder(table: 'customer_keys' | 'data_keys', name: string) {
+  /** Live wrapped keys in the table wrapped (`=`) or not wrapped (`<>`) by the version. */
+  async function countWrapped(table: 'customer_keys' | 'data_keys', op: '=' | '<>', name: string) {
     const result = await deps.db
       .selectFrom(table)
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('wrapped_key', 'is not', null)
-      .where('wrapped_by', '<>', name)
+      .where('wrapped_by', op, name)
       .executeTakeFirst();
     return Number(result?.n ?? 0);
   }
+  const wrappedNotUnder = (table: 'customer_keys' | 'data_keys', name: string) => countWrapped(table, '<>', name);
 
   /** Re-wraps every wrapped key not yet under the current master key version. */
   async function rotateMaster(options: { dryRun?: boolean } = {}): Promise<RotationOutcome> {
@@ -239,13 +241,7 @@ export function createKeyRotation(deps: RotationDeps) {
     const uses: string[] = [];
     for (const { table } of WRAPPED_TABLES) {
       for (const wrappedBy of [name, LEGACY_WRAPPER_NAME]) {
-        const result = await deps.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number | string>().as('n'))
-          .where('wrapped_key', 'is not', null)
-          .where('wrapped_by', '=', wrappedBy)
-          .executeTakeFirst();
-        const n = Number(result?.n ?? 0);
+        const n = await countWrapped(table, '=', wrappedBy);
         if (n > 0) uses.push(`${n} key(s) in ${table} wrapped by ${wrappedBy}`);
       }
     }
@@ -258,13 +254,7 @@ export function createKeyRotation(deps: RotationDeps) {
       const n = await countSealedWith(deps.db, c, sealedWith(id));
       if (n > 0) uses.push(`${n} value(s) in ${columnLabel(c)}`);
     }
-    const keys = await deps.db
-      .selectFrom('data_keys')
-      .select(['id', 'created_at'])
-      .where('purpose', '=', PAYLOAD_KEY_PURPOSE)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .execute();
+    const keys = await payloadKeysNewestFirst(deps.db);
     const index = keys.findIndex((k) => k.id === id);
     if (index === 0) uses.push('it is the current payload key (rotate first)');
     const successor = index > 0 ? keys[index - 1] : undefined;

@@ -21,6 +21,17 @@ export function payloadKeyOf(value: string): string | undefined {
   return value.startsWith(`${VERSION}.`) ? value.split('.')[1] : undefined;
 }
 
+/** The payload keys, the current one first (the newest; ties broken by id, as every process does). */
+export function payloadKeysNewestFirst(db: DbOrTx) {
+  return db
+    .selectFrom('data_keys')
+    .select(['id', 'created_at'])
+    .where('purpose', '=', PAYLOAD_KEY_PURPOSE)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
 export function createSystemKeys(deps: { db: DbOrTx; wrapper: KeyWrapper; clock: Clock }) {
   const keys = new Map<string, Buffer>();
   let current: { id: string; key: Buffer } | undefined;
