@@ -262,3 +262,25 @@ test('with TLS configured, the default public URL is https', () => {
   assert.equal(config.publicUrl, 'https://127.0.0.1:8080');
   assert.equal(loadConfig({}, tmp()).publicUrl, 'http://127.0.0.1:8080');
 });
+
+test('during a master-key rotation the previous key comes from PAYWARDEN_MASTER_KEY_PREVIOUS or its _FILE, checked like the key', () => {
+  const dir = tmp();
+  const previous = randomBytes(32).toString('base64');
+  const file = join(dir, 'previous.key');
+  writeFileSync(file, `${previous}\n`);
+  const config = loadConfig(
+    { PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'), PAYWARDEN_MASTER_KEY_PREVIOUS_FILE: file },
+    dir,
+  );
+  assert.deepEqual(
+    config.previousMasterKeys.map((k) => k.reveal()),
+    [previous],
+  );
+  assert.deepEqual(loadConfig({}, tmp()).previousMasterKeys, []);
+  const error = captureConfigError({ PAYWARDEN_MASTER_KEY_PREVIOUS: 'short' });
+  assert.match(error.message, /PAYWARDEN_MASTER_KEY_PREVIOUS must be at least 32 random bytes/);
+  assert.equal(
+    loadConfig({ PAYWARDEN_ERASURE_JOURNAL: 'journal/erasures.jsonl' }, dir).erasureJournalPath,
+    join(dir, 'journal/erasures.jsonl'),
+  );
+});
