@@ -18,7 +18,8 @@ import { createPrivacyService } from '../privacy/privacy-service.ts';
 
 const run = promisify(execFile);
 
-test('keys-at-rest status, rotate --dry-run, rotate, retire refused', async () => {
+// Child processes each start Node and migrate: slow on a loaded machine, so a longer timeout.
+test('keys-at-rest status, rotate --dry-run, rotate, retire refused', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'paywarden-kar-'));
   const env = {
     ...process.env,
@@ -48,7 +49,7 @@ test('keys-at-rest status, rotate --dry-run, rotate, retire refused', async () =
   }
 });
 
-test('a master-key rotation SIGKILLed between batches resumes when run again', async () => {
+test('a master-key rotation SIGKILLed between batches resumes when run again', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'paywarden-kar-kill-'));
   const oldKey = randomBytes(32).toString('base64');
   const newKey = randomBytes(32).toString('base64');
