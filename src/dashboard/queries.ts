@@ -1,5 +1,6 @@
 // What the dashboard reads. Read-only queries over both dialects; every page shows one mode at a
 // time (test or live), like the API.
+import { openBeneficiary } from '../beneficiaries/beneficiary-fields.ts';
 import { sql } from 'kysely';
 import type { Db, Mode, PaymentStatus } from '../db/schema.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
@@ -152,6 +153,18 @@ export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKe
       return row === undefined
         ? undefined
         : { ...row, body: await systemKeys.open(row.body, `provider_webhooks.body:${row.id}`) };
+    },
+    /** A beneficiary (deleted ones too) with its sealed fields opened (beneficiary-fields.ts). */
+    async beneficiary(mode: Mode, id: string) {
+      return openBeneficiary(
+        systemKeys,
+        await db
+          .selectFrom('beneficiaries')
+          .selectAll()
+          .where('id', '=', id)
+          .where('mode', '=', mode)
+          .executeTakeFirst(),
+      );
     },
     async deliveryAttempts(deliveryIds: readonly string[]) {
       if (deliveryIds.length === 0) return [];

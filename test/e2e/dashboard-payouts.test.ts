@@ -172,6 +172,9 @@ for (const dialect of await testDialects()) {
       assert.equal(page.status, 200);
       assert.match(page.html, /id="payout-status">failed/);
       assert.match(page.html, /id="beneficiary-account">bank_account ending 0031</);
+      // The holder's name is sealed at rest: the page shows it opened, never the sealed form.
+      assert.match(page.html, /<tr><th>Name<\/th><td>[^<]+<\/td>/);
+      assert.ok(!page.html.includes('s1.dk_'), 'no sealed value on the page');
       assert.ok(!page.html.includes('0690000031'), 'never the whole account number');
       assert.match(page.html, /<table id="attempts">.*<code>[^<]+<\/code>/s);
       assert.match(page.html, /<table id="checks">.*create/s, 'the create call and its answer');

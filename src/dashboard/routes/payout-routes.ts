@@ -76,13 +76,9 @@ function dayStart(value: string | undefined): number | undefined | null {
 }
 
 async function maskedBeneficiary(deps: DashboardDeps, mode: Mode, id: string): Promise<MaskedBeneficiary | undefined> {
-  // Never the sealed account number: only what identifies the account to a person.
-  const row = await deps.db
-    .selectFrom('beneficiaries')
-    .select(['id', 'type', 'account_name', 'account_last4', 'bank_code', 'bank_name', 'country', 'deleted_at'])
-    .where('id', '=', id)
-    .where('mode', '=', mode)
-    .executeTakeFirst();
+  // Never the sealed account number: only what identifies the account to a person (the holder's
+  // name is sealed at rest too, and opened by the query).
+  const row = await deps.queries.beneficiary(mode, id);
   return row === undefined
     ? undefined
     : {
