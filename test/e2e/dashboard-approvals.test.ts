@@ -53,6 +53,7 @@ for (const dialect of dialects) {
       assert.equal(page.status, 200);
       const row = new RegExp(`<tr id="held-${id}">.*?</tr>`, 's').exec(page.html)?.[0] ?? '';
       assert.match(row, /data-rule="amount"/);
+      assert.match(row, /above: NGN 100\.00/);
       assert.match(row, /NGN 200\.00/);
       assert.match(row, /API key test/);
       assert.match(row, /0 of 1/);

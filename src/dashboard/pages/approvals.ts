@@ -28,14 +28,21 @@ const RULE_TEXT: Readonly<Record<string, string>> = {
   batch: 'payout file',
 };
 
-export function holdRules(hold: HoldRecord): SafeHtml {
+/** Rules whose `above`, `limit` and `amount` details are money (minor units of the payout's currency). */
+const MONEY_RULES = new Set(['amount', 'velocity_beneficiary_amount', 'velocity_mode_amount', 'new_beneficiary_cap']);
+
+export function holdRules(hold: HoldRecord, currency: string): SafeHtml {
+  const shown = (rule: string, key: string, value: unknown) =>
+    MONEY_RULES.has(rule) && ['above', 'limit', 'amount'].includes(key) && typeof value === 'number'
+      ? formatMinor(value, currency, currencyExponent(currency))
+      : String(value);
   return html`<ul class="rules">${hold.rules.map(
     (r) =>
       html`<li data-rule="${r.rule}"><code>${r.rule}</code> ${RULE_TEXT[r.rule] ?? ''}${
         Object.keys(r.detail).length === 0
           ? ''
           : html` <span class="detail">(${Object.entries(r.detail)
-              .map(([k, v]) => `${k}: ${String(v)}`)
+              .map(([k, v]) => `${k}: ${shown(r.rule, k, v)}`)
               .join(', ')})</span>`
       }</li>`,
   )}</ul>`;
@@ -60,7 +67,7 @@ ${
         ({ payout, maker }) => {
           const hold = holdOf(payout);
           if (hold === null) return '';
-          return html`<tr id="held-${payout.id}"><td><code>${payout.id}</code><br><small>${payout.reference}</small></td><td>${formatMinor(Number(payout.amount_minor), payout.currency, currencyExponent(payout.currency))}</td><td>${holdRules(hold)}${hold.release_at === null ? '' : html`<small>not before ${isoTime(hold.release_at)}</small>`}</td><td>${isoTime(hold.held_at)}</td><td class="maker">${maker}</td><td class="approvals">${hold.approvals.length} of ${hold.approvals_required}</td><td>${isoTime(hold.expires_at)}</td>${options.canDecide ? html`<td>${payoutDecisionForms(payout.id, options.csrfToken)}</td>` : ''}</tr>`;
+          return html`<tr id="held-${payout.id}"><td><code>${payout.id}</code><br><small>${payout.reference}</small></td><td>${formatMinor(Number(payout.amount_minor), payout.currency, currencyExponent(payout.currency))}</td><td>${holdRules(hold, payout.currency)}${hold.release_at === null ? '' : html`<small>not before ${isoTime(hold.release_at)}</small>`}</td><td>${isoTime(hold.held_at)}</td><td class="maker">${maker}</td><td class="approvals">${hold.approvals.length} of ${hold.approvals_required}</td><td>${isoTime(hold.expires_at)}</td>${options.canDecide ? html`<td>${payoutDecisionForms(payout.id, options.csrfToken)}</td>` : ''}</tr>`;
         },
       )}</tbody></table>`
 }`;

@@ -118,7 +118,7 @@ function actionForms(view: PayoutDetailView): SafeHtml {
 function holdSection(view: PayoutDetailView): SafeHtml {
   const record = view.payout.status === 'on_hold' ? holdOf(view.payout) : null;
   if (record === null) return html``;
-  return html`<h2>Held</h2><section id="payout-hold">${holdRules(record)}${
+  return html`<h2>Held</h2><section id="payout-hold">${holdRules(record, view.payout.currency)}${
     view.actions.decideHold
       ? payoutDecisionForms(view.payout.id, view.csrfToken, `/dashboard/payouts/${view.payout.id}`)
       : ''
