@@ -1,15 +1,14 @@
 // The approval queue in Debian's chromium (issue 10 §4): a finance operator opens Approvals from
 // the navigation, sees the held payout with its rule and maker, approves it from the list with a
 // reason, and the payout is released and settles at the simulator; the Payout rules page opens
-// for an owner. No Content-Security-Policy violation on any page on the way.
+// for an owner. No Content-Security-Policy violation on any page after sign-in.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { manualClock } from '../../src/clock.ts';
-import { totpCodeAt } from '../../src/operators/totp.ts';
-import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
+import { browserUnavailable, launchChromium, screenshotDir, signedInPage } from '../helpers/browser.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -42,20 +41,12 @@ describe('the approval queue in chromium', { skip }, () => {
     await gw?.close();
   });
 
-  async function signedInPage(op: TestOperator): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  /** Signed in (the shared helper), every later console message about the CSP collected. */
+  async function signedIn(op: TestOperator): Promise<Page> {
+    const page = await signedInPage(browser, gw.url, op, clock);
     page.on('console', (message) => {
       if (/content security policy/i.test(message.text())) violations.push(message.text());
     });
-    clock.advance(30_000); // a TOTP code is single-use: the next step's code
-    await page.goto(`${gw.url}/dashboard/login`);
-    await page.fill('input[name=email]', op.email);
-    await page.fill('input[name=password]', op.password);
-    await page.click('#sign-in button[type=submit]');
-    await page.waitForURL('**/dashboard/login/verify');
-    await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
-    await page.click('#second-factor button[type=submit]');
-    await page.waitForURL(`${gw.url}/dashboard`);
     return page;
   }
 
@@ -68,7 +59,7 @@ describe('the approval queue in chromium', { skip }, () => {
       reference: `browser-${randomUUID()}`,
     });
     assert.equal(created.body.status, 'on_hold');
-    const page = await signedInPage(approver);
+    const page = await signedIn(approver);
     assert.match((await page.textContent('#payouts-waiting')) ?? '', /1 payout\(s\) wait for approval/);
     await page.click('nav a[href="/dashboard/approvals"]');
     await page.waitForURL('**/dashboard/approvals');
@@ -83,7 +74,7 @@ describe('the approval queue in chromium', { skip }, () => {
     assert.ok(await page.isVisible('#no-approvals'));
     assert.equal(await settlePayout(gw, created.body.id), 'succeeded');
 
-    const ownerPage = await signedInPage(owner);
+    const ownerPage = await signedIn(owner);
     await ownerPage.click('nav a[href="/dashboard/payout-rules"]');
     await ownerPage.waitForURL('**/dashboard/payout-rules');
     assert.equal(await ownerPage.inputValue('input[name=cur_NGN_approvalAbove]'), '100.00');
