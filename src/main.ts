@@ -11,6 +11,7 @@ import { SecondWriterError } from './db/sqlite-writer-lock.ts';
 import { printFirstRunHelp } from './cli/first-run.ts';
 import { runDemo } from './cli/demo.ts';
 import { createOperatorInvite, listOperators, unlockOperator } from './cli/operators.ts';
+import { freeTextProblem } from './text/free-text.ts';
 import { listJobs, runJobAgainFromCli } from './cli/jobs.ts';
 import { collectList, createKeyFromCli, EXPIRY_HELP, listKeysText, rollKeyFromCli, SCOPE_HELP } from './cli/keys.ts';
 import { customerDataFor, eraseCustomerFromCli, exportCustomerFromCli, selectorFrom } from './cli/customers.ts';
@@ -233,6 +234,9 @@ customerOption(customersCommand.command('erase'))
   .action(async (options: { email?: string; customer?: string; mode: 'test' | 'live'; reason: string }) => {
     const who = selectorFrom(options);
     if (typeof who === 'string') return void ((process.exitCode = 2), console.error(who));
+    // The same free-text rule as the API's reason (src/text/free-text.ts).
+    const reasonProblem = freeTextProblem('--reason', options.reason, 3, 200);
+    if (reasonProblem !== undefined) return void ((process.exitCode = 2), console.error(reasonProblem));
     await withDatabase(async (cfg, database, keys) =>
       console.log(
         await eraseCustomerFromCli(

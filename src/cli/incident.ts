@@ -8,6 +8,7 @@ import { createIncidentService, type IncidentResult, type Rotated } from '../inc
 import { createJobQueue } from '../jobs/queue.ts';
 import { createApiKeyService } from '../keys/api-keys.ts';
 import { createReceiptKeyStore } from '../receipts/receipt-keys.ts';
+import { freeTextProblem } from '../text/free-text.ts';
 import type { KeysAtRest } from '../privacy/keys-at-rest.ts';
 
 type WithDatabase = (
@@ -123,8 +124,9 @@ export function registerIncidentCommands(program: Command, withDatabase: WithDat
     .requiredOption('--kind <kind>', 'finding, measure (a preventive measure) or note (the timeline)')
     .requiredOption('--text <text>', 'what to record')
     .action(async (id: string, opts: { kind: string; text: string }) => {
-      if (!['finding', 'measure', 'note'].includes(opts.kind) || opts.text.length < 3 || opts.text.length > 2000) {
-        console.error('--kind must be finding, measure or note, and --text 3 to 2000 characters');
+      const textProblem = freeTextProblem('--text', opts.text, 3, 2000);
+      if (!['finding', 'measure', 'note'].includes(opts.kind) || textProblem !== undefined) {
+        console.error(textProblem ?? '--kind must be finding, measure or note');
         process.exit(2);
       }
       await withDatabase(async (_cfg, database, keys) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeForbidden, firstForbidden, forbiddenCharacters, markForbidden } from './free-text.ts';
+import { describeForbidden, firstForbidden, forbiddenCharacters, freeTextProblem, markForbidden } from './free-text.ts';
 
 const REFUSED: ReadonlyArray<[number, string]> = [
   [0x202a, 'bidirectional'],
@@ -80,5 +80,14 @@ test('property: after marking, no refused character is left except tab and line 
       const left = [...forbiddenCharacters(markForbidden(text))].map((f) => f.codePoint);
       assert.ok(left.every((cp) => cp === 0x09 || cp === 0x0a || cp === 0x0d));
     }),
+  );
+});
+
+test('the command line applies the same rule to its free-text options', () => {
+  assert.equal(freeTextProblem('--text', 'the key leaked in a fork', 3, 2000), undefined);
+  assert.match(freeTextProblem('--text', 'ab', 3, 2000)!, /--text must be 3 to 2000 characters/);
+  assert.match(
+    freeTextProblem('--reason', 'gdpr \u202Erequest', 3, 200)!,
+    /^--reason contains U\+202E \(a bidirectional control\)/,
   );
 });

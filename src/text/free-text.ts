@@ -121,3 +121,16 @@ export const FreeText = (options: {
  */
 export const PersonName = (maxLength: number) =>
   FreeText({ minLength: 1, maxLength, pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()&/\\u200C\\u200D-]+$" });
+
+/** The same rule where no schema runs (the command line's options): why `value` is refused, if it is. */
+export function freeTextProblem(
+  field: string,
+  value: string,
+  minLength: number,
+  maxLength: number,
+): string | undefined {
+  if (value.length < minLength || value.length > maxLength)
+    return `${field} must be ${minLength} to ${maxLength} characters`;
+  const found = firstForbidden(value);
+  return found === undefined ? undefined : describeForbidden(field, found);
+}
