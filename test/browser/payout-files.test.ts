@@ -6,14 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { manualClock } from '../../src/clock.ts';
-import { totpCodeAt } from '../../src/operators/totp.ts';
 import { HEADER } from '../../src/payout-batches/parse-file.ts';
-import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
+import { browserUnavailable, launchChromium, screenshotDir, signedInPage } from '../helpers/browser.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { saveNgnBeneficiary } from '../helpers/payouts.ts';
 
 const [sqlite] = await testDialects();
 const skip = browserUnavailable() ?? sqlite?.skip;
@@ -32,45 +32,21 @@ describe('a payout file in chromium', { skip }, () => {
     await enrolOperator(gw); // the first operator is an owner
     maker = await enrolOperator(gw, { role: 'finance', email: 'maker@merchant.example' });
     approver = await enrolOperator(gw, { role: 'finance', email: 'checker@merchant.example' });
-    const created = await gw.api('POST', '/v1/beneficiaries', {
-      type: 'bank_account',
-      currency: 'NGN',
-      country: 'NG',
-      bank_code: '044',
-      account_number: '0690000031',
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    beneficiary = created.body.id;
+    beneficiary = (await saveNgnBeneficiary(gw)).id;
   });
   after(async () => {
     await browser?.close();
     await gw?.close();
   });
 
-  async function signedInPage(op: TestOperator): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.on('dialog', (dialog) => {
-      throw new Error(`a dialog opened: ${dialog.message()}`);
-    });
-    clock.advance(30_000); // a TOTP code is single-use: the next step's code
-    await page.goto(`${gw.url}/dashboard/login`);
-    await page.fill('input[name=email]', op.email);
-    await page.fill('input[name=password]', op.password);
-    await page.click('#sign-in button[type=submit]');
-    await page.waitForURL('**/dashboard/login/verify');
-    await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
-    await page.click('#second-factor button[type=submit]');
-    await page.waitForURL(`${gw.url}/dashboard`);
-    return page;
-  }
+  const signIn = (op: TestOperator) => signedInPage(browser, gw.url, op, clock);
 
   test('upload, preview, submit; the maker cannot approve; a second operator approves; the payouts settle at the simulator', async () => {
     const shots = screenshotDir();
     const references = [`june-${randomUUID()}`, `june-${randomUUID()}`];
     const csv = `${HEADER}\r\n1500.00,NGN,${beneficiary},${references[0]},"Supplies, June"\r\n250.75,NGN,${beneficiary},${references[1]},\r\n`;
 
-    const makerPage = await signedInPage(maker);
+    const makerPage = await signIn(maker);
     await makerPage.click('nav a[href="/dashboard/payout-batches"]');
     await makerPage.waitForURL('**/dashboard/payout-batches');
     assert.ok(await makerPage.isVisible('#template'), 'the template is offered');
@@ -126,7 +102,7 @@ describe('a payout file in chromium', { skip }, () => {
       'still held',
     );
 
-    const approverPage = await signedInPage(approver);
+    const approverPage = await signIn(approver);
     await approverPage.click('nav a[href="/dashboard/approvals"]');
     await approverPage.waitForURL('**/dashboard/approvals');
     await approverPage.screenshot({ path: join(shots, 'payout-file-approvals.png'), fullPage: true });

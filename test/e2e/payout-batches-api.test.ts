@@ -11,6 +11,7 @@ import { HEADER } from '../../src/payout-batches/parse-file.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { saveNgnBeneficiary } from '../helpers/payouts.ts';
 
 const dialects = await testDialects();
 
@@ -36,15 +37,7 @@ for (const dialect of dialects) {
     before(async () => {
       gw = await startTestGateway(dialect);
       owner = await enrolOperator(gw);
-      const created = await gw.api('POST', '/v1/beneficiaries', {
-        type: 'bank_account',
-        currency: 'NGN',
-        country: 'NG',
-        bank_code: '044',
-        account_number: '0690000031',
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      ben = created.body.id;
+      ben = (await saveNgnBeneficiary(gw)).id;
     });
     after(async () => {
       await gw?.close();

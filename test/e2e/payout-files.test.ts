@@ -10,6 +10,7 @@ import { HEADER } from '../../src/payout-batches/parse-file.ts';
 import { enrolOperator, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { saveNgnBeneficiary } from '../helpers/payouts.ts';
 
 const dialects = await testDialects();
 const MAX_BYTES = 4096;
@@ -41,17 +42,7 @@ for (const dialect of dialects) {
             .executeTakeFirstOrThrow()
         ).n,
       );
-    const saveBeneficiary = async () => {
-      const created = await gw.api('POST', '/v1/beneficiaries', {
-        type: 'bank_account',
-        currency: 'NGN',
-        country: 'NG',
-        bank_code: '044',
-        account_number: '0690000031',
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      return created.body.id as string;
-    };
+    const saveBeneficiary = async () => (await saveNgnBeneficiary(gw)).id;
     const upload = (content: string | Uint8Array, filename = 'payouts.csv') =>
       maker.client.upload('/dashboard/payout-batches', { filename, content });
     const batchIdOf = (location: string | null) => {
