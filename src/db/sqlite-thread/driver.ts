@@ -31,8 +31,11 @@ export class SqliteThread {
   #nextId = 1;
   #failure: Error | undefined;
 
-  constructor(path: string) {
-    this.#worker = new Worker(new URL('./thread.ts', import.meta.url), { workerData: { path } });
+  /** `groupMaxAgeMs`: see thread.ts (tests raise it to make sharing independent of the machine's load). */
+  constructor(path: string, options: { groupMaxAgeMs?: number } = {}) {
+    this.#worker = new Worker(new URL('./thread.ts', import.meta.url), {
+      workerData: { path, groupMaxAgeMs: options.groupMaxAgeMs },
+    });
     this.#worker.on('message', (response: Response) => {
       const pending = this.#pending.get(response.id);
       if (pending === undefined) return;

@@ -6,7 +6,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import BetterSqlite3 from 'better-sqlite3';
 import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type ThreadStats } from './protocol.ts';
 
-const path = (workerData as { path: string }).path;
+const { path, groupMaxAgeMs } = workerData as { path: string; groupMaxAgeMs?: number };
 const database = new BetterSqlite3(path);
 // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so a
 // write we acknowledged survives power loss, not only a process crash.
@@ -109,7 +109,7 @@ let groupOpen = false;
 let groupOpenedMs = 0;
 /** Past this age a group commits before the next caller transaction begins, bounding the wait of
  * those already in it when transactions follow one another without a gap. */
-const GROUP_MAX_AGE_MS = 2;
+const GROUP_MAX_AGE_MS = groupMaxAgeMs ?? 2;
 const stats = { groupCommits: 0, groupedRequests: 0, groupFallbacks: 0 } satisfies ThreadStats;
 const begin = database.prepare('begin');
 const commit = database.prepare('commit');
