@@ -187,13 +187,17 @@ test('concurrent transactions share commits, and each is durable when it resolve
 
 test("a transaction rolled back inside a group takes back only its own writes, not the earlier transaction's", async () => {
   const first = db.transaction().execute((trx) => trx.insertInto('items').values({ name: 'kept-tx' }).execute());
-  const second = db.transaction().execute(async (trx) => {
-    await trx.insertInto('items').values({ name: 'undone-tx' }).execute();
-    throw new Error('undo');
-  });
+  // Its rejection is awaited at once: it may settle before the first transaction does.
+  const second = assert.rejects(
+    db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'undone-tx' }).execute();
+      throw new Error('undo');
+    }),
+    /undo/,
+  );
   const third = db.insertInto('items').values({ name: 'kept-standalone' }).execute();
   await first;
-  await assert.rejects(second, /undo/);
+  await second;
   await third;
   const names = committedNames();
   assert.ok(names.includes('kept-tx'));
