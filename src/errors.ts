@@ -50,6 +50,11 @@ export const ERRORS = {
     type: 'invalid_request_error',
     message: 'This reference already belongs to a payout (references are never reused). Read that payout instead.',
   },
+  payout_country_not_allowed: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The beneficiary is in a country this deployment does not pay out to (payout rules).',
+  },
   payout_file_invalid: {
     status: 422,
     type: 'invalid_request_error',

@@ -189,7 +189,7 @@ export const ApprovalsQuery = Type.Object(
 export const PayoutRulesBody = Type.Record(
   Type.String({
     pattern:
-      '^(csrf_token|version|unlisted_currency|beneficiary_daily_count|api_key_hourly_count|cooldown_minutes|new_beneficiary_days|expiry_hours|name_check|new_currency|new_[A-Za-z]{1,40}|cur_[A-Z]{3}_[A-Za-z]{1,40}|remove_[A-Z]{3})$',
+      '^(csrf_token|version|unlisted_currency|beneficiary_daily_count|api_key_hourly_count|cooldown_minutes|new_beneficiary_days|expiry_hours|beneficiary_countries|name_check|new_currency|new_[A-Za-z]{1,40}|cur_[A-Z]{3}_[A-Za-z]{1,40}|remove_[A-Z]{3})$',
   }),
   Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9 ._,-]*$' }),
   { maxProperties: 1_300 },

@@ -18,7 +18,7 @@ import { queueSubmit, type PayoutEngine } from './engine.ts';
 import { transitionPayout } from './transition.ts';
 import type { FiredRule, HoldRule, HoldService } from './controls/holds.ts';
 import { evaluateRules } from './controls/rules.ts';
-import type { ControlSettings } from './controls/settings.ts';
+import { assertCountryAllowed, type ControlSettings } from './controls/settings.ts';
 
 export interface CreatePayoutInput {
   readonly amount: number;
@@ -125,6 +125,8 @@ export function createPayoutService(deps: PayoutServiceDeps) {
         param: 'beneficiary',
         message: `${adapter.name} does not pay to ${beneficiary.type}.`,
       });
+    // Early, so a payout file names the row; insertPrepared checks again under the settings lock.
+    assertCountryAllowed((await deps.settings.get(mode)).controls, beneficiary.country);
     return { input, beneficiaryId: beneficiary.id, beneficiary, provider: adapter.name };
   }
 
@@ -142,6 +144,7 @@ export function createPayoutService(deps: PayoutServiceDeps) {
   ): Promise<string> {
     const { input, beneficiary } = prepared;
     const controls = await deps.settings.lockForCreation(trx, ctx.mode);
+    assertCountryAllowed(controls, beneficiary.country);
     const now = deps.clock.nowMs();
     const fired = await evaluateRules(trx, controls, {
       mode: ctx.mode,

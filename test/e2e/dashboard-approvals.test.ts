@@ -146,6 +146,7 @@ for (const dialect of dialects) {
         cooldown_minutes: '240',
         new_beneficiary_days: '7',
         expiry_hours: '168',
+        beneficiary_countries: 'ng, gh,NG',
         name_check: '1',
       };
       clock.advance(STALE_MS);
@@ -158,6 +159,12 @@ for (const dialect of dialects) {
       });
       assert.equal(tooPrecise.status, 400);
       assert.match(tooPrecise.html, /more decimals than NGN has/);
+      const badCountry = await owner.client.post('/dashboard/payout-rules', {
+        ...values,
+        beneficiary_countries: 'NGA',
+      });
+      assert.equal(badCountry.status, 400);
+      assert.match(badCountry.html, /NGA is not a two-letter ISO country code/);
       const saved = await owner.client.post('/dashboard/payout-rules', values);
       assert.equal(saved.status, 303, saved.html.slice(0, 500));
       const { controls } = await gw.services.payoutControls.get('test');
@@ -167,6 +174,7 @@ for (const dialect of dialects) {
       assert.equal(controls.beneficiaryDailyCount, 5);
       assert.equal(controls.apiKeyHourlyCount, null);
       assert.equal(controls.cooldownSeconds, 240 * 60);
+      assert.deepEqual(controls.beneficiaryCountries, ['NG', 'GH'], 'upper-cased, each once');
       const audit = await db()
         .selectFrom('audit_log')
         .selectAll()

@@ -7,7 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '../../src/clock.ts';
-import { CONTROLS_OFF, type CurrencyLimits, type PayoutControls } from '../../src/payouts/controls/settings.ts';
+import {
+  CONTROLS_OFF,
+  controlsProblem,
+  type CurrencyLimits,
+  type PayoutControls,
+} from '../../src/payouts/controls/settings.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { setPayoutControls } from '../helpers/payout-controls.ts';
@@ -222,6 +227,31 @@ for (const dialect of dialects) {
       await controls({ ...withNgn({}), currencies: {}, unlistedCurrency: 'allow' });
       assert.equal((await pay(ben.id, 100)).status, 'pending');
       await gw.services.worker.drain();
+    });
+    test('country restriction (PAY-4): outside the allowed countries refused before anything is written; inside, or no list, passes', async () => {
+      const ben = await newBeneficiary();
+      const reference = `ctry-${randomUUID()}`;
+      await controls(withNgn({}, { beneficiaryCountries: ['GH', 'KE'] }));
+      const refused = await gw.api('POST', '/v1/payouts', {
+        amount: 100,
+        currency: 'NGN',
+        beneficiary: ben.id,
+        reference,
+      });
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.deepEqual(
+        [refused.body.error.code, refused.body.error.param],
+        ['payout_country_not_allowed', 'beneficiary'],
+      );
+      assert.match(refused.body.error.message, /GH, KE.*NG/);
+      const written = await db().selectFrom('payouts').select('id').where('reference', '=', reference).execute();
+      assert.equal(written.length, 0, 'nothing stored for a refused payout');
+      await controls(withNgn({}, { beneficiaryCountries: ['NG'] }));
+      assert.equal((await pay(ben.id, 100)).status, 'pending');
+      await controls(withNgn({}, { beneficiaryCountries: null }));
+      assert.equal((await pay(ben.id, 100)).status, 'pending');
+      assert.notEqual(controlsProblem(withNgn({}, { beneficiaryCountries: ['ng'] })), null, 'not a country code');
+      assert.notEqual(controlsProblem(withNgn({}, { beneficiaryCountries: ['NG', 'NG'] })), null, 'listed twice');
     });
   });
 }

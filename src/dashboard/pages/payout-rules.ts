@@ -55,6 +55,7 @@ ${number('api_key_hourly_count', c.apiKeyHourlyCount, 'Payouts per API key per h
 ${number('cooldown_minutes', c.cooldownSeconds / 60, 'New beneficiary cool-down, minutes (0: none)')}
 ${number('new_beneficiary_days', c.newBeneficiaryDays, 'New beneficiary cap applies for, days')}
 ${number('expiry_hours', c.expirySeconds / 3600, 'Unapproved payouts expire after, hours')}
+<label>Pay out only to beneficiaries in (ISO country codes, comma-separated; empty: any country) <input name="beneficiary_countries" value="${(c.beneficiaryCountries ?? []).join(', ')}" maxlength="1000"></label>
 <label><input type="checkbox" name="name_check" value="1"${c.nameCheck ? html` checked` : ''}> Hold payouts whose account name does not match, or could not be verified</label>
 <button type="submit">Save payout rules</button>
 </form>`;

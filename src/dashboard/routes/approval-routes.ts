@@ -221,6 +221,12 @@ export function controlsFromForm(form: Record<string, string>): { controls: Payo
   const n = fields as Record<keyof typeof fields, number | null>;
   const unlisted = form.unlisted_currency;
   if (unlisted !== 'hold' && unlisted !== 'allow') return 'Choose what happens to a currency with no row';
+  const countries = (form.beneficiary_countries ?? '')
+    .split(',')
+    .map((c) => c.trim().toUpperCase())
+    .filter((c) => c !== '');
+  const badCountry = countries.find((c) => !/^[A-Z]{2}$/.test(c));
+  if (badCountry !== undefined) return `${badCountry.slice(0, 10)} is not a two-letter ISO country code`;
   return {
     version: n.version ?? 0,
     controls: {
@@ -232,6 +238,7 @@ export function controlsFromForm(form: Record<string, string>): { controls: Payo
       newBeneficiaryDays: n.newBeneficiaryDays ?? 0,
       nameCheck: form.name_check === '1',
       expirySeconds: (n.expiryHours ?? 0) * 3600,
+      beneficiaryCountries: countries.length === 0 ? null : [...new Set(countries)],
     },
   };
 }

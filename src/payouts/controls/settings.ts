@@ -9,6 +9,7 @@ import { writeAudit } from '../../audit/audit.ts';
 import type { Clock } from '../../clock.ts';
 import type { DialectStrategy } from '../../db/dialect.ts';
 import type { Db, DbOrTx, Mode, Tx } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
 import { currencyExponent } from '../../money/currencies.ts';
 
 const MAX_AMOUNT = 999_999_999_999;
@@ -48,6 +49,17 @@ export const PayoutControlsSchema = Type.Object(
     nameCheck: Type.Boolean(),
     /** An unapproved payout expires (never sent) this long after it was held. */
     expirySeconds: Type.Integer({ minimum: 3_600, maximum: 30 * 86_400 }),
+    /**
+     * PAY-4's optional country restriction: the countries (ISO 3166-1 alpha-2) beneficiaries may be
+     * in for a payout to be created at all; absent or null, any. Refused, not held: a merchant
+     * that pays only at home says so once, and a stolen key cannot send money abroad.
+     */
+    beneficiaryCountries: Type.Optional(
+      Type.Union([
+        Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { maxItems: 250, uniqueItems: true }),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -132,6 +144,17 @@ export function controlsProblem(value: unknown): string | null {
   }
   if (controls.cooldownSeconds >= controls.expirySeconds) return 'the cool-down must end before holds expire';
   return null;
+}
+
+/** Refuses a payout to a beneficiary outside the mode's allowed countries (see beneficiaryCountries). */
+export function assertCountryAllowed(controls: PayoutControls, country: string | null): void {
+  const allowed = controls.beneficiaryCountries;
+  if (allowed === undefined || allowed === null) return;
+  if (country !== null && allowed.includes(country)) return;
+  throw new ApiError('payout_country_not_allowed', {
+    param: 'beneficiary',
+    message: `Payouts here go only to beneficiaries in ${allowed.join(', ') || 'no country'}; this one is in ${country ?? 'no stated country'}.`,
+  });
 }
 
 export interface ControlsActor {
