@@ -200,25 +200,36 @@ try {
   log(`creating ${PAYMENTS} payments through the three processes`);
   const webhooks: Array<{ key: string; body: string }> = [];
   const paymentIds: string[] = [];
+  const orphans: string[] = [];
   let created = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (created < PAYMENTS) {
         const i = created++;
-        const payment = await api('POST', '/v1/payments', {
-          amount: 10_000 + i,
-          currency: 'NGN',
-          reference: `cluster-${i}`,
-          customer: { email: 'cluster@example.com' },
-          redirect_url: 'https://merchant.example/r',
-        });
+        let payment: Record<string, any>;
+        let tx: { id?: number };
+        for (let again = 0; ; again += 1) {
+          payment = await api('POST', '/v1/payments', {
+            amount: 10_000 + i,
+            currency: 'NGN',
+            reference: again === 0 ? `cluster-${i}` : `cluster-${i}-again-${again}`,
+            customer: { email: 'cluster@example.com' },
+            redirect_url: 'https://merchant.example/r',
+          });
+          const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ status: 'successful' }),
+          });
+          tx = (await completed.json()) as { id?: number };
+          if (completed.ok && tx.id !== undefined) break;
+          // The process died after committing the payment and before asking the provider for its
+          // checkout: the answer was lost, the payment found by reference has no checkout anywhere,
+          // so nobody can pay it. A merchant starts a new one for the order, as here; the orphan
+          // stays pending, with no money anywhere, until it expires (checked below).
+          orphans.push(String(payment.id));
+        }
         paymentIds.push(String(payment.id));
-        const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ status: 'successful' }),
-        });
-        const tx = (await completed.json()) as { id: number };
         const body = JSON.stringify({
           event: 'charge.completed',
           data: { id: tx.id, tx_ref: payment.id, amount: (10_000 + i) / 100, currency: 'NGN', status: 'successful' },
@@ -230,7 +241,9 @@ try {
     }),
   );
   webhooks.sort(() => Math.random() - 0.5);
-  log(`${lostAnswers} payment answers lost to a kill and found again by reference`);
+  log(
+    `${lostAnswers} payment answers lost to a kill and found again by reference; ${orphans.length} of them had no checkout yet and were made again`,
+  );
   log(`sending ${webhooks.length} webhooks (${COPIES} copies each) to random processes`);
 
   const acknowledged = new Set<string>();
@@ -314,7 +327,9 @@ try {
       .where('status', 'in', ['queued', 'running'])
       .where('kind', '!=', 'run_schedule')
       .execute();
-    const pending = await verifyDb.db.selectFrom('payments').select('id').where('status', '!=', 'succeeded').execute();
+    const pending = (
+      await verifyDb.db.selectFrom('payments').select('id').where('status', '!=', 'succeeded').execute()
+    ).filter((p) => !orphans.includes(p.id));
     const delivered = paymentIds.filter((id) => deliveries.has(id)).length;
     if (open.length === 0 && pending.length === 0 && delivered === paymentIds.length) break;
     if (Date.now() > deadline)
@@ -325,6 +340,15 @@ try {
   }
 
   const failures: string[] = [...unexpectedExits];
+  for (const id of orphans) {
+    const orphan = await verifyDb.db
+      .selectFrom('payments')
+      .select(['status', 'checkout_url'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (orphan?.status !== 'pending' || orphan.checkout_url !== null)
+      failures.push(`orphaned payment ${id} is ${JSON.stringify(orphan)}, not pending without a checkout`);
+  }
   const stored = await verifyDb.db.selectFrom('provider_webhooks').select(['id', 'dedupe_key']).execute();
   const storedCount = new Map<string, number>();
   for (const row of stored) storedCount.set(row.dedupe_key, (storedCount.get(row.dedupe_key) ?? 0) + 1);
