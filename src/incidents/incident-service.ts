@@ -116,34 +116,35 @@ export function createIncidentService(deps: IncidentDeps) {
     },
 
     /**
-     * Replacement API keys are made first (each with its own audited creation); then one
-     * transaction schedules the old keys' end, rotates every endpoint secret, ends every operator
-     * session, records the step and tells the merchant.
+     * One transaction, one audited step: replacement API keys are made and the old keys' end is
+     * scheduled, every endpoint secret rotated, every operator session ended, receipt keys
+     * replaced, the step recorded and the merchant told. Any failure leaves everything as it was.
      */
     async rotate(incidentId: string, options: { apiKeyOverlapMs: number }): Promise<IncidentResult<Rotated>> {
       const incident = await openIncident(incidentId);
       if (!incident.ok) return incident;
       const now = clock.nowMs();
-      const active = await db
-        .selectFrom('api_keys')
-        .select(['id', 'mode', 'name', 'scopes'])
-        .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .execute();
-      const replacements: Array<{ old: (typeof active)[number]; created: { id: string; key: string } }> = [];
-      for (const key of active) {
-        const created = await deps.keys.create(
-          {
-            mode: key.mode,
-            name: `${key.name.slice(0, 50)} rotated`,
-            scopes: key.scopes.split(' ').filter((s) => s !== '') as never,
-          },
-          deps.actor,
-        );
-        replacements.push({ old: key, created });
-      }
       const oldStopsAt = now + options.apiKeyOverlapMs;
       const rotated: Rotated = await db.transaction().execute(async (trx) => {
+        const active = await trx
+          .selectFrom('api_keys')
+          .select(['id', 'mode', 'name', 'scopes'])
+          .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+          .execute();
+        const replacements: Array<{ old: (typeof active)[number]; created: { id: string; key: string } }> = [];
+        for (const key of active) {
+          const created = await deps.keys.createIn(
+            trx,
+            {
+              mode: key.mode,
+              name: `${key.name.slice(0, 50)} rotated`,
+              scopes: key.scopes.split(' ').filter((s) => s !== '') as never,
+            },
+            deps.actor,
+          );
+          replacements.push({ old: key, created });
+        }
         for (const { old } of replacements)
           await trx.updateTable('api_keys').set({ revoked_at: oldStopsAt }).where('id', '=', old.id).execute();
         const endpoints = await trx

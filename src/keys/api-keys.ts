@@ -14,7 +14,7 @@ import type { Clock } from '../clock.ts';
 import { constantTimeEqual } from '../crypto/compare.ts';
 import { createFieldCipher, deriveKey, type FieldCipher, type KeySource } from '../crypto/encryption.ts';
 import { Secret } from '../crypto/secret.ts';
-import type { Db, DbOrTx, Mode } from '../db/schema.ts';
+import type { Db, DbOrTx, Mode, Tx } from '../db/schema.ts';
 import { newId, randomBase62 } from '../ids.ts';
 import { writeAudit, type AuditActor } from '../audit/audit.ts';
 import { formatCidr, parseCidr, type Cidr } from '../net/addresses.ts';
@@ -78,6 +78,8 @@ export class KeyRequestError extends Error {}
 export interface ApiKeyService {
   /** Defaults: a secret key, DEFAULT_SCOPES, DEFAULT_EXPIRY_DAYS, unsigned, from anywhere. */
   create(input: KeyRequest, actor?: AuditActor): Promise<CreatedKey>;
+  /** The same, in the caller's transaction (incident rotation: new keys and old keys' end at once). */
+  createIn(trx: Tx, input: KeyRequest, actor?: AuditActor): Promise<CreatedKey>;
   authenticate(presented: string): Promise<AuthResult>;
   list(): Promise<ApiKeySummary[]>;
   revoke(id: string, actor?: AuditActor): Promise<boolean>;
@@ -166,6 +168,12 @@ export function createApiKeyService(deps: {
       const checked = checkKeyRequest(request);
       if (!checked.ok) throw new KeyRequestError(checked.message);
       return deps.db.transaction().execute((trx) => insertKey(trx, checked.request, actor, 'api_key.create'));
+    },
+
+    async createIn(trx, request, actor = CLI_ACTOR) {
+      const checked = checkKeyRequest(request);
+      if (!checked.ok) throw new KeyRequestError(checked.message);
+      return insertKey(trx, checked.request, actor, 'api_key.create');
     },
 
     async authenticate(presented) {

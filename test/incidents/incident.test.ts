@@ -81,6 +81,41 @@ for (const dialect of await testDialects()) {
       assert.equal(delivered.data.title, 'API key seen in a public repository');
     });
 
+    test('rotate is one step: a failure part-way (at the receipt keys) leaves keys, secrets and sessions as they were', async () => {
+      await gw.services.receipts.keys.signingKey('test');
+      const db = gw.services.database.db;
+      const snapshot = async () => ({
+        keys: (await db.selectFrom('api_keys').select(['id', 'revoked_at']).orderBy('id').execute()).map((k) => [
+          k.id,
+          k.revoked_at,
+        ]),
+        secrets: (await db.selectFrom('endpoint_secrets').select(['id', 'expires_at']).orderBy('id').execute()).map(
+          (e) => [e.id, e.expires_at],
+        ),
+        timeline: await kinds(),
+      });
+      const before = await snapshot();
+      const cipher = createFieldCipher(gw.services.config.masterKey);
+      const store = createReceiptKeyStore({ db, cipher, clock: gw.services.clock });
+      const failing = createIncidentService({
+        db,
+        clock: gw.services.clock,
+        queue: gw.services.queue,
+        keys: gw.services.keys,
+        cipher,
+        receiptKeys: {
+          ...store,
+          rotateIn: async () => {
+            throw new Error('injected: the receipt key store failed');
+          },
+        },
+        actor: { actorType: 'cli', actorId: null },
+      });
+      await assert.rejects(failing.rotate(incidentId, { apiKeyOverlapMs: 3_600_000 }), /injected/);
+      assert.deepEqual(await snapshot(), before, 'no replacement key, no secret, no step left behind');
+      assert.equal((await operator.client.get('/dashboard')).status, 200, 'sessions not ended');
+    });
+
     test('rotate: new keys work, old keys work for the overlap, secrets rotated, sessions ended', async () => {
       const before = await gw.api('GET', '/v1/payments');
       assert.equal(before.status, 200);
