@@ -20,6 +20,7 @@ const NAV: ReadonlyArray<[string, string, OperatorAction | undefined]> = [
   ['overview', 'Overview', 'view_payments'],
   ['payments', 'Payments', 'view_payments'],
   ['payouts', 'Payouts', 'view_payments'],
+  ['beneficiaries', 'Beneficiaries', 'view_payments'],
   ['payout-batches', 'Payout files', 'view_payments'],
   ['approvals', 'Approvals', 'view_payments'],
   ['payout-rules', 'Payout rules', 'change_settings'],

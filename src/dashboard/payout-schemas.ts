@@ -38,3 +38,8 @@ export const PayoutResolveForm = Type.Object(
   { csrf_token: CSRF, reason: REASON, outcome: Type.Union(literals(RESOLVABLE_OUTCOMES)) },
   { additionalProperties: false },
 );
+
+export const BeneficiariesQuery = Type.Object(
+  { starting_after: Type.Optional(Type.String({ pattern: idPattern('ben') })) },
+  { additionalProperties: false },
+);

@@ -2,6 +2,7 @@
 // time (test or live), like the API.
 import { openBeneficiary } from '../beneficiaries/beneficiary-fields.ts';
 import { sql } from 'kysely';
+import { newestFirstPage } from '../db/pages.ts';
 import type { Db, Mode, PaymentStatus } from '../db/schema.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
 import type { SystemKeys } from '../privacy/system-keys.ts';
@@ -153,6 +154,28 @@ export function createDashboardQueries(db: Db, privacy: PrivacyService, systemKe
       return row === undefined
         ? undefined
         : { ...row, body: await systemKeys.open(row.body, `provider_webhooks.body:${row.id}`) };
+    },
+    /** A newest-first page of the mode's beneficiaries (deleted ones too), sealed fields opened. */
+    async beneficiaries(mode: Mode, options: { limit: number; startingAfter?: string }) {
+      const cursor =
+        options.startingAfter === undefined
+          ? undefined
+          : await db
+              .selectFrom('beneficiaries')
+              .select(['id', 'created_at'])
+              .where('mode', '=', mode)
+              .where('id', '=', options.startingAfter)
+              .executeTakeFirst();
+      if (options.startingAfter !== undefined && cursor === undefined) return undefined;
+      const page = await newestFirstPage(
+        db.selectFrom('beneficiaries').selectAll().where('mode', '=', mode),
+        cursor,
+        options.limit,
+      );
+      return {
+        data: await Promise.all(page.data.map((row) => openBeneficiary(systemKeys, row))),
+        hasMore: page.hasMore,
+      };
     },
     /** A beneficiary (deleted ones too) with its sealed fields opened (beneficiary-fields.ts). */
     async beneficiary(mode: Mode, id: string) {

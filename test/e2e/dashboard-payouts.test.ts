@@ -194,6 +194,26 @@ for (const dialect of await testDialects()) {
       assert.match((await finance.client.get(`/dashboard/payouts/${ids.action}`)).html, /id="finalize-payout"/);
     });
 
+    test('beneficiaries: holder, bank, last four digits and the name check, never the account number; opening the list is audited', async () => {
+      const page = await viewer.client.get('/dashboard/beneficiaries');
+      assert.equal(page.status, 200);
+      assert.match(page.html, /href="\/dashboard\/beneficiaries"/, 'in the nav');
+      const row = /<tbody>(.*?)<\/tbody>/s.exec(page.html)?.[1] ?? '';
+      const own = await gw.services.database.db.selectFrom('beneficiaries').select(['id']).execute();
+      for (const b of own) assert.ok(row.includes(b.id), `${b.id} listed`);
+      assert.match(row, /…0031/);
+      assert.ok(!page.html.includes('0690000031'), 'never the whole account number');
+      assert.ok(!/s1\.dk_|p1\.|v1\./.test(row), 'no sealed value on the page');
+      const holder = (await gw.services.dashboardQueries.beneficiary('test', own[0]!.id))?.account_name ?? '';
+      assert.ok(holder.length > 0 && row.includes(holder), 'the holder name, opened');
+      assert.equal((await auditOf('list', 'beneficiary.viewed')).length, 1);
+      assert.equal(
+        (await viewer.client.get(`/dashboard/beneficiaries?starting_after=ben_${'0'.repeat(22)}`)).status,
+        422,
+      );
+      assert.equal((await viewer.client.get('/dashboard/beneficiaries?starting_after=po_1')).status, 400);
+    });
+
     test('the overview links to the payouts waiting for a person', async () => {
       const overview = await viewer.client.get('/dashboard');
       assert.match(overview.html, /href="\/dashboard\/payouts\?status=requires_review">2 payout\(s\) need review/);

@@ -25,7 +25,9 @@ import {
   type SignedInOperator,
 } from '../context.ts';
 import { type MaskedBeneficiary, payoutDetailPage, payoutsPage } from '../pages/payouts.ts';
+import { beneficiariesPage } from '../pages/beneficiaries.ts';
 import {
+  BeneficiariesQuery,
   PayoutFinalizeForm,
   PayoutReasonBody,
   PayoutResolveForm,
@@ -127,6 +129,26 @@ export function payoutRoutes(app: FastifyInstance, deps: DashboardDeps): void {
         statuses: PAYOUT_STATUSES,
         providers: PROVIDER_SPECS.map((s) => s.name),
       }),
+    );
+  });
+
+  // Holder names are personal data: opening the list is recorded (LOG-3), as a payout's page is.
+  api.get('/beneficiaries', { schema: { querystring: BeneficiariesQuery } }, async (request, reply) => {
+    const who = await permit(deps, request, reply, 'view_payments');
+    if (who === undefined) return reply;
+    const { starting_after } = request.query;
+    const page = await deps.queries.beneficiaries(who.mode, {
+      limit: PAGE_SIZE,
+      ...(starting_after === undefined ? {} : { startingAfter: starting_after }),
+    });
+    if (page === undefined)
+      return sendMessage(request, reply, 422, 'Not accepted', 'The page to continue from names no beneficiary.');
+    await recordView(deps, who, 'beneficiary', 'list');
+    return sendPage(
+      request,
+      reply,
+      { title: 'Beneficiaries', active: 'beneficiaries' },
+      beneficiariesPage({ rows: page.data, hasMore: page.hasMore }),
     );
   });
 
