@@ -10,6 +10,7 @@ import { createErasureJournal } from './privacy/erasure-journal.ts';
 import { BENEFICIARY_COLUMNS, sealInTheClear } from './privacy/sealed-columns.ts';
 import { createSystemKeys } from './privacy/system-keys.ts';
 import { createCustomerDataService } from './privacy/customer-data.ts';
+import { createKeyRotationJob, KEY_ROTATION_JOB } from './privacy/rotation-batch.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { createDeliverJob } from './delivery/deliver-job.ts';
 import { createEventService } from './events/event-service.ts';
@@ -297,6 +298,19 @@ export async function createServices(options: ServiceOptions) {
   };
   worker.register(PROCESS_WEBHOOK_JOB, createProcessWebhookJob(verifyDeps));
   worker.register(VERIFY_JOB, createVerifyJob(verifyDeps));
+  // Issue 12 §3: rotations of keys at rest run here, one batch per job (privacy/rotation-batch.ts).
+  worker.register(
+    KEY_ROTATION_JOB,
+    createKeyRotationJob({
+      db,
+      clock,
+      wrapper: atRest.wrapper,
+      systemKeys,
+      customerKeys: privacy.customerKeys,
+      queue,
+      actor: { actorType: 'system', actorId: null },
+    }),
+  );
   worker.register(
     DELIVER_JOB,
     createDeliverJob({

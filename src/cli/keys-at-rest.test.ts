@@ -1,6 +1,7 @@
 // `paywarden keys-at-rest` as an operator runs it: a real child process on a SQLite deployment,
-// through status, a dry run, a rotation, and a refused retirement; and a master-key rotation
-// SIGKILLed in the middle, then run again: it resumes and every key ends up under the new version.
+// through status, a dry run, a rotation enqueued for the gateway's job workers (status shows its
+// job), and a refused retirement; and a master-key rotation run with --wait, SIGKILLed in the
+// middle, then run again: it resumes and every key ends up under the new version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -37,13 +38,25 @@ test('keys-at-rest status, rotate --dry-run, rotate, retire refused', { timeout:
     const dry = await cli('rotate', 'payloads', '--dry-run');
     assert.match(dry.stdout, /Dry run: 0 row\(s\) would change; nothing changed\./);
     const rotated = await cli('rotate', 'payloads');
-    assert.match(rotated.stdout, /Not finished: 0 row\(s\) moved to dk_/);
-    const keyId = /moved to (dk_\w+)/.exec(rotated.stdout)?.[1] ?? '';
+    assert.match(rotated.stdout, /Started: rotation rot_\w+ to dk_\w+ is queued for the gateway's job workers/);
+    const keyId = /to (dk_\w+)/.exec(rotated.stdout)?.[1] ?? '';
+    const progress = await cli('status');
+    assert.match(
+      progress.stdout,
+      /rot_\w+ {2}payloads to dk_\w+, started .*: 0 row\(s\) in 0 batch\(es\); job queued \(attempt 0/,
+    );
     const refused = await cli('retire', 'payloads', keyId);
     assert.equal((refused as { code?: number }).code, 1);
     assert.match(refused.stderr, /Refused: .* still in use:\n {2}it is the current payload key/);
     const bad = await cli('rotate', 'everything');
-    assert.match(bad.stderr, /Allowed choices are master, payloads/);
+    assert.match(bad.stderr, /Allowed choices are master, payloads, customers/);
+    const noScope = await cli('rotate', 'customers');
+    assert.equal((noScope as { code?: number }).code, 2);
+    assert.match(noScope.stderr, /rotate customers takes a scope/);
+    const customers = await cli('rotate', 'customers', 'test', '--dry-run');
+    assert.match(customers.stdout, /customers \(test\): 0 new key version\(s\), 0 value\(s\) to re-seal/);
+    const retireCustomers = await cli('retire', 'customers', 'live');
+    assert.match(retireCustomers.stdout, /Retired 0 superseded customer key version\(s\) of live/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -64,20 +77,24 @@ test('a master-key rotation SIGKILLed between batches resumes when run again', {
     await database.close();
 
     const env = { ...process.env, ...base, PAYWARDEN_MASTER_KEY: newKey, PAYWARDEN_MASTER_KEY_PREVIOUS: oldKey };
-    const child = spawn(process.execPath, ['src/main.ts', 'keys-at-rest', 'rotate', 'master', '--batch-size', '1'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['src/main.ts', 'keys-at-rest', 'rotate', 'master', '--wait', '--batch-size', '1'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let seen = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (chunk: Buffer) => {
         seen += chunk.toString('utf8');
-        if (/customer_keys: [1-9]\d*\/400 re-wrapped/.test(seen)) child.kill('SIGKILL');
+        if (/customer_keys: 1 re-wrapped \(rot_\w+, batch 3\)/.test(seen)) child.kill('SIGKILL');
       });
       child.once('exit', () => resolve());
     });
     assert.equal(child.signalCode, 'SIGKILL', `killed mid-rotation (output: ${seen.slice(-200)})`);
-    const again = await run(process.execPath, ['src/main.ts', 'keys-at-rest', 'rotate', 'master'], { env });
+    const again = await run(process.execPath, ['src/main.ts', 'keys-at-rest', 'rotate', 'master', '--wait'], { env });
     assert.match(again.stdout, /resuming rotation rot_/);
     assert.match(again.stdout, /Done: \d+ row\(s\) moved to mk:[0-9a-f]{16} \(resumed\)\./);
     const reopened = openDatabase(join(dir, 'paywarden.sqlite'));

@@ -18,6 +18,7 @@ import * as payoutControls from './migrations/0014-payout-controls.ts';
 import * as payoutBatches from './migrations/0015-payout-batches.ts';
 import * as keysAtRest from './migrations/0016-keys-at-rest.ts';
 import * as auditLanes from './migrations/0017-audit-lanes.ts';
+import * as customerKeyVersions from './migrations/0018-customer-key-versions.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-payout-batches': payoutBatches,
   '0016-keys-at-rest': keysAtRest,
   '0017-audit-lanes': auditLanes,
+  '0018-customer-key-versions': customerKeyVersions,
 };
 
 /** Every migration, in the order they run. */

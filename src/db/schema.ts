@@ -388,9 +388,22 @@ export interface CustomerKeysTable {
   /** Null once erased: everything sealed with it is unreadable everywhere. */
   wrapped_key: string | null;
   wrapped_by: string;
+  /** The current version of the customer's data key: what seals from now on (`p2.<version>.`). */
+  key_version: Generated<number>;
   created_at: number;
   erased_at: number | null;
   erasure_reason: string | null;
+}
+
+/** Superseded versions of a customer's data key, kept wrapped until nothing sealed with them is left. */
+export interface CustomerKeyVersionsTable {
+  /** `<customer id>.v<version>` */
+  id: string;
+  customer_id: string;
+  version: number;
+  wrapped_key: string;
+  wrapped_by: string;
+  superseded_at: number;
 }
 
 export interface DataKeysTable {
@@ -411,12 +424,18 @@ export interface MasterKeysTable {
 
 export interface KeyRotationsTable {
   id: string;
-  kind: 'master' | 'payloads';
-  /** The master key name or payload key id everything moves to. */
+  kind: 'master' | 'payloads' | 'customers';
+  /** The master key name or payload key id everything moves to (customers: `new versions`). */
   target: string;
+  /** Customers: the mode (`test`, `live`) or the one customer (`cus_...`) rotated; null otherwise. */
+  scope: string | null;
   started_at: number;
   finished_at: number | null;
   rows_done: Generated<number>;
+  /** Batches done: each batch takes the row's lock and adds one, so no two run the same batch. */
+  step: Generated<number>;
+  /** Where the next batch starts (JSON, rotation-batch.ts); '' before the first. */
+  position: Generated<string>;
 }
 
 export interface Database {
@@ -451,6 +470,7 @@ export interface Database {
   backup_runs: BackupRunsTable;
   scheduled_runs: ScheduledRunsTable;
   customer_keys: CustomerKeysTable;
+  customer_key_versions: CustomerKeyVersionsTable;
   data_keys: DataKeysTable;
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;

@@ -1,22 +1,28 @@
-// Each customer's own data key (DAT-3: erasure by crypto-shredding). A customer is one email in
-// one mode, found by a keyed blind index, never by the plaintext. The key is stored only wrapped
-// (KeyWrapper) and read from the database at each use, never cached across requests, so an erasure
-// made by any process (or the command line) takes effect in every process at once.
+// Each customer's own data key (DAT-3: erasure by crypto-shredding), in versions. A customer is one
+// email in one mode, found by a keyed blind index, never by the plaintext. Every version is stored
+// only wrapped (KeyWrapper) and read from the database at each use, never cached across requests,
+// so an erasure made by any process (or the command line) takes effect in every process at once.
 //
-//   customer_keys: id (cus_...), mode, email_index, wrapped_key (null once erased), wrapped_by,
-//                  created_at, erased_at, erasure_reason; unique (mode, email_index) while live.
+//   customer_keys: id (cus_...), mode, email_index, wrapped_key (the current version; null once
+//                  erased), wrapped_by, key_version, created_at, erased_at, erasure_reason;
+//                  unique (mode, email_index) while live.
+//   customer_key_versions: id (<cus>.v<n>), customer_id, version, wrapped_key, wrapped_by,
+//                  superseded_at: the versions a rotation superseded, kept until nothing uses them.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { DbOrTx, Mode } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { KeyWrapper } from './key-wrapper.ts';
-import { blindIndex } from './seal.ts';
+import { blindIndex, type Keyring } from './seal.ts';
 
-/** What binds a wrapped customer key to its row. */
-export const customerKeyContext = (id: string) => `customer_keys:${id}`;
+/** What binds a wrapped customer key version to its customer and version (version 1 as before versions existed). */
+export const customerKeyContext = (id: string, version = 1) =>
+  version === 1 ? `customer_keys:${id}` : `customer_keys:${id}:v${version}`;
 
+/** The key that seals a customer's data now: its current version. */
 export interface CustomerKey {
   readonly id: string;
+  readonly version: number;
   readonly dataKey: Buffer;
 }
 
@@ -34,7 +40,7 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
   async function readLive(db: DbOrTx, mode: Mode, index: string) {
     return db
       .selectFrom('customer_keys')
-      .select(['id', 'wrapped_key', 'wrapped_by'])
+      .select(['id', 'wrapped_key', 'wrapped_by', 'key_version'])
       .where('mode', '=', mode)
       .where('email_index', '=', index)
       .where('erased_at', 'is', null)
@@ -44,7 +50,7 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
   return {
     emailIndex,
 
-    /** The customer's key, made on their first payment. Concurrent first payments share one. */
+    /** The customer's current key, made on their first payment. Concurrent first payments share one. */
     async forEmail(db: DbOrTx, mode: Mode, email: string): Promise<CustomerKey> {
       const index = emailIndex(email);
       let row = await readLive(db, mode, index);
@@ -57,8 +63,9 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
             id,
             mode,
             email_index: index,
-            wrapped_key: deps.wrapper.wrap(dataKey, context(id)),
+            wrapped_key: deps.wrapper.wrap(dataKey, context(id, 1)),
             wrapped_by: deps.wrapper.keyName,
+            key_version: 1,
             created_at: deps.clock.nowMs(),
             erased_at: null,
             erasure_reason: null,
@@ -68,24 +75,48 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
         row = await readLive(db, mode, index);
       }
       if (row === undefined || row.wrapped_key === null) throw new Error('customer key vanished while being made');
-      return { id: row.id, dataKey: deps.wrapper.unwrap(row.wrapped_key, context(row.id), row.wrapped_by) };
+      const version = Number(row.key_version);
+      return {
+        id: row.id,
+        version,
+        dataKey: deps.wrapper.unwrap(row.wrapped_key, context(row.id, version), row.wrapped_by),
+      };
     },
 
-    /** The keys of these customers; null for an erased one. */
-    async load(db: DbOrTx, ids: Iterable<string>): Promise<Map<string, Buffer | null>> {
+    /** Every kept version of these customers' keys; null for an erased customer. */
+    async load(db: DbOrTx, ids: Iterable<string>): Promise<Map<string, Keyring | null>> {
       const wanted = [...new Set(ids)];
-      const found = new Map<string, Buffer | null>(wanted.map((id) => [id, null]));
+      const found = new Map<string, Keyring | null>(wanted.map((id) => [id, null]));
       if (wanted.length === 0) return found;
       const rows = await db
         .selectFrom('customer_keys')
-        .select(['id', 'wrapped_key', 'wrapped_by'])
+        .select(['id', 'wrapped_key', 'wrapped_by', 'key_version'])
         .where('id', 'in', wanted)
+        .where('wrapped_key', 'is not', null)
         .execute();
-      for (const row of rows)
-        found.set(
-          row.id,
-          row.wrapped_key === null ? null : deps.wrapper.unwrap(row.wrapped_key, context(row.id), row.wrapped_by),
-        );
+      if (rows.length === 0) return found;
+      const older = await db
+        .selectFrom('customer_key_versions')
+        .select(['customer_id', 'version', 'wrapped_key', 'wrapped_by'])
+        .where(
+          'customer_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      for (const row of rows) {
+        const current = Number(row.key_version);
+        const keys = new Map<number, Buffer>([
+          [current, deps.wrapper.unwrap(row.wrapped_key!, context(row.id, current), row.wrapped_by)],
+        ]);
+        for (const v of older)
+          if (v.customer_id === row.id)
+            keys.set(
+              Number(v.version),
+              deps.wrapper.unwrap(v.wrapped_key, context(row.id, Number(v.version)), v.wrapped_by),
+            );
+        found.set(row.id, { current, keys });
+      }
       return found;
     },
 
@@ -100,14 +131,62 @@ export function createCustomerKeys(deps: CustomerKeysDeps) {
         .execute();
     },
 
-    /** Destroys the key: every value sealed with it, in this database and in its backups, is unreadable. */
+    /**
+     * A new version seals the customer's data from now on; the one before is kept (wrapped, in
+     * `customer_key_versions`) to open what it sealed. Compare-and-set on the current version and
+     * its wrapped form, so a concurrent erasure, master-key re-wrap or rotation wins. Run it in a
+     * transaction. Resolves to the new version, or undefined when nothing changed.
+     */
+    async rotate(trx: DbOrTx, id: string): Promise<number | undefined> {
+      const row = await trx
+        .selectFrom('customer_keys')
+        .select(['wrapped_key', 'wrapped_by', 'key_version'])
+        .where('id', '=', id)
+        .where('erased_at', 'is', null)
+        .executeTakeFirst();
+      if (row === undefined || row.wrapped_key === null) return undefined;
+      const version = Number(row.key_version);
+      const next = version + 1;
+      const updated = await trx
+        .updateTable('customer_keys')
+        .set({
+          wrapped_key: deps.wrapper.wrap(randomBytes(32), context(id, next)),
+          wrapped_by: deps.wrapper.keyName,
+          key_version: next,
+        })
+        .where('id', '=', id)
+        .where('key_version', '=', version)
+        .where('wrapped_key', '=', row.wrapped_key)
+        .where('erased_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return undefined;
+      await trx
+        .insertInto('customer_key_versions')
+        .values({
+          id: `${id}.v${version}`,
+          customer_id: id,
+          version,
+          wrapped_key: row.wrapped_key,
+          wrapped_by: row.wrapped_by,
+          superseded_at: deps.clock.nowMs(),
+        })
+        .execute();
+      return next;
+    },
+
+    /**
+     * Destroys every version of the key: every value sealed with any of them, in this database
+     * and in its backups (erasure journal), is unreadable. Run it in a transaction.
+     */
     async erase(db: DbOrTx, id: string, reason: string): Promise<boolean> {
+      // The customer's row first: on PostgreSQL its lock orders this after a rotation of the same customer.
       const result = await db
         .updateTable('customer_keys')
         .set({ wrapped_key: null, erased_at: deps.clock.nowMs(), erasure_reason: reason })
         .where('id', '=', id)
         .where('erased_at', 'is', null)
         .executeTakeFirst();
+      await db.deleteFrom('customer_key_versions').where('customer_id', '=', id).execute();
       return Number(result.numUpdatedRows) === 1;
     },
   };

@@ -9,7 +9,7 @@ import type { DbOrTx, EventsTable, Mode, PaymentRow } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { type CustomerKey, createCustomerKeys } from './customer-keys.ts';
 import type { KeyWrapper } from './key-wrapper.ts';
-import { ERASED, open, seal } from './seal.ts';
+import { ERASED, type Keyring, openVersioned, sealVersioned } from './seal.ts';
 
 type EventRow = Selectable<EventsTable>;
 
@@ -22,6 +22,11 @@ export interface PaymentPersonalData {
 
 const field = (column: string, rowId: string) => `payments.${column}:${rowId}`;
 
+/** The payment columns sealed with the customer's key (all written together, under one version). */
+export const PAYMENT_SEALED_FIELDS = ['customer_email', 'customer_name', 'customer_phone', 'metadata_json'] as const;
+export const paymentFieldContext = field;
+export const eventDataContext = (eventId: string) => `events.data_json:${eventId}`;
+
 export function createPrivacyService(deps: { keys: KeySource; clock: Clock; wrapper: KeyWrapper }) {
   const customerKeys = createCustomerKeys({
     wrapper: deps.wrapper,
@@ -30,33 +35,35 @@ export function createPrivacyService(deps: { keys: KeySource; clock: Clock; wrap
   });
 
   function sealPayment(key: CustomerKey, paymentId: string, data: PaymentPersonalData) {
+    const keyring: Keyring = { current: key.version, keys: new Map([[key.version, key.dataKey]]) };
+    const sealed = (column: string, value: string) => sealVersioned(keyring, value, field(column, paymentId));
     return {
       customer_id: key.id,
       customer_email_index: customerKeys.emailIndex(data.email),
-      customer_email: seal(key.dataKey, data.email, field('customer_email', paymentId)),
-      customer_name: data.name === null ? null : seal(key.dataKey, data.name, field('customer_name', paymentId)),
-      customer_phone: data.phone === null ? null : seal(key.dataKey, data.phone, field('customer_phone', paymentId)),
-      metadata_json: seal(key.dataKey, JSON.stringify(data.metadata), field('metadata_json', paymentId)),
+      customer_email: sealed('customer_email', data.email),
+      customer_name: data.name === null ? null : sealed('customer_name', data.name),
+      customer_phone: data.phone === null ? null : sealed('customer_phone', data.phone),
+      metadata_json: sealed('metadata_json', JSON.stringify(data.metadata)),
     };
   }
 
-  function openPayment(row: PaymentRow, keys: ReadonlyMap<string, Buffer | null>): PaymentRow {
+  function openPayment(row: PaymentRow, keys: ReadonlyMap<string, Keyring | null>): PaymentRow {
     if (row.customer_id === null) return row;
     const key = keys.get(row.customer_id) ?? null;
     const opened = (column: 'customer_email' | 'customer_name' | 'customer_phone', value: string | null) =>
-      value === null ? null : open(key, value, field(column, row.id));
+      value === null ? null : openVersioned(key, value, field(column, row.id));
     return {
       ...row,
       customer_email: opened('customer_email', row.customer_email) ?? ERASED,
       customer_name: opened('customer_name', row.customer_name),
       customer_phone: opened('customer_phone', row.customer_phone),
-      metadata_json: key === null ? '{}' : open(key, row.metadata_json, field('metadata_json', row.id)),
+      metadata_json: key === null ? '{}' : openVersioned(key, row.metadata_json, field('metadata_json', row.id)),
     };
   }
 
   async function keysOf(db: DbOrTx, rows: ReadonlyArray<{ customer_id: string | null }>) {
     const ids = rows.map((r) => r.customer_id).filter((id): id is string => id !== null);
-    return ids.length === 0 ? new Map<string, Buffer | null>() : customerKeys.load(db, ids);
+    return ids.length === 0 ? new Map<string, Keyring | null>() : customerKeys.load(db, ids);
   }
 
   return {
@@ -80,7 +87,7 @@ export function createPrivacyService(deps: { keys: KeySource; clock: Clock; wrap
       const key = (await customerKeys.load(db, [customerId])).get(customerId) ?? null;
       // An erased customer's payment can still change state (a late webhook); its event says so without the data.
       if (key === null) return { data_json: JSON.stringify({ erased: true }), customer_id: customerId };
-      return { data_json: seal(key, json, `events.data_json:${eventId}`), customer_id: customerId };
+      return { data_json: sealVersioned(key, json, eventDataContext(eventId)), customer_id: customerId };
     },
     async openEvents(db: DbOrTx, rows: readonly EventRow[]): Promise<EventRow[]> {
       const keys = await keysOf(db, rows);
@@ -90,7 +97,9 @@ export function createPrivacyService(deps: { keys: KeySource; clock: Clock; wrap
         return {
           ...row,
           data_json:
-            key === null ? JSON.stringify({ erased: true }) : open(key, row.data_json, `events.data_json:${row.id}`),
+            key === null
+              ? JSON.stringify({ erased: true })
+              : openVersioned(key, row.data_json, eventDataContext(row.id)),
         };
       });
     },

@@ -1,8 +1,10 @@
 // Key rotation at rest (issue 12 §3) on both databases, against a running gateway that keeps
-// writing: the master key rotated (a crash injected between batches, then resumed), every wrapped
-// key re-wrapped and every sealed value still opening; the old version retired and then really
-// unusable, even configured; the payload key rotated the same way; nothing in the clear at any
-// point; retirement refused, with the reason, while anything still uses a version.
+// writing: the master key rotated by its job in the gateway's own queue (a crash injected inside a
+// batch, then resumed by the job's retry), every wrapped key re-wrapped and every sealed value
+// still opening; the old version retired and then really unusable, even configured; the payload
+// key rotated the same way, the job waiting for the gateways to switch keys before it finishes;
+// nothing in the clear at any point; retirement refused, with the reason, while anything still
+// uses a version.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import { Secret } from '../crypto/secret.ts';
 import { masterKeyName } from './key-wrapper.ts';
 import { openKeysAtRest } from './keys-at-rest.ts';
 import { PAYLOAD_KEY_SWITCH_MS } from './rotation.ts';
+import { createKeyRotationJob, KEY_ROTATION_JOB } from './rotation-batch.ts';
 import { createSystemKeys } from './system-keys.ts';
 
 const token = () => randomBytes(6).toString('hex');
@@ -83,16 +86,42 @@ for (const dialect of await testDialects()) {
       for (let i = 0; i < 6; i += 1) await pay(first);
       await first.close();
       gw = await startTestGateway(dialect, {
+        clock,
         env: { PAYWARDEN_DATABASE_URL: url, PAYWARDEN_MASTER_KEY: keyB, PAYWARDEN_MASTER_KEY_PREVIOUS: keyA },
       });
     });
+    /** The gateway's rotation job, with a crash injected inside the batch of that step (until put back). */
+    const crashJobAtStep = (crashAt: number) =>
+      gw.services.worker.register(
+        KEY_ROTATION_JOB,
+        createKeyRotationJob(jobDeps(), {
+          beforeCommit: (step) => {
+            if (step === crashAt) throw new Error('injected crash inside a batch');
+          },
+        }),
+      );
+    const restoreJob = () => gw.services.worker.register(KEY_ROTATION_JOB, createKeyRotationJob(jobDeps()));
+    const jobDeps = () => ({
+      db: gw.services.database.db,
+      clock,
+      wrapper: gw.services.keysAtRest.wrapper,
+      systemKeys: gw.services.systemKeys,
+      customerKeys: gw.services.privacy.customerKeys,
+      queue: gw.services.queue,
+      actor: { actorType: 'system' as const, actorId: null },
+    });
+    /** Past any retry's backoff: the job runs again now. */
+    const laterBy = (ms: number) => {
+      offsetMs += ms;
+    };
     after(async () => {
       await gw?.close();
       await cleanup();
     });
 
-    test('rotate master while the gateway writes, crash between batches, resume, retire A', async () => {
-      const db = gw.services.database.db;
+    test('rotate master as a job while the gateway writes, crash inside a batch, resumed by the job, retire A', async () => {
+      const database = gw.services.database;
+      const db = database.db;
       const keysB = gw.services.keysAtRest;
       const nameA = masterKeyName(new Secret(keyA));
       const oldWrapped = await db
@@ -100,11 +129,11 @@ for (const dialect of await testDialects()) {
         .select(['id', 'wrapped_key', 'wrapped_by'])
         .where('wrapped_by', '=', nameA)
         .executeTakeFirstOrThrow();
-      const refused = await (await keyRotationFor(db, keysB)).retire('master', nameA);
+      const refused = await (await keyRotationFor(database, keysB)).retire('master', nameA);
       assert.equal(refused.ok, false);
       assert.match(refused.ok ? '' : refused.uses.join('; '), /customer_keys wrapped by mk:/);
 
-      const dry = await (await keyRotationFor(db, keysB)).rotateMaster({ dryRun: true });
+      const dry = await (await keyRotationFor(database, keysB)).rotateMaster({ dryRun: true });
       assert.ok(dry.rows >= 6 + 5, 'six customer keys, the payload key and the five purpose keys');
       assert.equal(
         await db.selectFrom('key_rotations').select('id').executeTakeFirst(),
@@ -113,29 +142,33 @@ for (const dialect of await testDialects()) {
       );
 
       const stop = keepWriting();
-      const lines: string[] = [];
-      const crashing = await keyRotationFor(db, keysB, {
-        batchSize: 2,
-        progress: (line) => lines.push(line),
-        afterBatch: async (n) => {
-          await assertNothingInTheClear();
-          if (n === 2) throw new Error('injected crash between batches');
-        },
-      });
-      await assert.rejects(crashing.rotateMaster(), /injected crash/);
+      const started = await (await keyRotationFor(database, keysB, { batchSize: 2, clock })).rotateMaster();
+      assert.equal(started.finished, false, 'enqueued, not run');
+      assert.equal(started.rows, 0);
+      crashJobAtStep(3);
+      await gw.services.worker.drain();
       const midway = await db.selectFrom('customer_keys').select('id').where('wrapped_by', '=', nameA).execute();
       assert.ok(midway.length > 0, 'the crash left work to resume');
-      const resumed = await (
-        await keyRotationFor(db, keysB, { batchSize: 2, progress: (l) => lines.push(l) })
-      ).rotateMaster();
-      await stop();
-      assert.equal(resumed.resumed, true);
-      assert.equal(resumed.finished, true);
-      assert.ok(
-        lines.some((l) => /re-wrapped/.test(l)),
-        'progress lines',
+      const rotation = await db.selectFrom('key_rotations').selectAll().executeTakeFirstOrThrow();
+      assert.equal(Number(rotation.step), 2, 'two batches committed; the third rolled back with its position');
+      const status = await keysAtRestStatus(db, keysB);
+      assert.match(
+        status,
+        /master to mk:\w+, started .*: \d+ row\(s\) in 2 batch\(es\); job queued \(attempt 1, due .*last error: injected crash/,
       );
-      const again = await (await keyRotationFor(db, keysB)).rotateMaster();
+      await assertNothingInTheClear();
+      restoreJob();
+      laterBy(60_000);
+      await gw.services.worker.drain();
+      await stop();
+      await gw.services.worker.drain();
+      const done = await db
+        .selectFrom('key_rotations')
+        .selectAll()
+        .where('id', '=', rotation.id)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(done.finished_at, null, 'the job finished the rotation');
+      const again = await (await keyRotationFor(database, keysB)).rotateMaster({ wait: true });
       assert.equal(again.rows, 0, 'idempotent: nothing left to re-wrap');
       for (const table of ['customer_keys', 'data_keys'] as const) {
         const left = await db.selectFrom(table).select('id').where('wrapped_by', '<>', keysB.wrapper.keyName).execute();
@@ -144,7 +177,7 @@ for (const dialect of await testDialects()) {
       await assertEverythingOpens();
       await assertNothingInTheClear();
 
-      const retired = await (await keyRotationFor(db, keysB)).retire('master', nameA);
+      const retired = await (await keyRotationFor(database, keysB)).retire('master', nameA);
       assert.deepEqual(retired, { ok: true });
       // Still configured as previous, A opens nothing: not even a copy of a key it wrapped (a backup).
       const reopened = await openKeysAtRest({
@@ -161,20 +194,22 @@ for (const dialect of await testDialects()) {
       await assert.rejects(openKeysAtRest({ db, masterKey: new Secret(keyA), clock }), /retired master key/);
       const audit = await db
         .selectFrom('audit_log')
-        .select(['action', 'result'])
+        .select(['action', 'result', 'actor_type'])
         .where('action', 'like', 'keys_at_rest.%')
         .execute();
-      assert.deepEqual([...new Set(audit.map((a) => `${a.action}:${a.result}`))].sort(), [
-        'keys_at_rest.retire:failure',
-        'keys_at_rest.retire:success',
-        'keys_at_rest.rotate:success',
-        'keys_at_rest.rotated:success',
+      assert.deepEqual([...new Set(audit.map((a) => `${a.action}:${a.result}:${a.actor_type}`))].sort(), [
+        'keys_at_rest.retire:failure:cli',
+        'keys_at_rest.retire:success:cli',
+        'keys_at_rest.rotate:success:cli',
+        'keys_at_rest.rotated:success:cli',
+        'keys_at_rest.rotated:success:system',
       ]);
       assert.match(await keysAtRestStatus(db, keysB), new RegExp(`${nameA}  retired`));
     });
 
-    test('rotate payloads while the gateway writes: crash, resume, finish after the switch, retire the old key', async () => {
-      const db = gw.services.database.db;
+    test('rotate payloads as a job while the gateway writes: crash, resume, wait for the switch, finish, retire the old key', async () => {
+      const database = gw.services.database;
+      const db = database.db;
       const keys = gw.services.keysAtRest;
       const oldKey = gw.services.systemKeys.currentKeyId()!;
       const oldSealed = await db
@@ -183,30 +218,44 @@ for (const dialect of await testDialects()) {
         .where('response_body', 'like', `s1.${oldKey}.%`)
         .executeTakeFirstOrThrow();
       const stop = keepWriting();
-      const crashing = await keyRotationFor(db, keys, {
-        batchSize: 3,
-        clock,
-        afterBatch: (n) => {
-          if (n === 1) throw new Error('injected crash between batches');
-        },
-      });
-      await assert.rejects(crashing.rotatePayloads(), /injected crash/);
-      const first = await (await keyRotationFor(db, keys, { batchSize: 3, clock })).rotatePayloads();
-      assert.equal(first.resumed, true);
-      assert.equal(first.finished, false, 'gateways may still seal with the old key: not finished yet');
-      const refused = await (await keyRotationFor(db, keys, { clock })).retire('payloads', oldKey);
+      const started = await (await keyRotationFor(database, keys, { batchSize: 3, clock })).rotatePayloads();
+      assert.equal(started.finished, false);
+      crashJobAtStep(2);
+      await gw.services.worker.drain();
+      restoreJob();
+      laterBy(60_000);
+      await gw.services.worker.drain();
+      const waiting = await db
+        .selectFrom('key_rotations')
+        .selectAll()
+        .where('id', '=', started.rotationId!)
+        .executeTakeFirstOrThrow();
+      assert.equal(waiting.finished_at, null, 'gateways may still seal with the old key: not finished yet');
+      const queued = await db
+        .selectFrom('jobs')
+        .select(['run_at', 'status'])
+        .where('kind', '=', KEY_ROTATION_JOB)
+        .where('status', '=', 'queued')
+        .execute();
+      assert.equal(queued.length, 1, 'the last round is queued for when every gateway has switched');
+      const refused = await (await keyRotationFor(database, keys, { clock })).retire('payloads', oldKey);
       assert.equal(refused.ok, false);
       await stop();
-      offsetMs = PAYLOAD_KEY_SWITCH_MS + 1_000;
+      laterBy(PAYLOAD_KEY_SWITCH_MS);
       await gw.services.systemKeys.refresh();
-      const finished = await (await keyRotationFor(db, keys, { batchSize: 3, clock })).rotatePayloads();
-      assert.equal(finished.finished, true);
-      assert.equal(finished.target, first.target);
+      await gw.services.worker.drain();
+      const finished = await db
+        .selectFrom('key_rotations')
+        .selectAll()
+        .where('id', '=', started.rotationId!)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(finished.finished_at, null);
+      assert.equal(finished.target, started.target);
       assert.notEqual(finished.target, oldKey);
       await assertEverythingOpens();
       await assertNothingInTheClear();
 
-      const retired = await (await keyRotationFor(db, keys, { clock })).retire('payloads', oldKey);
+      const retired = await (await keyRotationFor(database, keys, { clock })).retire('payloads', oldKey);
       assert.deepEqual(retired, { ok: true });
       const fresh = createSystemKeys({ db, wrapper: keys.wrapper, clock });
       await fresh.init();
@@ -217,7 +266,7 @@ for (const dialect of await testDialects()) {
         ),
         /not available/,
       );
-      const current = await (await keyRotationFor(db, keys, { clock })).retire('payloads', finished.target);
+      const current = await (await keyRotationFor(database, keys, { clock })).retire('payloads', finished.target);
       assert.equal(current.ok, false);
       assert.match(current.ok ? '' : current.uses.join(';'), /current payload key/);
     });
