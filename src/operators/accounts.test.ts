@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
 import { testDialects, openTestDatabase } from '../../test/helpers/databases.ts';
