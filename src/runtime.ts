@@ -10,6 +10,7 @@ import type { Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, writeCheckpoints } from './audit/checkpoints.ts';
+import { createSealerLoop } from './audit/sealer.ts';
 import type { WorkerOptions } from './jobs/worker.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import { servesTraffic } from './config/role.ts';
@@ -37,6 +38,8 @@ export interface StartOptions {
   readonly sweepIntervalMs?: number;
   /** How often each audit chain's head is signed (LOG-4); 5 minutes unless a test says otherwise. */
   readonly auditCheckpointIntervalMs?: number;
+  /** How often committed audit rows are sealed into their chain (LOG-4); every second by default. */
+  readonly auditSealIntervalMs?: number;
   readonly deliveryTimeoutMs?: number;
   /** Tests play DNS for delivery targets with it. */
   readonly deliveryResolveHost?: ResolveHost;
@@ -139,11 +142,11 @@ export async function startGateway(config: Config, logger: Logger, options: Star
         run: () => services.payoutHolds.sweep(),
       },
       { name: 'idempotency_purge', everyMs: 3_600_000, run: () => services.idempotency.purgeExpired() },
-      // LOG-4: each audit chain's head signed, so rows cut off the end are noticed.
+      // LOG-4: each audit chain's head signed (after sealing), so rows cut off the end are noticed.
       {
         name: 'audit_checkpoint',
         everyMs: options.auditCheckpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
-        run: () => writeCheckpoints({ db: database.db, clock, signer: services.auditSigner }),
+        run: () => writeCheckpoints({ ...database, clock, signer: services.auditSigner }),
       },
       // API-3: expiry warnings (each threshold logged once per key, also guarded in the table).
       {
@@ -155,9 +158,17 @@ export async function startGateway(config: Config, logger: Logger, options: Star
       { name: 'request_signature_purge', everyMs: 3_600_000, run: () => services.signatures.purgeExpired() },
     ],
   });
+  // LOG-4: committed audit rows linked into their mode's chain every second (src/audit/sealer.ts),
+  // by the processes that run the schedules; a chain another process is sealing is skipped.
+  const auditSealer = createSealerLoop({
+    ...database,
+    logger,
+    ...(options.auditSealIntervalMs === undefined ? {} : { intervalMs: options.auditSealIntervalMs }),
+  });
   if (options.runWorkers ?? config.runWorkers) {
     services.worker.start();
     scheduler.start();
+    auditSealer.start();
   }
 
   return {
@@ -169,6 +180,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     scheduler,
     async close() {
       scheduler.stop();
+      await auditSealer.stop();
       await app.close();
       await services.close();
       for (const sim of Object.values(simulators)) await sim.close();

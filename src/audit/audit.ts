@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
-import type { AuditLogTable, DbOrTx, Mode, Tx } from '../db/schema.ts';
+import type { AuditLogTable, DbOrTx, Mode } from '../db/schema.ts';
 import { newId } from '../ids.ts';
-import { appendToChain, type UnchainedAuditRow } from './chain.ts';
+import { insertUnsealed, type UnchainedAuditRow } from './chain.ts';
 
 // Every state change and privileged action leaves an audit row (LOG-1, LOG-2), written in the
 // same transaction as the change itself so the log can never disagree with the data.
@@ -44,13 +44,12 @@ export function withRequestMeta<T>(meta: RequestMeta, work: () => T): T {
 const MAX_USER_AGENT_LENGTH = 512;
 
 /**
- * Writes one audit row, chained to its predecessor (src/audit/chain.ts). Inside a transaction it
- * joins that transaction, so the row commits or rolls back with the change it records; given the
- * root handle it opens a transaction of its own.
+ * Writes one audit row, unsealed: the sealer links it into its mode's chain once it has committed
+ * (src/audit/chain.ts, sealer.ts). Inside a transaction it joins that transaction, so the row
+ * commits or rolls back with the change it records.
  */
 export async function writeAudit(db: DbOrTx, clock: Clock, entry: AuditEntry): Promise<void> {
-  const row = unchainedRow(clock, entry, requestMeta.getStore());
-  await inTransaction(db, (tx) => appendToChain(tx, [row]));
+  await insertUnsealed(db, [unchainedRow(clock, entry, requestMeta.getStore())]);
 }
 
 /** Who read what, for a sensitive read (LOG-3): customer details, beneficiaries, exports. */
@@ -104,7 +103,7 @@ export function apiReadAuditor(db: DbOrTx, clock: Clock): AuditReads {
 
 /**
  * LOG-3: records a sensitive read before its answer leaves. One row per object (so the audit page's
- * object filter finds every read of one payment), appended to the chain in one statement.
+ * object filter finds every read of one payment), inserted in one statement.
  */
 export async function auditRead(db: DbOrTx, clock: Clock, entry: AuditReadEntry): Promise<void> {
   if (entry.objectIds.length === 0) return;
@@ -126,7 +125,7 @@ export async function auditRead(db: DbOrTx, clock: Clock, entry: AuditReadEntry)
       meta,
     ),
   );
-  await inTransaction(db, (tx) => appendToChain(tx, rows));
+  await insertUnsealed(db, rows);
 }
 
 function unchainedRow(clock: Clock, entry: AuditEntry, meta: RequestMeta | undefined): UnchainedAuditRow {
@@ -145,10 +144,6 @@ function unchainedRow(clock: Clock, entry: AuditEntry, meta: RequestMeta | undef
     details_json: JSON.stringify(entry.details ?? {}),
     created_at: clock.nowMs(),
   };
-}
-
-async function inTransaction<T>(db: DbOrTx, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db as Tx) : db.transaction().execute(work);
 }
 
 /** The actor of an API or dashboard request: the operator when one acts, else the API key. */

@@ -1,61 +1,56 @@
-// The audit log's hash chains (LOG-4). Every row carries the hash of its predecessor in its chain,
-// so a changed, removed, inserted or reordered row breaks the chain where it happened. Each mode
-// (and `global` for rows that belong to no mode: operators, sign-ins) has AUDIT_LANES chains, its
-// lanes: `test` (lane 0, the one chain of migration 0008) and `test.1` ... `test.15`. A transaction
-// appends to one lane per mode, chosen by a stable hash of the object its first audit row names,
-// so concurrent transactions on different objects lock different head rows instead of queueing
-// behind one (issue 14). The signed checkpoints sign every lane of a mode together
-// (checkpoints.ts). The canonical hashing input is documented in docs/audit-log.md; changing it
-// means a new version tag.
+// The audit log's hash chains (LOG-4): one per mode (`test`, `live`) and `global` for rows that
+// belong to no mode (operators, sign-ins). Every sealed row carries the hash of its predecessor in
+// its chain, so a changed, removed, inserted or reordered row breaks the chain where it happened.
 //
-// Tables (migrations 0008-audit-chain, 0017-audit-lanes):
-//   audit_log: ... chain, seq (1, 2, ... per chain), prev_hash, hash
-//   audit_chain_heads: chain (primary key), seq, hash — the newest row of each chain
+// Writers never touch the chain: a transaction inserts its audit rows unsealed (chain named, seq 0,
+// prev_hash and hash empty), and the database gives each an insertion `position`, without a lock
+// anyone waits on. The sealer (sealer.ts) later takes the chain's head row, numbers the committed
+// unsealed rows in position order and hashes them in. The canonical hashing input is documented in
+// docs/audit-log.md; changing it means a new version tag.
+//
+// Chains of migration 0017 (`test.1` ... `test.15`, likewise live and global: the lanes) are frozen
+// history: verify.ts still checks them, and the row that closed them (`audit.lanes_closed`,
+// migration 0018b) names their heads inside the mode's chain.
+//
+// Tables (migrations 0008-audit-chain, 0017-audit-lanes, 0018b-audit-sealer):
+//   audit_log: ... chain, seq (1, 2, ... per chain; 0 while unsealed), prev_hash, hash, position
+//   audit_chain_heads: chain (primary key), seq, hash — the newest sealed row of each chain
 import { createHash } from 'node:crypto';
-import type { AuditLogTable, Mode, Tx } from '../db/schema.ts';
+import type { AuditLogTable, DbOrTx, Mode } from '../db/schema.ts';
+import { newId } from '../ids.ts';
 
-/** The chain of each mode before lanes (migration 0008), and lane 0 of that mode since. */
+/** The chain of each mode, and `global`. */
 export const MODE_CHAINS = ['test', 'live', 'global'] as const;
 export type ModeChain = (typeof MODE_CHAINS)[number];
-/** Lanes per mode. Changing it needs a migration (head rows) and re-reading chainsOf's users. */
-export const AUDIT_LANES = 16;
 export type AuditChain = string;
 
-/** The lanes of one mode, lane 0 first. */
-export function lanesOf(base: ModeChain): string[] {
-  return Array.from({ length: AUDIT_LANES }, (_, lane) => (lane === 0 ? base : `${base}.${lane}`));
-}
-/** Every chain, mode by mode, lanes in order. */
-export const AUDIT_CHAINS: readonly string[] = MODE_CHAINS.flatMap(lanesOf);
-
-/** The mode chain a lane belongs to (`test.3` → `test`). */
-export function baseOf(chain: string): ModeChain {
-  return chain.split('.')[0] as ModeChain;
-}
+/** The lanes of migration 0017, frozen since 0018b: `test.1` ... `test.15`, likewise live and global. */
+export const LEGACY_LANES: readonly string[] = MODE_CHAINS.flatMap((base) =>
+  Array.from({ length: 15 }, (_, i) => `${base}.${i + 1}`),
+);
+/** Every chain verify walks: the mode chains first (they name the lanes' final heads), then the lanes. */
+export const AUDIT_CHAINS: readonly string[] = [...MODE_CHAINS, ...LEGACY_LANES];
 
 /** The predecessor of the first row of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 const HASH_VERSION = 'paywarden.audit.v1';
+/** The row of migration 0018b that names the frozen lanes' heads inside the mode's chain. */
+export const LANES_CLOSED_ACTION = 'audit.lanes_closed';
 
 export function chainOf(mode: Mode | null): ModeChain {
   return mode ?? 'global';
 }
 
-/** The lane for rows about one object: a stable hash of its type and id (the same in every process). */
-export function laneOf(mode: Mode | null, objectType: string, objectId: string): AuditChain {
-  const digest = createHash('sha256').update(`${objectType}:${objectId}`, 'utf8').digest();
-  return lanesOf(chainOf(mode))[digest.readUInt32BE(0) % AUDIT_LANES]!;
-}
-
 /** An audit row before it joins its chain. */
-export type UnchainedAuditRow = Omit<AuditLogTable, 'chain' | 'seq' | 'prev_hash' | 'hash'>;
+export type UnchainedAuditRow = Omit<AuditLogTable, 'chain' | 'seq' | 'prev_hash' | 'hash' | 'position'>;
 
 /**
  * SHA-256 (hex) over the JSON array of the row's fields in a fixed order. A JSON array of strings,
  * integers and nulls has exactly one serialisation, so any verifier in any language rebuilds the
- * same bytes; details_json is hashed as the stored text, not re-serialised.
+ * same bytes; details_json is hashed as the stored text, not re-serialised. `position` is not
+ * hashed: it only orders rows until they are sealed, and seq is the order from then on.
  */
-export function auditRowHash(row: AuditLogTable): string {
+export function auditRowHash(row: Omit<AuditLogTable, 'position'>): string {
   const input = JSON.stringify([
     HASH_VERSION,
     row.chain,
@@ -78,60 +73,72 @@ export function auditRowHash(row: AuditLogTable): string {
   return createHash('sha256').update(input, 'utf8').digest('hex');
 }
 
-/** The lane each open transaction took per mode: its later rows join the same one. */
-const lanesTaken = new WeakMap<Tx, Map<ModeChain, AuditChain>>();
-
-/**
- * The lane a transaction's rows of one mode go to: the first row's object picks it, and every
- * later row of that mode in the same transaction follows, so a transaction holds at most one head
- * row lock per mode and two transactions can never wait for each other's lanes (no deadlock).
- */
-export function laneForTransaction(tx: Tx, row: UnchainedAuditRow): AuditChain {
-  let taken = lanesTaken.get(tx);
-  if (taken === undefined) {
-    taken = new Map();
-    lanesTaken.set(tx, taken);
-  }
-  const base = chainOf(row.mode);
-  let lane = taken.get(base);
-  if (lane === undefined) {
-    lane = laneOf(row.mode, row.object_type, row.object_id);
-    taken.set(base, lane);
-  }
-  return lane;
+/** A row with its place in the chain and its hash. */
+export function sealRow<R extends Omit<AuditLogTable, 'position'>>(row: R, seq: number, prevHash: string): R {
+  const unhashed = { ...row, seq, prev_hash: prevHash, hash: '' };
+  return { ...unhashed, hash: auditRowHash(unhashed) };
 }
 
 /**
- * Appends rows (all of one mode) inside the caller's transaction, to the transaction's lane of
- * that mode. The first statement advances the lane's head row, which takes that row's lock on
- * PostgreSQL (held to commit, so appends to one lane from several gateway processes queue up in
- * one order and a rolled-back transaction leaves no gap); SQLite runs one write transaction at a
- * time. An UPDATE locks on both engines and reads the predecessor in the same round trip, so this
- * needs no dialect strategy: three statements whatever the number of rows.
+ * Inserts audit rows unsealed, in the caller's transaction when given one: one INSERT, no lock
+ * taken, so audited transactions never wait for each other here. The sealer chains them after
+ * they commit; a transaction that rolls back leaves nothing to seal and no gap.
  */
-export async function appendToChain(tx: Tx, rows: readonly UnchainedAuditRow[]): Promise<AuditLogTable[]> {
-  const first = rows[0];
-  if (first === undefined) return [];
-  if (rows.some((r) => chainOf(r.mode) !== chainOf(first.mode)))
-    throw new Error('appendToChain takes rows of one mode');
-  const chain = laneForTransaction(tx, first);
-  const head = await tx
-    .updateTable('audit_chain_heads')
-    .set((eb) => ({ seq: eb('seq', '+', rows.length) }))
-    .where('chain', '=', chain)
-    .returning(['seq', 'hash'])
-    .executeTakeFirst();
-  if (head === undefined) throw new Error(`audit chain head ${chain} is missing (run the migrations)`);
-  let seq = Number(head.seq) - rows.length;
-  let prevHash = head.hash;
-  const chained = rows.map((row) => {
-    seq += 1;
-    const unhashed: AuditLogTable = { ...row, chain, seq, prev_hash: prevHash, hash: '' };
-    const linked = { ...unhashed, hash: auditRowHash(unhashed) };
-    prevHash = linked.hash;
-    return linked;
-  });
-  await tx.insertInto('audit_log').values(chained).execute();
-  await tx.updateTable('audit_chain_heads').set({ hash: prevHash }).where('chain', '=', chain).execute();
-  return chained;
+export async function insertUnsealed(db: DbOrTx, rows: readonly UnchainedAuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('audit_log')
+    .values(rows.map((row) => ({ ...row, chain: chainOf(row.mode), seq: 0, prev_hash: '', hash: '' })))
+    .execute();
+}
+
+/** The `audit.lanes_closed` row of migration 0018b, sealed at `seq` after `prevHash`. */
+export function lanesClosedRow(input: {
+  mode: Mode | null;
+  chain: string;
+  seq: number;
+  prevHash: string;
+  lanes: readonly (readonly [string, number, string])[];
+  nowMs: number;
+}): Omit<AuditLogTable, 'position'> {
+  return sealRow(
+    {
+      id: newId('aud', input.nowMs),
+      mode: input.mode,
+      actor_type: 'system',
+      actor_id: null,
+      action: LANES_CLOSED_ACTION,
+      object_type: 'audit_chain',
+      object_id: input.chain,
+      request_id: null,
+      ip: null,
+      user_agent: null,
+      result: 'success',
+      details_json: JSON.stringify({ lanes: input.lanes }),
+      created_at: input.nowMs,
+      chain: input.chain,
+      seq: 0,
+      prev_hash: '',
+      hash: '',
+    },
+    input.seq,
+    input.prevHash,
+  );
+}
+
+/** The lane heads an `audit.lanes_closed` row names, or undefined for any other row. */
+export function closedLanesOf(row: Pick<AuditLogTable, 'action' | 'object_type' | 'details_json'>) {
+  if (row.action !== LANES_CLOSED_ACTION || row.object_type !== 'audit_chain') return undefined;
+  try {
+    const parsed = JSON.parse(row.details_json) as { lanes?: unknown };
+    if (!Array.isArray(parsed.lanes)) return undefined;
+    return new Map(
+      (parsed.lanes as [string, number, string][]).map(([lane, seq, hash]) => [
+        String(lane),
+        { seq: Number(seq), hash: String(hash) },
+      ]),
+    );
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,8 @@
 // LOG-4 on PostgreSQL: the grants documented in docs/audit-log.md, run as written (in a schema and
-// with a role of this test's own), leave the gateway's role able to append audit rows through the
-// real writer but unable to UPDATE, DELETE or TRUNCATE them or their checkpoints. The test fails if
-// the documented block stops doing that.
+// with a role of this test's own), leave the gateway's role able to write audit rows through the
+// real writer and seal them through the real sealer, but unable to change a row's content, change
+// a sealed row at all (the column grant and migration 0018b's guard together), or DELETE or
+// TRUNCATE rows or checkpoints. The test fails if the documented block stops doing that.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { randomBase62 } from '../ids.ts';
 import { POSTGRES_URL, postgresUnavailable, skipUnless } from '../../test/helpers/services.ts';
 import { writeAudit } from './audit.ts';
 import { writeCheckpoints } from './checkpoints.ts';
+import { sealAuditLog } from './sealer.ts';
 import { checkpointSigner, keyringOf } from './signing-key.ts';
 import { verifyAuditLog } from './verify.ts';
 
@@ -61,27 +63,42 @@ describe('audit grants on postgres', { skip: await skipUnless(postgresUnavailabl
     await admin.end();
   });
 
-  test('the gateway role appends audit rows and checkpoints but cannot change, delete or truncate them', async () => {
+  test('the gateway role writes and seals audit rows and checkpoints but cannot change, delete or truncate them', async () => {
     const clock = manualClock();
     const roleRow = (await sqlRows(gateway, 'select current_user as name'))[0] as { name: string };
     assert.equal(roleRow.name, role);
+    const write = (objectId: string) =>
+      writeAudit(gateway.db, clock, {
+        mode: 'test',
+        actorType: 'system',
+        actorId: null,
+        action: 'x.done',
+        objectType: 'x',
+        objectId,
+      });
 
-    await writeAudit(gateway.db, clock, {
-      mode: 'test',
-      actorType: 'system',
-      actorId: null,
-      action: 'x.done',
-      objectType: 'x',
-      objectId: 'x_1',
-    });
+    await write('x_1');
     const signer = checkpointSigner(new Secret(randomBytes(32).toString('base64')));
-    assert.equal(await writeCheckpoints({ db: gateway.db, clock, signer }), 1);
-    const report = await verifyAuditLog({ db: gateway.db, keyring: keyringOf([signer.publicKey]) });
+    // Sealing (inside writeCheckpoints) runs as the gateway's role, as the gateway's sealer does.
+    assert.equal(await writeCheckpoints({ ...gateway, clock, signer }), 1);
+    await write('x_2');
+    const report = await verifyAuditLog({
+      db: gateway.db,
+      keyring: keyringOf([signer.publicKey]),
+      nowMs: clock.nowMs(),
+    });
     assert.equal(report.ok, true, JSON.stringify(report.problems));
 
     for (const statement of [
-      "update audit_log set action = 'forged'",
+      // A sealed row: neither its content (no column grant) nor its seal (the guard).
+      "update audit_log set action = 'forged' where seq = 1",
+      'update audit_log set seq = 7 where seq = 1',
+      "update audit_log set hash = 'forged' where seq = 1",
+      // An unsealed row: its content cannot change either, and it cannot be unsealed or half sealed.
+      "update audit_log set action = 'forged' where seq = 0",
+      "update audit_log set hash = 'forged' where seq = 0",
       'delete from audit_log',
+      'delete from audit_log where seq = 0',
       'truncate audit_log',
       "update audit_checkpoints set hash = 'forged'",
       'delete from audit_checkpoints',
@@ -90,9 +107,18 @@ describe('audit grants on postgres', { skip: await skipUnless(postgresUnavailabl
     ]) {
       await assert.rejects(sqlRows(gateway, statement), /permission denied/, statement);
     }
-    // The owner still can (that is who runs `paywarden audit archive`), and the rows were there.
+    // The unsealed row is still there, and the gateway's sealer still seals it.
+    assert.equal(await sealAuditLog(gateway), 1);
+    const sealed = await verifyAuditLog({
+      db: gateway.db,
+      keyring: keyringOf([signer.publicKey]),
+      nowMs: clock.nowMs(),
+    });
+    assert.equal(sealed.ok, true, JSON.stringify(sealed.problems));
+    assert.equal(sealed.chains.find((c) => c.chain === 'test')?.rowsChecked, 2);
+    // The owner still can delete (that is who runs `paywarden audit archive`), and the rows were there.
     const rows = await sqlRows(owner, 'select count(*)::int as n from audit_log');
-    assert.deepEqual(rows, [{ n: 1 }]);
+    assert.deepEqual(rows, [{ n: 2 }]);
   });
 });
 

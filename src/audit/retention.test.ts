@@ -1,5 +1,5 @@
-// Retention (LOG-4) with a manual clock on both databases: rows older than 3 months move to an
-// archive file and out of the database, the remaining chain still verifies from the archived head,
+// Retention (LOG-4) with a manual clock on both databases: sealed rows older than 3 months move to
+// an archive file and out of the database (unsealed ones never do), the remaining chain still verifies from the archived head,
 // `verify` checks the files too (and finds them changed or missing), a broken range is never
 // archived, and files past 12 months are deleted without breaking verification.
 import { after, before, describe, test } from 'node:test';
@@ -13,9 +13,9 @@ import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
 import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
 import { writeAudit } from './audit.ts';
-import { laneOf } from './chain.ts';
 import { writeCheckpoints } from './checkpoints.ts';
 import { applyRetention } from './retention.ts';
+import { sealAuditLog } from './sealer.ts';
 import { checkpointSigner, keyringOf } from './signing-key.ts';
 import { verifyAuditLog } from './verify.ts';
 
@@ -28,18 +28,23 @@ for (const dialect of await testDialects()) {
     let database: Awaited<ReturnType<typeof openTestDatabase>>;
     const archiveDir = mkdtempSync(join(tmpdir(), 'paywarden-archive-'));
     const clock = manualClock(Date.UTC(2026, 0, 1));
+    // The tampering below is done as the schema's owner, who can switch off migration 0018b's guard.
+    const ownerMayChangeSealedRows = async (handle: { db: typeof database.db }) => {
+      if (dialect.name === 'postgres')
+        await sql`alter table audit_log disable trigger audit_log_seal_once`.execute(handle.db);
+    };
     before(async () => {
       database = await openTestDatabase(dialect);
+      await ownerMayChangeSealedRows(database);
     });
     after(async () => {
       await database.close();
       rmSync(archiveDir, { recursive: true, force: true });
     });
-    // Every row is about one object, so they all share its lane: the chain archived here.
-    const lane = laneOf('test', 'x', 'x_retention');
-    const liveLane = laneOf('live', 'x', 'x_retention');
-    const write = (name: string) =>
-      writeAudit(database.db, clock, {
+    const lane = 'test';
+    const liveLane = 'live';
+    const write = async (name: string) => {
+      await writeAudit(database.db, clock, {
         mode: 'test',
         actorType: 'system',
         actorId: null,
@@ -48,6 +53,8 @@ for (const dialect of await testDialects()) {
         objectId: 'x_retention',
         details: { name },
       });
+      await sealAuditLog(database);
+    };
     const countInDb = async () =>
       Number(
         (
@@ -64,10 +71,10 @@ for (const dialect of await testDialects()) {
       for (let month = 0; month < 10; month += 1) {
         clock.set(Date.UTC(2026, month, 15));
         await write(`x_${month}`);
-        await writeCheckpoints({ db: database.db, clock, signer });
+        await writeCheckpoints({ ...database, clock, signer });
       }
       clock.set(Date.UTC(2026, 10, 1)); // 1 November: rows before 1 August go
-      const first = await applyRetention({ db: database.db, clock, archiveDir });
+      const first = await applyRetention({ ...database, clock, archiveDir });
       assert.deepEqual(
         first.archived.map((a) => [a.chain, a.fromSeq, a.toSeq]),
         [[lane, 1, 7]],
@@ -92,7 +99,7 @@ for (const dialect of await testDialects()) {
       assert.equal(withoutFiles.chains.find((c) => c.chain === lane)!.archivedRowsSkipped, 7);
 
       // Running again moves nothing; a new row keeps the chain going past the archive.
-      assert.deepEqual((await applyRetention({ db: database.db, clock, archiveDir })).archived, []);
+      assert.deepEqual((await applyRetention({ ...database, clock, archiveDir })).archived, []);
       await write('x_nov');
       assert.equal((await verifyAuditLog({ db: database.db, keyring, archiveDir })).ok, true);
 
@@ -142,9 +149,11 @@ for (const dialect of await testDialects()) {
             objectId: 'x_retention',
             details: { i },
           });
+        await sealAuditLog(other);
+        await ownerMayChangeSealedRows(other);
         await sql`update audit_log set action = 'forged' where chain = ${liveLane} and seq = 2`.execute(other.db);
         clock.set(Date.UTC(2026, 6, 1));
-        const result = await applyRetention({ db: other.db, clock, archiveDir: dir });
+        const result = await applyRetention({ ...other, clock, archiveDir: dir });
         assert.deepEqual(result.archived, []);
         assert.deepEqual(
           result.refused.map((r) => [r.chain, r.seq]),
@@ -160,7 +169,7 @@ for (const dialect of await testDialects()) {
 
     test('files past 12 months are deleted and the chain verifies from the first archive kept', async () => {
       clock.set(Date.UTC(2027, 8, 1) + DAY_MS); // the January to July 2026 archive is past 12 months
-      const result = await applyRetention({ db: database.db, clock, archiveDir });
+      const result = await applyRetention({ ...database, clock, archiveDir });
       assert.ok(result.expired.length === 1 && result.expired[0]!.chain === lane);
       assert.equal(existsSync(join(archiveDir, result.expired[0]!.fileName)), false);
       // August 2026 onwards was archived in the same run; the chain now starts at row 8.

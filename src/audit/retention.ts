@@ -1,17 +1,20 @@
-// Retention (LOG-4, adopted): 12 months kept, the last 3 at hand. `paywarden audit archive` moves
-// rows older than 3 months out of the database into JSON-lines files (archive-file.ts) and deletes
-// files whose newest row is older than 12 months. A range is archived only after its chain has been
+// Retention (LOG-4, adopted): 12 months kept, the last 3 at hand. `paywarden audit archive` seals
+// what has committed, then moves sealed rows older than 3 months out of the database into
+// JSON-lines files (archive-file.ts) and deletes files whose newest row is older than 12 months.
+// Unsealed rows are never archived: they have no place in the chain yet. A range is archived only after its chain has been
 // checked, so archiving never launders a tampered row; the archive record keeps the range's first
 // predecessor hash and last hash, so the chain left in the database still verifies from there.
 // Deleting audit rows needs more than the gateway's database grants (docs/audit-log.md): run this
 // with the owner's database URL.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import type { Clock } from '../clock.ts';
-import type { AuditLogTable, Db } from '../db/schema.ts';
+import type { AuditLogTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { archiveFileName, writeArchive } from './archive-file.ts';
 import { AUDIT_CHAINS, auditRowHash, GENESIS_HASH, type AuditChain } from './chain.ts';
+import { sealAuditLog, type SealerDeps } from './sealer.ts';
 
 export const AT_HAND_MONTHS = 3;
 export const RETENTION_MONTHS = 12;
@@ -19,8 +22,7 @@ export const RETENTION_MONTHS = 12;
 const FILE_ROWS = 50_000;
 const PAGE_ROWS = 1000;
 
-export interface RetentionDeps {
-  readonly db: Db;
+export interface RetentionDeps extends SealerDeps {
   readonly clock: Clock;
   readonly archiveDir: string;
 }
@@ -42,6 +44,7 @@ export function monthsBefore(ms: number, months: number): number {
 export async function applyRetention(deps: RetentionDeps): Promise<RetentionResult> {
   const result: RetentionResult = { archived: [], expired: [], refused: [] };
   const now = deps.clock.nowMs();
+  await sealAuditLog(deps);
   for (const chain of AUDIT_CHAINS) {
     await archiveChain(deps, chain, monthsBefore(now, AT_HAND_MONTHS), result);
     await expireArchives(deps, chain, monthsBefore(now, RETENTION_MONTHS), result);
@@ -55,6 +58,7 @@ async function archiveChain(deps: RetentionDeps, chain: AuditChain, cutoffMs: nu
     .selectFrom('audit_log')
     .select((eb) => eb.fn.max('seq').as('seq'))
     .where('chain', '=', chain)
+    .where('seq', '>', sql.lit(0))
     .where('created_at', '<', cutoffMs)
     .executeTakeFirst();
   const toSeq = oldest?.seq === null || oldest?.seq === undefined ? 0 : Number(oldest.seq);
@@ -106,13 +110,19 @@ async function archiveChain(deps: RetentionDeps, chain: AuditChain, cutoffMs: nu
   }
 }
 
-async function readRange(db: Db, chain: AuditChain, fromSeq: number, toSeq: number): Promise<AuditLogTable[]> {
+async function readRange(
+  db: RetentionDeps['db'],
+  chain: AuditChain,
+  fromSeq: number,
+  toSeq: number,
+): Promise<AuditLogTable[]> {
   const rows: AuditLogTable[] = [];
   for (let next = fromSeq; next <= toSeq; ) {
     const page = await db
       .selectFrom('audit_log')
       .selectAll()
       .where('chain', '=', chain)
+      .where('seq', '>', sql.lit(0))
       .where('seq', '>=', next)
       .where('seq', '<=', toSeq)
       .orderBy('seq')

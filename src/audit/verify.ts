@@ -1,10 +1,23 @@
-// `paywarden audit verify` as a library function (doctor calls it too). Walks each chain in seq
-// order, from the oldest archive still kept (when the archive directory is given) through the
-// database, and names the first row that breaks it: changed (its hash no longer matches its
-// content), removed (a gap in seq), inserted or reordered (it does not follow its predecessor), cut
-// off the end (a signed checkpoint or the chain head names a row that is not there).
+// `paywarden audit verify` as a library function (doctor calls it too). Read-only. Walks each
+// chain in seq order, from the oldest archive still kept (when the archive directory is given)
+// through the database, and names the first row that breaks it: changed (its hash no longer
+// matches its content), removed (a gap in seq), inserted or reordered (it does not follow its
+// predecessor), cut off the end (a signed checkpoint or the chain head names a row that is not
+// there). The mode chains come first: the row that closed migration 0017's lanes names each lane's
+// final head, and the frozen lanes walked after must end exactly there. Rows not yet sealed are
+// counted; one left unsealed past a tolerance (the sealer is not running, or it was slipped in
+// outside the gateway) is a problem.
+import { sql } from 'kysely';
 import type { Db, AuditLogTable, AuditArchivesTable, AuditCheckpointsTable } from '../db/schema.ts';
-import { AUDIT_CHAINS, auditRowHash, GENESIS_HASH, type AuditChain } from './chain.ts';
+import {
+  AUDIT_CHAINS,
+  auditRowHash,
+  closedLanesOf,
+  GENESIS_HASH,
+  LEGACY_LANES,
+  MODE_CHAINS,
+  type AuditChain,
+} from './chain.ts';
 import { checkpointMessage, checkpointSetMessage } from './checkpoints.ts';
 import { readArchive } from './archive-file.ts';
 import { verifySignature, type CheckpointKeyring } from './signing-key.ts';
@@ -18,7 +31,8 @@ export type AuditProblemKind =
   | 'head_mismatch'
   | 'checkpoint_invalid'
   | 'checkpoint_mismatch'
-  | 'archive_invalid';
+  | 'archive_invalid'
+  | 'unsealed';
 
 export interface AuditProblem {
   readonly chain: AuditChain;
@@ -39,6 +53,8 @@ export interface ChainReport {
   readonly lastCheckpointAt: number | null;
   /** Archived rows that were not read, because no archive directory was given. */
   readonly archivedRowsSkipped: number;
+  /** Rows written but not sealed yet (younger than the tolerance: the sealer's next pass takes them). */
+  readonly unsealedRows: number;
   readonly problem: AuditProblem | null;
 }
 
@@ -55,25 +71,96 @@ export interface AuditVerifyDeps {
   readonly keyring: CheckpointKeyring;
   /** Where `audit archive` wrote its files; without it, archived ranges are taken on trust. */
   readonly archiveDir?: string;
+  /** Now, to age unsealed rows (the clock's time; defaults to the system's). */
+  readonly nowMs?: number;
+  /** How long a row may stay unsealed before it is a problem; 5 minutes unless said otherwise. */
+  readonly unsealedToleranceMs?: number;
 }
 
 const PAGE_ROWS = 1000;
+export const UNSEALED_TOLERANCE_MS = 5 * 60_000;
+
+/** Each frozen lane's final head, as the row that closed the lanes names it. */
+type LaneSeams = Map<AuditChain, { seq: number; hash: string; rowSeq: number }>;
 
 export async function verifyAuditLog(deps: AuditVerifyDeps): Promise<AuditVerifyReport> {
   const checkpoints = await deps.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
   const signatures = checkSignatures(deps.keyring, checkpoints);
+  const seams: LaneSeams = new Map();
   const chains: ChainReport[] = [];
-  for (const chain of AUDIT_CHAINS)
-    chains.push(
-      await verifyChain(
-        deps,
-        chain,
-        checkpoints.filter((cp) => cp.chain === chain),
-        signatures,
-      ),
+  for (const chain of AUDIT_CHAINS) {
+    const report = await verifyChain(
+      deps,
+      chain,
+      checkpoints.filter((cp) => cp.chain === chain),
+      signatures,
+      seams,
     );
+    // A lane of 0017 that never held a row has nothing to report (its checkpoints signed row 0).
+    const empty =
+      report.rowsChecked === 0 && report.headSeq === 0 && report.archivedRowsSkipped === 0 && report.problem === null;
+    if (!(LEGACY_LANES.includes(chain) && empty)) chains.push(report);
+  }
+  const stray = await strayUnsealedRow(deps.db);
+  if (stray !== undefined)
+    chains.push({
+      chain: stray.chain,
+      rowsChecked: 0,
+      headSeq: 0,
+      checkpointsChecked: 0,
+      lastCheckpointAt: null,
+      archivedRowsSkipped: 0,
+      unsealedRows: 1,
+      problem: {
+        chain: stray.chain,
+        kind: 'inserted',
+        seq: null,
+        rowId: stray.id,
+        message: `row ${stray.id} waits to be sealed into ${stray.chain}, which is no audit chain: added outside the gateway`,
+      },
+    });
   const problems = chains.flatMap((c) => (c.problem === null ? [] : [c.problem]));
   return { ok: problems.length === 0, chains, problems };
+}
+
+/** An unsealed row naming no chain at all: no sealer will ever take it. */
+async function strayUnsealedRow(db: Db) {
+  return db
+    .selectFrom('audit_log')
+    .select(['id', 'chain'])
+    .where('seq', '=', sql.lit(0))
+    .where('chain', 'not in', [...AUDIT_CHAINS])
+    .orderBy('position')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * How many rows of a chain wait to be sealed, and the first of them older than the tolerance (of a
+ * frozen lane, where nothing is sealed any more: the first of them).
+ */
+async function unsealedOf(deps: AuditVerifyDeps, chain: AuditChain, open: boolean) {
+  const count = await deps.db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('chain', '=', chain)
+    .where('seq', '=', sql.lit(0))
+    .executeTakeFirstOrThrow();
+  const rows = Number(count.n);
+  if (rows === 0) return { rows, stale: undefined };
+  const cutoff = open
+    ? (deps.nowMs ?? Date.now()) - (deps.unsealedToleranceMs ?? UNSEALED_TOLERANCE_MS)
+    : Number.MAX_SAFE_INTEGER;
+  const stale = await deps.db
+    .selectFrom('audit_log')
+    .select(['id', 'created_at'])
+    .where('chain', '=', chain)
+    .where('seq', '=', sql.lit(0))
+    .where('created_at', '<', cutoff)
+    .orderBy('position')
+    .limit(1)
+    .executeTakeFirst();
+  return { rows, stale };
 }
 
 /** Follows one chain row by row; stops at its first problem (what comes after it cannot be trusted). */
@@ -83,6 +170,8 @@ class ChainWalker {
   prevHash: string;
   rowsChecked = 0;
   problem: AuditProblem | null = null;
+  /** Called with each row that verified (the mode chains collect the lanes' final heads). */
+  onRow: ((row: AuditLogTable) => void) | undefined;
   private readonly checkpointsBySeq: Map<number, AuditCheckpointsTable[]>;
 
   constructor(chain: AuditChain, startSeq: number, startHash: string, checkpoints: readonly AuditCheckpointsTable[]) {
@@ -146,6 +235,7 @@ class ChainWalker {
     this.expectedSeq = row.seq + 1;
     this.prevHash = row.hash;
     this.rowsChecked += 1;
+    this.onRow?.(row);
     return true;
   }
 }
@@ -189,6 +279,7 @@ async function verifyChain(
   chain: AuditChain,
   checkpoints: readonly AuditCheckpointsTable[],
   signatures: ReadonlyMap<string, string>,
+  seams: LaneSeams,
 ): Promise<ChainReport> {
   const { db } = deps;
   const archives = await db
@@ -231,6 +322,11 @@ async function verifyChain(
     checkpoints.filter((cp) => cp.seq >= start.seq && !signatures.has(cp.id)),
   );
   if (badCheckpoint !== null) walker.fail(badCheckpoint.kind, badCheckpoint.seq, null, badCheckpoint.message);
+  if ((MODE_CHAINS as readonly string[]).includes(chain))
+    walker.onRow = (row) => {
+      for (const [lane, head] of closedLanesOf(row) ?? [])
+        if (!seams.has(lane)) seams.set(lane, { ...head, rowSeq: row.seq });
+    };
   checkArchiveRecords(walker, archives);
 
   let archivedRowsSkipped = 0;
@@ -256,6 +352,7 @@ async function verifyChain(
         .selectFrom('audit_log')
         .selectAll()
         .where('chain', '=', chain)
+        .where('seq', '>', sql.lit(0))
         .where('seq', '>', lastSeq)
         .orderBy('seq')
         .limit(PAGE_ROWS)
@@ -273,6 +370,19 @@ async function verifyChain(
     if (reached === head.seq || round >= 3) break;
   }
   if (walker.problem === null) checkEnd(walker, head, checkpoints);
+  const seam = seams.get(chain);
+  if (walker.problem === null && seam !== undefined) checkSeam(walker, seam);
+  const open = (MODE_CHAINS as readonly string[]).includes(chain);
+  const unsealed = await unsealedOf(deps, chain, open);
+  if (unsealed.stale !== undefined)
+    walker.fail(
+      open ? 'unsealed' : 'inserted',
+      null,
+      unsealed.stale.id,
+      open
+        ? `row ${unsealed.stale.id}, written ${new Date(unsealed.stale.created_at).toISOString()}, is still not sealed into the chain (${unsealed.rows} unsealed): is the sealer running? A row slipped in outside the gateway looks the same`
+        : `row ${unsealed.stale.id} waits to be sealed into ${chain}, a lane closed by migration 0018b: added outside the gateway`,
+    );
 
   return {
     chain,
@@ -281,6 +391,7 @@ async function verifyChain(
     checkpointsChecked: checkpoints.length,
     lastCheckpointAt,
     archivedRowsSkipped,
+    unsealedRows: unsealed.rows,
     problem: walker.problem,
   };
 }
@@ -334,6 +445,28 @@ function checkEnd(
   }
   if (reached > 0 && head.hash !== walker.prevHash)
     walker.fail('head_mismatch', reached, null, `the chain head's hash differs from row ${reached}'s`);
+}
+
+/** A frozen lane must end at the head the row that closed the lanes names for it. */
+function checkSeam(walker: ChainWalker, seam: { seq: number; hash: string; rowSeq: number }): void {
+  const reached = walker.expectedSeq - 1;
+  const closedBy = `the row that closed the lanes (row ${seam.rowSeq} of the mode's chain) names row ${seam.seq}`;
+  if (reached < seam.seq)
+    walker.fail('truncated', reached + 1, null, `the lane ends at row ${reached}, but ${closedBy}: rows were cut off`);
+  else if (reached > seam.seq)
+    walker.fail(
+      'inserted',
+      seam.seq + 1,
+      null,
+      `rows ${seam.seq + 1}-${reached} were added after the lane was closed (${closedBy})`,
+    );
+  else if (reached > 0 && walker.prevHash !== seam.hash)
+    walker.fail(
+      'checkpoint_mismatch',
+      reached,
+      null,
+      `row ${reached} differs from the head recorded by the row that closed the lanes (row ${seam.rowSeq} of the mode's chain)`,
+    );
 }
 
 /** Archive records must tile the chain: each starts where the previous one ended. */

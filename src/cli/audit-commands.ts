@@ -3,7 +3,14 @@ import type { Command } from 'commander';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config/config.ts';
 import type { DatabaseHandle } from '../db/database.ts';
-import { archiveFromCli, checkpointFromCli, publicKeyText, verifyFromCli, type CliOutcome } from './audit.ts';
+import {
+  archiveFromCli,
+  checkpointFromCli,
+  publicKeyText,
+  sealFromCli,
+  verifyFromCli,
+  type CliOutcome,
+} from './audit.ts';
 
 type WithDatabase = <T>(work: (cfg: Config, db: DatabaseHandle) => Promise<T>) => Promise<T>;
 
@@ -22,10 +29,16 @@ export function registerAuditCommands(program: Command, withDatabase: WithDataba
       await withDatabase(async (cfg, database) => print(await verifyFromCli(database.db, cfg, opts.archiveDir)));
     });
   audit
-    .command('checkpoint')
-    .description('sign each chain head now (the gateway does this every 5 minutes)')
+    .command('seal')
+    .description('link committed audit rows into their chain now (the gateway does this every second)')
     .action(async () => {
-      await withDatabase(async (cfg, database) => print(await checkpointFromCli(database.db, cfg, systemClock)));
+      await withDatabase(async (_cfg, database) => print(await sealFromCli(database)));
+    });
+  audit
+    .command('checkpoint')
+    .description('seal, then sign each chain head now (the gateway does this every 5 minutes)')
+    .action(async () => {
+      await withDatabase(async (cfg, database) => print(await checkpointFromCli(database, cfg, systemClock)));
     });
   audit
     .command('archive')
@@ -33,7 +46,7 @@ export function registerAuditCommands(program: Command, withDatabase: WithDataba
     .option('--archive-dir <dir>', 'where to write the files (default DATA_DIR/audit-archive)')
     .action(async (opts: { archiveDir?: string }) => {
       await withDatabase(async (cfg, database) =>
-        print(await archiveFromCli(database.db, cfg, systemClock, opts.archiveDir)),
+        print(await archiveFromCli(database, cfg, systemClock, opts.archiveDir)),
       );
     });
   audit

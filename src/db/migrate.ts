@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { DialectName } from './dialect.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as operators from './migrations/0002-operators.ts';
@@ -19,6 +19,7 @@ import * as payoutBatches from './migrations/0015-payout-batches.ts';
 import * as keysAtRest from './migrations/0016-keys-at-rest.ts';
 import * as auditLanes from './migrations/0017-audit-lanes.ts';
 import * as customerKeyVersions from './migrations/0018-customer-key-versions.ts';
+import * as auditSealer from './migrations/0018b-audit-sealer.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-keys-at-rest': keysAtRest,
   '0017-audit-lanes': auditLanes,
   '0018-customer-key-versions': customerKeyVersions,
+  '0018b-audit-sealer': auditSealer,
 };
 
 /** Every migration, in the order they run. */
@@ -51,6 +53,21 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
 export async function migrateToLatest(handle: { db: Kysely<any>; dialect: { name: DialectName } }): Promise<string[]> {
+  return migrate(handle, (migrator) => migrator.migrateToLatest());
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
+type MigratableHandle = { db: Kysely<any>; dialect: { name: DialectName } };
+
+/** Runs the migrations up to and including `name` (tests build databases as an older release left them). */
+export async function migrateUpTo(handle: MigratableHandle, name: string): Promise<string[]> {
+  return migrate(handle, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(
+  handle: MigratableHandle,
+  run: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<string[]> {
   const { db } = handle;
   // Kysely looks for its bookkeeping tables in every schema it can see; on PostgreSQL, pin them to
   // the schema we actually write to, or a database shared by several deployments (or test schemas)
@@ -71,7 +88,7 @@ export async function migrateToLatest(handle: { db: Kysely<any>; dialect: { name
   });
   // Kysely's table look-ups before migrating read only our own schema (own-schema-introspector.ts),
   // so schemas dropped around us by other deployments or test files cannot fail this.
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await run(migrator);
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

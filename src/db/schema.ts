@@ -105,17 +105,21 @@ export interface AuditLogTable {
   result: 'success' | 'failure' | 'denied' | null;
   details_json: string;
   created_at: number;
-  /** The hash chain (migration 0008, src/audit/chain.ts): test, live or global; 1, 2, ... per chain. */
-  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  /**
+   * The hash chain (src/audit/chain.ts): `test`, `live` or `global` (or a frozen lane of migration
+   * 0017, `test.1` ... `test.15`); seq 1, 2, ... per chain, 0 and both hashes empty while unsealed.
+   */
   chain: string;
   seq: number;
   prev_hash: string;
   hash: string;
+  /** The insertion order the sealer follows (migration 0018b, given by the database); not hashed. */
+  position: number | null;
 }
 
-/** The newest row of each audit chain; its row lock serialises appends (src/audit/chain.ts). */
+/** The newest sealed row of each audit chain; its row lock serialises sealers (src/audit/sealer.ts). */
 export interface AuditChainHeadsTable {
-  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  /** `test`, `live` or `global`, or a frozen lane of migration 0017 (`test.1` ... `test.15`). */
   chain: string;
   seq: number;
   hash: string;
@@ -124,21 +128,21 @@ export interface AuditChainHeadsTable {
 /** Ed25519-signed (chain, seq, hash) statements, so rows cut off the end are noticed (src/audit/checkpoints.ts). */
 export interface AuditCheckpointsTable {
   id: string;
-  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  /** `test`, `live` or `global`, or a frozen lane of migration 0017 (`test.1` ... `test.15`). */
   chain: string;
   seq: number;
   hash: string;
   signed_at: number;
   key_id: string;
   signature: string;
-  /** The checkpoints signed together, one per lane of a mode (null: signed alone, before lanes). */
+  /** The checkpoints signed together, one per lane of a mode, in 0017's lanes (null: signed alone). */
   set_id: string | null;
 }
 
 /** Rows moved out of audit_log into a JSON-lines file (LOG-4, src/audit/retention.ts). */
 export interface AuditArchivesTable {
   id: string;
-  /** `test`, `live` or `global`, or one of their lanes (`test.1` ... `test.15`, src/audit/chain.ts). */
+  /** `test`, `live` or `global`, or a frozen lane of migration 0017 (`test.1` ... `test.15`). */
   chain: string;
   from_seq: number;
   to_seq: number;

@@ -144,6 +144,7 @@ async function auditChain(input: DatabaseCheckInput): Promise<CheckResult> {
   const report = await verifyAuditLog({
     db: input.database.db,
     keyring: input.auditKeyring,
+    nowMs: input.nowMs,
     ...(input.auditArchiveDir === undefined ? {} : { archiveDir: input.auditArchiveDir }),
   });
   const rows = report.chains.reduce((n, c) => n + c.rowsChecked, 0);

@@ -394,7 +394,7 @@ for (const dialect of await testDialects()) {
         .select(['action', 'actor_type', 'actor_id'])
         .where('object_id', '=', victim.id)
         .where('action', '=', 'operator.unlocked')
-        .orderBy('seq')
+        .orderBy('position')
         .execute();
       assert.deepEqual(rows, [
         { action: 'operator.unlocked', actor_type: 'operator', actor_id: owner.id },

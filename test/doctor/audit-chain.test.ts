@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { writeAudit } from '../../src/audit/audit.ts';
-import { laneOf } from '../../src/audit/chain.ts';
 import { writeCheckpoints } from '../../src/audit/checkpoints.ts';
 import { checkpointSigner, keyringOf } from '../../src/audit/signing-key.ts';
 import { manualClock } from '../../src/clock.ts';
@@ -30,11 +29,10 @@ test('audit.chain: pass when intact, fail naming the row when edited, skip witho
       actorId: null,
       action: 'x.done',
       objectType: 'x',
-      // One object, so one lane: the chain edited below.
       objectId: 'x_doctor',
       details: { i },
     });
-  await writeCheckpoints({ db: database.db, clock, signer });
+  await writeCheckpoints({ ...database, clock, signer }); // seals first
   const check = async (withKey: boolean) =>
     (
       await databaseChecks({
@@ -44,12 +42,10 @@ test('audit.chain: pass when intact, fail naming the row when edited, skip witho
         ...(withKey ? { auditKeyring: keyringOf([signer.publicKey]) } : {}),
       })
     ).find((r) => r.check === 'audit.chain')!;
-  assert.deepEqual(((r) => [r.status, r.detail])(await check(true)), ['pass', '3 audit rows in 48 chains verify']);
+  assert.deepEqual(((r) => [r.status, r.detail])(await check(true)), ['pass', '3 audit rows in 3 chains verify']);
   assert.equal((await check(false)).status, 'skip');
-  await sql`update audit_log set action = 'forged' where chain = ${laneOf('live', 'x', 'x_doctor')} and seq = 2`.execute(
-    database.db,
-  );
+  await sql`update audit_log set action = 'forged' where chain = 'live' and seq = 2`.execute(database.db);
   const failed = await check(true);
   assert.equal(failed.status, 'fail');
-  assert.match(failed.detail, /^live(\.\d+)? chain: changed at row 2/);
+  assert.match(failed.detail, /^live chain: changed at row 2/);
 });

@@ -127,7 +127,7 @@ for (const dialect of await testDialects()) {
         .selectFrom('audit_log')
         .select(['action', 'actor_id'])
         .where('object_id', '=', incidentId)
-        .orderBy('seq')
+        .orderBy('position')
         .execute();
       assert.equal(audit.length, 6);
       assert.ok(audit.every((r) => r.actor_id === owner.id));

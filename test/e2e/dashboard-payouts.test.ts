@@ -71,7 +71,7 @@ for (const dialect of await testDialects()) {
         .selectAll()
         .where('object_id', '=', id)
         .where('action', '=', action)
-        .orderBy('seq')
+        .orderBy('position')
         .execute();
     const denied = (operatorId: string, route: string) =>
       db()

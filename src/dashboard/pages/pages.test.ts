@@ -70,6 +70,7 @@ test('the audit page and the layout escape what they show', () => {
         seq: 1,
         prev_hash: '0'.repeat(64),
         hash: 'f'.repeat(64),
+        position: 1,
       },
     ],
     { action: hostile[1]! },
