@@ -1,7 +1,7 @@
 // Archive files (LOG-4): one JSON object per line, each a whole sealed audit row with its chain
-// fields (chain, seq, prev_hash, hash; position too, which is not hashed), in seq order, so `audit verify` checks them exactly like rows in
-// the database. Written to a temporary name, fsynced, then renamed: a crash leaves no half file
-// under the final name.
+// fields (chain, seq, prev_hash, hash; position too, which is not hashed), in seq order, so
+// `audit verify` checks them exactly like rows in the database. Written to a temporary name,
+// fsynced, then renamed: a crash leaves no half file under the final name.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
