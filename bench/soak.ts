@@ -63,6 +63,9 @@ interface MemorySample {
   mallocMain: number;
   mallocArenas: number;
   arenas: number;
+  /** Resident V8 heap pages (256 KiB anonymous mappings; Node is built without pointer
+   * compression, so V8's pages are mapped one by one): at most the heap totals. */
+  v8Pages: number;
   /** From the probe (bench/soak-probe.ts) in the gateway: each thread's process.memoryUsage(). */
   heapUsed: number;
   heapTotal: number;
@@ -95,6 +98,7 @@ interface Interval {
   mallocMainMiB: number;
   mallocArenasMiB: number;
   arenas: number;
+  v8PagesMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
   arrayBuffersMiB: number;
@@ -110,6 +114,7 @@ interface Interval {
 }
 
 const ARENA_BYTES = 64 * MiB;
+const V8_PAGE_BYTES = 256 * 1024;
 
 /** The SQLite thread's page cache bound, as src/db/sqlite-thread/thread.ts sets it (cache_size:
  * negative is KiB, positive is pages of 4 KiB). The cache is malloc'd as pages are read, so RSS
@@ -126,7 +131,7 @@ const CACHE_BOUND = pageCacheBound();
 /** Resident bytes of glibc's main arena and of its thread arenas, from /proc/<pid>/smaps. A thread
  * arena's heap is a 64 MiB-aligned anonymous mapping of 64 MiB, its used part read-write and the
  * rest reserved (---p); the main arena is the mapping named [heap]. */
-function mallocFigures(pid: number): { main: number; arenas: number; count: number } {
+function residentFigures(pid: number): { main: number; arenas: number; count: number; v8Pages: number } {
   const maps: Array<{ start: number; end: number; perms: string; name: string; rss: number }> = [];
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
@@ -143,8 +148,10 @@ function mallocFigures(pid: number): { main: number; arenas: number; count: numb
   let main = 0;
   let arenas = 0;
   let count = 0;
+  let v8Pages = 0;
   maps.forEach((map, i) => {
     if (map.name === '[heap]') main += map.rss;
+    if (map.name === '' && map.perms === 'rw-p' && map.end - map.start === V8_PAGE_BYTES) v8Pages += map.rss;
     if (map.name !== '' || map.perms !== 'rw-p' || map.start % ARENA_BYTES !== 0) return;
     const next = maps[i + 1];
     const reserved = next !== undefined && next.start === map.end && next.perms === '---p' && next.name === '';
@@ -152,7 +159,7 @@ function mallocFigures(pid: number): { main: number; arenas: number; count: numb
     arenas += map.rss;
     count += 1;
   });
-  return { main, arenas, count };
+  return { main, arenas, count, v8Pages };
 }
 
 const probeDir = join(dir, 'probe');
@@ -163,7 +170,7 @@ const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 function memorySample(pid: number): MemorySample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  const malloc = mallocFigures(pid);
+  const malloc = residentFigures(pid);
   const main = probe('main.json');
   const threads = readdirSync(probeDir).filter((file) => file.startsWith('thread-'));
   return {
@@ -174,6 +181,7 @@ function memorySample(pid: number): MemorySample {
     mallocMain: malloc.main,
     mallocArenas: malloc.arenas,
     arenas: malloc.count,
+    v8Pages: malloc.v8Pages,
     heapUsed: main.heapUsed!,
     heapTotal: main.heapTotal!,
     external: main.external!,
@@ -256,9 +264,9 @@ console.log(
   `soak: ${MINUTES} min at ${RATE} payments/s on ${databaseUrl === sqlitePath ? 'SQLite' : 'PostgreSQL'}, a row every ${INTERVAL_S} s`,
 );
 console.log(
-  '| minute | payments | failed | create p50/p99 ms | end to end p50/p99 ms | event loop p99 ms | backlog | gateway CPU | load | RSS MiB | anon / file MiB | malloc main + arenas (n) MiB | heap floor/max, SQLite thread heap floor MiB | heap total, SQLite thread heap total MiB | external (arrayBuffers) MiB | SQLite file / WAL MiB |',
+  '| minute | payments | failed | create p50/p99 ms | end to end p50/p99 ms | event loop p99 ms | backlog | gateway CPU | load | RSS MiB | anon / file MiB | malloc main + arenas (n) MiB | V8 pages MiB | heap floor/max, SQLite thread heap floor MiB | heap total, SQLite thread heap total MiB | external (arrayBuffers) MiB | SQLite file / WAL MiB |',
 );
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const intervalCount = Math.max(1, Math.round((MINUTES * 60) / INTERVAL_S));
 let cpuBefore = processFigures(pid).cpuMs;
 let paymentsBefore = 0;
@@ -291,6 +299,7 @@ for (let i = 0; i < intervalCount; i += 1) {
     mallocMainMiB: median((s) => s.mallocMain),
     mallocArenasMiB: median((s) => s.mallocArenas),
     arenas: Math.max(...samples.map((s) => s.arenas)),
+    v8PagesMiB: median((s) => s.v8Pages),
     heapTotalMiB: median((s) => s.heapTotal),
     externalMiB: median((s) => s.external),
     arrayBuffersMiB: median((s) => s.arrayBuffers),
@@ -311,7 +320,7 @@ for (let i = 0; i < intervalCount; i += 1) {
   failed = 0;
   if (process.env.SOAK_OUT !== undefined) appendFileSync(process.env.SOAK_OUT, `${JSON.stringify(interval)}\n`);
   console.log(
-    `| ${interval.endMinute} | ${interval.payments} | ${interval.failed} | ${ms(interval.createP50)} / ${ms(interval.createP99)} | ${ms(interval.e2eP50)} / ${ms(interval.e2eP99)} | ${interval.eventLoopP99Ms.toFixed(1)} | ${interval.backlog} | ${interval.gatewayCpuPct.toFixed(0)}% | ${interval.load.toFixed(1)} | ${mib(interval.rssMiB)} | ${mib(interval.anonMiB)} / ${mib(interval.fileMiB)} | ${mib(interval.mallocMainMiB)} + ${mib(interval.mallocArenasMiB)} (${interval.arenas}) | ${mib(interval.heapFloorMiB)} / ${mib(interval.heapMaxMiB)}, ${mib(interval.threadHeapFloorMiB)} | ${mib(interval.heapTotalMiB)}, ${mib(interval.threadHeapTotalMiB)} | ${mib(interval.externalMiB)} (${mib(interval.arrayBuffersMiB)}) | ${mib(interval.dbFileMiB)} / ${mib(interval.walFileMiB)} |`,
+    `| ${interval.endMinute} | ${interval.payments} | ${interval.failed} | ${ms(interval.createP50)} / ${ms(interval.createP99)} | ${ms(interval.e2eP50)} / ${ms(interval.e2eP99)} | ${interval.eventLoopP99Ms.toFixed(1)} | ${interval.backlog} | ${interval.gatewayCpuPct.toFixed(0)}% | ${interval.load.toFixed(1)} | ${mib(interval.rssMiB)} | ${mib(interval.anonMiB)} / ${mib(interval.fileMiB)} | ${mib(interval.mallocMainMiB)} + ${mib(interval.mallocArenasMiB)} (${interval.arenas}) | ${mib(interval.v8PagesMiB)} | ${mib(interval.heapFloorMiB)} / ${mib(interval.heapMaxMiB)}, ${mib(interval.threadHeapFloorMiB)} | ${mib(interval.heapTotalMiB)}, ${mib(interval.threadHeapTotalMiB)} | ${mib(interval.externalMiB)} (${mib(interval.arrayBuffersMiB)}) | ${mib(interval.dbFileMiB)} / ${mib(interval.walFileMiB)} |`,
   );
 }
 clearInterval(sampler);
