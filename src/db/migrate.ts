@@ -20,6 +20,7 @@ import * as keysAtRest from './migrations/0016-keys-at-rest.ts';
 import * as auditLanes from './migrations/0017-audit-lanes.ts';
 import * as customerKeyVersions from './migrations/0018-customer-key-versions.ts';
 import * as auditSealer from './migrations/0018b-audit-sealer.ts';
+import * as auditPositionIndex from './migrations/0018c-audit-position-index.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017-audit-lanes': auditLanes,
   '0018-customer-key-versions': customerKeyVersions,
   '0018b-audit-sealer': auditSealer,
+  '0018c-audit-position-index': auditPositionIndex,
 };
 
 /** Every migration, in the order they run. */
