@@ -127,17 +127,16 @@ for (const dialect of await testDialects()) {
       const refused = await (await rotation()).retire('customers', 'test');
       assert.equal(refused.ok, false);
       assert.match(refused.ok ? '' : refused.uses.join('; '), /rotation rot_\w+ of customers test is still running/);
+      assert.match(
+        refused.ok ? '' : refused.uses.join('; '),
+        /\d+ value\(s\) in payments still sealed under a superseded version/,
+      );
 
-      // The job runs again after its backoff and finishes.
+      // The job runs again after its backoff: every value moves to version 2; the last round waits
+      // until a write that read version 1 as current has surely committed.
       gw.services.worker.register(KEY_ROTATION_JOB, createKeyRotationJob(jobDeps()));
       offsetMs += 60_000;
       await gw.services.worker.drain();
-      const finished = await db()
-        .selectFrom('key_rotations')
-        .selectAll()
-        .where('id', '=', started.rotationId!)
-        .executeTakeFirstOrThrow();
-      assert.notEqual(finished.finished_at, null, 'the job finished the rotation');
       for (const v of await db().selectFrom('customer_keys').select(['id', 'key_version']).execute()) {
         assert.equal(Number(v.key_version), 2, 'every customer at version 2, once');
         for (const { value } of await valuesOf(v.id))
@@ -145,15 +144,19 @@ for (const dialect of await testDialects()) {
       }
       await assertEverythingOpens();
       await assertNothingInTheClear();
+      const rotationRow = () =>
+        db().selectFrom('key_rotations').selectAll().where('id', '=', started.rotationId!).executeTakeFirstOrThrow();
+      assert.equal((await rotationRow()).finished_at, null, 'one more round due once writes have switched');
+      const tooSoon = await (await rotation()).retire('customers', 'test');
+      assert.equal(tooSoon.ok, false);
+      assert.match(tooSoon.ok ? '' : tooSoon.uses.join('; '), /still running.*superseded less than 2 minutes ago/);
+      offsetMs += CUSTOMER_KEY_SWITCH_MS;
+      await gw.services.worker.drain();
+      assert.notEqual((await rotationRow()).finished_at, null, 'the job finished the rotation');
       assert.match(
         await keysAtRestStatus(db(), gw.services.keysAtRest),
         /test: 5 customer\(s\), newest version v2; values v2 \d+; superseded versions kept 5/,
       );
-
-      const tooSoon = await (await rotation()).retire('customers', 'test');
-      assert.equal(tooSoon.ok, false);
-      assert.match(tooSoon.ok ? '' : tooSoon.uses.join('; '), /superseded less than 2 minutes ago/);
-      offsetMs += CUSTOMER_KEY_SWITCH_MS;
       const retired = await (await rotation()).retire('customers', 'test');
       assert.deepEqual(retired, { ok: true, retired: 5 });
       assert.deepEqual(await db().selectFrom('customer_key_versions').select('id').execute(), []);
@@ -179,6 +182,9 @@ for (const dialect of await testDialects()) {
         gw.services.worker.drain(),
       ]);
       assert.equal(inline.resumed, true);
+      assert.equal(inline.finished, false, '--wait leaves the last round to the job');
+      await gw.services.worker.drain();
+      offsetMs += CUSTOMER_KEY_SWITCH_MS;
       await gw.services.worker.drain();
       const done = await db()
         .selectFrom('key_rotations')
@@ -207,6 +213,12 @@ for (const dialect of await testDialects()) {
         .execute((trx) => gw.services.privacy.customerKeys.rotate(trx, customerId));
       const keyring = (await gw.services.privacy.customerKeys.load(db(), [customerId])).get(customerId) as Keyring;
       assert.deepEqual([...keyring.keys.keys()].sort(), [2, 3, 4], 'v2 (superseded just now) kept, v1 retired');
+      const refused = await (await rotation()).retire('customers', customerId);
+      assert.equal(refused.ok, false, 'values of the customer are still under version 3');
+      assert.match(
+        refused.ok ? '' : refused.uses.join('; '),
+        /\d+ value\(s\) in payments still sealed under a superseded version/,
+      );
       const value = await storedEmail(first!.id);
       const context = paymentFieldContext('customer_email', first!.id);
       assert.equal(openVersioned(keyring, value, context), emails[0]);

@@ -38,7 +38,9 @@ export type CustomerSealedTable = (typeof TABLES)[number]['table'];
 export const CUSTOMER_SEALED_TABLES: readonly CustomerSealedTable[] = TABLES.map((t) => t.table);
 
 function stale(t: (typeof TABLES)[number], scope: CustomerScope): RawBuilder<boolean> {
-  return sql<boolean>`c.erased_at is null and ${inScope(scope)} and ${sealedWithCustomerKey(t.column)}
+  // One customer: through the table's own customer_id index, not a walk of every row.
+  const own = 'mode' in scope ? sql`` : sql`and ${sql.ref(`${t.alias}.customer_id`)} = ${scope.customerId}`;
+  return sql<boolean>`c.erased_at is null and ${inScope(scope)} ${own} and ${sealedWithCustomerKey(t.column)}
     and ${notUnderCurrent(t.column)}`;
 }
 
@@ -179,6 +181,17 @@ export async function keptVersions(db: DbOrTx, scope: CustomerScope, sinceMs: nu
   query = 'mode' in scope ? query.where('c.mode', '=', scope.mode) : query.where('c.id', '=', scope.customerId);
   const row = await query.executeTakeFirst();
   return { kept: Number(row?.n ?? 0), recent: Number(row?.recent ?? 0) };
+}
+
+/** When the scope's most recently superseded kept version was superseded; undefined when none is kept. */
+export async function lastSupersededAt(db: DbOrTx, scope: CustomerScope): Promise<number | undefined> {
+  let query = db
+    .selectFrom('customer_key_versions as v')
+    .innerJoin('customer_keys as c', 'c.id', 'v.customer_id')
+    .select((eb) => eb.fn.max('v.superseded_at').as('last'));
+  query = 'mode' in scope ? query.where('c.mode', '=', scope.mode) : query.where('c.id', '=', scope.customerId);
+  const row = await query.executeTakeFirst();
+  return row?.last === null || row?.last === undefined ? undefined : Number(row.last);
 }
 
 /** Deletes the scope's superseded versions (retire checked that nothing uses them). */

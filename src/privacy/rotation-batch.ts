@@ -19,6 +19,7 @@ import { type CustomerKeys, customerKeyContext } from './customer-keys.ts';
 import {
   CUSTOMER_SEALED_TABLES,
   countNotUnderCurrent,
+  lastSupersededAt,
   parseCustomerScope,
   resealCustomerBatch,
   rotateCustomerBatch,
@@ -44,6 +45,11 @@ export const keyRotationJobKey = (rotationId: string, step: number) => `key_rota
 
 /** Processes still sealing with a superseded payload key pick up the new one within this (services.ts refreshes every 30 s). */
 export const PAYLOAD_KEY_SWITCH_MS = 120_000;
+/**
+ * A write that read a customer's key version as current (in its own transaction) has committed
+ * this long after the version was superseded: the rotation's last round, and retiring, wait for it.
+ */
+export const CUSTOMER_KEY_SWITCH_MS = 120_000;
 
 export interface BatchDeps {
   readonly db: Db;
@@ -189,6 +195,23 @@ async function leftOver(trx: DbOrTx, rotation: RotationRow) {
   return { rows: [...counts.values()].reduce((a, b) => a + b, 0), restartAt: 1 };
 }
 
+/** When every process has stopped sealing under what the rotation replaces (0: nothing to wait for). */
+async function switchedAtOf(trx: DbOrTx, rotation: RotationRow): Promise<number> {
+  if (rotation.kind === 'payloads') {
+    const made = await trx
+      .selectFrom('data_keys')
+      .select('created_at')
+      .where('id', '=', rotation.target)
+      .executeTakeFirst();
+    return Number(made?.created_at ?? 0) + PAYLOAD_KEY_SWITCH_MS;
+  }
+  if (rotation.kind === 'customers') {
+    const last = await lastSupersededAt(trx, parseCustomerScope(rotation.scope ?? '')!);
+    return last === undefined ? 0 : last + CUSTOMER_KEY_SWITCH_MS;
+  }
+  return 0;
+}
+
 /** Runs the next batch of the rotation; see the header. */
 export async function runRotationBatch(
   deps: BatchDeps,
@@ -230,20 +253,17 @@ export async function runRotationBatch(
       outcome = { state: 'more', rows: changed, step, note: `${phase.label}: ${changed} ${phase.verb}` };
     } else {
       const left = await leftOver(trx, rotation);
-      const made =
-        rotation.kind === 'payloads'
-          ? await trx.selectFrom('data_keys').select('created_at').where('id', '=', rotation.target).executeTakeFirst()
-          : undefined;
-      const switchedAt = Number(made?.created_at ?? 0) + PAYLOAD_KEY_SWITCH_MS;
-      if (rotation.kind === 'payloads' && now < switchedAt) {
-        // Gateways started before the new key may seal a few values under the old one until they
-        // refresh: one more round once they all have.
-        next = { phase: 0, after: null };
+      const switchedAt = await switchedAtOf(trx, rotation);
+      if (now < switchedAt) {
+        // Writes that read the old version (a gateway that has not refreshed its payload key, a
+        // payment whose transaction read the customer's key just before it changed) may still
+        // commit under it: one more round once they all have.
+        next = { phase: left.restartAt, after: null };
         outcome = {
           state: 'wait',
           rows: 0,
           step,
-          note: `running gateways switch to ${rotation.target} by ${new Date(switchedAt).toISOString()}; one more round then`,
+          note: `writes may still be sealing under the old version until ${new Date(switchedAt).toISOString()}; one more round then`,
           nextAtMs: switchedAt,
         };
       } else if (left.rows > 0) {

@@ -29,6 +29,7 @@ import {
 import { type KeyWrapper, LEGACY_WRAPPER_NAME } from './key-wrapper.ts';
 import {
   type BatchDeps,
+  CUSTOMER_KEY_SWITCH_MS,
   countWrappedNotBy,
   enqueueRotationJob,
   PAYLOAD_KEY_SWITCH_MS,
@@ -44,10 +45,7 @@ import {
 } from './sealed-columns.ts';
 import { PAYLOAD_KEY_PURPOSE, payloadKeysNewestFirst, type SystemKeys } from './system-keys.ts';
 
-export { PAYLOAD_KEY_SWITCH_MS, type RotationKind } from './rotation-batch.ts';
-
-/** A superseded customer key version is kept at least this long: a write that read it as current has committed by then. */
-export const CUSTOMER_KEY_SWITCH_MS = 120_000;
+export { CUSTOMER_KEY_SWITCH_MS, PAYLOAD_KEY_SWITCH_MS, type RotationKind } from './rotation-batch.ts';
 
 export interface RotationDeps {
   readonly db: Db;
