@@ -301,5 +301,37 @@ for (const dialect of await testDialects()) {
       await assertEverythingOpens();
       await assertNothingInTheClear();
     });
+
+    test('payments written throughout a rotation, for customers on either side of it, all end under the newest version', async () => {
+      const writers = emails.slice(2);
+      const before = made.length;
+      let running = true;
+      const writing = (async () => {
+        for (let i = 0; running; i += 1) await pay(writers[i % writers.length]!);
+      })();
+      const started = await (await rotation(1)).rotateCustomers({ mode: 'test' });
+      for (let i = 0; i < 40 && (await gw.services.worker.processNext()) > 0; i += 1);
+      running = false;
+      await writing;
+      assert.ok(made.length > before, 'payments were written while the batches ran');
+      await gw.services.worker.drain();
+      offsetMs += CUSTOMER_KEY_SWITCH_MS;
+      await gw.services.worker.drain();
+      const done = await db()
+        .selectFrom('key_rotations')
+        .selectAll()
+        .where('id', '=', started.rotationId!)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(done.finished_at, null);
+      for (const c of await db()
+        .selectFrom('customer_keys')
+        .select(['id', 'key_version'])
+        .where('erased_at', 'is', null)
+        .execute())
+        for (const { value } of await valuesOf(c.id))
+          assert.equal(keyVersionOf(value), Number(c.key_version), "every value under its customer's newest version");
+      await assertEverythingOpens();
+      await assertNothingInTheClear();
+    });
   });
 }
