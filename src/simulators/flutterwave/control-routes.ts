@@ -58,6 +58,7 @@ export function registerFlutterwaveControl(
     scopeFields: ['tx_ref', 'reference'],
     webhooks: () => state.webhooks,
     transactions: () => [...state.transactions.values()],
+    checkouts: () => [...state.checkouts.values()].map((c) => ({ reference: c.txRef })),
     configure(body) {
       const read = readSettings(body);
       if (!read.ok) return read;

@@ -2,6 +2,7 @@
 // refund (§1.4). Every handler passes the V3 gate first (key, then API faults).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
+import { createLostAnswerFaults } from '../shared/payout-faults.ts';
 import { pendingTransaction, readStandardPayment } from './checkouts.ts';
 import type { SimulatorState, Transaction } from './state.ts';
 import type { V3Gate } from './v3-gate.ts';
@@ -19,6 +20,8 @@ const NOT_FOUND = 'No transaction was found for this id';
 
 export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDeps): void {
   const { state, gate } = deps;
+  // lost_answer_*: the checkout is made and the answer never arrives (../README.md).
+  const lost = createLostAnswerFaults(state.faults);
 
   /** A paid transaction by id, else (unpaidVerify: pending) the checkout that reserved the id. */
   const byId = (id: number): Transaction | undefined => {
@@ -73,6 +76,9 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     };
     state.checkouts.set(checkout.token, checkout);
     state.checkoutsByRef.set(checkout.txRef, checkout);
+    const lostAnswer = lost.takeLostAnswer(checkout.txRef);
+    if (lostAnswer !== undefined)
+      return lost.loseAnswer(lostAnswer, request, reply, errorEnvelope('An error occurred. Please contact support'));
     return successEnvelope('Hosted Link', {
       link: `${deps.baseUrlFor(request.headers.host)}/checkout/${checkout.token}`,
     });

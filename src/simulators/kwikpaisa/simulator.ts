@@ -9,6 +9,7 @@ import { createState, orderKey, type Order, type SimulatorState } from './state.
 import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
 import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
+import { createLostAnswerFaults } from '../shared/payout-faults.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { registerKwikPaisaPayouts } from './payout-control.ts';
@@ -117,6 +118,7 @@ export function buildKwikPaisaSimulator(
   const publicBase = (request: FastifyRequest) =>
     options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
 
+  const lost = createLostAnswerFaults(state.faults);
   app.post('/api/v3/pg/order/create', async (request, reply) => {
     if (!(await apiGate(request, reply))) return reply;
     // biome-ignore lint/suspicious/noExplicitAny: the fields are checked one by one below, as the provider does
@@ -174,6 +176,10 @@ export function buildKwikPaisaSimulator(
     };
     state.orders.set(orderKey(orderId), order);
     state.ordersByToken.set(order.token, order);
+    // lost_answer_*: the order is made and the answer never arrives (../README.md).
+    const lostAnswer = lost.takeLostAnswer(orderKey(orderId));
+    if (lostAnswer !== undefined)
+      return lost.loseAnswer(lostAnswer, request, reply, errorEnvelope(500, 'Internal server error.'));
     return {
       code: '200',
       status: 'success',
@@ -271,6 +277,7 @@ export function buildKwikPaisaSimulator(
     webhooks: () => state.webhooks,
     transactions: () =>
       [...state.orders.values()].map((order) => ({ ...statusData(order), payment_link_token: order.token })),
+    checkouts: () => [...state.orders.values()].map((order) => ({ reference: String(order.orderId) })),
     configure(body) {
       if (
         body.requestSignatureSort !== undefined &&

@@ -9,6 +9,7 @@ import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
 import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
 import { registerPaystackTransferRoutes } from './transfer-routes.ts';
+import { createLostAnswerFaults } from '../shared/payout-faults.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { accountResolves, simulatedAccountName } from '../shared/accounts.ts';
 import { checkoutCsp, renderCheckout } from './checkout-page.ts';
@@ -88,6 +89,7 @@ export function buildPaystackSimulator(
       status === 429 ? RATE_LIMITED : errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' }),
   });
   const apiGate = gate.pass;
+  const lost = createLostAnswerFaults(state.faults);
 
   const publicBase = (request: FastifyRequest) =>
     options.publicBaseUrl ?? `http://${request.headers.host ?? '127.0.0.1'}`;
@@ -169,6 +171,15 @@ export function buildPaystackSimulator(
     };
     state.checkouts.set(checkout.accessCode, checkout);
     state.checkoutsByRef.set(reference, checkout);
+    // lost_answer_*: the transaction is initialized and the answer never arrives (../README.md).
+    const lostAnswer = lost.takeLostAnswer(reference);
+    if (lostAnswer !== undefined)
+      return lost.loseAnswer(
+        lostAnswer,
+        request,
+        reply,
+        errorEnvelope('An error occurred', { type: 'api_error', code: 'unknown_error' }),
+      );
     return {
       status: true,
       message: 'Authorization URL created',
@@ -360,6 +371,7 @@ export function buildPaystackSimulator(
     scopeFields: ['reference', 'tx_ref'],
     webhooks: () => state.webhooks,
     transactions: () => [...state.transactions.values()].map((tx) => verifyData(tx)),
+    checkouts: () => [...state.checkouts.values()].map((c) => ({ reference: c.reference })),
     configure(body) {
       if (body.notFoundHttpStatus !== undefined && ![400, 404].includes(body.notFoundHttpStatus as number))
         return { ok: false, error: 'notFoundHttpStatus: 400 | 404' };

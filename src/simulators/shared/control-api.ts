@@ -11,6 +11,9 @@ export interface ControlHooks {
   readonly scopeFields: readonly string[];
   readonly webhooks: () => readonly WebhookLogEntry[];
   readonly transactions: () => unknown[];
+  /** Every checkout created (paid or not), by the reference it was created under: a test counts
+   * how many one payment got. */
+  readonly checkouts: () => Array<{ reference: string }>;
   /** Validates and applies settings; answers the settings, or an error message. */
   readonly configure: (body: Record<string, unknown>) => { ok: true; settings: unknown } | { ok: false; error: string };
   /** Resends a transaction's webhook; undefined when there is no such transaction. */
@@ -85,6 +88,7 @@ export function registerControlApi(app: FastifyInstance, hooks: ControlHooks): v
               .send({ error: `${finished()} of ${count} deliveries finished in ${timeoutMs} ms`, webhooks });
       });
       control.get('/transactions', async () => hooks.transactions());
+      control.get('/checkouts', async () => hooks.checkouts());
       control.put('/config', async (request, reply) => {
         const result = hooks.configure((request.body ?? {}) as Record<string, unknown>);
         return result.ok ? result.settings : reply.code(400).send({ error: result.error });

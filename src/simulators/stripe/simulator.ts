@@ -10,6 +10,7 @@ import { createState, newId, type Session, type SimulatorState } from './state.t
 import { createSimulatorGate, sameSecret } from '../shared/api-gate.ts';
 import { takeAnswerFaults, withAnswerFaults } from '../shared/answer-faults.ts';
 import { registerControlApi } from '../shared/control-api.ts';
+import { createLostAnswerFaults } from '../shared/payout-faults.ts';
 import { listenSimulator } from '../shared/listen.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { registerConnect } from './connect.ts';
@@ -91,6 +92,7 @@ export function buildStripeSimulator(
           ),
   });
   const apiGate = gate.pass;
+  const lost = createLostAnswerFaults(state.faults);
 
   /** A session as an API answer, with the verify faults applied (and its PaymentIntent when expanded). */
   function answer(session: Session, expandPaymentIntent = false): Record<string, unknown> {
@@ -193,7 +195,19 @@ export function buildStripeSimulator(
     };
     state.sessions.set(id, session);
     const body = JSON.stringify(sessionObject(session));
-    if (key !== undefined) state.idempotency.set(key, { fingerprint: print, statusCode: 200, body });
+    // lost_answer_*: the session is made and the answer never arrives. Stripe keeps the result under
+    // the key: the object when the network lost it (reset, timeout), the 500 itself when Stripe
+    // answered one (docs.stripe.com/idempotency: "including 500 errors").
+    const lostAnswer = lost.takeLostAnswer(txRef);
+    const failure = errorEnvelope('api_error', 'An unknown error occurred.');
+    if (key !== undefined)
+      state.idempotency.set(
+        key,
+        lostAnswer?.fault === 'lost_answer_500'
+          ? { fingerprint: print, statusCode: 500, body: JSON.stringify(failure) }
+          : { fingerprint: print, statusCode: 200, body },
+      );
+    if (lostAnswer !== undefined) return lost.loseAnswer(lostAnswer, request, reply, failure);
     return reply.type('application/json').send(body);
   });
 
@@ -316,6 +330,7 @@ export function buildStripeSimulator(
     scopeFields: ['tx_ref', 'reference', 'transfer_group'],
     webhooks: () => state.webhooks,
     transactions: () => [...state.sessions.values()].map((s) => sessionObject(s)),
+    checkouts: () => [...state.sessions.values()].map((s) => ({ reference: s.clientReferenceId ?? '' })),
     configure(body) {
       if (body.webhookUrl !== undefined && typeof body.webhookUrl !== 'string')
         return { ok: false, error: 'webhookUrl: a URL string' };
