@@ -15,10 +15,12 @@ export interface HttpResponse {
   readonly latencyMs: number;
 }
 
-/** `notSent`: our own per-provider budget held the call back; the provider never saw it. */
+/** `notSent`: our own per-provider budget held the call back; the provider never saw it.
+ * `replayed`: the error is a result the provider saved under our Idempotency-Key and answers again
+ * (Stripe's `Idempotent-Replayed: true`): the same call can only ever give the same answer. */
 export type HttpOutcome =
   | { kind: 'response'; response: HttpResponse }
-  | { kind: 'indefinite'; reason: string; retryAfterMs?: number; notSent?: boolean };
+  | { kind: 'indefinite'; reason: string; retryAfterMs?: number; notSent?: boolean; replayed?: boolean };
 
 export interface HttpClient {
   send(input: {
@@ -82,6 +84,7 @@ export function createOutboundHttp(deps: {
             kind: 'indefinite',
             reason: `provider answered ${response.statusCode}`,
             ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+            ...(response.headers['idempotent-replayed'] === 'true' ? { replayed: true } : {}),
           };
         }
         return {

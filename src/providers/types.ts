@@ -14,6 +14,11 @@ export interface CheckoutRequest {
   /** Our payment's expiry (epoch ms): sent as the provider's own checkout lifetime where it has one,
    * so nobody can pay a payment we have already expired. */
   readonly expiresAt: number;
+  /** When the payment was made (epoch ms, wall clock). The same for every attempt at one payment's
+   * checkout: a bound an adapter computes from "now" is computed from this instead, so a repeated
+   * create is the same request (Stripe compares the parameters under an Idempotency-Key).
+   * Undefined: now. */
+  readonly issuedAt?: number;
 }
 
 /**
@@ -42,6 +47,11 @@ export type CallOutcome<T> =
       readonly retryAfterMs?: number;
       readonly notSent?: boolean;
     };
+
+export type CheckoutOutcome =
+  | CallOutcome<{ checkoutUrl: string; providerReference?: string }>
+  /** The provider already holds this reference (an earlier create we never heard back from). */
+  | { readonly kind: 'reference_exists'; readonly reason: string };
 
 export interface VerifiedTransaction {
   /** Normalised: only an explicit provider success or failure leaves "pending". */
@@ -122,8 +132,14 @@ export interface PaymentProvider {
    * checked before anything is stored or sent; undefined when it would take it.
    */
   checkRequest?(request: Pick<CheckoutRequest, 'amountMinor' | 'currency' | 'customer'>): RequestProblem | undefined;
-  /** `providerReference`, when given, is kept and passed back to verifyPayment as providerTxId. */
-  createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>>;
+  /**
+   * `providerReference`, when given, is kept and passed back to verifyPayment as providerTxId.
+   * Called again for the same payment when an earlier call's answer was lost (a retry resumes the
+   * creation, src/payments/checkout-creation.ts): a provider that dedupes (Stripe, by our
+   * Idempotency-Key) answers the same checkout; one that refuses a repeated reference answers
+   * `reference_exists`, and the core asks verify instead.
+   */
+  createCheckout(request: CheckoutRequest): Promise<CheckoutOutcome>;
   verifyPayment(request: VerifyRequest): Promise<VerifyOutcome>;
   /** Bank lists and account-name look-ups (PAY-3), for providers that pay out. */
   readonly beneficiaries?: BeneficiaryLookup;

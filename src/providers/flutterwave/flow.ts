@@ -6,7 +6,7 @@ import { createFlutterwavePayouts } from './payouts.ts';
 import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-answers.ts';
 import type {
   BeneficiaryLookup,
-  CallOutcome,
+  CheckoutOutcome,
   CheckoutRequest,
   PaymentProvider,
   VerifyOutcome,
@@ -14,6 +14,7 @@ import type {
 } from '../types.ts';
 import {
   flutterwaveRequestProblem,
+  isDuplicateTxRef,
   parseBanksResponse,
   parseCheckoutResponse,
   parseResolveResponse,
@@ -57,7 +58,7 @@ export function createFlutterwaveProvider(deps: {
     // Flutterwave Standard lets the customer retry after a declined card (max_retry_attempt).
     checkoutAfterDecline: 'open',
 
-    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
+    async createCheckout(request: CheckoutRequest): Promise<CheckoutOutcome> {
       const outcome = await deps.http.send({
         method: 'POST',
         url: `${base}/v3/payments`,
@@ -65,6 +66,9 @@ export function createFlutterwaveProvider(deps: {
         body: JSON.stringify(toStandardPaymentBody(request)),
       });
       if (outcome.kind === 'indefinite') return outcome;
+      // An earlier create with this tx_ref got through; its link is in no other answer.
+      if (isDuplicateTxRef(outcome.response.status, outcome.response.body))
+        return { kind: 'reference_exists', reason: 'Flutterwave already holds this tx_ref' };
       const parsed = parseCheckoutResponse(outcome.response.status, outcome.response.body);
       if (parsed.ok) return { kind: 'ok', value: { checkoutUrl: parsed.link } };
       const problem = flutterwaveRequestProblem(outcome.response.status, outcome.response.body);

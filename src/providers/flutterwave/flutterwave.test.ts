@@ -6,6 +6,7 @@ import { compareWithPayment } from '../../payments/verification.ts';
 import { flutterwaveSignature, parseFlutterwaveWebhook, verifyFlutterwaveSignature } from './webhook.ts';
 import {
   flutterwaveRequestProblem,
+  isDuplicateTxRef,
   normaliseChargeStatus,
   parseCheckoutResponse,
   parseVerifyResponse,
@@ -350,4 +351,17 @@ test('refusals the merchant can fix name our field and why, in the form Flutterw
     [400, '<html>'],
   ] as const)
     assert.equal(flutterwaveRequestProblem(status, body), undefined, body);
+});
+
+test('a repeated tx_ref is told apart from other refusals (its wording is undocumented, §8.2)', () => {
+  const error = (message: string) => JSON.stringify({ status: 'error', message, data: null });
+  for (const message of ['Duplicate transaction reference', 'tx_ref has already been used', 'Duplicate tx_ref'])
+    assert.equal(isDuplicateTxRef(400, error(message)), true, message);
+  for (const [status, body] of [
+    [400, error('tx_ref is required')],
+    [400, error('amount must be a number greater than 0')],
+    [500, error('Duplicate transaction reference')],
+    [400, '<html>'],
+  ] as const)
+    assert.equal(isDuplicateTxRef(status, body), false, body);
 });

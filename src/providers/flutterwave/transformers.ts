@@ -112,6 +112,22 @@ export function flutterwaveRequestProblem(httpStatus: number, body: string): Req
   return { code: 'provider_refused_field', param, message: `${param} ${why}.` };
 }
 
+/**
+ * tx_ref "must be unique per transaction" (§1.2); the refusal's text is not documented (§8.2), so
+ * any 400 error naming a duplicate reference reads as one.
+ */
+export function isDuplicateTxRef(httpStatus: number, body: string): boolean {
+  const parsed = parseJson(body);
+  return (
+    httpStatus === 400 &&
+    isRecord(parsed) &&
+    parsed.status === 'error' &&
+    typeof parsed.message === 'string' &&
+    /duplicate|already (been )?used|already exists/i.test(parsed.message) &&
+    /tx_?ref|reference/i.test(parsed.message)
+  );
+}
+
 export function parseCheckoutResponse(
   httpStatus: number,
   body: string,

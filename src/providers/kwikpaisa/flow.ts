@@ -5,7 +5,7 @@ import type { Clock } from '../../clock.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { HttpClient } from '../../http/outbound.ts';
 import { readVerifyAnswer } from '../read-answers.ts';
-import type { CallOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
+import type { CheckoutOutcome, CheckoutRequest, PaymentProvider, VerifyOutcome, VerifyRequest } from '../types.ts';
 import { createKwikPaisaPayouts } from './payout-flow.ts';
 import { signRequest } from './signing.ts';
 import {
@@ -51,13 +51,15 @@ export function createKwikPaisaProvider(deps: KwikPaisaProviderDeps): PaymentPro
       ? {}
       : { payouts: createKwikPaisaPayouts({ ...deps, ...deps.payoutAccount }) }),
 
-    async createCheckout(
-      request: CheckoutRequest,
-    ): Promise<CallOutcome<{ checkoutUrl: string; providerReference?: string }>> {
+    async createCheckout(request: CheckoutRequest): Promise<CheckoutOutcome> {
       if (!(KWIKPAISA_CURRENCIES as readonly string[]).includes(request.currency))
         return { kind: 'rejected', reason: `KwikPaisa collects INR only, not ${request.currency}` };
       const outcome = await post('/api/v3/pg/order/create', toOrderCreateBody(request, deps.serviceType));
       if (outcome.kind === 'indefinite') return outcome;
+      // §4.5: 409 is KwikPaisa's "duplicate request", an order id it already holds. The order's
+      // link is in no status answer, so the core asks the order's status instead.
+      if (outcome.response.status === 409)
+        return { kind: 'reference_exists', reason: 'KwikPaisa already holds this order id (409)' };
       const parsed = parseOrderCreateResponse(outcome.response.status, outcome.response.body);
       if (!parsed.ok) {
         const problem = kwikPaisaRequestProblem(outcome.response.status, outcome.response.body);

@@ -468,8 +468,9 @@ describe('provider against the simulator (real HTTP)', () => {
     const declined = await kp.verifyPayment({ paymentId: request.paymentId, providerTxId: null });
     assert.equal(declined.kind === 'ok' && declined.value.status, 'failed');
     assert.deepEqual(await kp.verifyPayment({ paymentId: 'pay_unknown', providerTxId: null }), { kind: 'not_found' });
+    // §4.5's 409: the order id is held already; the core asks the order's status (checkout-creation.ts).
     const duplicate = await kp.createCheckout(request);
-    assert.equal(duplicate.kind, 'rejected');
+    assert.equal(duplicate.kind, 'reference_exists');
     // Our API refuses this before calling (checkRequest); the adapter alone still names the field.
     const noPhone = await kp.createCheckout(checkout({ customer: { email: 'a@b.co', name: 'A', phone: null } }));
     assert.deepEqual(noPhone, {

@@ -7,7 +7,7 @@ import { bearerJsonHeaders, readResolveAnswer, readVerifyAnswer } from '../read-
 import type {
   Bank,
   BeneficiaryLookup,
-  CallOutcome,
+  CheckoutOutcome,
   CheckoutRequest,
   PaymentProvider,
   VerifyOutcome,
@@ -16,6 +16,7 @@ import type {
 import {
   PAYSTACK_BANK_COUNTRIES,
   parseBanksResponse,
+  isDuplicateReference,
   parseInitializeResponse,
   parseResolveResponse,
   parseVerifyResponse,
@@ -41,7 +42,7 @@ export function createPaystackProvider(deps: {
     // Paystack's checkout stays open after a declined card; verify says `failed` meanwhile (R2).
     checkoutAfterDecline: 'open',
 
-    async createCheckout(request: CheckoutRequest): Promise<CallOutcome<{ checkoutUrl: string }>> {
+    async createCheckout(request: CheckoutRequest): Promise<CheckoutOutcome> {
       const outcome = await deps.http.send({
         method: 'POST',
         url: `${base}/transaction/initialize`,
@@ -49,6 +50,10 @@ export function createPaystackProvider(deps: {
         body: JSON.stringify(toInitializeBody(request)),
       });
       if (outcome.kind === 'indefinite') return outcome;
+      // An earlier initialize with this reference got through; its authorization URL is not in
+      // any later answer (verify has none), so the core asks verify what became of it.
+      if (isDuplicateReference(outcome.response.status, outcome.response.body))
+        return { kind: 'reference_exists', reason: 'Paystack already holds this reference (duplicate_reference)' };
       const parsed = parseInitializeResponse(outcome.response.status, outcome.response.body);
       if (parsed.kind === 'ok') return { kind: 'ok', value: { checkoutUrl: parsed.authorizationUrl } };
       if (parsed.kind === 'rejected') {

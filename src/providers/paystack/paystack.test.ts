@@ -466,7 +466,7 @@ test('flow: initialize and verify over the HttpClient, Bearer secret key, our id
   assert.equal(verified.kind === 'ok' && verified.value.amountMinor, 30050);
 });
 
-test('flow: indefinite stays indefinite; refusals are rejected; not found; unreadable is indefinite', async () => {
+test('flow: indefinite stays indefinite; a repeated reference is told apart from refusals; not found; unreadable is indefinite', async () => {
   const outcomes: HttpOutcome[] = [
     { kind: 'indefinite', reason: 'timeout' },
     respond(400, fixture('duplicate-reference.json')),
@@ -478,9 +478,10 @@ test('flow: indefinite stays indefinite; refusals are rejected; not found; unrea
   const { http } = fakeHttp(() => outcomes.shift()!);
   const provider = createPaystackProvider({ baseUrl: 'https://api.example', secretKey: new Secret('k'), http });
   assert.equal((await provider.createCheckout(checkoutRequest())).kind, 'indefinite');
+  // §2.1: the first initialize under the reference stands; the core asks verify (checkout-creation.ts).
   assert.deepEqual(await provider.createCheckout(checkoutRequest()), {
-    kind: 'rejected',
-    reason: 'Duplicate Transaction Reference (duplicate_reference)',
+    kind: 'reference_exists',
+    reason: 'Paystack already holds this reference (duplicate_reference)',
   });
   assert.equal((await provider.createCheckout(checkoutRequest())).kind, 'indefinite');
   assert.deepEqual(await provider.verifyPayment({ paymentId: 'pay_x', providerTxId: null }), { kind: 'not_found' });

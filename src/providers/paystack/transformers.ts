@@ -81,6 +81,19 @@ export function parseInitializeResponse(httpStatus: number, body: string): Parse
   return { kind: 'malformed', reason: `unexpected initialize answer (HTTP ${httpStatus})` };
 }
 
+/** §2.1: Paystack refuses a repeated reference on initialize (400, `duplicate_reference`,
+ * "Duplicate Transaction Reference"); the first transaction under it stands. */
+export function isDuplicateReference(httpStatus: number, body: string): boolean {
+  const parsed = parseJson(body);
+  return (
+    httpStatus === 400 &&
+    isRecord(parsed) &&
+    parsed.status === false &&
+    (parsed.code === 'duplicate_reference' ||
+      (typeof parsed.message === 'string' && /duplicate transaction reference/i.test(parsed.message)))
+  );
+}
+
 // ---- Status table --------------------------------------------------------------------------------
 // §2.3: success | failed | abandoned | reversed, plus in-flight ongoing | pending | processing |
 // queued. Anything not listed stays pending: only an explicit success or failure changes a payment.

@@ -54,14 +54,21 @@ export function createStripeProvider(deps: { baseUrl: string; secretKey: Secret;
     async createCheckout(
       request: CheckoutRequest,
     ): Promise<CallOutcome<{ checkoutUrl: string; providerReference: string }>> {
+      // The session's expiry bounds are computed from the payment's creation, not from now: a
+      // repeated call must send the same parameters, or Stripe refuses the key (idempotency_error).
       const outcome = await deps.http.send({
         method: 'POST',
         url: `${base}/v1/checkout/sessions`,
         // Our payment id as the idempotency key: a retry after a lost answer gets the same
         // session back instead of a second one (Stripe keeps keys at least 24 h, §3.2).
         headers: headers({ 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': request.paymentId }),
-        body: encodeForm(toCheckoutSessionParams(request)),
+        body: encodeForm(toCheckoutSessionParams(request, request.issuedAt ?? Date.now())),
       });
+      // Stripe keeps the first result under a key, 500s included (§3.2): a replayed error means
+      // this payment can never get its session from Stripe. Whatever Stripe made under the key, no
+      // customer has its link; the core fails the payment and the merchant's retry makes another.
+      if (outcome.kind === 'indefinite' && outcome.replayed === true)
+        return { kind: 'rejected', reason: `Stripe replays a saved error under this key (${outcome.reason})` };
       if (outcome.kind === 'indefinite') return outcome;
       const { status, headers: responseHeaders, body } = outcome.response;
       if (shouldRetry(status, responseHeaders)) return { kind: 'indefinite', reason: errorReason(status, body) };

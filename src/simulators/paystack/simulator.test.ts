@@ -202,7 +202,10 @@ describe('Paystack simulator', () => {
     const created = await provider.createCheckout(request);
     assert.equal(created.kind, 'ok');
     const again = await provider.createCheckout(request);
-    assert.deepEqual(again, { kind: 'rejected', reason: 'Duplicate Transaction Reference (duplicate_reference)' });
+    assert.deepEqual(again, {
+      kind: 'reference_exists',
+      reason: 'Paystack already holds this reference (duplicate_reference)',
+    });
     const unpaid = await provider.verifyPayment({ paymentId, providerTxId: null });
     assert.equal(
       unpaid.kind === 'ok' && unpaid.value.status,
