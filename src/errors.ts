@@ -209,6 +209,11 @@ export const ERRORS = {
     type: 'idempotency_error',
     message: 'A request with this Idempotency-Key is still being processed. Retry later.',
   },
+  checkout_in_progress: {
+    status: 409,
+    type: 'idempotency_error',
+    message: "Another request is creating this payment's checkout. Retry in a few seconds.",
+  },
   rate_limited: {
     status: 429,
     type: 'rate_limit_error',
@@ -228,7 +233,7 @@ export const ERRORS = {
     status: 502,
     type: 'provider_error',
     message:
-      'The payment provider could not be reached or did not answer. Nothing was charged; retry with a new Idempotency-Key.',
+      'The payment provider could not be reached or did not answer. Nothing was charged; retry with the same Idempotency-Key to resume the payment.',
   },
   provider_rejected: { status: 502, type: 'provider_error', message: 'The payment provider refused the request.' },
   internal_error: {

@@ -45,6 +45,8 @@ export interface StartOptions {
   readonly deliveryResolveHost?: ResolveHost;
   readonly apiRateLimitPerMinute?: number;
   readonly providerTimeoutMs?: number;
+  /** Test seam (ServiceOptions): between a payment's commit and its checkout call. */
+  readonly afterPaymentCommit?: ServiceOptions['afterPaymentCommit'];
   /** Payout engine knobs (src/payouts/engine.ts): tests and crash runs shorten the not-found grace. */
   readonly payouts?: ServiceOptions['payouts'];
   /** A database handle the caller owns (tests share one across restarts); otherwise opened from config. */
@@ -86,6 +88,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     ...(options.deliveryResolveHost === undefined ? {} : { deliveryResolveHost: options.deliveryResolveHost }),
     ...(options.apiRateLimitPerMinute === undefined ? {} : { apiRateLimitPerMinute: options.apiRateLimitPerMinute }),
     ...(options.providerTimeoutMs === undefined ? {} : { providerTimeoutMs: options.providerTimeoutMs }),
+    ...(options.afterPaymentCommit === undefined ? {} : { afterPaymentCommit: options.afterPaymentCommit }),
     ...(options.payouts === undefined ? {} : { payouts: options.payouts }),
   });
   const app = await buildApp(services, {

@@ -67,6 +67,8 @@ export interface ServiceOptions {
   readonly deliveryResolveHost?: ResolveHost;
   readonly apiRateLimitPerMinute?: number;
   readonly providerTimeoutMs?: number;
+  /** Test seam: runs between a payment's commit and its checkout call (a test stops a process there). */
+  readonly afterPaymentCommit?: (paymentId: string) => Promise<void>;
   /** Payout engine knobs (tests and crash runs shorten the not-found grace and the schedule). */
   readonly payouts?: Pick<PayoutEngineDeps, 'notFoundGraceMs' | 'checkScheduleMs' | 'maxOpenMs' | 'reversalRecheckMs'>;
 }
@@ -164,6 +166,7 @@ export async function createServices(options: ServiceOptions) {
     paymentExpirySeconds: config.paymentExpirySeconds,
     reconcileScheduleSeconds: config.reconcileScheduleSeconds,
     privacy,
+    ...(options.afterPaymentCommit === undefined ? {} : { afterPaymentCommit: options.afterPaymentCommit }),
   });
   // SSRF (WHO-3): once live mode is on, test-mode targets are loopback and this allowlist only.
   const targetPolicy = {

@@ -117,6 +117,7 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
         request.idempotencyKey,
         reply.statusCode,
         typeof payload === 'string' ? payload : JSON.stringify(payload ?? null),
+        reply.hasHeader('retry-after'),
       );
     }
     return payload;

@@ -77,6 +77,10 @@ export interface PaymentsTable {
   client_secret_hash: string | null;
   /** The provider's fee in minor units of `currency`, from its verify answer (0013); null: none reported. */
   provider_fee_minor: number | null;
+  /** Until when (ms) one request holds the right to ask the provider for the checkout (0019); null: nobody. */
+  checkout_claimed_until: number | null;
+  /** The wall-clock expiry sent to the provider, fixed at creation (0019); null: made before 0019. */
+  checkout_expires_at: number | null;
 }
 
 export interface EventsTable {

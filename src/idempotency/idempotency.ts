@@ -3,8 +3,10 @@
 //   same key, same body      -> the stored response again, with `Idempotent-Replayed: true`
 //   same key, other body     -> 422 idempotency_key_reused
 //   same key, still running  -> 409 idempotency_key_in_flight
-// 5xx answers are not stored, so a retry after our failure runs again. A request that crashed
-// mid-flight leaves a lock that lapses after LOCK_MS, after which the key can be used again.
+// Answers that ask to be retried are not stored: 5xx, 429 and any with a Retry-After (a 409
+// checkout_in_progress), so the retry runs again; a payment whose provider gave no answer is
+// resumed by that retry (src/payments/checkout-creation.ts). A request that crashed mid-flight leaves a lock that lapses
+// after LOCK_MS, after which the key can be used again.
 import { createHash } from 'node:crypto';
 import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { Clock } from '../clock.ts';
@@ -87,8 +89,14 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
     throw new ApiError('idempotency_key_in_flight');
   }
 
-  async function complete(apiKeyId: string, key: string, status: number, body: string): Promise<void> {
-    if (status >= 500) {
+  async function complete(
+    apiKeyId: string,
+    key: string,
+    status: number,
+    body: string,
+    retryAfter = false,
+  ): Promise<void> {
+    if (status >= 500 || status === 429 || retryAfter) {
       await deps.db
         .deleteFrom('idempotency_keys')
         .where('api_key_id', '=', apiKeyId)

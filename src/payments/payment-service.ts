@@ -1,7 +1,9 @@
 // Creating and reading payments. Creation claims the reference in the database first (the
-// partial unique index decides races), then asks the provider for a hosted checkout link. If the
-// provider cannot give one, nobody holds a link, nothing can be paid, and the payment is marked
-// failed so the reference is free again.
+// partial unique index decides races), then asks the provider for a hosted checkout link
+// (checkout-creation.ts). A provider that refuses fails the payment, which frees the reference. A
+// provider that gives no answer, or a process that dies before it hears one, leaves the payment
+// pending without a checkout: the merchant's retry of the same request resumes it (`resume`), and
+// one nobody resumes expires (reconciler.ts).
 import type { Clock } from '../clock.ts';
 import { newestFirstPage } from '../db/pages.ts';
 import type { Db, Mode, PaymentRow } from '../db/schema.ts';
@@ -12,8 +14,19 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
-import { transitionPayment } from './transition.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
+import type { CheckoutRequest, PaymentProvider } from '../providers/types.ts';
+import { RetryLater } from '../jobs/worker.ts';
+import { verifyPayment } from './verification.ts';
+import {
+  checkoutRequestFor,
+  claimCheckout,
+  expireWithoutCheckout,
+  failClaimed,
+  recordCheckout,
+  releaseCheckout,
+  CHECKOUT_CLAIM_MS,
+} from './checkout-creation.ts';
 
 export interface CreatePaymentInput {
   readonly amount: number;
@@ -36,6 +49,8 @@ export interface PaymentServiceDeps {
   readonly paymentExpirySeconds: number;
   readonly reconcileScheduleSeconds: readonly number[];
   readonly privacy: PrivacyService;
+  /** Test seam: runs between the payment's commit and its checkout call. */
+  readonly afterPaymentCommit?: (paymentId: string) => Promise<void>;
 }
 
 export interface RequestContext {
@@ -47,13 +62,56 @@ export interface RequestContext {
   readonly operatorId?: string;
 }
 
+/** Another request holds the payment's checkout claim: retry shortly (never kept under the key). */
+const inProgress = () => new ApiError('checkout_in_progress', { headers: { 'retry-after': '2' } });
+
+/** The stored payment is the one this request asks for: every field the merchant sent, equal. */
+function sameRequest(row: PaymentRow, input: CreatePaymentInput, providerName: string): boolean {
+  const canonical = (metadata: Record<string, string>) => JSON.stringify(Object.entries(metadata).sort());
+  return (
+    row.amount_minor === input.amount &&
+    row.currency === input.currency &&
+    row.provider === providerName &&
+    row.redirect_url === input.redirect_url &&
+    row.description === (input.description ?? null) &&
+    row.customer_email === input.customer.email &&
+    row.customer_name === (input.customer.name ?? null) &&
+    row.customer_phone === (input.customer.phone ?? null) &&
+    canonical(JSON.parse(row.metadata_json) as Record<string, string>) === canonical(input.metadata ?? {})
+  );
+}
+
 export function createPaymentService(deps: PaymentServiceDeps) {
-  /** `clientSecretHash`: from client-secret.ts (bound to `id`), when the caller issued the payment a client secret (API-1). */
+  /**
+   * `issueClientSecret`: issues a client secret (client-secret.ts) bound to the payment id it is
+   * given and answers its hash (API-1). Called again when the answer is another payment (a
+   * resumed one): the last secret issued belongs to the payment answered.
+   */
   async function create(
     ctx: RequestContext,
     input: CreatePaymentInput,
-    options: { id?: string; clientSecretHash?: string } = {},
+    options: { id?: string; issueClientSecret?: (paymentId: string) => string } = {},
   ): Promise<PaymentRow> {
+    const provider = providerFor(ctx, input);
+    let id = options.id ?? newId('pay');
+    // At most: the reference is taken by an orphan, which is resumed; or its checkout is lost
+    // (failed) or it is past its expiry (expired), and the reference is free for a new payment.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const inserted = await insert(ctx, input, provider, id, options.issueClientSecret);
+      if (inserted !== undefined) {
+        await deps.afterPaymentCommit?.(inserted.row.id);
+        const made = await obtainCheckout(inserted.row, inserted.claim, provider, checkoutRequest(inserted.row, input));
+        if (made !== 'replace') return made;
+        id = newId('pay');
+        continue;
+      }
+      const resumed = await resume(ctx, input, provider, options.issueClientSecret);
+      if (resumed !== 'replace') return resumed;
+    }
+    throw new ApiError('reference_already_used', { param: 'reference' });
+  }
+
+  function providerFor(ctx: RequestContext, input: CreatePaymentInput): PaymentProvider {
     const provider =
       input.provider === undefined
         ? deps.providers.route(ctx.mode, input.currency)
@@ -79,15 +137,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       customer: { email: input.customer.email, name: input.customer.name ?? null, phone: input.customer.phone ?? null },
     });
     if (problem !== undefined) throw new ApiError(problem.code, { param: problem.param, message: problem.message });
+    return provider;
+  }
 
+  /** The new payment, holding its checkout claim; undefined when the reference is taken. */
+  async function insert(
+    ctx: RequestContext,
+    input: CreatePaymentInput,
+    provider: PaymentProvider,
+    id: string,
+    issueClientSecret: ((paymentId: string) => string) | undefined,
+  ): Promise<{ row: PaymentRow; claim: number } | undefined> {
     const now = deps.clock.nowMs();
     const expiresAt = now + deps.paymentExpirySeconds * 1000;
-    const id = options.id ?? newId('pay');
     const firstCheckSeconds = deps.reconcileScheduleSeconds[0] ?? 600;
+    const claim = now + CHECKOUT_CLAIM_MS;
     try {
-      await deps.db.transaction().execute(async (trx) => {
+      const row = await deps.db.transaction().execute(async (trx) => {
         const customerKey = await deps.privacy.keyForEmail(trx, ctx.mode, input.customer.email);
-        await trx
+        const inserted = await trx
           .insertInto('payments')
           .values({
             id,
@@ -114,9 +182,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             next_reconcile_at: now + firstCheckSeconds * 1000,
             reconcile_step: 0,
             version: 1,
-            client_secret_hash: options.clientSecretHash ?? null,
+            client_secret_hash: issueClientSecret?.(id) ?? null,
+            checkout_claimed_until: claim,
+            // Our expiry runs on the scheduling clock; the provider's checkout lifetime on the
+            // wall clock, so it is fixed here as a duration from now, once for every attempt.
+            checkout_expires_at: Date.now() + (expiresAt - now),
           })
-          .execute();
+          .returningAll()
+          .executeTakeFirstOrThrow();
         await writeAudit(trx, deps.clock, {
           mode: ctx.mode,
           ...auditActorOf(ctx),
@@ -127,64 +200,158 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           ip: ctx.ip,
           details: { amount: input.amount, currency: input.currency, provider: provider.name },
         });
+        return inserted;
       });
+      return { row, claim };
     } catch (error) {
-      if (deps.dialect.isUniqueViolation(error)) throw new ApiError('reference_already_used', { param: 'reference' });
+      if (deps.dialect.isUniqueViolation(error)) return undefined;
       throw error;
     }
+  }
 
-    const checkout = await provider.createCheckout({
-      paymentId: id,
-      amountMinor: input.amount,
-      currency: input.currency,
+  function checkoutRequest(payment: PaymentRow, input: CreatePaymentInput): CheckoutRequest {
+    return {
+      ...checkoutRequestFor(payment, deps.clock),
       customer: { email: input.customer.email, name: input.customer.name ?? null, phone: input.customer.phone ?? null },
       redirectUrl: input.redirect_url,
       description: input.description ?? null,
-      merchantReference: input.reference,
-      // Our expiry runs on the scheduling clock; the provider's checkout lifetime on the wall
-      // clock, so it is sent as a duration from now.
-      expiresAt: Date.now() + (expiresAt - now),
+    };
+  }
+
+  /**
+   * The reference is taken. When the payment holding it is pending without a checkout and was
+   * made by this same request (every field equal: the merchant's retry, with the same
+   * Idempotency-Key or another), this request takes over its creation. 'replace': the payment
+   * left the way (expired, or failed with its checkout lost) and a new one is to be made.
+   */
+  async function resume(
+    ctx: RequestContext,
+    input: CreatePaymentInput,
+    provider: PaymentProvider,
+    issueClientSecret: ((paymentId: string) => string) | undefined,
+  ): Promise<PaymentRow | 'replace'> {
+    const holder = await deps.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('mode', '=', ctx.mode)
+      .where('reference', '=', input.reference)
+      .where('status', 'in', ['pending', 'succeeded'])
+      .executeTakeFirst();
+    // It left the active payments since the insert failed: try the insert again.
+    if (holder === undefined) return 'replace';
+    if (holder.status !== 'pending' || holder.checkout_url !== null)
+      throw new ApiError('reference_already_used', { param: 'reference' });
+    const opened = await deps.privacy.openPaymentRow(deps.db, holder);
+    if (!sameRequest(opened, input, provider.name))
+      throw new ApiError('reference_already_used', { param: 'reference' });
+    if (holder.expires_at <= deps.clock.nowMs()) {
+      if (await expireWithoutCheckout(deps, holder.id)) return 'replace';
+      throw inProgress();
+    }
+    const claim = await deps.db.transaction().execute(async (trx) => {
+      const taken = await claimCheckout(
+        trx,
+        deps.clock,
+        holder.id,
+        // Nobody holds the secret of the answer that was lost: the one in this answer replaces it.
+        issueClientSecret === undefined ? {} : { client_secret_hash: issueClientSecret(holder.id) },
+      );
+      if (taken === undefined) return undefined;
+      await writeAudit(trx, deps.clock, {
+        mode: ctx.mode,
+        ...auditActorOf(ctx),
+        action: 'payment.checkout_resume',
+        objectType: 'payment',
+        objectId: holder.id,
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+        details: { provider: provider.name },
+      });
+      return taken;
     });
-    if (checkout.kind !== 'ok') {
-      deps.logger.warn(
-        { paymentId: id, provider: provider.name, outcome: checkout.kind, reason: checkout.reason },
-        'provider did not create a checkout',
-      );
-      await deps.db.transaction().execute((trx) =>
-        transitionPayment(trx, deps, {
-          paymentId: id,
-          to: 'failed',
-          reason: checkout.kind === 'rejected' ? 'provider_rejected_checkout' : 'provider_unavailable',
-          actor: { type: 'system', id: null },
-        }),
-      );
-      deps.queue.notify();
+    if (claim === undefined) throw inProgress();
+    deps.logger.info({ paymentId: holder.id, provider: provider.name }, 'resuming a payment without a checkout');
+    return obtainCheckout(holder, claim, provider, checkoutRequest(holder, input));
+  }
+
+  /** Asks the provider for the checkout while holding the claim; answers the payment, or 'replace'. */
+  async function obtainCheckout(
+    payment: PaymentRow,
+    claim: number,
+    provider: PaymentProvider,
+    request: CheckoutRequest,
+  ): Promise<PaymentRow | 'replace'> {
+    const id = payment.id;
+    const checkout = await provider.createCheckout(request);
+    if (checkout.kind === 'ok') {
+      const recorded = await recordCheckout(deps, id, claim, checkout.value);
+      return recorded === undefined ? asItIsNow(id) : deps.privacy.openPaymentRow(deps.db, recorded);
+    }
+    if (checkout.kind === 'reference_exists') return lookUp(payment, claim, provider, checkout.reason);
+    deps.logger.warn(
+      { paymentId: id, provider: provider.name, outcome: checkout.kind, reason: checkout.reason },
+      'provider did not create a checkout',
+    );
+    if (checkout.kind === 'indefinite') {
+      // Unknown, not failed: the provider may hold the checkout. The payment stays pending without
+      // one, and the merchant's retry (this 502 or 429 is not kept under its Idempotency-Key)
+      // resumes it with the same reference, which the provider can recognise.
+      await releaseCheckout(deps.db, id, claim);
       const retryAfter =
-        checkout.kind === 'indefinite' && checkout.retryAfterMs !== undefined
-          ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(checkout.retryAfterMs / 1000))) } }
-          : {};
+        checkout.retryAfterMs === undefined
+          ? {}
+          : { headers: { 'retry-after': String(Math.max(1, Math.ceil(checkout.retryAfterMs / 1000))) } };
       // Our own budget for the provider (COL-3) is a rate limit the merchant can act on.
-      if (checkout.kind === 'indefinite' && checkout.notSent === true)
+      if (checkout.notSent === true)
         throw new ApiError('rate_limited', {
           message: `The outbound rate limit for ${provider.name} is reached. Retry after the time in the Retry-After header.`,
           ...retryAfter,
         });
-      // A refusal the merchant can fix names the field and why (never the provider's own text).
-      if (checkout.kind === 'rejected' && checkout.problem !== undefined)
-        throw new ApiError(checkout.problem.code, { param: checkout.problem.param, message: checkout.problem.message });
-      throw new ApiError(checkout.kind === 'rejected' ? 'provider_rejected' : 'provider_unavailable', retryAfter);
+      throw new ApiError('provider_unavailable', retryAfter);
     }
-    const updated = await deps.db
-      .updateTable('payments')
-      .set({
-        checkout_url: checkout.value.checkoutUrl,
-        updated_at: deps.clock.nowMs(),
-        ...(checkout.value.providerReference === undefined ? {} : { provider_tx_id: checkout.value.providerReference }),
-      })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return deps.privacy.openPaymentRow(deps.db, updated);
+    await failClaimed(deps, id, claim, 'provider_rejected_checkout');
+    // A refusal the merchant can fix names the field and why (never the provider's own text).
+    if (checkout.problem !== undefined)
+      throw new ApiError(checkout.problem.code, { param: checkout.problem.param, message: checkout.problem.message });
+    throw new ApiError('provider_rejected');
+  }
+
+  /**
+   * The provider already holds this payment's reference: an earlier create got through and its
+   * answer was lost. Only Stripe answers the same checkout again (by our Idempotency-Key); the
+   * others refuse the repeat, and no later answer of theirs carries the link. So the provider's
+   * verify says what became of it: paid (the payment as verified), or not: then its link is lost
+   * with the answer, nobody can pay it, and the payment fails (`checkout_lost`) to be made again.
+   */
+  async function lookUp(
+    payment: PaymentRow,
+    claim: number,
+    provider: PaymentProvider,
+    reason: string,
+  ): Promise<PaymentRow | 'replace'> {
+    deps.logger.warn(
+      { paymentId: payment.id, provider: provider.name, reason },
+      'provider already holds the reference',
+    );
+    try {
+      await verifyPayment(deps, payment.id, null);
+    } catch (error) {
+      if (!(error instanceof RetryLater)) throw error;
+      await releaseCheckout(deps.db, payment.id, claim);
+      throw new ApiError('provider_unavailable');
+    }
+    const now = await readSealed(payment.mode, payment.id);
+    if (now?.status === 'succeeded') return deps.privacy.openPaymentRow(deps.db, now);
+    if (now?.status !== 'pending') return 'replace';
+    if (await failClaimed(deps, payment.id, claim, 'checkout_lost', { providerSays: reason })) return 'replace';
+    return asItIsNow(payment.id);
+  }
+
+  /** This request no longer holds the claim (another took it over): the payment as it is. */
+  async function asItIsNow(id: string): Promise<PaymentRow> {
+    const row = await deps.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row?.status === 'pending' && row.checkout_url !== null) return deps.privacy.openPaymentRow(deps.db, row);
+    throw inProgress();
   }
 
   async function readSealed(mode: Mode, id: string): Promise<PaymentRow | undefined> {

@@ -47,9 +47,15 @@ export function paymentRoutes(
           message: 'Live-mode redirect URLs must use https.',
         });
       // API-1: the merchant hands this to its return page, which reads the status with a publishable key.
-      const paymentId = newId('pay');
-      const clientSecret = clientSecrets.issue(paymentId);
-      const created = await payments.create(ctx, body, { id: paymentId, clientSecretHash: clientSecret.hash });
+      // The last secret issued is bound to the payment answered (a retry may resume another).
+      let clientSecret = { secret: '', hash: '' };
+      const created = await payments.create(ctx, body, {
+        id: newId('pay'),
+        issueClientSecret: (paymentId) => {
+          clientSecret = clientSecrets.issue(paymentId);
+          return clientSecret.hash;
+        },
+      });
       return reply.code(201).send({ ...toPaymentObject(created), client_secret: clientSecret.secret });
     },
   );

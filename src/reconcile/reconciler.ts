@@ -8,6 +8,7 @@ import type { PrivacyService } from '../privacy/privacy-service.ts';
 import type { Logger } from '../log.ts';
 import { verifyPayment, VERIFY_JOB, type VerifyDeps } from '../payments/verification.ts';
 import { transitionPayment } from '../payments/transition.ts';
+import { expireWithoutCheckout } from '../payments/checkout-creation.ts';
 
 export const RECONCILE_BATCH = 100;
 
@@ -72,6 +73,20 @@ export function createVerifyJob(deps: VerifyDeps) {
     const paymentId = String(payload.paymentId);
     // A transaction the provider named (a webhook that named another payment with it).
     const hint = typeof payload.providerTxId === 'string' ? payload.providerTxId : null;
+    // A payment that never got its checkout (its creation died, or the provider never answered,
+    // and no retry resumed it): nobody holds a link to it, so there is nothing to ask the provider
+    // (and Stripe could not be asked without the session id). It expires at its expiry, visibly.
+    if (hint === null) {
+      const payment = await deps.db
+        .selectFrom('payments')
+        .select(['status', 'checkout_url'])
+        .where('id', '=', paymentId)
+        .executeTakeFirst();
+      if (payment?.status === 'pending' && payment.checkout_url === null) {
+        await expireWithoutCheckout(deps, paymentId);
+        return;
+      }
+    }
     const result = await verifyPayment(deps, paymentId, hint);
     if (result === 'in_flight') {
       const now = deps.clock.nowMs();

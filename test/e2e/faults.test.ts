@@ -349,13 +349,15 @@ for (const kit of PROVIDER_KITS)
         assert.deepEqual(await eventsFor(payment.id), ['payment.succeeded']);
       });
 
-      test('the provider refusing to create a checkout fails the payment and frees its reference', async () => {
+      test('the provider not answering a checkout leaves the payment to resume: the same request made again gets it', async () => {
         await sim('POST', '/_sim/faults', { fault: 'http_503', times: 1 });
         const res = await gw.api('POST', '/v1/payments', newPayment(`unlucky-${kit.name}`));
         assert.equal(res.status, 502);
         assert.equal(res.body.error.code, 'provider_unavailable');
+        // Even under another Idempotency-Key (test/e2e/checkout-resume.test.ts has the rest).
         const retry = await gw.api('POST', '/v1/payments', newPayment(`unlucky-${kit.name}`));
         assert.equal(retry.status, 201);
+        assert.equal(await statusOf(retry.body.id), 'pending');
       });
 
       test('correctly signed events we do not act on are acknowledged with 200 and stored as ignored', async () => {

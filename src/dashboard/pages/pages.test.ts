@@ -33,6 +33,8 @@ const payment: PaymentRow = {
   customer_email_index: null,
   client_secret_hash: null,
   provider_fee_minor: null,
+  checkout_claimed_until: null,
+  checkout_expires_at: null,
 };
 
 function assertInert(out: string) {
