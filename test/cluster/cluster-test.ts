@@ -200,35 +200,29 @@ try {
   log(`creating ${PAYMENTS} payments through the three processes`);
   const webhooks: Array<{ key: string; body: string }> = [];
   const paymentIds: string[] = [];
-  const orphans: string[] = [];
   let created = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (created < PAYMENTS) {
         const i = created++;
-        let payment: Record<string, any>;
-        let tx: { id?: number };
-        for (let again = 0; ; again += 1) {
-          payment = await api('POST', '/v1/payments', {
-            amount: 10_000 + i,
-            currency: 'NGN',
-            reference: again === 0 ? `cluster-${i}` : `cluster-${i}-again-${again}`,
-            customer: { email: 'cluster@example.com' },
-            redirect_url: 'https://merchant.example/r',
-          });
-          const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ status: 'successful' }),
-          });
-          tx = (await completed.json()) as { id?: number };
-          if (completed.ok && tx.id !== undefined) break;
-          // The process died after committing the payment and before asking the provider for its
-          // checkout: the answer was lost, the payment found by reference has no checkout anywhere,
-          // so nobody can pay it. A merchant starts a new one for the order, as here; the orphan
-          // stays pending, with no money anywhere, until it expires (checked below).
-          orphans.push(String(payment.id));
-        }
+        // A kill between the payment's commit and its checkout call leaves it without a checkout;
+        // the same Idempotency-Key, retried as a merchant would, resumes it (api() above), so
+        // every order is one payable payment under its own reference.
+        const payment = await api('POST', '/v1/payments', {
+          amount: 10_000 + i,
+          currency: 'NGN',
+          reference: `cluster-${i}`,
+          customer: { email: 'cluster@example.com' },
+          redirect_url: 'https://merchant.example/r',
+        });
+        const completed = await fetch(`${simulator.url}/_sim/transactions/${payment.id}/complete`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'successful' }),
+        });
+        const tx = (await completed.json()) as { id?: number };
+        if (!completed.ok || tx.id === undefined)
+          throw new Error(`payment ${payment.id} for order ${i} has no payable checkout: ${JSON.stringify(tx)}`);
         paymentIds.push(String(payment.id));
         const body = JSON.stringify({
           event: 'charge.completed',
@@ -241,8 +235,13 @@ try {
     }),
   );
   webhooks.sort(() => Math.random() - 0.5);
+  const resumed = await verifyDb.db
+    .selectFrom('audit_log')
+    .select('object_id')
+    .where('action', '=', 'payment.checkout_resume')
+    .execute();
   log(
-    `${lostAnswers} payment answers lost to a kill and found again by reference; ${orphans.length} of them had no checkout yet and were made again`,
+    `${lostAnswers} payment answers lost to a kill and found again by reference; ${resumed.length} payments left without a checkout by a kill were resumed by the retry`,
   );
   log(`sending ${webhooks.length} webhooks (${COPIES} copies each) to random processes`);
 
@@ -327,9 +326,14 @@ try {
       .where('status', 'in', ['queued', 'running'])
       .where('kind', '!=', 'run_schedule')
       .execute();
-    const pending = (
-      await verifyDb.db.selectFrom('payments').select('id').where('status', '!=', 'succeeded').execute()
-    ).filter((p) => !orphans.includes(p.id));
+    // A payment failed as checkout_lost is one a kill left after the provider took its reference
+    // (its link died with the process): the retry made the order again, and that one is counted.
+    const pending = await verifyDb.db
+      .selectFrom('payments')
+      .select('id')
+      .where('status', '!=', 'succeeded')
+      .where((eb) => eb.or([eb('status_reason', 'is', null), eb('status_reason', '!=', 'checkout_lost')]))
+      .execute();
     const delivered = paymentIds.filter((id) => deliveries.has(id)).length;
     if (open.length === 0 && pending.length === 0 && delivered === paymentIds.length) break;
     if (Date.now() > deadline)
@@ -340,15 +344,6 @@ try {
   }
 
   const failures: string[] = [...unexpectedExits];
-  for (const id of orphans) {
-    const orphan = await verifyDb.db
-      .selectFrom('payments')
-      .select(['status', 'checkout_url'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (orphan?.status !== 'pending' || orphan.checkout_url !== null)
-      failures.push(`orphaned payment ${id} is ${JSON.stringify(orphan)}, not pending without a checkout`);
-  }
   const stored = await verifyDb.db.selectFrom('provider_webhooks').select(['id', 'dedupe_key']).execute();
   const storedCount = new Map<string, number>();
   for (const row of stored) storedCount.set(row.dedupe_key, (storedCount.get(row.dedupe_key) ?? 0) + 1);
@@ -363,11 +358,19 @@ try {
     failures.push(`${stored.length} webhooks stored but ${webhookJobs.length} webhook jobs`);
   if (webhookJobs.some((j) => j.status !== 'done')) failures.push('a webhook job is not done');
 
-  const payments = await verifyDb.db.selectFrom('payments').select(['id', 'reference']).execute();
-  // Each order is one payment, plus the orphans a kill left without a checkout (made again above).
-  const expectedPayments = PAYMENTS + orphans.length;
-  if (payments.length !== expectedPayments)
-    failures.push(`${payments.length} payments for ${PAYMENTS} orders and ${orphans.length} orphans`);
+  const allPayments = await verifyDb.db
+    .selectFrom('payments')
+    .select(['id', 'reference', 'status', 'status_reason'])
+    .execute();
+  // Each order is one payment: one a kill left without a checkout was resumed, never made again,
+  // unless the provider had taken its reference and the link was lost with the process (then the
+  // orphan failed as checkout_lost, holding no money, and the order was made again once).
+  const lost = allPayments.filter((p) => p.status_reason === 'checkout_lost');
+  for (const p of lost)
+    if (p.status !== 'failed') failures.push(`payment ${p.id} lost its checkout but is ${p.status}, not failed`);
+  const payments = allPayments.filter((p) => p.status_reason !== 'checkout_lost');
+  log(`${lost.length} payments whose checkout link died with a killed process were failed and made again`);
+  if (payments.length !== PAYMENTS) failures.push(`${payments.length} payments for ${PAYMENTS} orders`);
   const events = await verifyDb.db.selectFrom('events').select(['id', 'object_id', 'type']).execute();
   const transitions = await verifyDb.db
     .selectFrom('audit_log')
