@@ -2,7 +2,9 @@
 // SQL (changed, removed, inserted, reordered, truncated, a forged checkpoint, a row left unsealed)
 // is found and the first bad row named; rows written at once through two "gateway processes" (two
 // pools) on one database, with sealers racing in both, end up in ONE chain per mode with
-// consecutive numbers and valid links, rows of one object in their causal order.
+// consecutive numbers and valid links, rows of one object in their causal order; the periodic
+// sealer skips a head another process holds, and the gateway's loop seals on its own.
+// (test/cluster/cluster-test.ts checks the same with three real gateway processes and SIGKILLs.)
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,8 @@ import { testDialects } from '../../test/helpers/databases.ts';
 import { writeAudit, type AuditEntry } from './audit.ts';
 import { auditRowHash, GENESIS_HASH } from './chain.ts';
 import { checkpointMessage, writeCheckpoints } from './checkpoints.ts';
-import { sealAuditLog } from './sealer.ts';
+import { createLogger } from '../log.ts';
+import { createSealerLoop, sealAuditLog } from './sealer.ts';
 import { checkpointSigner, keyringOf } from './signing-key.ts';
 import { verifyAuditLog, type AuditVerifyReport } from './verify.ts';
 
@@ -432,6 +435,32 @@ for (const dialect of await testDialects()) {
         }
       }
       assert.equal(await sealAuditLog(database, { skipLocked: true }), 1);
+      assert.equal((await verify()).ok, true);
+    });
+
+    test("the gateway's sealer loop seals committed rows on its own; stopping it waits for its pass", async () => {
+      const unsealed = async () =>
+        Number(
+          (
+            await db()
+              .selectFrom('audit_log')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('seq', '=', 0)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const loop = createSealerLoop({ ...database, logger: createLogger('silent'), intervalMs: 10 });
+      loop.start();
+      try {
+        for (let i = 0; i < 5; i += 1) await writeAudit(db(), clock, entry('x_loop', { i }));
+        // The loop runs on a timer of its own: wait for it (bounded), as an operator would.
+        for (const deadline = Date.now() + 30_000; (await unsealed()) > 0 && Date.now() < deadline; )
+          await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        await loop.stop();
+      }
+      assert.equal(await unsealed(), 0);
+      assert.deepEqual(await chainSeqs('test'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       assert.equal((await verify()).ok, true);
     });
   });

@@ -8,7 +8,9 @@
 //   - every acknowledged webhook is stored once, and has one job, done;
 //   - every payment exists once and reached its final state exactly once (one transition, one event);
 //   - every event was delivered, always with the same webhook-id, one delivery row per endpoint;
-//   - no job is left queued, running or dead, and the two processes never killed never died.
+//   - no job is left queued, running or dead, and the two processes never killed never died;
+//   - the audit rows all three wrote (sealed by whichever process held the chain) form one chain
+//     per mode that verifies, each payment's creation before its transition (LOG-4).
 // Sizes: CLUSTER_PAYMENTS (default 300), CLUSTER_COPIES (3), CLUSTER_MIN_KILLS (5).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { configuredKeyring } from '../../src/audit/deployment.ts';
+import { sealAuditLog } from '../../src/audit/sealer.ts';
+import { verifyAuditLog } from '../../src/audit/verify.ts';
 import { createApiKeyService } from '../../src/keys/api-keys.ts';
 import { systemClock } from '../../src/clock.ts';
 import { flutterwaveSignature } from '../../src/providers/flutterwave/webhook.ts';
@@ -393,6 +398,24 @@ try {
       failures.push(`payment ${id}: merchant saw webhook-ids ${JSON.stringify(seen)}, event ${mine[0]?.id}`);
     redelivered += seen.length - 1;
   }
+  // LOG-4: one chain per mode across the three processes and every kill. Rows the processes' sealers
+  // have not reached yet are sealed here; checkpoints were signed by each process's own key.
+  await sealAuditLog(verifyDb);
+  const keyring = new Map(ROLES.flatMap((_, i) => [...configuredKeyring(loadConfig({ ...envFor(i) }))]));
+  const audit = await verifyAuditLog({ db: verifyDb.db, keyring });
+  if (!audit.ok) failures.push(`audit log does not verify: ${JSON.stringify(audit.problems)}`);
+  const paymentAudit = await verifyDb.db
+    .selectFrom('audit_log')
+    .select(['object_id', 'action', 'chain', 'seq'])
+    .where('object_type', '=', 'payment')
+    .where((eb) => eb.or([eb('action', '=', 'payment.create'), eb('action', 'like', 'payment.transition.%')]))
+    .execute();
+  for (const id of paymentIds) {
+    const created = paymentAudit.find((r) => r.object_id === id && r.action === 'payment.create');
+    const moved = paymentAudit.find((r) => r.object_id === id && r.action.startsWith('payment.transition.'));
+    if (created?.chain !== 'test' || moved?.chain !== 'test' || !(created.seq > 0 && moved.seq > created.seq))
+      failures.push(`payment ${id}: audit rows out of causal order ${JSON.stringify([created, moved])}`);
+  }
   if (kills < MIN_KILLS) failures.push(`only ${kills} kills happened`);
   if (!chaos.cutDone || !chaos.redisDone) failures.push('a fault did not happen');
 
@@ -400,7 +423,7 @@ try {
     'cluster',
     failures,
     () =>
-      `ok: ${acknowledged.size} unique webhooks stored once each with one job done, ${PAYMENTS} payments once and final once, every event delivered with one webhook-id (${redelivered} repeated deliveries of the same id after kills), no job lost or dead, across ${kills} SIGKILLs, a database cut and a Redis restart`,
+      `ok: ${acknowledged.size} unique webhooks stored once each with one job done, ${PAYMENTS} payments once and final once, every event delivered with one webhook-id (${redelivered} repeated deliveries of the same id after kills), no job lost or dead, the audit log one verified chain per mode (${audit.chains.find((c) => c.chain === 'test')?.rowsChecked} test rows), across ${kills} SIGKILLs, a database cut and a Redis restart`,
   );
 } catch (error) {
   console.error('[cluster] error', error);
