@@ -157,5 +157,11 @@ async function auditChain(input: DatabaseCheckInput): Promise<CheckResult> {
       `${first.chain} chain: ${first.kind}${first.seq === null ? '' : ` at row ${first.seq}`}: ${first.message}`,
       'run paywarden audit verify, and investigate who could write the database (docs/audit-log.md)',
     );
-  return result('audit.chain', 'LOG-4', 'pass', `${rows} audit rows in ${report.chains.length} chains verify`);
+  const unsealed = report.chains.reduce((n, c) => n + c.unsealedRows, 0);
+  return result(
+    'audit.chain',
+    'LOG-4',
+    'pass',
+    `${rows} audit rows in ${report.chains.length} chains verify${unsealed > 0 ? ` (${unsealed} written in the last 5 minutes not sealed yet)` : ''}`,
+  );
 }
