@@ -90,26 +90,36 @@ export async function verifyAuditLog(deps: AuditVerifyDeps): Promise<AuditVerify
       checkpointsChecked: 0,
       lastCheckpointAt: null,
       archivedRowsSkipped: 0,
-      unsealedRows: 1,
+      unsealedRows: stray.seq === 0 ? 1 : 0,
       problem: {
         chain: stray.chain,
         kind: 'inserted',
         seq: null,
         rowId: stray.id,
-        message: `row ${stray.id} waits to be sealed into ${stray.chain}, which is no audit chain: added outside the gateway`,
+        message:
+          stray.seq < 0
+            ? `row ${stray.id} is numbered ${stray.seq} in ${stray.chain}, outside any chain: added outside the gateway`
+            : `row ${stray.id} waits to be sealed into ${stray.chain}, which is no audit chain: added outside the gateway`,
       },
     });
   const problems = chains.flatMap((c) => (c.problem === null ? [] : [c.problem]));
   return { ok: problems.length === 0, chains, problems };
 }
 
-/** An unsealed row naming no chain at all: no sealer will ever take it. */
+/**
+ * A row no walk reads: unsealed but naming no chain at all (no sealer will ever take it), or with a
+ * number below the chain's (written outside the gateway, out of every chain's sight).
+ */
 async function strayUnsealedRow(db: Db) {
   return db
     .selectFrom('audit_log')
-    .select(['id', 'chain'])
-    .where('seq', '=', sql.lit(0))
-    .where('chain', 'not in', [...AUDIT_CHAINS])
+    .select(['id', 'chain', 'seq'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('seq', '=', sql.lit(0)), eb('chain', 'not in', [...AUDIT_CHAINS])]),
+        eb('seq', '<', sql.lit(0)),
+      ]),
+    )
     .orderBy('position')
     .limit(1)
     .executeTakeFirst();
