@@ -12,11 +12,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { toStandardPaymentBody } from '../src/providers/flutterwave/transformers.ts';
 import { newId } from '../src/ids.ts';
 import { completeAtSimulator, createPayment, startFlow, stopFlow, within, type FlowSetup } from './flow.ts';
-import { children, ms, openLoop, quantile } from './lib.ts';
+import { children, ms, openLoop, postgresReachable, quantile } from './lib.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const CREATE_RATE = Number(process.env.BENCH_CREATE_RATE ?? 200);
@@ -112,20 +111,6 @@ async function measure(label: string, setup: FlowSetup): Promise<Phase[]> {
   return phases;
 }
 
-async function postgresReachable(): Promise<boolean> {
-  if (process.env.BENCH_LATENCY_POSTGRES === '0') return false;
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('drop schema if exists paywarden_bench_latency cascade; create schema paywarden_bench_latency');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'paywarden-latency-'));
 const results: Phase[] = [];
 try {
@@ -139,7 +124,10 @@ try {
   });
   results.push(...(await measure('SQLite', sqlite)));
   await stopFlow(sqlite);
-  if (await postgresReachable()) {
+  if (
+    process.env.BENCH_LATENCY_POSTGRES !== '0' &&
+    (await postgresReachable(POSTGRES_URL, 'paywarden_bench_latency'))
+  ) {
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('options', '-c search_path=paywarden_bench_latency');
     const postgres = await startFlow({ databaseUrl: url.toString(), dataDir: join(dir, 'pg-data'), nodeArgs });

@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 
 export const children: ChildProcess[] = [];
 
@@ -241,4 +242,19 @@ export async function metric(gatewayUrl: string, name: string): Promise<number> 
   const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
   const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
   return line === null ? Number.NaN : Number(line[1]);
+}
+
+/** Whether PostgreSQL answers at `url`; when it does, `schema` is dropped and made again, empty. */
+export async function postgresReachable(url: string, schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const name = client.escapeIdentifier(schema);
+    await client.query(`drop schema if exists ${name} cascade; create schema ${name}`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

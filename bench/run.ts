@@ -13,7 +13,15 @@ import pg from 'pg';
 import BetterSqlite3 from 'better-sqlite3';
 import { newId } from '../src/ids.ts';
 import { toStandardPaymentBody } from '../src/providers/flutterwave/transformers.ts';
-import { children, startGateway as startGatewayProcess, startProcess, startSimulator, wrk, freePort } from './lib.ts';
+import {
+  children,
+  startGateway as startGatewayProcess,
+  startProcess,
+  startSimulator,
+  wrk,
+  freePort,
+  postgresReachable,
+} from './lib.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const PAYMENT_POOL = 40_000;
@@ -116,19 +124,6 @@ async function drive(
   });
 }
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('drop schema if exists paywarden_bench cascade; create schema paywarden_bench');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /** Webhooks the gateway had processed (checked with the provider, or found not to need it) by the
  * end of the run, and the jobs still waiting: ingest that outruns processing only builds a backlog. */
 interface Progress {
@@ -226,7 +221,7 @@ try {
   });
   await webhooksFor('plain handler (commit per request)', `http://127.0.0.1:${plain.port}/webhooks/flutterwave`);
   plain.child.kill();
-  const postgresUp = await postgresReachable();
+  const postgresUp = await postgresReachable(POSTGRES_URL, 'paywarden_bench');
   if (postgresUp) {
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('options', '-c search_path=paywarden_bench');
@@ -266,7 +261,7 @@ try {
   );
   for (const child of children) child.kill();
 
-  if (postgresUp && (await postgresReachable())) {
+  if (postgresUp && (await postgresReachable(POSTGRES_URL, 'paywarden_bench'))) {
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('options', '-c search_path=paywarden_bench');
     const postgres = await startGateway(url.toString(), join(dir, 'pg-data'));
