@@ -11,9 +11,9 @@ import { manualClock } from '../../src/clock.ts';
 import { totpCodeAt } from '../../src/operators/totp.ts';
 import { operatorDb } from '../../src/operators/schema.ts';
 import { MAX_FAILED_ATTEMPTS, OPERATOR_ERROR_MESSAGES } from '../../src/operators/accounts.ts';
-import { browserUnavailable, launchChromium, screenshotDir } from '../helpers/browser.ts';
+import { browserUnavailable, launchChromium, screenshotDir, signInThroughPages } from '../helpers/browser.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
-import { enrolOperator, strongPassword, type TestOperator } from '../helpers/dashboard.ts';
+import { enrolOperator, strongPassword } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
@@ -46,23 +46,6 @@ describe('the dashboard in chromium', { skip }, () => {
       throw new Error(`a dialog opened: ${dialog.message()}`);
     });
     return page;
-  }
-
-  /** Password, then the current TOTP code; a code is single-use, so the clock moves a step first. */
-  async function signInThroughPages(
-    page: Page,
-    op: Pick<TestOperator, 'email' | 'password' | 'totpSecret'>,
-    base = gw.url,
-  ): Promise<void> {
-    clock.advance(30_000);
-    await page.goto(`${base}/dashboard/login`);
-    await page.fill('input[name=email]', op.email);
-    await page.fill('input[name=password]', op.password);
-    await page.click('#sign-in button[type=submit]');
-    await page.waitForURL('**/dashboard/login/verify');
-    await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
-    await page.click('#second-factor button[type=submit]');
-    await page.waitForURL(`${base}/dashboard`);
   }
 
   async function createHostilePayment(): Promise<string> {
@@ -199,7 +182,7 @@ describe('the dashboard in chromium', { skip }, () => {
   test('headers, CSP and the session cookie as the browser received them', async () => {
     const op = await enrolOperator(gw, { role: 'viewer' });
     const page = await newPage();
-    await signInThroughPages(page, op);
+    await signInThroughPages(page, gw.url, op, clock);
     const response = await page.goto(`${gw.url}/dashboard/payments`);
     const headers = response!.headers();
     assert.match(headers['content-security-policy']!, /default-src 'none'/);
@@ -223,7 +206,7 @@ describe('the dashboard in chromium', { skip }, () => {
     const id = await createHostilePayment();
     const op = await enrolOperator(gw, { role: 'viewer' });
     const page = await newPage();
-    await signInThroughPages(page, op);
+    await signInThroughPages(page, gw.url, op, clock);
     await page.goto(`${gw.url}/dashboard/payments/${id}`);
     assert.equal(await page.textContent('#customer-name'), HOSTILE_ATTR, 'shown as text');
     assert.ok((await page.locator('#metadata').textContent())!.includes(HOSTILE_SCRIPT));
@@ -279,13 +262,13 @@ describe('the dashboard in chromium', { skip }, () => {
   test('the idle timeout and the absolute timeout end sessions on the server and say why', async () => {
     const op = await enrolOperator(gw, { role: 'viewer' });
     const page = await newPage();
-    await signInThroughPages(page, op);
+    await signInThroughPages(page, gw.url, op, clock);
     clock.advance(15 * 60_000);
     await page.goto(`${gw.url}/dashboard/payments`);
     assert.ok(page.url().includes('/dashboard/login?ended=idle_timeout'), page.url());
     assert.match((await page.textContent('#notice'))!, /without activity/);
 
-    await signInThroughPages(page, op);
+    await signInThroughPages(page, gw.url, op, clock);
     // Active every 10 minutes: never idle, yet the session ends 10 hours after sign-in.
     for (let elapsed = 0; elapsed < 10 * 60 * 60_000 - 10 * 60_000; elapsed += 10 * 60_000) {
       clock.advance(10 * 60_000);
@@ -305,8 +288,8 @@ describe('the dashboard in chromium', { skip }, () => {
     const op = await enrolOperator(gw, { role: 'viewer' });
     const first = await newPage();
     const second = await newPage();
-    await signInThroughPages(first, op);
-    await signInThroughPages(second, op);
+    await signInThroughPages(first, gw.url, op, clock);
+    await signInThroughPages(second, gw.url, op, clock);
     await first.goto(`${gw.url}/dashboard/payments`);
     assert.ok(first.url().includes('ended=replaced'), first.url());
     assert.match((await first.textContent('#notice'))!, /signed in somewhere else/);
@@ -317,7 +300,7 @@ describe('the dashboard in chromium', { skip }, () => {
   test('logout ends the session on the server: the old cookie, replayed, opens nothing', async () => {
     const op = await enrolOperator(gw, { role: 'viewer' });
     const page = await newPage();
-    await signInThroughPages(page, op);
+    await signInThroughPages(page, gw.url, op, clock);
     const saved = await page.context().cookies();
     await page.click('#logout');
     await page.waitForURL('**/dashboard/login?ended=logout');
@@ -332,7 +315,7 @@ describe('the dashboard in chromium', { skip }, () => {
   test('a form on another site that posts to the dashboard is refused and changes nothing', async () => {
     const op = await enrolOperator(gw, { role: 'owner' });
     const page = await newPage();
-    await signInThroughPages(page, op);
+    await signInThroughPages(page, gw.url, op, clock);
     const keysBefore = (await gw.services.keys.list()).length;
     // The attacker's page, on another origin (localhost rather than 127.0.0.1, another port).
     const evil: Server = createServer((_req, res) => {
@@ -375,7 +358,7 @@ describe('the dashboard in chromium', { skip }, () => {
       },
     });
 
-    await signInThroughPages(page, op, base);
+    await signInThroughPages(page, base, op, clock);
     await page.goto(`${base}/dashboard/settings`);
     assert.equal(await page.locator('#passkeys tr').count(), 0);
     await page.fill('#add-passkey input[name=name]', 'Laptop');

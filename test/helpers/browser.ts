@@ -42,21 +42,23 @@ export function screenshotDir(): string {
   return dir;
 }
 
+interface SignInOperator {
+  readonly email: string;
+  readonly password: string;
+  readonly totpSecret: string;
+}
+type StepClock = { advance(ms: number): void; nowMs(): number };
+
 /**
- * A new browser context signed in as the operator through the pages: password, then the TOTP code
- * of the next step (a code is single-use, so the clock moves 30 s first).
+ * Signs `page` in as the operator through the pages: password, then the TOTP code of the next
+ * step (a code is single-use, so the clock moves 30 s first).
  */
-export async function signedInPage(
-  browser: Browser,
+export async function signInThroughPages(
+  page: Page,
   baseUrl: string,
-  op: { readonly email: string; readonly password: string; readonly totpSecret: string },
-  clock: { advance(ms: number): void; nowMs(): number },
-): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => {
-    throw new Error(`a dialog opened: ${dialog.message()}`);
-  });
+  op: SignInOperator,
+  clock: StepClock,
+): Promise<void> {
   clock.advance(30_000);
   await page.goto(`${baseUrl}/dashboard/login`);
   await page.fill('input[name=email]', op.email);
@@ -66,5 +68,20 @@ export async function signedInPage(
   await page.fill('input[name=code]', totpCodeAt(op.totpSecret, clock.nowMs()));
   await page.click('#second-factor button[type=submit]');
   await page.waitForURL(`${baseUrl}/dashboard`);
+}
+
+/** A new browser context signed in as the operator through the pages (signInThroughPages). */
+export async function signedInPage(
+  browser: Browser,
+  baseUrl: string,
+  op: SignInOperator,
+  clock: StepClock,
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    throw new Error(`a dialog opened: ${dialog.message()}`);
+  });
+  await signInThroughPages(page, baseUrl, op, clock);
   return page;
 }
