@@ -290,7 +290,10 @@ describe('the retry rules', () => {
       assert.equal(shouldRetryStatus(status, undefined), true, String(status));
     for (const status of [400, 401, 403, 404, 409, 415, 422])
       assert.equal(shouldRetryStatus(status, 'x'), false, String(status));
-    assert.equal(shouldRetryStatus(409, 'idempotency_in_progress'), true);
+    // The gateway's own codes for "the same request is still running" (docs/errors.md).
+    assert.equal(shouldRetryStatus(409, 'idempotency_key_in_flight'), true);
+    assert.equal(shouldRetryStatus(409, 'checkout_in_progress'), true);
+    assert.equal(shouldRetryStatus(409, 'reference_already_used'), false);
   });
   test('Retry-After in seconds or as a date; backoff bounded and jittered; the server may ask for longer', () => {
     assert.equal(retryAfterMs('3', 0), 3000);

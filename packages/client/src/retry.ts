@@ -1,7 +1,8 @@
 // When and how long to wait before trying a request again. Only what cannot have done harm twice
 // is retried: any request after a network failure (POSTs carry an idempotency key the gateway
 // replays), 429 after its Retry-After, 409 while the first request with the key is still being
-// processed, and 5xx answers.
+// processed (or another request is creating the same payment's checkout), and 5xx answers: a
+// payment whose provider did not answer is resumed by the retry with the same key.
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -14,8 +15,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 5
 
 const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);
 
+/** The gateway's 409s that mean "the same request is running; ask again" (docs/errors.md). */
+const RETRIED_CONFLICTS = new Set(['idempotency_key_in_flight', 'checkout_in_progress']);
+
 export function shouldRetryStatus(status: number, code: string | undefined): boolean {
-  return RETRIED_STATUSES.has(status) || (status === 409 && code === 'idempotency_in_progress');
+  return RETRIED_STATUSES.has(status) || (status === 409 && code !== undefined && RETRIED_CONFLICTS.has(code));
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
