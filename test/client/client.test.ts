@@ -64,6 +64,24 @@ async function answerLosingProxy(
 
 const noWait = async () => undefined;
 
+/** A Nigerian bank account the simulator resolves. */
+const NGN_BENEFICIARY = {
+  type: 'bank_account',
+  currency: 'NGN',
+  country: 'NG',
+  bank_code: '044',
+  account_number: '0690000031',
+} as const;
+
+/** A payment request in NGN for Ada; the reference and amount are the test's. */
+const paymentRequest = (reference: string, amount: number) => ({
+  amount,
+  currency: 'NGN',
+  reference,
+  customer: { email: 'ada@example.com' },
+  redirect_url: 'https://shop.example/thanks',
+});
+
 describe('the typed client against a running gateway', { skip: sqlite?.skip }, () => {
   let gw: TestGateway;
   before(async () => {
@@ -77,13 +95,7 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
     try {
       const endpoint = await client.webhookEndpoints.create({ url: receiver.url, events: ['payment.succeeded'] });
       assert.match(endpoint.secret, /^whsec_/);
-      const payment = await client.payments.create({
-        amount: 150000,
-        currency: 'NGN',
-        reference: `client-${Date.now()}`,
-        customer: { email: 'ada@example.com' },
-        redirect_url: 'https://shop.example/thanks',
-      });
+      const payment = await client.payments.create(paymentRequest(`client-${Date.now()}`, 150000));
       assert.equal(payment.status, 'pending');
       assert.ok(payment.checkout_url);
       await payAtCheckout(payment.checkout_url);
@@ -108,13 +120,7 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
 
   test('a payout: beneficiary resolved, payout sent once, settled at the simulator; balances readable', async () => {
     const client = createPaywardenClient({ apiKey: gw.key, baseUrl: gw.url });
-    const beneficiary = await client.beneficiaries.create({
-      type: 'bank_account',
-      currency: 'NGN',
-      country: 'NG',
-      bank_code: '044',
-      account_number: '0690000031',
-    });
+    const beneficiary = await client.beneficiaries.create(NGN_BENEFICIARY);
     assert.match(beneficiary.id, /^ben_/);
     const reference = `client-payout-${Date.now()}`;
     const payout = await client.payouts.create({
@@ -144,13 +150,7 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
 
   test('a payout file: created and held for approval, the same file again is the same batch, read back typed', async () => {
     const client = createPaywardenClient({ apiKey: gw.key, baseUrl: gw.url });
-    const beneficiary = await client.beneficiaries.create({
-      type: 'bank_account',
-      currency: 'NGN',
-      country: 'NG',
-      bank_code: '044',
-      account_number: '0690000031',
-    });
+    const beneficiary = await client.beneficiaries.create(NGN_BENEFICIARY);
     const csv = `amount,currency,beneficiary,reference,narration\r\n12.50,NGN,${beneficiary.id},client-file-${Date.now()},\r\n`;
     const batch = await client.payoutBatches.create({ csv, filename: 'client.csv' });
     assert.equal(batch.status, 'submitted');
@@ -175,18 +175,10 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
         return fetch(input, init);
       },
     });
-    const error = await client.payments
-      .create({
-        amount: 0,
-        currency: 'NGN',
-        reference: 'bad',
-        customer: { email: 'ada@example.com' },
-        redirect_url: 'https://shop.example/thanks',
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const error = await client.payments.create(paymentRequest('bad', 0)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof PaywardenError);
     assert.equal(error.status, 422);
     assert.equal(error.code, 'parameter_invalid');
@@ -214,13 +206,7 @@ describe('the typed client against a running gateway', { skip: sqlite?.skip }, (
         },
       });
       const reference = `lost-answer-${Date.now()}`;
-      const payment = await client.payments.create({
-        amount: 5000,
-        currency: 'NGN',
-        reference,
-        customer: { email: 'ada@example.com' },
-        redirect_url: 'https://shop.example/thanks',
-      });
+      const payment = await client.payments.create(paymentRequest(reference, 5000));
       assert.equal(sent.length, 2, 'the first answer was lost, so the client asked again');
       assert.equal(sent[0], sent[1], 'with the same Idempotency-Key');
       const direct = createPaywardenClient({ apiKey: gw.key, baseUrl: gw.url });

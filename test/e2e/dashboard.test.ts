@@ -7,7 +7,7 @@ import { manualClock } from '../../src/clock.ts';
 import { createOperatorInvite } from '../../src/cli/operators.ts';
 import { DashboardClient, enrolOperator, signIn, strongPassword, type TestOperator } from '../helpers/dashboard.ts';
 import { testDialects } from '../helpers/databases.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { liveModeEnv, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 
 const USER_AGENT = 'PaywardenTest/1.0 (audit check)';
@@ -627,18 +627,7 @@ describe('the dashboard limited to trusted networks (OPS-11)', () => {
 describe('test and live data in the dashboard', () => {
   test('with live mode enabled the operator switches views; each shows only its own mode', async () => {
     const [sqlite] = await testDialects();
-    const { randomBytes } = await import('node:crypto');
-    const gw = await startTestGateway(sqlite!, {
-      clock: manualClock(Date.now()),
-      env: {
-        PAYWARDEN_LIVE_ENABLED: 'true',
-        PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
-        PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
-        PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
-        PAYWARDEN_LIVE_PROVIDERS: 'paystack',
-        PAYSTACK_LIVE_SECRET_KEY: `sk_live_${randomBytes(20).toString('hex')}`,
-      },
-    });
+    const gw = await startTestGateway(sqlite!, { clock: manualClock(Date.now()), env: liveModeEnv() });
     try {
       const created = await gw.api('POST', '/v1/payments', {
         amount: 1000,

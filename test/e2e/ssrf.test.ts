@@ -7,23 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { writeEvent } from '../../src/events/outbox.ts';
 import type { ResolveHost } from '../../src/delivery/ssrf.ts';
 import { testDialects } from '../helpers/databases.ts';
-import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { liveModeEnv, startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { enrolOperator } from '../helpers/dashboard.ts';
 
 const [sqlite] = await testDialects();
-const liveEnv = (extra: Record<string, string> = {}) => ({
-  PAYWARDEN_LIVE_ENABLED: 'true',
-  PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
-  PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
-  PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
-  PAYWARDEN_LIVE_PROVIDERS: 'paystack',
-  PAYSTACK_LIVE_SECRET_KEY: `sk_live_${randomBytes(20).toString('hex')}`,
-  ...extra,
-});
 
 // A private-range address on lo for this test only; undefined where the machine does not allow it.
 const PRIVATE_IP = `10.213.${Math.floor(Math.random() * 250) + 1}.7`;
@@ -99,7 +89,7 @@ describe('live mode enabled: test-mode targets are loopback or the allowlist', (
         ? [{ address: '93.184.216.34', family: 4 }]
         : [{ address: '127.0.0.1', family: 4 }];
   before(async () => {
-    gw = await startTestGateway(sqlite!, { env: liveEnv(), start: { deliveryResolveHost: playDns } });
+    gw = await startTestGateway(sqlite!, { env: liveModeEnv(), start: { deliveryResolveHost: playDns } });
   });
   after(async () => gw.close());
 
@@ -216,7 +206,7 @@ describe('a real listener on a private-range address', () => {
     const listener = await listenOn(address!);
     after(() => listener.close());
     const playDns: ResolveHost = async () => [{ address: address!, family: 4 }];
-    const closed = await startTestGateway(sqlite!, { env: liveEnv(), start: { deliveryResolveHost: playDns } });
+    const closed = await startTestGateway(sqlite!, { env: liveModeEnv(), start: { deliveryResolveHost: playDns } });
     try {
       const literal = await register(closed, listener.url);
       assert.equal(literal.status, 422);
@@ -229,7 +219,9 @@ describe('a real listener on a private-range address', () => {
       await closed.close();
     }
     const open = await startTestGateway(sqlite!, {
-      env: liveEnv({ PAYWARDEN_TEST_WEBHOOK_ALLOWED_NETWORKS: `${address!.split('.').slice(0, 3).join('.')}.0/24` }),
+      env: liveModeEnv({
+        PAYWARDEN_TEST_WEBHOOK_ALLOWED_NETWORKS: `${address!.split('.').slice(0, 3).join('.')}.0/24`,
+      }),
     });
     try {
       assert.equal((await register(open, listener.url)).status, 201);

@@ -6,19 +6,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { paystackSignature } from '../../src/providers/paystack/webhook.ts';
 import { testDialects } from '../helpers/databases.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { liveModeEnv, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const [sqlite] = await testDialects();
 const liveKey = `sk_live_${randomBytes(20).toString('hex')}`;
-const liveEnv = (extra: Record<string, string> = {}) => ({
-  PAYWARDEN_LIVE_ENABLED: 'true',
-  PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
-  PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
-  PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
-  PAYWARDEN_LIVE_PROVIDERS: 'paystack',
-  PAYSTACK_LIVE_SECRET_KEY: liveKey,
-  ...extra,
-});
+const liveEnv = (extra: Record<string, string> = {}) => liveModeEnv({ PAYSTACK_LIVE_SECRET_KEY: liveKey, ...extra });
 
 let counter = 0;
 function delivery(secretKey: string) {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { createLogger } from '../../src/log.ts';
@@ -13,6 +13,22 @@ import type { TestDialect } from './databases.ts';
 import { SCOPES } from '../../src/keys/scopes.ts';
 import { CONTROLS_OFF, type PayoutControls } from '../../src/payouts/controls/settings.ts';
 import { setPayoutControls } from './payout-controls.ts';
+
+/**
+ * The environment of a gateway with live mode enabled (its master and audit keys, the trusted
+ * proxy, Paystack as the live provider with a generated key); `extra` adds or overrides.
+ */
+export function liveModeEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PAYWARDEN_LIVE_ENABLED: 'true',
+    PAYWARDEN_MASTER_KEY: randomBytes(32).toString('base64'),
+    PAYWARDEN_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
+    PAYWARDEN_TRUSTED_PROXY: '127.0.0.1',
+    PAYWARDEN_LIVE_PROVIDERS: 'paystack',
+    PAYSTACK_LIVE_SECRET_KEY: `sk_live_${randomBytes(20).toString('hex')}`,
+    ...extra,
+  };
+}
 
 export interface TestGateway extends Gateway {
   readonly key: string;
