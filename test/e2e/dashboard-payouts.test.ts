@@ -214,6 +214,52 @@ for (const dialect of await testDialects()) {
       assert.equal((await viewer.client.get('/dashboard/beneficiaries?starting_after=po_1')).status, 400);
     });
 
+    test('beneficiaries: a full page continues from its last row to the older ones, each beneficiary on one page, newest first', async () => {
+      const existing = await db().selectFrom('beneficiaries').select('id').where('mode', '=', 'test').execute();
+      // One more than a page (50), under distinct accounts the simulator resolves.
+      for (let i = existing.length; i <= 50; i += 1) {
+        const res = await gw.api('POST', '/v1/beneficiaries', {
+          ...flutterwavePayoutKit.beneficiary,
+          account_number: `0691${String(i).padStart(5, '0')}1`,
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+      }
+      const all = await db()
+        .selectFrom('beneficiaries')
+        .select('id')
+        .where('mode', '=', 'test')
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      assert.equal(all.length, 51);
+      const listed = (page: string) => [
+        ...new Set(
+          [...(/<tbody>(.*?)<\/tbody>/s.exec(page)?.[1] ?? '').matchAll(/ben_[0-9A-Za-z]{22}/g)].map((m) => m[0]),
+        ),
+      ];
+      const viewsBefore = (await auditOf('list', 'beneficiary.viewed')).length;
+      const first = await viewer.client.get('/dashboard/beneficiaries');
+      const firstIds = listed(first.html);
+      assert.equal(firstIds.length, 50);
+      const older = /href="\/dashboard\/beneficiaries\?starting_after=(ben_[0-9A-Za-z]{22})"/.exec(first.html)?.[1];
+      assert.equal(older, firstIds.at(-1), 'the link continues from the last row shown');
+      const second = await viewer.client.get(`/dashboard/beneficiaries?starting_after=${older}`);
+      assert.equal(second.status, 200);
+      const secondIds = listed(second.html);
+      assert.equal(secondIds.length, 1);
+      assert.deepEqual(
+        [...firstIds, ...secondIds],
+        all.map((b) => b.id),
+        'every beneficiary once, newest first across the pages',
+      );
+      assert.doesNotMatch(second.html, /Older beneficiaries/, 'the last page links no further');
+      assert.equal(
+        (await auditOf('list', 'beneficiary.viewed')).length,
+        viewsBefore + 2,
+        'each page opened is audited',
+      );
+    });
+
     test('the overview links to the payouts waiting for a person', async () => {
       const overview = await viewer.client.get('/dashboard');
       assert.match(overview.html, /href="\/dashboard\/payouts\?status=requires_review">2 payout\(s\) need review/);
