@@ -22,6 +22,7 @@ import { payAtCheckout, waitUntil } from '../helpers/checkout.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startReceiver, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { IN_CI } from '../helpers/services.ts';
+import { NGN_BENEFICIARY } from '../helpers/payouts.ts';
 
 const [sqlite] = await testDialects();
 
@@ -63,15 +64,6 @@ async function answerLosingProxy(
 }
 
 const noWait = async () => undefined;
-
-/** A Nigerian bank account the simulator resolves. */
-const NGN_BENEFICIARY = {
-  type: 'bank_account',
-  currency: 'NGN',
-  country: 'NG',
-  bank_code: '044',
-  account_number: '0690000031',
-} as const;
 
 /** A payment request in NGN for Ada; the reference and amount are the test's. */
 const paymentRequest = (reference: string, amount: number) => ({

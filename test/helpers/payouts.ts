@@ -3,19 +3,21 @@
 import assert from 'node:assert/strict';
 import type { TestGateway } from './gateway.ts';
 
+/** A Nigerian bank account the simulators resolve. */
+export const NGN_BENEFICIARY = {
+  type: 'bank_account',
+  currency: 'NGN',
+  country: 'NG',
+  bank_code: '044',
+  account_number: '0690000031',
+} as const;
+
 /** POST /v1/beneficiaries for an NGN account the Flutterwave simulator resolves. */
 export async function saveNgnBeneficiary(
   gw: TestGateway,
   extra: Record<string, unknown> = {},
 ): Promise<{ id: string; account_name: string; name_check: string }> {
-  const res = await gw.api('POST', '/v1/beneficiaries', {
-    type: 'bank_account',
-    currency: 'NGN',
-    country: 'NG',
-    bank_code: '044',
-    account_number: '0690000031',
-    ...extra,
-  });
+  const res = await gw.api('POST', '/v1/beneficiaries', { ...NGN_BENEFICIARY, ...extra });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body;
 }
