@@ -10,9 +10,9 @@
 //
 // Chains of migration 0017 (`test.1` ... `test.15`, likewise live and global: the lanes) are frozen
 // history: verify.ts still checks them, and the row that closed them (`audit.lanes_closed`,
-// migration 0018b) names their heads inside the mode's chain.
+// migration 0019) names their heads inside the mode's chain.
 //
-// Tables (migrations 0008-audit-chain, 0017-audit-lanes, 0018b-audit-sealer):
+// Tables (migrations 0008-audit-chain, 0017-audit-lanes, 0019-audit-sealer):
 //   audit_log: ... chain, seq (1, 2, ... per chain; 0 while unsealed), prev_hash, hash, position
 //   audit_chain_heads: chain (primary key), seq, hash — the newest sealed row of each chain
 import { createHash } from 'node:crypto';
@@ -24,7 +24,7 @@ export const MODE_CHAINS = ['test', 'live', 'global'] as const;
 export type ModeChain = (typeof MODE_CHAINS)[number];
 export type AuditChain = string;
 
-/** The lanes of migration 0017, frozen since 0018b: `test.1` ... `test.15`, likewise live and global. */
+/** The lanes of migration 0017, frozen since 0019: `test.1` ... `test.15`, likewise live and global. */
 export const LEGACY_LANES: readonly string[] = MODE_CHAINS.flatMap((base) =>
   Array.from({ length: 15 }, (_, i) => `${base}.${i + 1}`),
 );
@@ -34,7 +34,7 @@ export const AUDIT_CHAINS: readonly string[] = [...MODE_CHAINS, ...LEGACY_LANES]
 /** The predecessor of the first row of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 const HASH_VERSION = 'paywarden.audit.v1';
-/** The row of migration 0018b that names the frozen lanes' heads inside the mode's chain. */
+/** The row of migration 0019 that names the frozen lanes' heads inside the mode's chain. */
 export const LANES_CLOSED_ACTION = 'audit.lanes_closed';
 
 export function chainOf(mode: Mode | null): ModeChain {
@@ -92,7 +92,7 @@ export async function insertUnsealed(db: DbOrTx, rows: readonly UnchainedAuditRo
     .execute();
 }
 
-/** The `audit.lanes_closed` row of migration 0018b, sealed at `seq` after `prevHash`. */
+/** The `audit.lanes_closed` row of migration 0019, sealed at `seq` after `prevHash`. */
 export function lanesClosedRow(input: {
   mode: Mode | null;
   chain: string;

@@ -1,7 +1,7 @@
 // LOG-4 on PostgreSQL: the grants documented in docs/audit-log.md, run as written (in a schema and
 // with a role of this test's own), leave the gateway's role able to write audit rows through the
 // real writer and seal them through the real sealer, but unable to change a row's content, change
-// a sealed row at all (the column grant and migration 0018b's guard together), or DELETE or
+// a sealed row at all (the column grant and migration 0019's guard together), or DELETE or
 // TRUNCATE rows or checkpoints. The test fails if the documented block stops doing that.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

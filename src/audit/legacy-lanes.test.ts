@@ -1,4 +1,4 @@
-// Migration 0018b on a database that used 0017's lanes, on both databases: the lanes' rows stay as
+// Migration 0019 on a database that used 0017's lanes, on both databases: the lanes' rows stay as
 // frozen history and still verify, with their v2 checkpoint sets; the row that closes them is
 // sealed into each mode's chain (lane 0, whose name the mode's chain keeps) and names every lane's
 // head, so a lane cut or extended afterwards is found even with its checkpoints removed; new rows
@@ -87,7 +87,7 @@ function firstProblem(report: AuditVerifyReport) {
 }
 
 for (const dialect of await testDialects()) {
-  describe(`audit lanes of 0017 after migration 0018b on ${dialect.name}`, { skip: dialect.skip }, () => {
+  describe(`audit lanes of 0017 after migration 0019 on ${dialect.name}`, { skip: dialect.skip }, () => {
     let cleanup: () => Promise<void>;
     let database: DatabaseHandle;
     const clock = manualClock();
@@ -97,7 +97,7 @@ for (const dialect of await testDialects()) {
       database = openDatabase(url, { poolSize: 4 });
       await migrateUpTo(database, '0017-audit-lanes');
       await writeAsLanesDid(database.db, clock.nowMs());
-      assert.ok((await migrateToLatest(database)).includes('0018b-audit-sealer'));
+      assert.ok((await migrateToLatest(database)).includes('0019-audit-sealer'));
       if (dialect.name === 'postgres')
         await sql`alter table audit_log disable trigger audit_log_seal_once`.execute(database.db);
     });

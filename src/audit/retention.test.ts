@@ -28,7 +28,7 @@ for (const dialect of await testDialects()) {
     let database: Awaited<ReturnType<typeof openTestDatabase>>;
     const archiveDir = mkdtempSync(join(tmpdir(), 'paywarden-archive-'));
     const clock = manualClock(Date.UTC(2026, 0, 1));
-    // The tampering below is done as the schema's owner, who can switch off migration 0018b's guard.
+    // The tampering below is done as the schema's owner, who can switch off migration 0019's guard.
     const ownerMayChangeSealedRows = async (handle: { db: typeof database.db }) => {
       if (dialect.name === 'postgres')
         await sql`alter table audit_log disable trigger audit_log_seal_once`.execute(handle.db);

@@ -294,7 +294,7 @@ async function verifyChain(
       unsealed.stale.id,
       open
         ? `row ${unsealed.stale.id}, written ${new Date(unsealed.stale.created_at).toISOString()}, is still not sealed into the chain (${unsealed.rows} unsealed): is the sealer running? A row slipped in outside the gateway looks the same`
-        : `row ${unsealed.stale.id} waits to be sealed into ${chain}, a lane closed by migration 0018b: added outside the gateway`,
+        : `row ${unsealed.stale.id} waits to be sealed into ${chain}, a lane closed by migration 0019: added outside the gateway`,
     );
 
   return {

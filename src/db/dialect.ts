@@ -178,7 +178,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
- * Migration 0018b's DDL where the engines differ (the audit sealer, src/audit/sealer.ts). Audit rows
+ * Migration 0019's DDL where the engines differ (the audit sealer, src/audit/sealer.ts). Audit rows
  * get an insertion `position` from the database, so no writer takes a lock for it: PostgreSQL an
  * identity column (a sequence: no contention, and no sequence grant needed by the gateway's role);
  * SQLite a trigger that numbers each new row max + 1 (one writer at a time, so that is race-free).

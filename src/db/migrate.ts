@@ -19,9 +19,9 @@ import * as payoutBatches from './migrations/0015-payout-batches.ts';
 import * as keysAtRest from './migrations/0016-keys-at-rest.ts';
 import * as auditLanes from './migrations/0017-audit-lanes.ts';
 import * as customerKeyVersions from './migrations/0018-customer-key-versions.ts';
-import * as auditSealer from './migrations/0018b-audit-sealer.ts';
-import * as auditPositionIndex from './migrations/0018c-audit-position-index.ts';
-import * as checkoutClaims from './migrations/0019-checkout-claims.ts';
+import * as auditSealer from './migrations/0019-audit-sealer.ts';
+import * as auditPositionIndex from './migrations/0020-audit-position-index.ts';
+import * as checkoutClaims from './migrations/0021-checkout-claims.ts';
 
 // Migrations are listed in code rather than read from a folder, so they work the same from a
 // source checkout, an npm install and a bundled build.
@@ -45,9 +45,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-keys-at-rest': keysAtRest,
   '0017-audit-lanes': auditLanes,
   '0018-customer-key-versions': customerKeyVersions,
-  '0018b-audit-sealer': auditSealer,
-  '0018c-audit-position-index': auditPositionIndex,
-  '0019-checkout-claims': checkoutClaims,
+  '0019-audit-sealer': auditSealer,
+  '0020-audit-position-index': auditPositionIndex,
+  '0021-checkout-claims': checkoutClaims,
 };
 
 /** Every migration, in the order they run. */

@@ -77,9 +77,9 @@ export interface PaymentsTable {
   client_secret_hash: string | null;
   /** The provider's fee in minor units of `currency`, from its verify answer (0013); null: none reported. */
   provider_fee_minor: number | null;
-  /** Until when (ms) one request holds the right to ask the provider for the checkout (0019); null: nobody. */
+  /** Until when (ms) one request holds the right to ask the provider for the checkout (0021); null: nobody. */
   checkout_claimed_until: number | null;
-  /** The wall-clock expiry sent to the provider, fixed at creation (0019); null: made before 0019. */
+  /** The wall-clock expiry sent to the provider, fixed at creation (0021); null: made before 0021. */
   checkout_expires_at: number | null;
 }
 
@@ -117,7 +117,7 @@ export interface AuditLogTable {
   seq: number;
   prev_hash: string;
   hash: string;
-  /** The insertion order the sealer follows (migration 0018b, given by the database); not hashed. */
+  /** The insertion order the sealer follows (migration 0019, given by the database); not hashed. */
   position: number | null;
 }
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-// The SQLite trigger of 0018b numbers each new audit row max(position) + 1; without an index on
+// The SQLite trigger of 0019 numbers each new audit row max(position) + 1; without an index on
 // position that max reads the whole table on every insert. PostgreSQL's identity column needs no
 // such read, but the index also serves reading rows in insertion order (the sealer's order).
 export async function up(db: Kysely<unknown>): Promise<void> {
