@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { secretKeyObject } from './key-object.ts';
 import { Secret } from './secret.ts';
 
 // Field-level encryption at rest (DAT-1): AES-256-GCM with a per-value random 96-bit nonce.
@@ -33,7 +34,7 @@ export function createFieldCipher(masterKey: KeySource): FieldCipher {
   return {
     encrypt(plaintext, associatedData) {
       const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      const cipher = createCipheriv('aes-256-gcm', secretKeyObject(key), nonce);
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return [
@@ -48,7 +49,7 @@ export function createFieldCipher(masterKey: KeySource): FieldCipher {
       if (version !== VERSION || nonce === undefined || body === undefined || tag === undefined) {
         throw new Error('unsupported sealed value');
       }
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', secretKeyObject(key), Buffer.from(nonce, 'base64url'));
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

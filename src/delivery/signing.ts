@@ -7,6 +7,7 @@
 // - During a rotation overlap every active secret signs, space-separated, and a verifier holding
 //   either secret accepts.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { secretKeyObject } from '../crypto/key-object.ts';
 
 const SECRET_PREFIX = 'whsec_';
 const ENDPOINT_SECRET_BYTES = 32;
@@ -123,7 +124,7 @@ export function verifySignature(input: VerifyInput): VerifyResult {
 }
 
 function hmacBase64(key: Buffer, msgId: string, timestamp: string, body: string | Uint8Array): string {
-  return createHmac('sha256', key).update(`${msgId}.${timestamp}.`).update(body).digest('base64');
+  return createHmac('sha256', secretKeyObject(key)).update(`${msgId}.${timestamp}.`).update(body).digest('base64');
 }
 
 function decodeSecret(secret: string): Buffer {

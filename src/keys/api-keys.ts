@@ -10,6 +10,7 @@
 // KDF needed), and it lets every request be authenticated with one indexed lookup and one
 // constant-time compare.
 import { createHmac } from 'node:crypto';
+import { secretKeyObject } from '../crypto/key-object.ts';
 import type { Clock } from '../clock.ts';
 import { constantTimeEqual } from '../crypto/compare.ts';
 import { createFieldCipher, deriveKey, type FieldCipher, type KeySource } from '../crypto/encryption.ts';
@@ -101,7 +102,7 @@ export function createApiKeyService(deps: {
 }): ApiKeyService {
   const cipher = deps.cipher ?? createFieldCipher(deps.masterKey);
   const pepper = deriveKey(deps.masterKey, 'api-key-pepper');
-  const hash = (key: string) => createHmac('sha256', pepper).update(key).digest('hex');
+  const hash = (key: string) => createHmac('sha256', secretKeyObject(pepper)).update(key).digest('hex');
   // Bound to the key id, so a sealed secret copied onto another key's row does not open.
   const signingAad = (id: string) => `api_key_signing_secret:${id}`;
   // last_used_at is advisory; writing it on every request would turn each read into a write.

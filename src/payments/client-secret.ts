@@ -2,6 +2,7 @@
 // key, to read that one payment's status. 190 random bits; stored only as a keyed hash (like API
 // keys), compared in constant time, shown once in the answer to POST /v1/payments.
 import { createHmac } from 'node:crypto';
+import { secretKeyObject } from '../crypto/key-object.ts';
 import { constantTimeEqual } from '../crypto/compare.ts';
 import { deriveKey, type KeySource } from '../crypto/encryption.ts';
 import { randomBase62 } from '../ids.ts';
@@ -12,7 +13,7 @@ export function createClientSecrets(masterKey: KeySource) {
   const pepper = deriveKey(masterKey, 'payment-client-secret');
   // Bound to the payment id, so one payment's secret says nothing about another's.
   const hash = (paymentId: string, secret: string) =>
-    createHmac('sha256', pepper).update(`${paymentId}:${secret}`).digest('hex');
+    createHmac('sha256', secretKeyObject(pepper)).update(`${paymentId}:${secret}`).digest('hex');
   return {
     issue(paymentId: string): { secret: string; hash: string } {
       const secret = `pcs_${randomBase62(32)}`;

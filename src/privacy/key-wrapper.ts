@@ -4,6 +4,7 @@
 // wrap/unwrap, and nothing else changes: the database only ever holds wrapped keys, each with the
 // name of the master key version that wrapped it (`wrapped_by`).
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { secretKeyObject } from '../crypto/key-object.ts';
 import { deriveKey } from '../crypto/encryption.ts';
 import type { Secret } from '../crypto/secret.ts';
 
@@ -35,7 +36,7 @@ function unwrapWith(kek: Buffer, wrapped: string, context: string): Buffer {
   const [version, nonce, body, tag] = wrapped.split('.');
   if (version !== VERSION || nonce === undefined || body === undefined || tag === undefined)
     throw new Error('unsupported wrapped key');
-  const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(nonce, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', secretKeyObject(kek), Buffer.from(nonce, 'base64url'));
   decipher.setAAD(Buffer.from(context, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
@@ -56,7 +57,7 @@ export function masterKeyWrapper(current: Secret, previous: readonly Secret[] = 
     readable: [...versions.keys()],
     wrap(dataKey, context) {
       const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', kek, nonce);
+      const cipher = createCipheriv('aes-256-gcm', secretKeyObject(kek), nonce);
       cipher.setAAD(Buffer.from(context, 'utf8'));
       const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
       return [VERSION, nonce, body, cipher.getAuthTag()]

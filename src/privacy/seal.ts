@@ -8,6 +8,7 @@
 // and read as version 1 forever. Values sealed this way are readable only while the customer's key
 // exists: erasing every version erases them everywhere at once (DAT-3).
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { secretKeyObject } from '../crypto/key-object.ts';
 
 const V1 = 'p1';
 const V2 = 'p2';
@@ -32,7 +33,7 @@ export function keyVersionOf(sealed: string): number | undefined {
 
 function gcmSeal(key: Buffer, plaintext: string, associatedData: string): string {
   const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const cipher = createCipheriv('aes-256-gcm', secretKeyObject(key), nonce);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [nonce, body, cipher.getAuthTag()].map((p) => p.toString('base64url')).join('.');
@@ -42,7 +43,7 @@ function gcmOpen(key: Buffer, parts: readonly string[], associatedData: string):
   const [nonce, body, tag] = parts;
   if (parts.length !== 3 || nonce === undefined || body === undefined || tag === undefined)
     throw new Error('unsupported sealed value');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', secretKeyObject(key), Buffer.from(nonce, 'base64url'));
   decipher.setAAD(Buffer.from(associatedData, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
@@ -96,5 +97,7 @@ export function openVersioned(keyring: Keyring | null, sealed: string, associate
  * plaintext. Emails are compared case-insensitively, so the index is of the normalised form.
  */
 export function blindIndex(indexKey: Buffer, purpose: string, value: string): string {
-  return createHmac('sha256', indexKey).update(`${purpose}\u0000${value.trim().toLowerCase()}`).digest('base64url');
+  return createHmac('sha256', secretKeyObject(indexKey))
+    .update(`${purpose}\u0000${value.trim().toLowerCase()}`)
+    .digest('base64url');
 }
