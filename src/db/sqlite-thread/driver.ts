@@ -3,7 +3,16 @@
 // marked so the thread runs nothing else inside them. Statements outside a transaction are not
 // serialised here: they travel to the thread as they come, and the thread commits those that
 // arrive together as one group (one fsync), answering each caller after that commit.
-import { Worker } from 'node:worker_threads';
+//
+// The statements inside a transaction (between its BEGIN and its COMMIT or ROLLBACK, which stay
+// asynchronous) are answered synchronously: the event loop waits on a shared flag (Atomics.wait)
+// for the thread's answer instead of for its own next turn. Once BEGIN is answered, the thread
+// runs nothing but that transaction's statements (no fsync, no other caller's work), so each
+// wait is the statement itself plus a thread hand-off, tens of microseconds; asynchronously, each
+// statement cost a turn of the event loop, milliseconds under load, and the transaction mutex
+// was held across all of them, so every other transaction queued behind those turns
+// (bench/README.md, 2026-12-07).
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import {
   CompiledQuery,
   SqliteAdapter,
@@ -24,24 +33,41 @@ import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type Th
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
+/** A statement inside a transaction has never taken this long; past it the thread is taken for lost. */
+const SYNC_ANSWER_LIMIT_MS = 60_000;
+
 /** The thread and its request/response plumbing. */
 export class SqliteThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #failure: Error | undefined;
+  /** The synchronous channel: the thread posts the answer on this port, then sets and wakes the flag. */
+  readonly #syncPort: MessagePort;
+  readonly #syncFlag = new Int32Array(new SharedArrayBuffer(4));
 
   /** `groupMaxAgeMs`: see thread.ts (tests raise it to make sharing independent of the machine's load). */
   constructor(path: string, options: { groupMaxAgeMs?: number } = {}) {
+    const channel = new MessageChannel();
+    this.#syncPort = channel.port1;
     this.#worker = new Worker(new URL('./thread.ts', import.meta.url), {
-      workerData: { path, groupMaxAgeMs: options.groupMaxAgeMs },
+      workerData: {
+        path,
+        groupMaxAgeMs: options.groupMaxAgeMs,
+        syncPort: channel.port2,
+        syncFlag: this.#syncFlag.buffer,
+      },
+      transferList: [channel.port2],
     });
-    this.#worker.on('message', (response: Response) => {
-      const pending = this.#pending.get(response.id);
-      if (pending === undefined) return;
-      this.#pending.delete(response.id);
-      if (response.ok) pending.resolve(response.result);
-      else pending.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
+    // Answers come in batches: all those the thread had ready at once travel as one message.
+    this.#worker.on('message', (responses: readonly Response[]) => {
+      for (const response of responses) {
+        const pending = this.#pending.get(response.id);
+        if (pending === undefined) continue;
+        this.#pending.delete(response.id);
+        if (response.ok) pending.resolve(response.result);
+        else pending.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
+      }
     });
     const failAll = (error: Error) => {
       this.#failure = error;
@@ -57,8 +83,56 @@ export class SqliteThread {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#worker.postMessage({ ...body, id });
+      this.#outbox.push({ ...body, id } as Request);
+      if (this.#outbox.length === 1) process.nextTick(this.#flush);
     });
+  }
+
+  // Requests made in one turn of the event loop (a callback and the promise continuations it sets
+  // off, such as every job woken by one batch of answers) travel to the thread as one message:
+  // each message is a hand-off between threads, which on a busy machine is a context switch.
+  // Nothing waits longer for it: the flush runs before the event loop moves on.
+  #outbox: Request[] = [];
+  readonly #flush = () => {
+    if (this.#outbox.length === 0) return;
+    const requests = this.#outbox;
+    this.#outbox = [];
+    this.#worker.postMessage(requests);
+  };
+
+  /**
+   * A statement of the open transaction, answered before this returns (see the header comment).
+   * Only for statements inside a transaction: anything else may wait for a group commit's fsync.
+   */
+  requestSync<T>(body: Extract<RequestBody, { op: 'query' }>): T {
+    if (this.#failure !== undefined) throw this.#failure;
+    const id = this.#nextId++;
+    // The thread writes the id of the request it answered into the flag, after posting the answer.
+    const expected = id & 0x7fffffff;
+    // Whatever was asked before goes first, in order.
+    this.#flush();
+    this.#worker.postMessage([{ ...body, id, sync: true }]);
+    const started = performance.now();
+    for (let seen = Atomics.load(this.#syncFlag, 0); seen !== expected; seen = Atomics.load(this.#syncFlag, 0)) {
+      Atomics.wait(this.#syncFlag, 0, seen, 1_000);
+      if (performance.now() - started > SYNC_ANSWER_LIMIT_MS) {
+        this.#failure = new Error(`the SQLite thread did not answer a statement within ${SYNC_ANSWER_LIMIT_MS} ms`);
+        throw this.#failure;
+      }
+    }
+    let received = receiveMessageOnPort(this.#syncPort);
+    // Posted before the flag was set, so it is there; should a port ever lag, wait for it briefly.
+    for (let tries = 0; received === undefined && tries < 1_000; tries += 1) {
+      Atomics.wait(this.#syncFlag, 0, expected, 1);
+      received = receiveMessageOnPort(this.#syncPort);
+    }
+    const response = received?.message as Response | undefined;
+    if (response === undefined || response.id !== id) {
+      this.#failure = new Error('the SQLite thread answered a synchronous statement out of turn');
+      throw this.#failure;
+    }
+    if (response.ok) return response.result as T;
+    throw Object.assign(new Error(response.error.message), { code: response.error.code });
   }
 
   stats(): Promise<ThreadStats> {
@@ -70,6 +144,9 @@ export class SqliteThread {
     await this.#worker.terminate();
   }
 }
+
+const CONTROL = /^\s*(begin|commit|rollback)\s*$/i;
+const isControl = (sql: string) => CONTROL.test(sql);
 
 class Mutex {
   #held: Promise<void> | undefined;
@@ -90,12 +167,23 @@ class ThreadConnection implements DatabaseConnection {
   readonly #thread: SqliteThread;
   /** Set from begin until the connection is released: its statements belong to the transaction. */
   inTransaction = false;
+  /** Its BEGIN has been answered: the thread is running this transaction alone. */
+  begun = false;
   /** Its COMMIT or ROLLBACK has been sent: the next transaction may begin behind it. */
   ended = false;
   constructor(thread: SqliteThread) {
     this.#thread = thread;
   }
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    // Inside the transaction, once BEGIN has been answered: synchronous (see the header comment).
+    // BEGIN, COMMIT and ROLLBACK stay asynchronous: they may wait for a group commit's fsync.
+    if (this.inTransaction && this.begun && !this.ended && !isControl(compiledQuery.sql))
+      return this.#thread.requestSync<QueryOutcome>({
+        op: 'query',
+        sql: compiledQuery.sql,
+        parameters: compiledQuery.parameters,
+        transaction: true,
+      }) as QueryResult<R>;
     const outcome = await this.#thread.request<QueryOutcome>({
       op: 'query',
       sql: compiledQuery.sql,
@@ -127,6 +215,7 @@ class ThreadDriver implements Driver {
     threadConnection.inTransaction = true;
     try {
       await threadConnection.executeQuery(CompiledQuery.raw('begin'));
+      threadConnection.begun = true;
     } catch (error) {
       threadConnection.inTransaction = false;
       this.#transactions.unlock();

@@ -12,6 +12,8 @@ export type Request =
       readonly sql: string;
       readonly parameters: readonly unknown[];
       readonly transaction: boolean;
+      /** Answered on the synchronous channel (see driver.ts `requestSync`), not the thread's port. */
+      readonly sync?: boolean;
     }
   // Rows travel as one JSON string: copying a string across threads is far cheaper than the
   // structured clone of hundreds of small objects. Each row is an array of values in the order of

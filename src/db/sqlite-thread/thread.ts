@@ -2,11 +2,17 @@
 // (synchronous=FULL) would stop the whole process, including the parsing of the requests that
 // should join the next group commit. Here the disk waits happen beside the event loop, which
 // keeps accepting and verifying webhooks while the previous group is made durable.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type ThreadStats } from './protocol.ts';
 
-const { path, groupMaxAgeMs } = workerData as { path: string; groupMaxAgeMs?: number };
+const { path, groupMaxAgeMs, syncPort, syncFlag } = workerData as {
+  path: string;
+  groupMaxAgeMs?: number;
+  syncPort: MessagePort;
+  syncFlag: SharedArrayBuffer;
+};
+const syncSignal = new Int32Array(syncFlag);
 const database = new BetterSqlite3(path);
 // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so a
 // write we acknowledged survives power loss, not only a process crash.
@@ -80,7 +86,24 @@ function outcomeOf(id: number, run: () => unknown): Response {
   }
 }
 
-const send = (response: Response) => parentPort!.postMessage(response);
+// Answers wait here and leave together (see `flushAnswers`): one message to the event loop for
+// a whole group commit instead of one per caller.
+let answers: Response[] = [];
+const send = (response: Response) => {
+  answers.push(response);
+};
+function flushAnswers(): void {
+  if (answers.length === 0) return;
+  const ready = answers;
+  answers = [];
+  parentPort!.postMessage(ready);
+}
+/** The answer to a statement the event loop is waiting for synchronously (driver.ts `requestSync`). */
+function sendSync(response: Response): void {
+  syncPort.postMessage(response);
+  Atomics.store(syncSignal, 0, response.id & 0x7fffffff);
+  Atomics.notify(syncSignal, 0);
+}
 
 // Group commit for everything: ingest batches, single statements from any caller (the job
 // workers' claims and results, reads and writes outside a transaction) and the callers' own
@@ -111,7 +134,10 @@ let groupOpenedMs = 0;
  * those already in it when transactions follow one another without a gap. */
 const GROUP_MAX_AGE_MS = groupMaxAgeMs ?? 2;
 const stats = { groupCommits: 0, groupedRequests: 0, groupFallbacks: 0 } satisfies ThreadStats;
-const begin = database.prepare('begin');
+// IMMEDIATE: the group takes the write lock when it opens (waiting for another process's writer
+// here, beside the event loop), so a statement of a caller's transaction, which the event loop
+// waits for synchronously (driver.ts), never waits for a lock.
+const begin = database.prepare('begin immediate');
 const commit = database.prepare('commit');
 const rollback = database.prepare('rollback');
 const savepoint = database.prepare('savepoint caller_transaction');
@@ -147,6 +173,8 @@ function addToGroup(id: number, run: () => unknown, writes: boolean): void {
 }
 
 function commitGroup(): void {
+  // What is already answered (reads, a transaction's BEGIN) does not wait for this fsync.
+  flushAnswers();
   if (!groupOpen || callerOpen) return;
   const members = group;
   try {
@@ -242,7 +270,9 @@ function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): voi
     for (const next of ready) runStandalone(next);
     return;
   }
-  if (callerBroken) return send(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
+  const answer = request.sync === true ? sendSync : send;
+  if (callerBroken)
+    return answer(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
   const response = outcomeOf(request.id, () => query(prepared(request.sql), request.parameters));
   if (!response.ok && !database.inTransaction) {
     // SQLite rolled back the group under the caller: the others in it run again alone.
@@ -252,7 +282,7 @@ function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): voi
     groupOpen = false;
     runAlone(lost);
   }
-  send(response);
+  answer(response);
 }
 
 let closed = false;
@@ -265,6 +295,7 @@ function handle(requests: readonly Request[]): void {
         closed = true;
         database.close();
         send({ id: request.id, ok: true, result: null });
+        flushAnswers();
         parentPort!.close();
         return;
       case 'stats':
@@ -284,16 +315,20 @@ function handle(requests: readonly Request[]): void {
 // (receiveMessageOnPort), so they share the next transaction instead of each paying its own fsync,
 // and the disk never waits for the event loop to hand over the next batch. Whatever arrived while
 // those ran joins too, unless the group is already GROUP_MAX_AGE_MS old.
-const take = () => receiveMessageOnPort(parentPort!)?.message as Request | undefined;
-parentPort!.on('message', (first: Request) => {
-  let requests = [first];
+const take = () => receiveMessageOnPort(parentPort!)?.message as readonly Request[] | undefined;
+parentPort!.on('message', (first: readonly Request[]) => {
+  let requests = [...first];
   while (requests.length > 0) {
-    for (let next = take(); next !== undefined; next = take()) requests.push(next);
+    for (let next = take(); next !== undefined; next = take()) requests.push(...next);
     handle(requests);
+    flushAnswers();
     requests = [];
     if (closed || (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS)) break;
     const next = take();
-    if (next !== undefined) requests.push(next);
+    if (next !== undefined) requests.push(...next);
   }
-  if (!closed) commitGroup();
+  if (!closed) {
+    commitGroup();
+    flushAnswers();
+  }
 });
