@@ -41,6 +41,12 @@ export interface StateMachineSpec<T extends StatefulTable> {
 
 export interface ObjectTransitionInput<T extends StatefulTable> {
   readonly id: string;
+  /**
+   * The row as the caller last read it (outside this transaction). The guarded update is tried
+   * against its version first, saving the read; if the row has changed since, it is read again
+   * here and the transition decided on what it is now, exactly as without it.
+   */
+  readonly expected?: Database[T];
   readonly to: Database[T]['status'];
   readonly reason: string;
   readonly actor: { type: 'system' | 'operator' | 'api_key'; id: string | null };
@@ -74,28 +80,39 @@ export async function transitionObject<T extends StatefulTable>(
   // of StatefulRow (checked by StatefulTable above), which is all this function touches.
   const db = trx as unknown as Kysely<{ governed: StatefulRow }>;
   const table = spec.table as 'governed';
-  const current = (await db.selectFrom(table).selectAll().where('id', '=', input.id).executeTakeFirst()) as
-    | Database[T]
-    | undefined;
-  if (current === undefined) return { ok: false, reason: 'not_found' };
-  if (!spec.canTransition(current.status, input.to)) return { ok: false, reason: 'illegal_transition', current };
-
   const now = deps.clock.nowMs();
-  const updated = (await db
-    .updateTable(table)
-    .set({
-      ...(input.set?.(current) ?? {}),
-      status: input.to,
-      status_reason: input.reason,
-      updated_at: now,
-      version: current.version + 1,
-    })
-    .where('id', '=', current.id)
-    .where('version', '=', current.version)
-    .returningAll()
-    .executeTakeFirst()) as Database[T] | undefined;
-  // Another transaction moved the object first; the caller re-reads and decides again.
-  if (updated === undefined) return { ok: false, reason: 'illegal_transition', current };
+  // The compare-and-set on the row's version: it moves the row only from the state it was read in.
+  const guardedUpdate = async (from: Database[T]) =>
+    (await db
+      .updateTable(table)
+      .set({
+        ...(input.set?.(from) ?? {}),
+        status: input.to,
+        status_reason: input.reason,
+        updated_at: now,
+        version: from.version + 1,
+      })
+      .where('id', '=', from.id)
+      .where('version', '=', from.version)
+      .returningAll()
+      .executeTakeFirst()) as Database[T] | undefined;
+
+  const expected = input.expected?.id === input.id ? input.expected : undefined;
+  let current = expected;
+  let updated =
+    expected !== undefined && spec.canTransition(expected.status, input.to) ? await guardedUpdate(expected) : undefined;
+  if (updated === undefined) {
+    // No row given, or it changed since it was read: decide on the row as it is now.
+    current = (await db.selectFrom(table).selectAll().where('id', '=', input.id).executeTakeFirst()) as
+      | Database[T]
+      | undefined;
+    if (current === undefined) return { ok: false, reason: 'not_found' };
+    if (!spec.canTransition(current.status, input.to)) return { ok: false, reason: 'illegal_transition', current };
+    updated = await guardedUpdate(current);
+    // Another transaction moved the object first; the caller re-reads and decides again.
+    if (updated === undefined) return { ok: false, reason: 'illegal_transition', current };
+  }
+  if (current === undefined) throw new Error('unreachable: a transition without the row it moved from');
 
   const eventType = spec.eventTypeFor(input.to);
   const eventId =

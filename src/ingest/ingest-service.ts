@@ -209,9 +209,10 @@ export function createProcessWebhookJob(deps: VerifyDeps & { onTransferHint?: Tr
         status = 'processed';
       }
     } else if (event.paymentId !== null) {
+      // The whole row: verification starts from it instead of reading it again.
       const payment = await deps.db
         .selectFrom('payments')
-        .select(['id', 'mode'])
+        .selectAll()
         .where('id', '=', event.paymentId)
         .executeTakeFirst();
       if (payment === undefined || payment.mode !== event.mode) {
@@ -219,7 +220,7 @@ export function createProcessWebhookJob(deps: VerifyDeps & { onTransferHint?: Tr
       } else {
         // A re-run after a crash verifies again; verification is idempotent (the state machine
         // refuses a second transition).
-        result = await verifyPayment(deps, payment.id, event.providerTxId);
+        result = await verifyPayment(deps, payment.id, event.providerTxId, payment);
         status = 'processed';
       }
     } else if (event.eventType !== null) {

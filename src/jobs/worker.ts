@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobRow } from '../db/schema.ts';
+import { createBatcher } from '../db/batcher.ts';
 import { backoffDelayMs } from './backoff.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -59,7 +60,7 @@ export function createWorker(deps: {
   const log = deps.logger.child({ component: 'worker' });
   let running = false;
   let inFlight = 0;
-  // One waker per idle loop: new work or stop() must reach every loop, not only the last to sleep.
+  // Whoever sleeps (the running loop) is woken by new work, a finished job or stop().
   const sleepers = new Set<() => void>();
   const active = new Set<Promise<void>>();
 
@@ -94,6 +95,14 @@ export function createWorker(deps: {
     }
   }
 
+  // Finished jobs are marked done together: one statement (one commit) for all that finish in
+  // the same turn. A crash before it only means they run again after their lease, which every
+  // handler tolerates.
+  const completions = createBatcher<string, void>(async (ids) => {
+    await deps.queue.complete(ids);
+    return ids.map(() => undefined);
+  });
+
   async function processNext(): Promise<number> {
     const free = options.concurrency - inFlight;
     if (free <= 0) return 0;
@@ -101,8 +110,7 @@ export function createWorker(deps: {
     inFlight += jobs.length;
     try {
       const finished = await Promise.all(jobs.map(run));
-      // One commit marks the whole batch done. A crash before it only means these jobs run
-      // again after their lease, which every handler tolerates.
+      // One commit marks the whole batch done.
       await deps.queue.complete(jobs.filter((_, i) => finished[i]).map((j) => j.id));
     } finally {
       inFlight -= jobs.length;
@@ -110,15 +118,46 @@ export function createWorker(deps: {
     return jobs.length;
   }
 
+  /** One job of the running loop: run, then marked done with whatever else finished with it. */
+  async function runAndComplete(job: JobRow): Promise<void> {
+    try {
+      if (await run(job)) await completions.submit(job.id);
+    } catch (error) {
+      log.error(
+        { jobId: job.id, err: error instanceof Error ? error.message : String(error) },
+        'job bookkeeping failed',
+      );
+    } finally {
+      inFlight -= 1;
+      wakeAll();
+    }
+  }
+
+  // The running worker keeps `concurrency` jobs in flight: whenever jobs finish, their slots are
+  // filled by the next claim, without waiting for the rest of the batch they were claimed with.
+  // (Claiming a batch and waiting for all of it held every slot for the slowest job of the
+  // batch: on SQLite, the last of 32 transactions that run one after another.)
   async function loop(): Promise<void> {
     while (running) {
-      let ran = 0;
-      try {
-        ran = await processNext();
-      } catch (error) {
-        log.error({ err: error instanceof Error ? error.message : String(error) }, 'job loop error');
+      const free = options.concurrency - inFlight;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await deps.queue.claim(free, options.leaseMs);
+          claimed = jobs.length;
+          inFlight += jobs.length;
+          for (const job of jobs) {
+            const p = runAndComplete(job).finally(() => active.delete(p));
+            active.add(p);
+          }
+        } catch (error) {
+          log.error({ err: error instanceof Error ? error.message : String(error) }, 'job loop error');
+        }
       }
-      if (ran === 0 && running) {
+      if (!running) break;
+      // Full: sleep until a job finishes. Nothing ready: until new work is enqueued or the poll
+      // interval passes. Otherwise claim again at once (more may be ready than there were slots).
+      if (free <= 0 || claimed === 0)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(wakeUp, options.pollIntervalMs);
           function wakeUp() {
@@ -128,7 +167,8 @@ export function createWorker(deps: {
           }
           sleepers.add(wakeUp);
         });
-      }
+      // Let the jobs that finish in this turn free their slots first, so one claim fills them all.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
@@ -154,16 +194,14 @@ export function createWorker(deps: {
     start() {
       if (running) return;
       running = true;
-      // Several loops give concurrency for slow jobs (a provider call) without one loop blocking others.
-      for (let i = 0; i < Math.max(1, Math.min(options.concurrency, 4)); i += 1) {
-        const p = loop().finally(() => active.delete(p));
-        active.add(p);
-      }
+      const p = loop().finally(() => active.delete(p));
+      active.add(p);
     },
     async stop() {
       running = false;
       wakeAll();
-      await Promise.all([...active]);
+      // The loop and every job it started (a job started while waiting here is waited for too).
+      while (active.size > 0) await Promise.all([...active]);
     },
   };
 }

@@ -10,6 +10,8 @@ import { canTransition, eventTypeFor } from './state-machine.ts';
 
 export interface TransitionInput {
   readonly paymentId: string;
+  /** The payment as last read, if the caller has it: see ObjectTransitionInput.expected. */
+  readonly expected?: PaymentRow;
   readonly to: PaymentStatus;
   readonly reason: string;
   readonly actor: { type: 'system' | 'operator' | 'api_key'; id: string | null };
@@ -42,6 +44,7 @@ export async function transitionPayment(
 ): Promise<TransitionResult> {
   const result = await transitionObject(trx, deps, PAYMENT_MACHINE, {
     id: input.paymentId,
+    ...(input.expected === undefined ? {} : { expected: input.expected }),
     to: input.to,
     reason: input.reason,
     actor: input.actor,

@@ -62,8 +62,13 @@ export async function verifyPayment(
   deps: VerifyDeps,
   paymentId: string,
   providerTxIdHint: string | null,
+  /** The payment as the caller just read it (the webhook job does), so it is not read twice. */
+  current?: PaymentRow,
 ): Promise<VerifyResult> {
-  const payment = await deps.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  const payment =
+    current?.id === paymentId
+      ? current
+      : await deps.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (payment === undefined) return 'not_found';
   if (!awaitsProvider(payment.status)) return 'already_final';
   const provider = deps.providers.payment(payment.mode, payment.provider);
@@ -223,6 +228,9 @@ async function decide(
       .execute();
     const result = await transitionPayment(trx, deps, {
       paymentId: payment.id,
+      // The row the decision was made on: the guarded update goes straight to it, and reads the
+      // payment again only if it changed meanwhile.
+      expected: payment,
       to,
       reason,
       actor: { type: 'system', id: null },
