@@ -318,6 +318,7 @@ export async function createServices(options: ServiceOptions) {
     DELIVER_JOB,
     createDeliverJob({
       db,
+      dialect,
       queue,
       clock,
       logger,

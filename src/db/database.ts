@@ -4,7 +4,7 @@ import { Kysely } from 'kysely';
 import { OwnSchemaPostgresDialect } from './own-schema-introspector.ts';
 import pg from 'pg';
 import { postgresStrategy, sqliteStrategy, type DialectStrategy } from './dialect.ts';
-import { SqliteThread, ThreadedSqliteDialect, threadIngestWriter } from './sqlite-thread/driver.ts';
+import { SqliteThread, ThreadedSqliteDialect, threadAtomicWriter, threadIngestWriter } from './sqlite-thread/driver.ts';
 import type { Database } from './schema.ts';
 import { lockSoleWriter } from './sqlite-writer-lock.ts';
 
@@ -34,7 +34,7 @@ function openSqlite(path: string): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new ThreadedSqliteDialect(thread) });
   return {
     db,
-    dialect: sqliteStrategy(threadIngestWriter(thread)),
+    dialect: sqliteStrategy(threadIngestWriter(thread), threadAtomicWriter(thread)),
     description: `sqlite:${path}`,
     lockSoleWriter: () => (path === ':memory:' ? () => undefined : lockSoleWriter(path)),
     close: () => db.destroy(),

@@ -1,6 +1,6 @@
 // The one place where SQLite and PostgreSQL differ (see ARCHITECTURE.md, "dialect seam"). Every
 // other module writes portable Kysely and asks this module for the few strategies that are not.
-import { sql, SqliteAdapter, type Insertable, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, SqliteAdapter, type CompiledQuery, type Insertable, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, JobsTable, ProviderWebhooksTable } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -36,6 +36,12 @@ export interface DialectStrategy {
    * whether it was new.
    */
   writeIngestBatch(db: Kysely<Database>, rows: readonly IngestRow[]): Promise<boolean[]>;
+  /**
+   * Writes that commit together or not at all, none depending on what another returns (compiled
+   * beforehand): SQLite runs them on its thread in one round trip with no transaction mutex held;
+   * PostgreSQL in a transaction of their own.
+   */
+  writeAtomically(db: Kysely<Database>, queries: readonly CompiledQuery[]): Promise<void>;
   /** The settings that decide whether a commit survives power loss, as `paywarden doctor` reports them. */
   // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
   durability(db: Kysely<any>): Promise<DurabilitySetting[]>;
@@ -91,8 +97,12 @@ async function postgresDurability(db: Kysely<any>): Promise<DurabilitySetting[]>
   ];
 }
 
-export function sqliteStrategy(writeIngestBatch: DialectStrategy['writeIngestBatch']): DialectStrategy {
+export function sqliteStrategy(
+  writeIngestBatch: DialectStrategy['writeIngestBatch'],
+  writeAtomically: (queries: readonly CompiledQuery[]) => Promise<void>,
+): DialectStrategy {
   return {
+    writeAtomically: (_db, queries) => writeAtomically(queries),
     name: 'sqlite',
     lockForClaim: (query) => query,
     lockForUpdate: (query) => query,
@@ -153,6 +163,12 @@ export const postgresStrategy: DialectStrategy = {
     await sql`select 1`.execute(db);
   },
   writeIngestBatch: writePostgresIngestBatch,
+  writeAtomically: async (db, queries) => {
+    if (queries.length === 0) return;
+    await db.transaction().execute(async (trx) => {
+      for (const query of queries) await trx.executeQuery(query);
+    });
+  },
   durability: postgresDurability,
 };
 

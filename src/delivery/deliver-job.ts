@@ -11,7 +11,8 @@ import type { Db, DeliveriesTable, EventsTable, Mode, WebhookEndpointsTable } fr
 import { DELIVER_JOB } from '../events/outbox.ts';
 import { newId } from '../ids.ts';
 import { jitter, parseRetryAfterMs } from '../jobs/backoff.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import { buildJobRow, type JobQueue } from '../jobs/queue.ts';
+import type { DialectStrategy } from '../db/dialect.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { buildEventPayload } from '../events/event-object.ts';
@@ -36,6 +37,7 @@ const EXCERPT_BYTES = 512;
 
 export interface DeliverDeps {
   readonly db: Db;
+  readonly dialect: DialectStrategy;
   readonly queue: JobQueue;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -210,8 +212,10 @@ export function createDeliverJob(deps: DeliverDeps) {
     now: number,
     attempt: { error: string | null; latencyMs: number; statusCode: number | null; excerpt: string | null },
   ): Promise<void> {
-    await deps.db.transaction().execute(async (trx) => {
-      await trx
+    // The attempt, the delivery's new state and its retry job commit together. None of them reads
+    // anything, so they go as one atomic batch (on SQLite one round trip, no transaction mutex).
+    const writes = [
+      deps.db
         .insertInto('delivery_attempts')
         .values({
           id: newId('att'),
@@ -222,8 +226,8 @@ export function createDeliverJob(deps: DeliverDeps) {
           response_excerpt: attempt.excerpt,
           error: attempt.error,
         })
-        .execute();
-      await trx
+        .compile(),
+      deps.db
         .updateTable('deliveries')
         .set((eb) => ({
           status,
@@ -234,16 +238,19 @@ export function createDeliverJob(deps: DeliverDeps) {
           updated_at: now,
         }))
         .where('id', '=', deliveryId)
-        .execute();
-      // The retry is a new job row written with the attempt, so a crash cannot lose it.
-      if (nextAttemptAt !== null)
-        await deps.queue.enqueue(trx, {
-          kind: DELIVER_JOB,
-          payload: { deliveryId },
-          runAtMs: nextAttemptAt,
-          maxAttempts: 50,
-        });
-    });
+        .compile(),
+    ];
+    // The retry is a new job row written with the attempt, so a crash cannot lose it.
+    if (nextAttemptAt !== null)
+      writes.push(
+        deps.db
+          .insertInto('jobs')
+          .values(
+            buildJobRow({ kind: DELIVER_JOB, payload: { deliveryId }, runAtMs: nextAttemptAt, maxAttempts: 50 }, now),
+          )
+          .compile(),
+      );
+    await deps.dialect.writeAtomically(deps.db, writes);
   }
 }
 

@@ -45,7 +45,10 @@ describe('db.durability faults', () => {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
     const handle: DatabaseHandle = {
       db,
-      dialect: sqliteStrategy(async () => []),
+      dialect: sqliteStrategy(
+        async () => [],
+        async () => undefined,
+      ),
       description: 'sqlite:test',
       close: () => db.destroy(),
     };

@@ -275,6 +275,17 @@ export class ThreadedSqliteDialect implements Dialect {
   }
 }
 
+/** Writes that commit together or not at all, in one round trip (the dialect's `writeAtomically`). */
+export function threadAtomicWriter(thread: SqliteThread) {
+  return async (queries: readonly CompiledQuery[]): Promise<void> => {
+    if (queries.length === 0) return;
+    await thread.request<QueryOutcome[]>({
+      op: 'atomic',
+      statements: queries.map((query) => ({ sql: query.sql, parameters: query.parameters })),
+    });
+  };
+}
+
 /** The ingest batch, run on the thread inside its group commit as a savepoint of its own (the
  * thread holds it back while a Kysely transaction is open, so the two never mix). */
 export function threadIngestWriter(thread: SqliteThread) {

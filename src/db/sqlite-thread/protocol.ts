@@ -19,6 +19,14 @@ export type Request =
   // structured clone of hundreds of small objects. Each row is an array of values in the order of
   // INGEST_COLUMNS (no keys to write, parse and look up again when binding).
   | { readonly id: number; readonly op: 'ingest'; readonly rowsJson: string }
+  // Writes that must commit together or not at all, with no read between them: run on the thread
+  // in one go as a savepoint of its group commit, so they need no Kysely transaction (no mutex,
+  // one round trip instead of one per statement plus BEGIN and COMMIT).
+  | {
+      readonly id: number;
+      readonly op: 'atomic';
+      readonly statements: ReadonlyArray<{ readonly sql: string; readonly parameters: readonly unknown[] }>;
+    }
   | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, sql, type Generated } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
-import { SqliteThread, ThreadedSqliteDialect } from './driver.ts';
+import { SqliteThread, ThreadedSqliteDialect, threadAtomicWriter } from './driver.ts';
 
 interface Tables {
   items: { id: Generated<number>; name: string };
@@ -221,4 +221,23 @@ test('a transaction whose group commit fails is told so; standalone writes of th
   // The next transaction starts clean.
   await db.transaction().execute((trx) => trx.insertInto('items').values({ name: 'after-failed-group' }).execute());
   assert.ok(committedNames().includes('after-failed-group'));
+});
+
+test('an atomic batch commits whole or not at all, beside the rest of its group', async () => {
+  const write = threadAtomicWriter(thread);
+  const insert = (name: string) => db.insertInto('items').values({ name }).compile();
+  await db.insertInto('items').values({ name: 'atomic-taken' }).execute();
+  const outcomes = await Promise.allSettled([
+    write([insert('atomic-a1'), insert('atomic-a2')]),
+    // Its second insert breaks the unique name: its first is taken back with it.
+    write([insert('atomic-b1'), insert('atomic-taken')]),
+    db.insertInto('items').values({ name: 'atomic-alone' }).execute(),
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  const names = committedNames();
+  for (const name of ['atomic-a1', 'atomic-a2', 'atomic-alone']) assert.ok(names.includes(name), name);
+  assert.ok(!names.includes('atomic-b1'), 'the failed batch left nothing behind');
 });

@@ -205,12 +205,19 @@ function runAlone(members: readonly Member[]): void {
 
 const GROUPABLE = /^\s*(select|insert|update|delete|with|replace)\b/i;
 
-/** A statement or an ingest batch that is not part of a caller's transaction. */
-function runStandalone(request: Extract<Request, { op: 'query' | 'ingest' }>): void {
+// Inside a group this is a savepoint: a failing statement takes back the others of its batch only.
+const atomicBatch = database.transaction(
+  (statements: Extract<Request, { op: 'atomic' }>['statements']): QueryOutcome[] =>
+    statements.map((statement) => query(prepared(statement.sql), statement.parameters)),
+);
+
+/** A statement, an ingest batch or an atomic batch that is not part of a caller's transaction. */
+function runStandalone(request: Extract<Request, { op: 'query' | 'ingest' | 'atomic' }>): void {
   if (request.op === 'ingest') {
     const rows = JSON.parse(request.rowsJson) as IngestValues[];
     return addToGroup(request.id, () => ingestBatch(rows), true);
   }
+  if (request.op === 'atomic') return addToGroup(request.id, () => atomicBatch(request.statements), true);
   let statement: BetterSqlite3.Statement;
   try {
     statement = prepared(request.sql);
@@ -228,7 +235,7 @@ function runStandalone(request: Extract<Request, { op: 'query' | 'ingest' }>): v
 
 // Standalone requests that arrived while a caller's transaction was open wait here until it ends:
 // they must never commit or roll back with it.
-let waiting: Array<Extract<Request, { op: 'query' | 'ingest' }>> = [];
+let waiting: Array<Extract<Request, { op: 'query' | 'ingest' | 'atomic' }>> = [];
 
 /** begin, commit and rollback of a caller's transaction, as the driver sends them. */
 const CONTROL = /^\s*(begin|commit|rollback)\s*$/i;
@@ -303,6 +310,7 @@ function handle(requests: readonly Request[]): void {
         break;
       case 'query':
       case 'ingest':
+      case 'atomic':
         if (request.op === 'query' && request.transaction) runInCallerTransaction(request);
         else if (callerOpen) waiting.push(request);
         else runStandalone(request);
