@@ -65,12 +65,26 @@ describe('outbound budget per provider', () => {
     assert.ok(Number(third.headers.get('retry-after')) >= 1);
     const checkouts = await fetch(`${gw.simulatorUrl}/_sim/transactions`).then((r) => r.json());
     assert.deepEqual(checkouts, []);
-    const held = await gw.services.database.db
-      .selectFrom('payments')
-      .select('status')
-      .where('reference', '=', 'budget-3')
-      .executeTakeFirstOrThrow();
-    assert.equal(held.status, 'failed', 'nobody holds a checkout link, so the reference is free again');
+    // The payment stays pending without a checkout, for the merchant's retry of the same request
+    // to resume under the same reference (the 429 is not kept under the Idempotency-Key); one nobody
+    // resumes expires as checkout_never_created (test/e2e/checkout-resume.test.ts).
+    const heldRows = () =>
+      gw.services.database.db
+        .selectFrom('payments')
+        .select(['id', 'status', 'checkout_url'])
+        .where('reference', '=', 'budget-3')
+        .execute();
+    const [held] = await heldRows();
+    assert.equal(held?.status, 'pending');
+    assert.equal(held?.checkout_url, null);
+    // A retry while the budget is still spent is refused the same way and makes no second payment.
+    const again = await gw.api('POST', '/v1/payments', payment('budget-3'));
+    assert.equal(again.status, 429);
+    assert.deepEqual(
+      (await heldRows()).map((row) => row.id),
+      [held?.id],
+    );
+    assert.deepEqual(await fetch(`${gw.simulatorUrl}/_sim/transactions`).then((r) => r.json()), []);
   });
 
   test('a verification over budget is retried later, not failed', async () => {
