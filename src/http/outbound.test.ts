@@ -55,17 +55,21 @@ describe('outbound provider client', () => {
       hits += 1;
       if (req.url === '/503') return void res.writeHead(503, { 'retry-after': '7' }).end('{}');
       if (req.url === '/429') return void res.writeHead(429, { 'retry-after': '3' }).end('{}');
-      if (req.url === '/slow') return void setTimeout(() => res.end('{}'), 1000);
+      // Never answers: the client's own timeout must end the call.
+      if (req.url === '/slow') return;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
     plainPort = await listen(plain);
   });
   after(() => {
+    plain.closeAllConnections();
     plain.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const client = (limiter?: RateLimiterMemory) =>
-    createOutboundHttp({ provider: 'test', limiter, clock: systemClock, logger, defaultTimeoutMs: 300 });
+  // A generous timeout for calls that must be answered (a 300 ms one turned the 503 into a timeout
+  // on a loaded machine), and a short one only where the timeout itself is tested.
+  const client = (limiter?: RateLimiterMemory, defaultTimeoutMs = 10_000) =>
+    createOutboundHttp({ provider: 'test', limiter, clock: systemClock, logger, defaultTimeoutMs });
 
   test('an untrusted certificate is refused: the call is indefinite and nothing is read', async () => {
     const server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (_req, res) =>
@@ -112,7 +116,11 @@ describe('outbound provider client', () => {
     ]);
     const limited = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/429`, headers: {} });
     assert.equal(limited.kind === 'indefinite' && limited.retryAfterMs, 3000);
-    const slow = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/slow`, headers: {} });
+    const slow = await client(undefined, 300).send({
+      method: 'GET',
+      url: `http://127.0.0.1:${plainPort}/slow`,
+      headers: {},
+    });
     assert.equal(slow.kind, 'indefinite');
     const ok = await http.send({ method: 'GET', url: `http://127.0.0.1:${plainPort}/`, headers: {} });
     assert.equal(ok.kind === 'response' && ok.response.status, 200);
