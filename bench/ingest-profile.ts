@@ -1,0 +1,67 @@
+// `node bench/ingest-profile.ts <dir>`: the gateway on SQLite under wrk's webhook load (32
+// connections, INGEST_PROFILE_S seconds, default 8) with --cpu-prof, its profiles written to <dir>
+// (read them with bench/profile-summary.ts). For comparing the ingest path's CPU between commits.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
+import { newId } from '../src/ids.ts';
+import { children, freePort, startGateway, startSimulator, wrk } from './lib.ts';
+
+const [profileDir] = process.argv.slice(2);
+if (profileDir === undefined) throw new Error('usage: node bench/ingest-profile.ts <profile dir>');
+const DURATION_S = Number(process.env.INGEST_PROFILE_S ?? 8);
+const dir = mkdtempSync(join(tmpdir(), 'paywarden-ingest-profile-'));
+const secretHash = randomBytes(24).toString('base64url');
+const simulatorKey = `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
+let id = 500_000_000;
+const lines = Array.from({ length: 150_000 }, () => {
+  const n = id++;
+  const body = JSON.stringify({
+    event: 'charge.completed',
+    data: {
+      id: n,
+      tx_ref: newId('pay'),
+      flw_ref: `FLW-BENCH-${n}`,
+      amount: 100,
+      currency: 'NGN',
+      charged_amount: 100,
+      status: 'successful',
+      payment_type: 'card',
+      created_at: new Date().toISOString(),
+      customer: { id: 1, email: 'bench@example.com' },
+    },
+    'event.type': 'CARD_TRANSACTION',
+  });
+  return `${createHmac('sha256', secretHash).update(body).digest('base64')}\t${body}`;
+});
+try {
+  const port = await freePort();
+  const simulator = await startSimulator(`http://127.0.0.1:${port}/webhooks/flutterwave`, simulatorKey, secretHash);
+  const gateway = await startGateway({
+    databaseUrl: join(dir, 'gateway.sqlite'),
+    dataDir: join(dir, 'data'),
+    secretHash,
+    port,
+    simulator: { url: simulator.url, secretKey: simulatorKey },
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  });
+  const late: string[] = [];
+  const result = await wrk({
+    name: 'gateway webhooks, SQLite',
+    url: `${gateway.url}/webhooks/flutterwave`,
+    lines,
+    header: 'flutterwave-signature',
+    connections: 32,
+    durationS: DURATION_S,
+    dir,
+    late,
+  });
+  console.log(JSON.stringify(result), ...late);
+  const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
+  gateway.child.kill('SIGTERM');
+  await exited;
+} finally {
+  for (const child of children) child.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
