@@ -52,6 +52,9 @@ const stop = (child: ChildProcess) =>
     child.kill('SIGTERM');
   });
 
+// Every test here runs the command line several times, each a Node process that starts and migrates:
+// seconds each on a quiet machine, tens of seconds at load 15, so each test has 5 minutes, not 2.
+const SLOW = { timeout: 300_000 };
 describe('command line', () => {
   let dir: string;
   before(() => {
@@ -59,7 +62,7 @@ describe('command line', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('start: the first run creates a test key and shows it once; the next run does not', async () => {
+  test('start: the first run creates a test key and shows it once; the next run does not', SLOW, async () => {
     const env = {
       PAYWARDEN_DATA_DIR: join(dir, 'start'),
       PAYWARDEN_PORT: '0',
@@ -79,7 +82,7 @@ describe('command line', () => {
     await stop(second.child);
   });
 
-  test('start refuses a bad configuration with every problem listed and a non-zero exit', () => {
+  test('start refuses a bad configuration with every problem listed and a non-zero exit', SLOW, () => {
     const result = cli(['start'], {
       PAYWARDEN_DATA_DIR: join(dir, 'bad'),
       PAYWARDEN_PORT: 'x',
@@ -91,7 +94,7 @@ describe('command line', () => {
     assert.match(result.stderr, /needs TLS/);
   });
 
-  test('keys create, list and revoke; live keys need live mode', () => {
+  test('keys create, list and revoke; live keys need live mode', SLOW, () => {
     const env = { PAYWARDEN_DATA_DIR: join(dir, 'keys') };
     const created = cli(['keys', 'create', '--mode', 'test', '--name', 'ci'], env);
     assert.equal(created.status, 0, created.stderr);
@@ -110,131 +113,151 @@ describe('command line', () => {
     assert.equal(cli(['keys', 'create', '--name', 'bad;name'], env).status, 2);
   });
 
-  test('keys create takes scopes (repeated or comma-separated), refuses unknown ones, and list shows them', () => {
-    const env = { PAYWARDEN_DATA_DIR: join(dir, 'key-scopes') };
-    const created = cli(
-      ['keys', 'create', '--name', 'reader', '--scope', 'payments:read,events:read', '--scope', 'banks:read'],
-      env,
-    );
-    assert.equal(created.status, 0, created.stderr);
-    assert.match(created.stdout, /with scopes payments:read events:read banks:read\./);
-    const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
-    assert.match(
-      cli(['keys', 'list'], env).stdout,
-      new RegExp(`${id}\\t.*\\ttest\\tpayments:read,events:read,banks:read\\t`),
-    );
-    const unknown = cli(['keys', 'create', '--scope', 'payments:delete'], env);
-    assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /Unknown scope "payments:delete"/);
-    const defaults = cli(['keys', 'create', '--name', 'plain'], env);
-    assert.match(
-      defaults.stdout,
-      /with scopes payments:read payments:write webhook_endpoints:read webhook_endpoints:write events:read\./,
-    );
-  });
-
-  test('keys create --expires-in-days warns in keys list within 14 days; keys roll makes a new key, the old one says until when', () => {
-    const env = { PAYWARDEN_DATA_DIR: join(dir, 'key-roll') };
-    const created = cli(['keys', 'create', '--name', 'soon', '--expires-in-days', '10', '--signed'], env);
-    assert.equal(created.status, 0, created.stderr);
-    assert.match(created.stdout, /signing secret, also shown only now:\n\n  whsk_[0-9A-Za-z]{43}\n/);
-    const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
-    const listed = cli(['keys', 'list'], env).stdout;
-    assert.match(
-      listed,
-      new RegExp(`${id}\\t.*\\tyes\\tanywhere\\t.*WARNING: expires within 14 days \\(10 left\\); roll it`),
-    );
-    assert.equal(cli(['keys', 'create', '--expires-in-days', '366'], env).status, 2, 'never more than a year');
-    assert.equal(cli(['keys', 'create', '--allow', '10.0.0.0/33'], env).status, 2, 'a bad range');
-    assert.equal(cli(['keys', 'roll', id!, '--overlap-hours', '169'], env).status, 1, 'at most 7 days of overlap');
-    const rolled = cli(['keys', 'roll', id!, '--overlap-hours', '2'], env);
-    assert.equal(rolled.status, 0, rolled.stderr);
-    assert.match(rolled.stdout, /keeps working until \d{4}-\d{2}-\d{2}T.*then answers api_key_expired/);
-    assert.match(rolled.stdout, /sk_test_[0-9A-Za-z]{48}/);
-    assert.match(rolled.stdout, /whsk_[0-9A-Za-z]{43}/, 'a signing key rolls to a signing key with a new secret');
-    const newId = /to (key_[0-9A-Za-z]{22})/.exec(rolled.stdout)?.[1];
-    assert.match(cli(['keys', 'list'], env).stdout, new RegExp(`${id}\\t.*rolled to ${newId}, works until`));
-    const again = cli(['keys', 'roll', id!], env);
-    assert.equal(again.status, 1);
-    assert.match(again.stderr, /already rolled/);
-    const pk = cli(['keys', 'create', '--publishable', '--name', 'checkout'], env);
-    assert.equal(pk.status, 0, pk.stderr);
-    assert.match(pk.stdout, /pk_test_[0-9A-Za-z]{48}/);
-    assert.equal(cli(['keys', 'create', '--publishable', '--scope', 'payments:read'], env).status, 2);
-  });
-
-  test('operators create prints a one-time enrolment link; the first operator must be an owner; list shows who exists', () => {
-    const env = { PAYWARDEN_DATA_DIR: join(dir, 'operators'), PAYWARDEN_PUBLIC_URL: 'https://pay.merchant.example' };
-    const notOwner = cli(['operators', 'create', '--email', 'dev@merchant.example', '--role', 'developer'], env);
-    assert.equal(notOwner.status, 2);
-    assert.match(notOwner.stderr, /first operator must be an owner/);
-    const created = cli(['operators', 'create', '--email', 'Owner@Merchant.example'], env);
-    assert.equal(created.status, 0, created.stderr);
-    assert.match(
-      created.stdout,
-      /https:\/\/pay\.merchant\.example\/dashboard\/enrol\/inv_[0-9A-Za-z]{22}\.[0-9A-Za-z_-]{43}/,
-    );
-    assert.match(created.stdout, /expires at \d{4}-\d{2}-\d{2}T/);
-    const again = cli(['operators', 'create', '--email', 'owner@merchant.example'], env);
-    assert.equal(again.status, 0, 'a lost link can be replaced');
-    assert.notEqual(/enrol\/(\S+)/.exec(again.stdout)?.[1], /enrol\/(\S+)/.exec(created.stdout)?.[1]);
-    assert.equal(cli(['operators', 'create', '--email', 'not-an-email'], env).status, 2);
-    assert.equal(cli(['operators', 'create', '--email', 'x@merchant.example', '--role', 'root'], env).status, 2);
-    assert.equal(cli(['operators', 'list'], env).status, 0);
-  });
-
-  test('jobs list shows dead jobs with their error on one line; run-again queues one, audited to the command line', async () => {
-    const env = { PAYWARDEN_DATA_DIR: join(dir, 'jobs') };
-    assert.equal(cli(['jobs', 'list'], env).status, 0);
-    assert.match(cli(['jobs', 'list'], env).stdout, /No jobs are waiting, running or dead/);
-    const database = openDatabase(join(dir, 'jobs', 'paywarden.sqlite'));
-    try {
-      const queue = createJobQueue({ db: database.db, dialect: database.dialect, clock: systemClock });
-      await queue.enqueue(database.db, { kind: 'deliver_event', payload: {} });
-      const [job] = await queue.claim(1, 60_000);
-      await queue.kill(job!.id, 'endpoint answered 500\nafter 8 attempts');
-
-      const listed = cli(['jobs', 'list'], env);
-      assert.equal(listed.status, 0, listed.stderr);
-      assert.match(listed.stdout, /dead\tdeliver_event\t1/);
-      assert.match(
-        listed.stdout,
-        new RegExp(`${job!.id}\\tdeliver_event\\t1\\t\\S+\\tendpoint answered 500 after 8 attempts\\n?$`, 'm'),
-        'the error stays on its line',
+  test(
+    'keys create takes scopes (repeated or comma-separated), refuses unknown ones, and list shows them',
+    SLOW,
+    () => {
+      const env = { PAYWARDEN_DATA_DIR: join(dir, 'key-scopes') };
+      const created = cli(
+        ['keys', 'create', '--name', 'reader', '--scope', 'payments:read,events:read', '--scope', 'banks:read'],
+        env,
       );
+      assert.equal(created.status, 0, created.stderr);
+      assert.match(created.stdout, /with scopes payments:read events:read banks:read\./);
+      const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
+      assert.match(
+        cli(['keys', 'list'], env).stdout,
+        new RegExp(`${id}\\t.*\\ttest\\tpayments:read,events:read,banks:read\\t`),
+      );
+      const unknown = cli(['keys', 'create', '--scope', 'payments:delete'], env);
+      assert.equal(unknown.status, 2);
+      assert.match(unknown.stderr, /Unknown scope "payments:delete"/);
+      const defaults = cli(['keys', 'create', '--name', 'plain'], env);
+      assert.match(
+        defaults.stdout,
+        /with scopes payments:read payments:write webhook_endpoints:read webhook_endpoints:write events:read\./,
+      );
+    },
+  );
 
-      const ran = cli(['jobs', 'run-again', job!.id], env);
-      assert.equal(ran.status, 0, ran.stderr);
-      assert.match(ran.stdout, /Queued job_/);
-      const row = await database.db.selectFrom('jobs').selectAll().where('id', '=', job!.id).executeTakeFirstOrThrow();
-      assert.equal(row.status, 'queued');
-      assert.equal(Number(row.attempts), 0);
-      const audit = await database.db
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('action', '=', 'job.run_again')
-        .executeTakeFirstOrThrow();
-      assert.equal(audit.actor_type, 'cli');
-      assert.equal(audit.object_id, job!.id);
-
-      const again = cli(['jobs', 'run-again', job!.id], env);
+  test(
+    'keys create --expires-in-days warns in keys list within 14 days; keys roll makes a new key, the old one says until when',
+    SLOW,
+    () => {
+      const env = { PAYWARDEN_DATA_DIR: join(dir, 'key-roll') };
+      const created = cli(['keys', 'create', '--name', 'soon', '--expires-in-days', '10', '--signed'], env);
+      assert.equal(created.status, 0, created.stderr);
+      assert.match(created.stdout, /signing secret, also shown only now:\n\n  whsk_[0-9A-Za-z]{43}\n/);
+      const id = /(key_[0-9A-Za-z]{22})/.exec(created.stdout)?.[1];
+      const listed = cli(['keys', 'list'], env).stdout;
+      assert.match(
+        listed,
+        new RegExp(`${id}\\t.*\\tyes\\tanywhere\\t.*WARNING: expires within 14 days \\(10 left\\); roll it`),
+      );
+      assert.equal(cli(['keys', 'create', '--expires-in-days', '366'], env).status, 2, 'never more than a year');
+      assert.equal(cli(['keys', 'create', '--allow', '10.0.0.0/33'], env).status, 2, 'a bad range');
+      assert.equal(cli(['keys', 'roll', id!, '--overlap-hours', '169'], env).status, 1, 'at most 7 days of overlap');
+      const rolled = cli(['keys', 'roll', id!, '--overlap-hours', '2'], env);
+      assert.equal(rolled.status, 0, rolled.stderr);
+      assert.match(rolled.stdout, /keeps working until \d{4}-\d{2}-\d{2}T.*then answers api_key_expired/);
+      assert.match(rolled.stdout, /sk_test_[0-9A-Za-z]{48}/);
+      assert.match(rolled.stdout, /whsk_[0-9A-Za-z]{43}/, 'a signing key rolls to a signing key with a new secret');
+      const newId = /to (key_[0-9A-Za-z]{22})/.exec(rolled.stdout)?.[1];
+      assert.match(cli(['keys', 'list'], env).stdout, new RegExp(`${id}\\t.*rolled to ${newId}, works until`));
+      const again = cli(['keys', 'roll', id!], env);
       assert.equal(again.status, 1);
-      assert.match(again.stderr, /no dead job/);
-      const bad = cli(['jobs', 'run-again', 'job_../../etc'], env);
-      assert.equal(bad.status, 1);
-      assert.match(bad.stderr, /is not a job id/);
-    } finally {
-      await database.close();
-    }
-  });
+      assert.match(again.stderr, /already rolled/);
+      const pk = cli(['keys', 'create', '--publishable', '--name', 'checkout'], env);
+      assert.equal(pk.status, 0, pk.stderr);
+      assert.match(pk.stdout, /pk_test_[0-9A-Za-z]{48}/);
+      assert.equal(cli(['keys', 'create', '--publishable', '--scope', 'payments:read'], env).status, 2);
+    },
+  );
 
-  test('migrate applies the schema and exits', () => {
+  test(
+    'operators create prints a one-time enrolment link; the first operator must be an owner; list shows who exists',
+    SLOW,
+    () => {
+      const env = { PAYWARDEN_DATA_DIR: join(dir, 'operators'), PAYWARDEN_PUBLIC_URL: 'https://pay.merchant.example' };
+      const notOwner = cli(['operators', 'create', '--email', 'dev@merchant.example', '--role', 'developer'], env);
+      assert.equal(notOwner.status, 2);
+      assert.match(notOwner.stderr, /first operator must be an owner/);
+      const created = cli(['operators', 'create', '--email', 'Owner@Merchant.example'], env);
+      assert.equal(created.status, 0, created.stderr);
+      assert.match(
+        created.stdout,
+        /https:\/\/pay\.merchant\.example\/dashboard\/enrol\/inv_[0-9A-Za-z]{22}\.[0-9A-Za-z_-]{43}/,
+      );
+      assert.match(created.stdout, /expires at \d{4}-\d{2}-\d{2}T/);
+      const again = cli(['operators', 'create', '--email', 'owner@merchant.example'], env);
+      assert.equal(again.status, 0, 'a lost link can be replaced');
+      assert.notEqual(/enrol\/(\S+)/.exec(again.stdout)?.[1], /enrol\/(\S+)/.exec(created.stdout)?.[1]);
+      assert.equal(cli(['operators', 'create', '--email', 'not-an-email'], env).status, 2);
+      assert.equal(cli(['operators', 'create', '--email', 'x@merchant.example', '--role', 'root'], env).status, 2);
+      assert.equal(cli(['operators', 'list'], env).status, 0);
+    },
+  );
+
+  test(
+    'jobs list shows dead jobs with their error on one line; run-again queues one, audited to the command line',
+    SLOW,
+    async () => {
+      const env = { PAYWARDEN_DATA_DIR: join(dir, 'jobs') };
+      assert.equal(cli(['jobs', 'list'], env).status, 0);
+      assert.match(cli(['jobs', 'list'], env).stdout, /No jobs are waiting, running or dead/);
+      const database = openDatabase(join(dir, 'jobs', 'paywarden.sqlite'));
+      try {
+        const queue = createJobQueue({ db: database.db, dialect: database.dialect, clock: systemClock });
+        await queue.enqueue(database.db, { kind: 'deliver_event', payload: {} });
+        const [job] = await queue.claim(1, 60_000);
+        await queue.kill(job!.id, 'endpoint answered 500\nafter 8 attempts');
+
+        const listed = cli(['jobs', 'list'], env);
+        assert.equal(listed.status, 0, listed.stderr);
+        assert.match(listed.stdout, /dead\tdeliver_event\t1/);
+        assert.match(
+          listed.stdout,
+          new RegExp(`${job!.id}\\tdeliver_event\\t1\\t\\S+\\tendpoint answered 500 after 8 attempts\\n?$`, 'm'),
+          'the error stays on its line',
+        );
+
+        const ran = cli(['jobs', 'run-again', job!.id], env);
+        assert.equal(ran.status, 0, ran.stderr);
+        assert.match(ran.stdout, /Queued job_/);
+        const row = await database.db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('id', '=', job!.id)
+          .executeTakeFirstOrThrow();
+        assert.equal(row.status, 'queued');
+        assert.equal(Number(row.attempts), 0);
+        const audit = await database.db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('action', '=', 'job.run_again')
+          .executeTakeFirstOrThrow();
+        assert.equal(audit.actor_type, 'cli');
+        assert.equal(audit.object_id, job!.id);
+
+        const again = cli(['jobs', 'run-again', job!.id], env);
+        assert.equal(again.status, 1);
+        assert.match(again.stderr, /no dead job/);
+        const bad = cli(['jobs', 'run-again', 'job_../../etc'], env);
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /is not a job id/);
+      } finally {
+        await database.close();
+      }
+    },
+  );
+
+  test('migrate applies the schema and exits', SLOW, () => {
     const result = cli(['migrate'], { PAYWARDEN_DATA_DIR: join(dir, 'migrate') });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /migrations applied to sqlite:/);
   });
 
-  test('simulate flutterwave runs the simulator alone with the printed credentials', async () => {
+  test('simulate flutterwave runs the simulator alone with the printed credentials', SLOW, async () => {
     const sim = await startUntil(['simulate', 'flutterwave', '--port', '0'], {}, /control API/);
     try {
       const url = /flutterwave simulator on (http:\/\/\S+)/.exec(sim.output())?.[1];
