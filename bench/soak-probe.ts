@@ -3,7 +3,7 @@
 // process.memoryUsage() and V8 heap figures to $SOAK_PROBE_DIR/<main|thread-N>.json, which the
 // soak driver reads from outside. Worker threads inherit --import, so the SQLite thread reports
 // its own V8 heap too (the gateway's /metrics covers the main thread's heap only).
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
@@ -14,8 +14,9 @@ if (dir !== undefined) {
   const write = () => {
     const usage = process.memoryUsage();
     const heap = getHeapStatistics();
+    // Written aside and renamed, so the soak never reads half a file.
     writeFileSync(
-      file,
+      `${file}.tmp`,
       JSON.stringify({
         at: Date.now(),
         rss: usage.rss,
@@ -26,6 +27,7 @@ if (dir !== undefined) {
         mallocedMemory: heap.malloced_memory,
       }),
     );
+    renameSync(`${file}.tmp`, file);
   };
   write();
   setInterval(write, Number(process.env.SOAK_PROBE_MS ?? 1000)).unref();

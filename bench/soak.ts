@@ -172,7 +172,7 @@ function memorySample(pid: number): MemorySample {
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   const malloc = residentFigures(pid);
   const main = probe('main.json');
-  const threads = readdirSync(probeDir).filter((file) => file.startsWith('thread-'));
+  const threads = readdirSync(probeDir).filter((file) => file.startsWith('thread-') && file.endsWith('.json'));
   return {
     rss: kb('VmRSS'),
     anon: kb('RssAnon'),
@@ -226,6 +226,10 @@ let failed = 0;
 let firstError = '';
 let samples: MemorySample[] = [];
 let missing = 0;
+let samplerErrors = 0;
+let firstSamplerError = '';
+/** Of the `missing` (not within 60 s), those whose payment.succeeded came later, before the end. */
+let late = 0;
 
 const fail = (error: unknown) => {
   failed += 1;
@@ -234,17 +238,23 @@ const fail = (error: unknown) => {
 
 /** One payment, start to finish; latencies from its intended start (open loop). */
 async function onePayment(index: number, intended: number): Promise<void> {
+  let arrived: Promise<number> | undefined;
   try {
     const id = await createPayment(setup);
     const created = performance.now();
     create.push(created - intended);
-    const arrived = setup.merchant.arrival(id);
+    arrived = setup.merchant.arrival(id);
     const paidAt = performance.now();
     const transactionId = await completeAtSimulator(setup, id);
     if (index % 4 === 0) await resendAtSimulator(setup, transactionId);
     e2e.push((await within(arrived, 60_000, `payment.succeeded for ${id}`)) - paidAt);
   } catch (error) {
-    if (String(error).includes('did not happen')) missing += 1;
+    if (String(error).includes('did not happen')) {
+      missing += 1;
+      void arrived?.then(() => {
+        late += 1;
+      });
+    }
     fail(error);
   }
 }
@@ -253,7 +263,8 @@ const sampler = setInterval(() => {
   try {
     samples.push(memorySample(pid));
   } catch (error) {
-    fail(error);
+    samplerErrors += 1;
+    firstSamplerError ||= String(error);
   }
 }, SAMPLE_MS);
 const mib = (value: number) => (Number.isNaN(value) ? 'n/a' : value.toFixed(0));
@@ -338,8 +349,11 @@ rmSync(dir, { recursive: true, force: true });
 const problems: string[] = [];
 const totalFailed = intervals.reduce((sum, i) => sum + i.failed, 0);
 if (totalFailed > 0)
-  problems.push(`${totalFailed} payments failed (${missing} events never arrived); first: ${firstError}`);
+  problems.push(
+    `${totalFailed} payments failed (${missing} events not within 60 s, of which ${late} arrived before the end of the drain); first: ${firstError}`,
+  );
 if (left > 0) problems.push(`${left} jobs still due after a 60 s drain`);
+if (samplerErrors > 0) problems.push(`${samplerErrors} memory samples failed; first: ${firstSamplerError}`);
 const first = intervals[0]!;
 const last = intervals[intervals.length - 1]!;
 // RSS is compared from the first interval that began with the SQLite file past the page cache's
