@@ -5,7 +5,7 @@
 // its own V8 heap too (the gateway's /metrics covers the main thread's heap only).
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 const dir = process.env.SOAK_PROBE_DIR;
@@ -25,6 +25,8 @@ if (dir !== undefined) {
         external: usage.external,
         arrayBuffers: usage.arrayBuffers,
         mallocedMemory: heap.malloced_memory,
+        // The young generation, which V8 sizes between 16 and 128 MiB as allocation goes.
+        newSpace: getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0,
       }),
     );
     renameSync(`${file}.tmp`, file);

@@ -69,6 +69,8 @@ interface MemorySample {
   /** From the probe (bench/soak-probe.ts) in the gateway: each thread's process.memoryUsage(). */
   heapUsed: number;
   heapTotal: number;
+  /** The main thread's new space (young generation), committed: part of heapTotal. */
+  newSpace: number;
   external: number;
   arrayBuffers: number;
   threadHeapUsed: number;
@@ -100,6 +102,7 @@ interface Interval {
   arenas: number;
   v8PagesMiB: number;
   heapTotalMiB: number;
+  newSpaceMiB: number;
   externalMiB: number;
   arrayBuffersMiB: number;
   threadHeapFloorMiB: number;
@@ -184,6 +187,7 @@ function memorySample(pid: number): MemorySample {
     v8Pages: malloc.v8Pages,
     heapUsed: main.heapUsed!,
     heapTotal: main.heapTotal!,
+    newSpace: main.newSpace ?? Number.NaN,
     external: main.external!,
     arrayBuffers: main.arrayBuffers!,
     threadHeapUsed: threads.reduce((sum, file) => sum + probe(file).heapUsed!, 0),
@@ -275,7 +279,7 @@ console.log(
   `soak: ${MINUTES} min at ${RATE} payments/s on ${databaseUrl === sqlitePath ? 'SQLite' : 'PostgreSQL'}, a row every ${INTERVAL_S} s`,
 );
 console.log(
-  '| minute | payments | failed | create p50/p99 ms | end to end p50/p99 ms | event loop p99 ms | backlog | gateway CPU | load | RSS MiB | anon / file MiB | malloc main + arenas (n) MiB | V8 pages MiB | heap floor/max, SQLite thread heap floor MiB | heap total, SQLite thread heap total MiB | external (arrayBuffers) MiB | SQLite file / WAL MiB |',
+  '| minute | payments | failed | create p50/p99 ms | end to end p50/p99 ms | event loop p99 ms | backlog | gateway CPU | load | RSS MiB | anon / file MiB | malloc main + arenas (n) MiB | V8 pages MiB | heap floor/max, SQLite thread heap floor MiB | heap total (new space), SQLite thread heap total MiB | external (arrayBuffers) MiB | SQLite file / WAL MiB |',
 );
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const intervalCount = Math.max(1, Math.round((MINUTES * 60) / INTERVAL_S));
@@ -312,6 +316,7 @@ for (let i = 0; i < intervalCount; i += 1) {
     arenas: Math.max(...samples.map((s) => s.arenas)),
     v8PagesMiB: median((s) => s.v8Pages),
     heapTotalMiB: median((s) => s.heapTotal),
+    newSpaceMiB: median((s) => s.newSpace),
     externalMiB: median((s) => s.external),
     arrayBuffersMiB: median((s) => s.arrayBuffers),
     threadHeapFloorMiB: floor((s) => s.threadHeapUsed),
@@ -331,7 +336,7 @@ for (let i = 0; i < intervalCount; i += 1) {
   failed = 0;
   if (process.env.SOAK_OUT !== undefined) appendFileSync(process.env.SOAK_OUT, `${JSON.stringify(interval)}\n`);
   console.log(
-    `| ${interval.endMinute} | ${interval.payments} | ${interval.failed} | ${ms(interval.createP50)} / ${ms(interval.createP99)} | ${ms(interval.e2eP50)} / ${ms(interval.e2eP99)} | ${interval.eventLoopP99Ms.toFixed(1)} | ${interval.backlog} | ${interval.gatewayCpuPct.toFixed(0)}% | ${interval.load.toFixed(1)} | ${mib(interval.rssMiB)} | ${mib(interval.anonMiB)} / ${mib(interval.fileMiB)} | ${mib(interval.mallocMainMiB)} + ${mib(interval.mallocArenasMiB)} (${interval.arenas}) | ${mib(interval.v8PagesMiB)} | ${mib(interval.heapFloorMiB)} / ${mib(interval.heapMaxMiB)}, ${mib(interval.threadHeapFloorMiB)} | ${mib(interval.heapTotalMiB)}, ${mib(interval.threadHeapTotalMiB)} | ${mib(interval.externalMiB)} (${mib(interval.arrayBuffersMiB)}) | ${mib(interval.dbFileMiB)} / ${mib(interval.walFileMiB)} |`,
+    `| ${interval.endMinute} | ${interval.payments} | ${interval.failed} | ${ms(interval.createP50)} / ${ms(interval.createP99)} | ${ms(interval.e2eP50)} / ${ms(interval.e2eP99)} | ${interval.eventLoopP99Ms.toFixed(1)} | ${interval.backlog} | ${interval.gatewayCpuPct.toFixed(0)}% | ${interval.load.toFixed(1)} | ${mib(interval.rssMiB)} | ${mib(interval.anonMiB)} / ${mib(interval.fileMiB)} | ${mib(interval.mallocMainMiB)} + ${mib(interval.mallocArenasMiB)} (${interval.arenas}) | ${mib(interval.v8PagesMiB)} | ${mib(interval.heapFloorMiB)} / ${mib(interval.heapMaxMiB)}, ${mib(interval.threadHeapFloorMiB)} | ${mib(interval.heapTotalMiB)} (${mib(interval.newSpaceMiB)}), ${mib(interval.threadHeapTotalMiB)} | ${mib(interval.externalMiB)} (${mib(interval.arrayBuffersMiB)}) | ${mib(interval.dbFileMiB)} / ${mib(interval.walFileMiB)} |`,
   );
 }
 clearInterval(sampler);
