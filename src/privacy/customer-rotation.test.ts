@@ -9,6 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { testDialects } from '../../test/helpers/databases.ts';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.ts';
 import { storedText } from '../../test/helpers/stored-text.ts';
@@ -264,6 +265,19 @@ for (const dialect of await testDialects()) {
       await pay(victim);
       const values = await valuesOf(customerId);
       assert.deepEqual([...new Set(values.map((v) => keyVersionOf(v.value)))].sort(), [3, 4]);
+      const wrappedBefore = [
+        ...(await db().selectFrom('customer_keys').select('wrapped_key').where('id', '=', customerId).execute()).map(
+          (k) => k.wrapped_key,
+        ),
+        ...(
+          await db()
+            .selectFrom('customer_key_versions')
+            .select('wrapped_key')
+            .where('customer_id', '=', customerId)
+            .execute()
+        ).map((k) => k.wrapped_key),
+      ].filter((k): k is string => k !== null);
+      assert.ok(wrappedBefore.length >= 2, 'the current key and the kept versions');
       const erased = await gw.api('POST', '/v1/customers/erase', { email: victim, reason: 'request 7' });
       assert.equal(erased.status, 200);
       assert.deepEqual(erased.body.erased, [customerId]);
@@ -287,6 +301,14 @@ for (const dialect of await testDialects()) {
         .where('id', '=', customerId)
         .executeTakeFirstOrThrow();
       assert.equal(row.wrapped_key, null);
+      // Nor in the bytes: SQLite zeroes freed content (secure_delete), so once the WAL is
+      // checkpointed neither the file nor the WAL holds the erased wrapped keys. (PostgreSQL keeps
+      // dead tuples until VACUUM: docs/personal-data.md.)
+      if (dialect.name === 'sqlite') {
+        await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db());
+        const bytes = await storedText(gw.services.database, gw.services.config.databaseUrl);
+        for (const wrapped of wrappedBefore) assert.ok(!bytes.includes(wrapped), 'an erased wrapped key in the file');
+      }
       for (const { value, context } of values) {
         const version = keyVersionOf(value)!;
         for (const key of candidates)
