@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
-import { openDatabase, type DatabaseHandle } from '../db/database.ts';
-import { migrateToLatest } from '../db/migrate.ts';
+import type { DatabaseHandle } from '../db/database.ts';
 import type { AuditLogTable } from '../db/schema.ts';
 import { testDialects } from '../../test/helpers/databases.ts';
-import { writeAudit, type AuditEntry } from './audit.ts';
+import { auditEntry, tamperableAuditDatabase } from '../../test/helpers/audit.ts';
+import { writeAudit } from './audit.ts';
 import { auditRowHash, GENESIS_HASH } from './chain.ts';
 import { checkpointMessage, writeCheckpoints } from './checkpoints.ts';
 import { sealAuditLog } from './sealer.ts';
@@ -27,16 +27,6 @@ function firstProblem(report: AuditVerifyReport) {
   return report.problems[0]!;
 }
 
-const entry = (objectId: string, details: Record<string, unknown> = {}): AuditEntry => ({
-  mode: 'test',
-  actorType: 'system',
-  actorId: null,
-  action: 'x.done',
-  objectType: 'x',
-  objectId,
-  details,
-});
-
 for (const dialect of await testDialects()) {
   describe(`audit chain on ${dialect.name}`, { skip: dialect.skip }, () => {
     let cleanup: () => Promise<void>;
@@ -45,12 +35,7 @@ for (const dialect of await testDialects()) {
     before(async () => {
       let url: string;
       ({ url, cleanup } = await dialect.create());
-      database = openDatabase(url, { poolSize: 4 });
-      await migrateToLatest(database);
-      // The tampering below is done as the schema's owner, who can switch off the guard that stops
-      // the gateway's role from changing sealed rows (grants.test.ts): what verify must then find.
-      if (dialect.name === 'postgres')
-        await sql`alter table audit_log disable trigger audit_log_seal_once`.execute(database.db);
+      database = await tamperableAuditDatabase(url);
     });
     after(async () => {
       await database.close();
@@ -246,18 +231,18 @@ for (const dialect of await testDialects()) {
       await db()
         .transaction()
         .execute(async (tx) => {
-          await writeAudit(tx, clock, entry('x_rollback', { n: 'x' }));
+          await writeAudit(tx, clock, auditEntry('x_rollback', { n: 'x' }));
           throw new Error('roll back');
         })
         .catch(() => undefined);
-      await writeAudit(db(), clock, entry('x_rollback', { n: 'y' }));
+      await writeAudit(db(), clock, auditEntry('x_rollback', { n: 'y' }));
       assert.equal(await seal(), 1);
       assert.deepEqual(JSON.parse((await rowAt(7)).details_json), { n: 'y' });
       assert.equal((await verify()).ok, true);
     });
 
     test('unsealed rows are counted; one left unsealed past 5 minutes is named', async () => {
-      await writeAudit(db(), clock, entry('x_late'));
+      await writeAudit(db(), clock, auditEntry('x_late'));
       const young = await verify();
       assert.equal(young.ok, true, 'a row the sealer has not reached yet is not a problem');
       assert.equal(young.chains.find((c) => c.chain === 'test')!.unsealedRows, 1);

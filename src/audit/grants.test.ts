@@ -14,6 +14,7 @@ import { openDatabase } from '../db/database.ts';
 import { Secret } from '../crypto/secret.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { randomBase62 } from '../ids.ts';
+import { auditEntry } from '../../test/helpers/audit.ts';
 import { POSTGRES_URL, postgresUnavailable, skipUnless } from '../../test/helpers/services.ts';
 import { writeAudit } from './audit.ts';
 import { writeCheckpoints } from './checkpoints.ts';
@@ -67,15 +68,7 @@ describe('audit grants on postgres', { skip: await skipUnless(postgresUnavailabl
     const clock = manualClock();
     const roleRow = (await sqlRows(gateway, 'select current_user as name'))[0] as { name: string };
     assert.equal(roleRow.name, role);
-    const write = (objectId: string) =>
-      writeAudit(gateway.db, clock, {
-        mode: 'test',
-        actorType: 'system',
-        actorId: null,
-        action: 'x.done',
-        objectType: 'x',
-        objectId,
-      });
+    const write = (objectId: string) => writeAudit(gateway.db, clock, auditEntry(objectId));
 
     await write('x_1');
     const signer = checkpointSigner(new Secret(randomBytes(32).toString('base64')));

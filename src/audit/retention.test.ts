@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { manualClock } from '../clock.ts';
 import { Secret } from '../crypto/secret.ts';
 import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
+import { allowOwnerTampering } from '../../test/helpers/audit.ts';
 import { writeAudit } from './audit.ts';
 import { writeCheckpoints } from './checkpoints.ts';
 import { applyRetention } from './retention.ts';
@@ -28,14 +29,9 @@ for (const dialect of await testDialects()) {
     let database: Awaited<ReturnType<typeof openTestDatabase>>;
     const archiveDir = mkdtempSync(join(tmpdir(), 'paywarden-archive-'));
     const clock = manualClock(Date.UTC(2026, 0, 1));
-    // The tampering below is done as the schema's owner, who can switch off migration 0019's guard.
-    const ownerMayChangeSealedRows = async (handle: { db: typeof database.db }) => {
-      if (dialect.name === 'postgres')
-        await sql`alter table audit_log disable trigger audit_log_seal_once`.execute(handle.db);
-    };
     before(async () => {
       database = await openTestDatabase(dialect);
-      await ownerMayChangeSealedRows(database);
+      await allowOwnerTampering(database);
     });
     after(async () => {
       await database.close();
@@ -150,7 +146,7 @@ for (const dialect of await testDialects()) {
             details: { i },
           });
         await sealAuditLog(other);
-        await ownerMayChangeSealedRows(other);
+        await allowOwnerTampering(other);
         await sql`update audit_log set action = 'forged' where chain = ${liveLane} and seq = 2`.execute(other.db);
         clock.set(Date.UTC(2026, 6, 1));
         const result = await applyRetention({ ...other, clock, archiveDir: dir });

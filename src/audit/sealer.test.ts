@@ -15,7 +15,8 @@ import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createLogger } from '../log.ts';
 import { testDialects } from '../../test/helpers/databases.ts';
-import { writeAudit, type AuditEntry } from './audit.ts';
+import { auditEntry } from '../../test/helpers/audit.ts';
+import { writeAudit } from './audit.ts';
 import { GENESIS_HASH } from './chain.ts';
 import { writeCheckpoints } from './checkpoints.ts';
 import { createSealerLoop, sealAuditLog } from './sealer.ts';
@@ -24,16 +25,6 @@ import { verifyAuditLog } from './verify.ts';
 
 const signer = checkpointSigner(new Secret(randomBytes(32).toString('base64')));
 const keyring = keyringOf([signer.publicKey]);
-
-const entry = (objectId: string, details: Record<string, unknown> = {}): AuditEntry => ({
-  mode: 'test',
-  actorType: 'system',
-  actorId: null,
-  action: 'x.done',
-  objectType: 'x',
-  objectId,
-  details,
-});
 
 for (const dialect of await testDialects()) {
   describe(`audit sealer on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -86,7 +77,7 @@ for (const dialect of await testDialects()) {
         const sealers = [sealerLoop(database), sealerLoop(second)];
         await Promise.all(
           Array.from({ length: 40 }, (_, i) =>
-            writeAudit((i % 2 === 0 ? database : second).db, clock, entry(`x_${i}`, { i })),
+            writeAudit((i % 2 === 0 ? database : second).db, clock, auditEntry(`x_${i}`, { i })),
           ),
         );
         writing = false;
@@ -112,8 +103,8 @@ for (const dialect of await testDialects()) {
         const background = async () => {
           while (writing) {
             await Promise.all([
-              writeAudit(second.db, clock, entry('x_noise')),
-              writeAudit(database.db, clock, entry('x_noise')),
+              writeAudit(second.db, clock, auditEntry('x_noise')),
+              writeAudit(database.db, clock, auditEntry('x_noise')),
               sealAuditLog(second),
             ]);
           }
@@ -123,7 +114,7 @@ for (const dialect of await testDialects()) {
         for (let n = 0; n < 30; n += 1)
           await (n % 2 === 0 ? database : second).db
             .transaction()
-            .execute((tx) => writeAudit(tx, clock, entry('x_causal', { n })));
+            .execute((tx) => writeAudit(tx, clock, auditEntry('x_causal', { n })));
         writing = false;
         await noise;
         await seal();
@@ -149,7 +140,7 @@ for (const dialect of await testDialects()) {
       try {
         for (let batch = 0; batch < 6; batch += 1)
           await Promise.all(
-            Array.from({ length: 50 }, (_, i) => writeAudit(db(), clock, entry(`x_race_${batch}_${i}`))),
+            Array.from({ length: 50 }, (_, i) => writeAudit(db(), clock, auditEntry(`x_race_${batch}_${i}`))),
           );
         const sealed = await Promise.all([seal(), sealAuditLog(second), seal(), sealAuditLog(second)]);
         assert.equal(
@@ -170,7 +161,7 @@ for (const dialect of await testDialects()) {
     });
 
     test('the periodic sealer skips a chain whose head another process holds, and seals it on a later pass', async () => {
-      await writeAudit(db(), clock, entry('x_skip'));
+      await writeAudit(db(), clock, auditEntry('x_skip'));
       if (dialect.name === 'postgres') {
         const second = openSecond();
         try {
@@ -213,7 +204,7 @@ for (const dialect of await testDialects()) {
       const loop = createSealerLoop({ ...database, logger: createLogger('silent'), intervalMs: 10 });
       loop.start();
       try {
-        for (let i = 0; i < 5; i += 1) await writeAudit(db(), clock, entry('x_loop', { i }));
+        for (let i = 0; i < 5; i += 1) await writeAudit(db(), clock, auditEntry('x_loop', { i }));
         // The loop runs on a timer of its own: wait for it (bounded), as an operator would.
         for (const deadline = Date.now() + 30_000; (await unsealed()) > 0 && Date.now() < deadline; )
           await new Promise((resolve) => setTimeout(resolve, 20));
