@@ -4,9 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHmac, randomBytes } from 'node:crypto';
-import { newId } from '../src/ids.ts';
-import { children, freePort, startGateway, startSimulator, wrk } from './lib.ts';
+import { randomBytes } from 'node:crypto';
+import { children, freePort, signedBenchWebhook, startGateway, startSimulator, wrk } from './lib.ts';
 
 const [profileDir] = process.argv.slice(2);
 if (profileDir === undefined) throw new Error('usage: node bench/ingest-profile.ts <profile dir>');
@@ -17,23 +16,8 @@ const simulatorKey = `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
 let id = 500_000_000;
 const lines = Array.from({ length: 150_000 }, () => {
   const n = id++;
-  const body = JSON.stringify({
-    event: 'charge.completed',
-    data: {
-      id: n,
-      tx_ref: newId('pay'),
-      flw_ref: `FLW-BENCH-${n}`,
-      amount: 100,
-      currency: 'NGN',
-      charged_amount: 100,
-      status: 'successful',
-      payment_type: 'card',
-      created_at: new Date().toISOString(),
-      customer: { id: 1, email: 'bench@example.com' },
-    },
-    'event.type': 'CARD_TRANSACTION',
-  });
-  return `${createHmac('sha256', secretHash).update(body).digest('base64')}\t${body}`;
+  const { body, signature } = signedBenchWebhook(n, secretHash);
+  return `${signature}\t${body}`;
 });
 try {
   const port = await freePort();

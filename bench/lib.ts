@@ -4,8 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { newId } from '../src/ids.ts';
 
 export const children: ChildProcess[] = [];
 
@@ -257,4 +258,28 @@ export async function postgresReachable(url: string, schema: string): Promise<bo
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * A unique Flutterwave `charge.completed` webhook for transaction `id`, signed as the simulator
+ * signs it (base64 HMAC-SHA256 of the body with the secret hash): the ingest load of the benches.
+ */
+export function signedBenchWebhook(id: number, secretHash: string): { body: string; signature: string } {
+  const body = JSON.stringify({
+    event: 'charge.completed',
+    data: {
+      id,
+      tx_ref: newId('pay'),
+      flw_ref: `FLW-BENCH-${id}`,
+      amount: 100,
+      currency: 'NGN',
+      charged_amount: 100,
+      status: 'successful',
+      payment_type: 'card',
+      created_at: new Date().toISOString(),
+      customer: { id: 1, email: 'bench@example.com' },
+    },
+    'event.type': 'CARD_TRANSACTION',
+  });
+  return { body, signature: createHmac('sha256', secretHash).update(body).digest('base64') };
 }

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, randomUUID, createHmac } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import BetterSqlite3 from 'better-sqlite3';
 import { newId } from '../src/ids.ts';
@@ -21,6 +21,7 @@ import {
   wrk,
   freePort,
   postgresReachable,
+  signedBenchWebhook,
 } from './lib.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -64,24 +65,7 @@ interface SignedWebhook {
   signature: string;
 }
 function signWebhook(): SignedWebhook {
-  const id = nextTransactionId++;
-  const body = JSON.stringify({
-    event: 'charge.completed',
-    data: {
-      id,
-      tx_ref: newId('pay'),
-      flw_ref: `FLW-BENCH-${id}`,
-      amount: 100,
-      currency: 'NGN',
-      charged_amount: 100,
-      status: 'successful',
-      payment_type: 'card',
-      created_at: new Date().toISOString(),
-      customer: { id: 1, email: 'bench@example.com' },
-    },
-    'event.type': 'CARD_TRANSACTION',
-  });
-  return { body, signature: createHmac('sha256', secretHash).update(body).digest('base64') };
+  return signedBenchWebhook(nextTransactionId++, secretHash);
 }
 
 const asRequest = (webhook: SignedWebhook) => ({
