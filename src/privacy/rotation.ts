@@ -10,13 +10,8 @@
 // in batches (rotation-batch.ts) on whichever gateway process claims it, while the gateway keeps
 // writing. `--wait` runs the same batches in the command's own process. Retiring a version refuses
 // while anything still uses it, and says what.
-import type { AuditActor } from '../audit/audit.ts';
 import { writeAudit } from '../audit/audit.ts';
-import type { Clock } from '../clock.ts';
-import type { Db } from '../db/schema.ts';
-import type { JobQueue } from '../jobs/queue.ts';
 import { newId } from '../ids.ts';
-import type { CustomerKeys } from './customer-keys.ts';
 import {
   type CustomerScope,
   countInScope,
@@ -26,7 +21,7 @@ import {
   keptVersions,
   parseCustomerScope,
 } from './customer-rotation.ts';
-import { type KeyWrapper, LEGACY_WRAPPER_NAME } from './key-wrapper.ts';
+import { LEGACY_WRAPPER_NAME } from './key-wrapper.ts';
 import {
   type BatchDeps,
   CUSTOMER_KEY_SWITCH_MS,
@@ -43,18 +38,12 @@ import {
   PAYLOAD_SEALED_COLUMNS,
   sealedWith,
 } from './sealed-columns.ts';
-import { PAYLOAD_KEY_PURPOSE, payloadKeysNewestFirst, type SystemKeys } from './system-keys.ts';
+import { PAYLOAD_KEY_PURPOSE, payloadKeysNewestFirst } from './system-keys.ts';
 
 export { CUSTOMER_KEY_SWITCH_MS, PAYLOAD_KEY_SWITCH_MS, type RotationKind } from './rotation-batch.ts';
 
-export interface RotationDeps {
-  readonly db: Db;
-  readonly clock: Clock;
-  readonly wrapper: KeyWrapper;
-  readonly systemKeys: SystemKeys;
-  readonly customerKeys: CustomerKeys;
-  readonly queue: JobQueue;
-  readonly actor: AuditActor;
+/** What a batch needs (the job's own deps), and the command line's options around it. */
+export interface RotationDeps extends BatchDeps {
   readonly batchSize?: number;
   readonly progress?: (line: string) => void;
   /** `--wait`: called after each batch commits. */
