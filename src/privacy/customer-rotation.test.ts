@@ -73,6 +73,19 @@ for (const dialect of await testDialects()) {
     });
     const rotation = (batchSize = 2) =>
       keyRotationFor(gw.services.database, gw.services.keysAtRest, { batchSize, clock });
+    /** Drains the job, moves past the key switch for its last round, and checks it finished. */
+    const runToTheEnd = async (rotationId: string) => {
+      await gw.services.worker.drain();
+      offsetMs += CUSTOMER_KEY_SWITCH_MS;
+      await gw.services.worker.drain();
+      const done = await db()
+        .selectFrom('key_rotations')
+        .selectAll()
+        .where('id', '=', rotationId)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(done.finished_at, null);
+      return done;
+    };
     /** Every value of the customer in payments and events, with its place. */
     const valuesOf = async (customerId: string) => {
       const values: { value: string; context: string }[] = [];
@@ -184,15 +197,7 @@ for (const dialect of await testDialects()) {
       ]);
       assert.equal(inline.resumed, true);
       assert.equal(inline.finished, false, '--wait leaves the last round to the job');
-      await gw.services.worker.drain();
-      offsetMs += CUSTOMER_KEY_SWITCH_MS;
-      await gw.services.worker.drain();
-      const done = await db()
-        .selectFrom('key_rotations')
-        .selectAll()
-        .where('id', '=', started.rotationId!)
-        .executeTakeFirstOrThrow();
-      assert.notEqual(done.finished_at, null);
+      const done = await runToTheEnd(started.rotationId!);
       const rows = new Set<string>();
       for (const v of await db().selectFrom('customer_keys').select(['id', 'key_version']).execute()) {
         assert.equal(Number(v.key_version), 3, 'each customer rotated exactly once more');
@@ -336,15 +341,7 @@ for (const dialect of await testDialects()) {
       running = false;
       await writing;
       assert.ok(made.length > before, 'payments were written while the batches ran');
-      await gw.services.worker.drain();
-      offsetMs += CUSTOMER_KEY_SWITCH_MS;
-      await gw.services.worker.drain();
-      const done = await db()
-        .selectFrom('key_rotations')
-        .selectAll()
-        .where('id', '=', started.rotationId!)
-        .executeTakeFirstOrThrow();
-      assert.notEqual(done.finished_at, null);
+      await runToTheEnd(started.rotationId!);
       for (const c of await db()
         .selectFrom('customer_keys')
         .select(['id', 'key_version'])
