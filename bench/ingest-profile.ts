@@ -1,22 +1,35 @@
-// `node bench/ingest-profile.ts <dir>`: the gateway on SQLite under wrk's webhook load (32
-// connections, INGEST_PROFILE_S seconds, default 8) with --cpu-prof, its profiles written to <dir>
-// (read them with bench/profile-summary.ts). For comparing the ingest path's CPU between commits.
+// `node bench/ingest-profile.ts <dir>`: the gateway on SQLite under wrk's load (32 connections,
+// INGEST_PROFILE_S seconds, default 8) with --cpu-prof, its profiles written to <dir> (read them
+// with bench/profile-summary.ts). For comparing a hot path's CPU between commits.
+// PROFILE_LOAD=webhooks (default): unique signed Flutterwave webhooks. PROFILE_LOAD=create:
+// payment creations with unique references and Idempotency-Keys, on an otherwise idle gateway.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { children, freePort, signedBenchWebhook, startGateway, startSimulator, wrk } from './lib.ts';
 
 const [profileDir] = process.argv.slice(2);
 if (profileDir === undefined) throw new Error('usage: node bench/ingest-profile.ts <profile dir>');
 const DURATION_S = Number(process.env.INGEST_PROFILE_S ?? 8);
+const LOAD = process.env.PROFILE_LOAD ?? 'webhooks';
+if (LOAD !== 'webhooks' && LOAD !== 'create') throw new Error('PROFILE_LOAD is webhooks or create');
 const dir = mkdtempSync(join(tmpdir(), 'paywarden-ingest-profile-'));
 const secretHash = randomBytes(24).toString('base64url');
 const simulatorKey = `FLWSECK_TEST-${randomBytes(16).toString('hex')}-X`;
 let id = 500_000_000;
-const lines = Array.from({ length: 150_000 }, () => {
-  const n = id++;
-  const { body, signature } = signedBenchWebhook(n, secretHash);
+const lines = Array.from({ length: LOAD === 'create' ? 40_000 : 150_000 }, (_, n) => {
+  if (LOAD === 'create') {
+    const body = JSON.stringify({
+      amount: 1000,
+      currency: 'NGN',
+      reference: `profile-${n}-${randomUUID().slice(0, 8)}`,
+      customer: { email: 'b@example.com' },
+      redirect_url: 'https://m.example/r',
+    });
+    return `${randomUUID()}\t${body}`;
+  }
+  const { body, signature } = signedBenchWebhook(id++, secretHash);
   return `${signature}\t${body}`;
 });
 try {
@@ -32,10 +45,11 @@ try {
   });
   const late: string[] = [];
   const result = await wrk({
-    name: 'gateway webhooks, SQLite',
-    url: `${gateway.url}/webhooks/flutterwave`,
+    name: `gateway ${LOAD}, SQLite`,
+    url: `${gateway.url}${LOAD === 'create' ? '/v1/payments' : '/webhooks/flutterwave'}`,
     lines,
-    header: 'flutterwave-signature',
+    header: LOAD === 'create' ? 'Idempotency-Key' : 'flutterwave-signature',
+    ...(LOAD === 'create' ? { extraHeaders: `Authorization: Bearer ${gateway.key}` } : {}),
     connections: 32,
     durationS: DURATION_S,
     dir,
