@@ -8,10 +8,14 @@
 // asynchronous) are answered synchronously: the event loop waits on a shared flag (Atomics.wait)
 // for the thread's answer instead of for its own next turn. Once BEGIN is answered, the thread
 // runs nothing but that transaction's statements (no fsync, no other caller's work), so each
-// wait is the statement itself plus a thread hand-off, tens of microseconds; asynchronously, each
+// wait is the statement itself plus a thread hand-off; asynchronously, each
 // statement cost a turn of the event loop, milliseconds under load, and the transaction mutex
 // was held across all of them, so every other transaction queued behind those turns
-// (bench/README.md, 2026-12-07).
+// (bench/README.md, 2026-12-07). The hand-off itself: while a transaction is open the thread serves
+// it in a loop of its own (thread.ts `serveTransaction`) and both sides spin briefly before they
+// sleep on the shared words (protocol.ts `awaitChange`), since waking a sleeping thread costs more
+// than most statements: one statement inside a transaction went from 70-95 µs to about 10
+// (bench/sync-roundtrip.ts).
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import {
   CompiledQuery,
@@ -28,7 +32,16 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { IngestRow } from '../dialect.ts';
-import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type ThreadStats } from './protocol.ts';
+import {
+  awaitChange,
+  INGEST_COLUMNS,
+  ring,
+  SIGNAL,
+  type QueryOutcome,
+  type Request,
+  type Response,
+  type ThreadStats,
+} from './protocol.ts';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -42,22 +55,27 @@ export class SqliteThread {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #failure: Error | undefined;
-  /** The synchronous channel: the thread posts the answer on this port, then sets and wakes the flag. */
+  /** The synchronous channel: statements go out on #syncRequests and the bell rings; the thread
+   * posts the answer on #syncPort, then sets SIGNAL.ANSWERED and wakes it (protocol.ts). */
   readonly #syncPort: MessagePort;
-  readonly #syncFlag = new Int32Array(new SharedArrayBuffer(4));
+  readonly #syncRequests: MessagePort;
+  readonly #signal = new Int32Array(new SharedArrayBuffer(4 * SIGNAL.WORDS));
 
   /** `groupMaxAgeMs`: see thread.ts (tests raise it to make sharing independent of the machine's load). */
   constructor(path: string, options: { groupMaxAgeMs?: number } = {}) {
-    const channel = new MessageChannel();
-    this.#syncPort = channel.port1;
+    const answers = new MessageChannel();
+    const requests = new MessageChannel();
+    this.#syncPort = answers.port1;
+    this.#syncRequests = requests.port1;
     this.#worker = new Worker(new URL('./thread.ts', import.meta.url), {
       workerData: {
         path,
         groupMaxAgeMs: options.groupMaxAgeMs,
-        syncPort: channel.port2,
-        syncFlag: this.#syncFlag.buffer,
+        syncPort: answers.port2,
+        syncRequests: requests.port2,
+        signal: this.#signal.buffer,
       },
-      transferList: [channel.port2],
+      transferList: [answers.port2, requests.port2],
     });
     // Answers come in batches: all those the thread had ready at once travel as one message.
     this.#worker.on('message', (responses: readonly Response[]) => {
@@ -98,6 +116,8 @@ export class SqliteThread {
     const requests = this.#outbox;
     this.#outbox = [];
     this.#worker.postMessage(requests);
+    // The thread may be serving a transaction without its event loop (thread.ts): it hears this.
+    ring(this.#signal, SIGNAL.BELL, SIGNAL.THREAD_ASLEEP);
   };
 
   /**
@@ -111,10 +131,14 @@ export class SqliteThread {
     const expected = id & 0x7fffffff;
     // Whatever was asked before goes first, in order.
     this.#flush();
-    this.#worker.postMessage([{ ...body, id, sync: true }]);
+    this.#syncRequests.postMessage({ ...body, id, sync: true });
+    ring(this.#signal, SIGNAL.BELL, SIGNAL.THREAD_ASLEEP);
     const started = performance.now();
-    for (let seen = Atomics.load(this.#syncFlag, 0); seen !== expected; seen = Atomics.load(this.#syncFlag, 0)) {
-      Atomics.wait(this.#syncFlag, 0, seen, 1_000);
+    for (
+      let seen = Atomics.load(this.#signal, SIGNAL.ANSWERED);
+      seen !== expected;
+      seen = awaitChange(this.#signal, SIGNAL.ANSWERED, seen, SIGNAL.LOOP_ASLEEP, 1_000)
+    ) {
       if (performance.now() - started > SYNC_ANSWER_LIMIT_MS) {
         this.#failure = new Error(`the SQLite thread did not answer a statement within ${SYNC_ANSWER_LIMIT_MS} ms`);
         throw this.#failure;
@@ -123,7 +147,7 @@ export class SqliteThread {
     let received = receiveMessageOnPort(this.#syncPort);
     // Posted before the flag was set, so it is there; should a port ever lag, wait for it briefly.
     for (let tries = 0; received === undefined && tries < 1_000; tries += 1) {
-      Atomics.wait(this.#syncFlag, 0, expected, 1);
+      Atomics.wait(this.#signal, SIGNAL.ANSWERED, expected, 1);
       received = receiveMessageOnPort(this.#syncPort);
     }
     const response = received?.message as Response | undefined;
@@ -142,6 +166,8 @@ export class SqliteThread {
   async close(): Promise<void> {
     if (this.#failure === undefined) await this.request({ op: 'close' }).catch(() => undefined);
     await this.#worker.terminate();
+    this.#syncPort.close();
+    this.#syncRequests.close();
   }
 }
 

@@ -4,15 +4,25 @@
 // keeps accepting and verifying webhooks while the previous group is made durable.
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { INGEST_COLUMNS, type QueryOutcome, type Request, type Response, type ThreadStats } from './protocol.ts';
+import {
+  awaitChange,
+  INGEST_COLUMNS,
+  ring,
+  SIGNAL,
+  type QueryOutcome,
+  type Request,
+  type Response,
+  type ThreadStats,
+} from './protocol.ts';
 
-const { path, groupMaxAgeMs, syncPort, syncFlag } = workerData as {
+const { path, groupMaxAgeMs, syncPort, syncRequests, signal } = workerData as {
   path: string;
   groupMaxAgeMs?: number;
   syncPort: MessagePort;
-  syncFlag: SharedArrayBuffer;
+  syncRequests: MessagePort;
+  signal: SharedArrayBuffer;
 };
-const syncSignal = new Int32Array(syncFlag);
+const shared = new Int32Array(signal);
 const database = new BetterSqlite3(path);
 // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit, so a
 // write we acknowledged survives power loss, not only a process crash.
@@ -105,8 +115,7 @@ function flushAnswers(): void {
 /** The answer to a statement the event loop is waiting for synchronously (driver.ts `requestSync`). */
 function sendSync(response: Response): void {
   syncPort.postMessage(response);
-  Atomics.store(syncSignal, 0, response.id & 0x7fffffff);
-  Atomics.notify(syncSignal, 0);
+  ring(shared, SIGNAL.ANSWERED, SIGNAL.LOOP_ASLEEP, response.id & 0x7fffffff);
 }
 
 // Group commit for everything: ingest batches, single statements from any caller (the job
@@ -323,6 +332,31 @@ function handle(requests: readonly Request[]): void {
   }
 }
 
+// While a caller's transaction is open the thread does nothing but serve it (everything else waits
+// for its end), so it serves it here, off its own event loop: it takes the transaction's
+// statements from their port as soon as the bell rings, spinning briefly before it sleeps
+// (protocol.ts `awaitChange`), and whatever arrives on its main port meanwhile (the COMMIT or
+// ROLLBACK, the next BEGIN, other callers' requests) is handled as the event loop would. Waking the
+// event loop of a sleeping thread for each statement cost more than most statements.
+const takeSync = () => receiveMessageOnPort(syncRequests)?.message as Extract<Request, { op: 'query' }> | undefined;
+function serveTransaction(): void {
+  while (callerOpen && !closed) {
+    flushAnswers();
+    const seen = Atomics.load(shared, SIGNAL.BELL);
+    let served = false;
+    for (let next = take(); next !== undefined && !closed; next = take()) {
+      handle(next);
+      served = true;
+    }
+    for (let next = takeSync(); next !== undefined && !closed; next = takeSync()) {
+      runInCallerTransaction(next);
+      served = true;
+    }
+    if (!served) awaitChange(shared, SIGNAL.BELL, seen, SIGNAL.THREAD_ASLEEP, 100);
+  }
+  flushAnswers();
+}
+
 // The messages that arrived while the last commit was running are taken off the port at once
 // (receiveMessageOnPort), so they share the next transaction instead of each paying its own fsync,
 // and the disk never waits for the event loop to hand over the next batch. Whatever arrived while
@@ -334,12 +368,24 @@ parentPort!.on('message', (first: readonly Request[]) => {
     for (let next = take(); next !== undefined; next = take()) requests.push(...next);
     handle(requests);
     flushAnswers();
+    if (callerOpen) serveTransaction();
     requests = [];
     if (closed || (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS)) break;
     const next = take();
     if (next !== undefined) requests.push(...next);
   }
   if (!closed) {
+    commitGroup();
+    flushAnswers();
+  }
+});
+// A statement of a transaction that reached the thread outside `serveTransaction` (it is taken
+// there as soon as the transaction's BEGIN is answered, so this is only a safety net).
+syncRequests.on('message', (request: Extract<Request, { op: 'query' }>) => {
+  if (closed) return;
+  runInCallerTransaction(request);
+  if (callerOpen) serveTransaction();
+  else {
     commitGroup();
     flushAnswers();
   }
