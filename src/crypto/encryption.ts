@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.ts';
 import { secretKeyObject } from './key-object.ts';
 import { Secret } from './secret.ts';
 
@@ -33,7 +34,7 @@ export function createFieldCipher(masterKey: KeySource): FieldCipher {
   const key = deriveKey(masterKey, 'field-encryption-v1');
   return {
     encrypt(plaintext, associatedData) {
-      const nonce = randomBytes(12);
+      const nonce = pooledRandomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', secretKeyObject(key), nonce);
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

@@ -20,3 +20,19 @@ export function secretKeyObject(key: Buffer): KeyObject {
   }
   return keyObject;
 }
+
+// Secrets that arrive as text (providers' webhook secrets and secret keys, used as HMAC keys in
+// their UTF-8 form): one KeyObject per secret. Bounded, since a process holds a handful of them;
+// past the bound it starts over rather than grow.
+const textKeyObjects = new Map<string, KeyObject>();
+const TEXT_KEYS_MAX = 256;
+
+export function secretKeyObjectFromText(secret: string): KeyObject {
+  let keyObject = textKeyObjects.get(secret);
+  if (keyObject === undefined) {
+    if (textKeyObjects.size >= TEXT_KEYS_MAX) textKeyObjects.clear();
+    keyObject = createSecretKey(Buffer.from(secret, 'utf8'));
+    textKeyObjects.set(secret, keyObject);
+  }
+  return keyObject;
+}

@@ -3,7 +3,8 @@
 // before it in PAYWARDEN_MASTER_KEY_PREVIOUS / _FILE); a KMS plugs in here by implementing
 // wrap/unwrap, and nothing else changes: the database only ever holds wrapped keys, each with the
 // name of the master key version that wrapped it (`wrapped_by`).
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { pooledRandomBytes } from '../crypto/random-pool.ts';
 import { secretKeyObject } from '../crypto/key-object.ts';
 import { deriveKey } from '../crypto/encryption.ts';
 import type { Secret } from '../crypto/secret.ts';
@@ -56,7 +57,7 @@ export function masterKeyWrapper(current: Secret, previous: readonly Secret[] = 
     keyName,
     readable: [...versions.keys()],
     wrap(dataKey, context) {
-      const nonce = randomBytes(12);
+      const nonce = pooledRandomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', secretKeyObject(kek), nonce);
       cipher.setAAD(Buffer.from(context, 'utf8'));
       const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);

@@ -7,7 +7,8 @@
 // before versions existed are `p1.<nonce>.<ciphertext>.<tag>` (associated data: the place only)
 // and read as version 1 forever. Values sealed this way are readable only while the customer's key
 // exists: erasing every version erases them everywhere at once (DAT-3).
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { pooledRandomBytes } from '../crypto/random-pool.ts';
 import { secretKeyObject } from '../crypto/key-object.ts';
 
 const V1 = 'p1';
@@ -32,7 +33,7 @@ export function keyVersionOf(sealed: string): number | undefined {
 }
 
 function gcmSeal(key: Buffer, plaintext: string, associatedData: string): string {
-  const nonce = randomBytes(12);
+  const nonce = pooledRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', secretKeyObject(key), nonce);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

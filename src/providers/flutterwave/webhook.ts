@@ -20,19 +20,20 @@ import {
   type Headers,
 } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { secretKeyObjectFromText } from '../../crypto/key-object.ts';
 import { constantTimeEqual } from '../../crypto/compare.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
 
 export function flutterwaveSignature(rawBody: Buffer | string, secretHash: string): string {
-  return createHmac('sha256', secretHash).update(rawBody).digest('base64');
+  return createHmac('sha256', secretKeyObjectFromText(secretHash)).update(rawBody).digest('base64');
 }
 
 /** Compares the decoded HMAC bytes in constant time (both are 32 bytes; a malformed header is
  * simply a mismatch). */
 function hmacMatches(header: string, rawBody: Buffer, secretHash: string): boolean {
-  const expected = createHmac('sha256', secretHash).update(rawBody).digest();
+  const expected = createHmac('sha256', secretKeyObjectFromText(secretHash)).update(rawBody).digest();
   const presented = Buffer.from(header.trim(), 'base64');
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }

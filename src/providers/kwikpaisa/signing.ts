@@ -10,6 +10,7 @@
 // and whichever the server uses accepts us (asserted in the tests). When VERIFYING we accept
 // either variant (see webhook.ts).
 import { createHmac } from 'node:crypto';
+import { secretKeyObjectFromText } from '../../crypto/key-object.ts';
 
 export type SortVariant = 'recursive' | 'top-level';
 
@@ -56,7 +57,10 @@ export function escapeNonAscii(json: string): string {
 
 /** Lowercase hex HMAC-SHA256 of `payload + timestamp`, keyed with the secret key. */
 export function kwikPaisaSignature(payload: string | Buffer, timestamp: string, secretKey: string): string {
-  return createHmac('sha256', secretKey).update(payload).update(timestamp, 'utf8').digest('hex');
+  return createHmac('sha256', secretKeyObjectFromText(secretKey))
+    .update(payload)
+    .update(timestamp, 'utf8')
+    .digest('hex');
 }
 
 export function unixSeconds(nowMs: number): string {

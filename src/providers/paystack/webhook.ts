@@ -7,6 +7,7 @@
 import { normaliseIp } from '../../net/addresses.ts';
 import { acknowledgedEvent, header, isRecord, parseJsonObject, type Headers } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { secretKeyObjectFromText } from '../../crypto/key-object.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import type { ProviderWebhookEvent, ProviderWebhookHandler, WebhookCheck } from '../types.ts';
@@ -15,7 +16,7 @@ import { fromPaystackReference, transactionId } from './transformers.ts';
 export const PAYSTACK_SIGNATURE_HEADER = 'x-paystack-signature';
 
 export function paystackSignature(rawBody: Buffer | string, secretKey: string): string {
-  return createHmac('sha512', secretKey).update(rawBody).digest('hex');
+  return createHmac('sha512', secretKeyObjectFromText(secretKey)).update(rawBody).digest('hex');
 }
 
 export function verifyPaystackSignature(
@@ -31,7 +32,7 @@ export function verifyPaystackSignature(
   const presentedBytes = /^[0-9a-fA-F]{128}$/.test(presented) ? Buffer.from(presented, 'hex') : undefined;
   if (presentedBytes !== undefined) {
     for (const { mode, secretKey } of secretKeys) {
-      const expected = createHmac('sha512', secretKey.reveal()).update(rawBody).digest();
+      const expected = createHmac('sha512', secretKeyObjectFromText(secretKey.reveal())).update(rawBody).digest();
       if (timingSafeEqual(presentedBytes, expected)) return { ok: true, mode, scheme: PAYSTACK_SIGNATURE_HEADER };
     }
   }

@@ -8,6 +8,7 @@
 import { timestampProblem } from '../timestamp-window.ts';
 import { isRecord, parseJson } from '../webhook-fields.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { secretKeyObjectFromText } from '../../crypto/key-object.ts';
 import type { Secret } from '../../crypto/secret.ts';
 import type { Mode } from '../../db/schema.ts';
 import { stripeTransferHint } from './payout-webhook.ts';
@@ -19,7 +20,10 @@ export const STRIPE_TOLERANCE_SECONDS = 300;
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 export function stripeSignature(signedPayload: Buffer | string, timestamp: string, endpointSecret: string): string {
-  return createHmac('sha256', endpointSecret).update(`${timestamp}.`).update(signedPayload).digest('hex');
+  return createHmac('sha256', secretKeyObjectFromText(endpointSecret))
+    .update(`${timestamp}.`)
+    .update(signedPayload)
+    .digest('hex');
 }
 
 /** `t=…,v1=…,v1=…`: the first t, every well-formed v1. */
