@@ -34,6 +34,7 @@ import {
 import type { IngestRow } from '../dialect.ts';
 import {
   awaitChange,
+  BUSY_ASK_AGAIN,
   INGEST_COLUMNS,
   ring,
   SIGNAL,
@@ -240,7 +241,17 @@ class ThreadDriver implements Driver {
     const threadConnection = connection as ThreadConnection;
     threadConnection.inTransaction = true;
     try {
-      await threadConnection.executeQuery(CompiledQuery.raw('begin'));
+      // Synchronous, like the statements after it: the transaction then runs from BEGIN to its
+      // COMMIT without waiting for a turn of the event loop, and the thread, which serves nothing
+      // else meanwhile, is held for microseconds instead of a turn (the header comment). When
+      // another connection holds the write lock, the thread says so at once and BEGIN is asked
+      // again asynchronously, so the event loop never waits for a lock.
+      try {
+        this.#thread.requestSync({ op: 'query', sql: 'begin', parameters: [], transaction: true });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== BUSY_ASK_AGAIN) throw error;
+        await threadConnection.executeQuery(CompiledQuery.raw('begin'));
+      }
       threadConnection.begun = true;
     } catch (error) {
       threadConnection.inTransaction = false;

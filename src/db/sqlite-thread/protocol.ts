@@ -89,6 +89,10 @@ export interface ThreadStats {
   readonly groupFallbacks: number;
 }
 
+/** The code of a synchronous BEGIN's answer when another connection holds the write lock: the
+ * event loop must not wait for it, so it asks again asynchronously (driver.ts). */
+export const BUSY_ASK_AGAIN = 'PAYWARDEN_BUSY_ASK_AGAIN';
+
 /**
  * The shared words between the event loop and the thread (an Int32Array on a SharedArrayBuffer):
  * ANSWERED holds the id of the last synchronous statement answered; BELL counts what the event

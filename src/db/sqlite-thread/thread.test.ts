@@ -241,3 +241,49 @@ test('an atomic batch commits whole or not at all, beside the rest of its group'
   for (const name of ['atomic-a1', 'atomic-a2', 'atomic-alone']) assert.ok(names.includes(name), name);
   assert.ok(!names.includes('atomic-b1'), 'the failed batch left nothing behind');
 });
+
+test("a transaction's BEGIN is answered at once unless another connection holds the write lock; then the event loop keeps running while it waits", async () => {
+  const other = new SqliteThread(path);
+  const otherDb = new Kysely<Tables>({ dialect: new ThreadedSqliteDialect(other) });
+  try {
+    // Statements inside a transaction, BEGIN included, are answered synchronously: nothing else
+    // (here a timer due at once) runs in between.
+    const order: string[] = [];
+    setImmediate(() => order.push('event loop turn'));
+    await db.transaction().execute(async (trx) => {
+      order.push('begun');
+      await trx.insertInto('items').values({ name: 'sync-begin-1' }).execute();
+      order.push('inserted');
+    });
+    assert.deepEqual(order.slice(0, 2), ['begun', 'inserted'], 'no turn of the event loop inside the transaction');
+
+    // This thread holds the write lock (its transaction is open); the other's BEGIN cannot get it.
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 5);
+    let otherDone = false;
+    let otherWrite: Promise<void> | undefined;
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'sync-begin-2' }).execute();
+      otherWrite = otherDb
+        .transaction()
+        .execute(async (otherTrx) => {
+          await otherTrx.insertInto('items').values({ name: 'sync-begin-3' }).execute();
+        })
+        .then(() => {
+          otherDone = true;
+        });
+      // The other BEGIN was refused at once and asked again asynchronously: still waiting, and
+      // this event loop is free (the ticker runs) while this transaction stays open.
+      const ticksBefore = ticks;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.equal(otherDone, false, 'the other transaction waits for the write lock');
+      assert.ok(ticks > ticksBefore, 'the event loop ran while the other BEGIN waited');
+    });
+    await otherWrite;
+    clearInterval(ticker);
+    assert.equal(otherDone, true);
+    assert.ok(committedNames().includes('sync-begin-2') && committedNames().includes('sync-begin-3'));
+  } finally {
+    await otherDb.destroy();
+  }
+});

@@ -6,6 +6,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import BetterSqlite3 from 'better-sqlite3';
 import {
   awaitChange,
+  BUSY_ASK_AGAIN,
   INGEST_COLUMNS,
   ring,
   SIGNAL,
@@ -29,7 +30,8 @@ const database = new BetterSqlite3(path);
 database.pragma('journal_mode = WAL');
 database.pragma('synchronous = FULL');
 database.pragma('foreign_keys = ON');
-database.pragma('busy_timeout = 5000');
+const BUSY_TIMEOUT_MS = 5000;
+database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
 // Freed content is zeroed in its page instead of left in free space: an erased customer's wrapped
 // data key, or a retired key version, leaves the file at the next checkpoint (DAT-3's
 // crypto-shredding). FAST costs CPU, never extra I/O; only freelist pages can keep traces.
@@ -169,6 +171,20 @@ function openGroup(): void {
   groupOpenedMs = performance.now();
 }
 
+/** Opens the group unless another connection holds the write lock; false when it does. */
+function openGroupWithoutWaiting(): boolean {
+  database.pragma('busy_timeout = 0');
+  try {
+    openGroup();
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+    throw error;
+  } finally {
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
 function addToGroup(id: number, run: () => unknown, writes: boolean): void {
   // A read before any write of the group sees only committed data: it needs no commit to wait for.
   if (!writes && !groupOpen) return send(outcomeOf(id, run));
@@ -255,9 +271,14 @@ const CONTROL = /^\s*(begin|commit|rollback)\s*$/i;
 
 function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): void {
   const control = CONTROL.exec(request.sql)?.[1]?.toLowerCase();
+  const answer = request.sync === true ? sendSync : send;
   if (control === 'begin') {
     if (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS) commitGroup();
-    send(
+    // The event loop waits for a synchronous BEGIN: it must not wait for another connection's
+    // write lock (busy_timeout), so then it is told to ask again asynchronously (driver.ts).
+    if (request.sync === true && !groupOpen && !openGroupWithoutWaiting())
+      return answer(failure(request.id, Object.assign(new Error('the database is locked'), { code: BUSY_ASK_AGAIN })));
+    answer(
       outcomeOf(request.id, () => {
         openGroup();
         savepoint.run();
@@ -290,7 +311,6 @@ function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): voi
     for (const next of ready) runStandalone(next);
     return;
   }
-  const answer = request.sync === true ? sendSync : send;
   if (callerBroken)
     return answer(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
   const response = outcomeOf(request.id, () => query(prepared(request.sql), request.parameters));
@@ -340,7 +360,10 @@ function handle(requests: readonly Request[]): void {
 // event loop of a sleeping thread for each statement cost more than most statements.
 const takeSync = () => receiveMessageOnPort(syncRequests)?.message as Extract<Request, { op: 'query' }> | undefined;
 function serveTransaction(): void {
-  while (callerOpen && !closed) {
+  // Rounds since the transaction ended: one to drain what came with its end, one spinning for the
+  // BEGIN of a caller queued behind it (sent at once), then back to the event loop.
+  let roundsAfterEnd = 0;
+  while (!closed) {
     flushAnswers();
     const seen = Atomics.load(shared, SIGNAL.BELL);
     let served = false;
@@ -349,10 +372,19 @@ function serveTransaction(): void {
       served = true;
     }
     for (let next = takeSync(); next !== undefined && !closed; next = takeSync()) {
+      // What the event loop sent before this statement (the last transaction's COMMIT) goes first.
+      for (let before = take(); before !== undefined && !closed; before = take()) handle(before);
       runInCallerTransaction(next);
       served = true;
     }
-    if (!served) awaitChange(shared, SIGNAL.BELL, seen, SIGNAL.THREAD_ASLEEP, 100);
+    if (callerOpen) {
+      roundsAfterEnd = 0;
+      if (!served) awaitChange(shared, SIGNAL.BELL, seen, SIGNAL.THREAD_ASLEEP, 100);
+      continue;
+    }
+    roundsAfterEnd += 1;
+    if (roundsAfterEnd > 2) break;
+    if (!served) awaitChange(shared, SIGNAL.BELL, seen, SIGNAL.THREAD_ASLEEP, 0);
   }
   flushAnswers();
 }
@@ -379,13 +411,15 @@ parentPort!.on('message', (first: readonly Request[]) => {
     flushAnswers();
   }
 });
-// A statement of a transaction that reached the thread outside `serveTransaction` (it is taken
-// there as soon as the transaction's BEGIN is answered, so this is only a safety net).
+// A transaction's BEGIN, when the thread is not serving one already (then it takes it itself), and
+// so its first way into `serveTransaction`.
 syncRequests.on('message', (request: Extract<Request, { op: 'query' }>) => {
+  if (closed) return;
+  for (let before = take(); before !== undefined && !closed; before = take()) handle(before);
   if (closed) return;
   runInCallerTransaction(request);
   if (callerOpen) serveTransaction();
-  else {
+  if (!callerOpen && !closed) {
     commitGroup();
     flushAnswers();
   }
