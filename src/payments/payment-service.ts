@@ -14,7 +14,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
-import type { PrivacyService } from '../privacy/privacy-service.ts';
+import type { PaymentPersonalData, PrivacyService } from '../privacy/privacy-service.ts';
 import type { CheckoutRequest, PaymentProvider } from '../providers/types.ts';
 import { RetryLater } from '../jobs/worker.ts';
 import { verifyPayment } from './verification.ts';
@@ -66,6 +66,19 @@ export interface RequestContext {
 const inProgress = () => new ApiError('checkout_in_progress', { headers: { 'retry-after': '2' } });
 
 /** The stored payment is the one this request asks for: every field the merchant sent, equal. */
+const personalDataOf = (input: CreatePaymentInput): PaymentPersonalData => ({
+  email: input.customer.email,
+  name: input.customer.name ?? null,
+  phone: input.customer.phone ?? null,
+  metadata: input.metadata ?? {},
+});
+const personalDataOfRow = (opened: PaymentRow): PaymentPersonalData => ({
+  email: opened.customer_email,
+  name: opened.customer_name,
+  phone: opened.customer_phone,
+  metadata: JSON.parse(opened.metadata_json) as Record<string, string>,
+});
+
 function sameRequest(row: PaymentRow, input: CreatePaymentInput, providerName: string): boolean {
   const canonical = (metadata: Record<string, string>) => JSON.stringify(Object.entries(metadata).sort());
   return (
@@ -100,7 +113,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const inserted = await insert(ctx, input, provider, id, options.issueClientSecret);
       if (inserted !== undefined) {
         await deps.afterPaymentCommit?.(inserted.row.id);
-        const made = await obtainCheckout(inserted.row, inserted.claim, provider, checkoutRequest(inserted.row, input));
+        const made = await obtainCheckout(inserted.row, inserted.claim, provider, input, personalDataOf(input));
         if (made !== 'replace') return made;
         id = newId('pay');
         continue;
@@ -168,12 +181,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             provider: provider.name,
             provider_tx_id: null,
             checkout_url: null,
-            ...deps.privacy.sealPayment(customerKey, id, {
-              email: input.customer.email,
-              name: input.customer.name ?? null,
-              phone: input.customer.phone ?? null,
-              metadata: input.metadata ?? {},
-            }),
+            ...deps.privacy.sealPayment(customerKey, id, personalDataOf(input)),
             redirect_url: input.redirect_url,
             description: input.description ?? null,
             created_at: now,
@@ -271,7 +279,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     });
     if (claim === undefined) throw inProgress();
     deps.logger.info({ paymentId: holder.id, provider: provider.name }, 'resuming a payment without a checkout');
-    return obtainCheckout(holder, claim, provider, checkoutRequest(holder, input));
+    return obtainCheckout(holder, claim, provider, input, personalDataOfRow(opened));
   }
 
   /** Asks the provider for the checkout while holding the claim; answers the payment, or 'replace'. */
@@ -279,13 +287,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     payment: PaymentRow,
     claim: number,
     provider: PaymentProvider,
-    request: CheckoutRequest,
+    input: CreatePaymentInput,
+    personal: PaymentPersonalData,
   ): Promise<PaymentRow | 'replace'> {
     const id = payment.id;
-    const checkout = await provider.createCheckout(request);
+    const checkout = await provider.createCheckout(checkoutRequest(payment, input));
     if (checkout.kind === 'ok') {
       const recorded = await recordCheckout(deps, id, claim, checkout.value);
-      return recorded === undefined ? asItIsNow(id) : deps.privacy.openPaymentRow(deps.db, recorded);
+      // Its personal data is known here (sealed by this request a moment ago, or opened before
+      // resuming), so the answer shows it without loading the customer's key again to open it.
+      return recorded === undefined ? asItIsNow(id) : deps.privacy.withPersonalData(recorded, personal);
     }
     if (checkout.kind === 'reference_exists') return lookUp(payment, claim, provider, checkout.reason);
     deps.logger.warn(

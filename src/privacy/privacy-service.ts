@@ -72,6 +72,17 @@ export function createPrivacyService(deps: { keys: KeySource; clock: Clock; wrap
       return customerKeys.forEmail(db, mode, email);
     },
     sealPayment,
+    /** The row as opened, given the personal data it holds (known to the caller, who sealed it or
+     * opened it just before): the same fields openPayment gives, without loading the key. */
+    withPersonalData(row: PaymentRow, data: PaymentPersonalData): PaymentRow {
+      return {
+        ...row,
+        customer_email: data.email,
+        customer_name: data.name,
+        customer_phone: data.phone,
+        metadata_json: JSON.stringify(data.metadata),
+      };
+    },
     emailIndex: customerKeys.emailIndex,
     async openPayments(db: DbOrTx, rows: readonly PaymentRow[]): Promise<PaymentRow[]> {
       const keys = await keysOf(db, rows);

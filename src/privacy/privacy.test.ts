@@ -52,7 +52,13 @@ for (const dialect of await testDialects()) {
       const key = token();
       const created = await gw.api('POST', '/v1/payments', body, { 'idempotency-key': key });
       assert.equal(created.status, 201);
+      // The answer opens what was just sealed (withPersonalData), exactly as a later read does.
+      assert.deepEqual(created.body.customer, { email, name, phone });
+      assert.deepEqual(created.body.metadata, { note: meta });
       paymentId = created.body.id;
+      const read = await gw.api('GET', `/v1/payments/${paymentId}`);
+      assert.deepEqual(read.body.customer, created.body.customer);
+      assert.deepEqual(read.body.metadata, created.body.metadata);
       const replay = await gw.api('POST', '/v1/payments', body, { 'idempotency-key': key });
       assert.equal(replay.body.customer.email, email, 'the replayed answer opens again');
       const saved = await gw.api('POST', '/v1/beneficiaries', {
