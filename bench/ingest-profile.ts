@@ -3,11 +3,21 @@
 // with bench/profile-summary.ts). For comparing a hot path's CPU between commits.
 // PROFILE_LOAD=webhooks (default): unique signed Flutterwave webhooks. PROFILE_LOAD=create:
 // payment creations with unique references and Idempotency-Keys, on an otherwise idle gateway.
+// PROFILE_POSTGRES_URL=<url>: the gateway on that PostgreSQL database (schema paywarden_profile,
+// made afresh) instead of SQLite.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { children, freePort, signedBenchWebhook, startGateway, startSimulator, wrk } from './lib.ts';
+import {
+  children,
+  freePort,
+  postgresReachable,
+  signedBenchWebhook,
+  startGateway,
+  startSimulator,
+  wrk,
+} from './lib.ts';
 
 const [profileDir] = process.argv.slice(2);
 if (profileDir === undefined) throw new Error('usage: node bench/ingest-profile.ts <profile dir>');
@@ -35,8 +45,16 @@ const lines = Array.from({ length: LOAD === 'create' ? 40_000 : 150_000 }, (_, n
 try {
   const port = await freePort();
   const simulator = await startSimulator(`http://127.0.0.1:${port}/webhooks/flutterwave`, simulatorKey, secretHash);
+  const postgres = process.env.PROFILE_POSTGRES_URL;
+  let databaseUrl = join(dir, 'gateway.sqlite');
+  if (postgres !== undefined) {
+    if (!(await postgresReachable(postgres, 'paywarden_profile'))) throw new Error(`${postgres} is not reachable`);
+    const url = new URL(postgres);
+    url.searchParams.set('options', '-c search_path=paywarden_profile');
+    databaseUrl = url.toString();
+  }
   const gateway = await startGateway({
-    databaseUrl: join(dir, 'gateway.sqlite'),
+    databaseUrl,
     dataDir: join(dir, 'data'),
     secretHash,
     port,
@@ -45,7 +63,7 @@ try {
   });
   const late: string[] = [];
   const result = await wrk({
-    name: `gateway ${LOAD}, SQLite`,
+    name: `gateway ${LOAD}, ${postgres === undefined ? 'SQLite' : 'PostgreSQL'}`,
     url: `${gateway.url}${LOAD === 'create' ? '/v1/payments' : '/webhooks/flutterwave'}`,
     lines,
     header: LOAD === 'create' ? 'Idempotency-Key' : 'flutterwave-signature',
