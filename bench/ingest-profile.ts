@@ -9,15 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  children,
-  freePort,
-  postgresReachable,
-  signedBenchWebhook,
-  startGateway,
-  startSimulator,
-  wrk,
-} from './lib.ts';
+import { children, freePort, postgresReachable, signedBenchWebhook, startGateway, startSimulator, wrk } from './lib.ts';
 
 const [profileDir] = process.argv.slice(2);
 if (profileDir === undefined) throw new Error('usage: node bench/ingest-profile.ts <profile dir>');
