@@ -69,10 +69,19 @@ SqliteThread.prototype.request = function (this: SqliteThread, body: Parameters<
 } as typeof sqliteRequest;
 // Statements inside a transaction answered synchronously (when the driver has that path).
 const proto = SqliteThread.prototype as unknown as Record<string, unknown>;
-const sqliteRequestSync = proto.requestSync as ((body: { sql: string }) => unknown) | undefined;
+type SyncBody = { op: 'query'; sql: string } | { op: 'writes'; statements: ReadonlyArray<{ sql: string }> };
+const sqliteRequestSync = proto.requestSync as ((body: SyncBody) => unknown) | undefined;
 if (sqliteRequestSync !== undefined)
-  proto.requestSync = function (this: SqliteThread, body: { sql: string }) {
-    count(body.sql);
+  proto.requestSync = function (this: SqliteThread, body: SyncBody) {
+    // It travels on a port of its own, not through Worker.postMessage: one message.
+    counts.messages += 1;
+    // A transaction's writes sent together (src/db/transaction-writes.ts): one round trip.
+    if (body.op === 'writes')
+      count(
+        `transaction writes: ${body.statements.map((s) => shapeOf(s.sql).slice(0, 30)).join(' + ')}`,
+        body.statements.length,
+      );
+    else count(body.sql);
     return sqliteRequestSync.call(this, body);
   };
 const postMessage = Worker.prototype.postMessage;
@@ -80,6 +89,7 @@ Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worke
   counts.messages += 1;
   return postMessage.apply(this, args);
 };
+
 // PostgreSQL: count on every pooled client.
 const pgQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {

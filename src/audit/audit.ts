@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CompiledQuery } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { AuditLogTable, DbOrTx, Mode } from '../db/schema.ts';
 import { newId } from '../ids.ts';
-import { insertUnsealed, type UnchainedAuditRow } from './chain.ts';
+import { insertUnsealed, type UnchainedAuditRow, unsealedInsert } from './chain.ts';
 
 // Every state change and privileged action leaves an audit row (LOG-1, LOG-2), written in the
 // same transaction as the change itself so the log can never disagree with the data.
@@ -50,6 +51,11 @@ const MAX_USER_AGENT_LENGTH = 512;
  */
 export async function writeAudit(db: DbOrTx, clock: Clock, entry: AuditEntry): Promise<void> {
   await insertUnsealed(db, [unchainedRow(clock, entry, requestMeta.getStore())]);
+}
+
+/** writeAudit's insert, compiled, for callers that send it with other writes (transaction-writes.ts). */
+export function auditWrite(db: DbOrTx, clock: Clock, entry: AuditEntry): CompiledQuery {
+  return unsealedInsert(db, [unchainedRow(clock, entry, requestMeta.getStore())]).compile();
 }
 
 /** Who read what, for a sensitive read (LOG-3): customer details, beneficiaries, exports. */

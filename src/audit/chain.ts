@@ -86,10 +86,14 @@ export function sealRow<R extends Omit<AuditLogTable, 'position'>>(row: R, seq: 
  */
 export async function insertUnsealed(db: DbOrTx, rows: readonly UnchainedAuditRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db
+  await unsealedInsert(db, rows).execute();
+}
+
+/** The insert of insertUnsealed, for callers that send it with other writes (transaction-writes.ts). */
+export function unsealedInsert(db: DbOrTx, rows: readonly UnchainedAuditRow[]) {
+  return db
     .insertInto('audit_log')
-    .values(rows.map((row) => ({ ...row, chain: chainOf(row.mode), seq: 0, prev_hash: '', hash: '' })))
-    .execute();
+    .values(rows.map((row) => ({ ...row, chain: chainOf(row.mode), seq: 0, prev_hash: '', hash: '' })));
 }
 
 /** The `audit.lanes_closed` row of migration 0019, sealed at `seq` after `prevHash`. */

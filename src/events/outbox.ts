@@ -1,10 +1,12 @@
 // Writing an event means, in the caller's transaction: the event row, one delivery row per
 // subscribed endpoint, and one job row per delivery (the outbox). Because all of it commits with
 // the state change, a crash can lose neither the event nor its deliveries.
+import type { CompiledQuery } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Mode, Tx } from '../db/schema.ts';
 import { newId } from '../ids.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import { enqueueInsert, type JobQueue } from '../jobs/queue.ts';
+import { executeWrites } from '../db/transaction-writes.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
 
 export const DELIVER_JOB = 'deliver_event';
@@ -23,6 +25,21 @@ export async function writeEvent(
   deps: { queue: JobQueue; clock: Clock; privacy?: PrivacyService },
   input: EventInput,
 ): Promise<string> {
+  const { eventId, writes } = await eventWrites(trx, deps, input);
+  await executeWrites(trx, writes);
+  return eventId;
+}
+
+/**
+ * What writeEvent writes, compiled but not run: the event row, then a delivery and a job per
+ * subscribed endpoint. For callers that send them with their own writes (the transition adds its
+ * audit row) in one round trip (src/db/transaction-writes.ts). The endpoints are read here.
+ */
+export async function eventWrites(
+  trx: Tx,
+  deps: { clock: Clock; privacy?: PrivacyService },
+  input: EventInput,
+): Promise<{ eventId: string; writes: CompiledQuery[] }> {
   const now = deps.clock.nowMs();
   const eventId = newId('evt');
   const customerId = input.customerId ?? null;
@@ -32,17 +49,19 @@ export async function writeEvent(
     deps.privacy === undefined
       ? { data_json: JSON.stringify(input.data), customer_id: null }
       : await deps.privacy.sealEventData(trx, eventId, customerId, input.data);
-  await trx
-    .insertInto('events')
-    .values({
-      id: eventId,
-      mode: input.mode,
-      type: input.type,
-      object_id: input.objectId,
-      ...sealed,
-      created_at: now,
-    })
-    .execute();
+  const writes = [
+    trx
+      .insertInto('events')
+      .values({
+        id: eventId,
+        mode: input.mode,
+        type: input.type,
+        object_id: input.objectId,
+        ...sealed,
+        created_at: now,
+      })
+      .compile(),
+  ];
   const endpoints = await trx
     .selectFrom('webhook_endpoints')
     .select(['id', 'events_json'])
@@ -53,32 +72,33 @@ export async function writeEvent(
   for (const endpoint of endpoints) {
     if (!subscribes(endpoint.events_json, input.type)) continue;
     const deliveryId = newId('del');
-    await trx
-      .insertInto('deliveries')
-      .values({
-        id: deliveryId,
-        mode: input.mode,
-        event_id: eventId,
-        endpoint_id: endpoint.id,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        last_attempt_at: null,
-        last_status_code: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    // Merchant endpoints may be down for a day; the delivery job keeps its own schedule and
-    // attempt count in `deliveries`, so the job itself is allowed many tries.
-    await deps.queue.enqueue(trx, {
-      kind: DELIVER_JOB,
-      payload: { deliveryId },
-      dedupeKey: `deliver:${deliveryId}`,
-      maxAttempts: 50,
-    });
+    writes.push(
+      trx
+        .insertInto('deliveries')
+        .values({
+          id: deliveryId,
+          mode: input.mode,
+          event_id: eventId,
+          endpoint_id: endpoint.id,
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          last_attempt_at: null,
+          last_status_code: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .compile(),
+      // Merchant endpoints may be down for a day; the delivery job keeps its own schedule and
+      // attempt count in `deliveries`, so the job itself is allowed many tries.
+      enqueueInsert(
+        trx,
+        { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `deliver:${deliveryId}`, maxAttempts: 50 },
+        now,
+      ).compile(),
+    );
   }
-  return eventId;
+  return { eventId, writes };
 }
 
 export function subscribes(eventsJson: string, type: string): boolean {

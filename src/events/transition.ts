@@ -5,11 +5,12 @@
 // the audit row. Each object type brings its own state machine and wire object (a spec); nothing
 // else in the code base writes a `status` column.
 import type { Kysely } from 'kysely';
-import { writeAudit } from '../audit/audit.ts';
+import { auditWrite } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Mode, Tx } from '../db/schema.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import { writeEvent } from './outbox.ts';
+import { eventWrites } from './outbox.ts';
+import { executeWrites } from '../db/transaction-writes.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
 
 /** The columns every state-machine-governed table has. */
@@ -115,24 +116,29 @@ export async function transitionObject<T extends StatefulTable>(
   if (current === undefined) throw new Error('unreachable: a transition without the row it moved from');
 
   const eventType = spec.eventTypeFor(input.to);
-  const eventId =
+  const event =
     eventType === null
-      ? null
-      : await writeEvent(trx, deps, {
+      ? { eventId: null, writes: [] }
+      : await eventWrites(trx, deps, {
           mode: updated.mode,
           type: eventType,
           objectId: updated.id,
           data: { object: spec.toObject(await openForEvent(trx, deps.privacy, spec, updated)) },
           customerId: spec.customerIdOf?.(updated) ?? null,
         });
-  await writeAudit(trx, deps.clock, {
-    mode: updated.mode,
-    actorType: input.actor.type,
-    actorId: input.actor.id,
-    action: `${spec.objectType}.transition.${current.status}.${input.to}`,
-    objectType: spec.objectType,
-    objectId: updated.id,
-    details: { from: current.status, to: input.to, reason: input.reason, eventId, ...input.details },
-  });
+  const { eventId } = event;
+  // The event, its deliveries and jobs, and the audit row read nothing back: one round trip.
+  await executeWrites(trx, [
+    ...event.writes,
+    auditWrite(trx, deps.clock, {
+      mode: updated.mode,
+      actorType: input.actor.type,
+      actorId: input.actor.id,
+      action: `${spec.objectType}.transition.${current.status}.${input.to}`,
+      objectType: spec.objectType,
+      objectId: updated.id,
+      details: { from: current.status, to: input.to, reason: input.reason, eventId, ...input.details },
+    }),
+  ]);
   return { ok: true, row: updated, previous: current, eventId };
 }

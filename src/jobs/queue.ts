@@ -49,6 +49,17 @@ export function buildJobRow(options: EnqueueOptions, nowMs: number): Insertable<
   };
 }
 
+/** The insert `enqueue` runs, for callers that send it with other writes (transaction-writes.ts). */
+export function enqueueInsert(executor: DbOrTx, options: EnqueueOptions, nowMs: number) {
+  const insert = executor.insertInto('jobs').values(buildJobRow(options, nowMs));
+  if (options.dedupeKey === undefined) return insert;
+  // The predicate must repeat the partial index's WHERE literally (SQLite matches the text of
+  // the conflict target against the index; a bound parameter would not match).
+  return insert.onConflict((oc) =>
+    oc.column('dedupe_key').where(sql<boolean>`dedupe_key is not null and status in ('queued', 'running')`).doNothing(),
+  );
+}
+
 export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: Clock }): JobQueue {
   const { db, dialect, clock } = deps;
   const listeners: Array<() => void> = [];
@@ -60,18 +71,7 @@ export function createJobQueue(deps: { db: Db; dialect: DialectStrategy; clock: 
 
   return {
     async enqueue(executor, options) {
-      let insert = executor.insertInto('jobs').values(buildJobRow(options, clock.nowMs()));
-      if (options.dedupeKey !== undefined) {
-        // The predicate must repeat the partial index's WHERE literally (SQLite matches the text of
-        // the conflict target against the index; a bound parameter would not match).
-        insert = insert.onConflict((oc) =>
-          oc
-            .column('dedupe_key')
-            .where(sql<boolean>`dedupe_key is not null and status in ('queued', 'running')`)
-            .doNothing(),
-        );
-      }
-      await insert.execute();
+      await enqueueInsert(executor, options, clock.nowMs()).execute();
     },
 
     async claim(limit, leaseMs) {

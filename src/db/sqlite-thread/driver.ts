@@ -32,6 +32,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { IngestRow } from '../dialect.ts';
+import { TRANSACTION_WRITES_SQL, type TransactionWritesAdapter } from '../transaction-writes.ts';
 import {
   awaitChange,
   BUSY_ASK_AGAIN,
@@ -125,7 +126,7 @@ export class SqliteThread {
    * A statement of the open transaction, answered before this returns (see the header comment).
    * Only for statements inside a transaction: anything else may wait for a group commit's fsync.
    */
-  requestSync<T>(body: Extract<RequestBody, { op: 'query' }>): T {
+  requestSync<T>(body: Extract<RequestBody, { op: 'query' | 'writes' }>): T {
     if (this.#failure !== undefined) throw this.#failure;
     const id = this.#nextId++;
     // The thread writes the id of the request it answered into the flag, after posting the answer.
@@ -202,9 +203,18 @@ class ThreadConnection implements DatabaseConnection {
     this.#thread = thread;
   }
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const open = this.inTransaction && this.begun && !this.ended;
+    if (compiledQuery.sql === TRANSACTION_WRITES_SQL) {
+      if (!open) throw new Error('transaction writes outside an open transaction');
+      return this.#thread.requestSync<QueryOutcome>({
+        op: 'writes',
+        statements: compiledQuery.parameters as Array<{ sql: string; parameters: readonly unknown[] }>,
+        transaction: true,
+      }) as QueryResult<R>;
+    }
     // Inside the transaction, once BEGIN has been answered: synchronous (see the header comment).
-    // BEGIN, COMMIT and ROLLBACK stay asynchronous: they may wait for a group commit's fsync.
-    if (this.inTransaction && this.begun && !this.ended && !isControl(compiledQuery.sql))
+    // COMMIT and ROLLBACK stay asynchronous: they wait for a group commit's fsync.
+    if (open && !isControl(compiledQuery.sql))
       return this.#thread.requestSync<QueryOutcome>({
         op: 'query',
         sql: compiledQuery.sql,
@@ -292,6 +302,11 @@ class ThreadDriver implements Driver {
   }
 }
 
+/** SQLite's adapter, saying that this driver takes a transaction's writes together. */
+class ThreadedSqliteAdapter extends SqliteAdapter implements TransactionWritesAdapter {
+  readonly takesTransactionWrites = true as const;
+}
+
 export class ThreadedSqliteDialect implements Dialect {
   readonly #thread: SqliteThread;
   constructor(thread: SqliteThread) {
@@ -304,7 +319,7 @@ export class ThreadedSqliteDialect implements Dialect {
     return new SqliteQueryCompiler();
   }
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return new ThreadedSqliteAdapter();
   }
   // biome-ignore lint/suspicious/noExplicitAny: Kysely's own driver and migrator interfaces are typed Kysely<any>
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {

@@ -27,6 +27,15 @@ export type Request =
       readonly op: 'atomic';
       readonly statements: ReadonlyArray<{ readonly sql: string; readonly parameters: readonly unknown[] }>;
     }
+  // Writes of the open transaction whose results nobody reads (src/db/transaction-writes.ts),
+  // answered together: one round trip instead of one each.
+  | {
+      readonly id: number;
+      readonly op: 'writes';
+      readonly statements: ReadonlyArray<{ readonly sql: string; readonly parameters: readonly unknown[] }>;
+      readonly transaction: true;
+      readonly sync?: boolean;
+    }
   | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
 

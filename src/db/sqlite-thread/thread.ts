@@ -269,8 +269,10 @@ let waiting: Array<Extract<Request, { op: 'query' | 'ingest' | 'atomic' }>> = []
 /** begin, commit and rollback of a caller's transaction, as the driver sends them. */
 const CONTROL = /^\s*(begin|commit|rollback)\s*$/i;
 
-function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): void {
-  const control = CONTROL.exec(request.sql)?.[1]?.toLowerCase();
+type CallerRequest = Extract<Request, { op: 'query' | 'writes' }>;
+
+function runInCallerTransaction(request: CallerRequest): void {
+  const control = request.op === 'query' ? CONTROL.exec(request.sql)?.[1]?.toLowerCase() : undefined;
   const answer = request.sync === true ? sendSync : send;
   if (control === 'begin') {
     if (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS) commitGroup();
@@ -313,7 +315,12 @@ function runInCallerTransaction(request: Extract<Request, { op: 'query' }>): voi
   }
   if (callerBroken)
     return answer(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
-  const response = outcomeOf(request.id, () => query(prepared(request.sql), request.parameters));
+  const response = outcomeOf(request.id, () => {
+    if (request.op === 'query') return query(prepared(request.sql), request.parameters);
+    // A transaction's writes sent together (transaction-writes.ts): the first failure stops them.
+    for (const statement of request.statements) query(prepared(statement.sql), statement.parameters);
+    return { rows: [] };
+  });
   if (!response.ok && !database.inTransaction) {
     // SQLite rolled back the group under the caller: the others in it run again alone.
     callerBroken = true;
@@ -358,7 +365,7 @@ function handle(requests: readonly Request[]): void {
 // (protocol.ts `awaitChange`), and whatever arrives on its main port meanwhile (the COMMIT or
 // ROLLBACK, the next BEGIN, other callers' requests) is handled as the event loop would. Waking the
 // event loop of a sleeping thread for each statement cost more than most statements.
-const takeSync = () => receiveMessageOnPort(syncRequests)?.message as Extract<Request, { op: 'query' }> | undefined;
+const takeSync = () => receiveMessageOnPort(syncRequests)?.message as CallerRequest | undefined;
 function serveTransaction(): void {
   // Rounds since the transaction ended: one to drain what came with its end, one spinning for the
   // BEGIN of a caller queued behind it (sent at once), then back to the event loop.
@@ -413,7 +420,7 @@ parentPort!.on('message', (first: readonly Request[]) => {
 });
 // A transaction's BEGIN, when the thread is not serving one already (then it takes it itself), and
 // so its first way into `serveTransaction`.
-syncRequests.on('message', (request: Extract<Request, { op: 'query' }>) => {
+syncRequests.on('message', (request: CallerRequest) => {
   if (closed) return;
   for (let before = take(); before !== undefined && !closed; before = take()) handle(before);
   if (closed) return;
