@@ -124,9 +124,9 @@ export function createCheckoutCompletion(state: SimulatorState, sender: WebhookS
       outcome === 'successful' && state.faults.take(['out_of_order'], txRef) !== undefined
         ? transactionFor(checkout, nextId(), 'failed', now)
         : undefined;
-    if (earlierFailure !== undefined) state.transactions.set(earlierFailure.id, earlierFailure);
+    if (earlierFailure !== undefined) state.addTransaction(earlierFailure);
     const transaction = transactionFor(checkout, nextId(), outcome, now);
-    state.transactions.set(transaction.id, transaction);
+    state.addTransaction(transaction);
     if (outcome === 'successful') checkout.status = 'paid';
     else {
       checkout.declinedAttempts += 1;

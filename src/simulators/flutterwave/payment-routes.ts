@@ -74,8 +74,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       expiresAtMs: sessionDurationMinutes === undefined ? undefined : createdMs + sessionDurationMinutes * 60_000,
       declinedAttempts: 0,
     };
-    state.checkouts.set(checkout.token, checkout);
-    state.checkoutsByRef.set(checkout.txRef, checkout);
+    state.addCheckout(checkout);
     const lostAnswer = lost.takeLostAnswer(checkout.txRef);
     if (lostAnswer !== undefined)
       return lost.loseAnswer(lostAnswer, request, reply, errorEnvelope('An error occurred. Please contact support'));

@@ -303,6 +303,9 @@ describe('Flutterwave simulator over HTTP', () => {
     assert.deepEqual(await h.control.webhooks(), []);
     const gone = await h.v3('GET', `/v3/transactions/${tx.id}/verify`);
     assert.equal(gone.status, 400);
+    // The look-ups by reference and by reserved id are cleared with the rest.
+    const goneByReference = await h.v3('GET', `/v3/transactions/verify_by_reference?tx_ref=${txRef}`);
+    assert.equal(goneByReference.status, 400);
   });
 });
 

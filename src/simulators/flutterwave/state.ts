@@ -119,6 +119,11 @@ export function createState(webhookUrl: string | undefined) {
     checkoutsByRef: new Map<string, Checkout>(),
     transactions: new Map<number, Transaction>(),
     transfers: new Map<number, Transfer>(),
+    // Look-ups by another key than the map's own, kept with them (add* below): a scan of every
+    // transaction on each verify made the simulator slower with every payment of a long soak.
+    transactionsByRef: new Map<string, Transaction[]>(),
+    checkoutsByTransactionId: new Map<number, Checkout>(),
+    transfersByReference: new Map<string, Transfer>(),
     refunds: [] as Refund[],
     /** Available balance per currency, integer minor units (GET /v3/balances); debited at queueing. */
     balances: new Map<string, number>(),
@@ -128,14 +133,32 @@ export function createState(webhookUrl: string | undefined) {
     nextRefundId: FIRST_REFUND_ID,
     /** 96 bits: a checkout link is the only thing standing between a stranger and the Pay button. */
     newToken: () => randomBytes(12).toString('hex'),
+    addCheckout(checkout: Checkout): void {
+      state.checkouts.set(checkout.token, checkout);
+      state.checkoutsByRef.set(checkout.txRef, checkout);
+      state.checkoutsByTransactionId.set(checkout.transactionId, checkout);
+    },
+    addTransaction(transaction: Transaction): void {
+      state.transactions.set(transaction.id, transaction);
+      const attempts = state.transactionsByRef.get(transaction.tx_ref) ?? [];
+      attempts.push(transaction);
+      state.transactionsByRef.set(transaction.tx_ref, attempts);
+    },
+    addTransfer(transfer: Transfer): void {
+      state.transfers.set(transfer.id, transfer);
+      // The first with a reference is the one a look-up by reference finds.
+      if (!state.transfersByReference.has(transfer.reference))
+        state.transfersByReference.set(transfer.reference, transfer);
+    },
+    /** The attempts at a reference, in the order they were made. */
     transactionsFor(txRef: string): Transaction[] {
-      return [...state.transactions.values()].filter((t) => t.tx_ref === txRef);
+      return [...(state.transactionsByRef.get(txRef) ?? [])];
     },
     checkoutByTransactionId(id: number): Checkout | undefined {
-      return [...state.checkouts.values()].find((c) => c.transactionId === id);
+      return state.checkoutsByTransactionId.get(id);
     },
     transferByReference(reference: string): Transfer | undefined {
-      return [...state.transfers.values()].find((t) => t.reference === reference);
+      return state.transfersByReference.get(reference);
     },
     refundedTotal(txId: number): number {
       return state.refunds.filter((r) => r.tx_id === txId).reduce((sum, r) => sum + r.amountRefundedMinor, 0);
@@ -148,6 +171,9 @@ export function createState(webhookUrl: string | undefined) {
         state.checkoutsByRef,
         state.transactions,
         state.transfers,
+        state.transactionsByRef,
+        state.checkoutsByTransactionId,
+        state.transfersByReference,
         state.refunds,
         state.balances,
       ]);

@@ -53,7 +53,7 @@ export function registerTransferRoutes(
       created_at: new Date(deps.nowMs()).toISOString(),
       hiddenLookups: hiddenLookupsFor(state.faults, scope),
     };
-    state.transfers.set(id, transfer);
+    state.addTransfer(transfer);
     const answer = successEnvelope('Transfer Queued Successfully', transferData(transfer));
     // Flutterwave queues first and checks the wallet when it disburses: a short balance is a
     // FAILED transfer with this complete_message, not a refusal of the create.
