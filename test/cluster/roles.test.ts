@@ -30,7 +30,9 @@ describe('SQLite: one gateway process per database', () => {
     assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
     // A crash leaves no stale lock: the operating system drops it with the process.
     await first.kill('SIGKILL');
-    const third = await startGatewayProcess(base, secondPort);
+    // A port of its own: the one tried by the second may have been taken since by another test's
+    // server (ports picked early and bound seconds later collide under the parallel suite).
+    const third = await startGatewayProcess(base, await freePort());
     running.push(third);
     assert.equal((await fetch(`${third.url}/readyz`)).status, 200);
     await third.kill('SIGTERM');
