@@ -5,7 +5,7 @@ import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { writeAudit, auditActorOf } from '../audit/audit.ts';
 import type { RequestContext } from '../payments/payment-service.ts';
-import { DELIVER_JOB, subscribes } from './outbox.ts';
+import { DELIVER_JOB, pendingDelivery, subscribes } from './outbox.ts';
 import { toEventObject } from './event-object.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
 
@@ -106,19 +106,9 @@ export function createEventService(deps: { db: Db; queue: JobQueue; clock: Clock
           deliveryId = newId('del');
           await trx
             .insertInto('deliveries')
-            .values({
-              id: deliveryId,
-              mode: ctx.mode,
-              event_id: id,
-              endpoint_id: endpoint.id,
-              status: 'pending',
-              attempts: 0,
-              next_attempt_at: now,
-              last_attempt_at: null,
-              last_status_code: null,
-              created_at: now,
-              updated_at: now,
-            })
+            .values(
+              pendingDelivery({ id: deliveryId, mode: ctx.mode, eventId: id, endpointId: endpoint.id, nowMs: now }),
+            )
             .execute();
         } else {
           await trx

@@ -75,19 +75,7 @@ export async function eventWrites(
     writes.push(
       trx
         .insertInto('deliveries')
-        .values({
-          id: deliveryId,
-          mode: input.mode,
-          event_id: eventId,
-          endpoint_id: endpoint.id,
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: now,
-          last_attempt_at: null,
-          last_status_code: null,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(pendingDelivery({ id: deliveryId, mode: input.mode, eventId, endpointId: endpoint.id, nowMs: now }))
         .compile(),
       // Merchant endpoints may be down for a day; the delivery job keeps its own schedule and
       // attempt count in `deliveries`, so the job itself is allowed many tries.
@@ -99,6 +87,24 @@ export async function eventWrites(
     );
   }
   return { eventId, writes };
+}
+
+/** A new delivery of an event to an endpoint, due now (the outbox, and a redelivery to an endpoint
+ * that had none: event-service.ts). */
+export function pendingDelivery(input: { id: string; mode: Mode; eventId: string; endpointId: string; nowMs: number }) {
+  return {
+    id: input.id,
+    mode: input.mode,
+    event_id: input.eventId,
+    endpoint_id: input.endpointId,
+    status: 'pending' as const,
+    attempts: 0,
+    next_attempt_at: input.nowMs,
+    last_attempt_at: null,
+    last_status_code: null,
+    created_at: input.nowMs,
+    updated_at: input.nowMs,
+  };
 }
 
 export function subscribes(eventsJson: string, type: string): boolean {
