@@ -167,5 +167,6 @@ export function requireSignature(deps: { verifier: SignatureVerifier; metrics: M
 export function contextOf(request: FastifyRequest): RequestContext {
   const key = request.apiKey;
   if (key === undefined) throw new Error('route is missing requireApiKey');
-  return { mode: key.mode, apiKeyId: key.id, requestId: request.id, ip: request.ip };
+  const context = { mode: key.mode, apiKeyId: key.id, requestId: request.id, ip: request.ip };
+  return request.idempotencyTakenOver === true ? { ...context, retriesLostAnswer: true } : context;
 }

@@ -60,6 +60,10 @@ export interface V1Deps {
 declare module 'fastify' {
   interface FastifyRequest {
     idempotencyKey?: string;
+    /** The lock this request's Idempotency-Key claim holds (src/idempotency). */
+    idempotencyLockedUntilMs?: number;
+    /** The key's earlier request died without answering and this one took over its lock. */
+    idempotencyTakenOver?: boolean;
   }
 }
 
@@ -109,12 +113,19 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
         .send(claim.body);
     }
     request.idempotencyKey = key;
+    request.idempotencyLockedUntilMs = claim.lockedUntilMs;
+    request.idempotencyTakenOver = claim.takenOver;
   });
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.idempotencyKey !== undefined && request.apiKey !== undefined) {
+    if (
+      request.idempotencyKey !== undefined &&
+      request.idempotencyLockedUntilMs !== undefined &&
+      request.apiKey !== undefined
+    ) {
       await deps.idempotency.complete(
         request.apiKey.id,
         request.idempotencyKey,
+        request.idempotencyLockedUntilMs,
         reply.statusCode,
         typeof payload === 'string' ? payload : JSON.stringify(payload ?? null),
         reply.hasHeader('retry-after'),

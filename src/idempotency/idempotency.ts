@@ -6,7 +6,11 @@
 // Answers that ask to be retried are not stored: 5xx, 429 and any with a Retry-After (a 409
 // checkout_in_progress), so the retry runs again; a payment whose provider gave no answer is
 // resumed by that retry (src/payments/checkout-creation.ts). A request that crashed mid-flight leaves a lock that lapses
-// after LOCK_MS, after which the key can be used again.
+// after LOCK_MS, after which the key can be used again: the retry that takes the lock over is told
+// so (`takenOver`), since whatever the dead request made was never answered to anyone. Each claim
+// holds its own lock value and stores its answer only while it still holds it, so a request that
+// outlived its lock (a takeover happened) cannot overwrite or delete the answer of the one that
+// took over.
 import { createHash } from 'node:crypto';
 import type { SystemKeys } from '../privacy/system-keys.ts';
 import type { Clock } from '../clock.ts';
@@ -17,7 +21,15 @@ export const RETENTION_MS = 24 * 3_600_000;
 export const LOCK_MS = 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-export type IdempotencyClaim = { kind: 'proceed' } | { kind: 'replay'; status: number; body: string };
+export type IdempotencyClaim =
+  | {
+      kind: 'proceed';
+      /** The lock this request holds: `complete` stores its answer only while it still does. */
+      lockedUntilMs: number;
+      /** The key's earlier request died without answering, and this one took its lock over. */
+      takenOver: boolean;
+    }
+  | { kind: 'replay'; status: number; body: string };
 
 export function requestHash(method: string, path: string, body: unknown): string {
   return createHash('sha256')
@@ -49,7 +61,7 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
         .onConflict((oc) => oc.columns(['api_key_id', 'idem_key']).doNothing())
         .returning('idem_key')
         .executeTakeFirst();
-      if (inserted !== undefined) return { kind: 'proceed' };
+      if (inserted !== undefined) return { kind: 'proceed', lockedUntilMs: now + LOCK_MS, takenOver: false };
 
       const existing = await deps.db
         .selectFrom('idempotency_keys')
@@ -84,14 +96,16 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
         .where('state', '=', 'in_flight')
         .where('locked_until', '=', existing.locked_until)
         .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) > 0) return { kind: 'proceed' };
+      if (Number(taken.numUpdatedRows) > 0) return { kind: 'proceed', lockedUntilMs: now + LOCK_MS, takenOver: true };
     }
     throw new ApiError('idempotency_key_in_flight');
   }
 
+  /** Stores the answer of the request holding the lock `lockedUntilMs` (its claim's), if it still does. */
   async function complete(
     apiKeyId: string,
     key: string,
+    lockedUntilMs: number,
     status: number,
     body: string,
     retryAfter = false,
@@ -102,6 +116,7 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
         .where('api_key_id', '=', apiKeyId)
         .where('idem_key', '=', key)
         .where('state', '=', 'in_flight')
+        .where('locked_until', '=', lockedUntilMs)
         .execute();
       return;
     }
@@ -114,6 +129,8 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
       })
       .where('api_key_id', '=', apiKeyId)
       .where('idem_key', '=', key)
+      .where('state', '=', 'in_flight')
+      .where('locked_until', '=', lockedUntilMs)
       .execute();
   }
 

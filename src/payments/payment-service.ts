@@ -60,6 +60,9 @@ export interface RequestContext {
   readonly ip: string;
   /** Set when an operator acts from the dashboard; the audit row then names the operator. */
   readonly operatorId?: string;
+  /** The request's Idempotency-Key was taken over from a request that died without answering
+   * (src/idempotency): whatever that request made, nobody was told of it. */
+  readonly retriesLostAnswer?: boolean;
 }
 
 /** Another request holds the payment's checkout claim: retry shortly (never kept under the key). */
@@ -247,6 +250,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       .executeTakeFirst();
     // It left the active payments since the insert failed: try the insert again.
     if (holder === undefined) return 'replace';
+    if (holder.checkout_url !== null && ctx.retriesLostAnswer === true)
+      return answerAgain(ctx, holder, input, provider, issueClientSecret);
     if (holder.status !== 'pending' || holder.checkout_url !== null)
       throw new ApiError('reference_already_used', { param: 'reference' });
     const opened = await deps.privacy.openPaymentRow(deps.db, holder);
@@ -280,6 +285,45 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (claim === undefined) throw inProgress();
     deps.logger.info({ paymentId: holder.id, provider: provider.name }, 'resuming a payment without a checkout');
     return obtainCheckout(holder, claim, provider, input, personalDataOfRow(opened));
+  }
+
+  /**
+   * The retry of a request that died after its payment got a checkout and before anyone was told
+   * (its Idempotency-Key's lock lapsed and this request took it over, so its answer was never
+   * stored or sent): the payment is answered as it is, with a new client secret, since nobody holds
+   * the dead request's. Another Idempotency-Key is still refused: its first answer may have been
+   * delivered, and its client secret must keep working.
+   */
+  async function answerAgain(
+    ctx: RequestContext,
+    holder: PaymentRow,
+    input: CreatePaymentInput,
+    provider: PaymentProvider,
+    issueClientSecret: ((paymentId: string) => string) | undefined,
+  ): Promise<PaymentRow> {
+    const opened = await deps.privacy.openPaymentRow(deps.db, holder);
+    if (!sameRequest(opened, input, provider.name))
+      throw new ApiError('reference_already_used', { param: 'reference' });
+    await deps.db.transaction().execute(async (trx) => {
+      if (issueClientSecret !== undefined)
+        await trx
+          .updateTable('payments')
+          .set({ client_secret_hash: issueClientSecret(holder.id) })
+          .where('id', '=', holder.id)
+          .execute();
+      await writeAudit(trx, deps.clock, {
+        mode: ctx.mode,
+        ...auditActorOf(ctx),
+        action: 'payment.answer_resent',
+        objectType: 'payment',
+        objectId: holder.id,
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+        details: { provider: provider.name },
+      });
+    });
+    deps.logger.info({ paymentId: holder.id }, 'answering a payment whose first answer was lost');
+    return opened;
   }
 
   /** Asks the provider for the checkout while holding the claim; answers the payment, or 'replace'. */

@@ -153,6 +153,55 @@ for (const kit of PROVIDER_KITS)
         assert.equal(audit.length, 1, 'the takeover is audited');
       });
 
+      test('a process stopped after the checkout was recorded and before its answer was kept: the retry with the same key gets that payment, another key does not', async () => {
+        const body = newPayment();
+        const key = randomUUID();
+        const first = await post(body, key);
+        assert.equal(first.status, 201, JSON.stringify(first.body));
+        // What a process killed between recording the checkout and keeping its answer leaves: the
+        // key's row still in flight under the dead request's lock, nothing answered to anyone.
+        await db()
+          .updateTable('idempotency_keys')
+          .set({ state: 'in_flight', response_status: null, response_body: null })
+          .where('idem_key', '=', key)
+          .execute();
+        clock.advance(LOCK_MS + 1);
+
+        const retry = await post(body, key);
+        assert.equal(retry.status, 201, JSON.stringify(retry.body));
+        assert.equal(retry.headers.get('idempotent-replayed'), null);
+        assert.equal(retry.body.id, first.body.id, 'the payment already made');
+        assert.equal(retry.body.checkout_url, first.body.checkout_url);
+        assert.equal(retry.body.customer.email, body.customer.email);
+        assert.equal(await checkoutsFor(first.body.id), 1, 'the provider was asked once');
+        assert.equal((await byReference(body.reference)).length, 1);
+        // The dead request's secret reached nobody: this answer's opens the payment, its does not.
+        const hash = (await row(first.body.id)).client_secret_hash;
+        assert.ok(gw.services.clientSecrets.matches(first.body.id, hash, retry.body.client_secret));
+        assert.ok(!gw.services.clientSecrets.matches(first.body.id, hash, first.body.client_secret));
+        const audit = await db()
+          .selectFrom('audit_log')
+          .select('action')
+          .where('object_id', '=', first.body.id)
+          .where('action', '=', 'payment.answer_resent')
+          .execute();
+        assert.equal(audit.length, 1, 'the second answer is audited');
+        const replay = await post(body, key);
+        assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+        assert.equal(replay.body.client_secret, retry.body.client_secret);
+
+        // Another key may come from whoever did get an answer: refused, and its secret kept.
+        const other = await post(body, randomUUID());
+        assert.equal(other.status, 409);
+        assert.equal(other.body.error.code, 'reference_already_used');
+        // Neither is another request under that key (a changed field) answered the payment.
+        const changedKey = randomUUID();
+        assert.equal((await post({ ...body, amount: body.amount + 1 }, changedKey)).status, 409);
+        assert.equal((await row(first.body.id)).client_secret_hash, hash);
+        await payAndSettle(retry.body);
+        assert.deepEqual(await eventsFor(first.body.id), ['payment.succeeded']);
+      });
+
       test('the provider does not answer: the payment stays pending without a checkout, and the retry with the same key resumes it', async () => {
         const body = newPayment();
         const key = randomUUID();
