@@ -6,7 +6,8 @@
 //
 // The statements inside a transaction (between its BEGIN and its COMMIT or ROLLBACK, which stay
 // asynchronous) are answered synchronously: the event loop waits on a shared flag (Atomics.wait)
-// for the thread's answer instead of for its own next turn. Once BEGIN is answered, the thread
+// for the thread's answer instead of for its own next turn. BEGIN travels with the transaction's
+// first statement (one hand-off for both). Once BEGIN has run, the thread
 // runs nothing but that transaction's statements (no fsync, no other caller's work), so each
 // wait is the statement itself plus a thread hand-off; asynchronously, each
 // statement cost a turn of the event loop, milliseconds under load, and the transaction mutex
@@ -167,7 +168,10 @@ export class SqliteThread {
       throw this.#failure;
     }
     if (response.ok) return response.result as T;
-    throw Object.assign(new Error(response.error.message), { code: response.error.code });
+    throw Object.assign(new Error(response.error.message), {
+      code: response.error.code,
+      notBegun: response.error.notBegun === true,
+    });
   }
 
   stats(): Promise<ThreadStats> {
@@ -204,6 +208,8 @@ class ThreadConnection implements DatabaseConnection {
   readonly #thread: SqliteThread;
   /** Set from begin until the connection is released: its statements belong to the transaction. */
   inTransaction = false;
+  /** Its BEGIN is to travel with its first statement (see `#inTransaction`). */
+  beginPending = false;
   /** Its BEGIN has been answered: the thread is running this transaction alone. */
   begun = false;
   /** Its COMMIT or ROLLBACK has been sent: the next transaction may begin behind it. */
@@ -212,24 +218,24 @@ class ThreadConnection implements DatabaseConnection {
     this.#thread = thread;
   }
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const open = this.inTransaction && this.begun && !this.ended;
+    const open = this.inTransaction && (this.begun || this.beginPending) && !this.ended;
     if (compiledQuery.sql === TRANSACTION_WRITES_SQL) {
       if (!open) throw new Error('transaction writes outside an open transaction');
-      return this.#thread.requestSync<QueryOutcome>({
+      return (await this.#inTransaction({
         op: 'writes',
         statements: compiledQuery.parameters as Array<{ sql: string; parameters: readonly unknown[] }>,
         transaction: true,
-      }) as QueryResult<R>;
+      })) as QueryResult<R>;
     }
-    // Inside the transaction, once BEGIN has been answered: synchronous (see the header comment).
-    // COMMIT and ROLLBACK stay asynchronous: they wait for a group commit's fsync.
+    // Inside the transaction: synchronous (see the header comment). COMMIT and ROLLBACK stay
+    // asynchronous: they wait for a group commit's fsync.
     if (open && !isControl(compiledQuery.sql))
-      return this.#thread.requestSync<QueryOutcome>({
+      return (await this.#inTransaction({
         op: 'query',
         sql: compiledQuery.sql,
         parameters: compiledQuery.parameters,
         transaction: true,
-      }) as QueryResult<R>;
+      })) as QueryResult<R>;
     const outcome = await this.#thread.request<QueryOutcome>({
       op: 'query',
       sql: compiledQuery.sql,
@@ -237,6 +243,29 @@ class ThreadConnection implements DatabaseConnection {
       transaction: this.inTransaction,
     });
     return outcome as QueryResult<R>;
+  }
+  /**
+   * A statement of the open transaction, answered synchronously. The transaction's BEGIN travels
+   * with its first statement: one hand-off to the thread instead of two. When the thread cannot
+   * begin at once (another connection holds the write lock) it runs nothing and says so; BEGIN is
+   * then asked asynchronously, so the event loop never waits for a lock, and the statement follows.
+   */
+  async #inTransaction(body: Extract<RequestBody, { op: 'query' | 'writes' }>): Promise<QueryOutcome> {
+    if (!this.beginPending) return this.#thread.requestSync<QueryOutcome>(body);
+    this.beginPending = false;
+    try {
+      const outcome = this.#thread.requestSync<QueryOutcome>({ ...body, begin: true });
+      this.begun = true;
+      return outcome;
+    } catch (error) {
+      const { code, notBegun } = error as { code?: unknown; notBegun?: unknown };
+      // Begun, and the statement failed: the transaction is open and the caller rolls it back.
+      if (notBegun !== true) this.begun = true;
+      if (code !== BUSY_ASK_AGAIN) throw error;
+    }
+    await this.#thread.request({ op: 'query', sql: 'begin', parameters: [], transaction: true });
+    this.begun = true;
+    return this.#thread.requestSync<QueryOutcome>(body);
   }
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
@@ -259,24 +288,11 @@ class ThreadDriver implements Driver {
     await this.#transactions.lock();
     const threadConnection = connection as ThreadConnection;
     threadConnection.inTransaction = true;
-    try {
-      // Synchronous, like the statements after it: the transaction then runs from BEGIN to its
-      // COMMIT without waiting for a turn of the event loop, and the thread, which serves nothing
-      // else meanwhile, is held for microseconds instead of a turn (the header comment). When
-      // another connection holds the write lock, the thread says so at once and BEGIN is asked
-      // again asynchronously, so the event loop never waits for a lock.
-      try {
-        this.#thread.requestSync({ op: 'query', sql: 'begin', parameters: [], transaction: true });
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== BUSY_ASK_AGAIN) throw error;
-        await threadConnection.executeQuery(CompiledQuery.raw('begin'));
-      }
-      threadConnection.begun = true;
-    } catch (error) {
-      threadConnection.inTransaction = false;
-      this.#transactions.unlock();
-      throw error;
-    }
+    // Sent with the first statement, synchronously like the statements after it: the transaction
+    // then runs from BEGIN to its COMMIT without waiting for a turn of the event loop, and the
+    // thread, which serves nothing else meanwhile, is held for microseconds instead of a turn (the
+    // header comment). A transaction that runs no statement never reaches the thread.
+    threadConnection.beginPending = true;
   }
   // The thread takes messages in order, so once COMMIT or ROLLBACK is posted the next
   // transaction's BEGIN can only reach it afterwards: the mutex is released then, not when the
@@ -293,7 +309,9 @@ class ThreadDriver implements Driver {
     await this.#end(threadConnection, 'rollback');
   }
   #end(connection: ThreadConnection, statement: 'commit' | 'rollback'): Promise<unknown> {
-    const answer = connection.executeQuery(CompiledQuery.raw(statement));
+    connection.beginPending = false;
+    // Never begun on the thread (no statement ran, or its BEGIN failed): nothing to end there.
+    const answer = connection.begun ? connection.executeQuery(CompiledQuery.raw(statement)) : Promise.resolve();
     connection.ended = true;
     this.#unlock(connection);
     return answer;

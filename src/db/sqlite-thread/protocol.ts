@@ -14,6 +14,8 @@ export type Request =
       readonly transaction: boolean;
       /** Answered on the synchronous channel (see driver.ts `requestSync`), not the thread's port. */
       readonly sync?: boolean;
+      /** The transaction's BEGIN travels with its first statement (driver.ts `ThreadConnection`). */
+      readonly begin?: boolean;
     }
   // Rows travel as one JSON string: copying a string across threads is far cheaper than the
   // structured clone of hundreds of small objects. Each row is an array of values in the order of
@@ -35,6 +37,7 @@ export type Request =
       readonly statements: ReadonlyArray<{ readonly sql: string; readonly parameters: readonly unknown[] }>;
       readonly transaction: true;
       readonly sync?: boolean;
+      readonly begin?: boolean;
     }
   | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
@@ -79,7 +82,12 @@ export type Response =
   | {
       readonly id: number;
       readonly ok: false;
-      readonly error: { readonly message: string; readonly code: string | undefined };
+      readonly error: {
+        readonly message: string;
+        readonly code: string | undefined;
+        /** The statement carried its transaction's BEGIN, which failed: no transaction is open. */
+        readonly notBegun?: boolean;
+      };
     };
 
 export interface QueryOutcome {
@@ -96,6 +104,9 @@ export interface ThreadStats {
   readonly groupedRequests: number;
   /** Groups that failed as a whole and were written again one by one. */
   readonly groupFallbacks: number;
+  /** Statements of transactions answered on the synchronous channel: each one a hand-off the
+   * event loop waited for. */
+  readonly syncAnswers: number;
 }
 
 /** The code of a synchronous BEGIN's answer when another connection holds the write lock: the

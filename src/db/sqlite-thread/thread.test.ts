@@ -287,3 +287,42 @@ test("a transaction's BEGIN is answered at once unless another connection holds 
     await otherDb.destroy();
   }
 });
+
+test("a transaction's BEGIN travels with its first statement: one hand-off each, none for a transaction that runs nothing", async () => {
+  const handOffs = async (run: () => Promise<unknown>) => {
+    const before = (await thread.stats()).syncAnswers;
+    await run();
+    return (await thread.stats()).syncAnswers - before;
+  };
+  // Two statements, two synchronous answers: the BEGIN took none of its own.
+  const two = await handOffs(() =>
+    db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'begin-rides-1' }).execute();
+      await trx.selectFrom('items').select('id').where('name', '=', 'begin-rides-1').executeTakeFirstOrThrow();
+    }),
+  );
+  assert.equal(two, 2);
+  assert.equal(await handOffs(() => db.transaction().execute(async () => 'nothing')), 0);
+
+  // The first statement fails after its BEGIN ran: the transaction is open, and rolls back whole.
+  await assert.rejects(
+    db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'begin-rides-1' }).execute();
+    }),
+    /UNIQUE/,
+  );
+  await assert.rejects(
+    db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ name: 'begin-rides-2' }).execute();
+      await trx.insertInto('items').values({ name: 'begin-rides-1' }).execute();
+    }),
+    /UNIQUE/,
+  );
+  // The next transaction begins cleanly and commits.
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('items').values({ name: 'begin-rides-3' }).execute();
+  });
+  const names = committedNames();
+  assert.ok(names.includes('begin-rides-3'));
+  assert.ok(!names.includes('begin-rides-2'), 'the failed transaction left nothing');
+});

@@ -116,6 +116,7 @@ function flushAnswers(): void {
 }
 /** The answer to a statement the event loop is waiting for synchronously (driver.ts `requestSync`). */
 function sendSync(response: Response): void {
+  stats.syncAnswers += 1;
   syncPort.postMessage(response);
   ring(shared, SIGNAL.ANSWERED, SIGNAL.LOOP_ASLEEP, response.id & 0x7fffffff);
 }
@@ -148,7 +149,7 @@ let groupOpenedMs = 0;
 /** Past this age a group commits before the next caller transaction begins, bounding the wait of
  * those already in it when transactions follow one another without a gap. */
 const GROUP_MAX_AGE_MS = groupMaxAgeMs ?? 2;
-const stats = { groupCommits: 0, groupedRequests: 0, groupFallbacks: 0 } satisfies ThreadStats;
+const stats = { groupCommits: 0, groupedRequests: 0, groupFallbacks: 0, syncAnswers: 0 } satisfies ThreadStats;
 // IMMEDIATE: the group takes the write lock when it opens (waiting for another process's writer
 // here, beside the event loop), so a statement of a caller's transaction, which the event loop
 // waits for synchronously (driver.ts), never waits for a lock.
@@ -271,25 +272,35 @@ const CONTROL = /^\s*(begin|commit|rollback)\s*$/i;
 
 type CallerRequest = Extract<Request, { op: 'query' | 'writes' }>;
 
+/** Opens a caller's transaction: undefined once it is open, else the failure to answer (with
+ * `notBegun`, so the driver knows no transaction is open on the thread). */
+function beginCaller(request: CallerRequest): Response | undefined {
+  if (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS) commitGroup();
+  const notBegun = (response: Response): Response =>
+    response.ok ? response : { id: response.id, ok: false, error: { ...response.error, notBegun: true } };
+  // The event loop waits for a synchronous BEGIN: it must not wait for another connection's
+  // write lock (busy_timeout), so then it is told to ask again asynchronously (driver.ts).
+  if (request.sync === true && !groupOpen && !openGroupWithoutWaiting())
+    return notBegun(failure(request.id, Object.assign(new Error('the database is locked'), { code: BUSY_ASK_AGAIN })));
+  try {
+    openGroup();
+    savepoint.run();
+  } catch (error) {
+    return notBegun(failure(request.id, error));
+  }
+  callerOpen = true;
+  callerBroken = false;
+  return undefined;
+}
+
 function runInCallerTransaction(request: CallerRequest): void {
   const control = request.op === 'query' ? CONTROL.exec(request.sql)?.[1]?.toLowerCase() : undefined;
   const answer = request.sync === true ? sendSync : send;
-  if (control === 'begin') {
-    if (groupOpen && performance.now() - groupOpenedMs >= GROUP_MAX_AGE_MS) commitGroup();
-    // The event loop waits for a synchronous BEGIN: it must not wait for another connection's
-    // write lock (busy_timeout), so then it is told to ask again asynchronously (driver.ts).
-    if (request.sync === true && !groupOpen && !openGroupWithoutWaiting())
-      return answer(failure(request.id, Object.assign(new Error('the database is locked'), { code: BUSY_ASK_AGAIN })));
-    answer(
-      outcomeOf(request.id, () => {
-        openGroup();
-        savepoint.run();
-        callerOpen = true;
-        callerBroken = false;
-        return { rows: [] };
-      }),
-    );
-    return;
+  if (control === 'begin') return answer(beginCaller(request) ?? { id: request.id, ok: true, result: { rows: [] } });
+  if (request.begin === true) {
+    // The BEGIN that came with this statement (the transaction's first) runs before it.
+    const refused = beginCaller(request);
+    if (refused !== undefined) return answer(refused);
   }
   if (control === 'commit' || control === 'rollback') {
     if (!callerOpen) return send(failure(request.id, new Error('no transaction is open')));
