@@ -4,7 +4,7 @@
 // the merchant event with its outbox rows (one delivery and one job per subscribed endpoint), and
 // the audit row. Each object type brings its own state machine and wire object (a spec); nothing
 // else in the code base writes a `status` column.
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { auditWrite } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Mode, Tx } from '../db/schema.ts';
@@ -54,6 +54,12 @@ export interface ObjectTransitionInput<T extends StatefulTable> {
   readonly details?: Record<string, unknown>;
   /** Other columns written by the same guarded update (the provider's id, the next check...). */
   readonly set?: (current: Database[T]) => Partial<Database[T]>;
+  /**
+   * The caller's own writes of this transaction that read nothing back (the verification row that
+   * decided a payment's transition), sent with the transition's event and audit row: one round
+   * trip fewer. Written only when the transition happens; the caller writes them itself otherwise.
+   */
+  readonly alsoWrite?: readonly CompiledQuery[];
 }
 
 export type ObjectTransitionResult<Row> =
@@ -129,6 +135,7 @@ export async function transitionObject<T extends StatefulTable>(
   const { eventId } = event;
   // The event, its deliveries and jobs, and the audit row read nothing back: one round trip.
   await executeWrites(trx, [
+    ...(input.alsoWrite ?? []),
     ...event.writes,
     auditWrite(trx, deps.clock, {
       mode: updated.mode,

@@ -1,5 +1,6 @@
 // Payments' use of the one transition mechanism (src/events/transition.ts): their state machine,
 // their event names and their wire object. There is no other path to `payments.status`.
+import type { CompiledQuery } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { PaymentRow, PaymentStatus, Tx } from '../db/schema.ts';
 import { transitionObject, type StateMachineSpec } from '../events/transition.ts';
@@ -19,6 +20,8 @@ export interface TransitionInput {
   readonly providerTxId?: string | null;
   /** The provider's fee in minor units of the payment's currency, from its verify answer. */
   readonly providerFeeMinor?: number;
+  /** See ObjectTransitionInput.alsoWrite: written with the transition, only when it happens. */
+  readonly alsoWrite?: readonly CompiledQuery[];
 }
 
 export type TransitionResult =
@@ -49,6 +52,7 @@ export async function transitionPayment(
     reason: input.reason,
     actor: input.actor,
     ...(input.details === undefined ? {} : { details: input.details }),
+    ...(input.alsoWrite === undefined ? {} : { alsoWrite: input.alsoWrite }),
     set: (current) => ({
       next_reconcile_at: input.to === 'pending' ? current.next_reconcile_at : null,
       ...(input.providerTxId === undefined || input.providerTxId === null

@@ -222,11 +222,14 @@ async function decide(
   const outcome: VerificationsTable['outcome'] =
     mismatches.length > 0 ? 'mismatch' : to === 'failed' ? 'failed' : 'succeeded';
   const moved = await deps.db.transaction().execute(async (trx) => {
-    await trx
+    // The verification is kept whether or not the payment moves: with the transition's own writes
+    // when it does (one round trip fewer), on its own when it does not.
+    const verification = trx
       .insertInto('verifications')
       .values(verificationRow(deps.clock, payment.id, outcome, latencyMs, { ...summarise(tx), mismatches }))
-      .execute();
+      .compile();
     const result = await transitionPayment(trx, deps, {
+      alsoWrite: [verification],
       paymentId: payment.id,
       // The row the decision was made on: the guarded update goes straight to it, and reads the
       // payment again only if it changed meanwhile.
@@ -244,6 +247,7 @@ async function decide(
         ...(tx.charged?.amountMinor === undefined ? {} : { chargedAmountMinor: tx.charged.amountMinor }),
       },
     });
+    if (!result.ok) await trx.executeQuery(verification);
     return result.ok;
   });
   if (moved) deps.queue.notify();
