@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestDatabase, testDialects } from '../../test/helpers/databases.ts';
 import { enqueueInsert } from '../jobs/queue.ts';
-import { executeWrites } from './transaction-writes.ts';
+import { executeTogether, executeWrites } from './transaction-writes.ts';
 import type { Tx } from './schema.ts';
 
 for (const dialect of await testDialects()) {
@@ -74,6 +74,23 @@ for (const dialect of await testDialects()) {
       assert.ok(failure !== undefined, 'the duplicate id failed the batch');
       assert.equal(database.dialect.isUniqueViolation(failure), true, String(failure));
       assert.deepEqual(await kinds(), ['tw-a', 'tw-b'], 'nothing of the failed batch is left');
+    });
+
+    test('sent together with their results: each statement answers its own, in order', async () => {
+      await database.db.transaction().execute(async (trx) => {
+        const [inserted, updated, read] = await executeTogether(trx, [
+          enqueueInsert(trx, { kind: 'tw-g', payload: { n: 2 } }, 1_000)
+            .returning(['kind', 'payload_json'])
+            .compile(),
+          trx.updateTable('jobs').set({ attempts: 3 }).where('kind', '=', 'tw-g').compile(),
+          trx.selectFrom('jobs').select('attempts').where('kind', '=', 'tw-g').compile(),
+        ]);
+        assert.deepEqual(inserted?.rows, [{ kind: 'tw-g', payload_json: '{"n":2}' }]);
+        assert.equal(Number(updated?.numAffectedRows), 1, 'the update saw the insert before it');
+        assert.deepEqual(read?.rows.map((row) => Number((row as { attempts: number }).attempts)), [3]);
+      });
+      assert.deepEqual(await executeTogether(database.db as unknown as Tx, []), []);
+      await database.db.deleteFrom('jobs').where('kind', '=', 'tw-g').execute();
     });
 
     test('an empty batch is nothing, and the transaction goes on', async () => {

@@ -13,7 +13,8 @@ import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { writeAudit, auditActorOf } from '../audit/audit.ts';
+import { auditWrite, writeAudit, auditActorOf } from '../audit/audit.ts';
+import { executeTogether } from '../db/transaction-writes.ts';
 import type { PaymentPersonalData, PrivacyService } from '../privacy/privacy-service.ts';
 import type { CheckoutRequest, PaymentProvider } from '../providers/types.ts';
 import { RetryLater } from '../jobs/worker.ts';
@@ -171,7 +172,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     try {
       const row = await deps.db.transaction().execute(async (trx) => {
         const customerKey = await deps.privacy.keyForEmail(trx, ctx.mode, input.customer.email);
-        const inserted = await trx
+        // The payment and its audit row go together (one round trip on SQLite).
+        const insertPayment = trx
           .insertInto('payments')
           .values({
             id,
@@ -200,18 +202,23 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             checkout_expires_at: Date.now() + (expiresAt - now),
           })
           .returningAll()
-          .executeTakeFirstOrThrow();
-        await writeAudit(trx, deps.clock, {
-          mode: ctx.mode,
-          ...auditActorOf(ctx),
-          action: 'payment.create',
-          objectType: 'payment',
-          objectId: id,
-          requestId: ctx.requestId,
-          ip: ctx.ip,
-          details: { amount: input.amount, currency: input.currency, provider: provider.name },
-        });
-        return inserted;
+          .compile();
+        const [inserted] = await executeTogether(trx, [
+          insertPayment,
+          auditWrite(trx, deps.clock, {
+            mode: ctx.mode,
+            ...auditActorOf(ctx),
+            action: 'payment.create',
+            objectType: 'payment',
+            objectId: id,
+            requestId: ctx.requestId,
+            ip: ctx.ip,
+            details: { amount: input.amount, currency: input.currency, provider: provider.name },
+          }),
+        ]);
+        const row = inserted?.rows[0] as PaymentRow | undefined;
+        if (row === undefined) throw new Error('the payment insert returned no row');
+        return row;
       });
       return { row, claim };
     } catch (error) {

@@ -328,9 +328,9 @@ function runInCallerTransaction(request: CallerRequest): void {
     return answer(failure(request.id, new Error('the transaction was lost (disk full or an I/O error)')));
   const response = outcomeOf(request.id, () => {
     if (request.op === 'query') return query(prepared(request.sql), request.parameters);
-    // A transaction's writes sent together (transaction-writes.ts): the first failure stops them.
-    for (const statement of request.statements) query(prepared(statement.sql), statement.parameters);
-    return { rows: [] };
+    // A transaction's statements sent together (transaction-writes.ts): the first failure stops
+    // them; each one's outcome is answered, in order, as the rows of the answer.
+    return { rows: request.statements.map((statement) => query(prepared(statement.sql), statement.parameters)) };
   });
   if (!response.ok && !database.inTransaction) {
     // SQLite rolled back the group under the caller: the others in it run again alone.
