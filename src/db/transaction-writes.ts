@@ -1,5 +1,6 @@
-// Writes inside a transaction whose results nobody reads (an event row, its deliveries and jobs,
-// the audit row of a transition): sent together. On the SQLite thread they travel as one round
+// Statements inside a transaction that need nothing of each other's results (an event row, its
+// deliveries and jobs, the audit row of a transition; a new payment's insert and its audit row):
+// sent together, each one's result answered (`executeTogether`) or none (`executeWrites`). On the SQLite thread they travel as one round
 // trip, answered when the last has run; elsewhere (PostgreSQL) they run one after another on the
 // transaction's connection, exactly as if each had been awaited. Either way the first failure
 // stops the rest and is thrown with its database error code, and the caller's transaction, which
