@@ -18,6 +18,8 @@ export interface EventInput {
   readonly data: Record<string, unknown>;
   /** The customer whose personal data the event carries: its data is sealed with their key (DAT-1). */
   readonly customerId?: string | null;
+  /** The mode's enabled endpoints, when the caller has read them in this transaction already. */
+  readonly endpoints?: ReadonlyArray<{ readonly id: string; readonly events_json: string }>;
 }
 
 export async function writeEvent(
@@ -30,10 +32,21 @@ export async function writeEvent(
   return eventId;
 }
 
+/** The endpoints an event of this mode may go to (eventWrites keeps those subscribed to its type). */
+export function enabledEndpoints(trx: Tx, mode: Mode) {
+  return trx
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'events_json'])
+    .where('mode', '=', mode)
+    .where('status', '=', 'enabled')
+    .where('deleted_at', 'is', null);
+}
+
 /**
  * What writeEvent writes, compiled but not run: the event row, then a delivery and a job per
  * subscribed endpoint. For callers that send them with their own writes (the transition adds its
- * audit row) in one round trip (src/db/transaction-writes.ts). The endpoints are read here.
+ * audit row) in one round trip (src/db/transaction-writes.ts). The endpoints are read here unless
+ * the caller read them already, in the same transaction (`input.endpoints`, from enabledEndpoints).
  */
 export async function eventWrites(
   trx: Tx,
@@ -62,13 +75,7 @@ export async function eventWrites(
       })
       .compile(),
   ];
-  const endpoints = await trx
-    .selectFrom('webhook_endpoints')
-    .select(['id', 'events_json'])
-    .where('mode', '=', input.mode)
-    .where('status', '=', 'enabled')
-    .where('deleted_at', 'is', null)
-    .execute();
+  const endpoints = input.endpoints ?? (await enabledEndpoints(trx, input.mode).execute());
   for (const endpoint of endpoints) {
     if (!subscribes(endpoint.events_json, input.type)) continue;
     const deliveryId = newId('del');

@@ -9,8 +9,8 @@ import { auditWrite } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Mode, Tx } from '../db/schema.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import { eventWrites } from './outbox.ts';
-import { executeWrites } from '../db/transaction-writes.ts';
+import { enabledEndpoints, eventWrites } from './outbox.ts';
+import { executeTogether, executeWrites } from '../db/transaction-writes.ts';
 import type { PrivacyService } from '../privacy/privacy-service.ts';
 
 /** The columns every state-machine-governed table has. */
@@ -89,8 +89,8 @@ export async function transitionObject<T extends StatefulTable>(
   const table = spec.table as 'governed';
   const now = deps.clock.nowMs();
   // The compare-and-set on the row's version: it moves the row only from the state it was read in.
-  const guardedUpdate = async (from: Database[T]) =>
-    (await db
+  const guardedUpdateQuery = (from: Database[T]) =>
+    db
       .updateTable(table)
       .set({
         ...(input.set?.(from) ?? {}),
@@ -101,13 +101,28 @@ export async function transitionObject<T extends StatefulTable>(
       })
       .where('id', '=', from.id)
       .where('version', '=', from.version)
-      .returningAll()
-      .executeTakeFirst()) as Database[T] | undefined;
+      .returningAll();
+  const guardedUpdate = async (from: Database[T]) =>
+    (await guardedUpdateQuery(from).executeTakeFirst()) as Database[T] | undefined;
 
+  const eventType = spec.eventTypeFor(input.to);
   const expected = input.expected?.id === input.id ? input.expected : undefined;
   let current = expected;
-  let updated =
-    expected !== undefined && spec.canTransition(expected.status, input.to) ? await guardedUpdate(expected) : undefined;
+  let updated: Database[T] | undefined;
+  let endpoints: ReadonlyArray<{ id: string; events_json: string }> | undefined;
+  if (expected !== undefined && spec.canTransition(expected.status, input.to)) {
+    if (eventType === null) updated = await guardedUpdate(expected);
+    else {
+      // The update and the read of the endpoints its event goes to need nothing of each other:
+      // sent together (one round trip on SQLite). A row's mode never changes.
+      const [moved, enabled] = await executeTogether(trx, [
+        guardedUpdateQuery(expected).compile(),
+        enabledEndpoints(trx, expected.mode).compile(),
+      ]);
+      updated = moved?.rows[0] as Database[T] | undefined;
+      endpoints = enabled?.rows as Array<{ id: string; events_json: string }> | undefined;
+    }
+  }
   if (updated === undefined) {
     // No row given, or it changed since it was read: decide on the row as it is now.
     current = (await db.selectFrom(table).selectAll().where('id', '=', input.id).executeTakeFirst()) as
@@ -121,7 +136,6 @@ export async function transitionObject<T extends StatefulTable>(
   }
   if (current === undefined) throw new Error('unreachable: a transition without the row it moved from');
 
-  const eventType = spec.eventTypeFor(input.to);
   const event =
     eventType === null
       ? { eventId: null, writes: [] }
@@ -131,6 +145,7 @@ export async function transitionObject<T extends StatefulTable>(
           objectId: updated.id,
           data: { object: spec.toObject(await openForEvent(trx, deps.privacy, spec, updated)) },
           customerId: spec.customerIdOf?.(updated) ?? null,
+          ...(endpoints === undefined ? {} : { endpoints }),
         });
   const { eventId } = event;
   // The event, its deliveries and jobs, and the audit row read nothing back: one round trip.
