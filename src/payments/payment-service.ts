@@ -6,7 +6,7 @@
 // one nobody resumes expires (reconciler.ts).
 import type { Clock } from '../clock.ts';
 import { newestFirstPage } from '../db/pages.ts';
-import type { Db, Mode, PaymentRow } from '../db/schema.ts';
+import type { Db, Mode, PaymentRow, Tx } from '../db/schema.ts';
 import type { DialectStrategy } from '../db/dialect.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -236,6 +236,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     };
   }
 
+  /** The audit row of what this request did to a payment. */
+  const auditOfRequest = (
+    trx: Tx,
+    ctx: RequestContext,
+    action: string,
+    paymentId: string,
+    details: Record<string, unknown>,
+  ) =>
+    writeAudit(trx, deps.clock, {
+      mode: ctx.mode,
+      ...auditActorOf(ctx),
+      action,
+      objectType: 'payment',
+      objectId: paymentId,
+      requestId: ctx.requestId,
+      ip: ctx.ip,
+      details,
+    });
+
   /**
    * The reference is taken. When the payment holding it is pending without a checkout and was
    * made by this same request (every field equal: the merchant's retry, with the same
@@ -277,16 +296,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         issueClientSecret === undefined ? {} : { client_secret_hash: issueClientSecret(holder.id) },
       );
       if (taken === undefined) return undefined;
-      await writeAudit(trx, deps.clock, {
-        mode: ctx.mode,
-        ...auditActorOf(ctx),
-        action: 'payment.checkout_resume',
-        objectType: 'payment',
-        objectId: holder.id,
-        requestId: ctx.requestId,
-        ip: ctx.ip,
-        details: { provider: provider.name },
-      });
+      await auditOfRequest(trx, ctx, 'payment.checkout_resume', holder.id, { provider: provider.name });
       return taken;
     });
     if (claim === undefined) throw inProgress();
@@ -318,16 +328,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           .set({ client_secret_hash: issueClientSecret(holder.id) })
           .where('id', '=', holder.id)
           .execute();
-      await writeAudit(trx, deps.clock, {
-        mode: ctx.mode,
-        ...auditActorOf(ctx),
-        action: 'payment.answer_resent',
-        objectType: 'payment',
-        objectId: holder.id,
-        requestId: ctx.requestId,
-        ip: ctx.ip,
-        details: { provider: provider.name },
-      });
+      await auditOfRequest(trx, ctx, 'payment.answer_resent', holder.id, { provider: provider.name });
     });
     deps.logger.info({ paymentId: holder.id }, 'answering a payment whose first answer was lost');
     return opened;
