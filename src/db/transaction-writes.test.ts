@@ -87,7 +87,10 @@ for (const dialect of await testDialects()) {
         ]);
         assert.deepEqual(inserted?.rows, [{ kind: 'tw-g', payload_json: '{"n":2}' }]);
         assert.equal(Number(updated?.numAffectedRows), 1, 'the update saw the insert before it');
-        assert.deepEqual(read?.rows.map((row) => Number((row as { attempts: number }).attempts)), [3]);
+        assert.deepEqual(
+          read?.rows.map((row) => Number((row as { attempts: number }).attempts)),
+          [3],
+        );
       });
       assert.deepEqual(await executeTogether(database.db as unknown as Tx, []), []);
       await database.db.deleteFrom('jobs').where('kind', '=', 'tw-g').execute();
