@@ -168,5 +168,5 @@ export function contextOf(request: FastifyRequest): RequestContext {
   const key = request.apiKey;
   if (key === undefined) throw new Error('route is missing requireApiKey');
   const context = { mode: key.mode, apiKeyId: key.id, requestId: request.id, ip: request.ip };
-  return request.idempotencyTakenOver === true ? { ...context, retriesLostAnswer: true } : context;
+  return request.idempotencyClaim?.takenOver === true ? { ...context, retriesLostAnswer: true } : context;
 }

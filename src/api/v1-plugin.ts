@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ApiError } from '../errors.ts';
 import type { EventService } from '../events/event-service.ts';
-import type { IdempotencyStore } from '../idempotency/idempotency.ts';
+import type { IdempotencyClaim, IdempotencyStore } from '../idempotency/idempotency.ts';
 import { requestHash } from '../idempotency/idempotency.ts';
 import type { ApiKeyService } from '../keys/api-keys.ts';
 import type { Metrics } from '../metrics.ts';
@@ -59,11 +59,8 @@ export interface V1Deps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotencyKey?: string;
-    /** The lock this request's Idempotency-Key claim holds (src/idempotency). */
-    idempotencyLockedUntilMs?: number;
-    /** The key's earlier request died without answering and this one took over its lock. */
-    idempotencyTakenOver?: boolean;
+    /** This request's claim of its Idempotency-Key (src/idempotency), when it is to run. */
+    idempotencyClaim?: Extract<IdempotencyClaim, { kind: 'proceed' }>;
   }
 }
 
@@ -112,20 +109,15 @@ export async function v1Plugin(app: FastifyInstance, deps: V1Deps): Promise<void
         .type('application/json; charset=utf-8')
         .send(claim.body);
     }
-    request.idempotencyKey = key;
-    request.idempotencyLockedUntilMs = claim.lockedUntilMs;
-    request.idempotencyTakenOver = claim.takenOver;
+    request.idempotencyClaim = claim;
   });
   app.addHook('onSend', async (request, reply, payload) => {
-    if (
-      request.idempotencyKey !== undefined &&
-      request.idempotencyLockedUntilMs !== undefined &&
-      request.apiKey !== undefined
-    ) {
+    const claim = request.idempotencyClaim;
+    if (claim !== undefined && request.apiKey !== undefined) {
       await deps.idempotency.complete(
         request.apiKey.id,
-        request.idempotencyKey,
-        request.idempotencyLockedUntilMs,
+        claim.key,
+        claim.lockedUntilMs,
         reply.statusCode,
         typeof payload === 'string' ? payload : JSON.stringify(payload ?? null),
         reply.hasHeader('retry-after'),

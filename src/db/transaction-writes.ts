@@ -1,8 +1,9 @@
 // Statements inside a transaction that need nothing of each other's results (an event row, its
 // deliveries and jobs, the audit row of a transition; a new payment's insert and its audit row):
-// sent together, each one's result answered (`executeTogether`) or none (`executeWrites`). On the SQLite thread they travel as one round
-// trip, answered when the last has run; elsewhere (PostgreSQL) they run one after another on the
-// transaction's connection, exactly as if each had been awaited. Either way the first failure
+// sent together, each one's result answered (`executeTogether`) or none (`executeWrites`). On the
+// SQLite thread they travel as one round trip, answered when the last has run; elsewhere
+// (PostgreSQL) they run one after another on the transaction's connection, exactly as if each had
+// been awaited. Either way the first failure
 // stops the rest and is thrown with its database error code, and the caller's transaction, which
 // sees the throw, rolls back as it would for a failed single statement.
 import type { CompiledQuery, QueryResult } from 'kysely';

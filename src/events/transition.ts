@@ -111,17 +111,14 @@ export async function transitionObject<T extends StatefulTable>(
   let updated: Database[T] | undefined;
   let endpoints: ReadonlyArray<{ id: string; events_json: string }> | undefined;
   if (expected !== undefined && spec.canTransition(expected.status, input.to)) {
-    if (eventType === null) updated = await guardedUpdate(expected);
-    else {
-      // The update and the read of the endpoints its event goes to need nothing of each other:
-      // sent together (one round trip on SQLite). A row's mode never changes.
-      const [moved, enabled] = await executeTogether(trx, [
-        guardedUpdateQuery(expected).compile(),
-        enabledEndpoints(trx, expected.mode).compile(),
-      ]);
-      updated = moved?.rows[0] as Database[T] | undefined;
-      endpoints = enabled?.rows as Array<{ id: string; events_json: string }> | undefined;
-    }
+    // The update and the read of the endpoints its event goes to (if it has one) need nothing of
+    // each other: sent together (one round trip on SQLite). A row's mode never changes.
+    const [moved, enabled] = await executeTogether(trx, [
+      guardedUpdateQuery(expected).compile(),
+      ...(eventType === null ? [] : [enabledEndpoints(trx, expected.mode).compile()]),
+    ]);
+    updated = moved?.rows[0] as Database[T] | undefined;
+    endpoints = enabled?.rows as Array<{ id: string; events_json: string }> | undefined;
   }
   if (updated === undefined) {
     // No row given, or it changed since it was read: decide on the row as it is now.

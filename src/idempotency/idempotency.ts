@@ -24,6 +24,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export type IdempotencyClaim =
   | {
       kind: 'proceed';
+      readonly key: string;
       /** The lock this request holds: `complete` stores its answer only while it still does. */
       lockedUntilMs: number;
       /** The key's earlier request died without answering, and this one took its lock over. */
@@ -61,7 +62,7 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
         .onConflict((oc) => oc.columns(['api_key_id', 'idem_key']).doNothing())
         .returning('idem_key')
         .executeTakeFirst();
-      if (inserted !== undefined) return { kind: 'proceed', lockedUntilMs: now + LOCK_MS, takenOver: false };
+      if (inserted !== undefined) return { kind: 'proceed', key, lockedUntilMs: now + LOCK_MS, takenOver: false };
 
       const existing = await deps.db
         .selectFrom('idempotency_keys')
@@ -96,7 +97,8 @@ export function createIdempotencyStore(deps: { db: Db; clock: Clock; systemKeys:
         .where('state', '=', 'in_flight')
         .where('locked_until', '=', existing.locked_until)
         .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) > 0) return { kind: 'proceed', lockedUntilMs: now + LOCK_MS, takenOver: true };
+      if (Number(taken.numUpdatedRows) > 0)
+        return { kind: 'proceed', key, lockedUntilMs: now + LOCK_MS, takenOver: true };
     }
     throw new ApiError('idempotency_key_in_flight');
   }

@@ -13,7 +13,7 @@ import { newId } from '../ids.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { auditWrite, writeAudit, auditActorOf } from '../audit/audit.ts';
+import { auditWrite, writeAudit, auditActorOf, type AuditEntry } from '../audit/audit.ts';
 import { executeTogether } from '../db/transaction-writes.ts';
 import type { PaymentPersonalData, PrivacyService } from '../privacy/privacy-service.ts';
 import type { CheckoutRequest, PaymentProvider } from '../providers/types.ts';
@@ -96,6 +96,25 @@ function sameRequest(row: PaymentRow, input: CreatePaymentInput, providerName: s
     row.customer_phone === (input.customer.phone ?? null) &&
     canonical(JSON.parse(row.metadata_json) as Record<string, string>) === canonical(input.metadata ?? {})
   );
+}
+
+/** The audit entry of what a request did to a payment. */
+function requestAudit(
+  ctx: RequestContext,
+  action: string,
+  paymentId: string,
+  details: Record<string, unknown>,
+): AuditEntry {
+  return {
+    mode: ctx.mode,
+    ...auditActorOf(ctx),
+    action,
+    objectType: 'payment',
+    objectId: paymentId,
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+    details,
+  };
 }
 
 export function createPaymentService(deps: PaymentServiceDeps) {
@@ -205,16 +224,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           .compile();
         const [inserted] = await executeTogether(trx, [
           insertPayment,
-          auditWrite(trx, deps.clock, {
-            mode: ctx.mode,
-            ...auditActorOf(ctx),
-            action: 'payment.create',
-            objectType: 'payment',
-            objectId: id,
-            requestId: ctx.requestId,
-            ip: ctx.ip,
-            details: { amount: input.amount, currency: input.currency, provider: provider.name },
-          }),
+          auditWrite(
+            trx,
+            deps.clock,
+            requestAudit(ctx, 'payment.create', id, {
+              amount: input.amount,
+              currency: input.currency,
+              provider: provider.name,
+            }),
+          ),
         ]);
         const row = inserted?.rows[0] as PaymentRow | undefined;
         if (row === undefined) throw new Error('the payment insert returned no row');
@@ -243,17 +261,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     action: string,
     paymentId: string,
     details: Record<string, unknown>,
-  ) =>
-    writeAudit(trx, deps.clock, {
-      mode: ctx.mode,
-      ...auditActorOf(ctx),
-      action,
-      objectType: 'payment',
-      objectId: paymentId,
-      requestId: ctx.requestId,
-      ip: ctx.ip,
-      details,
-    });
+  ) => writeAudit(trx, deps.clock, requestAudit(ctx, action, paymentId, details));
 
   /**
    * The reference is taken. When the payment holding it is pending without a checkout and was
